@@ -1,0 +1,99 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+import { SITE_IDS, type SiteId } from './wire';
+
+/** The heartbeat message of DESIGN.md (contract), version 1. */
+
+const MAX_TEXT = 1024;
+
+export const heartbeatSchema = z.strictObject({
+  v: z.literal(1),
+  cluster: z.string().min(1).max(64),
+  site: z.enum(SITE_IDS),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
+  serial: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  sentAt: z.iso.datetime({ offset: true }),
+  epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  role: z.enum(['primary', 'secondary']),
+  health: z.enum(['ok', 'degraded', 'failed']),
+  notice: z.strictObject({ kind: z.string().min(1).max(64), detail: z.string().max(MAX_TEXT) }).optional(),
+  sig: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA256'),
+});
+
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+export type UnsignedHeartbeat = Omit<Heartbeat, 'sig'>;
+
+/** Canonical form: JSON with object keys sorted at every depth, `sig` left out. */
+export function canonicalForm(beat: UnsignedHeartbeat | Heartbeat): string {
+  const { sig: _ignored, ...rest } = beat as Heartbeat;
+  return stableStringify(rest);
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function mac(key: Buffer, beat: UnsignedHeartbeat | Heartbeat): Buffer {
+  return createHmac('sha256', key).update(canonicalForm(beat), 'utf8').digest();
+}
+
+export function signHeartbeat(beat: UnsignedHeartbeat, key: Buffer): Heartbeat {
+  return { ...beat, sig: mac(key, beat).toString('base64') };
+}
+
+/** True when the signature matches any of the keys (current first, then previous during rotation). */
+export function signatureMatches(beat: Heartbeat, keys: readonly Buffer[]): boolean {
+  const given = Buffer.from(beat.sig, 'base64');
+  return keys.some((key) => {
+    const expected = mac(key, beat);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+}
+
+export type RejectionReason = 'schema' | 'signature' | 'sender' | 'replay' | 'skew' | 'epoch';
+
+export type Verdict = { readonly ok: true; readonly beat: Heartbeat } | { readonly ok: false; readonly reason: RejectionReason; readonly detail: string };
+
+export interface AcceptanceContext {
+  readonly cluster: string;
+  /** The only sender this receiver accepts beats from. */
+  readonly expectedSender: SiteId;
+  readonly keys: readonly Buffer[];
+  /** Serial of the last beat accepted from this sender on this path (0 when none). */
+  readonly lastSerial: number;
+  /** Receiver's own epoch: a beat from an older epoch is stale. */
+  readonly epoch: number;
+  /** Receiver's arrival clock, in ms since the epoch. */
+  readonly nowMs: number;
+  readonly maxSkewMs: number;
+}
+
+/**
+ * Decides whether a received message is a valid heartbeat. Never throws: anything the
+ * peer (or an attacker) can send maps to a verdict with a reason that is counted.
+ */
+export function checkHeartbeat(input: unknown, ctx: AcceptanceContext): Verdict {
+  const parsed = heartbeatSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: 'schema', detail: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a heartbeat' };
+  }
+  const beat = parsed.data;
+  if (!signatureMatches(beat, ctx.keys)) return { ok: false, reason: 'signature', detail: 'signature does not match the current or previous key' };
+  if (beat.cluster !== ctx.cluster || beat.site !== ctx.expectedSender) {
+    return { ok: false, reason: 'sender', detail: `sender ${beat.cluster}/${beat.site} is not ${ctx.cluster}/${ctx.expectedSender}` };
+  }
+  if (beat.serial <= ctx.lastSerial) return { ok: false, reason: 'replay', detail: `serial ${beat.serial} is not above ${ctx.lastSerial}` };
+  const skew = Math.abs(Date.parse(beat.sentAt) - ctx.nowMs);
+  if (skew > ctx.maxSkewMs) return { ok: false, reason: 'skew', detail: `sentAt is ${skew} ms from the receiver's clock (bound ${ctx.maxSkewMs} ms)` };
+  if (beat.epoch < ctx.epoch) return { ok: false, reason: 'epoch', detail: `epoch ${beat.epoch} is older than ${ctx.epoch}` };
+  return { ok: true, beat };
+}

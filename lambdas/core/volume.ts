@@ -1,0 +1,50 @@
+import type { PathId, PathMode, SiteId } from './wire';
+
+/**
+ * Item layout of the two tables. Both use a string partition key `pk` and sort key `sk`.
+ *
+ * Heartbeat volume (global table, replicated — the remote mirror):
+ *   BEAT     / <site>            the site's latest storage-path beat (PVOL in its own region, SVOL at the peer)
+ *   PATH     / <site>#<path>     the path registry: mode of one path at one site
+ *   CLUSTER  / CLUSTER           { epoch, primary }
+ *   FENCE    / <epoch>           who was fenced by the promotion to that epoch
+ *
+ * Observations (site-local, never replicated):
+ *   SERIAL   / <site>            this site's beat serial counter
+ *   NETWORK  / <peer site>       the last valid network-path beat received from the peer and its arrival time
+ *   INVALID  / <path>#<reason>   invalid beats counted per path and reason
+ */
+export const KEY = { pk: 'pk', sk: 'sk' } as const;
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+export const beatKey = (site: SiteId): ItemKey => ({ pk: 'BEAT', sk: site });
+export const pathKey = (site: SiteId, path: PathId): ItemKey => ({ pk: 'PATH', sk: `${site}#${path}` });
+export const clusterKey = (): ItemKey => ({ pk: 'CLUSTER', sk: 'CLUSTER' });
+export const fenceKey = (epoch: number): ItemKey => ({ pk: 'FENCE', sk: String(epoch).padStart(12, '0') });
+
+export const serialKey = (site: SiteId): ItemKey => ({ pk: 'SERIAL', sk: site });
+export const networkObservationKey = (peer: SiteId): ItemKey => ({ pk: 'NETWORK', sk: peer });
+export const invalidKey = (path: PathId, reason: string): ItemKey => ({ pk: 'INVALID', sk: `${path}#${reason}` });
+
+export interface ClusterRecord {
+  readonly epoch: number;
+  readonly primary: SiteId;
+}
+
+/** Before anyone wrote the cluster record, production is primary at epoch 1. */
+export const INITIAL_CLUSTER: ClusterRecord = { epoch: 1, primary: 'production' };
+
+export interface PathRegistryEntry {
+  readonly mode: PathMode;
+  readonly changedBy: string;
+  readonly changedAt: string;
+  readonly reason: string;
+}
+
+/** A path nobody registered yet is enabled: a fresh deployment protects on both paths. */
+export const DEFAULT_PATH_MODE: PathMode = 'enabled';

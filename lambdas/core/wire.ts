@@ -1,0 +1,63 @@
+/**
+ * Names shared by the infrastructure (lib/) and the handlers: the sites, the paths, the
+ * events on the site bus, the items of the heartbeat volume and the handlers' settings.
+ * Changing one of these changes a contract between deployed parts.
+ */
+export const SITE_IDS = ['production', 'standby'] as const;
+export type SiteId = (typeof SITE_IDS)[number];
+export const PATHS = ['network', 'storage'] as const;
+export type PathId = (typeof PATHS)[number];
+export const PATH_MODES = ['disabled', 'pending', 'enabled'] as const;
+export type PathMode = (typeof PATH_MODES)[number];
+
+export const peerOf = (site: SiteId): SiteId => (site === 'production' ? 'standby' : 'production');
+
+/** EventBridge `source` of everything mirrorbeat puts on a site bus. */
+export const EVENT_SOURCE = 'mirrorbeat';
+export const DetailType = {
+  heartbeat: 'Heartbeat',
+  sitePromoted: 'SitePromoted',
+} as const;
+
+/** Custom metrics: namespace and names, shared by the handlers that emit and the alarms that watch. */
+export const METRICS_NAMESPACE = 'Mirrorbeat';
+export const MetricName = {
+  ticks: 'Ticks',
+  pathFailed: 'PathFailed',
+  peerBeatAge: 'PeerBeatAgeSeconds',
+  invalidBeats: 'InvalidBeats',
+  beatsSent: 'BeatsSent',
+  sendFailures: 'SendFailures',
+} as const;
+
+/** Environment variables the infrastructure sets and the handlers read. */
+export const Env = {
+  cluster: 'MIRRORBEAT_CLUSTER',
+  site: 'MIRRORBEAT_SITE',
+  region: 'AWS_REGION',
+  peerRegion: 'MIRRORBEAT_PEER_REGION',
+  tuning: 'MIRRORBEAT_TUNING',
+  heartbeatVolume: 'MIRRORBEAT_HEARTBEAT_VOLUME',
+  observations: 'MIRRORBEAT_OBSERVATIONS',
+  siteBus: 'MIRRORBEAT_SITE_BUS',
+  peerBus: 'MIRRORBEAT_PEER_BUS',
+  signingKey: 'MIRRORBEAT_SIGNING_KEY',
+  warningTopic: 'MIRRORBEAT_WARNING_TOPIC',
+  criticalTopic: 'MIRRORBEAT_CRITICAL_TOPIC',
+  promotionHook: 'MIRRORBEAT_PROMOTION_HOOK',
+  fenceHook: 'MIRRORBEAT_FENCE_HOOK',
+  failoverStateMachine: 'MIRRORBEAT_FAILOVER_STATE_MACHINE',
+} as const;
+
+/** Detection and failover tuning, passed to the handlers as one JSON variable. */
+export interface Tuning {
+  readonly intervalSeconds: number;
+  readonly deadlineFloorSeconds: number;
+  readonly deadlineCeilingSeconds: number;
+  readonly phiThreshold: number;
+  readonly confirmationWindowSeconds: number;
+  readonly rpoBudgetSeconds: number;
+  readonly leaseSeconds: number;
+  readonly isolationPolicy: 'self-demote' | 'stay-primary';
+  readonly failoverMode: 'automatic' | 'approval' | 'manual';
+}

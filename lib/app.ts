@@ -1,0 +1,32 @@
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { SiteId } from '../lambdas/core/wire';
+import type { MirrorbeatConfig } from './config';
+import { SiteNames } from './names';
+import { SiteStack } from './site-stack';
+
+export interface MirrorbeatSites {
+  readonly production: SiteStack;
+  readonly standby: SiteStack;
+}
+
+/**
+ * Adds both sites to the app and runs cdk-nag's AWS Solutions checks over everything.
+ * The standby deploys after production, whose stack creates the replicas it refers to.
+ */
+export function addSites(app: App, config: MirrorbeatConfig, env: { account?: string } = {}): MirrorbeatSites {
+  const account = config.account ?? env.account;
+  const site = (id: SiteId, region: string) =>
+    new SiteStack(app, new SiteNames(config.clusterName, id).stack(), {
+      config,
+      site: id,
+      env: { region, ...(account !== undefined ? { account } : {}) },
+      description: `mirrorbeat ${config.clusterName}: ${id} site in ${region} (two-path heartbeat, fenced failover)`,
+      terminationProtection: id === 'production',
+    });
+  const production = site('production', config.productionRegion);
+  const standby = site('standby', config.standbyRegion);
+  standby.addStackDependency(production, 'the standby refers to the heartbeat volume replica and signing key replica that production creates');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { production, standby };
+}

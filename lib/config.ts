@@ -1,0 +1,246 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration of a mirrorbeat cluster, read from the `mirrorbeat` key of the
+ * CDK context (cdk.json) and overridable per key with `-c mirrorbeat.<key>=<value>`.
+ * docs/CONFIGURATION.md lists every key; test/config.test.ts keeps the two in step.
+ */
+
+export const CONTEXT_KEY = 'mirrorbeat';
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/;
+const ROUTING_CONTROL_ARN = /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[a-z0-9]+\/routingcontrol\/[a-z0-9]+$/;
+
+/** Region sets in which DynamoDB multi-region strong consistency is offered (three regions of one set). */
+export const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
+  ['us-east-1', 'us-east-2', 'us-west-2'],
+  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+];
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** A list key also accepts one comma-separated string, which is what `-c key=a,b` gives. */
+function list<T extends z.ZodType>(item: T) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s.length > 0) : v),
+    z.array(item),
+  );
+}
+
+const region = (what: string) =>
+  z.string({ error: `${what}: an AWS region code such as us-east-1` }).regex(REGION, `${what}: an AWS region code such as us-east-1`);
+
+const email = z.email({ error: 'an e-mail address such as oncall@example.com' });
+
+const seconds = (min: number, max: number, what: string) =>
+  z.number({ error: `${what}: a number of seconds from ${min} to ${max}` }).min(min, `${what}: at least ${min}`).max(max, `${what}: at most ${max}`);
+
+export const configSchema = z
+  .strictObject({
+    clusterName: z
+      .string({ error: 'the cluster name: lower-case letters, digits and hyphens, 1 to 24 characters, starting with a letter' })
+      .regex(/^[a-z][a-z0-9-]{0,23}$/, 'the cluster name: lower-case letters, digits and hyphens, 1 to 24 characters, starting with a letter')
+      .describe('Name of the protected cluster; prefixes every physical name (tables, bus, topics, roles).'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+      .optional()
+      .describe('Account both sites deploy to. Without it, the account of the deploying credentials (CDK_DEFAULT_ACCOUNT); synth works with none.'),
+    productionRegion: region('the production region').describe('Region of the production site (primary at first deploy, epoch 1).'),
+    standbyRegion: region('the standby region').describe('Region of the standby site; holds the heartbeat volume replica.'),
+    witnessRegion: region('the witness region')
+      .optional()
+      .describe('Witness region for strong consistency (required when consistency is strong, refused otherwise).'),
+    consistency: z
+      .enum(['eventual', 'strong'], { error: 'eventual or strong' })
+      .default('eventual')
+      .describe('Heartbeat volume replication: eventual (asynchronous global table) or strong (multi-region strong consistency with a witness).'),
+    intervalSeconds: z
+      .number({ error: 'an integer number of seconds from 1 to 20' })
+      .int('an integer number of seconds from 1 to 20')
+      .min(1, 'an integer number of seconds from 1 to 20')
+      .max(20, 'an integer number of seconds from 1 to 20')
+      .default(2)
+      .describe('Heartbeat period on each path.'),
+    deadlineFloorSeconds: seconds(1, 600, 'the shortest path deadline').default(6).describe('Shortest deadline the adaptive detector may use before a path counts as failed; at least 2 × intervalSeconds.'),
+    deadlineCeilingSeconds: seconds(1, 3600, 'the longest path deadline').default(30).describe('Longest deadline the adaptive detector may use; greater than deadlineFloorSeconds.'),
+    phiThreshold: z
+      .number({ error: 'a number from 1 to 16' })
+      .min(1, 'a number from 1 to 16')
+      .max(16, 'a number from 1 to 16')
+      .default(8)
+      .describe('Phi-accrual suspicion level at which a path turns from suspect to failed.'),
+    confirmationWindowSeconds: seconds(0, 600, 'the confirmation window')
+      .default(10)
+      .describe('How long every enabled path must stay failed before the peer counts as lost.'),
+    failoverMode: z
+      .enum(['automatic', 'approval', 'manual'], { error: 'automatic, approval or manual' })
+      .default('automatic')
+      .describe('automatic: the standby promotes itself; approval: it asks on SNS and waits for `mirrorbeat approve`; manual: it only notifies.'),
+    rpoBudgetSeconds: seconds(1, 3600, 'the RPO budget').default(30).describe('Largest heartbeat-volume replication latency at which failover may proceed.'),
+    isolationPolicy: z
+      .enum(['self-demote', 'stay-primary'], { error: 'self-demote or stay-primary' })
+      .default('self-demote')
+      .describe('What a primary does when it can confirm neither path for leaseSeconds: self-demote (stop acting as primary) or stay-primary.'),
+    leaseSeconds: seconds(1, 3600, 'the primary lease')
+      .default(12)
+      .describe('How long a primary keeps acting as primary without confirming either path; under self-demote less than deadlineFloorSeconds + confirmationWindowSeconds.'),
+    logRetentionDays: z
+      .number()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(30)
+      .describe('Retention of every log group mirrorbeat creates.'),
+    notifications: z
+      .strictObject({
+        criticalEmails: list(email).default([]).describe('Addresses subscribed to the critical topic (peer lost, failover, unprotected).'),
+        warningEmails: list(email).default([]).describe('Addresses subscribed to the warning topic (one path failed, command refused).'),
+      })
+      .prefault({}),
+    promotion: z
+      .strictObject({
+        arcRoutingControlArns: list(z.string().regex(ROUTING_CONTROL_ARN, 'a Route 53 ARC routing control ARN'))
+          .default([])
+          .describe('Route 53 ARC routing controls set On for the promoted site and Off for the other.'),
+        route53FailoverRecord: z
+          .strictObject({
+            hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'a hosted zone id such as Z0123456789ABC'),
+            recordName: z.string().min(1, 'a DNS name such as api.example.com'),
+            healthCheckId: z.uuid('a Route 53 health check id (a UUID)'),
+          })
+          .optional()
+          .describe('A Route 53 failover record whose health check mirrorbeat inverts to move traffic.'),
+        hookFunctionArn: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional().describe('Your Lambda, invoked with the decision record after the built-in promotion actions.'),
+      })
+      .prefault({}),
+    fenceHookFunctionArn: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional().describe('Your Lambda, invoked once when a site is fenced (demoted).'),
+  })
+  .superRefine((c, ctx) => {
+    const issue = (path: string[], message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
+    if (c.standbyRegion === c.productionRegion) {
+      issue(['standbyRegion'], 'must differ from productionRegion: the two sites live in two regions', c.standbyRegion);
+    }
+    if (c.consistency === 'strong') {
+      if (c.witnessRegion === undefined) {
+        issue(['witnessRegion'], 'required when consistency is strong: name a third region of the same region set', c.witnessRegion);
+      } else {
+        const trio = [c.productionRegion, c.standbyRegion, c.witnessRegion];
+        const fits = STRONG_CONSISTENCY_REGION_SETS.some((set) => trio.every((r) => set.includes(r)));
+        if (new Set(trio).size !== 3 || !fits) {
+          issue(
+            ['witnessRegion'],
+            `production, standby and witness must be three different regions of one set: ${STRONG_CONSISTENCY_REGION_SETS.map((s) => s.join('/')).join('; ')}`,
+            c.witnessRegion,
+          );
+        }
+      }
+    } else if (c.witnessRegion !== undefined) {
+      issue(['witnessRegion'], 'only used with consistency "strong": set consistency to strong or remove witnessRegion', c.witnessRegion);
+    }
+    if (c.deadlineFloorSeconds < 2 * c.intervalSeconds) {
+      issue(['deadlineFloorSeconds'], `at least 2 × intervalSeconds (${2 * c.intervalSeconds}), or one late beat fails a path`, c.deadlineFloorSeconds);
+    }
+    if (c.deadlineCeilingSeconds <= c.deadlineFloorSeconds) {
+      issue(['deadlineCeilingSeconds'], `greater than deadlineFloorSeconds (${c.deadlineFloorSeconds})`, c.deadlineCeilingSeconds);
+    }
+    if (c.confirmationWindowSeconds < c.intervalSeconds) {
+      issue(['confirmationWindowSeconds'], `at least intervalSeconds (${c.intervalSeconds}): the window must see one more beat`, c.confirmationWindowSeconds);
+    }
+    const standbyTakesOverAfter = c.deadlineFloorSeconds + c.confirmationWindowSeconds;
+    if (c.isolationPolicy === 'self-demote' && c.leaseSeconds >= standbyTakesOverAfter) {
+      issue(
+        ['leaseSeconds'],
+        `less than deadlineFloorSeconds + confirmationWindowSeconds (${standbyTakesOverAfter}), so an isolated primary steps down before the standby can promote`,
+        c.leaseSeconds,
+      );
+    }
+  });
+
+export type MirrorbeatConfig = z.infer<typeof configSchema>;
+
+/** The role a site plays in the cluster's topology (not its current primary/secondary role). */
+export type SiteId = 'production' | 'standby';
+export const SITE_IDS: readonly SiteId[] = ['production', 'standby'];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** A value as the user wrote it, short enough for one line. */
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Applies `mirrorbeat.<dotted.key>` overrides (as `-c` gives them: strings) onto the base object.
+ * A string that parses as JSON is taken as that JSON value (`5`, `true`, `["a"]`).
+ */
+export function applyOverrides(base: unknown, overrides: Readonly<Record<string, unknown>>): unknown {
+  const merged: Record<string, unknown> = structuredClone(isRecord(base) ? base : {});
+  for (const [dotted, raw] of Object.entries(overrides)) {
+    const keys = dotted.split('.');
+    let node = merged;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      node[key] = isRecord(next) ? next : {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1] as string] = typeof raw === 'string' ? parseLoose(raw) : raw;
+  }
+  return merged;
+}
+
+function parseLoose(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Validates a raw configuration. Throws a ConfigError whose message is one line:
+ * the key, the value given, and what is allowed.
+ */
+export function parseConfig(raw: unknown): MirrorbeatConfig {
+  if (typeof raw === 'string') raw = parseLoose(raw);
+  if (!isRecord(raw)) {
+    throw new ConfigError(`${CONTEXT_KEY}: got ${show(raw)}; expected an object of settings under the "${CONTEXT_KEY}" key of cdk.json context`);
+  }
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (result.success) return result.data;
+  const first = result.error.issues[0];
+  if (first === undefined) throw new ConfigError(`${CONTEXT_KEY}: invalid configuration`);
+  const key = [CONTEXT_KEY, ...first.path.map(String)].join('.');
+  if (first.code === 'unrecognized_keys') {
+    const known = Object.keys(configSchema.shape).join(', ');
+    throw new ConfigError(`${key}: unknown key ${first.keys.map((k) => `"${k}"`).join(', ')}; allowed keys here: ${first.path.length === 0 ? known : 'see docs/CONFIGURATION.md'}`);
+  }
+  throw new ConfigError(`${key}: got ${show(first.input)}; allowed: ${first.message}`);
+}
+
+/**
+ * Reads the configuration from a CDK context map: the `mirrorbeat` object, then every
+ * `mirrorbeat.<key>` entry on top of it.
+ */
+export function configFromContext(context: Readonly<Record<string, unknown>>): MirrorbeatConfig {
+  const prefix = `${CONTEXT_KEY}.`;
+  const overrides = Object.fromEntries(
+    Object.entries(context)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+  const base = typeof context[CONTEXT_KEY] === 'string' ? parseLoose(context[CONTEXT_KEY] as string) : context[CONTEXT_KEY];
+  if (base === undefined) {
+    throw new ConfigError(`${CONTEXT_KEY}: missing; add a "${CONTEXT_KEY}" object to the context of cdk.json (see docs/CONFIGURATION.md)`);
+  }
+  return parseConfig(applyOverrides(base, overrides));
+}

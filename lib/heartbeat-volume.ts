@@ -1,0 +1,97 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { Env } from '../lambdas/core/wire';
+import { KEY, TTL_ATTRIBUTE } from '../lambdas/core/volume';
+import type { MirrorbeatFunction } from './function';
+
+export interface HeartbeatVolumeProps {
+  readonly tableName: string;
+  /**
+   * Region of the replica, when this stack owns the global table. Without it the stack
+   * refers to its local replica of a table another stack declares.
+   * @default - refer to the local replica of the existing global table
+   */
+  readonly replicaRegion?: string;
+  /**
+   * Witness region for multi-region strong consistency.
+   * @default - eventual consistency, no witness
+   */
+  readonly witnessRegion?: string;
+}
+
+/**
+ * The heartbeat volume: a DynamoDB global table replicated between the two site regions,
+ * the remote mirror that carries the storage path. Each site writes its own beat into
+ * its local replica (PVOL); replication carries it to the peer's replica (SVOL).
+ */
+export class HeartbeatVolume extends Construct {
+  /** This region's replica. */
+  readonly table: dynamodb.ITableV2;
+  /** Set only in the stack that declares the global table. */
+  readonly globalTable?: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: HeartbeatVolumeProps) {
+    super(scope, id);
+    if (props.replicaRegion === undefined) {
+      this.table = dynamodb.TableV2.fromTableName(this, 'Replica', props.tableName);
+      return;
+    }
+    if (props.replicaRegion === Stack.of(this).region) {
+      throw new Error(`HeartbeatVolume: replicaRegion ${props.replicaRegion} is this stack's own region; name the peer site's region`);
+    }
+    const strong = props.witnessRegion !== undefined;
+    this.globalTable = new dynamodb.TableV2(this, 'GlobalTable', {
+      tableName: props.tableName,
+      partitionKey: { name: KEY.pk, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: KEY.sk, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      replicas: [{ region: props.replicaRegion }],
+      ...(strong ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion } : {}),
+    });
+    this.table = this.globalTable;
+  }
+
+  /** Gives a handler the table's name and read-write access to this region's replica. */
+  bind(fn: MirrorbeatFunction): void {
+    fn.addEnvironment(Env.heartbeatVolume, this.table.tableName);
+    this.table.grantReadWriteData(fn.role);
+  }
+}
+
+export interface ObservationsTableProps {
+  readonly tableName: string;
+}
+
+/**
+ * The site-local observations table: what this site's receiver saw on the network path,
+ * its own serial counter and invalid-beat counts. Never replicated, so a network-path
+ * observation can never travel over the storage path.
+ */
+export class ObservationsTable extends Construct {
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: ObservationsTableProps) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: KEY.pk, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: KEY.sk, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      // Observations are rebuilt within one interval after loss; nothing here needs keeping.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  bind(fn: MirrorbeatFunction): void {
+    fn.addEnvironment(Env.observations, this.table.tableName);
+    this.table.grantReadWriteData(fn.role);
+  }
+}

@@ -1,0 +1,227 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { DetailType, Env, EVENT_SOURCE, peerOf, type SiteId, type Tuning } from '../lambdas/core/wire';
+import type { MirrorbeatConfig } from './config';
+import { MirrorbeatFunction } from './function';
+import { acknowledgeNag, arnWildcardFinding } from './nag';
+import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
+import { SiteMonitoring } from './monitoring';
+import { SiteNames } from './names';
+import { NoticeTopics } from './notices';
+import { FailoverWorkflow, PathControlWorkflow } from './workflows';
+
+/** Handlers that put events on the peer's site bus; the peer's bus policy admits exactly their roles. */
+const PEER_SENDERS = ['heartbeat-module', 'failover-steps', 'path-control-steps'] as const;
+
+export interface SiteStackProps extends StackProps {
+  readonly config: MirrorbeatConfig;
+  readonly site: SiteId;
+}
+
+/**
+ * One site: the same stack in each of the two regions. The production stack declares the
+ * heartbeat volume (a global table with its replica in the standby region) and the
+ * signing key (replicated likewise); the standby stack refers to its local replicas.
+ */
+export class SiteStack extends Stack {
+  readonly names: SiteNames;
+  readonly peerNames: SiteNames;
+  readonly heartbeatVolume: HeartbeatVolume;
+  readonly observations: ObservationsTable;
+  readonly siteBus: events.EventBus;
+  readonly signingKey: secretsmanager.ISecret;
+  readonly topics: NoticeTopics;
+  readonly heartbeatModule: MirrorbeatFunction;
+  readonly networkReceiver: MirrorbeatFunction;
+  readonly failoverSteps: MirrorbeatFunction;
+  readonly pathControlSteps: MirrorbeatFunction;
+  readonly failover: FailoverWorkflow;
+  readonly pathControl: PathControlWorkflow;
+  readonly schedule: scheduler.Schedule;
+  readonly monitoring: SiteMonitoring;
+
+  constructor(scope: Construct, id: string, props: SiteStackProps) {
+    super(scope, id, props);
+    const { config, site } = props;
+    if (props.env?.region === undefined) throw new Error(`SiteStack ${id}: env.region is required; every site lives in an explicit region`);
+    const isProduction = site === 'production';
+    const peerRegion = isProduction ? config.standbyRegion : config.productionRegion;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    this.names = new SiteNames(config.clusterName, site);
+    this.peerNames = new SiteNames(config.clusterName, peerOf(site));
+
+    this.heartbeatVolume = new HeartbeatVolume(this, 'HeartbeatVolume', {
+      tableName: this.names.heartbeatVolume,
+      ...(isProduction ? { replicaRegion: config.standbyRegion, witnessRegion: config.witnessRegion } : {}),
+    });
+    this.observations = new ObservationsTable(this, 'Observations', { tableName: this.names.observations });
+    this.signingKey = isProduction
+      ? new secretsmanager.Secret(this, 'SigningKey', {
+          secretName: this.names.signingKey,
+          description: `mirrorbeat ${config.clusterName}: HMAC-SHA256 key that signs heartbeats on both paths`,
+          generateSecretString: { passwordLength: 64, excludePunctuation: true },
+          replicaRegions: [{ region: config.standbyRegion }],
+          removalPolicy: RemovalPolicy.RETAIN,
+        })
+      : secretsmanager.Secret.fromSecretNameV2(this, 'SigningKey', this.names.signingKey);
+    this.topics = new NoticeTopics(this, 'Notices', {
+      names: this.names,
+      warningEmails: config.notifications.warningEmails,
+      criticalEmails: config.notifications.criticalEmails,
+    });
+
+    this.siteBus = new events.EventBus(this, 'SiteBus', { eventBusName: this.names.siteBus, description: `mirrorbeat ${config.clusterName} ${site} site bus` });
+    this.siteBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'PeerSiteSendersOnly',
+        // The peer's roles may not exist yet when this site deploys first; naming them in a
+        // condition (not as principals) lets either site deploy first.
+        principals: [new iam.AccountPrincipal(this.account)],
+        actions: ['events:PutEvents'],
+        resources: [this.siteBus.eventBusArn],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': PEER_SENDERS.map((h) => this.roleArn(this.peerNames.role(h))) } },
+      }),
+    );
+    const peerBus = events.EventBus.fromEventBusArn(
+      this,
+      'PeerBus',
+      this.formatArn({ service: 'events', region: peerRegion, resource: 'event-bus', resourceName: this.peerNames.siteBus }),
+    );
+
+    const tuning: Tuning = {
+      intervalSeconds: config.intervalSeconds,
+      deadlineFloorSeconds: config.deadlineFloorSeconds,
+      deadlineCeilingSeconds: config.deadlineCeilingSeconds,
+      phiThreshold: config.phiThreshold,
+      confirmationWindowSeconds: config.confirmationWindowSeconds,
+      rpoBudgetSeconds: config.rpoBudgetSeconds,
+      leaseSeconds: config.leaseSeconds,
+      isolationPolicy: config.isolationPolicy,
+      failoverMode: config.failoverMode,
+    };
+    const handler = (id: string, handlerName: string, description: string, timeout?: Duration) => {
+      const fn = new MirrorbeatFunction(this, id, {
+        handler: handlerName,
+        roleName: this.names.role(handlerName),
+        description,
+        logRetention,
+        ...(timeout ? { timeout } : {}),
+        environment: {
+          [Env.cluster]: config.clusterName,
+          [Env.site]: site,
+          [Env.peerRegion]: peerRegion,
+          [Env.tuning]: JSON.stringify(tuning),
+        },
+      });
+      return fn;
+    };
+    const bindPeerBus = (fn: MirrorbeatFunction) => {
+      fn.addEnvironment(Env.peerBus, peerBus.eventBusArn);
+      peerBus.grantPutEventsTo(fn.role);
+    };
+    const bindSigningKey = (fn: MirrorbeatFunction) => {
+      fn.addEnvironment(Env.signingKey, this.names.signingKey);
+      this.signingKey.grantRead(fn.role);
+    };
+
+    this.heartbeatModule = handler('HeartbeatModule', 'heartbeat-module', 'Sends this site\'s beats on both paths and checks the peer\'s, every interval, for one minute', Duration.seconds(75));
+    this.networkReceiver = handler('NetworkReceiver', 'network-receiver', 'Receives the peer\'s network-path beats from the site bus and records valid ones');
+    this.failoverSteps = handler('FailoverSteps', 'failover-steps', 'Steps of the failover workflow: confirm, gates, fence, promote, verify');
+    this.pathControlSteps = handler('PathControlSteps', 'path-control-steps', 'Steps of the path-control workflow: apply, forward, check-ack, finalize, rollback');
+
+    for (const fn of [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps]) {
+      this.heartbeatVolume.bind(fn);
+      this.observations.bind(fn);
+    }
+    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps, this.failoverSteps]) bindSigningKey(fn);
+    for (const fn of [this.heartbeatModule, this.failoverSteps, this.pathControlSteps]) bindPeerBus(fn);
+    this.topics.bind(this.heartbeatModule);
+
+    // The failover steps: CloudWatch for the replication-lag gate, the site bus for SitePromoted, the hooks.
+    this.failoverSteps.addEnvironment(Env.siteBus, this.siteBus.eventBusName);
+    this.siteBus.grantPutEventsTo(this.failoverSteps.role);
+    this.failoverSteps.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // GetMetricData has no resource-level permissions.
+        actions: ['cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
+    if (config.promotion.hookFunctionArn !== undefined) {
+      this.failoverSteps.addEnvironment(Env.promotionHook, config.promotion.hookFunctionArn);
+      lambda.Function.fromFunctionArn(this, 'PromotionHook', config.promotion.hookFunctionArn).grantInvoke(this.failoverSteps.role);
+    }
+    if (config.fenceHookFunctionArn !== undefined) {
+      for (const fn of [this.heartbeatModule, this.failoverSteps]) fn.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
+      const hook = lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn);
+      hook.grantInvoke(this.heartbeatModule.role);
+      hook.grantInvoke(this.failoverSteps.role);
+    }
+
+    new events.Rule(this, 'HeartbeatRule', {
+      eventBus: this.siteBus,
+      description: 'Peer heartbeats on the network path to the receiver',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.heartbeat], account: [this.account] },
+      // A beat older than a minute says nothing about now; the next one is a few seconds away.
+      targets: [new targets.LambdaFunction(this.networkReceiver.function, { maxEventAge: Duration.minutes(1), retryAttempts: 2 })],
+    });
+
+    this.failover = new FailoverWorkflow(this, 'Failover', { names: this.names, steps: this.failoverSteps, topics: this.topics, logRetention, failoverMode: config.failoverMode });
+    this.pathControl = new PathControlWorkflow(this, 'PathControl', { names: this.names, steps: this.pathControlSteps, topics: this.topics, logRetention, intervalSeconds: config.intervalSeconds });
+    this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
+    this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
+
+    const schedulerRole = new iam.Role(this, 'HeartbeatScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: 'EventBridge Scheduler invoking the heartbeat module',
+    });
+    this.schedule = new scheduler.Schedule(this, 'HeartbeatSchedule', {
+      description: `mirrorbeat ${config.clusterName} ${site}: run the heartbeat module every minute`,
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      // A missed minute is better skipped than run late: the next invocation is already due.
+      target: new schedulerTargets.LambdaInvoke(this.heartbeatModule.function, { role: schedulerRole, retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
+    });
+    acknowledgeNag(schedulerRole, arnWildcardFinding(this.heartbeatModule.function), 'The scheduler may invoke any version of the heartbeat module, and nothing else.');
+
+    this.monitoring = new SiteMonitoring(this, 'Monitoring', {
+      names: this.names,
+      topics: this.topics,
+      heartbeatVolume: this.heartbeatVolume.table,
+      peerRegion,
+      rpoBudgetSeconds: config.rpoBudgetSeconds,
+      intervalSeconds: config.intervalSeconds,
+      functions: [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps],
+      failover: this.failover.stateMachine,
+      pathControl: this.pathControl.stateMachine,
+    });
+
+    this.acknowledgeFindings();
+  }
+
+  private roleArn(roleName: string): string {
+    return this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: roleName });
+  }
+
+  /** cdk-nag findings this stack accepts that belong to no single construct above, each with its reason. */
+  private acknowledgeFindings(): void {
+    for (const fn of [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps]) {
+      acknowledgeNag(fn.role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the failover steps, CloudWatch GetMetricData) have no resource-level permissions.');
+    }
+    acknowledgeNag(this.heartbeatModule.role, 'IAM5[Action::kms:GenerateDataKey*]', "Publishing notices to the KMS-encrypted topics needs GenerateDataKey*; the grant names only this site's notice key.");
+    if (this.signingKey instanceof secretsmanager.Secret) {
+      acknowledgeNag(
+        this.signingKey,
+        'SMG4',
+        'Rotated by the operator (docs/OPERATIONS.md): receivers accept the AWSCURRENT and AWSPREVIOUS versions, so a put-secret-value never drops a beat. Automatic rotation is planned.',
+      );
+    }
+  }
+}
