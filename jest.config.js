@@ -6,6 +6,7 @@ module.exports = {
   transform: {
     '^.+\\.tsx?$': ['@swc/jest'],
   },
+  setupFiles: ['<rootDir>/test/setup.ts'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   // Synthesizing two sites with bundled handlers takes seconds, not milliseconds.
   testTimeout: 120_000,

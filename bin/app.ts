@@ -5,7 +5,7 @@ import { ConfigError, configFromContext } from '../lib/config';
 
 const app = new App();
 try {
-  const config = configFromContext(app.node.getAllContext());
+  const config = configFromContext(app.node.getAllContext() as Record<string, unknown>);
   addSites(app, config, { ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}) });
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -171,7 +171,7 @@ export class ConfigError extends Error {
 /** A value as the user wrote it, short enough for one line. */
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = JSON.stringify(value) ?? typeof value;
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -219,7 +219,7 @@ export function parseConfig(raw: unknown): MirrorbeatConfig {
   if (result.success) return result.data;
   const first = result.error.issues[0];
   if (first === undefined) throw new ConfigError(`${CONTEXT_KEY}: invalid configuration`);
-  const key = [CONTEXT_KEY, ...first.path.map(String)].join('.');
+  const key = [CONTEXT_KEY, ...first.path.map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
   if (first.code === 'unrecognized_keys') {
     const known = Object.keys(configSchema.shape).join(', ');
     throw new ConfigError(`${key}: unknown key ${first.keys.map((k) => `"${k}"`).join(', ')}; allowed keys here: ${first.path.length === 0 ? known : 'see docs/CONFIGURATION.md'}`);
@@ -238,7 +238,7 @@ export function configFromContext(context: Readonly<Record<string, unknown>>): M
       .filter(([k]) => k.startsWith(prefix))
       .map(([k, v]) => [k.slice(prefix.length), v]),
   );
-  const base = typeof context[CONTEXT_KEY] === 'string' ? parseLoose(context[CONTEXT_KEY] as string) : context[CONTEXT_KEY];
+  const base = typeof context[CONTEXT_KEY] === 'string' ? parseLoose(context[CONTEXT_KEY]) : context[CONTEXT_KEY];
   if (base === undefined) {
     throw new ConfigError(`${CONTEXT_KEY}: missing; add a "${CONTEXT_KEY}" object to the context of cdk.json (see docs/CONFIGURATION.md)`);
   }

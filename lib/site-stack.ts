@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -19,7 +19,7 @@ import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
 /** Handlers that put events on the peer's site bus; the peer's bus policy admits exactly their roles. */
-const PEER_SENDERS = ['heartbeat-module', 'failover-steps', 'path-control-steps'] as const;
+const PEER_SENDERS = ['heartbeat-module', 'path-control-steps'] as const;
 
 export interface SiteStackProps extends StackProps {
   readonly config: MirrorbeatConfig;
@@ -141,9 +141,8 @@ export class SiteStack extends Stack {
       this.heartbeatVolume.bind(fn);
       this.observations.bind(fn);
     }
-    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps, this.failoverSteps]) bindSigningKey(fn);
-    for (const fn of [this.heartbeatModule, this.failoverSteps, this.pathControlSteps]) bindPeerBus(fn);
-    this.topics.bind(this.heartbeatModule);
+    for (const fn of [this.heartbeatModule, this.networkReceiver]) bindSigningKey(fn);
+    for (const fn of [this.heartbeatModule, this.pathControlSteps]) bindPeerBus(fn);
 
     // The failover steps: CloudWatch for the replication-lag gate, the site bus for SitePromoted, the hooks.
     this.failoverSteps.addEnvironment(Env.siteBus, this.siteBus.eventBusName);
@@ -158,12 +157,15 @@ export class SiteStack extends Stack {
     if (config.promotion.hookFunctionArn !== undefined) {
       this.failoverSteps.addEnvironment(Env.promotionHook, config.promotion.hookFunctionArn);
       lambda.Function.fromFunctionArn(this, 'PromotionHook', config.promotion.hookFunctionArn).grantInvoke(this.failoverSteps.role);
+      acknowledgeNag(this.failoverSteps.role, `IAM5[Resource::${config.promotion.hookFunctionArn}:*]`, 'Invoking any version of the promotion hook the configuration names, and nothing else.');
     }
     if (config.fenceHookFunctionArn !== undefined) {
       for (const fn of [this.heartbeatModule, this.failoverSteps]) fn.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
       const hook = lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn);
-      hook.grantInvoke(this.heartbeatModule.role);
-      hook.grantInvoke(this.failoverSteps.role);
+      for (const fn of [this.heartbeatModule, this.failoverSteps]) {
+        hook.grantInvoke(fn.role);
+        acknowledgeNag(fn.role, `IAM5[Resource::${config.fenceHookFunctionArn}:*]`, 'Invoking any version of the fence hook the configuration names, and nothing else.');
+      }
     }
 
     new events.Rule(this, 'HeartbeatRule', {
@@ -215,7 +217,6 @@ export class SiteStack extends Stack {
     for (const fn of [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps]) {
       acknowledgeNag(fn.role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the failover steps, CloudWatch GetMetricData) have no resource-level permissions.');
     }
-    acknowledgeNag(this.heartbeatModule.role, 'IAM5[Action::kms:GenerateDataKey*]', "Publishing notices to the KMS-encrypted topics needs GenerateDataKey*; the grant names only this site's notice key.");
     if (this.signingKey instanceof secretsmanager.Secret) {
       acknowledgeNag(
         this.signingKey,

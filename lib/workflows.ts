@@ -61,7 +61,7 @@ abstract class Workflow extends Construct {
 
   /** Runs `lambdas/<steps>` with `{ step, execution, state }`; the step's result lands at `$.<resultKey>`. */
   step(id: string, step: string, resultKey: string): tasks.LambdaInvoke {
-    return new tasks.LambdaInvoke(this, id, {
+    const task = new tasks.LambdaInvoke(this, id, {
       lambdaFunction: this.props.steps.function,
       payload: sfn.TaskInput.fromObject({
         step,
@@ -72,12 +72,14 @@ abstract class Workflow extends Construct {
       resultPath: `$.${resultKey}`,
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
-    }).addRetry(AWS_RETRY);
+    });
+    task.addRetry(AWS_RETRY);
+    return task;
   }
 
   /** Publishes one notice; `kind` is the message attribute subscribers filter on. */
   notice(id: string, kind: string, severity: Severity, subject: string): tasks.SnsPublish {
-    return new tasks.SnsPublish(this, id, {
+    const task = new tasks.SnsPublish(this, id, {
       topic: this.props.topics.of(severity),
       subject,
       message: sfn.TaskInput.fromObject({
@@ -92,7 +94,9 @@ abstract class Workflow extends Construct {
         site: { value: this.props.names.site },
       },
       resultPath: sfn.JsonPath.DISCARD,
-    }).addRetry(AWS_RETRY);
+    });
+    task.addRetry(AWS_RETRY);
+    return task;
   }
 }
 

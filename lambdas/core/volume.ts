@@ -8,10 +8,12 @@ import type { PathId, PathMode, SiteId } from './wire';
  *   PATH     / <site>#<path>     the path registry: mode of one path at one site
  *   CLUSTER  / CLUSTER           { epoch, primary }
  *   FENCE    / <epoch>           who was fenced by the promotion to that epoch
+ *   COMMAND  / <to site>#<id>    a path-control request command for the peer (the storage-path copy)
+ *   ACK      / <id>              the peer's acknowledgement of a request command
  *
  * Observations (site-local, never replicated):
  *   SERIAL   / <site>            this site's beat serial counter
- *   NETWORK  / <peer site>       the last valid network-path beat received from the peer and its arrival time
+ *   OBSERVED / <path>#<peer>     the last valid beat received from the peer on a path, with its arrival time
  *   INVALID  / <path>#<reason>   invalid beats counted per path and reason
  */
 export const KEY = { pk: 'pk', sk: 'sk' } as const;
@@ -27,8 +29,11 @@ export const pathKey = (site: SiteId, path: PathId): ItemKey => ({ pk: 'PATH', s
 export const clusterKey = (): ItemKey => ({ pk: 'CLUSTER', sk: 'CLUSTER' });
 export const fenceKey = (epoch: number): ItemKey => ({ pk: 'FENCE', sk: String(epoch).padStart(12, '0') });
 
+export const commandKey = (to: SiteId, id: string): ItemKey => ({ pk: 'COMMAND', sk: `${to}#${id}` });
+export const ackKey = (id: string): ItemKey => ({ pk: 'ACK', sk: id });
+
 export const serialKey = (site: SiteId): ItemKey => ({ pk: 'SERIAL', sk: site });
-export const networkObservationKey = (peer: SiteId): ItemKey => ({ pk: 'NETWORK', sk: peer });
+export const observationKey = (path: PathId, peer: SiteId): ItemKey => ({ pk: 'OBSERVED', sk: `${path}#${peer}` });
 export const invalidKey = (path: PathId, reason: string): ItemKey => ({ pk: 'INVALID', sk: `${path}#${reason}` });
 
 export interface ClusterRecord {

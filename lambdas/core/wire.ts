@@ -17,6 +17,7 @@ export const EVENT_SOURCE = 'mirrorbeat';
 export const DetailType = {
   heartbeat: 'Heartbeat',
   sitePromoted: 'SitePromoted',
+  pathCommand: 'PathCommand',
 } as const;
 
 /** Custom metrics: namespace and names, shared by the handlers that emit and the alarms that watch. */

@@ -1,1 +1,47 @@
-export const handler = async (): Promise<void> => {};
+import type { Context } from 'aws-lambda';
+import { documentClient, eventsClient, regionOfArn, secretsClient, sfnClient } from '../shared/clients';
+import { SigningKeys } from '../shared/keys';
+import { logger, publishMetrics } from '../shared/observability';
+import { readSettings } from '../shared/settings';
+import { SiteStore } from '../shared/store';
+import { Env } from '../core/wire';
+import { HeartbeatModule } from './module';
+
+/** Stop this long before the Lambda timeout, and leave the next minute's invocation to carry on. */
+const SAFETY_MS = 3_000;
+const RUN_FOR_MS = 58_000;
+
+const settings = readSettings();
+const peerBusArn = settings.required(Env.peerBus);
+const heartbeatModule = new HeartbeatModule({
+  settings,
+  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+  peerEvents: eventsClient(regionOfArn(peerBusArn)),
+  peerBusArn,
+  sfn: sfnClient(),
+  failoverStateMachineArn: settings.optional(Env.failoverStateMachine),
+  log: (level, message, detail) => logger[level](message, detail ?? {}),
+});
+
+/** Invoked every minute by EventBridge Scheduler; ticks every intervalSeconds until just before the next invocation. */
+export const handler = async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ ticks: number }> => {
+  const startedAt = Date.now();
+  const intervalMs = settings.tuning.intervalSeconds * 1000;
+  let ticks = 0;
+  for (let next = startedAt; ; next += intervalMs) {
+    const wait = next - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (Date.now() - startedAt >= RUN_FOR_MS || context.getRemainingTimeInMillis() < intervalMs + SAFETY_MS) break;
+    try {
+      const report = await heartbeatModule.tick(Date.now());
+      publishMetrics(settings.cluster, settings.site, report.metrics);
+      if (report.verdict !== 'ok') logger.info('tick', { serial: report.serial, sent: report.sent, states: report.states, verdict: report.verdict });
+    } catch (error) {
+      // Nothing escapes a tick: the next one may find the fault gone.
+      logger.error('tick failed', { error: String(error) });
+    }
+    ticks += 1;
+  }
+  return { ticks };
+};

@@ -1,1 +1,25 @@
-export const handler = async (): Promise<void> => {};
+import type { EventBridgeEvent } from 'aws-lambda';
+import { documentClient, secretsClient } from '../shared/clients';
+import { SigningKeys } from '../shared/keys';
+import { logger, publishMetrics } from '../shared/observability';
+import { readSettings } from '../shared/settings';
+import { SiteStore } from '../shared/store';
+import { Env, MetricName } from '../core/wire';
+import { type Receipt, receiveNetworkBeat } from './receiver';
+
+const settings = readSettings();
+const deps = {
+  settings,
+  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+};
+
+/** Invoked by the site bus rule for each Heartbeat event from the peer site. */
+export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<Receipt> => {
+  const receipt = await receiveNetworkBeat(event?.detail, Date.now(), deps);
+  if (!receipt.accepted) {
+    logger.warn('network-path beat rejected', { reason: receipt.reason, detail: receipt.detail });
+    if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, [{ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'network' } }]);
+  }
+  return receipt;
+};

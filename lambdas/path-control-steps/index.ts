@@ -1,1 +1,26 @@
-export const handler = async (): Promise<void> => {};
+import { parseStepInput } from '../core/steps';
+import { Env } from '../core/wire';
+import { documentClient, eventsClient, regionOfArn } from '../shared/clients';
+import { logger } from '../shared/observability';
+import { readSettings } from '../shared/settings';
+import { SiteStore } from '../shared/store';
+import { PATH_CONTROL_STEPS, runPathControlStep } from './steps';
+
+const settings = readSettings();
+const peerBusArn = settings.required(Env.peerBus);
+const deps = {
+  settings,
+  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
+  db: documentClient(),
+  peerEvents: eventsClient(regionOfArn(peerBusArn)),
+  peerBusArn,
+  now: Date.now,
+};
+
+/** One handler for the steps of the path-control workflow; the state machine names the step. */
+export const handler = async (event: unknown): Promise<Record<string, unknown>> => {
+  const input = parseStepInput(event, PATH_CONTROL_STEPS);
+  const result = await runPathControlStep(input, deps);
+  logger.info(`path-control step ${input.step}`, { execution: input.execution, result });
+  return result;
+};

@@ -1,0 +1,41 @@
+import { METRICS_NAMESPACE } from './wire';
+
+export interface MetricPoint {
+  readonly name: string;
+  readonly value: number;
+  readonly unit: 'Count' | 'Seconds' | 'Milliseconds' | 'None';
+  /** Dimensions beyond Cluster and Site, e.g. { Path: 'network' }. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+}
+
+/**
+ * CloudWatch embedded metric format: one JSON line per dimension set, with exactly the
+ * dimensions the alarms name (Cluster, Site and, per path, Path).
+ */
+export function embeddedMetricLines(cluster: string, site: string, points: readonly MetricPoint[], timestampMs: number): string[] {
+  const groups = new Map<string, MetricPoint[]>();
+  for (const p of points) {
+    const key = JSON.stringify(Object.entries(p.dimensions ?? {}).sort());
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  return [...groups.values()].map((group) => {
+    const extra = group[0]?.dimensions ?? {};
+    const dims = { Cluster: cluster, Site: site, ...extra };
+    const values: Record<string, number> = {};
+    for (const p of group) values[p.name] = (values[p.name] ?? 0) + p.value;
+    return JSON.stringify({
+      _aws: {
+        Timestamp: timestampMs,
+        CloudWatchMetrics: [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: [Object.keys(dims)],
+            Metrics: [...new Map(group.map((p) => [p.name, { Name: p.name, Unit: p.unit }])).values()],
+          },
+        ],
+      },
+      ...dims,
+      ...values,
+    });
+  });
+}

@@ -1,0 +1,28 @@
+/** Input of a workflow step handler, as the state machines send it. */
+export interface StepInput {
+  readonly step: string;
+  readonly execution: string;
+  readonly state: Record<string, unknown>;
+}
+
+/** An error a workflow catches by name; its message says what was wrong and how to fix it. */
+export class StepError extends Error {
+  constructor(
+    override readonly name: 'InvalidInput' | 'CommandRefused' | 'FenceConflict' | 'Transient',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function parseStepInput(event: unknown, steps: readonly string[]): StepInput {
+  const e = event as Partial<StepInput> | null;
+  if (typeof e !== 'object' || e === null) throw new StepError('InvalidInput', 'event: expected { step, execution, state } from the state machine');
+  if (typeof e.step !== 'string' || !steps.includes(e.step)) throw new StepError('InvalidInput', `step: got ${JSON.stringify(e.step)}; allowed: ${steps.join(', ')}`);
+  if (typeof e.execution !== 'string') throw new StepError('InvalidInput', 'execution: expected the execution ARN');
+  if (typeof e.state !== 'object' || e.state === null || Array.isArray(e.state)) throw new StepError('InvalidInput', 'state: expected the execution state object');
+  return e as StepInput;
+}
+
+/** Last segment of an execution ARN, a stable id for what this execution does. */
+export const executionName = (arn: string): string => arn.split(':').pop() ?? arn;

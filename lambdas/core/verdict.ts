@@ -1,0 +1,38 @@
+import type { PathId, PathMode } from './wire';
+
+export type PathState = 'disabled' | 'pending' | 'healthy' | 'suspect' | 'failed';
+export type SiteVerdict = 'ok' | 'degraded' | 'peer-lost' | 'unprotected' | 'peer-failure-reported';
+
+export interface PathObservation {
+  readonly path: PathId;
+  readonly mode: PathMode;
+  /** Receiver's arrival time of the last valid beat on this path, or undefined when none arrived yet. */
+  readonly lastValidArrivalMs: number | undefined;
+}
+
+/**
+ * State of one path from the age of its last valid beat: healthy within one interval and
+ * a half, suspect up to the deadline, failed past it. A path never seen is pending, not
+ * failed: a site that just deployed must not look lost.
+ */
+export function pathState(o: PathObservation, nowMs: number, deadlineMs: number, intervalMs: number): PathState {
+  if (o.mode === 'disabled') return 'disabled';
+  if (o.mode === 'pending' || o.lastValidArrivalMs === undefined) return 'pending';
+  const age = nowMs - o.lastValidArrivalMs;
+  if (age > deadlineMs) return 'failed';
+  return age > 1.5 * intervalMs ? 'suspect' : 'healthy';
+}
+
+/**
+ * The site verdict over the enabled paths. `allFailedSinceMs` is when every enabled path
+ * was first seen failed together; peer-lost needs that to have lasted the confirmation window.
+ */
+export function siteVerdict(states: readonly PathState[], peerReportsFailure: boolean, allFailedSinceMs: number | undefined, nowMs: number, confirmationMs: number): SiteVerdict {
+  const counted = states.filter((s) => s !== 'disabled' && s !== 'pending');
+  if (states.every((s) => s === 'disabled')) return 'unprotected';
+  if (counted.length > 0 && counted.every((s) => s === 'failed')) {
+    return allFailedSinceMs !== undefined && nowMs - allFailedSinceMs >= confirmationMs ? 'peer-lost' : 'degraded';
+  }
+  if (peerReportsFailure) return 'peer-failure-reported';
+  return counted.some((s) => s === 'failed') ? 'degraded' : 'ok';
+}

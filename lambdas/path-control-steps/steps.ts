@@ -1,0 +1,94 @@
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { executionName, StepError, type StepInput } from '../core/steps';
+import { ackKey, commandKey, pathKey } from '../core/volume';
+import { DetailType, EVENT_SOURCE, PATH_MODES, PATHS, type PathId, type PathMode } from '../core/wire';
+import type { Settings } from '../shared/settings';
+import type { SiteStore } from '../shared/store';
+
+export const PATH_CONTROL_STEPS = ['apply', 'forward', 'check-ack', 'finalize', 'rollback'] as const;
+
+/** How long the peer has to acknowledge a request command before the change is rolled back. */
+export const ACK_TIMEOUT_INTERVALS = 15;
+
+export interface PathCommand {
+  readonly path: PathId;
+  readonly action: 'activate' | 'deactivate';
+  readonly reason: string;
+  readonly force: boolean;
+}
+
+export interface PathControlDeps {
+  readonly settings: Settings;
+  readonly store: SiteStore;
+  readonly db: DynamoDBDocumentClient;
+  readonly peerEvents: EventBridgeClient;
+  readonly peerBusArn: string;
+  readonly now: () => number;
+}
+
+/** The console input, checked field by field; a bad one fails the execution with the field named. */
+export function parsePathCommand(state: Record<string, unknown>): PathCommand {
+  const { path, action, reason = '', force = false } = state;
+  if (!PATHS.includes(path as PathId)) throw new StepError('InvalidInput', `path: got ${JSON.stringify(path)}; allowed: "network" or "storage"`);
+  if (action !== 'activate' && action !== 'deactivate') throw new StepError('InvalidInput', `action: got ${JSON.stringify(action)}; allowed: "activate" or "deactivate"`);
+  if (typeof reason !== 'string' || reason.length > 500) throw new StepError('InvalidInput', 'reason: expected a text of at most 500 characters');
+  if (typeof force !== 'boolean') throw new StepError('InvalidInput', `force: got ${JSON.stringify(force)}; allowed: true or false`);
+  return { path: path as PathId, action, reason, force };
+}
+
+async function setMode(deps: PathControlDeps, path: PathId, mode: PathMode, changedBy: string, reason: string): Promise<void> {
+  await deps.db.send(
+    new PutCommand({
+      TableName: deps.settings.heartbeatVolume,
+      Item: { ...pathKey(deps.settings.site, path), mode, changedBy, changedAt: new Date(deps.now()).toISOString(), reason },
+    }),
+  );
+}
+
+export async function runPathControlStep(input: StepInput, deps: PathControlDeps): Promise<Record<string, unknown>> {
+  const { settings, store } = deps;
+  const command = parsePathCommand(input.state);
+  const id = executionName(input.execution);
+  switch (input.step) {
+    case 'apply': {
+      const other: PathId = command.path === 'network' ? 'storage' : 'network';
+      const [previousMode, otherMode] = await Promise.all([store.readPathMode(settings.site, command.path), store.readPathMode(settings.site, other)]);
+      if (command.action === 'deactivate' && otherMode !== 'enabled' && !command.force) {
+        throw new StepError('CommandRefused', `refusing to disable the ${command.path} path: the ${other} path is ${otherMode}, so the cluster would be unprotected; start again with "force": true to do it anyway`);
+      }
+      await setMode(deps, command.path, command.action === 'activate' ? 'pending' : 'disabled', input.execution, command.reason);
+      return { commandId: id, previousMode, ackDeadlineMs: deps.now() + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000 };
+    }
+    case 'forward': {
+      // The request command travels on every path that can still carry it, each on its own.
+      const message = { id, from: settings.site, to: settings.peer, ...command };
+      const sent = await Promise.allSettled([
+        deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: { ...commandKey(settings.peer, id), ...message } })),
+        deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathCommand, Detail: JSON.stringify(message) }] })),
+      ]);
+      const via = (['storage', 'network'] as const).filter((_, i) => sent[i]?.status === 'fulfilled');
+      if (via.length === 0) throw new StepError('Transient', 'the request command could not be sent on either path');
+      return { via };
+    }
+    case 'check-ack': {
+      const out = await deps.db.send(new GetCommand({ TableName: settings.heartbeatVolume, Key: ackKey(id), ConsistentRead: true }));
+      const apply = input.state.apply as { result?: { ackDeadlineMs?: number } } | undefined;
+      const deadline = apply?.result?.ackDeadlineMs ?? 0;
+      return { acknowledged: out.Item !== undefined, expired: out.Item === undefined && deps.now() > deadline, peerMode: out.Item?.mode ?? null };
+    }
+    case 'finalize': {
+      if (command.action === 'activate') await setMode(deps, command.path, 'enabled', input.execution, command.reason);
+      return { mode: command.action === 'activate' ? 'enabled' : 'disabled' };
+    }
+    case 'rollback': {
+      const apply = input.state.apply as { result?: { previousMode?: string } } | undefined;
+      const previous = apply?.result?.previousMode;
+      if (!PATH_MODES.includes(previous as PathMode)) return { restored: null };
+      await setMode(deps, command.path, previous as PathMode, input.execution, `rollback: the peer did not acknowledge (${command.reason})`);
+      return { restored: previous };
+    }
+    default:
+      throw new StepError('InvalidInput', `step: got ${JSON.stringify(input.step)}; allowed: ${PATH_CONTROL_STEPS.join(', ')}`);
+  }
+}

@@ -1,0 +1,94 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Heartbeat } from '../core/message';
+import {
+  beatKey,
+  clusterKey,
+  type ClusterRecord,
+  DEFAULT_PATH_MODE,
+  INITIAL_CLUSTER,
+  invalidKey,
+  observationKey,
+  pathKey,
+  serialKey,
+  TTL_ATTRIBUTE,
+} from '../core/volume';
+import type { PathId, PathMode, SiteId } from '../core/wire';
+
+export interface Observation {
+  readonly serial: number;
+  readonly arrivedAtMs: number;
+  readonly beat: Heartbeat;
+}
+
+/**
+ * Reads and writes of the heartbeat volume (this region's replica of the global table)
+ * and of the site-local observations table. Reads of the volume are strongly consistent:
+ * within one region, a replica read sees every write the replica has applied.
+ */
+export class SiteStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly heartbeatVolume: string,
+    private readonly observations: string,
+  ) {}
+
+  /** Next serial of this site's beats; an atomic counter, so overlapping invocations never reuse one. */
+  async nextSerial(site: SiteId, signal?: AbortSignal): Promise<number> {
+    const out = await this.db.send(
+      new UpdateCommand({ TableName: this.observations, Key: serialKey(site), UpdateExpression: 'ADD serial :one', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+      { abortSignal: signal },
+    );
+    return Number(out.Attributes?.serial);
+  }
+
+  async readCluster(signal?: AbortSignal): Promise<ClusterRecord> {
+    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }), { abortSignal: signal });
+    return out.Item === undefined ? INITIAL_CLUSTER : { epoch: Number(out.Item.epoch), primary: out.Item.primary as SiteId };
+  }
+
+  async readPathMode(site: SiteId, path: PathId, signal?: AbortSignal): Promise<PathMode> {
+    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: pathKey(site, path), ConsistentRead: true }), { abortSignal: signal });
+    return (out.Item?.mode as PathMode | undefined) ?? DEFAULT_PATH_MODE;
+  }
+
+  /** The storage path: this site's beat into its own replica (the PVOL). */
+  async writeBeat(beat: Heartbeat, signal?: AbortSignal): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...beatKey(beat.site), beat } }), { abortSignal: signal });
+  }
+
+  /** The peer's storage-path beat as replicated into this region (the SVOL); the raw item, validated by the caller. */
+  async readBeat(site: SiteId, signal?: AbortSignal): Promise<unknown> {
+    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: beatKey(site), ConsistentRead: true }), { abortSignal: signal });
+    return out.Item?.beat;
+  }
+
+  /** Records a valid beat seen on a path unless a newer one is already recorded; false when it was not newer. */
+  async recordBeat(path: PathId, beat: Heartbeat, arrivedAtMs: number, ttlSeconds: number, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.observations,
+          Item: { ...observationKey(path, beat.site), serial: beat.serial, arrivedAtMs, beat, [TTL_ATTRIBUTE]: Math.floor(arrivedAtMs / 1000) + ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(serial) OR serial < :serial',
+          ExpressionAttributeValues: { ':serial': beat.serial },
+        }),
+        { abortSignal: signal },
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async readObservation(path: PathId, peer: SiteId, signal?: AbortSignal): Promise<Observation | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.observations, Key: observationKey(path, peer), ConsistentRead: true }), { abortSignal: signal });
+    if (out.Item === undefined) return undefined;
+    return { serial: Number(out.Item.serial), arrivedAtMs: Number(out.Item.arrivedAtMs), beat: out.Item.beat as Heartbeat };
+  }
+
+  async countInvalid(path: PathId, reason: string): Promise<void> {
+    await this.db.send(new UpdateCommand({ TableName: this.observations, Key: invalidKey(path, reason), UpdateExpression: 'ADD #count :one', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':one': 1 } }));
+  }
+}

@@ -1,0 +1,25 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { addSites, type MirrorbeatSites } from '../lib/app';
+import { parseConfig, type MirrorbeatConfig } from '../lib/config';
+
+export const BASE_CONFIG = { clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' } as const;
+
+export function config(overrides: Record<string, unknown> = {}): MirrorbeatConfig {
+  return parseConfig({ ...BASE_CONFIG, ...overrides });
+}
+
+/**
+ * Both sites in a fresh app. Bundling is skipped unless asked for: template assertions
+ * do not need the code, and esbuild for every test would only cost time.
+ */
+export function buildSites(overrides: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): { app: App; sites: MirrorbeatSites } {
+  const app = new App({ context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
+  const sites = addSites(app, config(overrides), { account: '123456789012' });
+  return { app, sites };
+}
+
+export function templates(overrides: Record<string, unknown> = {}): { production: Template; standby: Template } {
+  const { sites } = buildSites(overrides);
+  return { production: Template.fromStack(sites.production), standby: Template.fromStack(sites.standby) };
+}

@@ -1,0 +1,21 @@
+import { embeddedMetricLines } from '../../../lambdas/core/emf';
+
+describe('embedded metric format', () => {
+  it('writes one line per dimension set, with exactly the dimensions the alarms name', () => {
+    const lines = embeddedMetricLines('orders', 'standby', [
+      { name: 'Ticks', value: 1, unit: 'Count' },
+      { name: 'PathFailed', value: 1, unit: 'Count', dimensions: { Path: 'network' } },
+      { name: 'PeerBeatAgeSeconds', value: 7.5, unit: 'Seconds', dimensions: { Path: 'network' } },
+      { name: 'PathFailed', value: 0, unit: 'Count', dimensions: { Path: 'storage' } },
+    ], 1_700_000_000_000).map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
+    expect(lines).toHaveLength(3);
+    const network = lines.find((l) => l.Path === 'network');
+    expect(network).toMatchObject({ Cluster: 'orders', Site: 'standby', Path: 'network', PathFailed: 1, PeerBeatAgeSeconds: 7.5 });
+    expect(network?._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'Mirrorbeat',
+      Dimensions: [['Cluster', 'Site', 'Path']],
+      Metrics: [{ Name: 'PathFailed', Unit: 'Count' }, { Name: 'PeerBeatAgeSeconds', Unit: 'Seconds' }],
+    });
+    expect(lines.find((l) => l.Path === undefined)?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Cluster', 'Site']]);
+  });
+});

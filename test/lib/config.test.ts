@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { applyOverrides, ConfigError, configFromContext, configSchema, parseConfig } from '../../lib/config';
+import { BASE_CONFIG } from '../helpers';
+
+const expectError = (raw: unknown, message: RegExp) => {
+  expect(() => parseConfig(raw)).toThrow(ConfigError);
+  expect(() => parseConfig(raw)).toThrow(message);
+};
+
+describe('configuration', () => {
+  it('fills every default from the documented values', () => {
+    expect(parseConfig(BASE_CONFIG)).toMatchObject({
+      intervalSeconds: 2,
+      deadlineFloorSeconds: 6,
+      deadlineCeilingSeconds: 30,
+      failoverMode: 'automatic',
+      consistency: 'eventual',
+      notifications: { criticalEmails: [], warningEmails: [] },
+      promotion: { arcRoutingControlArns: [] },
+    });
+  });
+
+  it.each([
+    [{ intervalSeconds: 0 }, /^mirrorbeat\.intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/],
+    [{ intervalSeconds: 2.5 }, /^mirrorbeat\.intervalSeconds: got 2\.5; allowed: an integer/],
+    [{ intervalSeconds: '2' }, /^mirrorbeat\.intervalSeconds: got "2"; allowed/],
+    [{ clusterName: 'Orders_EU' }, /^mirrorbeat\.clusterName: got "Orders_EU"; allowed: the cluster name: lower-case/],
+    [{ failoverMode: 'auto' }, /^mirrorbeat\.failoverMode: got "auto"; allowed: automatic, approval or manual$/],
+    [{ standbyRegion: 'us-east-1' }, /^mirrorbeat\.standbyRegion: got "us-east-1"; allowed: must differ from productionRegion/],
+    [{ productionRegion: 'virginia' }, /^mirrorbeat\.productionRegion: got "virginia"; allowed: the production region: an AWS region code/],
+    [{ deadlineFloorSeconds: 3 }, /^mirrorbeat\.deadlineFloorSeconds: got 3; allowed: at least 2 × intervalSeconds \(4\)/],
+    [{ deadlineCeilingSeconds: 6 }, /^mirrorbeat\.deadlineCeilingSeconds: got 6; allowed: greater than deadlineFloorSeconds/],
+    [{ leaseSeconds: 16 }, /^mirrorbeat\.leaseSeconds: got 16; allowed: less than deadlineFloorSeconds \+ confirmationWindowSeconds \(16\)/],
+    [{ consistency: 'strong' }, /^mirrorbeat\.witnessRegion: got nothing; allowed: required when consistency is strong/],
+    [{ consistency: 'strong', witnessRegion: 'eu-west-1' }, /^mirrorbeat\.witnessRegion: got "eu-west-1"; allowed: production, standby and witness must be three different regions of one set/],
+    [{ witnessRegion: 'us-east-2' }, /^mirrorbeat\.witnessRegion: got "us-east-2"; allowed: only used with consistency "strong"/],
+    [{ logRetentionDays: 4 }, /^mirrorbeat\.logRetentionDays: got 4; allowed: one of 1, 3, 5/],
+    [{ notifications: { criticalEmails: ['oncall'] } }, /^mirrorbeat\.notifications\.criticalEmails\[0\]: got "oncall"; allowed: an e-mail address/],
+    [{ promotion: { hookFunctionArn: 'my-function' } }, /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/],
+    [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
+    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"/],
+  ])('rejects %j with one line naming the key, the value and what is allowed', (bad, message) => {
+    expectError({ ...BASE_CONFIG, ...bad }, message);
+    expect(() => parseConfig({ ...BASE_CONFIG, ...bad })).toThrow(/^[^\n]+$/);
+  });
+
+  it('rejects a configuration that is not an object', () => {
+    expectError(42, /^mirrorbeat: got 42; expected an object of settings/);
+    expect(() => configFromContext({})).toThrow(/^mirrorbeat: missing; add a "mirrorbeat" object to the context of cdk.json/);
+  });
+
+  it('takes -c overrides per key, parsing numbers, JSON and comma-separated lists', () => {
+    const config = configFromContext({
+      mirrorbeat: BASE_CONFIG,
+      'mirrorbeat.intervalSeconds': '5',
+      'mirrorbeat.deadlineFloorSeconds': '10',
+      'mirrorbeat.failoverMode': 'approval',
+      'mirrorbeat.notifications.criticalEmails': 'a@example.com,b@example.com',
+      'mirrorbeat.promotion.arcRoutingControlArns': '[]',
+    });
+    expect(config).toMatchObject({ intervalSeconds: 5, deadlineFloorSeconds: 10, failoverMode: 'approval', notifications: { criticalEmails: ['a@example.com', 'b@example.com'] } });
+  });
+
+  it('does not change the base object when applying overrides', () => {
+    const base = { clusterName: 'a', notifications: { warningEmails: [] } };
+    applyOverrides(base, { 'notifications.warningEmails': 'x@example.com' });
+    expect(base.notifications.warningEmails).toEqual([]);
+  });
+
+  it('reads the committed cdk.json into a valid configuration', () => {
+    const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+    const app = new App({ context: cdkJson.context });
+    expect(configFromContext(app.node.getAllContext() as Record<string, unknown>).clusterName).toBe('orders');
+  });
+});
+
+describe('docs/CONFIGURATION.md', () => {
+  const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'CONFIGURATION.md'), 'utf8');
+  const rows = new Map(
+    [...docs.matchAll(/^\| `([A-Za-z0-9.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1] as string, (m[2] as string).trim()]),
+  );
+
+  /** Every key of the schema, nested objects flattened with dots. */
+  function schemaKeys(): string[] {
+    return Object.entries(configSchema.shape).flatMap(([key, field]) => {
+      const inner = (field as { unwrap?: () => unknown }).unwrap?.() as { shape?: Record<string, unknown> } | undefined;
+      return inner?.shape !== undefined && ['notifications', 'promotion'].includes(key)
+        ? Object.keys(inner.shape).map((k) => `${key}.${k}`)
+        : [key];
+    });
+  }
+
+  it('lists exactly the keys of the schema', () => {
+    expect([...rows.keys()].sort()).toEqual(schemaKeys().sort());
+  });
+
+  it('states each default as the code applies it', () => {
+    const defaults = parseConfig(BASE_CONFIG) as unknown as Record<string, unknown>;
+    for (const key of schemaKeys()) {
+      const value = key.split('.').reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], defaults);
+      const required = key in BASE_CONFIG;
+      const documented = rows.get(key);
+      if (required) expect([key, documented]).toEqual([key, 'required']);
+      else if (value === undefined) expect([key, documented]).toEqual([key, 'none']);
+      else expect([key, documented]).toEqual([key, `\`${JSON.stringify(value)}\``]);
+    }
+  });
+});

@@ -1,0 +1,28 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { buildSites } from '../helpers';
+
+describe('cdk-nag AWS Solutions checks', () => {
+  it.each([
+    ['the default configuration', {}],
+    ['approval mode with hooks, strong consistency and subscriptions', {
+      failoverMode: 'approval',
+      consistency: 'strong',
+      productionRegion: 'us-east-1',
+      standbyRegion: 'us-east-2',
+      witnessRegion: 'us-west-2',
+      fenceHookFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fence',
+      promotion: { hookFunctionArn: 'arn:aws:lambda:us-east-2:123456789012:function:promote' },
+      notifications: { criticalEmails: ['oncall@example.com'] },
+    }],
+  ])('finds nothing unacknowledged in the whole app with %s', (_name, overrides) => {
+    const { app } = buildSites(overrides);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails synthesis on a finding nobody acknowledged', () => {
+    const { app, sites } = buildSites();
+    const careless = new iam.Role(sites.production, 'Careless', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    careless.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['*'] }));
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Resource::\*\]/);
+  });
+});

@@ -1,0 +1,194 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { templates } from '../helpers';
+
+const { production, standby } = templates({ notifications: { criticalEmails: ['oncall@example.com'], warningEmails: ['team@example.com'] } });
+const both: [string, Template][] = [
+  ['production', production],
+  ['standby', standby],
+];
+
+/** The IAM policy statements attached to the role whose logical id starts with `rolePrefix`. */
+function statementsOf(t: Template, rolePrefix: string): { Action: string | string[]; Resource: unknown }[] {
+  const policies = t.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+}
+const actionsOf = (t: Template, rolePrefix: string): string[] => statementsOf(t, rolePrefix).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+
+describe('the heartbeat volume', () => {
+  it('is one global table, declared by production with its replica in the standby region', () => {
+    production.resourceCountIs('AWS::DynamoDB::GlobalTable', 2); // the volume and the local observations table
+    production.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'mirrorbeat-orders-heartbeat-volume',
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: Match.arrayWith([
+        Match.objectLike({ Region: 'us-west-2', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
+        Match.objectLike({ Region: 'us-east-1', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
+      ]),
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+  });
+
+  it('is retained when the stack goes away', () => {
+    production.hasResource('AWS::DynamoDB::GlobalTable', { Properties: { TableName: 'mirrorbeat-orders-heartbeat-volume' }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('is only referred to by the standby, which owns no replica of it', () => {
+    standby.resourcePropertiesCountIs('AWS::DynamoDB::GlobalTable', { TableName: 'mirrorbeat-orders-heartbeat-volume' }, 0);
+    // The standby's handlers are granted the replica in the standby region, by name.
+    const resources = JSON.stringify(statementsOf(standby, 'HeartbeatModuleRole').map((s) => s.Resource));
+    expect(resources).toContain(':dynamodb:us-west-2:');
+    expect(resources).toContain(':table/mirrorbeat-orders-heartbeat-volume');
+  });
+
+  it('moves to multi-region strong consistency with a witness when configured', () => {
+    const strong = templates({ consistency: 'strong', productionRegion: 'us-east-1', standbyRegion: 'us-east-2', witnessRegion: 'us-west-2' });
+    strong.production.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'mirrorbeat-orders-heartbeat-volume',
+      MultiRegionConsistency: 'STRONG',
+      GlobalTableWitnesses: [{ Region: 'us-west-2' }],
+    });
+  });
+});
+
+describe.each(both)('the %s site', (site, t) => {
+  const peer = site === 'production' ? 'standby' : 'production';
+  const peerRegion = site === 'production' ? 'us-west-2' : 'us-east-1';
+
+  it('keeps network-path observations in a local table that is never replicated', () => {
+    t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: `mirrorbeat-orders-${site}-observations`,
+      Replicas: [Match.objectLike({ Region: site === 'production' ? 'us-east-1' : 'us-west-2' })],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('admits PutEvents on its bus only from the peer site\'s sending roles', () => {
+    const policies = Object.values(t.findResources('AWS::Events::EventBusPolicy'));
+    expect(policies).toHaveLength(1);
+    const statement = policies[0]?.Properties.Statement as { Action: string; Condition: { ArnEquals: Record<string, unknown[]> } };
+    expect(statement.Action).toBe('events:PutEvents');
+    const admitted = JSON.stringify(statement.Condition.ArnEquals['aws:PrincipalArn']);
+    expect(admitted.match(/:role\/[a-z-]+/g)).toEqual([`:role/mirrorbeat-orders-${peer}-heartbeat-module`, `:role/mirrorbeat-orders-${peer}-path-control-steps`]);
+  });
+
+  it('routes peer heartbeats from its bus to the network receiver', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.anyValue(),
+      EventPattern: { source: ['mirrorbeat'], 'detail-type': ['Heartbeat'], account: ['123456789012'] },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkReceiverFunction'), 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } })],
+    });
+  });
+
+  it('runs every handler on Node.js 24 and arm64 with source maps and X-Ray', () => {
+    const functions = t.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions)).toHaveLength(4);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', MIRRORBEAT_SITE: site }) },
+      });
+    }
+    t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('invokes the heartbeat module every minute, never late', () => {
+    t.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HeartbeatModuleFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 }, RoleArn: Match.anyValue() },
+    });
+  });
+
+  it('lets the heartbeat module send only to the peer bus, in the peer region', () => {
+    const puts = statementsOf(t, 'HeartbeatModuleRole').filter((s) => s.Action === 'events:PutEvents');
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0]?.Resource)).toContain(`:events:${peerRegion}:`);
+    expect(JSON.stringify(puts[0]?.Resource)).toContain(`:event-bus/mirrorbeat-orders-${peer}`);
+  });
+
+  it('grants each handler only what its job needs', () => {
+    expect(actionsOf(t, 'NetworkReceiverRole')).not.toContain('events:PutEvents');
+    expect(actionsOf(t, 'NetworkReceiverRole')).toContain('secretsmanager:GetSecretValue');
+    expect(actionsOf(t, 'FailoverStepsRole')).toContain('cloudwatch:GetMetricData');
+    expect(actionsOf(t, 'FailoverStepsRole')).not.toContain('secretsmanager:GetSecretValue');
+    expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('states:StartExecution');
+    expect(actionsOf(t, 'HeartbeatModuleRole')).not.toContain('sns:Publish');
+    // No handler role carries AWS managed policies: log writing is granted on its own log group.
+    for (const role of Object.values(t.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('has a failover and a path-control state machine that log everything and trace', () => {
+    t.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    for (const name of ['failover', 'path-control']) {
+      t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `mirrorbeat-orders-${site}-${name}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [Match.anyValue()] },
+      });
+    }
+  });
+
+  it('shapes the failover workflow as confirm, gates, fence, promote, verify', () => {
+    const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: `mirrorbeat-orders-${site}-failover` } });
+    const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
+    const order = ['\\"Confirm\\"', '\\"Gates\\"', '\\"Fence\\"', '\\"Promote\\"', '\\"Verify\\"', '\\"NotifyPromoted\\"'].map((s) => definition.indexOf(`${s}:{`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+  });
+
+  it('lets the workflows publish to the encrypted topics, key included', () => {
+    for (const prefix of ['FailoverStateMachineRole', 'PathControlStateMachineRole']) {
+      expect(actionsOf(t, prefix)).toEqual(expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*', 'kms:Decrypt']));
+    }
+  });
+
+  it('encrypts both notice topics with a rotating key and refuses plain HTTP', () => {
+    t.resourceCountIs('AWS::SNS::Topic', 2);
+    t.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    t.resourceCountIs('AWS::SNS::TopicPolicy', 2);
+    t.allResourcesProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('subscribes the configured addresses by severity', () => {
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: Match.stringLikeRegexp('Critical') } });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'team@example.com', TopicArn: { Ref: Match.stringLikeRegexp('Warning') } });
+  });
+
+  it('alarms on each path, on both paths, on failover failure and on handler errors, with OK actions', () => {
+    for (const name of ['NetworkPathFailed', 'StoragePathFailed', 'BothPathsFailed', 'FailoverFailed', 'HeartbeatModuleStopped', 'HeartbeatModuleErrors', 'NetworkReceiverErrors']) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `mirrorbeat-orders-${site}-${name}`,
+        AlarmActions: [Match.objectLike({ Ref: Match.anyValue() })],
+        OKActions: [Match.objectLike({ Ref: Match.anyValue() })],
+      });
+    }
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-NetworkPathFailed`, AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesWarning') }], Dimensions: Match.arrayWith([{ Name: 'Path', Value: 'network' }]) });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-BothPathsFailed`, AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-HeartbeatModuleStopped`, TreatMissingData: 'breaching' });
+  });
+
+  it('has a dashboard', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: `mirrorbeat-orders-${site}` });
+  });
+});
+
+describe('the signing key', () => {
+  it('is created once, in production, and replicated to the standby region', () => {
+    production.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'mirrorbeat-orders/heartbeat-signing-key', ReplicaRegions: [{ Region: 'us-west-2' }] });
+    standby.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  });
+
+  it('is readable by the standby\'s heartbeat module through its replica', () => {
+    const resources = JSON.stringify(statementsOf(standby, 'HeartbeatModuleRole').filter((s) => JSON.stringify(s.Action).includes('GetSecretValue')).map((s) => s.Resource));
+    expect(resources).toContain(':secretsmanager:us-west-2:');
+    expect(resources).toContain(':secret:mirrorbeat-orders/heartbeat-signing-key-??????');
+  });
+});
