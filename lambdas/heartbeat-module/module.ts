@@ -68,8 +68,8 @@ export class HeartbeatModule {
 
     // Both paths go out together, each under its own timeout: no shared await can stall one behind the other.
     const [network, storage] = await Promise.all([
-      this.send('network', () => this.sendNetwork(beat, timeout)),
-      this.send('storage', () => store.writeBeat(beat, AbortSignal.timeout(timeout))),
+      this.send('network', timeout, (signal) => this.sendNetwork(beat, signal)),
+      this.send('storage', timeout, (signal) => store.writeBeat(beat, signal)),
     ]);
     const invalid = await this.receiveStorageBeat(nowMs, cluster, timeout);
 
@@ -130,21 +130,35 @@ export class HeartbeatModule {
     );
   }
 
-  private async send(path: PathId, action: () => Promise<unknown>): Promise<'sent' | 'failed' | 'disabled'> {
+  /**
+   * Runs one path's send under its own deadline. The deadline is enforced here, not only
+   * through the SDK's abort signal: a stuck credential fetch or retry must not hold the tick.
+   */
+  private async send(path: PathId, timeoutMs: number, action: (signal: AbortSignal) => Promise<unknown>): Promise<'sent' | 'failed' | 'disabled'> {
     if (this.modes[path] === 'disabled') return 'disabled';
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new Error(`${path} send exceeded ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     try {
-      await action();
+      await Promise.race([action(controller.signal), deadline]);
       return 'sent';
     } catch (error) {
       this.deps.log('warn', `${path} beat not sent`, { path, error: String(error) });
       return 'failed';
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private async sendNetwork(beat: Heartbeat, timeoutMs: number): Promise<void> {
+  private async sendNetwork(beat: Heartbeat, signal: AbortSignal): Promise<void> {
     const out = await this.deps.peerEvents.send(
       new PutEventsCommand({ Entries: [{ EventBusName: this.deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.heartbeat, Detail: JSON.stringify(beat) }] }),
-      { abortSignal: AbortSignal.timeout(timeoutMs) },
+      { abortSignal: signal },
     );
     if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the beat: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'} ${out.Entries?.[0]?.ErrorMessage ?? ''}`);
   }

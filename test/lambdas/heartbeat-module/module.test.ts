@@ -1,0 +1,129 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { HeartbeatModule, type ModuleDeps } from '../../../lambdas/heartbeat-module/module';
+import { checkHeartbeat, type Heartbeat } from '../../../lambdas/core/message';
+import type { Observation, SiteStore } from '../../../lambdas/shared/store';
+import type { SigningKeys } from '../../../lambdas/shared/keys';
+import { readSettings } from '../../../lambdas/shared/settings';
+
+const KEY = Buffer.from('k'.repeat(64));
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const settings = readSettings({
+  MIRRORBEAT_CLUSTER: 'orders',
+  MIRRORBEAT_SITE: 'standby',
+  AWS_REGION: 'us-west-2',
+  MIRRORBEAT_PEER_REGION: 'us-east-1',
+  MIRRORBEAT_TUNING: JSON.stringify({ intervalSeconds: 2, deadlineFloorSeconds: 6, deadlineCeilingSeconds: 30, phiThreshold: 8, confirmationWindowSeconds: 10, rpoBudgetSeconds: 30, leaseSeconds: 12, isolationPolicy: 'self-demote', failoverMode: 'automatic' }),
+  MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
+  MIRRORBEAT_OBSERVATIONS: 'observations',
+});
+
+/** An in-memory stand-in for the tables, with switches to make one path's calls fail or hang. */
+class FakeStore {
+  serial = 0;
+  written: Heartbeat[] = [];
+  observations = new Map<string, Observation>();
+  failWrites = false;
+  async nextSerial() {
+    return ++this.serial;
+  }
+  async readCluster() {
+    return { epoch: 1, primary: 'production' as const };
+  }
+  async readPathMode() {
+    return 'enabled' as const;
+  }
+  async writeBeat(beat: Heartbeat) {
+    if (this.failWrites) throw new Error('ProvisionedThroughputExceededException');
+    this.written.push(beat);
+  }
+  async readBeat() {
+    return undefined;
+  }
+  async readObservation(path: string) {
+    return this.observations.get(path);
+  }
+  async recordBeat() {
+    return true;
+  }
+  async countInvalid() {}
+}
+
+const events = mockClient(EventBridgeClient);
+const sfn = mockClient(SFNClient);
+
+function moduleWith(store: FakeStore): HeartbeatModule {
+  const deps: ModuleDeps = {
+    settings,
+    store: store as unknown as SiteStore,
+    keys: { current: async () => KEY, all: async () => [KEY] } as unknown as SigningKeys,
+    peerEvents: new EventBridgeClient({ region: 'us-east-1' }),
+    peerBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/mirrorbeat-orders-production',
+    sfn: new SFNClient({ region: 'us-west-2' }),
+    failoverStateMachineArn: 'arn:aws:states:us-west-2:123456789012:stateMachine:mirrorbeat-orders-standby-failover',
+    log: () => undefined,
+  };
+  return new HeartbeatModule(deps);
+}
+
+beforeEach(() => {
+  events.reset();
+  sfn.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+});
+
+describe('the heartbeat module', () => {
+  it('sends one signed beat on both paths, with a strictly increasing serial', async () => {
+    const store = new FakeStore();
+    const hm = moduleWith(store);
+    await hm.tick(NOW);
+    const second = await hm.tick(NOW + 2000);
+    expect(second.sent).toEqual({ network: 'sent', storage: 'sent' });
+    const sentOnNetwork = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
+    expect(sentOnNetwork.map((b) => b.serial)).toEqual([1, 2]);
+    expect(store.written.map((b) => b.serial)).toEqual([1, 2]);
+    const verdict = checkHeartbeat(sentOnNetwork[1], { cluster: 'orders', expectedSender: 'standby', keys: [KEY], lastSerial: 1, epoch: 1, nowMs: NOW + 2000, maxSkewMs: 30_000 });
+    expect(verdict.ok).toBe(true);
+  });
+
+  it('still sends the network beat when the storage write fails', async () => {
+    const store = new FakeStore();
+    store.failWrites = true;
+    const report = await moduleWith(store).tick(NOW);
+    expect(report.sent).toEqual({ network: 'sent', storage: 'failed' });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
+  it("still writes the storage beat when the network path hangs, and finishes the tick", async () => {
+    events.on(PutEventsCommand).callsFake((_input, getClient) => new Promise(() => void getClient));
+    const store = new FakeStore();
+    const report = await moduleWith(store).tick(NOW);
+    expect(report.sent).toEqual({ network: 'failed', storage: 'sent' });
+    expect(store.written).toHaveLength(1);
+  });
+
+  it('is degraded, and starts no failover, when only one path has failed', async () => {
+    const store = new FakeStore();
+    store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 1_000, beat: {} as Heartbeat });
+    const report = await moduleWith(store).tick(NOW);
+    expect(report.states).toEqual({ network: 'failed', storage: 'healthy' });
+    expect(report.verdict).toBe('degraded');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('starts one failover per epoch once both paths stay failed for the confirmation window', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    const store = new FakeStore();
+    store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    const hm = moduleWith(store);
+    expect((await hm.tick(NOW)).verdict).toBe('degraded');
+    expect((await hm.tick(NOW + 8_000)).verdict).toBe('degraded');
+    const lost = await hm.tick(NOW + 10_000);
+    expect(lost.verdict).toBe('peer-lost');
+    expect(lost.failoverStarted).toBe(true);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({ name: 'failover-epoch-2' });
+  });
+});
