@@ -5,6 +5,15 @@ import { Env } from '../lambdas/core/wire';
 import { KEY, TTL_ATTRIBUTE } from '../lambdas/core/volume';
 import type { MirrorbeatFunction } from './function';
 
+/** What both of mirrorbeat's tables share: the pk/sk layout, on-demand billing, PITR, encryption at rest. */
+const TABLE_DEFAULTS = {
+  partitionKey: { name: KEY.pk, type: dynamodb.AttributeType.STRING },
+  sortKey: { name: KEY.sk, type: dynamodb.AttributeType.STRING },
+  billing: dynamodb.Billing.onDemand(),
+  pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+  encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+} satisfies Partial<dynamodb.TablePropsV2>;
+
 export interface HeartbeatVolumeProps {
   readonly tableName: string;
   /**
@@ -43,13 +52,9 @@ export class HeartbeatVolume extends Construct {
     const strong = props.witnessRegion !== undefined;
     this.globalTable = new dynamodb.TableV2(this, 'GlobalTable', {
       tableName: props.tableName,
-      partitionKey: { name: KEY.pk, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: KEY.sk, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...TABLE_DEFAULTS,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       replicas: [{ region: props.replicaRegion }],
       ...(strong ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion } : {}),
     });
@@ -79,12 +84,8 @@ export class ObservationsTable extends Construct {
     super(scope, id);
     this.table = new dynamodb.TableV2(this, 'Table', {
       tableName: props.tableName,
-      partitionKey: { name: KEY.pk, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: KEY.sk, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...TABLE_DEFAULTS,
       timeToLiveAttribute: TTL_ATTRIBUTE,
-      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       // Observations are rebuilt within one interval after loss; nothing here needs keeping.
       removalPolicy: RemovalPolicy.DESTROY,
     });

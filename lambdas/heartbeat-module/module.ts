@@ -7,7 +7,7 @@ import type { ClusterRecord } from '../core/volume';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
-import type { SiteStore } from '../shared/store';
+import type { Observation, SiteStore } from '../shared/store';
 
 export interface ModuleDeps {
   readonly settings: Settings;
@@ -71,12 +71,18 @@ export class HeartbeatModule {
       this.send('network', timeout, (signal) => this.sendNetwork(beat, signal)),
       this.send('storage', timeout, (signal) => store.writeBeat(beat, signal)),
     ]);
-    const invalid = await this.receiveStorageBeat(nowMs, cluster, timeout);
+    // The two reads of the peer are independent too: storage from the replica, network from the local observations.
+    const [storageCheck, networkSeen] = await Promise.all([
+      this.receiveStorageBeat(nowMs, cluster, timeout),
+      store.readObservation('network', settings.peer, AbortSignal.timeout(timeout)).catch(() => undefined),
+    ]);
+    const invalid = storageCheck.invalid;
+    const lastSeen: Record<PathId, Pick<Observation, 'arrivedAtMs'> | undefined> = { network: networkSeen, storage: storageCheck.seen };
 
     const states = {} as Record<PathId, PathState>;
     const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
     for (const path of PATHS) {
-      const seen = await store.readObservation(path, settings.peer, AbortSignal.timeout(timeout)).catch(() => undefined);
+      const seen = lastSeen[path];
       const state = pathState({ path, mode: this.modes[path], lastValidArrivalMs: seen?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
       states[path] = state;
       metrics.push({ name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } });
@@ -163,15 +169,18 @@ export class HeartbeatModule {
     if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the beat: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'} ${out.Entries?.[0]?.ErrorMessage ?? ''}`);
   }
 
-  /** Reads the peer's beat from this region's replica; a new valid one is recorded as arrived now. Returns the rejection reason, if any. */
-  private async receiveStorageBeat(nowMs: number, cluster: ClusterRecord, timeoutMs: number): Promise<string | undefined> {
+  /**
+   * Reads the peer's beat from this region's replica; a new valid one is recorded as arrived
+   * now. Returns the last valid arrival on the storage path and the rejection reason, if any.
+   */
+  private async receiveStorageBeat(nowMs: number, cluster: ClusterRecord, timeoutMs: number): Promise<{ seen?: Pick<Observation, 'arrivedAtMs'>; invalid?: string }> {
     const { settings, store } = this.deps;
+    let last: Observation | undefined;
     try {
-      const raw = await store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs));
-      if (raw === undefined) return undefined;
-      const last = await store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs));
-      // The same item read again is no replay: the peer simply has not written since.
-      if (last !== undefined && (raw as { serial?: unknown }).serial === last.serial) return undefined;
+      const [raw, recorded] = await Promise.all([store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)), store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs))]);
+      last = recorded;
+      // Nothing written yet, or the same item read again: no replay, the peer simply has not written since.
+      if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { seen: last };
       const verdict = checkHeartbeat(raw, {
         cluster: settings.cluster,
         expectedSender: settings.peer,
@@ -184,13 +193,14 @@ export class HeartbeatModule {
       if (!verdict.ok) {
         await store.countInvalid('storage', verdict.reason).catch(() => undefined);
         this.deps.log('warn', 'invalid storage-path beat', { reason: verdict.reason, detail: verdict.detail });
-        return verdict.reason;
+        return { seen: last, invalid: verdict.reason };
       }
       await store.recordBeat('storage', verdict.beat, nowMs, settings.tuning.deadlineCeilingSeconds * 10, AbortSignal.timeout(timeoutMs));
+      return { seen: { arrivedAtMs: nowMs } };
     } catch (error) {
       this.deps.log('warn', 'storage path unreadable', { error: String(error) });
+      return { seen: last };
     }
-    return undefined;
   }
 
   /** One execution per epoch: the execution name makes a second start for the same epoch a no-op. */

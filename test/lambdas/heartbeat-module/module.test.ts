@@ -2,7 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { HeartbeatModule, type ModuleDeps } from '../../../lambdas/heartbeat-module/module';
-import { checkHeartbeat, type Heartbeat } from '../../../lambdas/core/message';
+import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { readSettings } from '../../../lambdas/shared/settings';
@@ -38,16 +38,21 @@ class FakeStore {
     if (this.failWrites) throw new Error('ProvisionedThroughputExceededException');
     this.written.push(beat);
   }
+  peerBeat: unknown = undefined;
+  invalid: string[] = [];
   async readBeat() {
-    return undefined;
+    return this.peerBeat;
   }
   async readObservation(path: string) {
     return this.observations.get(path);
   }
-  async recordBeat() {
+  async recordBeat(path: string, beat: Heartbeat, arrivedAtMs: number) {
+    this.observations.set(path, { serial: beat.serial, arrivedAtMs, beat });
     return true;
   }
-  async countInvalid() {}
+  async countInvalid(path: string, reason: string) {
+    this.invalid.push(`${path}:${reason}`);
+  }
 }
 
 const events = mockClient(EventBridgeClient);
@@ -125,5 +130,27 @@ describe('the heartbeat module', () => {
     expect(lost.verdict).toBe('peer-lost');
     expect(lost.failoverStarted).toBe(true);
     expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({ name: 'failover-epoch-2' });
+  });
+
+  const peerBeat = (serial: number, key = KEY) =>
+    signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW - 500).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, key);
+
+  it('reads the peer\'s storage beat from the local replica and records its arrival on the receiver\'s clock', async () => {
+    const store = new FakeStore();
+    store.peerBeat = peerBeat(5);
+    const report = await moduleWith(store).tick(NOW);
+    expect(store.observations.get('storage')).toMatchObject({ serial: 5, arrivedAtMs: NOW });
+    expect(report.states.storage).toBe('healthy');
+    expect(store.invalid).toEqual([]);
+  });
+
+  it('counts a forged storage beat by reason and ignores it, while the network beat still goes out', async () => {
+    const store = new FakeStore();
+    store.peerBeat = peerBeat(5, Buffer.from('forger'));
+    const report = await moduleWith(store).tick(NOW);
+    expect(store.invalid).toEqual(['storage:signature']);
+    expect(store.observations.get('storage')).toBeUndefined();
+    expect(report.states.storage).toBe('pending');
+    expect(report.sent.network).toBe('sent');
   });
 });
