@@ -160,10 +160,6 @@ export const configSchema = z
 
 export type MirrorbeatConfig = z.infer<typeof configSchema>;
 
-/** The role a site plays in the cluster's topology (not its current primary/secondary role). */
-export type SiteId = 'production' | 'standby';
-export const SITE_IDS: readonly SiteId[] = ['production', 'standby'];
-
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -160,12 +160,10 @@ export class SiteStack extends Stack {
       acknowledgeNag(this.failoverSteps.role, `IAM5[Resource::${config.promotion.hookFunctionArn}:*]`, 'Invoking any version of the promotion hook the configuration names, and nothing else.');
     }
     if (config.fenceHookFunctionArn !== undefined) {
-      for (const fn of [this.heartbeatModule, this.failoverSteps]) fn.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
-      const hook = lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn);
-      for (const fn of [this.heartbeatModule, this.failoverSteps]) {
-        hook.grantInvoke(fn.role);
-        acknowledgeNag(fn.role, `IAM5[Resource::${config.fenceHookFunctionArn}:*]`, 'Invoking any version of the fence hook the configuration names, and nothing else.');
-      }
+      // The fence step calls it today; the heartbeat module gains it with demotion on a higher epoch.
+      this.failoverSteps.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
+      lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn).grantInvoke(this.failoverSteps.role);
+      acknowledgeNag(this.failoverSteps.role, `IAM5[Resource::${config.fenceHookFunctionArn}:*]`, 'Invoking any version of the fence hook the configuration names, and nothing else.');
     }
 
     new events.Rule(this, 'HeartbeatRule', {

@@ -141,8 +141,8 @@ export class FailoverWorkflow extends Workflow {
                 message: sfn.TaskInput.fromObject({
                   kind: 'failover-started',
                   awaiting: 'approval',
-                  approve: 'mirrorbeat approve --token <taskToken>',
-                  reject: 'mirrorbeat reject --token <taskToken>',
+                  approve: "aws stepfunctions send-task-success --task-output '{}' --task-token <taskToken>",
+                  reject: 'aws stepfunctions send-task-failure --error Rejected --task-token <taskToken>',
                   taskToken: sfn.JsonPath.taskToken,
                   state: sfn.JsonPath.entirePayload,
                 }),

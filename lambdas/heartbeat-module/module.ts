@@ -3,7 +3,7 @@ import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@
 import type { MetricPoint } from '../core/emf';
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../core/message';
 import { pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
-import type { ClusterRecord } from '../core/volume';
+import { type ClusterRecord, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
@@ -110,7 +110,7 @@ export class HeartbeatModule {
     } catch (error) {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }
-    return this.cluster ?? { epoch: 1, primary: 'production' };
+    return this.cluster ?? INITIAL_CLUSTER;
   }
 
   private async nextSerial(timeoutMs: number): Promise<number> {

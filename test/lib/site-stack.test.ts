@@ -134,11 +134,13 @@ describe.each(both)('the %s site', (site, t) => {
     }
   });
 
-  it('shapes the failover workflow as confirm, gates, fence, promote, verify', () => {
+  it('gives the failover workflow its confirm, gates, fence, promote, verify and notify states', () => {
     const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: `mirrorbeat-orders-${site}-failover` } });
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
-    const order = ['\\"Confirm\\"', '\\"Gates\\"', '\\"Fence\\"', '\\"Promote\\"', '\\"Verify\\"', '\\"NotifyPromoted\\"'].map((s) => definition.indexOf(`${s}:{`));
-    expect(order.every((i) => i >= 0)).toBe(true);
+    for (const state of ['Confirm', 'Gates', 'Fence', 'Promote', 'Verify', 'NotifyPromoted', 'NotifyFailoverFailed']) {
+      expect(definition).toContain(`\\"${state}\\":{`);
+    }
+    expect(definition).not.toContain('\\"AwaitApproval\\"');
   });
 
   it('lets the workflows publish to the encrypted topics, key included', () => {
@@ -190,5 +192,15 @@ describe('the signing key', () => {
     const resources = JSON.stringify(statementsOf(standby, 'HeartbeatModuleRole').filter((s) => JSON.stringify(s.Action).includes('GetSecretValue')).map((s) => s.Resource));
     expect(resources).toContain(':secretsmanager:us-west-2:');
     expect(resources).toContain(':secret:mirrorbeat-orders/heartbeat-signing-key-??????');
+  });
+});
+
+describe('approval mode', () => {
+  it('waits for an operator with a task token before fencing', () => {
+    const { standby: t } = templates({ failoverMode: 'approval' });
+    const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'mirrorbeat-orders-standby-failover' } });
+    const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
+    expect(definition).toContain('\\"AwaitApproval\\":{');
+    expect(definition).toContain(':states:::sns:publish.waitForTaskToken');
   });
 });
