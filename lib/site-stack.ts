@@ -107,8 +107,8 @@ export class SiteStack extends Stack {
       isolationPolicy: config.isolationPolicy,
       failoverMode: config.failoverMode,
     };
-    const handler = (id: string, handlerName: string, description: string, timeout?: Duration) => {
-      const fn = new MirrorbeatFunction(this, id, {
+    const handler = (id: string, handlerName: string, description: string, timeout?: Duration) =>
+      new MirrorbeatFunction(this, id, {
         handler: handlerName,
         roleName: this.names.role(handlerName),
         description,
@@ -121,8 +121,6 @@ export class SiteStack extends Stack {
           [Env.tuning]: JSON.stringify(tuning),
         },
       });
-      return fn;
-    };
     const bindPeerBus = (fn: MirrorbeatFunction) => {
       fn.addEnvironment(Env.peerBus, peerBus.eventBusArn);
       peerBus.grantPutEventsTo(fn.role);

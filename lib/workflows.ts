@@ -59,8 +59,11 @@ abstract class Workflow extends Construct {
     acknowledgeNag(role, 'IAM5[Action::kms:GenerateDataKey*]', "Publishing to the KMS-encrypted notice topics needs GenerateDataKey*; the grant names only this site's notice key.");
   }
 
-  /** Runs `lambdas/<steps>` with `{ step, execution, state }`; the step's result lands at `$.<resultKey>`. */
-  step(id: string, step: string, resultKey: string): tasks.LambdaInvoke {
+  /**
+   * Runs `lambdas/<steps>` with `{ step, execution, state }`; the step's result lands at
+   * `$.<resultKey>`. With `onError`, any error left after the retries goes there, at `$.error`.
+   */
+  step(id: string, step: string, resultKey: string, onError?: sfn.IChainable): tasks.LambdaInvoke {
     const task = new tasks.LambdaInvoke(this, id, {
       lambdaFunction: this.props.steps.function,
       payload: sfn.TaskInput.fromObject({
@@ -74,6 +77,7 @@ abstract class Workflow extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
     });
     task.addRetry(AWS_RETRY);
+    if (onError !== undefined) task.addCatch(onError, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }
 
@@ -122,14 +126,13 @@ export class FailoverWorkflow extends Workflow {
         const failed = w.notice('NotifyFailoverFailed', 'failover-aborted', 'critical', 'mirrorbeat: failover FAILED, check the cluster record').next(new sfn.Fail(w, 'FailoverFailed', { error: 'FailoverFailed', cause: 'a failover step failed; see the execution history' }));
         const aborted = w.notice('NotifyFailoverAborted', 'failover-aborted', 'warning', 'mirrorbeat: failover aborted, the peer is alive').next(new sfn.Succeed(w, 'Aborted'));
         const blocked = w.notice('NotifyGatesBlocked', 'failover-aborted', 'critical', 'mirrorbeat: failover blocked by a gate').next(new sfn.Fail(w, 'GatesBlocked', { error: 'GatesBlocked', cause: 'replication lag or readiness gate did not pass' }));
-        const withCatch = <T extends sfn.TaskStateBase>(task: T): T => task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' }) as T;
 
         const started = w.notice('NotifyFailoverStarted', 'failover-started', 'critical', 'mirrorbeat: failover started');
-        const confirm = withCatch(w.step('Confirm', 'confirm', 'confirm'));
-        const gates = withCatch(w.step('Gates', 'gates', 'gates'));
-        const fence = withCatch(w.step('Fence', 'fence', 'fence'));
-        const promote = withCatch(w.step('Promote', 'promote', 'promote'));
-        const verify = withCatch(w.step('Verify', 'verify', 'verify'));
+        const confirm = w.step('Confirm', 'confirm', 'confirm', failed);
+        const gates = w.step('Gates', 'gates', 'gates', failed);
+        const fence = w.step('Fence', 'fence', 'fence', failed);
+        const promote = w.step('Promote', 'promote', 'promote', failed);
+        const verify = w.step('Verify', 'verify', 'verify', failed);
         const promoted = w.notice('NotifyPromoted', 'promoted', 'critical', 'mirrorbeat: standby promoted').next(new sfn.Succeed(w, 'Promoted'));
 
         const approvalOrFence: sfn.IChainable =
@@ -184,14 +187,13 @@ export class PathControlWorkflow extends Workflow {
       'path-control',
       (w) => {
         const refused = w.notice('NotifyRefused', 'command-refused', 'warning', 'mirrorbeat: path command refused').next(new sfn.Fail(w, 'Refused', { error: 'CommandRefused', cause: 'see the notice for the reason' }));
-        const rollback = w.step('Rollback', 'rollback', 'rollback').addCatch(refused, { errors: ['States.ALL'], resultPath: '$.error' }).next(refused);
-        const withCatch = <T extends sfn.TaskStateBase>(task: T, onError: sfn.IChainable): T => task.addCatch(onError, { errors: ['States.ALL'], resultPath: '$.error' }) as T;
+        const rollback = w.step('Rollback', 'rollback', 'rollback', refused).next(refused);
 
-        const apply = withCatch(w.step('Apply', 'apply', 'apply'), refused);
-        const forward = withCatch(w.step('Forward', 'forward', 'forward'), rollback);
+        const apply = w.step('Apply', 'apply', 'apply', refused);
+        const forward = w.step('Forward', 'forward', 'forward', rollback);
         const wait = new sfn.Wait(w, 'WaitForAck', { time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)) });
-        const checkAck = withCatch(w.step('CheckAck', 'check-ack', 'ack'), rollback);
-        const finalize = withCatch(w.step('Finalize', 'finalize', 'finalize'), rollback);
+        const checkAck = w.step('CheckAck', 'check-ack', 'ack', rollback);
+        const finalize = w.step('Finalize', 'finalize', 'finalize', rollback);
         const applied = new sfn.Succeed(w, 'Applied');
         const done = new sfn.Choice(w, 'Activated?')
           .when(sfn.Condition.stringEquals('$.action', 'activate'), w.notice('NotifyActivated', 'path-activated', 'warning', 'mirrorbeat: path activated on both sites').next(applied))

@@ -24,15 +24,23 @@ export function pathState(o: PathObservation, nowMs: number, deadlineMs: number,
 }
 
 /**
+ * True when at least one path counts and every path that counts has failed. Disabled paths
+ * (the operator's choice) and pending ones (never carried a beat) do not count.
+ */
+export function allCountedPathsFailed(states: readonly PathState[]): boolean {
+  const counted = states.filter((s) => s !== 'disabled' && s !== 'pending');
+  return counted.length > 0 && counted.every((s) => s === 'failed');
+}
+
+/**
  * The site verdict over the enabled paths. `allFailedSinceMs` is when every enabled path
  * was first seen failed together; peer-lost needs that to have lasted the confirmation window.
  */
 export function siteVerdict(states: readonly PathState[], peerReportsFailure: boolean, allFailedSinceMs: number | undefined, nowMs: number, confirmationMs: number): SiteVerdict {
-  const counted = states.filter((s) => s !== 'disabled' && s !== 'pending');
   if (states.every((s) => s === 'disabled')) return 'unprotected';
-  if (counted.length > 0 && counted.every((s) => s === 'failed')) {
+  if (allCountedPathsFailed(states)) {
     return allFailedSinceMs !== undefined && nowMs - allFailedSinceMs >= confirmationMs ? 'peer-lost' : 'degraded';
   }
   if (peerReportsFailure) return 'peer-failure-reported';
-  return counted.some((s) => s === 'failed') ? 'degraded' : 'ok';
+  return states.some((s) => s === 'failed') ? 'degraded' : 'ok';
 }

@@ -4,7 +4,7 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { executionName, StepError, type StepInput } from '../core/steps';
-import { pathState, type PathState } from '../core/verdict';
+import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
 import { clusterKey, fenceKey, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, PATHS, type PathId } from '../core/wire';
 import type { Settings } from '../shared/settings';
@@ -45,8 +45,7 @@ export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Pro
         states[path] = pathState({ path, mode, lastValidArrivalMs: seen?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
         ages[path] = seen === undefined ? null : nowMs - seen.arrivedAtMs;
       }
-      const counted = PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect' || states[p] === 'failed');
-      return { peerLost: counted.length > 0 && counted.every((p) => states[p] === 'failed'), states, beatAgesMs: ages };
+      return { peerLost: allCountedPathsFailed(PATHS.map((p) => states[p])), states, beatAgesMs: ages };
     }
     case 'gates': {
       // Replication lag from the peer's region into ours; the metric lives in the peer's region.

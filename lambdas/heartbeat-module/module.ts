@@ -2,7 +2,7 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MetricPoint } from '../core/emf';
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../core/message';
-import { pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
+import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
 import type { Settings } from '../shared/settings';
@@ -96,10 +96,9 @@ export class HeartbeatModule {
     );
     if (invalid !== undefined) metrics.push({ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'storage' } });
 
-    const counted = PATHS.filter((p) => states[p] !== 'disabled' && states[p] !== 'pending');
-    const allFailed = counted.length > 0 && counted.every((p) => states[p] === 'failed');
-    this.allFailedSinceMs = allFailed ? (this.allFailedSinceMs ?? nowMs) : undefined;
-    const verdict = siteVerdict(PATHS.map((p) => states[p]), false, this.allFailedSinceMs, nowMs, settings.tuning.confirmationWindowSeconds * 1000);
+    const pathStates = PATHS.map((p) => states[p]);
+    this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
+    const verdict = siteVerdict(pathStates, false, this.allFailedSinceMs, nowMs, settings.tuning.confirmationWindowSeconds * 1000);
     const failoverStarted = verdict === 'peer-lost' && cluster.primary !== settings.site ? await this.startFailover(cluster) : false;
     return { serial, sent: { network, storage }, states, verdict, failoverStarted, metrics };
   }

@@ -17,9 +17,8 @@ export class SigningKeys {
 
   async all(): Promise<Buffer[]> {
     if (this.cached !== undefined && this.now() - this.cached.atMs < CACHE_MS) return this.cached.keys;
-    const current = await this.version('AWSCURRENT');
+    const [current, previous] = await Promise.all([this.version('AWSCURRENT'), this.version('AWSPREVIOUS')]);
     if (current === undefined) throw new Error(`signing key ${this.secretId} has no AWSCURRENT version`);
-    const previous = await this.version('AWSPREVIOUS');
     const keys = previous === undefined ? [current] : [current, previous];
     this.cached = { keys, atMs: this.now() };
     return keys;
