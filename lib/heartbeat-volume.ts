@@ -14,6 +14,13 @@ const TABLE_DEFAULTS = {
   encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
 } satisfies Partial<dynamodb.TablePropsV2>;
 
+export type TableAccess = 'read' | 'readWrite';
+
+function grant(table: dynamodb.ITableV2, fn: MirrorbeatFunction, access: TableAccess): void {
+  if (access === 'read') table.grantReadData(fn.role);
+  else table.grantReadWriteData(fn.role);
+}
+
 export interface HeartbeatVolumeProps {
   readonly tableName: string;
   /**
@@ -61,10 +68,10 @@ export class HeartbeatVolume extends Construct {
     this.table = this.globalTable;
   }
 
-  /** Gives a handler the table's name and read-write access to this region's replica. */
-  bind(fn: MirrorbeatFunction): void {
+  /** Gives a handler the table's name and access to this region's replica. */
+  bind(fn: MirrorbeatFunction, access: TableAccess): void {
     fn.addEnvironment(Env.heartbeatVolume, this.table.tableName);
-    this.table.grantReadWriteData(fn.role);
+    grant(this.table, fn, access);
   }
 }
 
@@ -91,8 +98,8 @@ export class ObservationsTable extends Construct {
     });
   }
 
-  bind(fn: MirrorbeatFunction): void {
+  bind(fn: MirrorbeatFunction, access: TableAccess): void {
     fn.addEnvironment(Env.observations, this.table.tableName);
-    this.table.grantReadWriteData(fn.role);
+    grant(this.table, fn, access);
   }
 }

@@ -135,10 +135,15 @@ export class SiteStack extends Stack {
     this.failoverSteps = handler('FailoverSteps', 'failover-steps', 'Steps of the failover workflow: confirm, gates, fence, promote, verify');
     this.pathControlSteps = handler('PathControlSteps', 'path-control-steps', 'Steps of the path-control workflow: apply, forward, check-ack, finalize, rollback');
 
-    for (const fn of [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps]) {
-      this.heartbeatVolume.bind(fn);
-      this.observations.bind(fn);
-    }
+    // Who writes what: beats and observations by the module and receiver, the cluster record by the fence, the path registry by path control.
+    this.heartbeatVolume.bind(this.heartbeatModule, 'readWrite');
+    this.heartbeatVolume.bind(this.networkReceiver, 'read');
+    this.heartbeatVolume.bind(this.failoverSteps, 'readWrite');
+    this.heartbeatVolume.bind(this.pathControlSteps, 'readWrite');
+    this.observations.bind(this.heartbeatModule, 'readWrite');
+    this.observations.bind(this.networkReceiver, 'readWrite');
+    this.observations.bind(this.failoverSteps, 'read');
+    this.observations.bind(this.pathControlSteps, 'read');
     for (const fn of [this.heartbeatModule, this.networkReceiver]) bindSigningKey(fn);
     for (const fn of [this.heartbeatModule, this.pathControlSteps]) bindPeerBus(fn);
 

@@ -111,6 +111,17 @@ describe.each(both)('the %s site', (site, t) => {
     expect(JSON.stringify(puts[0]?.Resource)).toContain(`:event-bus/mirrorbeat-orders-${peer}`);
   });
 
+  it('lets only the writers write each table', () => {
+    const writes = (rolePrefix: string, tablePattern: RegExp) =>
+      statementsOf(t, rolePrefix).some((st) => JSON.stringify(st.Action).includes('dynamodb:PutItem') && tablePattern.test(JSON.stringify(st.Resource)));
+    const volume = site === 'production' ? /HeartbeatVolumeGlobalTable/ : /table\/mirrorbeat-orders-heartbeat-volume/;
+    expect(writes('HeartbeatModuleRole', volume)).toBe(true);
+    expect(writes('NetworkReceiverRole', volume)).toBe(false);
+    expect(writes('NetworkReceiverRole', /ObservationsTable/)).toBe(true);
+    expect(writes('FailoverStepsRole', /ObservationsTable/)).toBe(false);
+    expect(writes('PathControlStepsRole', /ObservationsTable/)).toBe(false);
+  });
+
   it('grants each handler only what its job needs', () => {
     expect(actionsOf(t, 'NetworkReceiverRole')).not.toContain('events:PutEvents');
     expect(actionsOf(t, 'NetworkReceiverRole')).toContain('secretsmanager:GetSecretValue');
