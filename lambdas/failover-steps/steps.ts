@@ -32,6 +32,13 @@ async function targetEpoch(input: StepInput, deps: FailoverDeps): Promise<number
   return (await deps.store.readCluster()).epoch + 1;
 }
 
+/** The epoch the fence step wrote; the steps after it act on that epoch and never derive it again. */
+function fencedEpoch(input: StepInput): number {
+  const epoch = (input.state.fence as { result?: { epoch?: unknown } } | undefined)?.result?.epoch;
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch)) throw new StepError('InvalidInput', `state.fence.result.epoch: got ${JSON.stringify(epoch)}; the ${input.step} step runs after the fence step`);
+  return epoch;
+}
+
 export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
   switch (input.step) {
@@ -101,7 +108,7 @@ export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Pro
       return { epoch, fenced: settings.peer };
     }
     case 'promote': {
-      const epoch = await targetEpoch(input, deps);
+      const epoch = fencedEpoch(input);
       const decision = { cluster: settings.cluster, promoted: settings.site, epoch, execution: executionName(input.execution), confirm: input.state.confirm, gates: input.state.gates };
       const actions: string[] = [];
       if (deps.promotionHook !== undefined) {
@@ -116,7 +123,7 @@ export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Pro
       return { epoch, actions };
     }
     case 'verify': {
-      const epoch = await targetEpoch(input, deps);
+      const epoch = fencedEpoch(input);
       const record = await store.readCluster();
       return { ok: record.epoch === epoch && record.primary === settings.site, cluster: record };
     }
