@@ -8,16 +8,21 @@ export interface PathObservation {
   readonly mode: PathMode;
   /** Receiver's arrival time of the last valid beat on this path, or undefined when none arrived yet. */
   readonly lastValidArrivalMs: number | undefined;
+  /** The observation could not be read this time; `lastValidArrivalMs` is then the last one known. */
+  readonly unreadable?: boolean;
 }
 
 /**
  * State of one path from the age of its last valid beat: healthy within one interval and
  * a half, suspect up to the deadline, failed past it. A path never seen is pending, not
- * failed: a site that just deployed must not look lost.
+ * failed: a site that just deployed must not look lost. A path that could not be read
+ * and has no known beat is suspect: it still counts, so it can never leave the other
+ * path to decide alone, and a read failure is no evidence that the peer is gone.
  */
 export function pathState(o: PathObservation, nowMs: number, deadlineMs: number, intervalMs: number): PathState {
   if (o.mode === 'disabled') return 'disabled';
-  if (o.mode === 'pending' || o.lastValidArrivalMs === undefined) return 'pending';
+  if (o.mode === 'pending') return 'pending';
+  if (o.lastValidArrivalMs === undefined) return o.unreadable === true ? 'suspect' : 'pending';
   const age = nowMs - o.lastValidArrivalMs;
   if (age > deadlineMs) return 'failed';
   return age > 1.5 * intervalMs ? 'suspect' : 'healthy';

@@ -20,6 +20,14 @@ export interface ModuleDeps {
   readonly log: (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void;
 }
 
+/** What one tick learned of the peer on one path. */
+interface PeerRead {
+  /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */
+  readonly arrivedAtMs?: number;
+  readonly unreadable: boolean;
+  readonly invalid?: string;
+}
+
 export interface TickReport {
   readonly serial: number;
   readonly sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled'>>;
@@ -43,6 +51,7 @@ export class HeartbeatModule {
   private fallbackSerial = 0;
   private allFailedSinceMs: number | undefined;
   private readonly modes: Record<PathId, PathMode> = { network: 'enabled', storage: 'enabled' };
+  private readonly lastArrivalMs: Partial<Record<PathId, number>> = {};
 
   constructor(private readonly deps: ModuleDeps) {}
 
@@ -72,21 +81,23 @@ export class HeartbeatModule {
       this.send('storage', timeout, (signal) => store.writeBeat(beat, signal)),
     ]);
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
-    const [storageCheck, networkSeen] = await Promise.all([
+    const [storageRead, networkRead] = await Promise.all([
       this.receiveStorageBeat(nowMs, cluster, timeout),
-      store.readObservation('network', settings.peer, AbortSignal.timeout(timeout)).catch(() => undefined),
+      this.observe(store.readObservation('network', settings.peer, AbortSignal.timeout(timeout))),
     ]);
-    const invalid = storageCheck.invalid;
-    const lastSeen: Record<PathId, Pick<Observation, 'arrivedAtMs'> | undefined> = { network: networkSeen, storage: storageCheck.seen };
+    const reads: Record<PathId, PeerRead> = { network: networkRead, storage: storageRead };
 
     const states = {} as Record<PathId, PathState>;
     const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
     for (const path of PATHS) {
-      const seen = lastSeen[path];
-      const state = pathState({ path, mode: this.modes[path], lastValidArrivalMs: seen?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
+      const read = reads[path];
+      // A failed read keeps the last arrival this invocation knew, so the path ages instead of vanishing.
+      if (read.arrivedAtMs !== undefined) this.lastArrivalMs[path] = read.arrivedAtMs;
+      const lastValidArrivalMs = read.unreadable ? this.lastArrivalMs[path] : read.arrivedAtMs;
+      const state = pathState({ path, mode: this.modes[path], lastValidArrivalMs, unreadable: read.unreadable }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
       states[path] = state;
       metrics.push({ name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } });
-      if (seen !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - seen.arrivedAtMs) / 1000, unit: 'Seconds', dimensions: { Path: path } });
+      if (lastValidArrivalMs !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - lastValidArrivalMs) / 1000, unit: 'Seconds', dimensions: { Path: path } });
     }
     metrics.push(
       { name: MetricName.beatsSent, value: network === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'network' } },
@@ -94,7 +105,7 @@ export class HeartbeatModule {
       { name: MetricName.beatsSent, value: storage === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
       { name: MetricName.sendFailures, value: storage === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
     );
-    if (invalid !== undefined) metrics.push({ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'storage' } });
+    if (storageRead.invalid !== undefined) metrics.push({ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'storage' } });
 
     const pathStates = PATHS.map((p) => states[p]);
     this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
@@ -168,38 +179,52 @@ export class HeartbeatModule {
     if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the beat: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'} ${out.Entries?.[0]?.ErrorMessage ?? ''}`);
   }
 
+  private async observe(read: Promise<Observation | undefined>): Promise<PeerRead> {
+    try {
+      const seen = await read;
+      return { arrivedAtMs: seen?.arrivedAtMs, unreadable: false };
+    } catch (error) {
+      this.deps.log('warn', 'peer observation unreadable', { error: String(error) });
+      return { unreadable: true };
+    }
+  }
+
   /**
    * Reads the peer's beat from this region's replica; a new valid one is recorded as arrived
    * now. Returns the last valid arrival on the storage path and the rejection reason, if any.
    */
-  private async receiveStorageBeat(nowMs: number, cluster: ClusterRecord, timeoutMs: number): Promise<{ seen?: Pick<Observation, 'arrivedAtMs'>; invalid?: string }> {
+  private async receiveStorageBeat(nowMs: number, cluster: ClusterRecord, timeoutMs: number): Promise<PeerRead> {
     const { settings, store } = this.deps;
+    let raw: unknown;
     let last: Observation | undefined;
+    let keys: Buffer[];
     try {
-      const [raw, recorded] = await Promise.all([store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)), store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs))]);
-      last = recorded;
-      // Nothing written yet, or the same item read again: no replay, the peer simply has not written since.
-      if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { seen: last };
-      const verdict = checkHeartbeat(raw, {
-        cluster: settings.cluster,
-        expectedSender: settings.peer,
-        keys: await this.deps.keys.all(),
-        lastSerial: last?.serial ?? 0,
-        epoch: cluster.epoch,
-        nowMs,
-        maxSkewMs: settings.tuning.deadlineCeilingSeconds * 1000,
-      });
-      if (!verdict.ok) {
-        await store.countInvalid('storage', verdict.reason).catch(() => undefined);
-        this.deps.log('warn', 'invalid storage-path beat', { reason: verdict.reason, detail: verdict.detail });
-        return { seen: last, invalid: verdict.reason };
-      }
-      await store.recordBeat('storage', verdict.beat, nowMs, settings.tuning.deadlineCeilingSeconds * 10, AbortSignal.timeout(timeoutMs));
-      return { seen: { arrivedAtMs: nowMs } };
+      [raw, last, keys] = await Promise.all([store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)), store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs)), this.deps.keys.all()]);
     } catch (error) {
       this.deps.log('warn', 'storage path unreadable', { error: String(error) });
-      return { seen: last };
+      return { unreadable: true };
     }
+    // Nothing written yet, or the same item read again: no replay, the peer simply has not written since.
+    if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { arrivedAtMs: last?.arrivedAtMs, unreadable: false };
+    const verdict = checkHeartbeat(raw, {
+      cluster: settings.cluster,
+      expectedSender: settings.peer,
+      keys,
+      lastSerial: last?.serial ?? 0,
+      epoch: cluster.epoch,
+      nowMs,
+      maxSkewMs: settings.tuning.deadlineCeilingSeconds * 1000,
+    });
+    if (!verdict.ok) {
+      await store.countInvalid('storage', verdict.reason).catch(() => undefined);
+      this.deps.log('warn', 'invalid storage-path beat', { reason: verdict.reason, detail: verdict.detail });
+      return { arrivedAtMs: last?.arrivedAtMs, unreadable: false, invalid: verdict.reason };
+    }
+    // The beat is valid even if recording it fails; the next tick records it again.
+    await store.recordBeat('storage', verdict.beat, nowMs, settings.tuning.deadlineCeilingSeconds * 10, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
+      this.deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
+    });
+    return { arrivedAtMs: nowMs, unreadable: false };
   }
 
   /** One execution per epoch: the execution name makes a second start for the same epoch a no-op. */

@@ -15,6 +15,14 @@ describe('path state', () => {
   ] as const)('is %s for a %s path whose last beat arrived at %p', (expected, mode, arrival) => {
     expect(pathState({ path: 'network', mode, lastValidArrivalMs: arrival }, NOW, DEADLINE, INTERVAL)).toBe(expected);
   });
+
+  it('is suspect, still counted, when it cannot be read and no beat is known', () => {
+    expect(pathState({ path: 'storage', mode: 'enabled', lastValidArrivalMs: undefined, unreadable: true }, NOW, DEADLINE, INTERVAL)).toBe('suspect');
+  });
+
+  it('ages from the last known beat when it cannot be read', () => {
+    expect(pathState({ path: 'storage', mode: 'enabled', lastValidArrivalMs: NOW - 7_000, unreadable: true }, NOW, DEADLINE, INTERVAL)).toBe('failed');
+  });
 });
 
 describe('site verdict', () => {

@@ -40,10 +40,13 @@ class FakeStore {
   }
   peerBeat: unknown = undefined;
   invalid: string[] = [];
+  unreadable = new Set<string>();
   async readBeat() {
+    if (this.unreadable.has('storage')) throw new Error('RequestTimeout');
     return this.peerBeat;
   }
   async readObservation(path: string) {
+    if (this.unreadable.has(path)) throw new Error('RequestTimeout');
     return this.observations.get(path);
   }
   async recordBeat(path: string, beat: Heartbeat, arrivedAtMs: number) {
@@ -152,5 +155,28 @@ describe('the heartbeat module', () => {
     expect(store.observations.get('storage')).toBeUndefined();
     expect(report.states.storage).toBe('pending');
     expect(report.sent.network).toBe('sent');
+  });
+
+  it('never counts a path it cannot read as absent: a failed path plus an unreadable one is no lost peer', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    const store = new FakeStore();
+    store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    store.unreadable.add('storage');
+    const hm = moduleWith(store);
+    for (let t = 0; t <= 30_000; t += 2_000) {
+      const report = await hm.tick(NOW + t);
+      expect(report.verdict).not.toBe('peer-lost');
+    }
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('lets a path it read before age from its last known beat while reads fail', async () => {
+    const store = new FakeStore();
+    store.peerBeat = peerBeat(5);
+    const hm = moduleWith(store);
+    expect((await hm.tick(NOW)).states.storage).toBe('healthy');
+    store.unreadable.add('storage');
+    expect((await hm.tick(NOW + 2_000)).states.storage).toBe('healthy');
+    expect((await hm.tick(NOW + 7_000)).states.storage).toBe('failed');
   });
 });
