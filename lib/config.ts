@@ -202,6 +202,21 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The keys an object of the schema allows at a path (`[]` for the top level, `['notifications']`, ...). */
+function keysAt(path: readonly string[]): string[] {
+  let node: unknown = configSchema;
+  for (const key of path) {
+    const shape = (node as { shape?: Record<string, unknown> }).shape;
+    node = shape?.[key];
+    // Optional and defaulted objects wrap the object schema; unwrap to reach its shape.
+    while (node !== undefined && (node as { shape?: unknown }).shape === undefined && typeof (node as { unwrap?: unknown }).unwrap === 'function') {
+      node = (node as { unwrap: () => unknown }).unwrap();
+    }
+  }
+  const shape = (node as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape === undefined ? [] : Object.keys(shape);
+}
+
 /**
  * Validates a raw configuration. Throws a ConfigError whose message is one line:
  * the key, the value given, and what is allowed.
@@ -217,8 +232,8 @@ export function parseConfig(raw: unknown): MirrorbeatConfig {
   if (first === undefined) throw new ConfigError(`${CONTEXT_KEY}: invalid configuration`);
   const key = [CONTEXT_KEY, ...first.path.map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
   if (first.code === 'unrecognized_keys') {
-    const known = Object.keys(configSchema.shape).join(', ');
-    throw new ConfigError(`${key}: unknown key ${first.keys.map((k) => `"${k}"`).join(', ')}; allowed keys here: ${first.path.length === 0 ? known : 'see docs/CONFIGURATION.md'}`);
+    const known = keysAt(first.path.map(String));
+    throw new ConfigError(`${key}: unknown key ${first.keys.map((k) => `"${k}"`).join(', ')}; allowed keys here: ${known.length > 0 ? known.join(', ') : 'see docs/CONFIGURATION.md'}`);
   }
   throw new ConfigError(`${key}: got ${show(first.input)}; allowed: ${first.message}`);
 }

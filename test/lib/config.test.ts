@@ -40,7 +40,8 @@ describe('configuration', () => {
     [{ notifications: { criticalEmails: ['oncall'] } }, /^mirrorbeat\.notifications\.criticalEmails\[0\]: got "oncall"; allowed: an e-mail address/],
     [{ promotion: { hookFunctionArn: 'my-function' } }, /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/],
     [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
-    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"/],
+    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails$/],
+    [{ promotion: { route53FailoverRecord: { hostedZoneId: 'Z123', recordName: 'a', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11', ttl: 60 } } }, /^mirrorbeat\.promotion\.route53FailoverRecord: unknown key "ttl"; allowed keys here: hostedZoneId, recordName, healthCheckId$/],
   ])('rejects %j with one line naming the key, the value and what is allowed', (bad, message) => {
     expectError({ ...BASE_CONFIG, ...bad }, message);
     expect(() => parseConfig({ ...BASE_CONFIG, ...bad })).toThrow(/^[^\n]+$/);
