@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Tuning } from '../lambdas/core/wire';
 
 /**
  * The one configuration of a mirrorbeat cluster, read from the `mirrorbeat` key of the
@@ -159,6 +160,21 @@ export const configSchema = z
   });
 
 export type MirrorbeatConfig = z.infer<typeof configSchema>;
+
+/** The part of the configuration the handlers act on, as they receive it. */
+export function tuningOf(c: MirrorbeatConfig): Tuning {
+  return {
+    intervalSeconds: c.intervalSeconds,
+    deadlineFloorSeconds: c.deadlineFloorSeconds,
+    deadlineCeilingSeconds: c.deadlineCeilingSeconds,
+    phiThreshold: c.phiThreshold,
+    confirmationWindowSeconds: c.confirmationWindowSeconds,
+    rpoBudgetSeconds: c.rpoBudgetSeconds,
+    leaseSeconds: c.leaseSeconds,
+    isolationPolicy: c.isolationPolicy,
+    failoverMode: c.failoverMode,
+  };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

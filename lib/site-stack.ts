@@ -8,8 +8,8 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DetailType, Env, EVENT_SOURCE, peerOf, type SiteId, type Tuning } from '../lambdas/core/wire';
-import type { MirrorbeatConfig } from './config';
+import { DetailType, Env, EVENT_SOURCE, peerOf, type SiteId } from '../lambdas/core/wire';
+import { type MirrorbeatConfig, tuningOf } from './config';
 import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
@@ -96,17 +96,7 @@ export class SiteStack extends Stack {
       this.formatArn({ service: 'events', region: peerRegion, resource: 'event-bus', resourceName: this.peerNames.siteBus }),
     );
 
-    const tuning: Tuning = {
-      intervalSeconds: config.intervalSeconds,
-      deadlineFloorSeconds: config.deadlineFloorSeconds,
-      deadlineCeilingSeconds: config.deadlineCeilingSeconds,
-      phiThreshold: config.phiThreshold,
-      confirmationWindowSeconds: config.confirmationWindowSeconds,
-      rpoBudgetSeconds: config.rpoBudgetSeconds,
-      leaseSeconds: config.leaseSeconds,
-      isolationPolicy: config.isolationPolicy,
-      failoverMode: config.failoverMode,
-    };
+    const tuning = tuningOf(config);
     const handler = (id: string, handlerName: string, description: string, timeout?: Duration) =>
       new MirrorbeatFunction(this, id, {
         handler: handlerName,

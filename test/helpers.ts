@@ -1,7 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addSites, type MirrorbeatSites } from '../lib/app';
-import { parseConfig, type MirrorbeatConfig } from '../lib/config';
+import { parseConfig, type MirrorbeatConfig, tuningOf } from '../lib/config';
+import { readSettings, type Settings } from '../lambdas/shared/settings';
 
 export const BASE_CONFIG = { clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' } as const;
 
@@ -22,4 +23,18 @@ export function buildSites(overrides: Record<string, unknown> = {}, options: { b
 export function templates(overrides: Record<string, unknown> = {}): { production: Template; standby: Template } {
   const { sites } = buildSites(overrides);
   return { production: Template.fromStack(sites.production), standby: Template.fromStack(sites.standby) };
+}
+
+/** A handler's settings as the stack would set them for the standby site with the default tuning. */
+export function standbySettings(): Settings {
+  const c = config();
+  return readSettings({
+    MIRRORBEAT_CLUSTER: c.clusterName,
+    MIRRORBEAT_SITE: 'standby',
+    AWS_REGION: c.standbyRegion,
+    MIRRORBEAT_PEER_REGION: c.productionRegion,
+    MIRRORBEAT_TUNING: JSON.stringify(tuningOf(c)),
+    MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
+    MIRRORBEAT_OBSERVATIONS: 'observations',
+  });
 }

@@ -1,10 +1,11 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MetricPoint } from '../core/emf';
-import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../core/message';
+import { type Heartbeat, signHeartbeat } from '../core/message';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
+import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { Observation, SiteStore } from '../shared/store';
@@ -206,22 +207,14 @@ export class HeartbeatModule {
     }
     // Nothing written yet, or the same item read again: no replay, the peer simply has not written since.
     if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { arrivedAtMs: last?.arrivedAtMs, unreadable: false };
-    const verdict = checkHeartbeat(raw, {
-      cluster: settings.cluster,
-      expectedSender: settings.peer,
-      keys,
-      lastSerial: last?.serial ?? 0,
-      epoch: cluster.epoch,
-      nowMs,
-      maxSkewMs: settings.tuning.deadlineCeilingSeconds * 1000,
-    });
+    const verdict = checkPeerBeat(raw, settings, { keys, last, epoch: cluster.epoch, nowMs });
     if (!verdict.ok) {
       await store.countInvalid('storage', verdict.reason).catch(() => undefined);
       this.deps.log('warn', 'invalid storage-path beat', { reason: verdict.reason, detail: verdict.detail });
       return { arrivedAtMs: last?.arrivedAtMs, unreadable: false, invalid: verdict.reason };
     }
     // The beat is valid even if recording it fails; the next tick records it again.
-    await store.recordBeat('storage', verdict.beat, nowMs, settings.tuning.deadlineCeilingSeconds * 10, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
+    await store.recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
       this.deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
     });
     return { arrivedAtMs: nowMs, unreadable: false };

@@ -1,4 +1,5 @@
-import { checkHeartbeat, type RejectionReason } from '../core/message';
+import type { RejectionReason } from '../core/message';
+import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { SiteStore } from '../shared/store';
@@ -14,20 +15,12 @@ export type Receipt = { readonly accepted: true; readonly serial: number } | { r
 export async function receiveNetworkBeat(detail: unknown, nowMs: number, deps: { settings: Settings; store: SiteStore; keys: SigningKeys }): Promise<Receipt> {
   const { settings, store } = deps;
   const [last, cluster, keys] = await Promise.all([store.readObservation('network', settings.peer), store.readCluster(), deps.keys.all()]);
-  const verdict = checkHeartbeat(detail, {
-    cluster: settings.cluster,
-    expectedSender: settings.peer,
-    keys,
-    lastSerial: last?.serial ?? 0,
-    epoch: cluster.epoch,
-    nowMs,
-    maxSkewMs: settings.tuning.deadlineCeilingSeconds * 1000,
-  });
+  const verdict = checkPeerBeat(detail, settings, { keys, last, epoch: cluster.epoch, nowMs });
   if (!verdict.ok) {
     await store.countInvalid('network', verdict.reason);
     return { accepted: false, reason: verdict.reason, detail: verdict.detail };
   }
   // Two deliveries racing: the conditional write keeps the newer one.
-  const recorded = await store.recordBeat('network', verdict.beat, nowMs, settings.tuning.deadlineCeilingSeconds * 10);
+  const recorded = await store.recordBeat('network', verdict.beat, nowMs, observationTtlSeconds(settings));
   return recorded ? { accepted: true, serial: verdict.beat.serial } : { accepted: false, reason: 'stale', detail: `serial ${verdict.beat.serial} arrived after a newer one` };
 }

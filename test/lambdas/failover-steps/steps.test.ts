@@ -5,18 +5,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type FailoverDeps, runFailoverStep } from '../../../lambdas/failover-steps/steps';
-import { readSettings } from '../../../lambdas/shared/settings';
+import { standbySettings } from '../../helpers';
 import { SiteStore } from '../../../lambdas/shared/store';
 
-const settings = readSettings({
-  MIRRORBEAT_CLUSTER: 'orders',
-  MIRRORBEAT_SITE: 'standby',
-  AWS_REGION: 'us-west-2',
-  MIRRORBEAT_PEER_REGION: 'us-east-1',
-  MIRRORBEAT_TUNING: JSON.stringify({ intervalSeconds: 2, deadlineFloorSeconds: 6, deadlineCeilingSeconds: 30, phiThreshold: 8, confirmationWindowSeconds: 10, rpoBudgetSeconds: 30, leaseSeconds: 12, isolationPolicy: 'self-demote', failoverMode: 'automatic' }),
-  MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
-  MIRRORBEAT_OBSERVATIONS: 'observations',
-});
+const settings = standbySettings();
 
 // DynamoDB Local comes with the local runtime; until then the cluster record lives in this map behind a mocked client.
 const documents = mockClient(DynamoDBDocumentClient);

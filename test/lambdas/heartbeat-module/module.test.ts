@@ -5,19 +5,11 @@ import { HeartbeatModule, type ModuleDeps } from '../../../lambdas/heartbeat-mod
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
-import { readSettings } from '../../../lambdas/shared/settings';
+import { standbySettings } from '../../helpers';
 
 const KEY = Buffer.from('k'.repeat(64));
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
-const settings = readSettings({
-  MIRRORBEAT_CLUSTER: 'orders',
-  MIRRORBEAT_SITE: 'standby',
-  AWS_REGION: 'us-west-2',
-  MIRRORBEAT_PEER_REGION: 'us-east-1',
-  MIRRORBEAT_TUNING: JSON.stringify({ intervalSeconds: 2, deadlineFloorSeconds: 6, deadlineCeilingSeconds: 30, phiThreshold: 8, confirmationWindowSeconds: 10, rpoBudgetSeconds: 30, leaseSeconds: 12, isolationPolicy: 'self-demote', failoverMode: 'automatic' }),
-  MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
-  MIRRORBEAT_OBSERVATIONS: 'observations',
-});
+const settings = standbySettings();
 
 /** An in-memory stand-in for the tables, with switches to make one path's calls fail or hang. */
 class FakeStore {
