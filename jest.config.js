@@ -7,6 +7,9 @@ module.exports = {
     '^.+\\.tsx?$': ['@swc/jest'],
   },
   setupFiles: ['<rootDir>/test/setup.ts'],
+  // DynamoDB Local starts once per run (Java 17); tests that need it make their own tables.
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   // Synthesizing two sites with bundled handlers takes seconds, not milliseconds.
   testTimeout: 120_000,

@@ -116,6 +116,28 @@ export const configSchema = z
         hookFunctionArn: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional().describe('Your Lambda, invoked with the decision record after the built-in promotion actions.'),
       })
       .prefault({}),
+    health: z
+      .strictObject({
+        alarmNames: list(z.string().min(1).max(255, 'a CloudWatch alarm name of at most 255 characters'))
+          .default([])
+          .describe('CloudWatch alarms (in the site\'s region) that watch the protected workload; any in ALARM makes the site\'s beats say health failed.'),
+        url: z
+          .url({ protocol: /^https$/, error: 'an https:// URL of the workload\'s health endpoint' })
+          .optional()
+          .describe('HTTPS health endpoint of the workload, probed every tick; a non-2xx answer, an error or a timeout is failed.'),
+        timeoutMs: z
+          .number({ error: 'a number of milliseconds from 100 to 5000' })
+          .int('a whole number of milliseconds from 100 to 5000')
+          .min(100, 'at least 100 ms')
+          .max(5000, 'at most 5000 ms')
+          .default(800)
+          .describe('How long each health source may take per tick; below 40 % of intervalSeconds so the beat is never late.'),
+        onPeerFailure: z
+          .enum(['notify', 'failover'], { error: 'notify or failover' })
+          .default('notify')
+          .describe('What the secondary does when valid beats say the primary\'s workload failed: notify only, or start failover.'),
+      })
+      .prefault({}),
     fenceHookFunctionArn: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional().describe('Your Lambda, invoked once when a site is fenced (demoted).'),
   })
   .superRefine((c, ctx) => {
@@ -149,6 +171,9 @@ export const configSchema = z
     if (c.confirmationWindowSeconds < c.intervalSeconds) {
       issue(['confirmationWindowSeconds'], `at least intervalSeconds (${c.intervalSeconds}): the window must see one more beat`, c.confirmationWindowSeconds);
     }
+    if (c.health.timeoutMs > c.intervalSeconds * 400) {
+      issue(['health', 'timeoutMs'], `at most 40 % of intervalSeconds (${c.intervalSeconds * 400} ms), or a slow health source delays the beat`, c.health.timeoutMs);
+    }
     const standbyTakesOverAfter = c.deadlineFloorSeconds + c.confirmationWindowSeconds;
     if (c.isolationPolicy === 'self-demote' && c.leaseSeconds >= standbyTakesOverAfter) {
       issue(
@@ -173,6 +198,7 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
     leaseSeconds: c.leaseSeconds,
     isolationPolicy: c.isolationPolicy,
     failoverMode: c.failoverMode,
+    onPeerFailure: c.health.onPeerFailure,
   };
 }
 

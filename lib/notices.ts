@@ -6,9 +6,11 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { Env } from '../lambdas/core/wire';
 import type { MirrorbeatFunction } from './function';
+import { acknowledgeNag } from './nag';
 import type { SiteNames } from './names';
+import type { Severity } from '../lambdas/core/notices';
 
-export type Severity = 'warning' | 'critical';
+export type { Severity } from '../lambdas/core/notices';
 
 export interface NoticeTopicsProps {
   readonly names: SiteNames;
@@ -66,6 +68,10 @@ export class NoticeTopics extends Construct {
   grantPublish(grantee: iam.IGrantable, ...severities: Severity[]): void {
     for (const severity of severities.length > 0 ? severities : (['warning', 'critical'] as const)) {
       (severity === 'critical' ? this.critical : this.warning).grantPublish(grantee);
+    }
+    const role = grantee.grantPrincipal;
+    if (role instanceof Construct) {
+      acknowledgeNag(role, 'IAM5[Action::kms:GenerateDataKey*]', "Publishing to the KMS-encrypted notice topics needs GenerateDataKey*; the grant names only this site's notice key.");
     }
   }
 

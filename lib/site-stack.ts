@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DetailType, Env, EVENT_SOURCE, peerOf, type SiteId } from '../lambdas/core/wire';
+import { DetailType, Env, EVENT_SOURCE, type HealthSources, peerOf, type SiteId } from '../lambdas/core/wire';
 import { type MirrorbeatConfig, tuningOf } from './config';
 import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
@@ -171,6 +171,8 @@ export class SiteStack extends Stack {
     this.pathControl = new PathControlWorkflow(this, 'PathControl', { names: this.names, steps: this.pathControlSteps, topics: this.topics, logRetention, intervalSeconds: config.intervalSeconds });
     this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
     this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
+    this.topics.bind(this.heartbeatModule);
+    this.bindHealthSources(config);
 
     const schedulerRole = new iam.Role(this, 'HeartbeatScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
@@ -197,6 +199,20 @@ export class SiteStack extends Stack {
     });
 
     this.acknowledgeFindings();
+  }
+
+  /** The workload's health sources, and the right to read exactly those alarms. */
+  private bindHealthSources(config: MirrorbeatConfig): void {
+    const { alarmNames, url, timeoutMs } = config.health;
+    this.heartbeatModule.addEnvironment(Env.healthSources, JSON.stringify({ alarmNames, url, timeoutMs } satisfies HealthSources));
+    if (alarmNames.length === 0) return;
+    this.heartbeatModule.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // No CDK grant reads alarm state; DescribeAlarms is scoped to the named alarms.
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: alarmNames.map((name) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+      }),
+    );
   }
 
   private roleArn(roleName: string): string {

@@ -56,7 +56,6 @@ abstract class Workflow extends Construct {
     const role = this.stateMachine.role;
     acknowledgeNag(role, 'IAM5[Resource::*]', 'Step Functions log delivery and X-Ray actions have no resource-level permissions.');
     acknowledgeNag(role, arnWildcardFinding(props.steps.function), "Invoking any version of this workflow's own step handler.");
-    acknowledgeNag(role, 'IAM5[Action::kms:GenerateDataKey*]', "Publishing to the KMS-encrypted notice topics needs GenerateDataKey*; the grant names only this site's notice key.");
   }
 
   /**

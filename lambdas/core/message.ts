@@ -7,6 +7,9 @@ import { SITE_IDS, type SiteId } from './wire';
 
 const MAX_TEXT = 1024;
 
+export const HEALTH_VALUES = ['ok', 'degraded', 'failed'] as const;
+export type Health = (typeof HEALTH_VALUES)[number];
+
 export const heartbeatSchema = z.strictObject({
   v: z.literal(1),
   cluster: z.string().min(1).max(64),
@@ -16,7 +19,7 @@ export const heartbeatSchema = z.strictObject({
   sentAt: z.iso.datetime({ offset: true }),
   epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   role: z.enum(['primary', 'secondary']),
-  health: z.enum(['ok', 'degraded', 'failed']),
+  health: z.enum(HEALTH_VALUES),
   notice: z.strictObject({ kind: z.string().min(1).max(64), detail: z.string().max(MAX_TEXT) }).optional(),
   sig: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA256'),
 });

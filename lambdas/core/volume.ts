@@ -7,6 +7,8 @@ import type { PathId, PathMode, SiteId } from './wire';
  *   BEAT     / <site>            the site's latest storage-path beat (PVOL in its own region, SVOL at the peer)
  *   PATH     / <site>#<path>     the path registry: mode of one path at one site
  *   CLUSTER  / CLUSTER           { epoch, primary }
+ *   VIEW     / <site>            the site's current verdict on its peer, and since when
+ *   STATE    / <site>#<path>     the site's current state of one path of its peer, and since when
  *   FENCE    / <epoch>           who was fenced by the promotion to that epoch
  *   COMMAND  / <to site>#<id>    a path-control request command for the peer (the storage-path copy)
  *   ACK      / <id>              the peer's acknowledgement of a request command
@@ -27,6 +29,8 @@ export interface ItemKey {
 export const beatKey = (site: SiteId): ItemKey => ({ pk: 'BEAT', sk: site });
 export const pathKey = (site: SiteId, path: PathId): ItemKey => ({ pk: 'PATH', sk: `${site}#${path}` });
 export const clusterKey = (): ItemKey => ({ pk: 'CLUSTER', sk: 'CLUSTER' });
+export const viewKey = (site: SiteId): ItemKey => ({ pk: 'VIEW', sk: site });
+export const stateKey = (site: SiteId, path: PathId): ItemKey => ({ pk: 'STATE', sk: `${site}#${path}` });
 export const fenceKey = (epoch: number): ItemKey => ({ pk: 'FENCE', sk: String(epoch).padStart(12, '0') });
 
 export const commandKey = (to: SiteId, id: string): ItemKey => ({ pk: 'COMMAND', sk: `${to}#${id}` });
@@ -35,6 +39,12 @@ export const ackKey = (id: string): ItemKey => ({ pk: 'ACK', sk: id });
 export const serialKey = (site: SiteId): ItemKey => ({ pk: 'SERIAL', sk: site });
 export const observationKey = (path: PathId, peer: SiteId): ItemKey => ({ pk: 'OBSERVED', sk: `${path}#${peer}` });
 export const invalidKey = (path: PathId, reason: string): ItemKey => ({ pk: 'INVALID', sk: `${path}#${reason}` });
+
+/**
+ * The lowest serial a beat sent at `nowMs` may carry: the send time in ms. Serials are
+ * usually exactly that, so they survive a lost counter; the counter only breaks ties.
+ */
+export const serialFloor = (nowMs: number): number => Math.floor(nowMs);
 
 export interface ClusterRecord {
   readonly epoch: number;

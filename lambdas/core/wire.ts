@@ -29,6 +29,11 @@ export const MetricName = {
   invalidBeats: 'InvalidBeats',
   beatsSent: 'BeatsSent',
   sendFailures: 'SendFailures',
+  phi: 'Phi',
+  /** 1 while this site's verdict on its peer is the one in the Verdict dimension. */
+  verdict: 'Verdict',
+  /** 1 while a valid beat from the peer reports its workload failed. */
+  peerHealthFailed: 'PeerHealthFailed',
 } as const;
 
 /** Environment variables the infrastructure sets and the handlers read. */
@@ -48,6 +53,7 @@ export const Env = {
   promotionHook: 'MIRRORBEAT_PROMOTION_HOOK',
   fenceHook: 'MIRRORBEAT_FENCE_HOOK',
   failoverStateMachine: 'MIRRORBEAT_FAILOVER_STATE_MACHINE',
+  healthSources: 'MIRRORBEAT_HEALTH_SOURCES',
 } as const;
 
 /** Detection and failover tuning, passed to the handlers as one JSON variable. */
@@ -61,4 +67,13 @@ export interface Tuning {
   readonly leaseSeconds: number;
   readonly isolationPolicy: 'self-demote' | 'stay-primary';
   readonly failoverMode: 'automatic' | 'approval' | 'manual';
+  /** What the secondary does when valid beats report the primary's workload failed. */
+  readonly onPeerFailure: 'notify' | 'failover';
+}
+
+/** Where the heartbeat module reads the health of the workload it protects. */
+export interface HealthSources {
+  readonly alarmNames: readonly string[];
+  readonly url?: string;
+  readonly timeoutMs: number;
 }

@@ -1,10 +1,12 @@
 import type { Context } from 'aws-lambda';
-import { documentClient, eventsClient, regionOfArn, secretsClient, sfnClient } from '../shared/clients';
+import { cloudwatchClient, documentClient, eventsClient, regionOfArn, secretsClient, sfnClient, snsClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
+import { Notifier } from '../shared/notifier';
 import { logger, publishMetrics } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
-import { Env } from '../core/wire';
+import { Env, type HealthSources } from '../core/wire';
+import { HealthProbe } from './health';
 import { HeartbeatModule } from './module';
 
 /** Stop this long before the Lambda timeout, and leave the next minute's invocation to carry on. */
@@ -13,6 +15,7 @@ const RUN_FOR_MS = 58_000;
 
 const settings = readSettings();
 const peerBusArn = settings.required(Env.peerBus);
+const healthSources = settings.json<HealthSources>(Env.healthSources);
 const heartbeatModule = new HeartbeatModule({
   settings,
   store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
@@ -21,6 +24,8 @@ const heartbeatModule = new HeartbeatModule({
   peerBusArn,
   sfn: sfnClient(),
   failoverStateMachineArn: settings.optional(Env.failoverStateMachine),
+  notifier: new Notifier(snsClient(), { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) }),
+  health: new HealthProbe(healthSources, healthSources.alarmNames.length > 0 ? cloudwatchClient() : undefined),
   log: (level, message, detail) => logger[level](message, detail ?? {}),
 });
 

@@ -1,14 +1,18 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { MetricPoint } from '../core/emf';
-import { type Heartbeat, signHeartbeat } from '../core/message';
+import { PhiAccrualDetector } from '../core/detector';
+import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
+import type { Notice, NoticeKind } from '../core/notices';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
-import { type ClusterRecord, INITIAL_CLUSTER } from '../core/volume';
+import { type ClusterRecord, INITIAL_CLUSTER, serialFloor } from '../core/volume';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
+import type { Notifier } from '../shared/notifier';
 import type { Observation, SiteStore } from '../shared/store';
+import type { HealthProbe, HealthReading } from './health';
 
 export interface ModuleDeps {
   readonly settings: Settings;
@@ -18,6 +22,10 @@ export interface ModuleDeps {
   readonly peerBusArn: string;
   readonly sfn: SFNClient;
   readonly failoverStateMachineArn: string | undefined;
+  /** Where notices go (SNS in a deployed site); without it, changes are only recorded and logged. */
+  readonly notifier?: Pick<Notifier, 'publish'>;
+  /** The protected workload's health; without it, beats say `ok`. */
+  readonly health?: Pick<HealthProbe, 'read'>;
   readonly log: (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void;
 }
 
@@ -25,41 +33,68 @@ export interface ModuleDeps {
 interface PeerRead {
   /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */
   readonly arrivedAtMs?: number;
+  /** That beat, for its health and role. */
+  readonly beat?: Heartbeat;
   readonly unreadable: boolean;
   readonly invalid?: string;
 }
 
 export interface TickReport {
   readonly serial: number;
+  readonly health: Health;
   readonly sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled'>>;
   readonly states: Readonly<Record<PathId, PathState>>;
+  readonly phi: Readonly<Record<PathId, number>>;
+  readonly deadlineMs: Readonly<Record<PathId, number>>;
   readonly verdict: SiteVerdict;
   readonly failoverStarted: boolean;
+  readonly notices: readonly Notice[];
   readonly metrics: readonly MetricPoint[];
 }
 
 /** How long one path's send or read may take; a slow path must not hold up the tick or the other path. */
 const pathTimeoutMs = (intervalSeconds: number) => Math.max(500, Math.floor(intervalSeconds * 1000 * 0.4));
 
+/** The notice a change of one path's state raises, if any: failures and recoveries from failure. */
+function pathNotice(previous: string | undefined, state: PathState): NoticeKind | undefined {
+  if (state === 'failed') return 'path-failed';
+  if (previous === 'failed' && (state === 'healthy' || state === 'suspect')) return 'path-recovered';
+  return undefined;
+}
+
+const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
+  'peer-lost': 'peer-lost',
+  unprotected: 'unprotected',
+  'peer-failure-reported': 'peer-failure-reported',
+};
+
 /**
  * The heartbeat module of one site (the seed's heartbeat check module): each tick it sends
  * this site's signed beat on every enabled path and checks the peer's beats on both.
- * State that must outlive a tick (last cluster record, when all paths failed) lives here;
- * state that must outlive the invocation lives in the tables.
+ * State that must outlive a tick (the detectors, when all paths failed) lives here, for as
+ * long as the Lambda container is warm; state that must outlive the invocation lives in the tables.
  */
 export class HeartbeatModule {
   private cluster: ClusterRecord | undefined;
-  private fallbackSerial = 0;
+  private lastSerial = 0;
   private allFailedSinceMs: number | undefined;
   private readonly modes: Record<PathId, PathMode> = { network: 'enabled', storage: 'enabled' };
-  private readonly lastArrivalMs: Partial<Record<PathId, number>> = {};
+  private readonly detectors: Record<PathId, PhiAccrualDetector>;
+  private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
+  /** The states and verdict this module last saw recorded, so it writes only on a change. */
+  private readonly recorded: Partial<Record<PathId | 'verdict', string>> = {};
 
-  constructor(private readonly deps: ModuleDeps) {}
+  constructor(private readonly deps: ModuleDeps) {
+    const t = deps.settings.tuning;
+    const detector = () =>
+      new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
+    this.detectors = { network: detector(), storage: detector() };
+  }
 
   async tick(nowMs: number): Promise<TickReport> {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
-    const [cluster, serial] = await Promise.all([this.readCluster(timeout), this.nextSerial(timeout), this.refreshModes(timeout)]);
+    const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(timeout), this.readHealth()]);
     const key = await this.deps.keys.current();
     const beat = signHeartbeat(
       {
@@ -71,7 +106,8 @@ export class HeartbeatModule {
         sentAt: new Date(nowMs).toISOString(),
         epoch: cluster.epoch,
         role: cluster.primary === settings.site ? 'primary' : 'secondary',
-        health: 'ok',
+        health: reading.health,
+        ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: reading.evidence.join('; ').slice(0, 1024) } } : {}),
       },
       key,
     );
@@ -89,15 +125,24 @@ export class HeartbeatModule {
     const reads: Record<PathId, PeerRead> = { network: networkRead, storage: storageRead };
 
     const states = {} as Record<PathId, PathState>;
+    const phi = {} as Record<PathId, number>;
+    const deadlineMs = {} as Record<PathId, number>;
     const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
     for (const path of PATHS) {
       const read = reads[path];
-      // A failed read keeps the last arrival this invocation knew, so the path ages instead of vanishing.
-      if (read.arrivedAtMs !== undefined) this.lastArrivalMs[path] = read.arrivedAtMs;
-      const lastValidArrivalMs = read.unreadable ? this.lastArrivalMs[path] : read.arrivedAtMs;
-      const state = pathState({ path, mode: this.modes[path], lastValidArrivalMs, unreadable: read.unreadable }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
+      const detector = this.detectors[path];
+      // A failed read keeps what the detector knew, so the path ages instead of vanishing.
+      if (read.arrivedAtMs !== undefined) detector.heartbeat(read.arrivedAtMs);
+      if (read.beat !== undefined) this.lastBeat[path] = read.beat;
+      const lastValidArrivalMs = detector.lastArrivalMs;
+      deadlineMs[path] = detector.deadlineMs();
+      phi[path] = detector.phi(nowMs);
+      const state = pathState({ path, mode: this.modes[path], lastValidArrivalMs, unreadable: read.unreadable }, nowMs, deadlineMs[path], settings.tuning.intervalSeconds * 1000);
       states[path] = state;
-      metrics.push({ name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } });
+      metrics.push(
+        { name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
+        { name: MetricName.phi, value: Math.min(phi[path], 1000), unit: 'None', dimensions: { Path: path } },
+      );
       if (lastValidArrivalMs !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - lastValidArrivalMs) / 1000, unit: 'Seconds', dimensions: { Path: path } });
     }
     metrics.push(
@@ -106,13 +151,94 @@ export class HeartbeatModule {
       { name: MetricName.beatsSent, value: storage === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
       { name: MetricName.sendFailures, value: storage === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
     );
-    if (storageRead.invalid !== undefined) metrics.push({ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'storage' } });
+    if (storageRead.invalid !== undefined) metrics.push({ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'storage', Reason: storageRead.invalid } });
 
     const pathStates = PATHS.map((p) => states[p]);
     this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
-    const verdict = siteVerdict(pathStates, false, this.allFailedSinceMs, nowMs, settings.tuning.confirmationWindowSeconds * 1000);
-    const failoverStarted = verdict === 'peer-lost' && cluster.primary !== settings.site ? await this.startFailover(cluster) : false;
-    return { serial, sent: { network, storage }, states, verdict, failoverStarted, metrics };
+    const peerHealth = this.peerHealth(states);
+    const verdict = siteVerdict(pathStates, peerHealth === 'failed', this.allFailedSinceMs, nowMs, settings.tuning.confirmationWindowSeconds * 1000);
+    metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
+
+    const reason = this.failoverReason(verdict, cluster);
+    const [notices, failoverStarted] = await Promise.all([
+      this.announce(nowMs, states, phi, deadlineMs, verdict, timeout),
+      reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
+    ]);
+    return { serial, health: reading.health, sent: { network, storage }, states, phi, deadlineMs, verdict, failoverStarted, notices, metrics };
+  }
+
+  /** The health the peer reports in the newest valid beat on a path that has not failed. */
+  private peerHealth(states: Readonly<Record<PathId, PathState>>): Health | undefined {
+    const live = PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
+      .map((p) => this.lastBeat[p])
+      .filter((b): b is Heartbeat => b !== undefined)
+      .sort((a, b) => b.serial - a.serial);
+    return live[0]?.health;
+  }
+
+  /** Only the secondary fails over, and only on a lost peer or, if the policy says so, on a reported failure. */
+  private failoverReason(verdict: SiteVerdict, cluster: ClusterRecord): 'peer-lost' | 'peer-failure-reported' | undefined {
+    if (cluster.primary === this.deps.settings.site) return undefined;
+    if (verdict === 'peer-lost') return 'peer-lost';
+    if (verdict === 'peer-failure-reported' && this.deps.settings.tuning.onPeerFailure === 'failover') return 'peer-failure-reported';
+    return undefined;
+  }
+
+  /**
+   * Records each change of a path state and of the verdict in the heartbeat volume, and
+   * publishes the notice it raises. The conditional write is the deduplication: of two
+   * overlapping invocations only the one whose write changed the record announces.
+   */
+  private async announce(nowMs: number, states: Readonly<Record<PathId, PathState>>, phi: Readonly<Record<PathId, number>>, deadlineMs: Readonly<Record<PathId, number>>, verdict: SiteVerdict, timeoutMs: number): Promise<Notice[]> {
+    const { settings, store } = this.deps;
+    const changes: { what: PathId | 'verdict'; value: string; record: () => Promise<string | undefined | null> }[] = [];
+    for (const path of PATHS) {
+      if (this.recorded[path] !== states[path]) changes.push({ what: path, value: states[path], record: () => store.recordPathState(settings.site, path, states[path], nowMs, AbortSignal.timeout(timeoutMs)) });
+    }
+    if (this.recorded.verdict !== verdict) changes.push({ what: 'verdict', value: verdict, record: () => store.recordVerdict(settings.site, verdict, nowMs, AbortSignal.timeout(timeoutMs)) });
+
+    const notices: Notice[] = [];
+    await Promise.all(
+      changes.map(async ({ what, value, record }) => {
+        let previous: string | undefined | null;
+        try {
+          previous = await record();
+        } catch (error) {
+          // Unrecorded: try again next tick rather than announce a change nobody can see.
+          this.deps.log('warn', 'state change not recorded', { what, value, error: String(error) });
+          return;
+        }
+        this.recorded[what] = value;
+        if (previous === null) return;
+        const detail = { verdict, states, phi: roundAll(phi), deadlineMs, lastValidBeatAgeMs: this.ages(nowMs), previous: previous ?? 'none' };
+        const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
+        if (kind === undefined) return;
+        const notice: Notice = { kind, site: settings.site, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings) } };
+        notices.push(notice);
+        this.deps.log('warn', `notice: ${kind}`, { path: what === 'verdict' ? undefined : what, previous });
+        await this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
+          this.deps.log('warn', 'notice not published', { kind, error: String(error) });
+        });
+      }),
+    );
+    return notices;
+  }
+
+  private ages(nowMs: number): Record<PathId, number | null> {
+    const age = (p: PathId) => {
+      const last = this.detectors[p].lastArrivalMs;
+      return last === undefined ? null : nowMs - last;
+    };
+    return { network: age('network'), storage: age('storage') };
+  }
+
+  private async readHealth(): Promise<HealthReading> {
+    if (this.deps.health === undefined) return { health: 'ok', evidence: [] };
+    try {
+      return await this.deps.health.read();
+    } catch (error) {
+      return { health: 'degraded', evidence: [`health unreadable: ${String(error)}`] };
+    }
   }
 
   private async readCluster(timeoutMs: number): Promise<ClusterRecord> {
@@ -124,15 +250,15 @@ export class HeartbeatModule {
     return this.cluster ?? INITIAL_CLUSTER;
   }
 
-  private async nextSerial(timeoutMs: number): Promise<number> {
+  private async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {
     try {
-      this.fallbackSerial = await this.deps.store.nextSerial(this.deps.settings.site, AbortSignal.timeout(timeoutMs));
+      this.lastSerial = await this.deps.store.nextSerial(this.deps.settings.site, nowMs, AbortSignal.timeout(timeoutMs));
     } catch (error) {
-      // The counter is down with the local table; the network beat must still go out.
-      this.fallbackSerial += 1;
-      this.deps.log('warn', 'serial counter unavailable; continuing from the last serial of this invocation', { error: String(error) });
+      // The counter is down with the local table; the network beat must still go out, with a serial above any before it.
+      this.lastSerial = Math.max(this.lastSerial + 1, serialFloor(nowMs));
+      this.deps.log('warn', 'serial counter unavailable; using the time floor', { error: String(error) });
     }
-    return this.fallbackSerial;
+    return this.lastSerial;
   }
 
   private async refreshModes(timeoutMs: number): Promise<void> {
@@ -183,7 +309,7 @@ export class HeartbeatModule {
   private async observe(read: Promise<Observation | undefined>): Promise<PeerRead> {
     try {
       const seen = await read;
-      return { arrivedAtMs: seen?.arrivedAtMs, unreadable: false };
+      return { arrivedAtMs: seen?.arrivedAtMs, beat: seen?.beat, unreadable: false };
     } catch (error) {
       this.deps.log('warn', 'peer observation unreadable', { error: String(error) });
       return { unreadable: true };
@@ -206,22 +332,22 @@ export class HeartbeatModule {
       return { unreadable: true };
     }
     // Nothing written yet, or the same item read again: no replay, the peer simply has not written since.
-    if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { arrivedAtMs: last?.arrivedAtMs, unreadable: false };
+    if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { arrivedAtMs: last?.arrivedAtMs, beat: last?.beat, unreadable: false };
     const verdict = checkPeerBeat(raw, settings, { keys, last, epoch: cluster.epoch, nowMs });
     if (!verdict.ok) {
       await store.countInvalid('storage', verdict.reason).catch(() => undefined);
       this.deps.log('warn', 'invalid storage-path beat', { reason: verdict.reason, detail: verdict.detail });
-      return { arrivedAtMs: last?.arrivedAtMs, unreadable: false, invalid: verdict.reason };
+      return { arrivedAtMs: last?.arrivedAtMs, beat: last?.beat, unreadable: false, invalid: verdict.reason };
     }
     // The beat is valid even if recording it fails; the next tick records it again.
     await store.recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
       this.deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
     });
-    return { arrivedAtMs: nowMs, unreadable: false };
+    return { arrivedAtMs: nowMs, beat: verdict.beat, unreadable: false };
   }
 
   /** One execution per epoch: the execution name makes a second start for the same epoch a no-op. */
-  private async startFailover(cluster: ClusterRecord): Promise<boolean> {
+  private async startFailover(cluster: ClusterRecord, reason: 'peer-lost' | 'peer-failure-reported', evidence: Record<string, unknown>): Promise<boolean> {
     const { failoverStateMachineArn, settings } = this.deps;
     if (failoverStateMachineArn === undefined || settings.tuning.failoverMode === 'manual') return false;
     try {
@@ -229,14 +355,38 @@ export class HeartbeatModule {
         new StartExecutionCommand({
           stateMachineArn: failoverStateMachineArn,
           name: `failover-epoch-${cluster.epoch + 1}`,
-          input: JSON.stringify({ reason: 'peer-lost', requestedBy: 'heartbeat-module', expectedEpoch: cluster.epoch, from: cluster.primary, to: settings.site }),
+          input: JSON.stringify({ reason, requestedBy: 'heartbeat-module', expectedEpoch: cluster.epoch, from: cluster.primary, to: settings.site, evidence }),
         }),
       );
-      this.deps.log('warn', 'peer lost on every enabled path: failover started', { epoch: cluster.epoch + 1 });
+      this.deps.log('warn', `${reason}: failover started`, { epoch: cluster.epoch + 1 });
       return true;
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists) return false;
-      throw error;
+      // The next tick tries again; the verdict still holds.
+      this.deps.log('warn', 'failover not started', { error: String(error) });
+      return false;
     }
+  }
+}
+
+function roundAll(values: Readonly<Record<PathId, number>>): Record<PathId, number> {
+  return { network: Math.round(values.network * 100) / 100, storage: Math.round(values.storage * 100) / 100 };
+}
+
+/** What mirrorbeat does next after a notice, in words for the person reading it. */
+function nextStep(kind: NoticeKind, settings: Settings): string {
+  switch (kind) {
+    case 'path-failed':
+      return 'no failover while another enabled path delivers valid beats; check the path, or disable it with the path-control workflow for maintenance';
+    case 'path-recovered':
+      return 'nothing: the path counts again';
+    case 'peer-lost':
+      return settings.tuning.failoverMode === 'manual' ? 'failoverMode is manual: decide, then start the failover workflow yourself' : `the failover workflow starts in ${settings.site} unless this site is primary`;
+    case 'peer-failure-reported':
+      return settings.tuning.onPeerFailure === 'failover' ? 'health.onPeerFailure is failover: the secondary starts the failover workflow' : 'notify only (health.onPeerFailure is notify): fix the workload or fail over by hand';
+    case 'unprotected':
+      return 'no enabled path: mirrorbeat cannot fail over; activate a path with the path-control workflow';
+    default:
+      return '';
   }
 }

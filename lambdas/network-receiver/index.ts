@@ -19,7 +19,7 @@ export const handler = async (event: EventBridgeEvent<string, unknown>): Promise
   const receipt = await receiveNetworkBeat(event?.detail, Date.now(), deps);
   if (!receipt.accepted) {
     logger.warn('network-path beat rejected', { reason: receipt.reason, detail: receipt.detail });
-    if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, [{ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'network' } }]);
+    if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, [{ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'network', Reason: receipt.reason } }]);
   }
   return receipt;
 };

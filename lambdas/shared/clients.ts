@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -39,6 +40,9 @@ export const lambdaClientFor = (functionArn: string): LambdaClient => {
   if (client === undefined) lambdas.set(region, (client = new LambdaClient({ ...retry, region })));
   return client;
 };
+
+let sns: SNSClient | undefined;
+export const snsClient = (): SNSClient => (sns ??= new SNSClient(retry));
 
 let sfn: SFNClient | undefined;
 export const sfnClient = (): SFNClient => (sfn ??= new SFNClient(retry));

@@ -13,6 +13,8 @@ export interface Settings {
   /** Variables only some handlers are given. */
   optional(name: (typeof Env)[keyof typeof Env]): string | undefined;
   required(name: (typeof Env)[keyof typeof Env]): string;
+  /** A required variable holding JSON. */
+  json<T>(name: (typeof Env)[keyof typeof Env]): T;
 }
 
 export class SettingsError extends Error {
@@ -27,13 +29,15 @@ export function readSettings(env: Readonly<Record<string, string | undefined>> =
   };
   const site = required(Env.site);
   if (!(SITE_IDS as readonly string[]).includes(site)) throw new SettingsError(`${Env.site} is "${site}"; expected production or standby`);
-  let tuning: Tuning;
-  try {
-    tuning = JSON.parse(required(Env.tuning)) as Tuning;
-  } catch (error) {
-    if (error instanceof SettingsError) throw error;
-    throw new SettingsError(`${Env.tuning} is not JSON: ${(error as Error).message}`);
-  }
+  const json = <T>(name: string): T => {
+    const text = required(name);
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new SettingsError(`${name} is not JSON: ${(error as Error).message}`);
+    }
+  };
+  const tuning = json<Tuning>(Env.tuning);
   return {
     cluster: required(Env.cluster),
     site: site as SiteId,
@@ -45,5 +49,6 @@ export function readSettings(env: Readonly<Record<string, string | undefined>> =
     observations: required(Env.observations),
     optional: (name) => env[name] || undefined,
     required,
+    json,
   };
 }

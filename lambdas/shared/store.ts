@@ -8,10 +8,14 @@ import {
   DEFAULT_PATH_MODE,
   INITIAL_CLUSTER,
   invalidKey,
+  type ItemKey,
   observationKey,
   pathKey,
+  serialFloor,
   serialKey,
+  stateKey,
   TTL_ATTRIBUTE,
+  viewKey,
 } from '../core/volume';
 import type { PathId, PathMode, SiteId } from '../core/wire';
 
@@ -33,13 +37,68 @@ export class SiteStore {
     private readonly observations: string,
   ) {}
 
-  /** Next serial of this site's beats; an atomic counter, so overlapping invocations never reuse one. */
-  async nextSerial(site: SiteId, signal?: AbortSignal): Promise<number> {
+  /**
+   * Next serial of this site's beats: the send time in ms, or the last serial + 1 when that is
+   * not above it. Both are atomic updates of one item, so overlapping invocations never reuse a
+   * serial, and the time floor keeps serials rising even if the table was recreated empty.
+   */
+  async nextSerial(site: SiteId, nowMs: number, signal?: AbortSignal): Promise<number> {
+    const floor = serialFloor(nowMs);
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.observations,
+          Key: serialKey(site),
+          UpdateExpression: 'SET serial = :floor',
+          ConditionExpression: 'attribute_not_exists(serial) OR serial < :floor',
+          ExpressionAttributeValues: { ':floor': floor },
+        }),
+        { abortSignal: signal },
+      );
+      return floor;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
     const out = await this.db.send(
       new UpdateCommand({ TableName: this.observations, Key: serialKey(site), UpdateExpression: 'ADD serial :one', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
       { abortSignal: signal },
     );
     return Number(out.Attributes?.serial);
+  }
+
+  /**
+   * Records this site's view of one path of the peer; returns the state it replaces, or
+   * null when that state was already recorded (by this invocation or an overlapping one),
+   * so exactly one writer announces each change.
+   */
+  async recordPathState(site: SiteId, path: PathId, state: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
+    return this.recordChange(stateKey(site, path), 'state', state, nowMs, signal);
+  }
+
+  /** Records this site's verdict on its peer; same contract as recordPathState. */
+  async recordVerdict(site: SiteId, verdict: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
+    return this.recordChange(viewKey(site), 'verdict', verdict, nowMs, signal);
+  }
+
+  private async recordChange(key: ItemKey, attribute: string, value: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.heartbeatVolume,
+          Key: key,
+          UpdateExpression: 'SET #value = :value, #since = :now',
+          ConditionExpression: 'attribute_not_exists(#value) OR #value <> :value',
+          ExpressionAttributeNames: { '#value': attribute, '#since': `${attribute}Since` },
+          ExpressionAttributeValues: { ':value': value, ':now': new Date(nowMs).toISOString() },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+        { abortSignal: signal },
+      );
+      return out.Attributes?.[attribute] as string | undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
   }
 
   async readCluster(signal?: AbortSignal): Promise<ClusterRecord> {
@@ -88,7 +147,10 @@ export class SiteStore {
     return { serial: Number(out.Item.serial), arrivedAtMs: Number(out.Item.arrivedAtMs), beat: out.Item.beat as Heartbeat };
   }
 
-  async countInvalid(path: PathId, reason: string): Promise<void> {
-    await this.db.send(new UpdateCommand({ TableName: this.observations, Key: invalidKey(path, reason), UpdateExpression: 'ADD #count :one', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':one': 1 } }));
+  async countInvalid(path: PathId, reason: string, signal?: AbortSignal): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({ TableName: this.observations, Key: invalidKey(path, reason), UpdateExpression: 'ADD #count :one', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':one': 1 } }),
+      { abortSignal: signal },
+    );
   }
 }

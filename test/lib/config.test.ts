@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { applyOverrides, ConfigError, configFromContext, configSchema, parseConfig } from '../../lib/config';
-import { BASE_CONFIG } from '../helpers';
+import { BASE_CONFIG, config } from '../helpers';
 
 const expectError = (raw: unknown, message: RegExp) => {
   expect(() => parseConfig(raw)).toThrow(ConfigError);
@@ -87,7 +87,7 @@ describe('docs/CONFIGURATION.md', () => {
   function schemaKeys(): string[] {
     return Object.entries(configSchema.shape).flatMap(([key, field]) => {
       const inner = (field as { unwrap?: () => unknown }).unwrap?.() as { shape?: Record<string, unknown> } | undefined;
-      return inner?.shape !== undefined && ['notifications', 'promotion'].includes(key)
+      return inner?.shape !== undefined && ['notifications', 'promotion', 'health'].includes(key)
         ? Object.keys(inner.shape).map((k) => `${key}.${k}`)
         : [key];
     });
@@ -107,5 +107,15 @@ describe('docs/CONFIGURATION.md', () => {
       else if (value === undefined) expect([key, documented]).toEqual([key, 'none']);
       else expect([key, documented]).toEqual([key, `\`${JSON.stringify(value)}\``]);
     }
+  });
+});
+
+describe('health sources', () => {
+  it('refuses a health URL that is not https, naming the key', () => {
+    expect(() => config({ health: { url: 'http://orders.example.com/health' } })).toThrow(/^mirrorbeat\.health\.url: got "http:\/\/orders\.example\.com\/health"; allowed: an https:\/\/ URL/);
+  });
+
+  it('refuses a health timeout that would delay the beat', () => {
+    expect(() => config({ intervalSeconds: 1, health: { timeoutMs: 900 } })).toThrow(/^mirrorbeat\.health\.timeoutMs: got 900; allowed: at most 40 % of intervalSeconds \(400 ms\)/);
   });
 });

@@ -128,7 +128,9 @@ describe.each(both)('the %s site', (site, t) => {
     expect(actionsOf(t, 'FailoverStepsRole')).toContain('cloudwatch:GetMetricData');
     expect(actionsOf(t, 'FailoverStepsRole')).not.toContain('secretsmanager:GetSecretValue');
     expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('states:StartExecution');
-    expect(actionsOf(t, 'HeartbeatModuleRole')).not.toContain('sns:Publish');
+    // The module announces path and verdict changes itself; it reads no alarm unless health sources name some.
+    expect(actionsOf(t, 'HeartbeatModuleRole')).toEqual(expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*']));
+    expect(actionsOf(t, 'HeartbeatModuleRole')).not.toContain('cloudwatch:DescribeAlarms');
     // No handler role carries AWS managed policies: log writing is granted on its own log group.
     for (const role of Object.values(t.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
@@ -213,5 +215,21 @@ describe('approval mode', () => {
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
     expect(definition).toContain('\\"AwaitApproval\\":{');
     expect(definition).toContain(':states:::sns:publish.waitForTaskToken');
+  });
+});
+
+describe('workload health sources', () => {
+  const { production: t } = templates({ health: { alarmNames: ['orders-5xx', 'orders-latency'], url: 'https://orders.example.com/health', timeoutMs: 500 } });
+
+  it('hands the heartbeat module its alarms and URL', () => {
+    const fns = t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { MIRRORBEAT_HEALTH_SOURCES: Match.anyValue() } } } });
+    const variables = Object.values(fns).map((f) => (f.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables.MIRRORBEAT_HEALTH_SOURCES);
+    expect(variables.map((v) => JSON.parse(v ?? '{}') as unknown)).toEqual([{ alarmNames: ['orders-5xx', 'orders-latency'], url: 'https://orders.example.com/health', timeoutMs: 500 }]);
+  });
+
+  it('lets the module read exactly those alarms', () => {
+    const statement = statementsOf(t, 'HeartbeatModuleRole').find((s) => s.Action === 'cloudwatch:DescribeAlarms');
+    expect(JSON.stringify(statement?.Resource)).toContain(':cloudwatch:us-east-1:123456789012:alarm:orders-5xx');
+    expect(JSON.stringify(statement?.Resource)).toContain(':alarm:orders-latency');
   });
 });

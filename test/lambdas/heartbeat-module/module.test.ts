@@ -48,14 +48,28 @@ class FakeStore {
   async countInvalid(path: string, reason: string) {
     this.invalid.push(`${path}:${reason}`);
   }
+  records = new Map<string, string>();
+  async recordPathState(_site: string, path: string, state: string) {
+    return this.change(path, state);
+  }
+  async recordVerdict(_site: string, verdict: string) {
+    return this.change('verdict', verdict);
+  }
+  private change(what: string, value: string) {
+    const previous = this.records.get(what);
+    if (previous === value) return null;
+    this.records.set(what, value);
+    return previous;
+  }
 }
 
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
 
-function moduleWith(store: FakeStore): HeartbeatModule {
+function moduleWith(store: FakeStore, extra: Partial<ModuleDeps> = {}): HeartbeatModule {
   const deps: ModuleDeps = {
     settings,
+    ...extra,
     store: store as unknown as SiteStore,
     keys: { current: async () => KEY, all: async () => [KEY] } as unknown as SigningKeys,
     peerEvents: new EventBridgeClient({ region: 'us-east-1' }),
@@ -63,6 +77,7 @@ function moduleWith(store: FakeStore): HeartbeatModule {
     sfn: new SFNClient({ region: 'us-west-2' }),
     failoverStateMachineArn: 'arn:aws:states:us-west-2:123456789012:stateMachine:mirrorbeat-orders-standby-failover',
     log: () => undefined,
+    ...extra,
   };
   return new HeartbeatModule(deps);
 }
@@ -170,5 +185,59 @@ describe('the heartbeat module', () => {
     store.unreadable.add('storage');
     expect((await hm.tick(NOW + 2_000)).states.storage).toBe('healthy');
     expect((await hm.tick(NOW + 7_000)).states.storage).toBe('failed');
+  });
+
+  it('puts the workload health its sources report into the beat, with the evidence as a notice', async () => {
+    const store = new FakeStore();
+    const health = { read: async () => ({ health: 'failed' as const, evidence: ['alarm orders-5xx is ALARM'] }) };
+    const report = await moduleWith(store, { health }).tick(NOW);
+    expect(report.health).toBe('failed');
+    expect(store.written[0]).toMatchObject({ health: 'failed', notice: { kind: 'workload-failed', detail: 'alarm orders-5xx is ALARM' } });
+  });
+
+  it('beats degraded, not failed, when the health sources cannot be read', async () => {
+    const store = new FakeStore();
+    const report = await moduleWith(store, { health: { read: () => Promise.reject(new Error('throttled')) } }).tick(NOW);
+    expect(report.health).toBe('degraded');
+    expect(report.sent).toEqual({ network: 'sent', storage: 'sent' });
+  });
+
+  const failingPeer = (serial: number) =>
+    signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW - 500).toISOString(), epoch: 1, role: 'primary', health: 'failed' }, KEY);
+
+  it('reports a peer whose valid beats say its workload failed, and only notifies by default', async () => {
+    const published: string[] = [];
+    const store = new FakeStore();
+    store.peerBeat = failingPeer(5);
+    const report = await moduleWith(store, { notifier: { publish: async (n) => void published.push(n.kind) } }).tick(NOW);
+    expect(report.verdict).toBe('peer-failure-reported');
+    expect(published).toEqual(['peer-failure-reported']);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('fails over on a reported workload failure when health.onPeerFailure is failover', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    const store = new FakeStore();
+    store.peerBeat = failingPeer(5);
+    const failoverSettings = { ...settings, tuning: { ...settings.tuning, onPeerFailure: 'failover' as const } };
+    const report = await moduleWith(store, { settings: failoverSettings }).tick(NOW);
+    expect(report.failoverStarted).toBe(true);
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ reason: 'peer-failure-reported', expectedEpoch: 1 });
+  });
+
+  it('announces each change once: a failed path, its recovery, and a lost peer', async () => {
+    const published: string[] = [];
+    const store = new FakeStore();
+    store.peerBeat = peerBeat(5);
+    const hm = moduleWith(store, { notifier: { publish: async (n) => void published.push(`${n.kind}:${n.path ?? '-'}`) } });
+    store.observations.set('network', { serial: 5, arrivedAtMs: NOW, beat: peerBeat(5) });
+    await hm.tick(NOW);
+    await hm.tick(NOW + 2_000);
+    expect(published).toEqual([]);
+    for (let t = 4_000; t <= 40_000; t += 2_000) await hm.tick(NOW + t);
+    expect(published.sort()).toEqual(['path-failed:network', 'path-failed:storage', 'peer-lost:-']);
+    store.peerBeat = signHeartbeat({ ...(peerBeat(6) as Omit<Heartbeat, 'sig'> & { sig?: string }), sig: undefined, sentAt: new Date(NOW + 41_500).toISOString() } as never, KEY);
+    await hm.tick(NOW + 42_000);
+    expect(published).toContain('path-recovered:storage');
   });
 });

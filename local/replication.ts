@@ -1,0 +1,103 @@
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { KEY } from '../lambdas/core/volume';
+
+type Item = Record<string, unknown>;
+
+export interface ReplicaSide {
+  readonly name: string;
+  readonly db: DynamoDBDocumentClient;
+  readonly table: string;
+}
+
+interface Pending {
+  readonly deliverAtMs: number;
+  readonly to: 0 | 1;
+  readonly key: string;
+  /** The item to write, or undefined to delete it. */
+  readonly item: Item | undefined;
+}
+
+const keyOf = (item: Item): string => `${String(item[KEY.pk])}\u0000${String(item[KEY.sk])}`;
+
+/**
+ * The remote link of the heartbeat volume: copies every change made in one replica to the
+ * other after a configurable lag, as DynamoDB global-table replication does (asynchronous,
+ * per item, last writer wins). A partition holds changes back until it heals; loss drops
+ * a change (the next write of that item carries the newer value anyway). Driven by the
+ * runtime's clock through `pump(nowMs)`, so replication follows virtual time.
+ */
+export class ReplicationLink {
+  lagMs = 0;
+  partitioned = false;
+  lossRate = 0;
+  private readonly seen: [Map<string, string>, Map<string, string>] = [new Map<string, string>(), new Map<string, string>()];
+  private queue: Pending[] = [];
+
+  constructor(
+    private readonly sides: readonly [ReplicaSide, ReplicaSide],
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Picks up the changes made on each side since the last pump and delivers those that are due. */
+  async pump(nowMs: number): Promise<{ delivered: number }> {
+    const snapshots = await Promise.all(this.sides.map((side) => this.scan(side)));
+    for (const from of [0, 1] as const) {
+      const to = from === 0 ? 1 : 0;
+      const current = snapshots[from] ?? new Map<string, Item>();
+      const seen = this.seen[from];
+      for (const [key, item] of current) {
+        const text = JSON.stringify(item);
+        if (seen.get(key) === text) continue;
+        seen.set(key, text);
+        // A value that arrived by replication is not a new change of this side.
+        if (this.seen[to].get(key) === text) continue;
+        this.enqueue(nowMs, to, key, item);
+      }
+      for (const key of [...seen.keys()]) {
+        if (current.has(key)) continue;
+        seen.delete(key);
+        if (this.seen[to].has(key)) this.enqueue(nowMs, to, key, undefined);
+      }
+    }
+    if (this.partitioned) return { delivered: 0 };
+    const due = this.queue.filter((p) => p.deliverAtMs <= nowMs);
+    this.queue = this.queue.filter((p) => p.deliverAtMs > nowMs);
+    for (const change of due) await this.apply(change);
+    return { delivered: due.length };
+  }
+
+  /** Changes waiting on the link: what a lagging or partitioned replica has not applied yet. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  private enqueue(nowMs: number, to: 0 | 1, key: string, item: Item | undefined): void {
+    if (this.lossRate > 0 && this.random() < this.lossRate) return;
+    // Per item, only the newest change matters (last writer wins).
+    this.queue = this.queue.filter((p) => !(p.to === to && p.key === key));
+    this.queue.push({ deliverAtMs: nowMs + this.lagMs, to, key, item });
+  }
+
+  private async apply(change: Pending): Promise<void> {
+    const side = this.sides[change.to];
+    if (change.item === undefined) {
+      const [pk, sk] = change.key.split('\u0000');
+      await side.db.send(new DeleteCommand({ TableName: side.table, Key: { [KEY.pk]: pk, [KEY.sk]: sk } }));
+      this.seen[change.to].delete(change.key);
+    } else {
+      await side.db.send(new PutCommand({ TableName: side.table, Item: change.item }));
+      this.seen[change.to].set(change.key, JSON.stringify(change.item));
+    }
+  }
+
+  private async scan(side: ReplicaSide): Promise<Map<string, Item>> {
+    const items = new Map<string, Item>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await side.db.send(new ScanCommand({ TableName: side.table, ConsistentRead: true, ExclusiveStartKey: start }));
+      for (const item of out.Items ?? []) items.set(keyOf(item), item);
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+}

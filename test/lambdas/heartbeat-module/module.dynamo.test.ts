@@ -1,0 +1,128 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
+import { serialKey } from '../../../lambdas/core/volume';
+import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
+import { receiveNetworkBeat } from '../../../lambdas/network-receiver/receiver';
+import type { SigningKeys } from '../../../lambdas/shared/keys';
+import { Notifier } from '../../../lambdas/shared/notifier';
+import { type LocalSite, localSites } from '../../local-sites';
+
+/** The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions are mocked. */
+
+const KEY = Buffer.from('k'.repeat(64));
+const keys = { current: async () => KEY, all: async () => [KEY] } as unknown as SigningKeys;
+// Near the real clock: DynamoDB Local deletes items whose TTL has passed, as DynamoDB does.
+const NOW = Math.floor(Date.now() / 1000) * 1000;
+const events = mockClient(EventBridgeClient);
+const sns = mockClient(SNSClient);
+const sfn = mockClient(SFNClient);
+
+function moduleOf(site: LocalSite): HeartbeatModule {
+  return new HeartbeatModule({
+    settings: site.settings,
+    store: site.store,
+    keys,
+    peerEvents: new EventBridgeClient({ region: site.settings.peerRegion }),
+    peerBusArn: `arn:aws:events:${site.settings.peerRegion}:123456789012:event-bus/mirrorbeat-orders-${site.settings.peer}`,
+    sfn: new SFNClient({ region: site.settings.region }),
+    failoverStateMachineArn: `arn:aws:states:${site.settings.region}:123456789012:stateMachine:mirrorbeat-orders-${site.settings.site}-failover`,
+    notifier: new Notifier(new SNSClient({ region: site.settings.region }), { warning: 'arn:aws:sns:us-west-2:123456789012:warning', critical: 'arn:aws:sns:us-west-2:123456789012:critical' }),
+    log: () => undefined,
+  });
+}
+
+const networkBeats = (): Heartbeat[] => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
+
+beforeEach(() => {
+  events.reset();
+  sns.reset();
+  sfn.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
+  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+});
+
+describe('the heartbeat module on DynamoDB Local', () => {
+  it('never reuses a serial across two overlapping invocations, each strictly increasing', async () => {
+    const { production } = await localSites();
+    const first = moduleOf(production);
+    const second = moduleOf(production);
+    const serials: [number[], number[]] = [[], []];
+    for (let t = 0; t < 10_000; t += 2_000) {
+      // The minute boundary: both invocations tick at the same instant.
+      const [a, b] = await Promise.all([first.tick(NOW + t), second.tick(NOW + t)]);
+      serials[0].push(a.serial);
+      serials[1].push(b.serial);
+    }
+    const all = [...serials[0], ...serials[1]];
+    expect(new Set(all).size).toBe(all.length);
+    for (const own of serials) expect(own).toEqual([...own].sort((x, y) => x - y));
+    expect(networkBeats().map((b) => b.serial).sort()).toEqual(all.sort());
+  });
+
+  it('keeps serials rising when the counter item is lost, from the time floor', async () => {
+    const { production } = await localSites();
+    const hm = moduleOf(production);
+    const before = (await hm.tick(NOW)).serial;
+    await production.db.send(new DeleteCommand({ TableName: production.settings.observations, Key: serialKey('production') }));
+    const fresh = moduleOf(production);
+    expect((await fresh.tick(NOW + 2_000)).serial).toBeGreaterThan(before);
+  });
+
+  it("reads the peer's storage beat from its own replica once replication carried it", async () => {
+    const { production, standby, link } = await localSites();
+    const sender = moduleOf(production);
+    const checker = moduleOf(standby);
+    const sent = await sender.tick(NOW);
+    expect((await checker.tick(NOW + 100)).states.storage).toBe('pending');
+    await link.pump(NOW + 200);
+    const report = await checker.tick(NOW + 2_000);
+    expect(report.states.storage).toBe('healthy');
+    expect(await standby.store.readObservation('storage', 'production')).toMatchObject({ serial: sent.serial, arrivedAtMs: NOW + 2_000 });
+  });
+
+  it('announces a failed path once, even when two invocations see it together', async () => {
+    const { standby } = await localSites();
+    const beat = signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial: 7, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
+    await standby.store.recordBeat('network', beat, NOW, 300);
+    await standby.store.recordBeat('storage', beat, NOW, 300);
+    const [a, b] = [moduleOf(standby), moduleOf(standby)];
+    await Promise.all([a.tick(NOW + 1_000), b.tick(NOW + 1_000)]);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    // The storage path keeps beating; the network path goes silent past its deadline.
+    await standby.store.recordBeat('storage', { ...beat, serial: 8 }, NOW + 20_000, 300);
+    await Promise.all([a.tick(NOW + 20_000), b.tick(NOW + 20_000)]);
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published.filter((p) => p.MessageAttributes?.kind?.StringValue === 'path-failed')).toHaveLength(1);
+    expect(published[0]).toMatchObject({ TopicArn: 'arn:aws:sns:us-west-2:123456789012:warning', MessageAttributes: { kind: { StringValue: 'path-failed' }, site: { StringValue: 'standby' }, path: { StringValue: 'network' } } });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('the network receiver on DynamoDB Local', () => {
+  const beat = (serial: number) => signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
+
+  it('never lets a lower serial overwrite a higher one, whatever the delivery order', async () => {
+    const { standby } = await localSites();
+    const deps = { settings: standby.settings, store: standby.store, keys };
+    // Two deliveries race past the read; the conditional write keeps the newer.
+    await Promise.all([standby.store.recordBeat('network', beat(12), NOW + 10, 300), standby.store.recordBeat('network', beat(11), NOW + 20, 300)]);
+    expect((await standby.store.readObservation('network', 'production'))?.serial).toBe(12);
+    expect(await standby.store.recordBeat('network', beat(11), NOW + 30, 300)).toBe(false);
+    expect(await receiveNetworkBeat(beat(10), NOW + 40, deps)).toMatchObject({ accepted: false, reason: 'replay' });
+    expect(await receiveNetworkBeat(beat(13), NOW + 50, deps)).toEqual({ accepted: true, serial: 13 });
+    expect(await standby.store.readObservation('network', 'production')).toMatchObject({ serial: 13, arrivedAtMs: NOW + 50 });
+  });
+
+  it('counts a forged beat by reason and records nothing', async () => {
+    const { standby } = await localSites();
+    const forged = signHeartbeat({ ...beat(20), sig: undefined } as never, Buffer.from('not the key'));
+    const receipt = await receiveNetworkBeat(forged, NOW, { settings: standby.settings, store: standby.store, keys });
+    expect(receipt).toMatchObject({ accepted: false, reason: 'signature' });
+    expect(await standby.store.readObservation('network', 'production')).toBeUndefined();
+  });
+});
