@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 
 import { SITE_IDS, type SiteId } from './wire';
 
@@ -10,18 +11,25 @@ const MAX_TEXT = 1024;
 export const HEALTH_VALUES = ['ok', 'degraded', 'failed'] as const;
 export type Health = (typeof HEALTH_VALUES)[number];
 
+// zod/mini with a namespace import lets esbuild drop what the schema does not use (the full zod bundles every
+// locale: 500 kB instead of 74 kB for the heartbeat module); the English locale names each problem.
+z.config(en());
+
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const count = (min: number) => z.number().check(z.int(), z.minimum(min), z.maximum(Number.MAX_SAFE_INTEGER));
+
 export const heartbeatSchema = z.strictObject({
   v: z.literal(1),
-  cluster: z.string().min(1).max(64),
+  cluster: text(64),
   site: z.enum(SITE_IDS),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/),
-  serial: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region code')),
+  serial: count(1),
   sentAt: z.iso.datetime({ offset: true }),
-  epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  epoch: count(0),
   role: z.enum(['primary', 'secondary']),
   health: z.enum(HEALTH_VALUES),
-  notice: z.strictObject({ kind: z.string().min(1).max(64), detail: z.string().max(MAX_TEXT) }).optional(),
-  sig: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA256'),
+  notice: z.optional(z.strictObject({ kind: text(64), detail: z.string().check(z.maxLength(MAX_TEXT)) })),
+  sig: z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA256')),
 });
 
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
