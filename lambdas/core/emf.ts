@@ -1,4 +1,4 @@
-import { METRICS_NAMESPACE } from './wire';
+import { METRICS_NAMESPACE, MetricName } from './wire';
 
 export interface MetricPoint {
   readonly name: string;
@@ -38,4 +38,12 @@ export function embeddedMetricLines(cluster: string, site: string, points: reado
       ...values,
     });
   });
+}
+
+/** One invalid beat: counted per path (what the alarms watch) and per path and reason (what the dashboard breaks down). */
+export function invalidBeatPoints(path: string, reason: string): MetricPoint[] {
+  return [
+    { name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: path } },
+    { name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: path, Reason: reason } },
+  ];
 }

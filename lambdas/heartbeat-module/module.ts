@@ -1,6 +1,6 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { MetricPoint } from '../core/emf';
+import { invalidBeatPoints, type MetricPoint } from '../core/emf';
 import { PhiAccrualDetector } from '../core/detector';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice, NoticeKind } from '../core/notices';
@@ -151,7 +151,7 @@ export class HeartbeatModule {
       { name: MetricName.beatsSent, value: storage === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
       { name: MetricName.sendFailures, value: storage === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
     );
-    if (storageRead.invalid !== undefined) metrics.push({ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'storage', Reason: storageRead.invalid } });
+    if (storageRead.invalid !== undefined) metrics.push(...invalidBeatPoints('storage', storageRead.invalid));
 
     const pathStates = PATHS.map((p) => states[p]);
     this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;

@@ -4,7 +4,8 @@ import { SigningKeys } from '../shared/keys';
 import { logger, publishMetrics } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
-import { Env, MetricName } from '../core/wire';
+import { invalidBeatPoints } from '../core/emf';
+import { Env } from '../core/wire';
 import { type Receipt, receiveNetworkBeat } from './receiver';
 
 const settings = readSettings();
@@ -19,7 +20,7 @@ export const handler = async (event: EventBridgeEvent<string, unknown>): Promise
   const receipt = await receiveNetworkBeat(event?.detail, Date.now(), deps);
   if (!receipt.accepted) {
     logger.warn('network-path beat rejected', { reason: receipt.reason, detail: receipt.detail });
-    if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, [{ name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: 'network', Reason: receipt.reason } }]);
+    if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, invalidBeatPoints('network', receipt.reason));
   }
   return receipt;
 };

@@ -1,4 +1,4 @@
-import { embeddedMetricLines } from '../../../lambdas/core/emf';
+import { embeddedMetricLines, invalidBeatPoints } from '../../../lambdas/core/emf';
 
 describe('embedded metric format', () => {
   it('writes one line per dimension set, with exactly the dimensions the alarms name', () => {
@@ -17,5 +17,16 @@ describe('embedded metric format', () => {
       Metrics: [{ Name: 'PathFailed', Unit: 'Count' }, { Name: 'PeerBeatAgeSeconds', Unit: 'Seconds' }],
     });
     expect(lines.find((l) => l.Path === undefined)?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Cluster', 'Site']]);
+  });
+});
+
+describe('invalid beat metrics', () => {
+  it('count per path for the alarms and per path and reason for the dashboard', () => {
+    const lines = embeddedMetricLines('orders', 'standby', invalidBeatPoints('network', 'signature'), 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ Path: 'network', InvalidBeats: 1 }),
+      expect.objectContaining({ Path: 'network', Reason: 'signature', InvalidBeats: 1 }),
+    ]);
+    expect(lines[0]).not.toHaveProperty('Reason');
   });
 });
