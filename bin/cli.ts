@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, configFromContext, CONTEXT_KEY } from '../lib/config';
+import { simulateScenario } from '../local/run';
+import { loadScenario, ScenarioError } from '../local/scenario';
+import { formatEntry, formatHeader, formatSummary } from '../local/text';
 
 /** Exit statuses shared by every command (DESIGN.md): 2 for bad input, 1 for an internal error. */
 const EXIT_BAD_INPUT = 2;
@@ -49,15 +52,38 @@ export function buildCli(): Command {
       process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${text}\n`);
     });
 
+  program
+    .command('simulate')
+    .description('Run a scenario on the local two-site runtime: DynamoDB Local, the deployed handlers, the synthesized workflows, virtual time')
+    .requiredOption('--scenario <file>', 'the scenario file (see DESIGN.md and local/scenarios/)')
+    .option('--seed <n>', "seed of the run's randomness (default: the scenario's seed, else 1)")
+    .option('--json', 'print exactly one JSON report on stdout and nothing else')
+    .action(async (opts: { scenario: string; seed?: string; json?: boolean }) => {
+      if (opts.seed !== undefined && !/^\d{1,10}$/.test(opts.seed)) throw new ScenarioError(`--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0 to 4294967295`);
+      const seed = opts.seed === undefined ? undefined : Number(opts.seed);
+      if (seed !== undefined && seed > 2 ** 32 - 1) throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
+      await runSimulation(path.resolve(opts.scenario), { seed, json: opts.json === true });
+    });
+
   return program;
 }
 
-export function main(argv: string[]): void {
+/** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
+async function runSimulation(file: string, opts: { seed: number | undefined; json: boolean }): Promise<void> {
+  const scenario = loadScenario(file);
+  const started = Date.now();
+  const seed = opts.seed ?? scenario.seed ?? 1;
+  if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed)}\n`);
+  const { report } = await simulateScenario(scenario, { seed, ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }) });
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report, Date.now() - started)}\n`);
+}
+
+export async function main(argv: string[]): Promise<void> {
   try {
-    buildCli().parse(argv);
+    await buildCli().parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof ScenarioError) {
       process.stderr.write(`mirrorbeat: ${error.message}\n`);
       process.exit(EXIT_BAD_INPUT);
     }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 // The CLI is TypeScript; tsx compiles it on the fly, as it does for the CDK app.
 require('tsx/cjs/api').register();
-require('./cli.ts').main(process.argv);
+// The SDK's notice about Node 20 support is for maintainers, not for the operator reading this output.
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= '1';
+void require('./cli.ts').main(process.argv);

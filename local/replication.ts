@@ -32,14 +32,27 @@ export class ReplicationLink {
   lossRate = 0;
   private readonly seen: [Map<string, string>, Map<string, string>] = [new Map<string, string>(), new Map<string, string>()];
   private queue: Pending[] = [];
+  private fresh: number[] = [];
 
+  /**
+   * @param latencyMs the link's own latency per change, on top of `lagMs` (a fault)
+   * @param random where loss decisions come from (seeded in the runtime)
+   */
   constructor(
     private readonly sides: readonly [ReplicaSide, ReplicaSide],
+    private readonly latencyMs: () => number = () => 0,
     private readonly random: () => number = Math.random,
   ) {}
 
   /** Picks up the changes made on each side since the last pump and delivers those that are due. */
   async pump(nowMs: number): Promise<{ delivered: number }> {
+    await this.capture(nowMs);
+    return { delivered: await this.deliver(nowMs) };
+  }
+
+  /** Picks up the changes made on each side since the last capture; returns when each new one falls due. */
+  async capture(nowMs: number): Promise<number[]> {
+    this.fresh = [];
     const snapshots = await Promise.all(this.sides.map((side) => this.scan(side)));
     for (const from of [0, 1] as const) {
       const to = from === 0 ? 1 : 0;
@@ -59,11 +72,16 @@ export class ReplicationLink {
         if (this.seen[to].has(key)) this.enqueue(nowMs, to, key, undefined);
       }
     }
-    if (this.partitioned) return { delivered: 0 };
+    return this.fresh;
+  }
+
+  /** Applies the changes that are due, unless the link is cut; returns how many. */
+  async deliver(nowMs: number): Promise<number> {
+    if (this.partitioned) return 0;
     const due = this.queue.filter((p) => p.deliverAtMs <= nowMs);
     this.queue = this.queue.filter((p) => p.deliverAtMs > nowMs);
     for (const change of due) await this.apply(change);
-    return { delivered: due.length };
+    return due.length;
   }
 
   /** Changes waiting on the link: what a lagging or partitioned replica has not applied yet. */
@@ -75,7 +93,9 @@ export class ReplicationLink {
     if (this.lossRate > 0 && this.random() < this.lossRate) return;
     // Per item, only the newest change matters (last writer wins).
     this.queue = this.queue.filter((p) => !(p.to === to && p.key === key));
-    this.queue.push({ deliverAtMs: nowMs + this.lagMs, to, key, item });
+    const deliverAtMs = nowMs + this.lagMs + Math.max(0, this.latencyMs());
+    this.queue.push({ deliverAtMs, to, key, item });
+    this.fresh.push(deliverAtMs);
   }
 
   private async apply(change: Pending): Promise<void> {

@@ -29,8 +29,12 @@ export function phiOf(elapsedMs: number, meanMs: number, stdDevMs: number): numb
   const e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
   // Both branches are -log10 of P(next beat later than elapsed); split to keep precision in each tail.
   const phi = elapsedMs > meanMs ? -Math.log10(e / (1 + e)) : -Math.log10(1 - 1 / (1 + e));
-  return Number.isFinite(phi) ? Math.max(0, phi) : Number.MAX_VALUE;
+  // Past a few hundred the tail says nothing more; a cap keeps phi finite for metrics and notices.
+  return Number.isFinite(phi) ? Math.min(PHI_CAP, Math.max(0, phi)) : PHI_CAP;
 }
+
+/** The largest phi reported: any silence that unlikely is simply over. */
+export const PHI_CAP = 1000;
 
 /** The silence at which phi first reaches `threshold`, found by bisection on the monotone phi. */
 function silenceForPhi(threshold: number, meanMs: number, stdDevMs: number): number {

@@ -49,6 +49,8 @@ export const serialFloor = (nowMs: number): number => Math.floor(nowMs);
 export interface ClusterRecord {
   readonly epoch: number;
   readonly primary: SiteId;
+  /** When the fence step promoted the primary to this epoch (its own clock); absent for the first primary. */
+  readonly promotedAtMs?: number;
 }
 
 /** Before anyone wrote the cluster record, production is primary at epoch 1. */

@@ -34,6 +34,8 @@ export const MetricName = {
   verdict: 'Verdict',
   /** 1 while a valid beat from the peer reports its workload failed. */
   peerHealthFailed: 'PeerHealthFailed',
+  /** 1 while this site acts as primary. */
+  actingPrimary: 'ActingPrimary',
 } as const;
 
 /** Environment variables the infrastructure sets and the handlers read. */

@@ -39,12 +39,20 @@ interface PeerRead {
   readonly invalid?: string;
 }
 
+type Role = Heartbeat['role'];
+
 export interface TickReport {
   readonly serial: number;
+  /** Whether this site acted as primary in this tick (what its beats said). */
+  readonly role: Role;
+  /** The epoch of the cluster record this tick read. */
+  readonly epoch: number;
   readonly health: Health;
   readonly sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled'>>;
   readonly states: Readonly<Record<PathId, PathState>>;
   readonly phi: Readonly<Record<PathId, number>>;
+  /** Whether a valid beat from the peer arrived on the path since the last tick. */
+  readonly arrived: Readonly<Record<PathId, boolean>>;
   readonly deadlineMs: Readonly<Record<PathId, number>>;
   readonly verdict: SiteVerdict;
   readonly failoverStarted: boolean;
@@ -83,6 +91,7 @@ export class HeartbeatModule {
   private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
   /** The states and verdict this module last saw recorded, so it writes only on a change. */
   private readonly recorded: Partial<Record<PathId | 'verdict', string>> = {};
+  private acting: Role | undefined;
 
   constructor(private readonly deps: ModuleDeps) {
     const t = deps.settings.tuning;
@@ -96,6 +105,7 @@ export class HeartbeatModule {
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
     const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(timeout), this.readHealth()]);
     const key = await this.deps.keys.current();
+    const role = this.roleAt(cluster, nowMs);
     const beat = signHeartbeat(
       {
         v: 1,
@@ -105,7 +115,7 @@ export class HeartbeatModule {
         serial,
         sentAt: new Date(nowMs).toISOString(),
         epoch: cluster.epoch,
-        role: cluster.primary === settings.site ? 'primary' : 'secondary',
+        role,
         health: reading.health,
         ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: reading.evidence.join('; ').slice(0, 1024) } } : {}),
       },
@@ -126,11 +136,13 @@ export class HeartbeatModule {
 
     const states = {} as Record<PathId, PathState>;
     const phi = {} as Record<PathId, number>;
+    const arrived = {} as Record<PathId, boolean>;
     const deadlineMs = {} as Record<PathId, number>;
     const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
     for (const path of PATHS) {
       const read = reads[path];
       const detector = this.detectors[path];
+      arrived[path] = read.arrivedAtMs !== undefined && (detector.lastArrivalMs === undefined || read.arrivedAtMs > detector.lastArrivalMs);
       // A failed read keeps what the detector knew, so the path ages instead of vanishing.
       if (read.arrivedAtMs !== undefined) detector.heartbeat(read.arrivedAtMs);
       if (read.beat !== undefined) this.lastBeat[path] = read.beat;
@@ -160,11 +172,58 @@ export class HeartbeatModule {
     metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
 
     const reason = this.failoverReason(verdict, cluster);
-    const [notices, failoverStarted] = await Promise.all([
+    const [notices, failoverStarted, roleNotices] = await Promise.all([
       this.announce(nowMs, states, phi, deadlineMs, verdict, timeout),
       reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
+      this.announceRole(role, cluster, nowMs, timeout),
     ]);
-    return { serial, health: reading.health, sent: { network, storage }, states, phi, deadlineMs, verdict, failoverStarted, notices, metrics };
+    metrics.push({ name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' });
+    return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
+  }
+
+  /**
+   * Whether this site acts as primary now: the cluster record names it, and under the
+   * self-demote isolation policy it has confirmed the peer on some path within its lease.
+   * The lease binds only a primary whose peer may still be acting: a site that never saw
+   * its peer has nothing to be isolated from (a first deployment), and a site that fenced
+   * its peer to take this epoch holds the fence until the peer beats again, when the peer
+   * (seeing the higher epoch) has stepped down.
+   */
+  private roleAt(cluster: ClusterRecord, nowMs: number): Role {
+    const { site, tuning } = this.deps.settings;
+    if (cluster.primary !== site) return 'secondary';
+    if (tuning.isolationPolicy !== 'self-demote') return 'primary';
+    const arrivals = PATHS.map((p) => this.detectors[p].lastArrivalMs).filter((t): t is number => t !== undefined);
+    if (arrivals.length === 0) return 'primary';
+    const lastConfirmed = Math.max(...arrivals);
+    if (cluster.promotedAtMs !== undefined && lastConfirmed < cluster.promotedAtMs) return 'primary';
+    return nowMs - lastConfirmed <= tuning.leaseSeconds * 1000 ? 'primary' : 'secondary';
+  }
+
+  /** A primary that stops acting as one says so once: its lease ran out, or a higher epoch names the peer. */
+  private async announceRole(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number): Promise<Notice[]> {
+    const { settings, store } = this.deps;
+    const previous = this.acting;
+    if (previous === role) return [];
+    let recordedPrevious: string | undefined | null;
+    try {
+      recordedPrevious = await store.recordRole(settings.site, role, nowMs, AbortSignal.timeout(timeoutMs));
+    } catch (error) {
+      this.deps.log('warn', 'role change not recorded', { role, error: String(error) });
+      return [];
+    }
+    this.acting = role;
+    if (role !== 'secondary' || recordedPrevious !== 'primary') return [];
+    const why =
+      cluster.primary === settings.site
+        ? `isolated: no valid beat from ${settings.peer} on any path for more than leaseSeconds (${settings.tuning.leaseSeconds} s); isolationPolicy is self-demote`
+        : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
+    const notice: Notice = { kind: 'demoted', site: settings.site, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: 'this site stops acting as primary; it resumes only when the cluster record names it again and it confirms its peer' } };
+    this.deps.log('warn', 'notice: demoted', { why });
+    await this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
+      this.deps.log('warn', 'notice not published', { kind: 'demoted', error: String(error) });
+    });
+    return [notice];
   }
 
   /** The health the peer reports in the newest valid beat on a path that has not failed. */

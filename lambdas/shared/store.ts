@@ -80,6 +80,11 @@ export class SiteStore {
     return this.recordChange(viewKey(site), 'verdict', verdict, nowMs, signal);
   }
 
+  /** Records whether this site acts as primary; same contract as recordPathState. */
+  async recordRole(site: SiteId, role: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
+    return this.recordChange(viewKey(site), 'role', role, nowMs, signal);
+  }
+
   private async recordChange(key: ItemKey, attribute: string, value: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
     try {
       const out = await this.db.send(
@@ -103,7 +108,9 @@ export class SiteStore {
 
   async readCluster(signal?: AbortSignal): Promise<ClusterRecord> {
     const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }), { abortSignal: signal });
-    return out.Item === undefined ? INITIAL_CLUSTER : { epoch: Number(out.Item.epoch), primary: out.Item.primary as SiteId };
+    if (out.Item === undefined) return INITIAL_CLUSTER;
+    const promotedAtMs = typeof out.Item.promotedAt === 'string' ? Date.parse(out.Item.promotedAt) : NaN;
+    return { epoch: Number(out.Item.epoch), primary: out.Item.primary as SiteId, ...(Number.isFinite(promotedAtMs) ? { promotedAtMs } : {}) };
   }
 
   async readPathMode(site: SiteId, path: PathId, signal?: AbortSignal): Promise<PathMode> {

@@ -1,0 +1,37 @@
+import type { SiteId } from '../lambdas/core/wire';
+import { type SiteDefinitions, synthesizeDefinitions } from './definitions';
+import { type DynamoLocal, startDynamoLocal } from './dynamo';
+import { type Report, simulate, type TimelineEntry } from './runtime';
+import type { Scenario } from './scenario';
+
+// The synthesized templates' deprecation notices and the SDK's Node 20 notice are not part of a run's output.
+process.env.JSII_DEPRECATED ??= 'quiet';
+process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= '1';
+
+const synthesized = new Map<string, Record<SiteId, SiteDefinitions>>();
+
+/** The workflows and rules as deployed for this configuration; synthesized once per configuration per process. */
+export function definitionsFor(scenario: Scenario): Record<SiteId, SiteDefinitions> {
+  const key = JSON.stringify(scenario.config);
+  let definitions = synthesized.get(key);
+  if (definitions === undefined) synthesized.set(key, (definitions = synthesizeDefinitions(scenario.config)));
+  return definitions;
+}
+
+/**
+ * Runs one scenario end to end, as `mirrorbeat simulate` does. Starts DynamoDB Local for the
+ * run unless an endpoint is given (tests share one).
+ */
+export async function simulateScenario(
+  scenario: Scenario,
+  options: { seed?: number; dynamoEndpoint?: string; onTimeline?: (entry: TimelineEntry) => void } = {},
+): Promise<{ report: Report; timeline: TimelineEntry[] }> {
+  const definitions = definitionsFor(scenario);
+  let dynamo: DynamoLocal | undefined;
+  const endpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal()).endpoint;
+  try {
+    return await simulate(scenario, { dynamoEndpoint: endpoint, definitions, ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.onTimeline ? { onTimeline: options.onTimeline } : {}) });
+  } finally {
+    await dynamo?.stop();
+  }
+}

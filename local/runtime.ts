@@ -1,0 +1,736 @@
+import './polyfill';
+import { randomUUID } from 'node:crypto';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ExecutionAlreadyExists, SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { tuningOf } from '../lib/config';
+import { SiteNames } from '../lib/names';
+import { type Health, type Heartbeat, signHeartbeat } from '../lambdas/core/message';
+import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
+import { parseStepInput } from '../lambdas/core/steps';
+import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
+import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/failover-steps/steps';
+import { HeartbeatModule, type TickReport } from '../lambdas/heartbeat-module/module';
+import { receiveNetworkBeat } from '../lambdas/network-receiver/receiver';
+import { PATH_CONTROL_STEPS, type PathControlDeps, runPathControlStep } from '../lambdas/path-control-steps/steps';
+import type { SigningKeys } from '../lambdas/shared/keys';
+import { Notifier } from '../lambdas/shared/notifier';
+import { readSettings, type Settings } from '../lambdas/shared/settings';
+import { SiteStore } from '../lambdas/shared/store';
+import { type SiteDefinitions, LOCAL_ACCOUNT } from './definitions';
+import { createTable, regionDocumentClient } from './dynamo';
+import { emulate } from './emulate';
+import { Random } from './random';
+import { ReplicationLink } from './replication';
+import type { Scenario, ScenarioEvent } from './scenario';
+
+/** The report of DESIGN.md, "Local two-site runtime" (contract). */
+export interface Report {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly failovers: { startedAtMs: number; promotedAtMs: number | null; from: SiteId; to: SiteId; epoch: number; reason: string }[];
+  readonly detectionMs: number | null;
+  readonly maxSimultaneousPrimaries: number;
+  readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number }[];
+  readonly notifications: { atMs: number; site: SiteId; kind: NoticeKind; path?: PathId }[];
+  readonly invalidBeats: Record<PathId, Record<string, number>>;
+  readonly pathStates: { atMs: number; site: SiteId; path: PathId; state: PathState }[];
+}
+
+/** One line of the readable account of a run; also the runtime's own event log. */
+export interface TimelineEntry {
+  readonly atMs: number;
+  readonly site?: SiteId;
+  readonly kind: 'fault' | 'command' | 'beats' | 'path' | 'verdict' | 'notice' | 'workflow' | 'role';
+  readonly text: string;
+}
+
+export interface SimulationOptions {
+  readonly dynamoEndpoint: string;
+  readonly definitions: Readonly<Record<SiteId, SiteDefinitions>>;
+  /** Overrides the scenario's seed. */
+  readonly seed?: number;
+  readonly onTimeline?: (entry: TimelineEntry) => void;
+}
+
+/** Realistic latencies (ms): cross-region one-way for PutEvents, global-table replication, one Lambda step. */
+const NETWORK_MEDIAN_MS = 45;
+const REPLICATION_MEDIAN_MS = 600;
+const STEP_MEDIAN_MS = 120;
+/** The heartbeat module's per-minute invocation ticks for this long (lambdas/heartbeat-module/index.ts). */
+const INVOCATION_RUNS_MS = 58_000;
+const BEAT_SUMMARY_EVERY_MS = 10_000;
+
+interface Scheduled {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly run: () => Promise<void>;
+}
+
+interface Execution {
+  status: 'running' | 'waiting' | 'done';
+  abort: () => void;
+}
+
+interface Site {
+  readonly id: SiteId;
+  readonly settings: Settings;
+  readonly db: DynamoDBDocumentClient;
+  readonly store: SiteStore;
+  readonly module: HeartbeatModule;
+  crashed: boolean;
+  isolated: boolean;
+  pausedUntilMs: number;
+  skewMs: number;
+  health: Health;
+  role: 'primary' | 'secondary' | undefined;
+  epoch: number | undefined;
+  verdict: SiteVerdict | undefined;
+  readonly states: Partial<Record<PathId, PathState>>;
+  /** Valid network beats this site received, kept for replay faults. */
+  readonly received: Heartbeat[];
+  readonly executions: Map<string, Execution>;
+  readonly counts: Record<PathId, { sent: number; failed: number; accepted: number }>;
+}
+
+/**
+ * Runs one scenario: two sites on DynamoDB Local with the deployed handler code, the
+ * replication link, the network path through a local bus that routes by the synthesized
+ * rules, and the synthesized workflows under aws-local-stepfunctions, all on one virtual
+ * clock. Events run one at a time in time order, each to its end (ties in scheduling
+ * order), so a seed gives one run.
+ */
+export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<{ report: Report; timeline: TimelineEntry[] }> {
+  const simulation = new Simulation(scenario, options);
+  try {
+    await simulation.setUp();
+    return await simulation.run();
+  } finally {
+    await simulation.tearDown();
+  }
+}
+
+class Simulation {
+  private readonly random: Random;
+  private readonly seed: number;
+  private readonly startMs = Math.floor(Date.now() / 60_000) * 60_000;
+  private nowMs = this.startMs;
+  private seq = 0;
+  private queue: Scheduled[] = [];
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly sites = {} as Record<SiteId, Site>;
+  private link!: ReplicationLink;
+  private readonly network = { partitioned: false, lossRate: 0, lagMs: 0 };
+  private storagePartitioned = false;
+  private readonly key: Buffer;
+  private readonly tables: { db: DynamoDBDocumentClient; name: string }[] = [];
+  private readonly intervalMs: number;
+
+  private readonly failovers: Report['failovers'] = [];
+  private readonly notifications: Report['notifications'] = [];
+  private readonly pathStates: Report['pathStates'] = [];
+  private readonly primaryTimeline: Report['primaryTimeline'] = [];
+  private readonly invalidBeats: Report['invalidBeats'] = { network: {}, storage: {} };
+  private maxSimultaneousPrimaries = 0;
+  private firstFatalAtMs: number | undefined;
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly options: SimulationOptions,
+  ) {
+    this.seed = options.seed ?? scenario.seed ?? 1;
+    this.random = new Random(this.seed);
+    this.key = Buffer.from(Array.from({ length: 32 }, () => Math.floor(this.random.next() * 256)));
+    this.intervalMs = scenario.config.intervalSeconds * 1000;
+  }
+
+  private get at(): number {
+    return this.nowMs - this.startMs;
+  }
+
+  // ---- setting up ---------------------------------------------------------------------
+
+  async setUp(): Promise<void> {
+    const config = this.scenario.config;
+    const run = `sim-${randomUUID().slice(0, 8)}`;
+    const volume = `mirrorbeat-${config.clusterName}-${run}-heartbeat-volume`;
+    for (const id of SITE_IDS) {
+      const region = id === 'production' ? config.productionRegion : config.standbyRegion;
+      const db = regionDocumentClient(this.options.dynamoEndpoint, region);
+      const observations = `mirrorbeat-${config.clusterName}-${run}-${id}-observations`;
+      await Promise.all([createTable(db, volume), createTable(db, observations, { ttl: true })]);
+      this.tables.push({ db, name: volume }, { db, name: observations });
+      const settings = readSettings({
+        MIRRORBEAT_CLUSTER: config.clusterName,
+        MIRRORBEAT_SITE: id,
+        AWS_REGION: region,
+        MIRRORBEAT_PEER_REGION: id === 'production' ? config.standbyRegion : config.productionRegion,
+        MIRRORBEAT_TUNING: JSON.stringify(tuningOf(config)),
+        MIRRORBEAT_HEARTBEAT_VOLUME: volume,
+        MIRRORBEAT_OBSERVATIONS: observations,
+      });
+      const store = new SiteStore(db, volume, observations);
+      const site: Site = {
+        id,
+        settings,
+        db,
+        store,
+        module: undefined as unknown as HeartbeatModule,
+        crashed: false,
+        isolated: false,
+        pausedUntilMs: 0,
+        skewMs: 0,
+        health: 'ok',
+        role: undefined,
+        epoch: undefined,
+        verdict: undefined,
+        states: {},
+        received: [],
+        executions: new Map(),
+        counts: { network: { sent: 0, failed: 0, accepted: 0 }, storage: { sent: 0, failed: 0, accepted: 0 } },
+      };
+      (site as { module: HeartbeatModule }).module = this.heartbeatModule(site);
+      this.sites[id] = site;
+    }
+    this.link = new ReplicationLink(
+      [
+        { name: 'production', db: this.sites.production.db, table: volume },
+        { name: 'standby', db: this.sites.standby.db, table: volume },
+      ],
+      () => this.random.logNormal(REPLICATION_MEDIAN_MS, 0.6),
+      () => this.random.next(),
+    );
+  }
+
+  async tearDown(): Promise<void> {
+    for (const site of Object.values(this.sites)) for (const execution of site.executions.values()) execution.abort();
+    await Promise.all(this.tables.map(({ db, name }) => db.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined)));
+  }
+
+  private keys(): SigningKeys {
+    return { current: async () => this.key, all: async () => [this.key] } as unknown as SigningKeys;
+  }
+
+  private names(site: SiteId): SiteNames {
+    return new SiteNames(this.scenario.config.clusterName, site);
+  }
+
+  private arn(site: Site, service: string, resource: string): string {
+    return `arn:aws:${service}:${site.settings.region}:${LOCAL_ACCOUNT}:${resource}`;
+  }
+
+  private heartbeatModule(site: Site): HeartbeatModule {
+    const { settings } = site;
+    const peerRegion = settings.peerRegion;
+    return new HeartbeatModule({
+      settings,
+      store: site.store,
+      keys: this.keys(),
+      peerEvents: emulate(new EventBridgeClient({ region: peerRegion }), async (_command, input) => this.putEvents(site, input)),
+      peerBusArn: `arn:aws:events:${peerRegion}:${LOCAL_ACCOUNT}:event-bus/${this.names(settings.peer).siteBus}`,
+      sfn: emulate(new SFNClient({ region: settings.region }), async (command, input) => this.stepFunctions(site, command, input)),
+      failoverStateMachineArn: this.arn(site, 'states', `stateMachine:${this.names(site.id).stateMachine('failover')}`),
+      notifier: new Notifier(emulate(new SNSClient({ region: settings.region }), async (_command, input) => this.publish(site, input)), {
+        warning: this.arn(site, 'sns', this.names(site.id).topic('warning')),
+        critical: this.arn(site, 'sns', this.names(site.id).topic('critical')),
+      }),
+      health: { read: async () => ({ health: site.health, evidence: site.health === 'ok' ? [] : [`scenario set health ${site.health}`] }) },
+      log: () => undefined,
+    });
+  }
+
+  // ---- the event loop -----------------------------------------------------------------
+
+  private schedule(atMs: number, run: () => Promise<void>): void {
+    const event: Scheduled = { atMs: Math.max(atMs, this.nowMs), seq: this.seq++, run };
+    // Binary search for the first event that runs after this one.
+    let low = 0;
+    let high = this.queue.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const other = this.queue[mid] as Scheduled;
+      if (other.atMs < event.atMs || (other.atMs === event.atMs && other.seq < event.seq)) low = mid + 1;
+      else high = mid;
+    }
+    this.queue.splice(low, 0, event);
+  }
+
+  async run(): Promise<{ report: Report; timeline: TimelineEntry[] }> {
+    const endMs = this.startMs + this.scenario.durationMs;
+    for (const site of SITE_IDS) {
+      const phase = this.random.between(0, this.intervalMs);
+      for (let minute = 0; minute * 60_000 < this.scenario.durationMs; minute += 1) {
+        // The scheduler fires each minute with a little jitter; each invocation ticks for 58 s.
+        const invocation = this.startMs + minute * 60_000 + phase + this.random.between(0, 400);
+        this.schedule(invocation, async () => this.invocation(this.sites[site], invocation, endMs));
+      }
+    }
+    for (const event of this.scenario.events) this.schedule(this.startMs + event.atMs, async () => this.apply(event));
+    for (let t = BEAT_SUMMARY_EVERY_MS; t <= this.scenario.durationMs; t += BEAT_SUMMARY_EVERY_MS) this.schedule(this.startMs + t, async () => this.summarizeBeats());
+
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Scheduled;
+      if (next.atMs > endMs) break;
+      this.queue.shift();
+      this.nowMs = next.atMs;
+      await next.run();
+      await this.settle();
+    }
+    this.nowMs = endMs;
+    return { report: this.report(), timeline: this.timeline };
+  }
+
+  /** Lets every workflow execution that a finished event woke reach its next task (or its end). */
+  private async settle(): Promise<void> {
+    for (let spins = 0; ; spins += 1) {
+      const running = Object.values(this.sites).some((s) => [...s.executions.values()].some((e) => e.status === 'running'));
+      if (!running) return;
+      if (spins > 100_000) throw new Error('a workflow execution neither finished nor reached a task');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private note(entry: Omit<TimelineEntry, 'atMs'>): void {
+    const full = { atMs: this.at, ...entry };
+    this.timeline.push(full);
+    this.options.onTimeline?.(full);
+  }
+
+  private async invocation(site: Site, startedAtMs: number, endMs: number): Promise<void> {
+    for (let k = 0; k * this.intervalMs < INVOCATION_RUNS_MS; k += 1) {
+      const at = startedAtMs + k * this.intervalMs;
+      if (at <= endMs) this.schedule(at, async () => this.tick(site));
+    }
+  }
+
+  // ---- the heartbeat module, as the scheduler runs it -------------------------------------
+
+  private async tick(site: Site): Promise<void> {
+    if (site.crashed || this.nowMs < site.pausedUntilMs) return;
+    const report = await site.module.tick(this.nowMs + site.skewMs);
+    this.observeTick(site, report);
+    await this.replicate();
+  }
+
+  private observeTick(site: Site, report: TickReport): void {
+    for (const path of PATHS) {
+      const sent = report.sent[path];
+      if (sent === 'sent') site.counts[path].sent += 1;
+      if (sent === 'failed') site.counts[path].failed += 1;
+      if (path === 'storage' && report.arrived.storage) site.counts.storage.accepted += 1;
+      const state = report.states[path];
+      if (site.states[path] !== state) {
+        const previous = site.states[path];
+        site.states[path] = state;
+        this.pathStates.push({ atMs: this.at, site: site.id, path, state });
+        if (previous !== undefined || state !== 'pending') {
+          this.note({ site: site.id, kind: 'path', text: `${path} path ${state}${state === 'failed' || state === 'suspect' ? ` (phi ${report.phi[path] >= 100 ? '>100' : report.phi[path].toFixed(1)}, deadline ${(report.deadlineMs[path] / 1000).toFixed(1)} s)` : ''}` });
+        }
+      }
+    }
+    for (const point of report.metrics) {
+      const reason = point.dimensions?.Reason;
+      if (point.name === MetricName.invalidBeats && reason !== undefined) this.countInvalid('storage', reason);
+    }
+    if (report.verdict !== site.verdict) {
+      if (site.verdict !== undefined || report.verdict !== 'ok') this.note({ site: site.id, kind: 'verdict', text: `verdict ${report.verdict}` });
+      site.verdict = report.verdict;
+    }
+    if (report.role !== site.role || report.epoch !== site.epoch) {
+      const wasPrimary = site.role === 'primary';
+      site.role = report.role;
+      site.epoch = report.epoch;
+      if (report.role === 'primary') {
+        this.primaryTimeline.push({ atMs: this.at, site: site.id, epoch: report.epoch });
+        this.note({ site: site.id, kind: 'role', text: `acts as primary at epoch ${report.epoch}` });
+      } else if (wasPrimary) {
+        this.note({ site: site.id, kind: 'role', text: `stops acting as primary (epoch ${report.epoch})` });
+      }
+    }
+    const primaries = Object.values(this.sites).filter((s) => !s.crashed && s.role === 'primary').length;
+    this.maxSimultaneousPrimaries = Math.max(this.maxSimultaneousPrimaries, primaries);
+  }
+
+  private countInvalid(path: PathId, reason: string): void {
+    this.invalidBeats[path][reason] = (this.invalidBeats[path][reason] ?? 0) + 1;
+  }
+
+  private summarizeBeats(): void {
+    const parts = SITE_IDS.map((id) => {
+      const s = this.sites[id];
+      const peer = this.sites[peerOf(id)];
+      const path = (p: PathId) => `${p} ${s.counts[p].sent} sent${s.counts[p].failed > 0 ? ` (${s.counts[p].failed} failed)` : ''}, ${peer.counts[p].accepted} accepted`;
+      return `${id}→${peerOf(id)}: ${path('network')}; ${path('storage')}`;
+    });
+    for (const s of Object.values(this.sites)) for (const p of PATHS) s.counts[p] = { sent: 0, failed: 0, accepted: 0 };
+    this.note({ kind: 'beats', text: `last ${BEAT_SUMMARY_EVERY_MS / 1000} s: ${parts.join(' | ')}` });
+  }
+
+  // ---- the storage path: the replication link -------------------------------------------
+
+  private async replicate(): Promise<void> {
+    this.link.partitioned = this.storagePartitioned || Object.values(this.sites).some((s) => s.isolated);
+    const due = await this.link.capture(this.nowMs);
+    for (const at of new Set(due)) this.schedule(at, async () => this.deliverReplication());
+  }
+
+  private async deliverReplication(): Promise<void> {
+    this.link.partitioned = this.storagePartitioned || Object.values(this.sites).some((s) => s.isolated);
+    await this.link.deliver(this.nowMs);
+  }
+
+  // ---- the network path: the local bus ---------------------------------------------------
+
+  private networkCut(from: Site, to: Site): boolean {
+    return this.network.partitioned || from.isolated || to.isolated;
+  }
+
+  private async putEvents(from: Site, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const to = this.sites[peerOf(from.id)];
+    if (this.networkCut(from, to)) throw Object.assign(new Error(`connect ETIMEDOUT events.${to.settings.region}.amazonaws.com:443 (network path cut)`), { name: 'TimeoutError' });
+    const entries = (input.Entries ?? []) as { Source?: string; DetailType?: string; Detail?: string }[];
+    for (const entry of entries) {
+      if (this.random.chance(this.network.lossRate)) continue;
+      const latency = this.random.logNormal(NETWORK_MEDIAN_MS, 0.35) + this.network.lagMs;
+      const event = { source: entry.Source, 'detail-type': entry.DetailType, account: LOCAL_ACCOUNT, region: to.settings.region, detail: JSON.parse(entry.Detail ?? 'null') as unknown };
+      this.schedule(this.nowMs + latency, async () => this.deliverEvent(from, to, event));
+    }
+    return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+  }
+
+  private async deliverEvent(from: Site, to: Site, event: Record<string, unknown>): Promise<void> {
+    if (to.crashed || this.networkCut(from, to)) return;
+    if (this.nowMs < to.pausedUntilMs) {
+      this.schedule(to.pausedUntilMs, async () => this.deliverEvent(from, to, event));
+      return;
+    }
+    for (const rule of this.options.definitions[to.id].rules) {
+      if (!matches(rule.pattern, event)) continue;
+      for (const target of rule.targets) {
+        if (!target.startsWith('NetworkReceiver')) continue;
+        const receipt = await receiveNetworkBeat(event.detail, this.nowMs + to.skewMs, { settings: to.settings, store: to.store, keys: this.keys() });
+        if (receipt.accepted) {
+          to.counts.network.accepted += 1;
+          to.received.push(event.detail as Heartbeat);
+          if (to.received.length > 50) to.received.shift();
+        } else if (receipt.reason !== 'stale') {
+          this.countInvalid('network', receipt.reason);
+        }
+      }
+    }
+  }
+
+  // ---- SNS, Step Functions, CloudWatch ---------------------------------------------------
+
+  private async publish(site: Site, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const attributes = (input.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>;
+    const message: unknown = typeof input.Message === 'string' ? safeJson(input.Message) : input.Message;
+    const kind = attributes.kind?.StringValue ?? (message as { kind?: string } | undefined)?.kind;
+    const path = attributes.path?.StringValue ?? (message as { path?: string; state?: { path?: string } } | undefined)?.path ?? (message as { state?: { path?: string } } | undefined)?.state?.path;
+    if (kind !== undefined && (NOTICE_KINDS as readonly string[]).includes(kind)) {
+      const notice = { atMs: this.at, site: site.id, kind: kind as NoticeKind, ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}) };
+      this.notifications.push(notice);
+      this.note({ site: site.id, kind: 'notice', text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''} → ${String(input.TopicArn).endsWith('critical') || String(input.TopicArn).includes('Critical') ? 'critical' : 'warning'} topic` });
+    }
+    return { MessageId: randomUUID() };
+  }
+
+  private async stepFunctions(site: Site, command: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (command !== 'StartExecutionCommand') throw new Error(`the local runtime does not emulate Step Functions ${command}`);
+    const machine = String(input.stateMachineArn).endsWith('-failover') ? 'failover' : 'path-control';
+    const name = typeof input.name === 'string' ? input.name : randomUUID();
+    this.startExecution(site, machine, name, safeJson(typeof input.input === 'string' ? input.input : '{}') as Record<string, unknown>);
+    return { executionArn: this.executionArn(site, machine, name), startDate: new Date(this.nowMs) };
+  }
+
+  private executionArn(site: Site, machine: string, name: string): string {
+    return this.arn(site, 'states', `execution:${this.names(site.id).stateMachine(machine)}:${name}`);
+  }
+
+  private startExecution(site: Site, machine: string, name: string, input: Record<string, unknown>): void {
+    const key = `${machine}/${name}`;
+    if (site.executions.has(key)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${this.executionArn(site, machine, name)}'`, $metadata: {} });
+    const definition = this.options.definitions[site.id].stateMachines[machine];
+    if (definition === undefined) throw new Error(`no ${machine} state machine in the synthesized ${site.id} template`);
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    const arn = this.executionArn(site, machine, name);
+    const execution: Execution = { status: 'running', abort: () => undefined };
+    site.executions.set(key, execution);
+
+    // Wait states take no real time; their virtual duration is added to the task that follows.
+    const waitOverrides: Record<string, number> = {};
+    const delayBefore: Record<string, number> = {};
+    for (const [stateName, state] of Object.entries(states)) {
+      if (state.Type !== 'Wait') continue;
+      waitOverrides[stateName] = 0;
+      if (typeof state.Next === 'string' && typeof state.Seconds === 'number') delayBefore[state.Next] = (delayBefore[state.Next] ?? 0) + state.Seconds * 1000;
+    }
+    const handlers: Record<string, (taskInput: Record<string, unknown>) => Promise<unknown>> = {};
+    const retries: Record<string, number> = {};
+    for (const [stateName, state] of Object.entries(states)) {
+      if (state.Type !== 'Task') continue;
+      retries[stateName] = 0;
+      const resource = String(state.Resource);
+      const work = resource.endsWith(':sns:publish') || resource.includes(':sns:publish.')
+        ? async (taskInput: Record<string, unknown>) => this.publish(site, taskInput)
+        : async (taskInput: Record<string, unknown>) => ({ Payload: await this.runStep(site, machine, stateName, taskInput) });
+      handlers[stateName] = (taskInput) => {
+        execution.status = 'waiting';
+        const latency = (delayBefore[stateName] ?? 0) + this.random.logNormal(STEP_MEDIAN_MS, 0.4);
+        return new Promise((resolve, reject) => {
+          this.schedule(this.nowMs + latency, async () => {
+            if (site.crashed) return;
+            execution.status = 'running';
+            try {
+              resolve(await work(taskInput));
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+            await this.replicate();
+          });
+        });
+      };
+    }
+    const machineRun = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
+      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retries },
+      noThrowOnAbort: true,
+      context: { Execution: { Id: arn, Name: name, Input: input, StartTime: new Date(this.nowMs).toISOString() } } as never,
+    });
+    execution.abort = () => machineRun.abort();
+    this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow started (${name})` });
+    if (machine === 'failover') {
+      const expected = typeof input.expectedEpoch === 'number' ? input.expectedEpoch : (site.epoch ?? 1);
+      this.failovers.push({ startedAtMs: this.at, promotedAtMs: null, from: (input.from as SiteId | undefined) ?? peerOf(site.id), to: site.id, epoch: expected + 1, reason: typeof input.reason === 'string' ? input.reason : 'requested' });
+    }
+    machineRun.result
+      .then((output) => {
+        if (output !== null) this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} ended: ${outcomeOf(output)}` });
+      })
+      .catch((error: unknown) => {
+        this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 300) });
+      })
+      .finally(() => {
+        execution.status = 'done';
+      });
+  }
+
+  /** Runs one Lambda step of a workflow with the deployed step handler code. */
+  private async runStep(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (machine === 'failover') {
+      const input = parseStepInput(taskInput.Payload, FAILOVER_STEPS);
+      const result = await runFailoverStep(input, this.failoverDeps(site));
+      this.note({ site: site.id, kind: 'workflow', text: `failover ${stateName}: ${summarizeStep(input.step, result)}` });
+      if (input.step === 'verify' && result.ok === true) {
+        const failover = [...this.failovers].reverse().find((f) => f.to === site.id && f.promotedAtMs === null);
+        if (failover !== undefined) failover.promotedAtMs = this.at;
+      }
+      return result;
+    }
+    const input = parseStepInput(taskInput.Payload, PATH_CONTROL_STEPS);
+    const result = await runPathControlStep(input, this.pathControlDeps(site));
+    if (input.step !== 'check-ack') this.note({ site: site.id, kind: 'workflow', text: `path-control ${stateName}: ${JSON.stringify(result).slice(0, 160)}` });
+    return result;
+  }
+
+  private failoverDeps(site: Site): FailoverDeps {
+    const peer = this.sites[peerOf(site.id)];
+    return {
+      settings: site.settings,
+      store: site.store,
+      db: site.db,
+      // ReplicationLatency lives in the peer's region: unreachable when that region is down or cut off.
+      peerCloudWatch: emulate(new CloudWatchClient({ region: site.settings.peerRegion }), async () => {
+        if (peer.crashed || peer.isolated || site.isolated) throw Object.assign(new Error(`monitoring.${site.settings.peerRegion}.amazonaws.com unreachable`), { name: 'TimeoutError' });
+        return { MetricDataResults: [{ Id: 'lag', Values: [this.link.lagMs + REPLICATION_MEDIAN_MS] }] };
+      }),
+      events: emulate(new EventBridgeClient({ region: site.settings.region }), async (_command, input) => {
+        for (const entry of (input.Entries ?? []) as { DetailType?: string }[]) if (entry.DetailType === DetailType.sitePromoted) this.note({ site: site.id, kind: 'workflow', text: `${EVENT_SOURCE} ${DetailType.sitePromoted} event on the ${site.id} site bus` });
+        return { FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] };
+      }),
+      lambdaFor: () => emulate(new LambdaClient({ region: site.settings.region }), async () => ({ StatusCode: 202 })),
+      siteBus: this.names(site.id).siteBus,
+      promotionHook: undefined,
+      fenceHook: undefined,
+      now: () => this.nowMs + site.skewMs,
+    };
+  }
+
+  private pathControlDeps(site: Site): PathControlDeps {
+    const peer = this.sites[peerOf(site.id)];
+    return {
+      settings: site.settings,
+      store: site.store,
+      db: site.db,
+      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) => this.putEvents(site, input)),
+      peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${this.names(peer.id).siteBus}`,
+      now: () => this.nowMs + site.skewMs,
+    };
+  }
+
+  // ---- faults and commands --------------------------------------------------------------
+
+  private primarySite(): Site {
+    return Object.values(this.sites).find((s) => s.role === 'primary' && !s.crashed) ?? this.sites.production;
+  }
+
+  private fatal(site: Site): void {
+    if (this.firstFatalAtMs === undefined && site.role === 'primary') this.firstFatalAtMs = this.at;
+  }
+
+  private async apply(event: ScenarioEvent): Promise<void> {
+    if ('command' in event) return this.command(event);
+    const describe = (text: string, site?: SiteId) => this.note({ kind: 'fault', text, ...(site ? { site } : {}) });
+    switch (event.fault) {
+      case 'partition':
+        if (event.path === 'network') this.network.partitioned = true;
+        else this.storagePartitioned = true;
+        return describe(`${event.path} path partitioned`);
+      case 'heal':
+        if (event.path === 'network') Object.assign(this.network, { partitioned: false, lossRate: 0, lagMs: 0 });
+        else {
+          this.storagePartitioned = false;
+          this.link.lossRate = 0;
+          this.link.lagMs = 0;
+          this.schedule(this.nowMs, async () => this.deliverReplication());
+        }
+        return describe(`${event.path} path healed`);
+      case 'lag':
+        if (event.path === 'network') this.network.lagMs = event.ms;
+        else this.link.lagMs = event.ms;
+        return describe(`${event.path} path lags ${event.ms} ms${event.path === 'storage' ? ' (replication of the heartbeat volume)' : ''}`);
+      case 'loss':
+        if (event.path === 'network') this.network.lossRate = event.rate;
+        else this.link.lossRate = event.rate;
+        return describe(`${event.path} path loses ${Math.round(event.rate * 100)} % of messages`);
+      case 'crash':
+        this.fatal(this.sites[event.site]);
+        this.sites[event.site].crashed = true;
+        return describe('crashed: every process of the site stops', event.site);
+      case 'pause':
+        this.sites[event.site].pausedUntilMs = this.nowMs + event.ms;
+        return describe(`paused for ${event.ms} ms`, event.site);
+      case 'isolate':
+        this.fatal(this.sites[event.site]);
+        this.sites[event.site].isolated = true;
+        this.link.partitioned = true;
+        return describe('isolated: cut off on both paths, still running', event.site);
+      case 'skew':
+        this.sites[event.site].skewMs = event.ms;
+        return describe(`clock skewed by ${event.ms} ms`, event.site);
+      case 'health':
+        if (event.status === 'failed' && this.scenario.config.health.onPeerFailure === 'failover') this.fatal(this.sites[event.site]);
+        this.sites[event.site].health = event.status;
+        return describe(`workload health ${event.status}`, event.site);
+      case 'forge':
+      case 'replay':
+        return this.inject(event.fault, event.path, event.count, this.sites[event.site ?? 'standby']);
+    }
+  }
+
+  /** Injects bad messages aimed at one site: forged (signed with a key nobody holds) or replayed (a valid beat sent again). */
+  private async inject(kind: 'forge' | 'replay', path: PathId, count: number, target: Site): Promise<void> {
+    const sender = this.sites[peerOf(target.id)];
+    const forger = Buffer.from('not-the-cluster-key');
+    const forged = (i: number): Heartbeat =>
+      signHeartbeat(
+        { v: 1, cluster: this.scenario.config.clusterName, site: sender.id, region: sender.settings.region, serial: this.nowMs + 10_000_000 + i, sentAt: new Date(this.nowMs).toISOString(), epoch: 99, role: 'primary', health: 'ok' },
+        forger,
+      );
+    const replayed = target.received.at(-1);
+    this.note({ kind: 'fault', site: target.id, text: `${count} ${kind === 'forge' ? 'forged' : 'replayed'} ${path}-path beats aimed at ${target.id}` });
+    for (let i = 0; i < count; i += 1) {
+      const beat = kind === 'forge' ? forged(i) : replayed;
+      if (beat === undefined) return;
+      const at = this.nowMs + (i * this.intervalMs) / Math.max(1, Math.min(count, 10));
+      if (path === 'network') {
+        this.schedule(at, async () => this.deliverEvent(sender, target, { source: EVENT_SOURCE, 'detail-type': DetailType.heartbeat, account: LOCAL_ACCOUNT, detail: beat }));
+      } else {
+        // An attacker with write access to the replica: the forged item sits there until the peer's next beat replaces it.
+        this.schedule(at, async () => {
+          await target.store.writeBeat(beat);
+        });
+      }
+    }
+  }
+
+  private async command(event: Extract<ScenarioEvent, { command: string }>): Promise<void> {
+    if (event.command === 'switchover') {
+      this.note({ kind: 'command', text: 'switchover requested: not built yet (the switchover workflow comes with failover and fencing); nothing changes' });
+      return;
+    }
+    const site = event.site === undefined ? this.primarySite() : this.sites[event.site];
+    this.note({ kind: 'command', site: site.id, text: `path-control: ${event.command} ${event.path}` });
+    try {
+      this.startExecution(site, 'path-control', `scenario-${event.command}-${event.path}-${this.at}`, { path: event.path, action: event.command, reason: 'scenario command', force: event.force ?? false });
+    } catch (error) {
+      this.note({ kind: 'command', site: site.id, text: `path-control not started: ${(error as Error).message}` });
+    }
+  }
+
+  // ---- the report -----------------------------------------------------------------------
+
+  private report(): Report {
+    const decision = this.failovers[0]?.startedAtMs;
+    return {
+      scenario: this.scenario.name,
+      seed: this.seed,
+      durationMs: this.scenario.durationMs,
+      failovers: this.failovers,
+      detectionMs: decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
+      maxSimultaneousPrimaries: this.maxSimultaneousPrimaries,
+      primaryTimeline: this.primaryTimeline.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
+      notifications: this.notifications.map((n) => ({ ...n, atMs: Math.round(n.atMs) })),
+      invalidBeats: this.invalidBeats,
+      pathStates: this.pathStates.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
+    };
+  }
+}
+
+/** EventBridge pattern matching for the patterns mirrorbeat's rules use: lists of exact values per field. */
+function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([field, expected]) => {
+    const actual = event[field];
+    if (Array.isArray(expected)) return expected.some((v) => v === actual);
+    if (expected !== null && typeof expected === 'object') return actual !== null && typeof actual === 'object' && matches(expected as Record<string, unknown>, actual as Record<string, unknown>);
+    return expected === actual;
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function summarizeStep(step: string, result: Record<string, unknown>): string {
+  switch (step) {
+    case 'confirm':
+      return result.peerLost === true ? 'peer still lost on every path' : 'peer is back';
+    case 'gates':
+      return `${result.passed === true ? 'passed' : 'blocked'}: ${typeof result.evidence === 'string' ? result.evidence : ''}`;
+    case 'fence':
+      return `epoch ${String(result.epoch)} written, ${String(result.fenced)} fenced`;
+    case 'promote':
+      return `promoted at epoch ${String(result.epoch)} (${((result.actions as string[] | undefined) ?? []).join(', ') || 'no actions'})`;
+    case 'verify':
+      return result.ok === true ? 'cluster record confirmed' : `cluster record disagrees: ${JSON.stringify(result.cluster)}`;
+    default:
+      return JSON.stringify(result).slice(0, 120);
+  }
+}
+
+function outcomeOf(output: unknown): string {
+  const o = output as Record<string, unknown>;
+  if (o.verify !== undefined) return 'promoted';
+  if (o.confirm !== undefined && (o.confirm as { result?: { peerLost?: boolean } }).result?.peerLost === false) return 'aborted (peer back)';
+  return 'succeeded';
+}

@@ -1,0 +1,38 @@
+import type { Scenario } from './scenario';
+import type { Report, TimelineEntry } from './runtime';
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** One timeline line: scenario time, the site (or the fault injector), what happened. */
+export function formatEntry(entry: TimelineEntry): string {
+  const time = `${(entry.atMs / 1000).toFixed(1).padStart(7)} s`;
+  const who = (entry.site ?? (entry.kind === 'fault' || entry.kind === 'command' ? 'scenario' : 'both')).padEnd(10);
+  return `${time}  ${who}  ${entry.text}`;
+}
+
+export function formatHeader(scenario: Scenario, seed: number): string {
+  const c = scenario.config;
+  return [
+    `mirrorbeat simulate: ${scenario.name}`,
+    `  seed ${seed}, ${seconds(scenario.durationMs)} of scenario time; interval ${c.intervalSeconds} s, deadline ${c.deadlineFloorSeconds}–${c.deadlineCeilingSeconds} s (phi ${c.phiThreshold}), confirmation ${c.confirmationWindowSeconds} s, failover ${c.failoverMode}`,
+    `  two sites (production ${c.productionRegion}, standby ${c.standbyRegion}) on DynamoDB Local, the deployed handlers and the synthesized workflows`,
+    '',
+  ].join('\n');
+}
+
+export function formatSummary(report: Report, wallMs: number): string {
+  const lines = ['', 'summary'];
+  if (report.failovers.length === 0) lines.push('  failovers: none');
+  for (const f of report.failovers) {
+    lines.push(`  failover: ${f.from} → ${f.to} at epoch ${f.epoch} (${f.reason}), decided at ${seconds(f.startedAtMs)}, ${f.promotedAtMs === null ? 'not promoted' : `promoted at ${seconds(f.promotedAtMs)} (${seconds(f.promotedAtMs - f.startedAtMs)} later)`}`);
+  }
+  lines.push(`  detection: ${report.detectionMs === null ? 'no fatal fault led to a failover' : `${seconds(report.detectionMs)} from the first fatal fault to the failover decision`}`);
+  lines.push(`  most sites acting as primary at once: ${report.maxSimultaneousPrimaries}`);
+  const kinds = new Map<string, number>();
+  for (const n of report.notifications) kinds.set(n.kind, (kinds.get(n.kind) ?? 0) + 1);
+  lines.push(`  notices: ${kinds.size === 0 ? 'none' : [...kinds].map(([k, n]) => `${k} × ${n}`).join(', ')}`);
+  const invalid = Object.entries(report.invalidBeats).flatMap(([path, reasons]) => Object.entries(reasons).map(([reason, n]) => `${path} ${reason} × ${n}`));
+  lines.push(`  invalid beats counted and ignored: ${invalid.length === 0 ? 'none' : invalid.join(', ')}`);
+  lines.push(`  wall time: ${seconds(wallMs)}`);
+  return lines.join('\n');
+}
