@@ -22,8 +22,8 @@ const keyOf = (item: Item): string => `${String(item[KEY.pk])}\u0000${String(ite
 /**
  * The remote link of the heartbeat volume: copies every change made in one replica to the
  * other after a configurable lag, as DynamoDB global-table replication does (asynchronous,
- * per item, last writer wins). A partition holds changes back until it heals; loss drops
- * a change (the next write of that item carries the newer value anyway). Driven by the
+ * per item and in order). A partition holds changes back until it heals; loss drops a
+ * change (the next write of that item carries the newer value anyway). Driven by the
  * runtime's clock through `pump(nowMs)`, so replication follows virtual time.
  */
 export class ReplicationLink {
@@ -33,6 +33,7 @@ export class ReplicationLink {
   private readonly seen: [Map<string, string>, Map<string, string>] = [new Map<string, string>(), new Map<string, string>()];
   private queue: Pending[] = [];
   private fresh: number[] = [];
+  private readonly lastDue = new Map<string, number>();
 
   /**
    * @param latencyMs the link's own latency per change, on top of `lagMs` (a fault)
@@ -50,13 +51,16 @@ export class ReplicationLink {
     return { delivered: await this.deliver(nowMs) };
   }
 
-  /** Picks up the changes made on each side since the last capture; returns when each new one falls due. */
-  async capture(nowMs: number): Promise<number[]> {
+  /**
+   * Picks up the changes made since the last capture on the given sides (both by default;
+   * a caller that knows which replica it wrote names only that one); returns when each new
+   * change falls due.
+   */
+  async capture(nowMs: number, sides: readonly (0 | 1)[] = [0, 1]): Promise<number[]> {
     this.fresh = [];
-    const snapshots = await Promise.all(this.sides.map((side) => this.scan(side)));
-    for (const from of [0, 1] as const) {
+    const snapshots = await Promise.all(sides.map(async (side) => [side, await this.scan(this.sides[side])] as const));
+    for (const [from, current] of snapshots) {
       const to = from === 0 ? 1 : 0;
-      const current = snapshots[from] ?? new Map<string, Item>();
       const seen = this.seen[from];
       for (const [key, item] of current) {
         const text = JSON.stringify(item);
@@ -78,7 +82,8 @@ export class ReplicationLink {
   /** Applies the changes that are due, unless the link is cut; returns how many. */
   async deliver(nowMs: number): Promise<number> {
     if (this.partitioned) return 0;
-    const due = this.queue.filter((p) => p.deliverAtMs <= nowMs);
+    // In the order they fall due: a later version of an item never lands before an earlier one.
+    const due = this.queue.filter((p) => p.deliverAtMs <= nowMs).sort((a, b) => a.deliverAtMs - b.deliverAtMs);
     this.queue = this.queue.filter((p) => p.deliverAtMs > nowMs);
     for (const change of due) await this.apply(change);
     return due.length;
@@ -91,9 +96,10 @@ export class ReplicationLink {
 
   private enqueue(nowMs: number, to: 0 | 1, key: string, item: Item | undefined): void {
     if (this.lossRate > 0 && this.random() < this.lossRate) return;
-    // Per item, only the newest change matters (last writer wins).
-    this.queue = this.queue.filter((p) => !(p.to === to && p.key === key));
-    const deliverAtMs = nowMs + this.lagMs + Math.max(0, this.latencyMs());
+    // Like a stream, the link applies the changes of one item in order, each after its own latency.
+    const previous = this.lastDue.get(`${to}\u0000${key}`) ?? 0;
+    const deliverAtMs = Math.max(previous, nowMs + this.lagMs + Math.max(0, this.latencyMs()));
+    this.lastDue.set(`${to}\u0000${key}`, deliverAtMs);
     this.queue.push({ deliverAtMs, to, key, item });
     this.fresh.push(deliverAtMs);
   }

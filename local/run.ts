@@ -6,7 +6,7 @@ import type { Scenario } from './scenario';
 
 // The synthesized templates' deprecation notices and the SDK's Node 20 notice are not part of a run's output.
 process.env.JSII_DEPRECATED ??= 'quiet';
-process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE ??= '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const synthesized = new Map<string, Record<SiteId, SiteDefinitions>>();
 

@@ -316,7 +316,7 @@ class Simulation {
     if (site.crashed || this.nowMs < site.pausedUntilMs) return;
     const report = await site.module.tick(this.nowMs + site.skewMs);
     this.observeTick(site, report);
-    await this.replicate();
+    await this.replicate(site);
   }
 
   private observeTick(site: Site, report: TickReport): void {
@@ -375,9 +375,10 @@ class Simulation {
 
   // ---- the storage path: the replication link -------------------------------------------
 
-  private async replicate(): Promise<void> {
+  /** Hands what a site just wrote to its replica to the link. */
+  private async replicate(written: Site): Promise<void> {
     this.link.partitioned = this.storagePartitioned || Object.values(this.sites).some((s) => s.isolated);
-    const due = await this.link.capture(this.nowMs);
+    const due = await this.link.capture(this.nowMs, [written.id === 'production' ? 0 : 1]);
     for (const at of new Set(due)) this.schedule(at, async () => this.deliverReplication());
   }
 
@@ -493,7 +494,7 @@ class Simulation {
             } catch (error) {
               reject(error instanceof Error ? error : new Error(String(error)));
             }
-            await this.replicate();
+            await this.replicate(site);
           });
         });
       };
@@ -655,6 +656,7 @@ class Simulation {
         // An attacker with write access to the replica: the forged item sits there until the peer's next beat replaces it.
         this.schedule(at, async () => {
           await target.store.writeBeat(beat);
+          await this.replicate(target);
         });
       }
     }
@@ -686,7 +688,8 @@ class Simulation {
       detectionMs: decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
       maxSimultaneousPrimaries: this.maxSimultaneousPrimaries,
       primaryTimeline: this.primaryTimeline.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
-      notifications: this.notifications.map((n) => ({ ...n, atMs: Math.round(n.atMs) })),
+      // Notices raised in one tick are published concurrently; sorting makes the report independent of their race.
+      notifications: this.notifications.map((n) => ({ ...n, atMs: Math.round(n.atMs) })).sort((a, b) => a.atMs - b.atMs || a.site.localeCompare(b.site) || a.kind.localeCompare(b.kind) || (a.path ?? '').localeCompare(b.path ?? '')),
       invalidBeats: this.invalidBeats,
       pathStates: this.pathStates.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
     };

@@ -91,6 +91,7 @@ export function parseScenario(raw: unknown): Scenario {
     const issue = result.error.issues[0];
     const where = ['scenario', ...(issue?.path ?? []).map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
     if (issue?.code === 'unrecognized_keys') throw new ScenarioError(`${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: name, seed, durationMs, config, events`);
+    if (issue?.message.startsWith('unknown key') === true) throw new ScenarioError(`${where}: ${issue.message}; see DESIGN.md for the keys of each event`);
     let given: unknown = raw;
     for (const key of issue?.path ?? []) given = (given as Record<PropertyKey, unknown> | undefined)?.[key];
     throw new ScenarioError(`${where}: got ${given === undefined ? 'nothing' : show(given)}; allowed: ${issue?.message ?? 'see DESIGN.md'}`);

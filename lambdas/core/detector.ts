@@ -74,15 +74,16 @@ export class PhiAccrualDetector {
 
   /**
    * A valid beat arrived (receiver's clock). Arrivals not after the last one are ignored, and
-   * so is a gap longer than the ceiling: that was an outage, not the stream's rhythm, and
-   * would otherwise stretch every later deadline.
+   * so is a gap longer than the deadline in force: the path had failed, so the gap was an
+   * outage (a partition, a crash, a paused sender), not the stream's rhythm, and learning it
+   * would stretch every later deadline and slow the next detection.
    */
   heartbeat(arrivalMs: number): void {
     if (!Number.isFinite(arrivalMs)) return;
     if (this.lastArrival !== undefined) {
       if (arrivalMs <= this.lastArrival) return;
       const gap = arrivalMs - this.lastArrival;
-      if (gap <= this.settings.ceilingMs) {
+      if (gap <= this.deadlineMs()) {
         this.window.push(gap);
         if (this.window.length > this.size) this.window.shift();
         this.deadline = undefined;

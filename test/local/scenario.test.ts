@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseScenario } from '../../local/scenario';
+
+const base = { name: 'x', durationMs: 60_000 };
+
+describe('the scenario loader', () => {
+  it.each([
+    [{ ...base, events: [{ atMs: 1000, fault: 'meteor', path: 'network' }] }, /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, pause, isolate, skew, forge, replay, health$/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'partition', path: 'radio' }] }, /^scenario\.events\[0\]\.path: got "radio"; allowed: network or storage$/],
+    [{ ...base, events: [{ atMs: -5, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got -5; allowed: 0 or more$/],
+    [{ ...base, events: [{ atMs: 70_000, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got 70000; allowed: at most durationMs \(60000\)$/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'loss', path: 'network', rate: 2 }] }, /^scenario\.events\[0\]\.rate: got 2; allowed: to 1$/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'crash', site: 'production', when: 'now' }] }, /^scenario\.events\[0\]: unknown key "when"; see DESIGN.md/],
+    [{ ...base, durationMs: 'long' }, /^scenario\.durationMs: got "long"; allowed: a whole number of milliseconds/],
+    [{ ...base, config: { intervalSeconds: 0 } }, /^scenario\.config: intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/],
+    [{ ...base, colour: 'red' }, /^scenario: unknown key "colour"; allowed: name, seed, durationMs, config, events$/],
+  ])('refuses %j with one line naming the field', (raw, message) => {
+    expect(() => parseScenario(raw)).toThrow(message);
+  });
+
+  it('takes every event of the DESIGN grammar, ordered by time', () => {
+    const s = parseScenario({
+      ...base,
+      seed: 7,
+      config: { intervalSeconds: 2 },
+      events: [
+        { atMs: 30000, fault: 'partition', path: 'network' },
+        { atMs: 9000, fault: 'heal', path: 'network' },
+        { atMs: 4000, fault: 'lag', path: 'storage', ms: 8000 },
+        { atMs: 5000, fault: 'loss', path: 'network', rate: 0.3 },
+        { atMs: 6000, fault: 'crash', site: 'production' },
+        { atMs: 6000, fault: 'pause', site: 'production', ms: 7000 },
+        { atMs: 6000, fault: 'isolate', site: 'production' },
+        { atMs: 6000, fault: 'skew', site: 'production', ms: 4000 },
+        { atMs: 6000, fault: 'forge', path: 'network', count: 20 },
+        { atMs: 6000, fault: 'replay', path: 'network', count: 20 },
+        { atMs: 6000, fault: 'health', site: 'production', status: 'failed' },
+        { atMs: 6000, command: 'deactivate', path: 'network' },
+        { atMs: 6000, command: 'activate', path: 'network' },
+        { atMs: 6000, command: 'switchover' },
+      ],
+    });
+    expect(s.events.map((e) => e.atMs)).toEqual([4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 9000, 30000]);
+    expect(s.config.clusterName).toBe('demo');
+  });
+});
+
+describe('mirrorbeat simulate', () => {
+  it('exits 2 with one line on stderr for a bad scenario file, and prints nothing on stdout', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ name: 'bad', durationMs: 1000, events: [{ atMs: 0, fault: 'partition', path: 'radio' }] }));
+    const out = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), 'simulate', '--scenario', file, '--json'], { encoding: 'utf8' });
+    expect(out.status).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr.trim().split('\n')).toEqual(['mirrorbeat: scenario.events[0].path: got "radio"; allowed: network or storage']);
+  });
+});
