@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Heartbeat } from '../core/message';
 import { executionName, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
 import { clusterKey, fenceKey, INITIAL_CLUSTER } from '../core/volume';
@@ -47,12 +48,21 @@ export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Pro
       const nowMs = deps.now();
       const states = {} as Record<PathId, PathState>;
       const ages = {} as Record<PathId, number | null>;
+      const seen: Heartbeat[] = [];
       for (const path of PATHS) {
-        const [seen, mode] = await Promise.all([store.readObservation(path, settings.peer), store.readPathMode(settings.site, path)]);
-        states[path] = pathState({ path, mode, lastValidArrivalMs: seen?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
-        ages[path] = seen === undefined ? null : nowMs - seen.arrivedAtMs;
+        const [observation, mode] = await Promise.all([store.readObservation(path, settings.peer), store.readPathMode(settings.site, path)]);
+        states[path] = pathState({ path, mode, lastValidArrivalMs: observation?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
+        ages[path] = observation === undefined ? null : nowMs - observation.arrivedAtMs;
+        if (observation !== undefined && states[path] !== 'failed') seen.push(observation.beat);
       }
-      return { peerLost: allCountedPathsFailed(PATHS.map((p) => states[p])), states, beatAgesMs: ages };
+      const lost = allCountedPathsFailed(PATHS.map((p) => states[p]));
+      if (input.state.reason === 'peer-failure-reported') {
+        // The peer is alive and said its workload failed: go on while its newest beat still says so.
+        const newest = seen.sort((a, b) => b.serial - a.serial)[0];
+        const stillFailed = lost || newest?.health === 'failed';
+        return { peerLost: stillFailed, reason: 'peer-failure-reported', peerHealth: newest?.health ?? null, states, beatAgesMs: ages };
+      }
+      return { peerLost: lost, reason: 'peer-lost', states, beatAgesMs: ages };
     }
     case 'gates': {
       // Replication lag from the peer's region into ours; the metric lives in the peer's region.
