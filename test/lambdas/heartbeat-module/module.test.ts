@@ -21,7 +21,7 @@ class FakeStore {
     return ++this.serial;
   }
   async readCluster() {
-    return { epoch: 1, primary: 'production' as const };
+    return this.cluster;
   }
   async readPathMode() {
     return 'enabled' as const;
@@ -55,6 +55,10 @@ class FakeStore {
   async recordVerdict(_site: string, verdict: string) {
     return this.change('verdict', verdict);
   }
+  async recordRole(_site: string, role: string) {
+    return this.change('role', role);
+  }
+  cluster: { epoch: number; primary: 'production' | 'standby'; promotedAtMs?: number } = { epoch: 1, primary: 'production' };
   private change(what: string, value: string) {
     const previous = this.records.get(what);
     if (previous === value) return null;
@@ -240,4 +244,54 @@ describe('the heartbeat module', () => {
     await hm.tick(NOW + 42_000);
     expect(published).toContain('path-recovered:storage');
   });
+
+  describe('as primary', () => {
+    const production = readSettingsFor('production');
+
+    it('stops acting as primary once it has confirmed its peer on no path for leaseSeconds, and says so once', async () => {
+      const published: string[] = [];
+      const store = new FakeStore();
+      const standbyBeat = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 3, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'secondary', health: 'ok' }, KEY);
+      store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: standbyBeat });
+      const hm = moduleWith(store, { settings: production, notifier: { publish: async (n) => void published.push(n.kind) } });
+      expect((await hm.tick(NOW + 2_000)).role).toBe('primary');
+      expect((await hm.tick(NOW + 12_000)).role).toBe('primary');
+      const report = await hm.tick(NOW + 12_001);
+      expect(report.role).toBe('secondary');
+      expect(store.written.at(-1)?.role).toBe('secondary');
+      await hm.tick(NOW + 14_000);
+      expect(published.filter((k) => k === 'demoted')).toHaveLength(1);
+    });
+
+    it('keeps acting as primary with no peer ever seen (a first deployment) and under stay-primary', async () => {
+      expect((await moduleWith(new FakeStore(), { settings: production }).tick(NOW + 60_000)).role).toBe('primary');
+      const store = new FakeStore();
+      store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: {} as Heartbeat });
+      const stay = { ...production, tuning: { ...production.tuning, isolationPolicy: 'stay-primary' as const } };
+      expect((await moduleWith(store, { settings: stay }).tick(NOW + 60_000)).role).toBe('primary');
+    });
+
+    it('keeps acting as primary after fencing a peer that has not beaten since', async () => {
+      const store = new FakeStore();
+      store.cluster = { epoch: 2, primary: 'production', promotedAtMs: NOW + 1_000 };
+      store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: {} as Heartbeat });
+      expect((await moduleWith(store, { settings: production }).tick(NOW + 60_000)).role).toBe('primary');
+    });
+
+    it('demotes itself when the cluster record names its peer at a higher epoch', async () => {
+      const published: string[] = [];
+      const store = new FakeStore();
+      const hm = moduleWith(store, { settings: production, notifier: { publish: async (n) => void published.push(n.kind) } });
+      expect((await hm.tick(NOW)).role).toBe('primary');
+      store.cluster = { epoch: 2, primary: 'standby', promotedAtMs: NOW + 500 };
+      const report = await hm.tick(NOW + 2_000);
+      expect(report).toMatchObject({ role: 'secondary', epoch: 2 });
+      expect(published).toEqual(['demoted']);
+    });
+  });
 });
+
+function readSettingsFor(site: 'production' | 'standby') {
+  const s = standbySettings();
+  return { ...s, site, peer: site === 'production' ? ('standby' as const) : ('production' as const), region: s.peerRegion, peerRegion: s.region };
+}
