@@ -8,7 +8,6 @@ import { ExecutionAlreadyExists, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { tuningOf } from '../lib/config';
 import { SiteNames } from '../lib/names';
 import { type Health, type Heartbeat, signHeartbeat } from '../lambdas/core/message';
 import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
@@ -21,13 +20,13 @@ import { receiveNetworkBeat } from '../lambdas/network-receiver/receiver';
 import { PATH_CONTROL_STEPS, type PathControlDeps, runPathControlStep } from '../lambdas/path-control-steps/steps';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { Notifier } from '../lambdas/shared/notifier';
-import { readSettings, type Settings } from '../lambdas/shared/settings';
-import { SiteStore } from '../lambdas/shared/store';
+import type { Settings } from '../lambdas/shared/settings';
+import type { SiteStore } from '../lambdas/shared/store';
 import { type SiteDefinitions, LOCAL_ACCOUNT } from './definitions';
-import { createTable, regionDocumentClient } from './dynamo';
 import { emulate } from './emulate';
 import { Random } from './random';
 import { ReplicationLink } from './replication';
+import { createLocalSite } from './sites';
 import type { Scenario, ScenarioEvent } from './scenario';
 
 /** The report of DESIGN.md, "Local two-site runtime" (contract). */
@@ -162,21 +161,9 @@ class Simulation {
     const run = `sim-${randomUUID().slice(0, 8)}`;
     const volume = `mirrorbeat-${config.clusterName}-${run}-heartbeat-volume`;
     for (const id of SITE_IDS) {
-      const region = id === 'production' ? config.productionRegion : config.standbyRegion;
-      const db = regionDocumentClient(this.options.dynamoEndpoint, region);
       const observations = `mirrorbeat-${config.clusterName}-${run}-${id}-observations`;
-      await Promise.all([createTable(db, volume), createTable(db, observations, { ttl: true })]);
+      const { settings, db, store } = await createLocalSite(this.options.dynamoEndpoint, config, id, { volume, observations });
       this.tables.push({ db, name: volume }, { db, name: observations });
-      const settings = readSettings({
-        MIRRORBEAT_CLUSTER: config.clusterName,
-        MIRRORBEAT_SITE: id,
-        AWS_REGION: region,
-        MIRRORBEAT_PEER_REGION: id === 'production' ? config.standbyRegion : config.productionRegion,
-        MIRRORBEAT_TUNING: JSON.stringify(tuningOf(config)),
-        MIRRORBEAT_HEARTBEAT_VOLUME: volume,
-        MIRRORBEAT_OBSERVATIONS: observations,
-      });
-      const store = new SiteStore(db, volume, observations);
       const site: Site = {
         id,
         settings,
@@ -684,7 +671,7 @@ class Simulation {
       scenario: this.scenario.name,
       seed: this.seed,
       durationMs: this.scenario.durationMs,
-      failovers: this.failovers,
+      failovers: this.failovers.map((f) => ({ ...f, startedAtMs: Math.round(f.startedAtMs), promotedAtMs: f.promotedAtMs === null ? null : Math.round(f.promotedAtMs) })),
       detectionMs: decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
       maxSimultaneousPrimaries: this.maxSimultaneousPrimaries,
       primaryTimeline: this.primaryTimeline.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),

@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createTable, regionDocumentClient } from '../local/dynamo';
 import { ReplicationLink } from '../local/replication';
-import { tuningOf } from '../lib/config';
-import type { SiteId } from '../lambdas/core/wire';
-import { readSettings, type Settings } from '../lambdas/shared/settings';
-import { SiteStore } from '../lambdas/shared/store';
+import { createLocalSite, type LocalSite } from '../local/sites';
 import { config } from './helpers';
 
-export interface LocalSite {
-  readonly settings: Settings;
-  readonly db: DynamoDBDocumentClient;
-  readonly store: SiteStore;
-}
+export type { LocalSite } from '../local/sites';
 
 /** The endpoint of the run's DynamoDB Local (test/global-setup.ts). */
 export function dynamoEndpoint(): string {
@@ -30,26 +21,12 @@ export async function localSites(overrides: Record<string, unknown> = {}): Promi
   const c = config(overrides);
   const suffix = randomUUID().slice(0, 8);
   const volume = `mirrorbeat-test-${suffix}-heartbeat-volume`;
-  const site = async (id: SiteId): Promise<LocalSite> => {
-    const region = id === 'production' ? c.productionRegion : c.standbyRegion;
-    const db = regionDocumentClient(dynamoEndpoint(), region);
-    const observations = `mirrorbeat-test-${suffix}-${id}-observations`;
-    await Promise.all([createTable(db, volume), createTable(db, observations, { ttl: true })]);
-    const settings = readSettings({
-      MIRRORBEAT_CLUSTER: c.clusterName,
-      MIRRORBEAT_SITE: id,
-      AWS_REGION: region,
-      MIRRORBEAT_PEER_REGION: id === 'production' ? c.standbyRegion : c.productionRegion,
-      MIRRORBEAT_TUNING: JSON.stringify(tuningOf(c)),
-      MIRRORBEAT_HEARTBEAT_VOLUME: volume,
-      MIRRORBEAT_OBSERVATIONS: observations,
-    });
-    return { settings, db, store: new SiteStore(db, volume, observations) };
-  };
-  const [production, standby] = await Promise.all([site('production'), site('standby')]);
+  const [production, standby] = await Promise.all(
+    (['production', 'standby'] as const).map((id) => createLocalSite(dynamoEndpoint(), c, id, { volume, observations: `mirrorbeat-test-${suffix}-${id}-observations` })),
+  );
   const link = new ReplicationLink([
-    { name: 'production', db: production.db, table: volume },
-    { name: 'standby', db: standby.db, table: volume },
+    { name: 'production', db: production!.db, table: volume },
+    { name: 'standby', db: standby!.db, table: volume },
   ]);
-  return { production, standby, link };
+  return { production: production!, standby: standby!, link };
 }
