@@ -153,7 +153,7 @@ export class HeartbeatModule {
       states[path] = state;
       metrics.push(
         { name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
-        { name: MetricName.phi, value: Math.min(phi[path], 1000), unit: 'None', dimensions: { Path: path } },
+        { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path } },
       );
       if (lastValidArrivalMs !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - lastValidArrivalMs) / 1000, unit: 'Seconds', dimensions: { Path: path } });
     }
