@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, configFromContext, CONTEXT_KEY } from '../lib/config';
+import { benchTable, runBench, writeResults } from '../bench/run';
 import { simulateScenario } from '../local/run';
 import { loadScenario, ScenarioError } from '../local/scenario';
 import { formatEntry, formatHeader, formatSummary } from '../local/text';
@@ -63,6 +64,32 @@ export function buildCli(): Command {
       const seed = opts.seed === undefined ? undefined : Number(opts.seed);
       if (seed !== undefined && seed > 2 ** 32 - 1) throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
       await runSimulation(path.resolve(opts.scenario), { seed, json: opts.json === true });
+    });
+
+  program
+    .command('bench')
+    .description('Benchmarks: detection time and false failovers against today\'s detectors, monthly cost, bundle size and cold start, failover time')
+    .option('--cdk-json <file>', 'the cdk.json whose configuration to measure', 'cdk.json')
+    .option('-c, --context <key=value>', `override one key: -c ${CONTEXT_KEY}.confirmationWindowSeconds=4`, collect, [])
+    .option('--traces <n>', 'traces per class', '40')
+    .option('--seed <n>', 'seed of the trace corpus', '1')
+    .option('--out <dir>', 'where to write bench.json, bench.txt and detection.svg', 'bench/results')
+    .option('--json', 'print exactly one JSON report on stdout and nothing else')
+    .action(async (opts: { cdkJson: string; context: string[]; traces: string; seed: string; out: string; json?: boolean }) => {
+      const context = readCdkContext(path.resolve(opts.cdkJson));
+      for (const pair of opts.context) {
+        const at = pair.indexOf('=');
+        if (at <= 0) throw new ConfigError(`-c ${pair}: expected key=value, such as ${CONTEXT_KEY}.intervalSeconds=5`);
+        context[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      const whole = (name: string, value: string, max: number) => {
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new ConfigError(`--${name}: got ${JSON.stringify(value)}; allowed: a whole number from 1 to ${max}`);
+        return Number(value);
+      };
+      const config = configFromContext(context);
+      const { report, latencies } = await runBench({ config, tracesPerClass: whole('traces', opts.traces, 1000), seed: whole('seed', opts.seed, 2 ** 32 - 1) });
+      writeResults(path.resolve(opts.out), report, latencies);
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${opts.out}/\n`);
     });
 
   return program;

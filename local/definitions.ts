@@ -14,6 +14,10 @@ export interface SiteDefinitions {
   readonly stateMachines: Readonly<Record<string, Record<string, Json>>>;
   /** Event rules of the site bus: their pattern and the logical id of the Lambda each targets. */
   readonly rules: readonly { readonly id: string; readonly pattern: Record<string, unknown>; readonly targets: readonly string[] }[];
+  /** Memory of each Lambda function, by logical id. */
+  readonly functionMemoryMb: Readonly<Record<string, number>>;
+  readonly alarms: number;
+  readonly dashboards: number;
 }
 
 /**
@@ -33,18 +37,24 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
     const resolve = (value: unknown): Json => resolveTokens(value, template.Resources, region);
     const stateMachines: Record<string, Record<string, Json>> = {};
     const rules: { id: string; pattern: Record<string, unknown>; targets: string[] }[] = [];
+    const functionMemoryMb: Record<string, number> = {};
+    let alarms = 0;
+    let dashboards = 0;
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type === 'AWS::StepFunctions::StateMachine') {
         const prefix = `mirrorbeat-${config.clusterName}-${id}-`;
         const name = text(resource.Properties.StateMachineName ?? logicalId).replace(prefix, '');
         stateMachines[name] = JSON.parse(text(resolve(resource.Properties.DefinitionString))) as Record<string, Json>;
       }
+      if (resource.Type === 'AWS::Lambda::Function') functionMemoryMb[logicalId] = Number(resource.Properties.MemorySize ?? 128);
+      if (resource.Type === 'AWS::CloudWatch::Alarm') alarms += 1;
+      if (resource.Type === 'AWS::CloudWatch::Dashboard') dashboards += 1;
       if (resource.Type === 'AWS::Events::Rule') {
         const targets = ((resource.Properties.Targets ?? []) as { Arn: unknown }[]).map((t) => text(resolve(t.Arn)).split(':').pop() ?? '');
         rules.push({ id: logicalId, pattern: resolve(resource.Properties.EventPattern) as Record<string, unknown>, targets });
       }
     }
-    out[id] = { region, stateMachines, rules };
+    out[id] = { region, stateMachines, rules, functionMemoryMb, alarms, dashboards };
   }
   return out;
 }

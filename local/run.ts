@@ -1,7 +1,7 @@
 import type { SiteId } from '../lambdas/core/wire';
 import { type SiteDefinitions, synthesizeDefinitions } from './definitions';
 import { type DynamoLocal, startDynamoLocal } from './dynamo';
-import { type Report, simulate, type TimelineEntry } from './runtime';
+import { simulate, type SimulationResult, type TimelineEntry } from './runtime';
 import type { Scenario } from './scenario';
 
 // The synthesized templates' deprecation notices and the SDK's Node 20 notice are not part of a run's output.
@@ -25,7 +25,7 @@ export function definitionsFor(scenario: Scenario): Record<SiteId, SiteDefinitio
 export async function simulateScenario(
   scenario: Scenario,
   options: { seed?: number; dynamoEndpoint?: string; onTimeline?: (entry: TimelineEntry) => void } = {},
-): Promise<{ report: Report; timeline: TimelineEntry[] }> {
+): Promise<SimulationResult> {
   const definitions = definitionsFor(scenario);
   let dynamo: DynamoLocal | undefined;
   const endpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal()).endpoint;

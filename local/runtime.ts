@@ -9,6 +9,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SiteNames } from '../lib/names';
+import { embeddedMetricLines } from '../lambdas/core/emf';
 import { type Health, type Heartbeat, signHeartbeat } from '../lambdas/core/message';
 import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
 import { parseStepInput } from '../lambdas/core/steps';
@@ -78,6 +79,17 @@ interface Execution {
   abort: () => void;
 }
 
+/** One workflow execution, for benchmarks and the runtime's own account. */
+export interface ExecutionRecord {
+  readonly site: SiteId;
+  readonly machine: string;
+  readonly name: string;
+  readonly startedAtMs: number;
+  endedAtMs: number | null;
+  transitions: number;
+  outcome: string | null;
+}
+
 interface Site {
   readonly id: SiteId;
   readonly settings: Settings;
@@ -106,7 +118,17 @@ interface Site {
  * clock. Events run one at a time in time order, each to its end (ties in scheduling
  * order), so a seed gives one run.
  */
-export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<{ report: Report; timeline: TimelineEntry[] }> {
+export interface SimulationResult {
+  readonly report: Report;
+  readonly timeline: TimelineEntry[];
+  readonly executions: readonly ExecutionRecord[];
+  /** Distinct custom metric series (name and dimensions) each site's heartbeat module published. */
+  readonly metricSeries: Readonly<Record<SiteId, number>>;
+  /** Mean bytes of embedded-metric-format log a tick writes. */
+  readonly emfBytesPerTick: number;
+}
+
+export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<SimulationResult> {
   const simulation = new Simulation(scenario, options);
   try {
     await simulation.setUp();
@@ -138,6 +160,10 @@ class Simulation {
   private readonly primaryTimeline: Report['primaryTimeline'] = [];
   private readonly invalidBeats: Report['invalidBeats'] = { network: {}, storage: {} };
   private maxSimultaneousPrimaries = 0;
+  private readonly executions: ExecutionRecord[] = [];
+  private readonly series: Record<SiteId, Set<string>> = { production: new Set(), standby: new Set() };
+  private ticks = 0;
+  private emfBytes = 0;
   private firstFatalAtMs: number | undefined;
 
   constructor(
@@ -249,7 +275,7 @@ class Simulation {
     this.queue.splice(low, 0, event);
   }
 
-  async run(): Promise<{ report: Report; timeline: TimelineEntry[] }> {
+  async run(): Promise<SimulationResult> {
     const endMs = this.startMs + this.scenario.durationMs;
     for (const site of SITE_IDS) {
       const phase = this.random.between(0, this.intervalMs);
@@ -271,7 +297,9 @@ class Simulation {
       await this.settle();
     }
     this.nowMs = endMs;
-    return { report: this.report(), timeline: this.timeline };
+    const metricSeries = { production: this.series.production.size, standby: this.series.standby.size };
+    const emfBytesPerTick = this.ticks === 0 ? 0 : Math.round(this.emfBytes / this.ticks);
+    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick };
   }
 
   /** Lets every workflow execution that a finished event woke reach its next task (or its end). */
@@ -307,6 +335,8 @@ class Simulation {
   }
 
   private observeTick(site: Site, report: TickReport): void {
+    this.ticks += 1;
+    for (const line of embeddedMetricLines(site.settings.cluster, site.id, report.metrics, this.nowMs)) this.emfBytes += line.length + 1;
     for (const path of PATHS) {
       const sent = report.sent[path];
       if (sent === 'sent') site.counts[path].sent += 1;
@@ -323,6 +353,7 @@ class Simulation {
       }
     }
     for (const point of report.metrics) {
+      this.series[site.id].add(`${point.name}${JSON.stringify(point.dimensions ?? {})}`);
       const reason = point.dimensions?.Reason;
       if (point.name === MetricName.invalidBeats && reason !== undefined) this.countInvalid('storage', reason);
     }
@@ -450,6 +481,8 @@ class Simulation {
     const states = definition.States as Record<string, Record<string, unknown>>;
     const arn = this.executionArn(site, machine, name);
     const execution: Execution = { status: 'running', abort: () => undefined };
+    const record: ExecutionRecord = { site: site.id, machine, name, startedAtMs: this.at, endedAtMs: null, transitions: 0, outcome: null };
+    this.executions.push(record);
     site.executions.set(key, execution);
 
     // Wait states take no real time; their virtual duration is added to the task that follows.
@@ -492,6 +525,9 @@ class Simulation {
       context: { Execution: { Id: arn, Name: name, Input: input, StartTime: new Date(this.nowMs).toISOString() } } as never,
     });
     execution.abort = () => machineRun.abort();
+    void (async () => {
+      for await (const event of machineRun.eventLogs) if ((event as { type?: string }).type === 'StateEntered') record.transitions += 1;
+    })().catch(() => undefined);
     this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow started (${name})` });
     if (machine === 'failover') {
       const expected = typeof input.expectedEpoch === 'number' ? input.expectedEpoch : (site.epoch ?? 1);
@@ -499,12 +535,16 @@ class Simulation {
     }
     machineRun.result
       .then((output) => {
-        if (output !== null) this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} ended: ${outcomeOf(output)}` });
+        if (output === null) return;
+        record.outcome = outcomeOf(output);
+        this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} ended: ${record.outcome}` });
       })
       .catch((error: unknown) => {
+        record.outcome = `failed: ${(error as Error).name}`;
         this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 300) });
       })
       .finally(() => {
+        record.endedAtMs = this.at;
         execution.status = 'done';
       });
   }

@@ -1,0 +1,104 @@
+import type { MirrorbeatConfig } from '../lib/config';
+
+/**
+ * Unit prices (USD, us-east-1, on-demand, Linux/arm64), as published on the AWS pricing
+ * pages. Read on 2026-11-25 from the pages as last seen by this project; no free tier is
+ * subtracted. Change them here, in one place.
+ */
+export const PRICES_READ_ON = '2026-11-25';
+export const PRICES = {
+  lambdaArmGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  dynamoWriteRequestUnit: 0.625 / 1e6,
+  dynamoReplicatedWriteRequestUnit: 0.625 / 1e6,
+  dynamoReadRequestUnit: 0.125 / 1e6,
+  dynamoStorageGbMonth: 0.25,
+  eventBridgeCustomEvent: 1.0 / 1e6,
+  schedulerInvocation: 1.0 / 1e6,
+  stepFunctionsTransition: 25 / 1e6,
+  cloudWatchMetricMonth: 0.3,
+  cloudWatchAlarmMonth: 0.1,
+  cloudWatchDashboardMonth: 3.0,
+  cloudWatchLogsIngestGb: 0.5,
+  secretMonth: 0.4,
+  secretsApiCall: 0.05 / 1e4,
+  kmsKeyMonth: 1.0,
+  snsPublish: 0.5 / 1e6,
+  route53ArcClusterHour: 2.5,
+  route53HealthCheckMonth: 0.75,
+  route53HealthCheckFastIntervalMonth: 1.0,
+} as const;
+
+/** What one site pair is made of, as deployed: read from the synthesized templates and the module's output. */
+export interface DeploymentProfile {
+  readonly heartbeatModuleMemoryMb: number;
+  readonly receiverMemoryMb: number;
+  /** Alarms and dashboards per site. */
+  readonly alarmsPerSite: number;
+  readonly dashboardsPerSite: number;
+  /** Distinct custom metric series one site publishes in steady state. */
+  readonly metricSeriesPerSite: number;
+  /** Bytes of log (EMF lines and log records) per tick and per received beat. */
+  readonly logBytesPerTick: number;
+  readonly logBytesPerReceipt: number;
+}
+
+const MONTH_S = 30 * 24 * 3600;
+const round = (usd: number) => Math.round(usd * 100) / 100;
+
+/**
+ * Monthly cost of one site pair at the configured interval, itemized by service. Per tick
+ * and site the heartbeat module makes these DynamoDB calls (lambdas/heartbeat-module/module.ts):
+ * reads — cluster record, two path modes, the peer's storage beat, two observations (6
+ * strongly consistent reads, 1 RRU each, items < 4 KB); writes — the serial counter, its
+ * own storage beat (replicated: 1 rWRU in the peer region), the storage observation when a
+ * new beat was read. The receiver reads two items and writes one per network beat.
+ */
+export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { total: number; items: Record<string, number> } {
+  const sites = 2;
+  const ticksPerMonth = MONTH_S / config.intervalSeconds;
+  const invocations = MONTH_S / 60;
+  // The module's invocation stays open for 58 s of every minute, sleeping between ticks: billed for all of it.
+  const moduleGbS = invocations * 58 * (p.heartbeatModuleMemoryMb / 1024);
+  const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
+  const lambda = sites * ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
+  const reads = ticksPerMonth * (6 + 2);
+  const writes = ticksPerMonth * (3 + 1);
+  const dynamo = sites * (reads * PRICES.dynamoReadRequestUnit + writes * PRICES.dynamoWriteRequestUnit + ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) + 2 * 0.001 * PRICES.dynamoStorageGbMonth;
+  const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;
+  const scheduler = sites * invocations * PRICES.schedulerInvocation;
+  // Failovers are rare: budget one drill a month of about 12 transitions per workflow.
+  const stepFunctions = sites * 2 * 12 * PRICES.stepFunctionsTransition;
+  const metrics = sites * p.metricSeriesPerSite * PRICES.cloudWatchMetricMonth;
+  const alarms = sites * p.alarmsPerSite * PRICES.cloudWatchAlarmMonth;
+  const dashboards = sites * p.dashboardsPerSite * PRICES.cloudWatchDashboardMonth;
+  const logs = (sites * ticksPerMonth * (p.logBytesPerTick + p.logBytesPerReceipt) * PRICES.cloudWatchLogsIngestGb) / 1024 ** 3;
+  // One secret plus its replica; each module and receiver container re-reads both versions every 5 minutes.
+  const secrets = 2 * PRICES.secretMonth + sites * 2 * (MONTH_S / 300) * 2 * PRICES.secretsApiCall;
+  const kms = sites * PRICES.kmsKeyMonth;
+  const sns = 100 * PRICES.snsPublish;
+  const items = {
+    lambda: round(lambda),
+    dynamodb: round(dynamo),
+    eventbridge: round(eventBridge),
+    scheduler: round(scheduler),
+    stepfunctions: round(stepFunctions),
+    'cloudwatch-metrics': round(metrics),
+    'cloudwatch-alarms': round(alarms),
+    'cloudwatch-dashboards': round(dashboards),
+    'cloudwatch-logs': round(logs),
+    secretsmanager: round(secrets),
+    kms: round(kms),
+    sns: round(sns),
+  };
+  return { total: round(Object.values(items).reduce((a, b) => a + b, 0)), items };
+}
+
+/** What users pay today for the alternatives, per month. */
+export function alternativesCost(): Record<string, number> {
+  return {
+    'route53-arc-cluster': round(PRICES.route53ArcClusterHour * 24 * 30),
+    // Two endpoints (one per region), fast (10 s) interval.
+    'route53-health-checks': round(2 * (PRICES.route53HealthCheckMonth + PRICES.route53HealthCheckFastIntervalMonth)),
+  };
+}
