@@ -71,7 +71,7 @@ export function fixedTimeoutDualDecision(trace: Trace, seed: number): Decision {
         cursor[path] += 1;
       }
     }
-    const failed = (['network', 'storage'] as const).every((p) => last[p] !== undefined && now - (last[p] as number) > deadline);
+    const failed = (['network', 'storage'] as const).every((p) => { const seen = last[p]; return seen !== undefined && now - seen > deadline; });
     if (failed) return now;
   }
   return undefined;

@@ -88,7 +88,7 @@ async function failoverFigures(config: MirrorbeatConfig, seed: number, dynamoEnd
   const failover = result.report.failovers[0];
   const execution = result.executions.find((e) => e.machine === 'failover');
   return {
-    failover: { decisionToPromotedMs: failover?.promotedAtMs == null ? null : failover.promotedAtMs - failover.startedAtMs, stateTransitions: execution?.transitions ?? null },
+    failover: { decisionToPromotedMs: failover === undefined || failover.promotedAtMs === null ? null : failover.promotedAtMs - failover.startedAtMs, stateTransitions: execution?.transitions ?? null },
     metricSeries: Math.max(result.metricSeries.production, result.metricSeries.standby),
     emfBytesPerTick: result.emfBytesPerTick,
     definitions: definitionsFor(scenario),
