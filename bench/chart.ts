@@ -5,24 +5,24 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 /** A strip chart of detection times per detector: one dot per detected failure, p50 and p99 marked. */
 export function detectionChart(latencies: Record<DetectorId, number[]>, title: string): string {
   const rows = Object.entries(latencies) as [DetectorId, number[]][];
-  const maxS = Math.max(10, ...rows.flatMap(([, l]) => l.map((ms) => ms / 1000)));
-  const width = 760;
+  const step = Math.max(10, ...rows.flatMap(([, l]) => l.map((ms) => ms / 1000))) > 60 ? 10 : 5;
+  const maxS = Math.ceil((Math.max(10, ...rows.flatMap(([, l]) => l.map((ms) => ms / 1000))) + 1) / step) * step;
+  const width = 800;
   const left = 170;
-  const plot = width - left - 30;
-  const rowH = 46;
-  const height = 70 + rows.length * rowH + 40;
+  const plot = width - left - 40;
+  const rowH = 56;
+  const height = 76 + rows.length * rowH + 40;
   const x = (s: number) => left + (s / maxS) * plot;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="24" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<text x="10" y="24" font-size="14" font-weight="bold">${escape(title)}</text>`,
   ];
-  const step = maxS > 60 ? 10 : 5;
   for (let s = 0; s <= maxS; s += step) {
     parts.push(`<line x1="${x(s)}" y1="40" x2="${x(s)}" y2="${height - 36}" stroke="#ddd"/>`, `<text x="${x(s)}" y="${height - 20}" text-anchor="middle" fill="#555">${s} s</text>`);
   }
   rows.forEach(([id, values], i) => {
-    const y = 62 + i * rowH;
+    const y = 76 + i * rowH;
     const sorted = [...values].sort((a, b) => a - b);
     parts.push(`<text x="${left - 10}" y="${y + 4}" text-anchor="end">${escape(id)}</text>`);
     if (sorted.length === 0) {
@@ -31,8 +31,9 @@ export function detectionChart(latencies: Record<DetectorId, number[]>, title: s
     }
     sorted.forEach((ms, j) => parts.push(`<circle cx="${x(ms / 1000).toFixed(1)}" cy="${(y - 8 + ((j * 7) % 17)).toFixed(1)}" r="2.2" fill="${id === 'mirrorbeat' ? '#1565c0' : '#888'}" fill-opacity="0.6"/>`));
     const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
-    for (const [label, value] of [['p50', pct(0.5)], ['p99', pct(0.99)]] as const) {
-      parts.push(`<line x1="${x(value / 1000)}" y1="${y - 14}" x2="${x(value / 1000)}" y2="${y + 12}" stroke="#c62828" stroke-width="2"/>`, `<text x="${x(value / 1000) + 3}" y="${y + 22}" fill="#c62828" font-size="10">${label} ${(value / 1000).toFixed(1)} s</text>`);
+    // p50 labelled below its mark, p99 above, so the two never overlap.
+    for (const [label, value, dy] of [['p50', pct(0.5), 22], ['p99', pct(0.99), -16]] as const) {
+      parts.push(`<line x1="${x(value / 1000)}" y1="${y - 14}" x2="${x(value / 1000)}" y2="${y + 12}" stroke="#c62828" stroke-width="2"/>`, `<text x="${x(value / 1000)}" y="${y + dy}" text-anchor="middle" fill="#c62828" font-size="10">${label} ${(value / 1000).toFixed(1)} s</text>`);
     }
   });
   parts.push('</svg>');
