@@ -134,7 +134,8 @@ export class SiteStack extends Stack {
     this.observations.bind(this.networkReceiver, 'readWrite');
     this.observations.bind(this.failoverSteps, 'read');
     this.observations.bind(this.pathControlSteps, 'read');
-    for (const fn of [this.heartbeatModule, this.networkReceiver]) bindSigningKey(fn);
+    // Beats, request commands and acknowledgements are all signed with the cluster's key.
+    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps]) bindSigningKey(fn);
     for (const fn of [this.heartbeatModule, this.pathControlSteps]) bindPeerBus(fn);
 
     // The failover steps: CloudWatch for the replication-lag gate, the site bus for SitePromoted, the hooks.
@@ -161,8 +162,8 @@ export class SiteStack extends Stack {
 
     new events.Rule(this, 'HeartbeatRule', {
       eventBus: this.siteBus,
-      description: 'Peer heartbeats on the network path to the receiver',
-      eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.heartbeat], account: [this.account] },
+      description: 'Peer heartbeats, path commands and acknowledgements on the network path to the receiver',
+      eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.heartbeat, DetailType.pathCommand, DetailType.pathAck], account: [this.account] },
       // A beat older than a minute says nothing about now; the next one is a few seconds away.
       targets: [new targets.LambdaFunction(this.networkReceiver.function, { maxEventAge: Duration.minutes(1), retryAttempts: 2 })],
     });

@@ -17,7 +17,7 @@ import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/failover-steps/steps';
 import { HeartbeatModule, type TickReport } from '../lambdas/heartbeat-module/module';
-import { receiveNetworkBeat } from '../lambdas/network-receiver/receiver';
+import { receiveNetworkEvent } from '../lambdas/network-receiver/receiver';
 import { PATH_CONTROL_STEPS, type PathControlDeps, runPathControlStep } from '../lambdas/path-control-steps/steps';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { Notifier } from '../lambdas/shared/notifier';
@@ -434,7 +434,8 @@ class Simulation {
       if (!matches(rule.pattern, event)) continue;
       for (const target of rule.targets) {
         if (!target.startsWith('NetworkReceiver')) continue;
-        const receipt = await receiveNetworkBeat(event.detail, this.nowMs + to.skewMs, { settings: to.settings, store: to.store, keys: this.keys() });
+        const receipt = await receiveNetworkEvent(event['detail-type'], event.detail, this.nowMs + to.skewMs, { settings: to.settings, store: to.store, keys: this.keys() });
+        if (receipt.accepted && 'control' in receipt) continue;
         if (receipt.accepted) {
           to.counts.network.accepted += 1;
           to.received.push(event.detail as Heartbeat);
@@ -595,9 +596,9 @@ class Simulation {
     return {
       settings: site.settings,
       store: site.store,
-      db: site.db,
       peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) => this.putEvents(site, input)),
       peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${this.names(peer.id).siteBus}`,
+      keys: this.keys(),
       now: () => this.nowMs + site.skewMs,
     };
   }

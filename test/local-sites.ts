@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ReplicationLink } from '../local/replication';
+import { simulateScenario } from '../local/run';
+import type { Report } from '../local/runtime';
+import { parseScenario } from '../local/scenario';
 import { createLocalSite, type LocalSite } from '../local/sites';
 import { config } from './helpers';
 
@@ -29,4 +32,13 @@ export async function localSites(overrides: Record<string, unknown> = {}): Promi
     { name: 'standby', db: standby!.db, table: volume },
   ]);
   return { production: production!, standby: standby!, link };
+}
+
+/**
+ * One scenario end to end, through the entry point `mirrorbeat simulate` uses: both sites on
+ * the run's DynamoDB Local, the deployed handler code, the synthesized workflows, virtual time.
+ */
+export async function runScenario(events: unknown[], over: { durationMs?: number; seed?: number; config?: Record<string, unknown> } = {}): Promise<Report> {
+  const scenario = parseScenario({ name: 'test', seed: over.seed ?? 3, durationMs: over.durationMs ?? 90_000, config: over.config ?? {}, events });
+  return (await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() })).report;
 }

@@ -52,8 +52,13 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function mac(key: Buffer, beat: UnsignedHeartbeat | Heartbeat): Buffer {
-  return createHmac('sha256', key).update(canonicalForm(beat), 'utf8').digest();
+function mac(key: Buffer, message: object): Buffer {
+  return createHmac('sha256', key).update(canonicalForm(message as Heartbeat), 'utf8').digest();
+}
+
+/** Signs any message of the site pair (beats, path commands, acknowledgements) the same way. */
+export function signMessage<T extends object>(message: T, key: Buffer): T & { sig: string } {
+  return { ...message, sig: mac(key, message).toString('base64') };
 }
 
 export function signHeartbeat(beat: UnsignedHeartbeat, key: Buffer): Heartbeat {
@@ -61,10 +66,10 @@ export function signHeartbeat(beat: UnsignedHeartbeat, key: Buffer): Heartbeat {
 }
 
 /** True when the signature matches any of the keys (current first, then previous during rotation). */
-export function signatureMatches(beat: Heartbeat, keys: readonly Buffer[]): boolean {
-  const given = Buffer.from(beat.sig, 'base64');
+export function signatureMatches(message: { readonly sig: string }, keys: readonly Buffer[]): boolean {
+  const given = Buffer.from(message.sig, 'base64');
   return keys.some((key) => {
-    const expected = mac(key, beat);
+    const expected = mac(key, message);
     return expected.length === given.length && timingSafeEqual(expected, given);
   });
 }

@@ -18,6 +18,7 @@ export const DetailType = {
   heartbeat: 'Heartbeat',
   sitePromoted: 'SitePromoted',
   pathCommand: 'PathCommand',
+  pathAck: 'PathAck',
 } as const;
 
 /** Custom metrics: namespace and names, shared by the handlers that emit and the alarms that watch. */

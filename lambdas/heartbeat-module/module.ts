@@ -1,6 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
+import { checkControl, type PathCommandMessage, pathCommandSchema, signAck } from '../core/command';
 import { PhiAccrualDetector } from '../core/detector';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice, NoticeKind } from '../core/notices';
@@ -11,7 +12,7 @@ import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { Notifier } from '../shared/notifier';
-import type { Observation, SiteStore } from '../shared/store';
+import type { Observation, ReceivedCommand, SiteStore } from '../shared/store';
 import type { HealthProbe, HealthReading } from './health';
 
 export interface ModuleDeps {
@@ -88,22 +89,26 @@ export class HeartbeatModule {
   private allFailedSinceMs: number | undefined;
   private readonly modes: Record<PathId, PathMode> = { network: 'enabled', storage: 'enabled' };
   private readonly detectors: Record<PathId, PhiAccrualDetector>;
+  /** Per path, arrivals at or before this time do not count (set when the path came into use). */
+  private readonly countFromMs: Partial<Record<PathId, number>> = {};
   private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
   /** The states and verdict this module last saw recorded, so it writes only on a change. */
   private readonly recorded: Partial<Record<PathId | 'verdict', string>> = {};
   private acting: Role | undefined;
 
   constructor(private readonly deps: ModuleDeps) {
-    const t = deps.settings.tuning;
-    const detector = () =>
-      new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
-    this.detectors = { network: detector(), storage: detector() };
+    this.detectors = { network: this.newDetector(), storage: this.newDetector() };
+  }
+
+  private newDetector(): PhiAccrualDetector {
+    const t = this.deps.settings.tuning;
+    return new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
   }
 
   async tick(nowMs: number): Promise<TickReport> {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
-    const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(timeout), this.readHealth()]);
+    const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
     const key = await this.deps.keys.current();
     const role = this.roleAt(cluster, nowMs);
     const beat = signHeartbeat(
@@ -142,10 +147,11 @@ export class HeartbeatModule {
     for (const path of PATHS) {
       const read = reads[path];
       const detector = this.detectors[path];
-      arrived[path] = read.arrivedAtMs !== undefined && (detector.lastArrivalMs === undefined || read.arrivedAtMs > detector.lastArrivalMs);
+      arrived[path] = read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity) && (detector.lastArrivalMs === undefined || read.arrivedAtMs > detector.lastArrivalMs);
       // A failed read keeps what the detector knew, so the path ages instead of vanishing.
-      if (read.arrivedAtMs !== undefined) detector.heartbeat(read.arrivedAtMs);
-      if (read.beat !== undefined) this.lastBeat[path] = read.beat;
+      // A beat from before the path came (back) into use says nothing about it now.
+      if (read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity)) detector.heartbeat(read.arrivedAtMs);
+      if (read.beat !== undefined && arrived[path]) this.lastBeat[path] = read.beat;
       const lastValidArrivalMs = detector.lastArrivalMs;
       deadlineMs[path] = detector.deadlineMs();
       phi[path] = detector.phi(nowMs);
@@ -172,7 +178,9 @@ export class HeartbeatModule {
     metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
 
     const reason = this.failoverReason(verdict, cluster);
-    const [notices, failoverStarted, roleNotices] = await Promise.all([
+    const [, notices, failoverStarted, roleNotices] = await Promise.all([
+      // Request commands change this site's modes from the next tick on.
+      this.handleCommands(nowMs, timeout).then(() => []),
       this.announce(nowMs, states, phi, deadlineMs, verdict, timeout),
       reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
       this.announceRole(role, cluster, nowMs, timeout),
@@ -320,16 +328,86 @@ export class HeartbeatModule {
     return this.lastSerial;
   }
 
-  private async refreshModes(timeoutMs: number): Promise<void> {
+  private async refreshModes(nowMs: number, timeoutMs: number): Promise<void> {
     await Promise.all(
       PATHS.map(async (path) => {
         try {
-          this.modes[path] = await this.deps.store.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs));
+          this.setMode(path, await this.deps.store.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)), nowMs);
         } catch {
           // Keep the last known mode: a registry read failure is not an operator's command.
         }
       }),
     );
+  }
+
+  /**
+   * A path that comes (back) into use starts from nothing: it counts only from the peer's
+   * first valid beat after now, so a beat from before it was switched off can never make it
+   * look failed (seed claim 19: count the mirror only once the peer has beaten on it).
+   */
+  private setMode(path: PathId, mode: PathMode, nowMs: number): void {
+    if (mode === 'enabled' && this.modes[path] !== 'enabled') {
+      this.detectors[path] = this.newDetector();
+      this.countFromMs[path] = nowMs;
+      delete this.lastBeat[path];
+    }
+    this.modes[path] = mode;
+  }
+
+  /**
+   * The peer's request commands (path control), from whichever path carried them: each is
+   * checked, acted on once (the acknowledgement's conditional write is the guard), answered
+   * on both paths, and forgotten. A command that would leave this site with no enabled path
+   * is refused unless forced.
+   */
+  private async handleCommands(nowMs: number, timeoutMs: number): Promise<void> {
+    const { settings, store } = this.deps;
+    let received: ReceivedCommand[];
+    try {
+      received = await store.receivedCommands(settings.site, AbortSignal.timeout(timeoutMs));
+    } catch (error) {
+      this.deps.log('warn', 'request commands unreadable', { error: String(error) });
+      return;
+    }
+    if (received.length === 0) return;
+    const keys = await this.deps.keys.all();
+    for (const item of received) {
+      try {
+        const check = checkControl(pathCommandSchema, item.message, { cluster: settings.cluster, me: settings.site, keys });
+        if (!check.ok) {
+          await store.countInvalid(item.via, check.reason);
+          this.deps.log('warn', 'invalid request command ignored', { via: item.via, reason: check.reason, detail: check.detail });
+        } else if (check.message.expiresAtMs >= nowMs) {
+          await this.actOn(check.message, nowMs);
+        }
+        await store.deleteCommand(settings.site, item.id);
+      } catch (error) {
+        // Left in place: the next tick tries again, and the acknowledgement's guard keeps it to one effect.
+        this.deps.log('warn', 'request command not handled', { id: item.id, error: String(error) });
+      }
+    }
+  }
+
+  private async actOn(command: PathCommandMessage, nowMs: number): Promise<void> {
+    const { settings, store } = this.deps;
+    const other: PathId = command.path === 'network' ? 'storage' : 'network';
+    const refuse = command.action === 'deactivate' && this.modes[other] !== 'enabled' && !command.force;
+    const mode: PathMode = refuse ? this.modes[command.path] : command.action === 'activate' ? 'enabled' : 'disabled';
+    const detail = refuse
+      ? `the ${other} path is ${this.modes[other]} at ${settings.site}: disabling ${command.path} would leave it unprotected; send "force": true to do it anyway`
+      : `${command.path} ${mode} at ${settings.site}`;
+    const ack = signAck({ id: command.id, cluster: settings.cluster, from: settings.site, to: command.from, accepted: !refuse, mode, detail, atMs: Math.round(nowMs) }, await this.deps.keys.current());
+    if (!refuse && this.modes[command.path] !== mode) {
+      await store.setPathMode(settings.site, command.path, mode, `${command.from}:${command.id}`, command.reason, nowMs);
+      this.setMode(command.path, mode, nowMs);
+    }
+    // The storage path's answer is the acknowledgement item; the network path's, a PathAck event.
+    if (await store.putAck(ack)) {
+      await this.deps.peerEvents
+        .send(new PutEventsCommand({ Entries: [{ EventBusName: this.deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathAck, Detail: JSON.stringify(ack) }] }))
+        .catch((error: unknown) => this.deps.log('warn', 'acknowledgement not sent on the network path', { id: command.id, error: String(error) }));
+      this.deps.log('info', `request command ${refuse ? 'refused' : 'applied'}`, { id: command.id, path: command.path, action: command.action, mode });
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
 import { invalidBeatPoints } from '../core/emf';
 import { Env } from '../core/wire';
-import { type Receipt, receiveNetworkBeat } from './receiver';
+import { type Receipt, receiveNetworkEvent } from './receiver';
 
 const settings = readSettings();
 const deps = {
@@ -15,9 +15,9 @@ const deps = {
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
 };
 
-/** Invoked by the site bus rule for each Heartbeat event from the peer site. */
+/** Invoked by the site bus rule for each Heartbeat, PathCommand and PathAck event from the peer site. */
 export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<Receipt> => {
-  const receipt = await receiveNetworkBeat(event?.detail, Date.now(), deps);
+  const receipt = await receiveNetworkEvent(event?.['detail-type'], event?.detail, Date.now(), deps);
   if (!receipt.accepted) {
     logger.warn('network-path beat rejected', { reason: receipt.reason, detail: receipt.detail });
     if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, invalidBeatPoints('network', receipt.reason));

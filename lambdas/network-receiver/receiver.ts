@@ -1,10 +1,36 @@
+import { checkControl, type PathAckMessage, pathAckSchema, type PathCommandMessage, pathCommandSchema } from '../core/command';
 import type { RejectionReason } from '../core/message';
+import { DetailType } from '../core/wire';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { SiteStore } from '../shared/store';
 
-export type Receipt = { readonly accepted: true; readonly serial: number } | { readonly accepted: false; readonly reason: RejectionReason | 'stale'; readonly detail: string };
+export type Receipt =
+  | { readonly accepted: true; readonly serial: number }
+  | { readonly accepted: true; readonly control: 'command' | 'ack'; readonly id: string }
+  | { readonly accepted: false; readonly reason: RejectionReason | 'stale'; readonly detail: string };
+
+type ReceiverDeps = { settings: Settings; store: SiteStore; keys: Pick<SigningKeys, 'all'> };
+
+/** Everything the peer sends on the network path, by detail-type: beats, request commands and their acknowledgements. */
+export async function receiveNetworkEvent(detailType: unknown, detail: unknown, nowMs: number, deps: ReceiverDeps): Promise<Receipt> {
+  if (detailType === DetailType.pathCommand) return receiveControl('command', detail, nowMs, deps);
+  if (detailType === DetailType.pathAck) return receiveControl('ack', detail, nowMs, deps);
+  return receiveNetworkBeat(detail, nowMs, deps);
+}
+
+/** A request command or acknowledgement: checked like a beat, then kept in the local table for the module or the workflow. */
+async function receiveControl(kind: 'command' | 'ack', detail: unknown, nowMs: number, deps: ReceiverDeps): Promise<Receipt> {
+  const { settings, store } = deps;
+  const check = checkControl<PathCommandMessage | PathAckMessage>(kind === 'command' ? pathCommandSchema : pathAckSchema, detail, { cluster: settings.cluster, me: settings.site, keys: await deps.keys.all() });
+  if (!check.ok) {
+    await store.countInvalid('network', check.reason);
+    return { accepted: false, reason: check.reason, detail: check.detail };
+  }
+  await store.recordReceivedControl(kind, check.message, observationTtlSeconds(settings), nowMs);
+  return { accepted: true, control: kind, id: check.message.id };
+}
 
 /**
  * The network path's receiving end: validates a beat that arrived on the site bus and
@@ -12,7 +38,7 @@ export type Receipt = { readonly accepted: true; readonly serial: number } | { r
  * Invalid input is counted and answered, never thrown: a forged beat must not make the
  * receiver fail (and be retried) or touch the storage path.
  */
-export async function receiveNetworkBeat(detail: unknown, nowMs: number, deps: { settings: Settings; store: SiteStore; keys: SigningKeys }): Promise<Receipt> {
+export async function receiveNetworkBeat(detail: unknown, nowMs: number, deps: ReceiverDeps): Promise<Receipt> {
   const { settings, store } = deps;
   const [last, cluster, keys] = await Promise.all([store.readObservation('network', settings.peer), store.readCluster(), deps.keys.all()]);
   const verdict = checkPeerBeat(detail, settings, { keys, last, epoch: cluster.epoch, nowMs });

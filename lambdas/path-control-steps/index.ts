@@ -1,6 +1,7 @@
 import { parseStepInput } from '../core/steps';
 import { Env } from '../core/wire';
-import { documentClient, eventsClient, regionOfArn } from '../shared/clients';
+import { documentClient, eventsClient, regionOfArn, secretsClient } from '../shared/clients';
+import { SigningKeys } from '../shared/keys';
 import { logger } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
@@ -11,9 +12,9 @@ const peerBusArn = settings.required(Env.peerBus);
 const deps = {
   settings,
   store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
-  db: documentClient(),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
   now: Date.now,
 };
 

@@ -1,8 +1,8 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { checkControl, pathAckSchema, signCommand } from '../core/command';
 import { executionName, StepError, type StepInput } from '../core/steps';
-import { ackKey, commandKey, pathKey } from '../core/volume';
 import { DetailType, EVENT_SOURCE, PATH_MODES, PATHS, type PathId, type PathMode } from '../core/wire';
+import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
 
@@ -21,9 +21,9 @@ export interface PathCommand {
 export interface PathControlDeps {
   readonly settings: Settings;
   readonly store: SiteStore;
-  readonly db: DynamoDBDocumentClient;
   readonly peerEvents: EventBridgeClient;
   readonly peerBusArn: string;
+  readonly keys: Pick<SigningKeys, 'current' | 'all'>;
   readonly now: () => number;
 }
 
@@ -37,14 +37,7 @@ export function parsePathCommand(state: Record<string, unknown>): PathCommand {
   return { path: path as PathId, action, reason, force };
 }
 
-async function setMode(deps: PathControlDeps, path: PathId, mode: PathMode, changedBy: string, reason: string): Promise<void> {
-  await deps.db.send(
-    new PutCommand({
-      TableName: deps.settings.heartbeatVolume,
-      Item: { ...pathKey(deps.settings.site, path), mode, changedBy, changedAt: new Date(deps.now()).toISOString(), reason },
-    }),
-  );
-}
+const setMode = (deps: PathControlDeps, path: PathId, mode: PathMode, changedBy: string, reason: string) => deps.store.setPathMode(deps.settings.site, path, mode, changedBy, reason, deps.now());
 
 export async function runPathControlStep(input: StepInput, deps: PathControlDeps): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
@@ -58,13 +51,18 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
         throw new StepError('CommandRefused', `refusing to disable the ${command.path} path: the ${other} path is ${otherMode}, so the cluster would be unprotected; start again with "force": true to do it anyway`);
       }
       await setMode(deps, command.path, command.action === 'activate' ? 'pending' : 'disabled', input.execution, command.reason);
-      return { commandId: id, previousMode, ackDeadlineMs: deps.now() + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000 };
+      return { commandId: id, previousMode, ackDeadlineMs: Math.round(deps.now()) + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000 };
     }
     case 'forward': {
-      // The request command travels on every path that can still carry it, each on its own.
-      const message = { id, from: settings.site, to: settings.peer, ...command };
+      // The request command, signed, travels on every path that can still carry it, each on its own.
+      const apply = input.state.apply as { result?: { ackDeadlineMs?: number } } | undefined;
+      const nowMs = Math.round(deps.now());
+      const message = signCommand(
+        { id, cluster: settings.cluster, from: settings.site, to: settings.peer, ...command, issuedAtMs: nowMs, expiresAtMs: Math.round(apply?.result?.ackDeadlineMs ?? nowMs + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000) },
+        await deps.keys.current(),
+      );
       const sent = await Promise.allSettled([
-        deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: { ...commandKey(settings.peer, id), ...message } })),
+        store.putCommand(message),
         deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathCommand, Detail: JSON.stringify(message) }] })),
       ]);
       const via = (['storage', 'network'] as const).filter((_, i) => sent[i]?.status === 'fulfilled');
@@ -72,10 +70,14 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
       return { via };
     }
     case 'check-ack': {
-      const out = await deps.db.send(new GetCommand({ TableName: settings.heartbeatVolume, Key: ackKey(id), ConsistentRead: true }));
       const apply = input.state.apply as { result?: { ackDeadlineMs?: number } } | undefined;
       const deadline = apply?.result?.ackDeadlineMs ?? 0;
-      return { acknowledged: out.Item !== undefined, expired: out.Item === undefined && deps.now() > deadline, peerMode: out.Item?.mode ?? null };
+      const raw = await store.readAck(id);
+      if (raw === undefined) return { acknowledged: false, expired: deps.now() > deadline, peerMode: null };
+      const check = checkControl(pathAckSchema, raw, { cluster: settings.cluster, me: settings.site, keys: await deps.keys.all() });
+      if (!check.ok) throw new StepError('CommandRefused', `the acknowledgement of ${id} is not valid (${check.reason}: ${check.detail})`);
+      if (!check.message.accepted) throw new StepError('CommandRefused', `${settings.peer} refused: ${check.message.detail}`);
+      return { acknowledged: true, expired: false, peerMode: check.message.mode, via: 'peer' };
     }
     case 'finalize': {
       if (command.action === 'activate') await setMode(deps, command.path, 'enabled', input.execution, command.reason);

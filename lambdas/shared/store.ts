@@ -1,8 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Heartbeat } from '../core/message';
+import type { PathAckMessage, PathCommandMessage } from '../core/command';
 import {
+  ackKey,
   beatKey,
+  commandKey,
   clusterKey,
   type ClusterRecord,
   DEFAULT_PATH_MODE,
@@ -18,6 +21,14 @@ import {
   viewKey,
 } from '../core/volume';
 import type { PathId, PathMode, SiteId } from '../core/wire';
+
+/** A request command found for this site, with the path that carried it. */
+export interface ReceivedCommand {
+  readonly via: PathId;
+  readonly id: string;
+  /** The message as stored: validated by the caller. */
+  readonly message: unknown;
+}
 
 export interface Observation {
   readonly serial: number;
@@ -152,6 +163,60 @@ export class SiteStore {
     const out = await this.db.send(new GetCommand({ TableName: this.observations, Key: observationKey(path, peer), ConsistentRead: true }), { abortSignal: signal });
     if (out.Item === undefined) return undefined;
     return { serial: Number(out.Item.serial), arrivedAtMs: Number(out.Item.arrivedAtMs), beat: out.Item.beat as Heartbeat };
+  }
+
+  /** Sets one path's mode in the path registry (this site's item), with who, when and why. */
+  async setPathMode(site: SiteId, path: PathId, mode: PathMode, changedBy: string, reason: string, nowMs: number, signal?: AbortSignal): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.heartbeatVolume, Item: { ...pathKey(site, path), mode, changedBy, changedAt: new Date(nowMs).toISOString(), reason } }),
+      { abortSignal: signal },
+    );
+  }
+
+  /** The storage path's copy of a request command: an item in the requester's replica that replication carries to the peer. */
+  async putCommand(command: PathCommandMessage, signal?: AbortSignal): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...commandKey(command.to, command.id), message: command } }), { abortSignal: signal });
+  }
+
+  /** The network path's copy of a request command or acknowledgement, recorded by the receiver in the local table. */
+  async recordReceivedControl(kind: 'command' | 'ack', message: PathCommandMessage | PathAckMessage, ttlSeconds: number, nowMs: number): Promise<void> {
+    const key = kind === 'command' ? commandKey((message as PathCommandMessage).to, message.id) : ackKey(message.id);
+    await this.db.send(new PutCommand({ TableName: this.observations, Item: { ...key, message, [TTL_ATTRIBUTE]: Math.floor(nowMs / 1000) + ttlSeconds } }));
+  }
+
+  /** Request commands addressed to this site, from both paths: the replica (storage) and the local table (network). */
+  async receivedCommands(site: SiteId, signal?: AbortSignal): Promise<ReceivedCommand[]> {
+    const query = (table: string) =>
+      this.db.send(
+        new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :to)', ExpressionAttributeValues: { ':pk': 'COMMAND', ':to': `${site}#` }, ConsistentRead: true }),
+        { abortSignal: signal },
+      );
+    const [storage, network] = await Promise.all([query(this.heartbeatVolume), query(this.observations)]);
+    const of = (via: PathId, items: Record<string, unknown>[] | undefined): ReceivedCommand[] => (items ?? []).map((item) => ({ via, id: String(item.sk).slice(site.length + 1), message: item.message }));
+    return [...of('storage', storage.Items), ...of('network', network.Items)];
+  }
+
+  /** Forgets a handled request command on both paths. */
+  async deleteCommand(site: SiteId, id: string, signal?: AbortSignal): Promise<void> {
+    await Promise.all([this.heartbeatVolume, this.observations].map((table) => this.db.send(new DeleteCommand({ TableName: table, Key: commandKey(site, id) }), { abortSignal: signal })));
+  }
+
+  /** Writes this site's acknowledgement into its replica once; false when it already answered this command. */
+  async putAck(ack: PathAckMessage, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...ackKey(ack.id), message: ack }, ConditionExpression: 'attribute_not_exists(pk)' }), { abortSignal: signal });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The peer's acknowledgement of a command, from whichever path carried it first. */
+  async readAck(id: string, signal?: AbortSignal): Promise<unknown> {
+    const read = (table: string) => this.db.send(new GetCommand({ TableName: table, Key: ackKey(id), ConsistentRead: true }), { abortSignal: signal });
+    const [storage, network] = await Promise.all([read(this.heartbeatVolume), read(this.observations)]);
+    return storage.Item?.message ?? network.Item?.message;
   }
 
   async countInvalid(path: PathId, reason: string, signal?: AbortSignal): Promise<void> {

@@ -73,10 +73,10 @@ describe.each(both)('the %s site', (site, t) => {
     expect(admitted.match(/:role\/[a-z-]+/g)).toEqual([`:role/mirrorbeat-orders-${peer}-heartbeat-module`, `:role/mirrorbeat-orders-${peer}-path-control-steps`]);
   });
 
-  it('routes peer heartbeats from its bus to the network receiver', () => {
+  it('routes peer heartbeats, path commands and acknowledgements from its bus to the network receiver', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.anyValue(),
-      EventPattern: { source: ['mirrorbeat'], 'detail-type': ['Heartbeat'], account: ['123456789012'] },
+      EventPattern: { source: ['mirrorbeat'], 'detail-type': ['Heartbeat', 'PathCommand', 'PathAck'], account: ['123456789012'] },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkReceiverFunction'), 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } })],
     });
   });

@@ -1,16 +1,4 @@
-import { simulateScenario } from '../../local/run';
-import type { Report } from '../../local/runtime';
-import { parseScenario } from '../../local/scenario';
-import { dynamoEndpoint } from '../local-sites';
-
-/**
- * End to end through the entry point `mirrorbeat simulate` uses: both sites on DynamoDB Local,
- * the deployed handler code, the synthesized workflows, virtual time.
- */
-async function run(events: unknown[], over: { durationMs?: number; seed?: number; config?: Record<string, unknown> } = {}): Promise<Report> {
-  const scenario = parseScenario({ name: 'test', seed: over.seed ?? 3, durationMs: over.durationMs ?? 90_000, config: over.config ?? {}, events });
-  return (await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() })).report;
-}
+import { runScenario as run } from '../local-sites';
 
 const DETECTION_BOUND_MS = 6_000 + 10_000 + 2 * 2_000 + 4_000; // floor + confirmation + two ticks + the per-minute handoff
 

@@ -1,0 +1,66 @@
+import * as z from 'zod/mini';
+import { signatureMatches, signMessage } from './message';
+import { PATHS, SITE_IDS, type SiteId } from './wire';
+
+/**
+ * The request command of the path-control workflow (seed claim 23) and the peer's
+ * acknowledgement: signed like heartbeats, carried on every path that can still carry them
+ * (an item in the heartbeat volume, and a PathCommand / PathAck event on the peer's bus).
+ */
+const sig = z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA256'));
+const id = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an execution name'));
+const at = z.number().check(z.int(), z.minimum(0));
+
+export const pathCommandSchema = z.strictObject({
+  id,
+  cluster: z.string().check(z.minLength(1), z.maxLength(64)),
+  from: z.enum(SITE_IDS),
+  to: z.enum(SITE_IDS),
+  path: z.enum(PATHS),
+  action: z.enum(['activate', 'deactivate']),
+  reason: z.string().check(z.maxLength(500)),
+  force: z.boolean(),
+  issuedAtMs: at,
+  /** After this the requester has rolled back: the peer must not act on it. */
+  expiresAtMs: at,
+  sig,
+});
+export type PathCommandMessage = z.infer<typeof pathCommandSchema>;
+
+export const pathAckSchema = z.strictObject({
+  id,
+  cluster: z.string().check(z.minLength(1), z.maxLength(64)),
+  from: z.enum(SITE_IDS),
+  to: z.enum(SITE_IDS),
+  accepted: z.boolean(),
+  /** The peer's mode of the path after acting on the command. */
+  mode: z.enum(['disabled', 'pending', 'enabled']),
+  detail: z.string().check(z.maxLength(500)),
+  atMs: at,
+  sig,
+});
+export type PathAckMessage = z.infer<typeof pathAckSchema>;
+
+export const signCommand = (c: Omit<PathCommandMessage, 'sig'>, key: Buffer): PathCommandMessage => signMessage(c, key);
+export const signAck = (a: Omit<PathAckMessage, 'sig'>, key: Buffer): PathAckMessage => signMessage(a, key);
+
+export type ControlCheck<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly reason: 'schema' | 'signature' | 'sender'; readonly detail: string };
+
+/** Validates a command or acknowledgement from the peer; never throws. */
+export function checkControl<T extends { cluster: string; from: SiteId; to: SiteId; sig: string }>(
+  schema: z.ZodMiniType<T>,
+  input: unknown,
+  expect: { readonly cluster: string; readonly me: SiteId; readonly keys: readonly Buffer[] },
+): ControlCheck<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, reason: 'schema', detail: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a control message' };
+  }
+  const message = parsed.data;
+  if (!signatureMatches(message, expect.keys)) return { ok: false, reason: 'signature', detail: 'signature does not match the current or previous key' };
+  if (message.cluster !== expect.cluster || message.to !== expect.me || message.from === expect.me) {
+    return { ok: false, reason: 'sender', detail: `${message.cluster}/${message.from} → ${message.to} is not addressed to ${expect.cluster}/${expect.me} by its peer` };
+  }
+  return { ok: true, message };
+}
