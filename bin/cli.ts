@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, configFromContext, CONTEXT_KEY } from '../lib/config';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConfigError, configFromContext, CONTEXT_KEY, type MirrorbeatConfig } from '../lib/config';
+import { SiteNames } from '../lib/names';
+import { PATHS, type PathId, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
+import { type PathOutcome, type PathRequest, runPathControl } from './commands/path';
+import { formatStatus, readClusterStatus } from './commands/status';
 import { benchTable, runBench, writeResults } from '../bench/run';
 import { simulateScenario } from '../local/run';
 import { loadScenario, ScenarioError } from '../local/scenario';
@@ -53,6 +61,58 @@ export function buildCli(): Command {
       process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${text}\n`);
     });
 
+  const siteOption = (value: string): SiteId => {
+    if (value !== 'production' && value !== 'standby') throw new ConfigError(`--site: got ${JSON.stringify(value)}; allowed: production or standby`);
+    return value;
+  };
+  const awsOptions = (command: Command) =>
+    command
+      .option('--cdk-json <file>', 'the cdk.json that names the cluster and its regions', 'cdk.json')
+      .option('-c, --context <key=value>', `override one key, as with cdk: -c ${CONTEXT_KEY}.clusterName=orders`, collect, [])
+      .option('--region <region>', "the region to call (default: the chosen site's region from the configuration)");
+
+  awsOptions(program.command('status'))
+    .description("Both sites' roles, epoch, each path's mode and health, last beat ages (reads each site's own region)")
+    .option('--json', 'print JSON only')
+    .action(async (opts: { cdkJson: string; context: string[]; region?: string; json?: boolean }) => {
+      const config = loadConfig(opts.cdkJson, opts.context);
+      const tables = SITE_IDS.map((site) => {
+        const names = new SiteNames(config.clusterName, site);
+        const region = siteRegion(config, site);
+        return { site, region, db: DynamoDBDocumentClient.from(new DynamoDBClient({ region })), heartbeatVolume: names.heartbeatVolume, observations: names.observations };
+      });
+      const status = await readClusterStatus(config.clusterName, tables, Date.now());
+      const unreachable = status.sites.filter((s) => !s.reachable);
+      if (unreachable.length === status.sites.length) explainAwsError(new Error(unreachable[0]?.error ?? 'unreachable'));
+      process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
+    });
+
+  const pathCommand = (action: 'activate' | 'deactivate', path: string, opts: PathCliOptions) =>
+    runPathCli(loadConfig(opts.cdkJson, opts.context), { path: parsePathArg(path), action, reason: opts.reason ?? `mirrorbeat ${action} from the CLI`, force: opts.force === true }, opts);
+  const pathControl = program.command('path').description('Switch a path on or off on both sites through the path-control workflow, and follow it to its end');
+  for (const action of ['activate', 'deactivate'] as const) {
+    awsOptions(pathControl.command(`${action} <path>`))
+      .description(`${action} the network or storage path on both sites`)
+      .option('--reason <text>', 'why, recorded in the path registry')
+      .option('--force', 'allow disabling the last enabled path (the cluster is then unprotected)')
+      .option('--site <site>', 'the site whose workflow runs the command', siteOption, 'production' as SiteId)
+      .option('--json', 'print JSON only')
+      .action(async (path: string, opts: PathCliOptions) => pathCommand(action, path, opts));
+  }
+  const mirror = program.command('mirror').description('Install or remove the storage mirror (the storage path) on both sites');
+  for (const [verb, action] of [
+    ['install', 'activate'],
+    ['remove', 'deactivate'],
+  ] as const) {
+    awsOptions(mirror.command(verb))
+      .description(`${verb} the heartbeat mirror: path ${action} storage`)
+      .option('--reason <text>', 'why, recorded in the path registry')
+      .option('--force', 'allow removing it when it is the last enabled path')
+      .option('--site <site>', 'the site whose workflow runs the command', siteOption, 'production' as SiteId)
+      .option('--json', 'print JSON only')
+      .action(async (opts: PathCliOptions) => pathCommand(action, 'storage', opts));
+  }
+
   program
     .command('simulate')
     .description('Run a scenario on the local two-site runtime: DynamoDB Local, the deployed handlers, the synthesized workflows, virtual time')
@@ -95,14 +155,58 @@ export function buildCli(): Command {
   return program;
 }
 
+interface PathCliOptions {
+  cdkJson: string;
+  context: string[];
+  region?: string;
+  reason?: string;
+  force?: boolean;
+  site: SiteId;
+  json?: boolean;
+}
+
+function loadConfig(cdkJson: string, overrides: readonly string[]): MirrorbeatConfig {
+  const context = readCdkContext(path.resolve(cdkJson));
+  for (const pair of overrides) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new ConfigError(`-c ${pair}: expected key=value, such as ${CONTEXT_KEY}.intervalSeconds=5`);
+    context[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return configFromContext(context);
+}
+
+const siteRegion = (config: MirrorbeatConfig, site: SiteId) => (site === 'production' ? config.productionRegion : config.standbyRegion);
+
+function parsePathArg(value: string): PathId {
+  if (!(PATHS as readonly string[]).includes(value)) throw new ConfigError(`path: got ${JSON.stringify(value)}; allowed: network or storage`);
+  return value as PathId;
+}
+
+async function runPathCli(config: MirrorbeatConfig, request: PathRequest, opts: PathCliOptions): Promise<void> {
+  const region = opts.region ?? siteRegion(config, opts.site);
+  const account = await accountOf(config.account, region);
+  const arn = `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, opts.site).stateMachine('path-control')}`;
+  const name = `cli-${request.action}-${request.path}-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`;
+  if (!opts.json) process.stdout.write(`${request.action} ${request.path} through ${opts.site}'s path-control workflow (${name})...\n`);
+  let outcome: PathOutcome;
+  try {
+    outcome = await runPathControl(new SFNClient({ region }), arn, request, { name, onStatus: () => (opts.json ? undefined : process.stdout.write('.')) });
+  } catch (error) {
+    return explainAwsError(error);
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  else process.stdout.write(outcome.status === 'SUCCEEDED' ? `\n${request.path} path ${request.action}d on both sites.\n` : `\n${outcome.status}: ${outcome.error ?? ''} ${outcome.cause ?? ''}\nThe local change was rolled back; see the command-refused notice and ${outcome.executionArn}.\n`);
+  if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
+}
+
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
 async function runSimulation(file: string, opts: { seed: number | undefined; json: boolean }): Promise<void> {
   const scenario = loadScenario(file);
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;
   if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed)}\n`);
-  const { report } = await simulateScenario(scenario, { seed, ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }) });
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report, Date.now() - started)}\n`);
+  const { report, status } = await simulateScenario(scenario, { seed, ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }) });
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report, Date.now() - started)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -110,6 +214,10 @@ export async function main(argv: string[]): Promise<void> {
     await buildCli().parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+    if (error instanceof AwsAccessError) {
+      process.stderr.write(`mirrorbeat: ${error.message}\n`);
+      process.exit(1);
+    }
     if (error instanceof ConfigError || error instanceof ScenarioError) {
       process.stderr.write(`mirrorbeat: ${error.message}\n`);
       process.exit(EXIT_BAD_INPUT);

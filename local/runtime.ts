@@ -23,6 +23,7 @@ import type { SigningKeys } from '../lambdas/shared/keys';
 import { Notifier } from '../lambdas/shared/notifier';
 import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
+import { type ClusterStatus, readClusterStatus } from '../bin/commands/status';
 import { type SiteDefinitions, LOCAL_ACCOUNT } from './definitions';
 import { emulate } from './emulate';
 import { Random } from './random';
@@ -126,6 +127,8 @@ export interface SimulationResult {
   readonly metricSeries: Readonly<Record<SiteId, number>>;
   /** Mean bytes of embedded-metric-format log a tick writes. */
   readonly emfBytesPerTick: number;
+  /** What `mirrorbeat status` would show at the end of the run. */
+  readonly status: ClusterStatus;
 }
 
 export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<SimulationResult> {
@@ -299,7 +302,12 @@ class Simulation {
     this.nowMs = endMs;
     const metricSeries = { production: this.series.production.size, standby: this.series.standby.size };
     const emfBytesPerTick = this.ticks === 0 ? 0 : Math.round(this.emfBytes / this.ticks);
-    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick };
+    const status = await readClusterStatus(
+      this.scenario.config.clusterName,
+      SITE_IDS.map((id) => ({ site: id, region: this.sites[id].settings.region, db: this.sites[id].db, heartbeatVolume: this.sites[id].settings.heartbeatVolume, observations: this.sites[id].settings.observations })),
+      this.nowMs,
+    );
+    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick, status };
   }
 
   /** Lets every workflow execution that a finished event woke reach its next task (or its end). */

@@ -1,0 +1,43 @@
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { PathId } from '../../lambdas/core/wire';
+
+export interface PathRequest {
+  readonly path: PathId;
+  readonly action: 'activate' | 'deactivate';
+  readonly reason: string;
+  readonly force: boolean;
+}
+
+export interface PathOutcome {
+  readonly executionArn: string;
+  readonly status: string;
+  readonly output: unknown;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/**
+ * Starts the path-control state machine with the console's input and follows it to its end,
+ * as an operator watching the console would: the result is the workflow's, not the CLI's.
+ */
+export async function runPathControl(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  request: PathRequest,
+  options: { readonly name: string; readonly pollMs?: number; readonly timeoutMs?: number; readonly sleep?: (ms: number) => Promise<void>; readonly onStatus?: (status: string) => void },
+): Promise<PathOutcome> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: options.name, input: JSON.stringify(request) }));
+  const executionArn = started.executionArn ?? '';
+  const deadline = Date.now() + (options.timeoutMs ?? 16 * 60_000);
+  for (;;) {
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const status = d.status ?? 'UNKNOWN';
+    if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') {
+      return { executionArn, status, output: d.output === undefined ? null : (JSON.parse(d.output) as unknown), ...(d.error ? { error: d.error } : {}), ...(d.cause ? { cause: d.cause } : {}) };
+    }
+    options.onStatus?.(status);
+    if (Date.now() > deadline) return { executionArn, status, output: null, error: 'Timeout', cause: 'the execution is still running; follow it in the Step Functions console' };
+    await sleep(options.pollMs ?? 2_000);
+  }
+}

@@ -1,0 +1,119 @@
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PathState, SiteVerdict } from '../../lambdas/core/verdict';
+import { clusterKey, type ClusterRecord, DEFAULT_PATH_MODE, observationKey, pathKey, serialKey, stateKey, viewKey } from '../../lambdas/core/volume';
+import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
+
+/** Where one site's tables are: its region's replica of the heartbeat volume and its observations table. */
+export interface SiteTables {
+  readonly site: SiteId;
+  readonly region: string;
+  readonly db: DynamoDBDocumentClient;
+  readonly heartbeatVolume: string;
+  readonly observations: string;
+}
+
+export interface PathStatus {
+  readonly mode: PathMode;
+  readonly modeChangedAt: string | null;
+  readonly modeChangedBy: string | null;
+  readonly modeReason: string | null;
+  /** This site's view of the peer on this path, as its heartbeat module last recorded it. */
+  readonly state: PathState | null;
+  readonly stateSince: string | null;
+  /** Age of the last valid beat from the peer on this path, on this site's clock. */
+  readonly lastBeatAgeMs: number | null;
+}
+
+export interface SiteStatus {
+  readonly site: SiteId;
+  readonly region: string;
+  readonly reachable: boolean;
+  readonly error?: string;
+  readonly cluster: ClusterRecord | null;
+  readonly role: string | null;
+  readonly verdict: SiteVerdict | null;
+  readonly verdictSince: string | null;
+  readonly paths: Partial<Record<PathId, PathStatus>>;
+  /** How long ago this site's heartbeat module last ticked (from its serial counter). */
+  readonly lastTickAgeMs: number | null;
+}
+
+export interface ClusterStatus {
+  readonly cluster: string;
+  readonly atMs: number;
+  readonly sites: readonly SiteStatus[];
+}
+
+async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
+  const peer = peerOf(t.site);
+  const get = async (table: string, key: Record<string, string>) => (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+  try {
+    const [cluster, view, serial, ...perPath] = await Promise.all([
+      get(t.heartbeatVolume, { ...clusterKey() }),
+      get(t.heartbeatVolume, { ...viewKey(t.site) }),
+      get(t.observations, { ...serialKey(t.site) }),
+      ...PATHS.flatMap((path) => [get(t.heartbeatVolume, { ...pathKey(t.site, path) }), get(t.heartbeatVolume, { ...stateKey(t.site, path) }), get(t.observations, { ...observationKey(path, peer) })]),
+    ]);
+    const paths: Partial<Record<PathId, PathStatus>> = {};
+    PATHS.forEach((path, i) => {
+      const [registry, state, observed] = perPath.slice(i * 3, i * 3 + 3);
+      paths[path] = {
+        mode: (registry?.mode as PathMode | undefined) ?? DEFAULT_PATH_MODE,
+        modeChangedAt: (registry?.changedAt as string | undefined) ?? null,
+        modeChangedBy: (registry?.changedBy as string | undefined) ?? null,
+        modeReason: (registry?.reason as string | undefined) ?? null,
+        state: (state?.state as PathState | undefined) ?? null,
+        stateSince: (state?.stateSince as string | undefined) ?? null,
+        lastBeatAgeMs: observed === undefined ? null : Math.max(0, nowMs - Number(observed.arrivedAtMs)),
+      };
+    });
+    // Serials are the send time in ms (lambdas/core/volume.ts): the last one says when the module last ticked.
+    const lastSerial = serial === undefined ? undefined : Number(serial.serial);
+    return {
+      site: t.site,
+      region: t.region,
+      reachable: true,
+      cluster: cluster === undefined ? { epoch: 1, primary: 'production' } : { epoch: Number(cluster.epoch), primary: cluster.primary as SiteId },
+      role: (view?.role as string | undefined) ?? null,
+      verdict: (view?.verdict as SiteVerdict | undefined) ?? null,
+      verdictSince: (view?.verdictSince as string | undefined) ?? null,
+      paths,
+      lastTickAgeMs: lastSerial === undefined || !Number.isFinite(lastSerial) ? null : Math.max(0, nowMs - lastSerial),
+    };
+  } catch (error) {
+    // One region down must not hide the other: report it and carry on.
+    return { site: t.site, region: t.region, reachable: false, error: String(error instanceof Error ? error.message : error), cluster: null, role: null, verdict: null, verdictSince: null, paths: {}, lastTickAgeMs: null };
+  }
+}
+
+/** Both sites, each read from its own region, in parallel. */
+export async function readClusterStatus(cluster: string, tables: readonly SiteTables[], nowMs: number): Promise<ClusterStatus> {
+  return { cluster, atMs: nowMs, sites: await Promise.all(tables.map((t) => readSite(t, nowMs))) };
+}
+
+const age = (ms: number | null) => (ms === null ? 'never' : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s ago` : `${Math.round(ms / 60_000)} min ago`);
+
+/** The human view of `mirrorbeat status`. */
+export function formatStatus(s: ClusterStatus): string {
+  const lines: string[] = [];
+  const records = s.sites.filter((x) => x.cluster !== null).map((x) => x.cluster as ClusterRecord);
+  const newest = records.sort((a, b) => b.epoch - a.epoch)[0];
+  lines.push(`mirrorbeat ${s.cluster}: ${newest === undefined ? 'cluster record unreadable' : `epoch ${newest.epoch}, primary ${newest.primary}`}`);
+  for (const id of SITE_IDS) {
+    const site = s.sites.find((x) => x.site === id);
+    if (site === undefined) continue;
+    if (!site.reachable) {
+      lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} unreachable: ${site.error ?? ''}`);
+      continue;
+    }
+    const stale = site.cluster !== null && newest !== undefined && site.cluster.epoch < newest.epoch ? ` (its replica still says epoch ${site.cluster.epoch})` : '';
+    lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}`);
+    for (const path of PATHS) {
+      const p = site.paths[path];
+      if (p === undefined) continue;
+      const changed = p.modeChangedAt === null ? '' : ` (set ${p.modeChangedAt}${p.modeReason ? `: ${p.modeReason}` : ''})`;
+      lines.push(`    ${path.padEnd(8)} ${p.mode}${changed}; peer ${p.state ?? 'not checked yet'}, last valid beat ${age(p.lastBeatAgeMs)}`);
+    }
+  }
+  return lines.join('\n');
+}
