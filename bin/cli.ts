@@ -50,13 +50,7 @@ export function buildCli(): Command {
     .option('-c, --context <key=value>', `override one key, as with cdk: -c ${CONTEXT_KEY}.intervalSeconds=5`, collect, [])
     .option('--json', 'print JSON only')
     .action((opts: { cdkJson: string; context: string[]; json?: boolean }) => {
-      const context = readCdkContext(path.resolve(opts.cdkJson));
-      for (const pair of opts.context) {
-        const at = pair.indexOf('=');
-        if (at <= 0) throw new ConfigError(`-c ${pair}: expected key=value, such as ${CONTEXT_KEY}.intervalSeconds=5`);
-        context[pair.slice(0, at)] = pair.slice(at + 1);
-      }
-      const config = configFromContext(context);
+      const config = loadConfig(opts.cdkJson, opts.context);
       const text = JSON.stringify(config, null, 2);
       process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${text}\n`);
     });
@@ -136,17 +130,11 @@ export function buildCli(): Command {
     .option('--out <dir>', 'where to write bench.json, bench.txt and detection.svg', 'bench/results')
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
     .action(async (opts: { cdkJson: string; context: string[]; traces: string; seed: string; out: string; json?: boolean }) => {
-      const context = readCdkContext(path.resolve(opts.cdkJson));
-      for (const pair of opts.context) {
-        const at = pair.indexOf('=');
-        if (at <= 0) throw new ConfigError(`-c ${pair}: expected key=value, such as ${CONTEXT_KEY}.intervalSeconds=5`);
-        context[pair.slice(0, at)] = pair.slice(at + 1);
-      }
       const whole = (name: string, value: string, max: number) => {
         if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new ConfigError(`--${name}: got ${JSON.stringify(value)}; allowed: a whole number from 1 to ${max}`);
         return Number(value);
       };
-      const config = configFromContext(context);
+      const config = loadConfig(opts.cdkJson, opts.context);
       const { report, latencies } = await runBench({ config, tracesPerClass: whole('traces', opts.traces, 1000), seed: whole('seed', opts.seed, 2 ** 32 - 1) });
       writeResults(path.resolve(opts.out), report, latencies);
       process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${opts.out}/\n`);
@@ -165,6 +153,7 @@ interface PathCliOptions {
   json?: boolean;
 }
 
+/** The configuration from cdk.json's context with `-c key=value` overrides, as `cdk synth` reads it. */
 function loadConfig(cdkJson: string, overrides: readonly string[]): MirrorbeatConfig {
   const context = readCdkContext(path.resolve(cdkJson));
   for (const pair of overrides) {
