@@ -465,7 +465,12 @@ class Simulation {
     if (kind !== undefined && (NOTICE_KINDS as readonly string[]).includes(kind)) {
       const notice = { atMs: this.at, site: site.id, kind: kind as NoticeKind, ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}) };
       this.notifications.push(notice);
-      this.note({ site: site.id, kind: 'notice', text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''} → ${String(input.TopicArn).endsWith('critical') || String(input.TopicArn).includes('Critical') ? 'critical' : 'warning'} topic` });
+      const topic = typeof input.TopicArn === 'string' && /critical/i.test(input.TopicArn) ? 'critical' : 'warning';
+      // A workflow's notice carries the error it caught: say why, as the message body does.
+      const cause = (message as { state?: { error?: { Cause?: unknown } } } | undefined)?.state?.error?.Cause;
+      const lambdaError = typeof cause === 'string' ? (safeJson(cause) as { errorMessage?: unknown } | null) : null;
+      const why = typeof cause !== 'string' ? '' : `: ${typeof lambdaError?.errorMessage === 'string' ? lambdaError.errorMessage : cause}`;
+      this.note({ site: site.id, kind: 'notice', text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''} → ${topic} topic${why}`.slice(0, 400) });
     }
     return { MessageId: randomUUID() };
   }
