@@ -49,8 +49,9 @@ const round = (usd: number) => Math.round(usd * 100) / 100;
 /**
  * Monthly cost of one site pair at the configured interval, itemized by service. Per tick
  * and site the heartbeat module makes these DynamoDB calls (lambdas/heartbeat-module/module.ts):
- * reads — cluster record, two path modes, the peer's storage beat, two observations (6
- * strongly consistent reads, 1 RRU each, items < 4 KB); writes — the serial counter, its
+ * reads — cluster record, two path modes, the peer's storage beat, two observations, and
+ * the two queries for request commands (8 strongly consistent reads, 1 RRU each, items
+ * < 4 KB); writes — the serial counter, its
  * own storage beat (replicated: 1 rWRU in the peer region), the storage observation when a
  * new beat was read. The receiver reads two items and writes one per network beat.
  */
@@ -62,7 +63,7 @@ export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { t
   const moduleGbS = invocations * 58 * (p.heartbeatModuleMemoryMb / 1024);
   const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
   const lambda = sites * ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
-  const reads = ticksPerMonth * (6 + 2);
+  const reads = ticksPerMonth * (8 + 2);
   const writes = ticksPerMonth * (3 + 1);
   const dynamo = sites * (reads * PRICES.dynamoReadRequestUnit + writes * PRICES.dynamoWriteRequestUnit + ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) + 2 * 0.001 * PRICES.dynamoStorageGbMonth;
   const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;
