@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,8 +11,11 @@ import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
 import { type PathOutcome, type PathRequest, runPathControl } from './commands/path';
 import { formatStatus, readClusterStatus } from './commands/status';
 import { benchTable, runBench, writeResults } from '../bench/run';
+import fc from 'fast-check';
+import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../local/chaos';
+import { startDynamoLocal } from '../local/dynamo';
 import { simulateScenario } from '../local/run';
-import { loadScenario, ScenarioError } from '../local/scenario';
+import { loadScenario, type Scenario, ScenarioError } from '../local/scenario';
 import { formatEntry, formatHeader, formatSummary } from '../local/text';
 
 /** Exit statuses shared by every command (DESIGN.md): 2 for bad input, 1 for an internal error. */
@@ -108,6 +111,19 @@ export function buildCli(): Command {
   }
 
   program
+    .command('chaos')
+    .description('Random fault schedules over the whole scenario grammar through the local runtime, checking invariants I1–I5')
+    .option('--runs <n>', 'how many schedules', '20')
+    .option('--seed <n>', 'fast-check seed (printed, so a run can be repeated)', String(Date.now() % 2 ** 31))
+    .action(async (opts: { runs: string; seed: string }) => {
+      const runs = Number(opts.runs);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs: got ${JSON.stringify(opts.runs)}; allowed: a whole number from 1`);
+      if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0`);
+      await runChaos(runs, seed);
+    });
+
+  program
     .command('simulate')
     .description('Run a scenario on the local two-site runtime: DynamoDB Local, the deployed handlers, the synthesized workflows, virtual time')
     .requiredOption('--scenario <file>', 'the scenario file (see DESIGN.md and local/scenarios/)')
@@ -186,6 +202,35 @@ async function runPathCli(config: MirrorbeatConfig, request: PathRequest, opts: 
   if (opts.json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
   else process.stdout.write(outcome.status === 'SUCCEEDED' ? `\n${request.path} path ${request.action}d on both sites.\n` : `\n${outcome.status}: ${outcome.error ?? ''} ${outcome.cause ?? ''}\nThe local change was rolled back; see the command-refused notice and ${outcome.executionArn}.\n`);
   if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
+}
+
+/** `mirrorbeat chaos`: on a violation, the shrunk schedule is saved as a regression scenario. */
+async function runChaos(runs: number, seed: number): Promise<void> {
+  const dynamo = await startDynamoLocal();
+  const ran: Scenario[] = [];
+  try {
+    const outcome = await fc.check(
+      fc.asyncProperty(scheduleArbitrary, async (schedule) => {
+        const scenario = scenarioOf(schedule);
+        ran.push(scenario);
+        const violations = checkInvariants(scenario, await simulateScenario(scenario, { dynamoEndpoint: dynamo.endpoint }));
+        if (violations.length > 0) throw new Error(violations.map((v) => `${v.invariant}: ${v.detail}`).join('; '));
+      }),
+      { numRuns: runs, seed },
+    );
+    process.stdout.write(`chaos: ${outcome.numRuns} schedules (seed ${seed}), faults ${JSON.stringify(faultCounts(ran))}\n`);
+    if (outcome.failed && outcome.counterexample !== null) {
+      const [schedule] = outcome.counterexample;
+      const file = path.join('local', 'scenarios', `regression-${seed}.json`);
+      writeFileSync(file, `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, events: schedule.events }, null, 2)}\n`);
+      process.stdout.write(`violation after shrinking: ${String((outcome.errorInstance as Error | undefined)?.message ?? outcome.errorInstance)}\nsaved the minimal schedule to ${file}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write('violations: 0\n');
+    }
+  } finally {
+    await dynamo.stop();
+  }
 }
 
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */

@@ -129,6 +129,19 @@ export interface SimulationResult {
   readonly emfBytesPerTick: number;
   /** What `mirrorbeat status` would show at the end of the run. */
   readonly status: ClusterStatus;
+  /** The runtime's own account, for invariant checks. */
+  readonly log: RuntimeLog;
+}
+
+/** What the runtime saw happen, beyond the report: the evidence invariants are checked against. */
+export interface RuntimeLog {
+  /** Valid peer beats a site accepted, by path, with scenario time (network: at the receiver; storage: at the reading tick). */
+  readonly accepted: { atMs: number; site: SiteId; path: PathId; serial: number }[];
+  /** Times an accepted serial on a path was lower than one accepted before it. */
+  serialRegressions: number;
+  /** Notices the heartbeat modules raised, and how many of them reached the topic. */
+  noticesRaised: number;
+  noticesDelivered: number;
 }
 
 export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<SimulationResult> {
@@ -166,6 +179,8 @@ class Simulation {
   private readonly executions: ExecutionRecord[] = [];
   private readonly series: Record<SiteId, Set<string>> = { production: new Set(), standby: new Set() };
   private ticks = 0;
+  private readonly log: RuntimeLog = { accepted: [], serialRegressions: 0, noticesRaised: 0, noticesDelivered: 0 };
+  private readonly lastSerial = new Map<string, number>();
   private emfBytes = 0;
   private firstFatalAtMs: number | undefined;
 
@@ -253,7 +268,10 @@ class Simulation {
       peerBusArn: `arn:aws:events:${peerRegion}:${LOCAL_ACCOUNT}:event-bus/${this.names(settings.peer).siteBus}`,
       sfn: emulate(new SFNClient({ region: settings.region }), async (command, input) => this.stepFunctions(site, command, input)),
       failoverStateMachineArn: this.arn(site, 'states', `stateMachine:${this.names(site.id).stateMachine('failover')}`),
-      notifier: new Notifier(emulate(new SNSClient({ region: settings.region }), async (_command, input) => this.publish(site, input)), {
+      notifier: new Notifier(emulate(new SNSClient({ region: settings.region }), async (_command, input) => {
+        this.log.noticesDelivered += 1;
+        return this.publish(site, input);
+      }), {
         warning: this.arn(site, 'sns', this.names(site.id).topic('warning')),
         critical: this.arn(site, 'sns', this.names(site.id).topic('critical')),
       }),
@@ -307,7 +325,7 @@ class Simulation {
       SITE_IDS.map((id) => ({ site: id, region: this.sites[id].settings.region, db: this.sites[id].db, heartbeatVolume: this.sites[id].settings.heartbeatVolume, observations: this.sites[id].settings.observations })),
       this.nowMs,
     );
-    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick, status };
+    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick, status, log: this.log };
   }
 
   /** Lets every workflow execution that a finished event woke reach its next task (or its end). */
@@ -344,12 +362,17 @@ class Simulation {
 
   private observeTick(site: Site, report: TickReport): void {
     this.ticks += 1;
+    this.log.noticesRaised += report.notices.length;
     for (const line of embeddedMetricLines(site.settings.cluster, site.id, report.metrics, this.nowMs)) this.emfBytes += line.length + 1;
     for (const path of PATHS) {
       const sent = report.sent[path];
       if (sent === 'sent') site.counts[path].sent += 1;
       if (sent === 'failed') site.counts[path].failed += 1;
-      if (path === 'storage' && report.arrived.storage) site.counts.storage.accepted += 1;
+      if (path === 'storage' && report.arrived.storage) {
+        site.counts.storage.accepted += 1;
+        const serial = report.peerSerials.storage;
+        if (serial !== undefined) this.accept(site, 'storage', serial);
+      }
       const state = report.states[path];
       if (site.states[path] !== state) {
         const previous = site.states[path];
@@ -380,8 +403,16 @@ class Simulation {
         this.note({ site: site.id, kind: 'role', text: `stops acting as primary (epoch ${report.epoch})` });
       }
     }
-    const primaries = Object.values(this.sites).filter((s) => !s.crashed && s.role === 'primary').length;
+    // A crashed or frozen site acts as nothing; a paused one re-reads the cluster record before it acts again.
+    const primaries = Object.values(this.sites).filter((s) => !s.crashed && this.nowMs >= s.pausedUntilMs && s.role === 'primary').length;
     this.maxSimultaneousPrimaries = Math.max(this.maxSimultaneousPrimaries, primaries);
+  }
+
+  private accept(site: Site, path: PathId, serial: number): void {
+    const key = `${site.id}/${path}`;
+    if (serial < (this.lastSerial.get(key) ?? 0)) this.log.serialRegressions += 1;
+    this.lastSerial.set(key, Math.max(serial, this.lastSerial.get(key) ?? 0));
+    this.log.accepted.push({ atMs: this.at, site: site.id, path, serial });
   }
 
   private countInvalid(path: PathId, reason: string): void {
@@ -446,6 +477,7 @@ class Simulation {
         if (receipt.accepted && 'control' in receipt) continue;
         if (receipt.accepted) {
           to.counts.network.accepted += 1;
+          if ('serial' in receipt) this.accept(to, 'network', receipt.serial);
           to.received.push(event.detail as Heartbeat);
           if (to.received.length > 50) to.received.shift();
         } else if (receipt.reason !== 'stale') {
@@ -657,6 +689,8 @@ class Simulation {
         return describe('crashed: every process of the site stops', event.site);
       case 'pause':
         this.sites[event.site].pausedUntilMs = this.nowMs + event.ms;
+        // A frozen invocation resumes where it stopped: its overdue tick runs at once.
+        this.schedule(this.nowMs + event.ms, async () => this.tick(this.sites[event.site]));
         return describe(`paused for ${event.ms} ms`, event.site);
       case 'isolate':
         this.fatal(this.sites[event.site]);

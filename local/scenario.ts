@@ -117,13 +117,13 @@ export function loadScenario(file: string): Scenario {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ScenarioError(`scenario: cannot read ${file}: ${(error as Error).message}`);
+    throw new ScenarioError(`scenario: cannot read ${show(file)}: ${(error as { code?: string }).code ?? 'error'}; give the path of a scenario file such as local/scenarios/demo.json`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError(`scenario: ${file} is not JSON: ${(error as Error).message}`);
+    throw new ScenarioError(`scenario: ${show(file)} is not JSON: ${(error as Error).message.slice(0, 200)}`);
   }
   return parseScenario(raw);
 }

@@ -54,6 +54,8 @@ export interface TickReport {
   readonly phi: Readonly<Record<PathId, number>>;
   /** Whether a valid beat from the peer arrived on the path since the last tick. */
   readonly arrived: Readonly<Record<PathId, boolean>>;
+  /** Serial of the newest valid peer beat counted on each path. */
+  readonly peerSerials: Readonly<Partial<Record<PathId, number>>>;
   readonly deadlineMs: Readonly<Record<PathId, number>>;
   readonly verdict: SiteVerdict;
   readonly failoverStarted: boolean;
@@ -109,9 +111,13 @@ export class HeartbeatModule {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
     const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
-    const key = await this.deps.keys.current();
+    const key = await this.deps.keys.current().catch((error: unknown) => {
+      // Without the key nothing can be signed; the tick still checks the peer and reports.
+      this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
+      return undefined;
+    });
     const role = this.roleAt(cluster, nowMs);
-    const beat = signHeartbeat(
+    const beat = key === undefined ? undefined : signHeartbeat(
       {
         v: 1,
         cluster: settings.cluster,
@@ -129,8 +135,8 @@ export class HeartbeatModule {
 
     // Both paths go out together, each under its own timeout: no shared await can stall one behind the other.
     const [network, storage] = await Promise.all([
-      this.send('network', timeout, (signal) => this.sendNetwork(beat, signal)),
-      this.send('storage', timeout, (signal) => store.writeBeat(beat, signal)),
+      this.send('network', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : this.sendNetwork(beat, signal))),
+      this.send('storage', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : store.writeBeat(beat, signal))),
     ]);
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
@@ -186,7 +192,7 @@ export class HeartbeatModule {
       this.announceRole(role, cluster, nowMs, timeout),
     ]);
     metrics.push({ name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' });
-    return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
+    return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: this.lastBeat.network?.serial, storage: this.lastBeat.storage?.serial }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
   }
 
   /**
@@ -363,14 +369,15 @@ export class HeartbeatModule {
   private async handleCommands(nowMs: number, timeoutMs: number): Promise<void> {
     const { settings, store } = this.deps;
     let received: ReceivedCommand[];
+    let keys: Buffer[];
     try {
       received = await store.receivedCommands(settings.site, AbortSignal.timeout(timeoutMs));
+      if (received.length === 0) return;
+      keys = await this.deps.keys.all();
     } catch (error) {
       this.deps.log('warn', 'request commands unreadable', { error: String(error) });
       return;
     }
-    if (received.length === 0) return;
-    const keys = await this.deps.keys.all();
     for (const item of received) {
       try {
         const check = checkControl(pathCommandSchema, item.message, { cluster: settings.cluster, me: settings.site, keys });

@@ -29,6 +29,7 @@ export interface PathControlDeps {
 
 /** The console input, checked field by field; a bad one fails the execution with the field named. */
 export function parsePathCommand(state: Record<string, unknown>): PathCommand {
+  if (typeof state !== 'object' || state === null || Array.isArray(state)) throw new StepError('InvalidInput', 'input: expected an object such as {"path": "network", "action": "deactivate", "reason": "..."}');
   const { path, action, reason = '', force = false } = state;
   if (!PATHS.includes(path as PathId)) throw new StepError('InvalidInput', `path: got ${JSON.stringify(path)}; allowed: "network" or "storage"`);
   if (action !== 'activate' && action !== 'deactivate') throw new StepError('InvalidInput', `action: got ${JSON.stringify(action)}; allowed: "activate" or "deactivate"`);

@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import type { SimulationResult } from './runtime';
+import { parseScenario, type Scenario } from './scenario';
+
+/**
+ * Randomized fault schedules over the whole scenario grammar, and the invariants every run
+ * must keep. `test/local/chaos.test.ts` runs a fixed number in CI; `npm run chaos -- --runs N`
+ * runs more and saves a failing schedule, shrunk, to `local/scenarios/` as a regression.
+ */
+
+const DURATION_MS = 90_000;
+const at = fc.integer({ min: 5_000, max: DURATION_MS - 5_000 });
+const path = fc.constantFrom('network', 'storage');
+const site = fc.constantFrom('production', 'standby');
+
+export const eventArbitrary = fc.oneof(
+  fc.record({ atMs: at, fault: fc.constant('partition'), path }),
+  fc.record({ atMs: at, fault: fc.constant('heal'), path }),
+  fc.record({ atMs: at, fault: fc.constant('lag'), path, ms: fc.integer({ min: 0, max: 15_000 }) }),
+  fc.record({ atMs: at, fault: fc.constant('loss'), path, rate: fc.double({ min: 0, max: 0.6, noNaN: true }) }),
+  fc.record({ atMs: at, fault: fc.constant('crash'), site }),
+  fc.record({ atMs: at, fault: fc.constant('pause'), site, ms: fc.integer({ min: 500, max: 30_000 }) }),
+  fc.record({ atMs: at, fault: fc.constant('isolate'), site }),
+  fc.record({ atMs: at, fault: fc.constant('skew'), site, ms: fc.integer({ min: -5_000, max: 5_000 }) }),
+  fc.record({ atMs: at, fault: fc.constant('forge'), path, count: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({ atMs: at, fault: fc.constant('replay'), path, count: fc.integer({ min: 1, max: 30 }) }),
+  fc.record({ atMs: at, fault: fc.constant('health'), site, status: fc.constantFrom('ok', 'degraded', 'failed') }),
+  fc.record({ atMs: at, command: fc.constantFrom('activate', 'deactivate'), path }),
+  fc.record({ atMs: at, command: fc.constant('switchover') }),
+);
+
+export const scheduleArbitrary = fc.record({ seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }), events: fc.array(eventArbitrary, { minLength: 1, maxLength: 6 }) });
+export type Schedule = { seed: number; events: unknown[] };
+
+export function scenarioOf(schedule: Schedule): Scenario {
+  return parseScenario({ name: 'chaos', seed: schedule.seed, durationMs: DURATION_MS, events: schedule.events });
+}
+
+export interface Violation {
+  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
+  readonly detail: string;
+}
+
+type Event = Scenario['events'][number];
+const isFault = (e: Event, fault: string) => 'fault' in e && e.fault === fault;
+
+/** The invariants of issue 9 over one run's report and the runtime's own log. */
+export function checkInvariants(scenario: Scenario, result: SimulationResult): Violation[] {
+  const { report, log } = result;
+  const c = scenario.config;
+  const violations: Violation[] = [];
+
+  // I1: under the default isolation policy, never two sites acting as primary at once.
+  if (c.isolationPolicy === 'self-demote' && report.maxSimultaneousPrimaries > 1) violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
+
+  // I2: no failover decided while valid beats from the primary were still arriving at the deciding site.
+  const intervalMs = c.intervalSeconds * 1000;
+  for (const f of report.failovers) {
+    const from = f.startedAtMs - c.confirmationWindowSeconds * 1000 + intervalMs;
+    const seen = log.accepted.filter((a) => a.site === f.to && a.atMs > from && a.atMs < f.startedAtMs - 1_000);
+    if (seen.length > 0 && f.reason === 'peer-lost') violations.push({ invariant: 'I2', detail: `failover at ${f.startedAtMs} ms while ${seen.length} valid beats arrived in its confirmation window (first: ${seen[0]?.path} at ${seen[0]?.atMs} ms)` });
+  }
+
+  // I3: a crashed primary is replaced within the detection bound, when nothing else prevents it.
+  const crash = scenario.events.find((e) => isFault(e, 'crash') && 'site' in e && e.site === 'production');
+  const standbyHindered = scenario.events.some((e) => ('site' in e && e.site === 'standby' && ['crash', 'isolate', 'pause', 'skew'].includes((e as { fault?: string }).fault ?? '')) || 'command' in e);
+  const productionGoneBefore = scenario.events.some((e) => crash !== undefined && e.atMs < crash.atMs && 'site' in e && e.site === 'production' && ['isolate'].includes((e as { fault?: string }).fault ?? ''));
+  if (crash !== undefined && !standbyHindered && !productionGoneBefore && c.failoverMode === 'automatic') {
+    const boundMs = (c.deadlineCeilingSeconds + c.confirmationWindowSeconds) * 1000 + 3 * intervalMs + 5_000;
+    if (crash.atMs + boundMs <= scenario.durationMs) {
+      const replaced = report.failovers.some((f) => f.to === 'standby' && f.promotedAtMs !== null && f.promotedAtMs <= crash.atMs + boundMs);
+      const alreadyReplaced = report.primaryTimeline.some((p) => p.site === 'standby' && p.atMs <= crash.atMs);
+      if (!replaced && !alreadyReplaced) violations.push({ invariant: 'I3', detail: `production crashed at ${crash.atMs} ms and was not replaced within ${boundMs} ms` });
+    }
+  }
+
+  // I4: every notice a heartbeat module raised reached its topic.
+  if (log.noticesDelivered !== log.noticesRaised) violations.push({ invariant: 'I4', detail: `${log.noticesRaised} notices raised, ${log.noticesDelivered} delivered` });
+
+  // I5: no accepted serial ever went backwards, on either path.
+  if (log.serialRegressions > 0) violations.push({ invariant: 'I5', detail: `${log.serialRegressions} accepted serials went backwards` });
+  return violations;
+}
+
+/** Faults injected by kind, for the published counts. */
+export function faultCounts(scenarios: readonly Scenario[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of scenarios) for (const e of s.events) {
+    const kind = 'fault' in e ? e.fault : `command:${e.command}`;
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
