@@ -2,8 +2,10 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { SITE_VERDICTS, type SiteVerdict } from '../lambdas/core/verdict';
 import { METRICS_NAMESPACE, MetricName, PATHS, type PathId } from '../lambdas/core/wire';
 import type { MirrorbeatFunction } from './function';
 import type { SiteNames } from './names';
@@ -48,6 +50,35 @@ export class SiteMetrics {
     return this.metric(MetricName.ticks, cloudwatch.Stats.SUM);
   }
 
+  /** Phi of each path's failure detector: how sure the site is that the peer went silent on it. */
+  phi(path: PathId): cloudwatch.Metric {
+    return this.metric(MetricName.phi, cloudwatch.Stats.MAXIMUM, { Path: path });
+  }
+
+  /** 1 in the minutes this site's verdict on its peer was `verdict`. */
+  verdict(verdict: SiteVerdict): cloudwatch.Metric {
+    return this.metric(MetricName.verdict, cloudwatch.Stats.MAXIMUM, { Verdict: verdict });
+  }
+
+  /** 1 while this site acts as primary. */
+  actingPrimary(): cloudwatch.Metric {
+    return this.metric(MetricName.actingPrimary, cloudwatch.Stats.MAXIMUM);
+  }
+
+  /** 1 while the peer's valid beats say its workload failed. */
+  peerHealthFailed(): cloudwatch.Metric {
+    return this.metric(MetricName.peerHealthFailed, cloudwatch.Stats.MAXIMUM);
+  }
+
+  /** Invalid beats broken down by path and reason, whatever reasons occur. */
+  invalidBeatsByReason(): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: `SEARCH('{${METRICS_NAMESPACE},Cluster,Site,Path,Reason} MetricName="${MetricName.invalidBeats}" Cluster="${this.names.cluster}" Site="${this.names.site}"', 'Sum', 60)`,
+      label: '',
+      period: Duration.minutes(1),
+    });
+  }
+
   /** 1 when every path failed in the same minute. */
   bothPathsFailed(): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
@@ -69,6 +100,9 @@ export interface SiteMonitoringProps {
   readonly functions: readonly MirrorbeatFunction[];
   readonly failover: sfn.IStateMachine;
   readonly pathControl: sfn.IStateMachine;
+  /** Where the heartbeat module logs its notices, for the dashboard's notices widget. */
+  readonly heartbeatModuleLogs: logs.ILogGroup;
+  readonly phiThreshold: number;
 }
 
 /** Alarms routed by severity to the notice topics (with OK actions), and one dashboard per site. */
@@ -104,6 +138,22 @@ export class SiteMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: 'Both paths to the peer site failed: the peer is lost or this site is isolated.',
+    });
+    this.alarm('Unprotected', 'critical', {
+      metric: m.verdict('unprotected'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'No path is enabled: mirrorbeat cannot tell a lost peer and will not fail over. Activate a path.',
+    });
+    this.alarm('PeerFailureReported', 'warning', {
+      metric: m.peerHealthFailed(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: "The peer's valid beats say its workload failed (its health sources); see health.onPeerFailure for what follows.",
     });
     this.alarm('HeartbeatModuleStopped', 'critical', {
       metric: m.ticks(),
@@ -157,6 +207,17 @@ export class SiteMonitoring extends Construct {
       new cloudwatch.GraphWidget({ title: 'Path failed (1) per path', left: PATHS.map((p) => m.pathFailed(p)), right: [m.bothPathsFailed()], width: 12 }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Phi per path (failed above the threshold, within the deadline bounds)',
+        left: PATHS.map((p) => m.phi(p)),
+        leftAnnotations: [{ value: props.phiThreshold, label: `phiThreshold ${props.phiThreshold}`, color: '#d62728' }],
+        leftYAxis: { min: 0, max: Math.max(20, props.phiThreshold * 2) },
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Verdict on the peer (1 = in that verdict)', left: SITE_VERDICTS.map((v) => m.verdict(v)), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Acts as primary (1) · peer reports failure (1)', left: [m.actingPrimary()], right: [m.peerHealthFailed()], width: 8 }),
+    );
+    this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Invalid beats per path', left: PATHS.map((p) => m.invalidBeats(p)), right: PATHS.map((p) => m.sendFailures(p)), width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Heartbeat module ticks / min', left: [m.ticks()], width: 8 }),
       new cloudwatch.GraphWidget({ title: `Heartbeat volume replication latency to ${props.peerRegion} (ms)`, left: [replicationLatency], width: 8 }),
@@ -169,6 +230,15 @@ export class SiteMonitoring extends Construct {
         width: 12,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Invalid beats by path and reason', left: [m.invalidBeatsByReason()], width: 12 }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Latest notices from the heartbeat module',
+        logGroupNames: [props.heartbeatModuleLogs.logGroupName],
+        queryLines: ['fields @timestamp, message, path, why, previous', "filter message like 'notice:'", 'sort @timestamp desc', 'limit 20'],
+        width: 12,
+      }),
     );
   }
 

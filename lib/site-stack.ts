@@ -197,6 +197,8 @@ export class SiteStack extends Stack {
       functions: [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps],
       failover: this.failover.stateMachine,
       pathControl: this.pathControl.stateMachine,
+      heartbeatModuleLogs: this.heartbeatModule.logGroup,
+      phiThreshold: config.phiThreshold,
     });
 
     this.acknowledgeFindings();

@@ -1,7 +1,8 @@
 import type { PathId, PathMode } from './wire';
 
 export type PathState = 'disabled' | 'pending' | 'healthy' | 'suspect' | 'failed';
-export type SiteVerdict = 'ok' | 'degraded' | 'peer-lost' | 'unprotected' | 'peer-failure-reported';
+export const SITE_VERDICTS = ['ok', 'degraded', 'peer-lost', 'unprotected', 'peer-failure-reported'] as const;
+export type SiteVerdict = (typeof SITE_VERDICTS)[number];
 
 export interface PathObservation {
   readonly path: PathId;

@@ -190,6 +190,23 @@ describe.each(both)('the %s site', (site, t) => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-HeartbeatModuleStopped`, TreatMissingData: 'breaching' });
   });
 
+  it('alarms critically when the cluster is unprotected, and warns when the peer reports its workload failed', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mirrorbeat-orders-${site}-Unprotected`,
+      MetricName: 'Verdict',
+      Dimensions: Match.arrayWith([{ Name: 'Verdict', Value: 'unprotected' }]),
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }],
+      TreatMissingData: 'notBreaching',
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-PeerFailureReported`, MetricName: 'PeerHealthFailed', AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesWarning') }] });
+  });
+
+  it('shows phi against its threshold, the verdict, the role, invalid beats by reason and the latest notices', () => {
+    const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody);
+    for (const piece of ['\\"Phi\\"', 'phiThreshold 8', '\\"Verdict\\"', '\\"ActingPrimary\\"', 'Reason} MetricName=', "filter message like 'notice:'"]) expect(body).toContain(piece);
+  });
+
   it('has a dashboard', () => {
     t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: `mirrorbeat-orders-${site}` });
   });
