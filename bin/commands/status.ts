@@ -91,6 +91,9 @@ export async function readClusterStatus(cluster: string, tables: readonly SiteTa
   return { cluster, atMs: nowMs, sites: await Promise.all(tables.map((t) => readSite(t, nowMs))) };
 }
 
+/** Longer than any interval plus the per-minute handoff: the module is not ticking. */
+const STALE_AFTER_MS = 30_000;
+
 const age = (ms: number | null) => (ms === null ? 'never' : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s ago` : `${Math.round(ms / 60_000)} min ago`);
 
 /** The human view of `mirrorbeat status`. */
@@ -107,7 +110,9 @@ export function formatStatus(s: ClusterStatus): string {
       continue;
     }
     const stale = site.cluster !== null && newest !== undefined && site.cluster.epoch < newest.epoch ? ` (its replica still says epoch ${site.cluster.epoch})` : '';
-    lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}`);
+    // What a site recorded is only as current as its last tick: say so when the module has gone quiet.
+    const quiet = site.lastTickAgeMs === null || site.lastTickAgeMs > STALE_AFTER_MS ? ' — STALE: its heartbeat module is not ticking (site down, or its module stopped); the rest of this line is its last record' : '';
+    lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}${quiet}`);
     for (const path of PATHS) {
       const p = site.paths[path];
       if (p === undefined) continue;

@@ -54,6 +54,8 @@ describe('mirrorbeat status', () => {
     const text = formatStatus(status);
     expect(text.split('\n')[0]).toBe('mirrorbeat orders: epoch 1, primary production');
     expect(text).toContain('network  disabled (set ');
+    expect(text).not.toContain('STALE');
+    expect(formatStatus(await readClusterStatus('orders', tables, NOW + 60_000))).toMatch(/production .*last tick 54\.0 s ago — STALE/);
   });
 
   it('reports an unreachable site without hiding the other', async () => {
