@@ -87,6 +87,8 @@ const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
  */
 export class HeartbeatModule {
   private cluster: ClusterRecord | undefined;
+  /** A higher epoch the peer's valid beats claimed primary at, before this site's replica shows it. */
+  private fencedBy: ClusterRecord | undefined;
   private lastSerial = 0;
   private allFailedSinceMs: number | undefined;
   private readonly modes: Record<PathId, PathMode> = { network: 'enabled', storage: 'enabled' };
@@ -157,7 +159,13 @@ export class HeartbeatModule {
       // A failed read keeps what the detector knew, so the path ages instead of vanishing.
       // A beat from before the path came (back) into use says nothing about it now.
       if (read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity)) detector.heartbeat(read.arrivedAtMs);
-      if (read.beat !== undefined && arrived[path]) this.lastBeat[path] = read.beat;
+      if (read.beat !== undefined && arrived[path]) {
+        this.lastBeat[path] = read.beat;
+        if (read.beat.role === 'primary' && read.beat.epoch > cluster.epoch && read.beat.epoch > (this.fencedBy?.epoch ?? 0)) {
+          this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
+          this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', { epoch: read.beat.epoch, via: path });
+        }
+      }
       const lastValidArrivalMs = detector.lastArrivalMs;
       deadlineMs[path] = detector.deadlineMs();
       phi[path] = detector.phi(nowMs);
@@ -231,7 +239,9 @@ export class HeartbeatModule {
     const why =
       cluster.primary === settings.site
         ? `isolated: no valid beat from ${settings.peer} on any path for more than leaseSeconds (${settings.tuning.leaseSeconds} s); isolationPolicy is self-demote`
-        : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
+        : this.fencedBy === cluster
+          ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
+          : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
     const notice: Notice = { kind: 'demoted', site: settings.site, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: 'this site stops acting as primary; it resumes only when the cluster record names it again and it confirms its peer' } };
     this.deps.log('warn', 'notice: demoted', { why });
     await this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
@@ -314,13 +324,19 @@ export class HeartbeatModule {
     }
   }
 
+  /**
+   * The cluster record as this site must act on it: its replica's record, unless a valid beat
+   * from the peer already claimed primary at a higher epoch. That beat is the fence message
+   * on the network path: it reaches an old primary even when the storage path cannot.
+   */
   private async readCluster(timeoutMs: number): Promise<ClusterRecord> {
     try {
       this.cluster = await this.deps.store.readCluster(AbortSignal.timeout(timeoutMs));
     } catch (error) {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }
-    return this.cluster ?? INITIAL_CLUSTER;
+    const record = this.cluster ?? INITIAL_CLUSTER;
+    return this.fencedBy !== undefined && this.fencedBy.epoch > record.epoch ? this.fencedBy : record;
   }
 
   private async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {

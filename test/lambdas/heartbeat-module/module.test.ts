@@ -278,6 +278,20 @@ describe('the heartbeat module', () => {
       expect((await moduleWith(store, { settings: production }).tick(NOW + 60_000)).role).toBe('primary');
     });
 
+    it('demotes itself when the peer beats as primary at a higher epoch, before its own replica shows the fence', async () => {
+      const published: string[] = [];
+      const store = new FakeStore();
+      const hm = moduleWith(store, { settings: production, notifier: { publish: async (n) => void published.push(n.kind) } });
+      expect((await hm.tick(NOW)).role).toBe('primary');
+      const fence = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 40, sentAt: new Date(NOW + 1_500).toISOString(), epoch: 2, role: 'primary', health: 'ok' }, KEY);
+      store.observations.set('network', { serial: 40, arrivedAtMs: NOW + 1_600, beat: fence });
+      await hm.tick(NOW + 2_000);
+      const report = await hm.tick(NOW + 4_000);
+      expect(report).toMatchObject({ role: 'secondary', epoch: 2 });
+      expect(store.written.at(-1)).toMatchObject({ role: 'secondary', epoch: 2 });
+      expect(published).toEqual(['demoted']);
+    });
+
     it('demotes itself when the cluster record names its peer at a higher epoch', async () => {
       const published: string[] = [];
       const store = new FakeStore();
