@@ -207,9 +207,9 @@ export class HeartbeatModule {
    * Whether this site acts as primary now: the cluster record names it, and under the
    * self-demote isolation policy it has confirmed the peer on some path within its lease.
    * The lease binds only a primary whose peer may still be acting: a site that never saw
-   * its peer has nothing to be isolated from (a first deployment), and a site that fenced
-   * its peer to take this epoch holds the fence until the peer beats again, when the peer
-   * (seeing the higher epoch) has stepped down.
+   * its peer has nothing to be isolated from (a first deployment). A site that fenced its
+   * peer to take this epoch waits until the peer cannot be acting any more — its lease ran
+   * out, or it beats at the new epoch — and then holds the fence until the peer beats again.
    */
   private roleAt(cluster: ClusterRecord, nowMs: number): Role {
     const { site, tuning } = this.deps.settings;
@@ -218,8 +218,14 @@ export class HeartbeatModule {
     const arrivals = PATHS.map((p) => this.detectors[p].lastArrivalMs).filter((t): t is number => t !== undefined);
     if (arrivals.length === 0) return 'primary';
     const lastConfirmed = Math.max(...arrivals);
-    if (cluster.promotedAtMs !== undefined && lastConfirmed < cluster.promotedAtMs) return 'primary';
-    return nowMs - lastConfirmed <= tuning.leaseSeconds * 1000 ? 'primary' : 'secondary';
+    const leaseMs = tuning.leaseSeconds * 1000;
+    if (cluster.promotedAtMs !== undefined && lastConfirmed < cluster.promotedAtMs) {
+      // Promoted over a peer not heard from since: act once the old primary's own lease has run out
+      // (at once after a crash or isolation, which took longer than the lease to detect), or when it
+      // beats at the new epoch (then the branch below applies).
+      return nowMs - lastConfirmed > leaseMs ? 'primary' : 'secondary';
+    }
+    return nowMs - lastConfirmed <= leaseMs ? 'primary' : 'secondary';
   }
 
   /** A primary that stops acting as one says so once: its lease ran out, or a higher epoch names the peer. */

@@ -48,6 +48,14 @@ describe('the local two-site runtime', () => {
     expect(demotedAt).toBeLessThan(report.failovers[0]?.promotedAtMs ?? 0);
   });
 
+  it('fails over a live primary whose workload failed without ever having two primaries, when the policy says so', async () => {
+    const report = await run([{ atMs: 20_000, fault: 'health', site: 'production', status: 'failed' }], { durationMs: 50_000, config: { health: { onPeerFailure: 'failover' } } });
+    expect(report.failovers).toEqual([expect.objectContaining({ reason: 'peer-failure-reported', to: 'standby', promotedAtMs: expect.any(Number) })]);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]));
+    expect(report.primaryTimeline.map((p) => p.site)).toEqual(['production', 'standby']);
+  });
+
   it('gives the same report for the same seed', async () => {
     const events = [
       { atMs: 15_000, fault: 'loss', path: 'network', rate: 0.3 },
