@@ -222,7 +222,7 @@ async function runChaos(runs: number, seed: number): Promise<void> {
     if (outcome.failed && outcome.counterexample !== null) {
       const [schedule] = outcome.counterexample;
       const file = path.join('local', 'scenarios', `regression-${seed}.json`);
-      writeFileSync(file, `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, events: schedule.events }, null, 2)}\n`);
+      writeFileSync(file, `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, config: schedule.config, events: schedule.events }, null, 2)}\n`);
       process.stdout.write(`violation after shrinking: ${String((outcome.errorInstance as Error | undefined)?.message ?? outcome.errorInstance)}\nsaved the minimal schedule to ${file}\n`);
       process.exitCode = 1;
     } else {

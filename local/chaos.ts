@@ -29,11 +29,16 @@ export const eventArbitrary = fc.oneof(
   fc.record({ atMs: at, command: fc.constant('switchover') }),
 );
 
-export const scheduleArbitrary = fc.record({ seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }), events: fc.array(eventArbitrary, { minLength: 1, maxLength: 6 }) });
-export type Schedule = { seed: number; events: unknown[] };
+export const scheduleArbitrary = fc.record({
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  // Half the schedules let a reported workload failure fail a live primary over.
+  config: fc.constantFrom<Record<string, unknown>>({}, { health: { onPeerFailure: 'failover' } }),
+  events: fc.array(eventArbitrary, { minLength: 1, maxLength: 6 }),
+});
+export type Schedule = { seed: number; config?: Record<string, unknown>; events: unknown[] };
 
 export function scenarioOf(schedule: Schedule): Scenario {
-  return parseScenario({ name: 'chaos', seed: schedule.seed, durationMs: DURATION_MS, events: schedule.events });
+  return parseScenario({ name: 'chaos', seed: schedule.seed, durationMs: DURATION_MS, config: schedule.config ?? {}, events: schedule.events });
 }
 
 export interface Violation {
