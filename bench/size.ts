@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -33,7 +32,6 @@ const HANDLER_ENV: Record<string, string> = {
  * Lambda runtime loads its own copy).
  */
 export function bundleFigures(runs = 5): { bundleBytes: Record<string, number>; coldImportMs: Record<string, number> } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-bench-'));
   const bundleBytes: Record<string, number> = {};
   const coldImportMs: Record<string, number> = {};
   for (const handler of HANDLERS) {
@@ -42,7 +40,7 @@ export function bundleFigures(runs = 5): { bundleBytes: Record<string, number>; 
     bundleBytes[handler] = statSync(outfile).size;
     const times: number[] = [];
     for (let i = 0; i < runs; i += 1) {
-      const out = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { env: { ...process.env, ...HANDLER_ENV }, encoding: 'utf8', cwd: dir });
+      const out = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { env: { ...process.env, ...HANDLER_ENV }, encoding: 'utf8', cwd: ROOT });
       if (out.status !== 0) throw new Error(`${handler} did not load: ${out.stderr.slice(0, 300)}`);
       times.push(Number(out.stdout));
     }

@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { HeartbeatModule } from '../lambdas/heartbeat-module/module';
+import type { SigningKeys } from '../lambdas/shared/keys';
+import { Notifier } from '../lambdas/shared/notifier';
 import { ReplicationLink } from '../local/replication';
 import { simulateScenario } from '../local/run';
 import type { Report } from '../local/runtime';
@@ -41,4 +47,26 @@ export async function localSites(overrides: Record<string, unknown> = {}): Promi
 export async function runScenario(events: unknown[], over: { durationMs?: number; seed?: number; config?: Record<string, unknown> } = {}): Promise<Report> {
   const scenario = parseScenario({ name: 'test', seed: over.seed ?? 3, durationMs: over.durationMs ?? 90_000, config: over.config ?? {}, events });
   return (await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() })).report;
+}
+
+/** The key every local test site signs with. */
+export const TEST_KEY = Buffer.from('k'.repeat(64));
+
+/**
+ * The real heartbeat module of one local site. Its EventBridge, SNS and Step Functions clients
+ * are plain SDK clients: tests mock them with aws-sdk-client-mock.
+ */
+export function moduleFor(site: LocalSite): HeartbeatModule {
+  const { settings } = site;
+  return new HeartbeatModule({
+    settings,
+    store: site.store,
+    keys: { current: async () => TEST_KEY, all: async () => [TEST_KEY] } as unknown as SigningKeys,
+    peerEvents: new EventBridgeClient({ region: settings.peerRegion }),
+    peerBusArn: `arn:aws:events:${settings.peerRegion}:123456789012:event-bus/mirrorbeat-orders-${settings.peer}`,
+    sfn: new SFNClient({ region: settings.region }),
+    failoverStateMachineArn: `arn:aws:states:${settings.region}:123456789012:stateMachine:mirrorbeat-orders-${settings.site}-failover`,
+    notifier: new Notifier(new SNSClient({ region: settings.region }), { warning: 'arn:aws:sns:us-west-2:123456789012:warning', critical: 'arn:aws:sns:us-west-2:123456789012:critical' }),
+    log: () => undefined,
+  });
 }

@@ -2,33 +2,24 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatStatus, readClusterStatus } from '../../bin/commands/status';
 import { runPathControl } from '../../bin/commands/path';
-import { HeartbeatModule } from '../../lambdas/heartbeat-module/module';
-import type { SigningKeys } from '../../lambdas/shared/keys';
-import { type LocalSite, localSites } from '../local-sites';
+import { localSites, moduleFor } from '../local-sites';
 
-const KEY = Buffer.from('k'.repeat(64));
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
+const sns = mockClient(SNSClient);
 
-const moduleOf = (site: LocalSite) =>
-  new HeartbeatModule({
-    settings: site.settings,
-    store: site.store,
-    keys: { current: async () => KEY, all: async () => [KEY] } as unknown as SigningKeys,
-    peerEvents: new EventBridgeClient({ region: site.settings.peerRegion }),
-    peerBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/b',
-    sfn: new SFNClient({ region: site.settings.region }),
-    failoverStateMachineArn: undefined,
-    log: () => undefined,
-  });
+const moduleOf = moduleFor;
 
 beforeEach(() => {
   events.reset();
   sfn.reset();
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
 

@@ -5,15 +5,13 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import { serialKey } from '../../../lambdas/core/volume';
-import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import { receiveNetworkBeat } from '../../../lambdas/network-receiver/receiver';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
-import { Notifier } from '../../../lambdas/shared/notifier';
-import { type LocalSite, localSites } from '../../local-sites';
+import { localSites, moduleFor, TEST_KEY } from '../../local-sites';
 
 /** The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions are mocked. */
 
-const KEY = Buffer.from('k'.repeat(64));
+const KEY = TEST_KEY;
 const keys = { current: async () => KEY, all: async () => [KEY] } as unknown as SigningKeys;
 // Near the real clock: DynamoDB Local deletes items whose TTL has passed, as DynamoDB does.
 const NOW = Math.floor(Date.now() / 1000) * 1000;
@@ -21,19 +19,7 @@ const events = mockClient(EventBridgeClient);
 const sns = mockClient(SNSClient);
 const sfn = mockClient(SFNClient);
 
-function moduleOf(site: LocalSite): HeartbeatModule {
-  return new HeartbeatModule({
-    settings: site.settings,
-    store: site.store,
-    keys,
-    peerEvents: new EventBridgeClient({ region: site.settings.peerRegion }),
-    peerBusArn: `arn:aws:events:${site.settings.peerRegion}:123456789012:event-bus/mirrorbeat-orders-${site.settings.peer}`,
-    sfn: new SFNClient({ region: site.settings.region }),
-    failoverStateMachineArn: `arn:aws:states:${site.settings.region}:123456789012:stateMachine:mirrorbeat-orders-${site.settings.site}-failover`,
-    notifier: new Notifier(new SNSClient({ region: site.settings.region }), { warning: 'arn:aws:sns:us-west-2:123456789012:warning', critical: 'arn:aws:sns:us-west-2:123456789012:critical' }),
-    log: () => undefined,
-  });
-}
+const moduleOf = moduleFor;
 
 const networkBeats = (): Heartbeat[] => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
 
