@@ -13,7 +13,7 @@ const HANDLER_ENV: Record<string, string> = {
   MIRRORBEAT_CLUSTER: 'bench',
   MIRRORBEAT_SITE: 'standby',
   MIRRORBEAT_PEER_REGION: 'us-west-2',
-  MIRRORBEAT_TUNING: JSON.stringify({ intervalSeconds: 2, deadlineFloorSeconds: 6, deadlineCeilingSeconds: 30, phiThreshold: 8, confirmationWindowSeconds: 10, rpoBudgetSeconds: 30, leaseSeconds: 12, isolationPolicy: 'self-demote', failoverMode: 'automatic', onPeerFailure: 'notify' }),
+  MIRRORBEAT_TUNING: JSON.stringify({ intervalSeconds: 2, deadlineFloorSeconds: 6, deadlineCeilingSeconds: 30, phiThreshold: 8, confirmationWindowSeconds: 10, rpoBudgetSeconds: 30, leaseSeconds: 12, isolationPolicy: 'self-fence', failoverMode: 'automatic', onPeerFailure: 'notify' }),
   MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
   MIRRORBEAT_OBSERVATIONS: 'observations',
   MIRRORBEAT_PEER_BUS: 'arn:aws:events:us-west-2:123456789012:event-bus/bench',

@@ -81,14 +81,17 @@ export const configSchema = z
       .enum(['automatic', 'approval', 'manual'], { error: 'automatic, approval or manual' })
       .default('automatic')
       .describe('automatic: the standby promotes itself; approval: it asks on SNS and waits for `mirrorbeat approve`; manual: it only notifies.'),
+    approvalTimeoutSeconds: seconds(60, 86_400, 'the approval timeout')
+      .default(1800)
+      .describe('Under failoverMode approval: how long an automatic failover waits for `mirrorbeat approve` before it gives up (aborted, nothing changed).'),
     rpoBudgetSeconds: seconds(1, 3600, 'the RPO budget').default(30).describe('Largest heartbeat-volume replication latency at which failover may proceed.'),
     isolationPolicy: z
-      .enum(['self-demote', 'stay-primary'], { error: 'self-demote or stay-primary' })
-      .default('self-demote')
-      .describe('What a primary does when it can confirm neither path for leaseSeconds: self-demote (stop acting as primary) or stay-primary.'),
+      .enum(['self-fence', 'stay-primary'], { error: 'self-fence or stay-primary' })
+      .default('self-fence')
+      .describe('What a primary does when it can confirm neither path for leaseSeconds: self-fence (stop acting as primary, call the fence hook) or stay-primary.'),
     leaseSeconds: seconds(1, 3600, 'the primary lease')
       .default(12)
-      .describe('How long a primary keeps acting as primary without confirming either path; under self-demote less than deadlineFloorSeconds + confirmationWindowSeconds.'),
+      .describe('How long a primary keeps acting as primary without confirming either path; under self-fence less than deadlineFloorSeconds + confirmationWindowSeconds.'),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
@@ -102,9 +105,24 @@ export const configSchema = z
       .prefault({}),
     promotion: z
       .strictObject({
-        arcRoutingControlArns: list(z.string().regex(ROUTING_CONTROL_ARN, 'a Route 53 ARC routing control ARN'))
-          .default([])
-          .describe('Route 53 ARC routing controls set On for the promoted site and Off for the other.'),
+        arc: z
+          .strictObject({
+            clusterEndpoints: z
+              .array(
+                z.strictObject({
+                  url: z.url({ protocol: /^https$/, error: 'a Route 53 ARC cluster endpoint URL such as https://host-abc.us-east-1.example.com/v1' }),
+                  region: region('the endpoint region'),
+                }),
+              )
+              .min(1, 'at least one cluster endpoint (aws route53-recovery-control-config describe-cluster lists five)')
+              .max(5, 'at most five cluster endpoints'),
+            routingControls: z.strictObject({
+              production: z.string().regex(ROUTING_CONTROL_ARN, 'a Route 53 ARC routing control ARN'),
+              standby: z.string().regex(ROUTING_CONTROL_ARN, 'a Route 53 ARC routing control ARN'),
+            }),
+          })
+          .optional()
+          .describe('Route 53 ARC: the cluster endpoints and one routing control per site; promotion sets the promoted site\'s On and the other\'s Off.'),
         route53FailoverRecord: z
           .strictObject({
             hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'a hosted zone id such as Z0123456789ABC'),
@@ -112,7 +130,7 @@ export const configSchema = z
             healthCheckId: z.uuid('a Route 53 health check id (a UUID)'),
           })
           .optional()
-          .describe('A Route 53 failover record whose health check mirrorbeat inverts to move traffic.'),
+          .describe('The production (PRIMARY) record of a Route 53 failover pair and its health check; promotion of the standby inverts the check, promotion of production restores it.'),
         hookFunctionArn: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional().describe('Your Lambda, invoked with the decision record after the built-in promotion actions.'),
       })
       .prefault({}),
@@ -138,7 +156,14 @@ export const configSchema = z
           .describe('What the secondary does when valid beats say the primary\'s workload failed: notify only, or start failover.'),
       })
       .prefault({}),
-    fenceHookFunctionArn: z.string().regex(LAMBDA_ARN, 'a Lambda function ARN').optional().describe('Your Lambda, invoked once when a site is fenced (demoted).'),
+    fenceHookFunctionArn: z
+      .string()
+      .regex(LAMBDA_ARN, 'a Lambda function ARN')
+      .optional()
+      .describe('Your Lambda, invoked once by the promoting site\'s fence step and once by a demoted site\'s heartbeat module, to stop the old primary\'s workload.'),
+    cooldownSeconds: seconds(0, 86_400, 'the failover cooldown')
+      .default(3600)
+      .describe('After a promotion, no automatic failover for this long (no ping-pong); a person can still fail over or switch over.'),
   })
   .superRefine((c, ctx) => {
     const issue = (path: string[], message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
@@ -175,7 +200,7 @@ export const configSchema = z
       issue(['health', 'timeoutMs'], `at most 40 % of intervalSeconds (${c.intervalSeconds * 400} ms), or a slow health source delays the beat`, c.health.timeoutMs);
     }
     const standbyTakesOverAfter = c.deadlineFloorSeconds + c.confirmationWindowSeconds;
-    if (c.isolationPolicy === 'self-demote' && c.leaseSeconds >= standbyTakesOverAfter) {
+    if (c.isolationPolicy === 'self-fence' && c.leaseSeconds >= standbyTakesOverAfter) {
       issue(
         ['leaseSeconds'],
         `less than deadlineFloorSeconds + confirmationWindowSeconds (${standbyTakesOverAfter}), so an isolated primary steps down before the standby can promote`,
@@ -198,6 +223,7 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
     leaseSeconds: c.leaseSeconds,
     isolationPolicy: c.isolationPolicy,
     failoverMode: c.failoverMode,
+    cooldownSeconds: c.cooldownSeconds,
     onPeerFailure: c.health.onPeerFailure,
   };
 }

@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DetailType, Env, EVENT_SOURCE, type HealthSources, peerOf, type SiteId } from '../lambdas/core/wire';
+import { DetailType, Env, EVENT_SOURCE, type HealthSources, peerOf, type PromotionActions, type SiteId } from '../lambdas/core/wire';
 import { type MirrorbeatConfig, tuningOf } from './config';
 import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
@@ -122,7 +122,7 @@ export class SiteStack extends Stack {
 
     this.heartbeatModule = handler('HeartbeatModule', 'heartbeat-module', 'Sends this site\'s beats on both paths and checks the peer\'s, every interval, for one minute', Duration.seconds(75));
     this.networkReceiver = handler('NetworkReceiver', 'network-receiver', 'Receives the peer\'s network-path beats from the site bus and records valid ones');
-    this.failoverSteps = handler('FailoverSteps', 'failover-steps', 'Steps of the failover workflow: confirm, gates, fence, promote, verify');
+    this.failoverSteps = handler('FailoverSteps', 'failover-steps', 'Steps of the failover and switchover workflow: confirm, drain, gates, fence, promote, verify');
     this.pathControlSteps = handler('PathControlSteps', 'path-control-steps', 'Steps of the path-control workflow: apply, forward, check-ack, finalize, rollback');
 
     // Who writes what: beats and observations by the module and receiver, the cluster record by the fence, the path registry by path control.
@@ -135,8 +135,9 @@ export class SiteStack extends Stack {
     this.observations.bind(this.failoverSteps, 'read');
     this.observations.bind(this.pathControlSteps, 'read');
     // Beats, request commands and acknowledgements are all signed with the cluster's key.
-    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps]) bindSigningKey(fn);
-    for (const fn of [this.heartbeatModule, this.pathControlSteps]) bindPeerBus(fn);
+    // The failover steps sign and send the fence message on the network path.
+    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps, this.failoverSteps]) bindSigningKey(fn);
+    for (const fn of [this.heartbeatModule, this.pathControlSteps, this.failoverSteps]) bindPeerBus(fn);
 
     // The failover steps: CloudWatch for the replication-lag gate, the site bus for SitePromoted, the hooks.
     this.failoverSteps.addEnvironment(Env.siteBus, this.siteBus.eventBusName);
@@ -154,11 +155,15 @@ export class SiteStack extends Stack {
       acknowledgeNag(this.failoverSteps.role, `IAM5[Resource::${config.promotion.hookFunctionArn}:*]`, 'Invoking any version of the promotion hook the configuration names, and nothing else.');
     }
     if (config.fenceHookFunctionArn !== undefined) {
-      // The fence step calls it today; the heartbeat module gains it with demotion on a higher epoch.
-      this.failoverSteps.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
-      lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn).grantInvoke(this.failoverSteps.role);
-      acknowledgeNag(this.failoverSteps.role, `IAM5[Resource::${config.fenceHookFunctionArn}:*]`, 'Invoking any version of the fence hook the configuration names, and nothing else.');
+      // Called by the fence step of the site that promotes, and by the heartbeat module of the site that is demoted.
+      const fenceHook = lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn);
+      for (const fn of [this.failoverSteps, this.heartbeatModule]) {
+        fn.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
+        fenceHook.grantInvoke(fn.role);
+        acknowledgeNag(fn.role, `IAM5[Resource::${config.fenceHookFunctionArn}:*]`, 'Invoking any version of the fence hook the configuration names, and nothing else.');
+      }
     }
+    this.bindPromotionActions(config);
 
     new events.Rule(this, 'HeartbeatRule', {
       eventBus: this.siteBus,
@@ -168,7 +173,7 @@ export class SiteStack extends Stack {
       targets: [new targets.LambdaFunction(this.networkReceiver.function, { maxEventAge: Duration.minutes(1), retryAttempts: 2 })],
     });
 
-    this.failover = new FailoverWorkflow(this, 'Failover', { names: this.names, steps: this.failoverSteps, topics: this.topics, logRetention, failoverMode: config.failoverMode });
+    this.failover = new FailoverWorkflow(this, 'Failover', { names: this.names, steps: this.failoverSteps, topics: this.topics, logRetention, failoverMode: config.failoverMode, approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds), intervalSeconds: config.intervalSeconds });
     this.pathControl = new PathControlWorkflow(this, 'PathControl', { names: this.names, steps: this.pathControlSteps, topics: this.topics, logRetention, intervalSeconds: config.intervalSeconds });
     this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
     this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
@@ -216,6 +221,29 @@ export class SiteStack extends Stack {
         resources: alarmNames.map((name) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
       }),
     );
+  }
+
+  /** The built-in promotion actions the configuration names, and the right to take exactly those. */
+  private bindPromotionActions(config: MirrorbeatConfig): void {
+    const { arc, route53FailoverRecord } = config.promotion;
+    const actions: PromotionActions = {
+      ...(arc === undefined ? {} : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
+      ...(route53FailoverRecord === undefined ? {} : { route53HealthCheckId: route53FailoverRecord.healthCheckId }),
+    };
+    this.failoverSteps.addEnvironment(Env.promotionActions, JSON.stringify(actions));
+    if (arc !== undefined) {
+      this.failoverSteps.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['route53-recovery-cluster:UpdateRoutingControlStates', 'route53-recovery-cluster:GetRoutingControlState'], resources: [arc.routingControls.production, arc.routingControls.standby] }),
+      );
+    }
+    if (route53FailoverRecord !== undefined) {
+      this.failoverSteps.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'],
+          resources: [this.formatArn({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: route53FailoverRecord.healthCheckId })],
+        }),
+      );
+    }
   }
 
   private roleArn(roleName: string): string {

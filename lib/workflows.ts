@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -68,6 +68,7 @@ abstract class Workflow extends Construct {
       payload: sfn.TaskInput.fromObject({
         step,
         execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
         state: sfn.JsonPath.entirePayload,
       }),
       resultSelector: { 'result.$': '$.Payload' },
@@ -81,7 +82,7 @@ abstract class Workflow extends Construct {
   }
 
   /** Publishes one notice; `kind` is the message attribute subscribers filter on. */
-  notice(id: string, kind: string, severity: Severity, subject: string): tasks.SnsPublish {
+  notice(id: string, kind: string, severity: Severity, subject: string, decisionPath?: string): tasks.SnsPublish {
     const task = new tasks.SnsPublish(this, id, {
       topic: this.props.topics.of(severity),
       subject,
@@ -90,7 +91,8 @@ abstract class Workflow extends Construct {
         cluster: this.props.names.cluster,
         site: this.props.names.site,
         execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        state: sfn.JsonPath.entirePayload,
+        ...(decisionPath === undefined ? { state: sfn.JsonPath.entirePayload } : { decision: sfn.JsonPath.objectAt(decisionPath) }),
+        inspect: 'npx mirrorbeat status',
       }),
       messageAttributes: {
         kind: { value: kind },
@@ -104,15 +106,25 @@ abstract class Workflow extends Construct {
 }
 
 export interface FailoverWorkflowProps extends WorkflowProps {
-  /** approval: wait for `mirrorbeat approve` (an SNS message carries the task token). */
+  /** approval: an automatic start waits for `mirrorbeat approve` (an SNS message carries the command). */
   readonly failoverMode: 'automatic' | 'approval' | 'manual';
   /** @default Duration.minutes(30) */
   readonly approvalTimeout?: Duration;
+  /** How often a switchover looks whether the primary confirmed its handover. */
+  readonly intervalSeconds: number;
 }
 
+/** A field of the execution input is present and equals the value (a missing field is not an error). */
+const is = (path: string, value: string): sfn.Condition => sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.stringEquals(path, value));
+const flag = (path: string): sfn.Condition => sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.booleanEquals(path, true));
+
 /**
- * failover: confirm → gates → (approval) → fence → promote → verify → notify. Each task is
- * a step of lambdas/failover-steps; a failure anywhere sends a critical notice.
+ * failover and switchover, one state machine (input `kind`):
+ *   failover:   confirm → gates → (approval) → fence → promote → verify → notify
+ *   switchover: drain → wait for the handover → gates → fence → promote → verify → notify
+ * `dryRun: true` runs every step without side effects and sends no notice (a drill). Each
+ * task is a step of lambdas/failover-steps; a failure anywhere withdraws a pending handover
+ * and sends a critical notice. Started again for an epoch it completed, it does nothing.
  */
 export class FailoverWorkflow extends Workflow {
   constructor(scope: Construct, id: string, props: FailoverWorkflowProps) {
@@ -122,47 +134,79 @@ export class FailoverWorkflow extends Workflow {
       props,
       'failover',
       (w) => {
-        const failed = w.notice('NotifyFailoverFailed', 'failover-aborted', 'critical', 'mirrorbeat: failover FAILED, check the cluster record').next(new sfn.Fail(w, 'FailoverFailed', { error: 'FailoverFailed', cause: 'a failover step failed; see the execution history' }));
+        const drillFailed = new sfn.Fail(w, 'DrillFailed', { error: 'DrillFailed', cause: 'a step failed in the drill; see $.error in the execution output' });
+        const failedNotice = w.notice('NotifyFailoverFailed', 'failover-aborted', 'critical', 'mirrorbeat: failover FAILED, check the cluster record').next(new sfn.Fail(w, 'FailoverFailed', { error: 'FailoverFailed', cause: 'a failover step failed; see the execution history' }));
+        const failedOrDrill = new sfn.Choice(w, 'FailedInDrill?').when(flag('$.dryRun'), drillFailed).otherwise(failedNotice);
+        // Withdrawing a handover is a no-op for a failover, and after a fence (which removed it).
+        const failed = w.step('CancelDrain', 'cancel-drain', 'cancelDrain', failedOrDrill).next(failedOrDrill);
+
         const aborted = w.notice('NotifyFailoverAborted', 'failover-aborted', 'warning', 'mirrorbeat: failover aborted, the peer is alive').next(new sfn.Succeed(w, 'Aborted'));
-        const blocked = w.notice('NotifyGatesBlocked', 'failover-aborted', 'critical', 'mirrorbeat: failover blocked by a gate').next(new sfn.Fail(w, 'GatesBlocked', { error: 'GatesBlocked', cause: 'replication lag or readiness gate did not pass' }));
+        const blockedNotice = w.notice('NotifyGatesBlocked', 'failover-aborted', 'critical', 'mirrorbeat: failover blocked by a gate').next(new sfn.Fail(w, 'GatesBlocked', { error: 'GatesBlocked', cause: 'the replication-lag or cooldown gate did not pass; see $.gates' }));
+        const blocked = w.step('CancelDrainBlocked', 'cancel-drain', 'cancelDrain', failed).next(blockedNotice);
+        const withdrawnNotice = w.notice('NotifySwitchoverWithdrawn', 'failover-aborted', 'warning', 'mirrorbeat: switchover withdrawn, the primary did not hand over').next(new sfn.Fail(w, 'SwitchoverWithdrawn', { error: 'SwitchoverWithdrawn', cause: 'the primary did not confirm the handover in time; it stays primary' }));
+        const withdrawn = w.step('CancelDrainExpired', 'cancel-drain', 'cancelDrain', failed).next(withdrawnNotice);
+        const refusedNotice = w.notice('NotifySwitchoverRefused', 'failover-aborted', 'warning', 'mirrorbeat: switchover refused').next(new sfn.Fail(w, 'SwitchoverRefused', { error: 'SwitchoverRefused', cause: 'see $.error.Cause for why and what to run instead' }));
+        const refused = new sfn.Choice(w, 'RefusedInDrill?').when(flag('$.dryRun'), drillFailed).otherwise(refusedNotice);
 
         const started = w.notice('NotifyFailoverStarted', 'failover-started', 'critical', 'mirrorbeat: failover started');
         const confirm = w.step('Confirm', 'confirm', 'confirm', failed);
+        const drain = w.step('Drain', 'drain', 'drain', refused);
+        const waitForDrain = new sfn.Wait(w, 'WaitForHandover', { time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)) });
+        const checkDrain = w.step('CheckHandover', 'check-drain', 'checkDrain', failed);
         const gates = w.step('Gates', 'gates', 'gates', failed);
         const fence = w.step('Fence', 'fence', 'fence', failed);
         const promote = w.step('Promote', 'promote', 'promote', failed);
         const verify = w.step('Verify', 'verify', 'verify', failed);
-        const promoted = w.notice('NotifyPromoted', 'promoted', 'critical', 'mirrorbeat: standby promoted').next(new sfn.Succeed(w, 'Promoted'));
+        const promoted = w.notice('NotifyPromoted', 'promoted', 'critical', 'mirrorbeat: site promoted', '$.verify.result.decision').next(new sfn.Succeed(w, 'Promoted'));
+        const switchedOver = w.notice('NotifySwitchoverCompleted', 'switchover-completed', 'warning', 'mirrorbeat: switchover completed', '$.verify.result.decision').next(new sfn.Succeed(w, 'SwitchedOver'));
 
-        const approvalOrFence: sfn.IChainable =
-          props.failoverMode === 'approval'
-            ? new tasks.SnsPublish(w, 'AwaitApproval', {
-                topic: props.topics.critical,
-                integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-                subject: 'mirrorbeat: failover awaits approval',
-                message: sfn.TaskInput.fromObject({
-                  kind: 'failover-started',
-                  awaiting: 'approval',
-                  approve: "aws stepfunctions send-task-success --task-output '{}' --task-token <taskToken>",
-                  reject: 'aws stepfunctions send-task-failure --error Rejected --task-token <taskToken>',
-                  taskToken: sfn.JsonPath.taskToken,
-                  state: sfn.JsonPath.entirePayload,
-                }),
-                messageAttributes: { kind: { value: 'failover-started' }, site: { value: props.names.site } },
-                taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? Duration.minutes(30)),
-                resultPath: '$.approval',
-              })
-                .addCatch(aborted, { errors: ['States.Timeout', 'Rejected'], resultPath: '$.error' })
-                .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
-                .next(fence)
-            : fence;
+        let approvalOrFence: sfn.IChainable = fence;
+        if (props.failoverMode === 'approval') {
+          const awaitApproval = new tasks.SnsPublish(w, 'AwaitApproval', {
+            topic: props.topics.critical,
+            integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            subject: 'mirrorbeat: failover awaits approval',
+            message: sfn.TaskInput.fromObject({
+              kind: 'failover-started',
+              awaiting: 'approval',
+              cluster: props.names.cluster,
+              site: props.names.site,
+              execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
+              approve: `npx mirrorbeat approve --site ${props.names.site} --region ${Stack.of(w).region}`,
+              reject: `npx mirrorbeat reject --site ${props.names.site} --region ${Stack.of(w).region}`,
+              taskToken: sfn.JsonPath.taskToken,
+              confirm: sfn.JsonPath.objectAt('$.confirm.result'),
+              gates: sfn.JsonPath.objectAt('$.gates.result'),
+            }),
+            messageAttributes: { kind: { value: 'failover-started' }, site: { value: props.names.site } },
+            taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? Duration.minutes(30)),
+            resultPath: '$.approval',
+          })
+            .addCatch(aborted, { errors: ['States.Timeout', 'Rejected'], resultPath: '$.error' })
+            .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
+            .next(fence);
+          // Only an automatic start asks: a person who started a failover or switchover has decided.
+          approvalOrFence = new sfn.Choice(w, 'NeedsApproval?').when(sfn.Condition.and(is('$.requestedBy', 'heartbeat-module'), sfn.Condition.not(flag('$.dryRun'))), awaitApproval).otherwise(fence);
+        }
 
-        fence.next(promote).next(verify).next(
-          new sfn.Choice(w, 'Verified?').when(sfn.Condition.booleanEquals('$.verify.result.ok', true), promoted).otherwise(failed),
+        fence.next(
+          new sfn.Choice(w, 'AlreadyPromoted?').when(flag('$.fence.result.alreadyDone'), new sfn.Succeed(w, 'AlreadyPromoted', { comment: 'this epoch was promoted and verified before: nothing to do' })).otherwise(promote),
         );
-        const gatesPassed = new sfn.Choice(w, 'GatesPassed?').when(sfn.Condition.booleanEquals('$.gates.result.passed', true), approvalOrFence).otherwise(blocked);
-        const peerStillLost = new sfn.Choice(w, 'PeerStillLost?').when(sfn.Condition.booleanEquals('$.confirm.result.peerLost', false), aborted).otherwise(gates.next(gatesPassed));
-        return started.next(confirm).next(peerStillLost);
+        promote.next(verify).next(
+          new sfn.Choice(w, 'Verified?')
+            .when(flag('$.dryRun'), new sfn.Succeed(w, 'DrillComplete'))
+            .when(sfn.Condition.booleanEquals('$.verify.result.ok', true), new sfn.Choice(w, 'Switchover?').when(is('$.kind', 'switchover'), switchedOver).otherwise(promoted))
+            .otherwise(failed),
+        );
+        gates.next(new sfn.Choice(w, 'GatesPassed?').when(sfn.Condition.or(flag('$.dryRun'), sfn.Condition.booleanEquals('$.gates.result.passed', true)), approvalOrFence).otherwise(blocked));
+        confirm.next(new sfn.Choice(w, 'PeerStillLost?').when(sfn.Condition.and(sfn.Condition.not(flag('$.dryRun')), sfn.Condition.booleanEquals('$.confirm.result.peerLost', false)), aborted).otherwise(gates));
+        drain.next(waitForDrain).next(checkDrain).next(
+          new sfn.Choice(w, 'HandedOver?')
+            .when(sfn.Condition.booleanEquals('$.checkDrain.result.drained', true), gates)
+            .when(sfn.Condition.booleanEquals('$.checkDrain.result.expired', true), withdrawn)
+            .otherwise(waitForDrain),
+        );
+        return new sfn.Choice(w, 'Kind?').when(is('$.kind', 'switchover'), drain).when(flag('$.dryRun'), confirm).otherwise(started.next(confirm));
       },
       Duration.hours(2),
     );

@@ -56,7 +56,7 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
   const violations: Violation[] = [];
 
   // I1: under the default isolation policy, never two sites acting as primary at once.
-  if (c.isolationPolicy === 'self-demote' && report.maxSimultaneousPrimaries > 1) violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
+  if (c.isolationPolicy === 'self-fence' && report.maxSimultaneousPrimaries > 1) violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
 
   // I2: no failover decided while valid beats from the primary were still arriving at the deciding site.
   const intervalMs = c.intervalSeconds * 1000;

@@ -4,6 +4,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { ExecutionAlreadyExists, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -109,6 +111,8 @@ interface Site {
   /** Valid network beats this site received, kept for replay faults. */
   readonly received: Heartbeat[];
   readonly executions: Map<string, Execution>;
+  /** Failover executions waiting for `mirrorbeat approve` / `reject`, oldest first. */
+  readonly approvals: { name: string; settle: (error?: Error) => void }[];
   readonly counts: Record<PathId, { sent: number; failed: number; accepted: number }>;
 }
 
@@ -225,6 +229,7 @@ class Simulation {
         states: {},
         received: [],
         executions: new Map(),
+        approvals: [],
         counts: { network: { sent: 0, failed: 0, accepted: 0 }, storage: { sent: 0, failed: 0, accepted: 0 } },
       };
       (site as { module: HeartbeatModule }).module = this.heartbeatModule(site);
@@ -276,6 +281,9 @@ class Simulation {
         critical: this.arn(site, 'sns', this.names(site.id).topic('critical')),
       }),
       health: { read: async () => ({ health: site.health, evidence: site.health === 'ok' ? [] : [`scenario set health ${site.health}`] }) },
+      fenceHook: async (event) => {
+        this.note({ site: site.id, kind: 'role', text: `fence hook called: ${String(event.why)}` });
+      },
       log: () => undefined,
     });
   }
@@ -545,9 +553,11 @@ class Simulation {
       if (state.Type !== 'Task') continue;
       retries[stateName] = 0;
       const resource = String(state.Resource);
-      const work = resource.endsWith(':sns:publish') || resource.includes(':sns:publish.')
-        ? async (taskInput: Record<string, unknown>) => this.publish(site, taskInput)
-        : async (taskInput: Record<string, unknown>) => ({ Payload: await this.runStep(site, machine, stateName, taskInput) });
+      const work = resource.endsWith('.waitForTaskToken')
+        ? async (taskInput: Record<string, unknown>) => this.awaitTaskToken(site, execution, name, state, taskInput)
+        : resource.endsWith(':sns:publish')
+          ? async (taskInput: Record<string, unknown>) => this.publish(site, taskInput)
+          : async (taskInput: Record<string, unknown>) => ({ Payload: await this.runStep(site, machine, stateName, taskInput) });
       handlers[stateName] = (taskInput) => {
         execution.status = 'waiting';
         const latency = (delayBefore[stateName] ?? 0) + this.random.logNormal(STEP_MEDIAN_MS, 0.4);
@@ -556,7 +566,10 @@ class Simulation {
             if (site.crashed) return;
             execution.status = 'running';
             try {
-              resolve(await work(taskInput));
+              const out = await work(taskInput);
+              // A task waiting for its token answers later, from another event: the loop goes on meanwhile.
+              if (typeof out === 'function') (out as () => Promise<unknown>)().then(resolve, reject);
+              else resolve(out);
             } catch (error) {
               reject(error instanceof Error ? error : new Error(String(error)));
             }
@@ -568,14 +581,14 @@ class Simulation {
     const machineRun = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retries },
       noThrowOnAbort: true,
-      context: { Execution: { Id: arn, Name: name, Input: input, StartTime: new Date(this.nowMs).toISOString() } } as never,
+      context: { Execution: { Id: arn, Name: name, Input: input, StartTime: new Date(this.nowMs).toISOString() }, Task: { Token: `local-task-token-${name}` } } as never,
     });
     execution.abort = () => machineRun.abort();
     void (async () => {
       for await (const event of machineRun.eventLogs) if ((event as { type?: string }).type === 'StateEntered') record.transitions += 1;
     })().catch(() => undefined);
     this.note({ site: site.id, kind: 'workflow', text: `${machine} workflow started (${name})` });
-    if (machine === 'failover') {
+    if (machine === 'failover' && input.dryRun !== true) {
       const expected = typeof input.expectedEpoch === 'number' ? input.expectedEpoch : (site.epoch ?? 1);
       this.failovers.push({ startedAtMs: this.at, promotedAtMs: null, from: (input.from as SiteId | undefined) ?? peerOf(site.id), to: site.id, epoch: expected + 1, reason: typeof input.reason === 'string' ? input.reason : 'requested' });
     }
@@ -595,13 +608,41 @@ class Simulation {
       });
   }
 
+  /**
+   * A task that waits for its token (the failover's approval): it publishes, then waits in
+   * virtual time for an approve or reject command, or for its TimeoutSeconds.
+   */
+  private async awaitTaskToken(site: Site, execution: Execution, name: string, state: Record<string, unknown>, taskInput: Record<string, unknown>): Promise<() => Promise<unknown>> {
+    await this.publish(site, taskInput);
+    execution.status = 'waiting';
+    const answer = new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        execution.status = 'running';
+        const index = site.approvals.findIndex((a) => a.settle === settle);
+        if (index >= 0) site.approvals.splice(index, 1);
+        if (error === undefined) resolve({ approvedBy: 'operator' });
+        else reject(error);
+      };
+      site.approvals.push({ name, settle });
+      const timeoutMs = (typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60) * 1000;
+      this.schedule(this.nowMs + timeoutMs, async () => {
+        if (!settled) this.note({ site: site.id, kind: 'workflow', text: `${name}: approval timed out after ${timeoutMs / 1000} s` });
+        settle(Object.assign(new Error(`no approval within ${timeoutMs / 1000} s`), { name: 'States.Timeout' }));
+      });
+    });
+    return () => answer;
+  }
+
   /** Runs one Lambda step of a workflow with the deployed step handler code. */
   private async runStep(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (machine === 'failover') {
       const input = parseStepInput(taskInput.Payload, FAILOVER_STEPS);
       const result = await runFailoverStep(input, this.failoverDeps(site));
       this.note({ site: site.id, kind: 'workflow', text: `failover ${stateName}: ${summarizeStep(input.step, result)}` });
-      if (input.step === 'verify' && result.ok === true) {
+      if (input.step === 'verify' && result.ok === true && input.state.dryRun !== true) {
         const failover = [...this.failovers].reverse().find((f) => f.to === site.id && f.promotedAtMs === null);
         if (failover !== undefined) failover.promotedAtMs = this.at;
       }
@@ -632,6 +673,18 @@ class Simulation {
       siteBus: this.names(site.id).siteBus,
       promotionHook: undefined,
       fenceHook: undefined,
+      keys: this.keys(),
+      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) => this.putEvents(site, input)),
+      peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${this.names(peer.id).siteBus}`,
+      // The scenario's configuration names no traffic actions unless it sets promotion.*; those are not emulated.
+      actions: {},
+      route53: emulate(new Route53Client({ region: 'us-east-1' }), async () => {
+        throw new Error('the local runtime does not emulate Route 53; leave promotion.route53FailoverRecord out of scenarios');
+      }),
+      arcFor: () =>
+        emulate(new Route53RecoveryClusterClient({ region: 'us-west-2' }), async () => {
+          throw new Error('the local runtime does not emulate Route 53 ARC; leave promotion.arc out of scenarios');
+        }),
       now: () => this.nowMs + site.skewMs,
     };
   }
@@ -738,8 +791,28 @@ class Simulation {
   }
 
   private async command(event: Extract<ScenarioEvent, { command: string }>): Promise<void> {
-    if (event.command === 'switchover') {
-      this.note({ kind: 'command', text: 'switchover requested: not built yet (the switchover workflow comes with failover and fencing); nothing changes' });
+    if (event.command === 'switchover' || event.command === 'failover') {
+      // The workflow runs in the site it promotes: by default the one that is not primary now.
+      const target = event.site === undefined ? this.sites[peerOf(this.primarySite().id)] : this.sites[event.site];
+      const dryRun = event.dryRun ?? false;
+      this.note({ kind: 'command', site: target.id, text: `${event.command}${dryRun ? ' drill (dry run)' : ''} to ${target.id} requested by the operator` });
+      if (target.crashed) return;
+      try {
+        this.startExecution(target, 'failover', `operator-${event.command}-${this.at}`, { kind: event.command, dryRun, requestedBy: 'operator', reason: `scenario ${event.command}` });
+      } catch (error) {
+        this.note({ kind: 'command', site: target.id, text: `${event.command} not started: ${(error as Error).message}` });
+      }
+      return;
+    }
+    if (!('path' in event)) {
+      const site = event.site === undefined ? Object.values(this.sites).find((s) => s.approvals.length > 0) : this.sites[event.site];
+      const waiting = site?.approvals.shift();
+      if (site === undefined || waiting === undefined) {
+        this.note({ kind: 'command', text: `${event.command}: no failover awaits approval` });
+        return;
+      }
+      this.note({ kind: 'command', site: site.id, text: `${event.command} ${waiting.name}` });
+      waiting.settle(event.command === 'approve' ? undefined : Object.assign(new Error('rejected by the operator'), { name: 'Rejected' }));
       return;
     }
     const site = event.site === undefined ? this.primarySite() : this.sites[event.site];
@@ -754,7 +827,8 @@ class Simulation {
   // ---- the report -----------------------------------------------------------------------
 
   private report(): Report {
-    const decision = this.failovers[0]?.startedAtMs;
+    // Detection is the time to an automatic decision; planned and operator-started promotions detect nothing.
+    const decision = this.failovers.find((f) => f.reason === 'peer-lost' || f.reason === 'peer-failure-reported')?.startedAtMs;
     return {
       scenario: this.scenario.name,
       seed: this.seed,
@@ -794,11 +868,19 @@ function summarizeStep(step: string, result: Record<string, unknown>): string {
     case 'confirm':
       return result.peerLost === true ? 'peer still lost on every path' : 'peer is back';
     case 'gates':
-      return `${result.passed === true ? 'passed' : 'blocked'}: ${typeof result.evidence === 'string' ? result.evidence : ''}`;
+      return `${result.passed === true ? 'passed' : 'blocked'}: ${((result.checks as { evidence: string }[] | undefined) ?? []).map((c) => c.evidence).join('; ')}`;
+    case 'drain':
+      return result.dryRun === true ? `would ${String(result.would)}` : `asked ${String(result.from)} to hand over at epoch ${String(result.epoch)}`;
+    case 'check-drain':
+      return result.drained === true ? 'the primary confirmed the handover' : result.expired === true ? String(result.detail) : 'waiting for the primary to hand over';
+    case 'cancel-drain':
+      return result.cancelled === true ? 'handover withdrawn' : 'no handover to withdraw';
     case 'fence':
-      return `epoch ${String(result.epoch)} written, ${String(result.fenced)} fenced`;
+      if (result.dryRun === true) return `would ${String(result.would)}`;
+      if (result.alreadyFenced === true) return `epoch ${String(result.epoch)} already fenced${result.alreadyDone === true ? ' and verified: nothing to do' : '; resuming at promote'}`;
+      return `epoch ${String(result.epoch)} written, ${String(result.fenced)} fenced; network fence ${String(result.networkFence)}`;
     case 'promote':
-      return `promoted at epoch ${String(result.epoch)} (${((result.actions as string[] | undefined) ?? []).join(', ') || 'no actions'})`;
+      return `${result.dryRun === true ? 'would promote' : 'promoted'} at epoch ${String(result.epoch)} (${((result.actions as { action: string }[] | undefined) ?? []).map((a) => a.action).join(', ') || 'no actions'})`;
     case 'verify':
       return result.ok === true ? 'cluster record confirmed' : `cluster record disagrees: ${JSON.stringify(result.cluster)}`;
     default:
@@ -808,7 +890,9 @@ function summarizeStep(step: string, result: Record<string, unknown>): string {
 
 function outcomeOf(output: unknown): string {
   const o = output as Record<string, unknown>;
-  if (o.verify !== undefined) return 'promoted';
+  if (o.dryRun === true) return 'drill complete';
+  if ((o.fence as { result?: { alreadyDone?: boolean } } | undefined)?.result?.alreadyDone === true) return 'nothing to do (already promoted)';
+  if (o.verify !== undefined) return o.kind === 'switchover' ? 'switched over' : 'promoted';
   if (o.confirm !== undefined && (o.confirm as { result?: { peerLost?: boolean } }).result?.peerLost === false) return 'aborted (peer back)';
   return 'succeeded';
 }

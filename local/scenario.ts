@@ -24,9 +24,13 @@ const faults = [
   z.strictObject({ atMs, fault: z.literal('replay'), path, count, site: site.optional() }),
   z.strictObject({ atMs, fault: z.literal('health'), site, status: z.enum(['ok', 'degraded', 'failed'], { error: 'ok, degraded or failed' }) }),
 ] as const;
+const COMMAND_NAMES = 'activate, deactivate, switchover, failover, approve or reject';
+/** site: where the command runs (path control: the site that starts it; switchover and failover: the site to promote). */
 const commands = [
-  z.strictObject({ atMs, command: z.enum(['activate', 'deactivate'], { error: 'activate, deactivate or switchover' }), path, site: site.optional(), force: z.boolean().optional() }),
-  z.strictObject({ atMs, command: z.literal('switchover') }),
+  z.strictObject({ atMs, command: z.enum(['activate', 'deactivate'], { error: COMMAND_NAMES }), path, site: site.optional(), force: z.boolean().optional() }),
+  z.strictObject({ atMs, command: z.literal('switchover'), site: site.optional(), dryRun: z.boolean().optional() }),
+  z.strictObject({ atMs, command: z.literal('failover'), site: site.optional(), dryRun: z.boolean().optional() }),
+  z.strictObject({ atMs, command: z.enum(['approve', 'reject'], { error: COMMAND_NAMES }), site: site.optional() }),
 ] as const;
 
 const FAULT_NAMES = ['partition', 'heal', 'lag', 'loss', 'crash', 'pause', 'isolate', 'skew', 'forge', 'replay', 'health'];
@@ -39,7 +43,7 @@ const event = z.unknown().transform((value, ctx) => {
   }
   const candidates = 'fault' in v ? faults.filter((f) => f.shape.fault.safeParse(v.fault).success) : 'command' in v ? commands.filter((c) => c.shape.command.safeParse(v.command).success) : [];
   if (candidates.length === 0) {
-    const message = 'fault' in v ? `fault: one of ${FAULT_NAMES.join(', ')}` : 'command' in v ? 'command: activate, deactivate or switchover' : 'an event needs "fault" or "command"';
+    const message = 'fault' in v ? `fault: one of ${FAULT_NAMES.join(', ')}` : 'command' in v ? `command: ${COMMAND_NAMES}` : 'an event needs "fault" or "command"';
     ctx.addIssue({ code: 'custom', message, path: 'fault' in v ? ['fault'] : 'command' in v ? ['command'] : [] });
     return z.NEVER;
   }

@@ -7,7 +7,7 @@ import type { SigningKeys } from '../lambdas/shared/keys';
 import { Notifier } from '../lambdas/shared/notifier';
 import { ReplicationLink } from '../local/replication';
 import { simulateScenario } from '../local/run';
-import type { Report } from '../local/runtime';
+import type { Report, SimulationResult } from '../local/runtime';
 import { parseScenario } from '../local/scenario';
 import { createLocalSite, type LocalSite } from '../local/sites';
 import { config } from './helpers';
@@ -44,9 +44,20 @@ export async function localSites(overrides: Record<string, unknown> = {}): Promi
  * One scenario end to end, through the entry point `mirrorbeat simulate` uses: both sites on
  * the run's DynamoDB Local, the deployed handler code, the synthesized workflows, virtual time.
  */
-export async function runScenario(events: unknown[], over: { durationMs?: number; seed?: number; config?: Record<string, unknown> } = {}): Promise<Report> {
+export async function runScenario(events: unknown[], over: ScenarioOptions = {}): Promise<Report> {
+  return (await simulateEvents(events, over)).report;
+}
+
+interface ScenarioOptions {
+  durationMs?: number;
+  seed?: number;
+  config?: Record<string, unknown>;
+}
+
+/** The same, with the whole result: timeline, executions, status. */
+export async function simulateEvents(events: unknown[], over: ScenarioOptions = {}): Promise<SimulationResult> {
   const scenario = parseScenario({ name: 'test', seed: over.seed ?? 3, durationMs: over.durationMs ?? 90_000, config: over.config ?? {}, events });
-  return (await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() })).report;
+  return simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
 }
 
 /** The key every local test site signs with. */

@@ -3,6 +3,8 @@ export interface StepInput {
   readonly step: string;
   readonly execution: string;
   readonly state: Record<string, unknown>;
+  /** When the execution started (ISO-8601), for timings. */
+  readonly startedAt?: string;
 }
 
 /** An error a workflow catches by name; its message says what was wrong and how to fix it. */

@@ -6,7 +6,7 @@ import type { PathId, PathMode, SiteId } from './wire';
  * Heartbeat volume (global table, replicated — the remote mirror):
  *   BEAT     / <site>            the site's latest storage-path beat (PVOL in its own region, SVOL at the peer)
  *   PATH     / <site>#<path>     the path registry: mode of one path at one site
- *   CLUSTER  / CLUSTER           { epoch, primary }
+ *   CLUSTER  / CLUSTER           { epoch, primary, promotedAt, handover? } (handover: a switchover in progress)
  *   VIEW     / <site>            the site's current verdict on its peer, and since when
  *   STATE    / <site>#<path>     the site's current state of one path of its peer, and since when
  *   FENCE    / <epoch>           who was fenced by the promotion to that epoch
@@ -51,6 +51,24 @@ export interface ClusterRecord {
   readonly primary: SiteId;
   /** When the fence step promoted the primary to this epoch (its own clock); absent for the first primary. */
   readonly promotedAtMs?: number;
+  /** When the verify step confirmed that promotion complete; a failover started again for this epoch then does nothing. */
+  readonly verifiedAtMs?: number;
+  /** This epoch came from a switchover: the old primary confirmed it stopped before the fence. */
+  readonly handedOver?: boolean;
+  /** A planned switchover asked the primary to hand over to `to` at this epoch. */
+  readonly handover?: Handover;
+}
+
+/**
+ * A switchover's request to the primary: stop acting as primary, then say so. The primary
+ * writes `drainedAtMs` only after it stopped; that write reaching the target's replica is
+ * the round trip through the replication link that the switchover waits for.
+ */
+export interface Handover {
+  readonly to: SiteId;
+  readonly execution: string;
+  readonly requestedAtMs: number;
+  readonly drainedAtMs?: number;
 }
 
 /** Before anyone wrote the cluster record, production is primary at epoch 1. */

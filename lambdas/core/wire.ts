@@ -57,6 +57,7 @@ export const Env = {
   fenceHook: 'MIRRORBEAT_FENCE_HOOK',
   failoverStateMachine: 'MIRRORBEAT_FAILOVER_STATE_MACHINE',
   healthSources: 'MIRRORBEAT_HEALTH_SOURCES',
+  promotionActions: 'MIRRORBEAT_PROMOTION_ACTIONS',
 } as const;
 
 /** Detection and failover tuning, passed to the handlers as one JSON variable. */
@@ -68,10 +69,22 @@ export interface Tuning {
   readonly confirmationWindowSeconds: number;
   readonly rpoBudgetSeconds: number;
   readonly leaseSeconds: number;
-  readonly isolationPolicy: 'self-demote' | 'stay-primary';
+  readonly isolationPolicy: 'self-fence' | 'stay-primary';
   readonly failoverMode: 'automatic' | 'approval' | 'manual';
   /** What the secondary does when valid beats report the primary's workload failed. */
   readonly onPeerFailure: 'notify' | 'failover';
+  /** No second automatic failover within this long of the last promotion (no ping-pong). */
+  readonly cooldownSeconds: number;
+}
+
+/** The built-in promotion actions the configuration asks for. */
+export interface PromotionActions {
+  readonly arc?: {
+    readonly clusterEndpoints: readonly { readonly url: string; readonly region: string }[];
+    readonly routingControls: Readonly<Record<SiteId, string>>;
+  };
+  /** The health check of the production (PRIMARY) failover record: inverted while the standby is primary. */
+  readonly route53HealthCheckId?: string;
 }
 
 /** Where the heartbeat module reads the health of the workload it protects. */

@@ -1,18 +1,34 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { parseStepInput } from '../core/steps';
-import { Env } from '../core/wire';
-import { documentClient, eventsClient, lambdaClientFor } from '../shared/clients';
+import { Env, type PromotionActions } from '../core/wire';
+import { documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient } from '../shared/clients';
+import { SigningKeys } from '../shared/keys';
 import { logger } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
-import { FAILOVER_STEPS, runFailoverStep } from './steps';
+import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from './steps';
 
 const settings = readSettings();
-const deps = {
+const peerBusArn = settings.required(Env.peerBus);
+const arcClients = new Map<string, Route53RecoveryClusterClient>();
+const deps: FailoverDeps = {
   settings,
   store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
   db: documentClient(),
   peerCloudWatch: new CloudWatchClient({ region: settings.peerRegion, maxAttempts: 2 }),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+  peerEvents: eventsClient(regionOfArn(peerBusArn)),
+  peerBusArn,
+  actions: settings.json<PromotionActions>(Env.promotionActions),
+  // Route 53's control plane answers in us-east-1 whatever the caller's region.
+  route53: new Route53Client({ region: 'us-east-1', maxAttempts: 3 }),
+  arcFor: ({ url, region }) => {
+    let client = arcClients.get(url);
+    if (client === undefined) arcClients.set(url, (client = new Route53RecoveryClusterClient({ region, endpoint: url, maxAttempts: 1 })));
+    return client;
+  },
   events: eventsClient(settings.region),
   lambdaFor: lambdaClientFor,
   siteBus: settings.optional(Env.siteBus),

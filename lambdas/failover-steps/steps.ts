@@ -1,143 +1,333 @@
+import { performance } from 'node:perf_hooks';
 import { GetMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Heartbeat } from '../core/message';
+import { type Heartbeat, signHeartbeat } from '../core/message';
 import { executionName, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
 import { clusterKey, fenceKey, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, PATHS, type PathId } from '../core/wire';
+import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
+import { type ActionDeps, plannedActions, takeActions } from './actions';
 
-export const FAILOVER_STEPS = ['confirm', 'gates', 'fence', 'promote', 'verify'] as const;
+export const FAILOVER_STEPS = ['confirm', 'gates', 'drain', 'check-drain', 'cancel-drain', 'fence', 'promote', 'verify'] as const;
 
-export interface FailoverDeps {
+export interface FailoverDeps extends ActionDeps {
   readonly settings: Settings;
   readonly store: SiteStore;
   readonly db: DynamoDBDocumentClient;
   readonly peerCloudWatch: CloudWatchClient;
-  readonly events: EventBridgeClient;
-  readonly lambdaFor: (functionArn: string) => LambdaClient;
-  readonly siteBus: string | undefined;
-  readonly promotionHook: string | undefined;
+  /** Signs the fence message this site sends on the network path. */
+  readonly keys: Pick<SigningKeys, 'current'>;
+  readonly peerEvents: EventBridgeClient;
+  readonly peerBusArn: string;
   readonly fenceHook: string | undefined;
   readonly now: () => number;
 }
 
-/** The epoch this failover promotes to: one above the epoch it was started for, or above the current one. */
+/**
+ * What an execution was asked to do, from its input (the console's or the CLI's JSON, or the
+ * heartbeat module's). A bad field fails the first step with a message naming it.
+ */
+export interface FailoverOptions {
+  /** failover: the peer is lost or failed; switchover: a planned handover from a live primary. */
+  readonly kind: 'failover' | 'switchover';
+  /** A drill: every step runs and reports, nothing is written, called or sent. */
+  readonly dryRun: boolean;
+  /** heartbeat-module for automatic starts; anything else is a person (the console, the CLI). */
+  readonly requestedBy: string;
+  readonly reason: string;
+}
+
+export function optionsOf(state: Readonly<Record<string, unknown>>): FailoverOptions {
+  const { kind = 'failover', dryRun = false, requestedBy = 'operator', reason } = state;
+  if (kind !== 'failover' && kind !== 'switchover') throw new StepError('InvalidInput', `kind: got ${JSON.stringify(kind)}; allowed: failover or switchover`);
+  if (typeof dryRun !== 'boolean') throw new StepError('InvalidInput', `dryRun: got ${JSON.stringify(dryRun)}; expected true or false`);
+  if (typeof requestedBy !== 'string' || requestedBy.length === 0) throw new StepError('InvalidInput', `requestedBy: got ${JSON.stringify(requestedBy)}; expected who asked, such as "operator"`);
+  if (reason !== undefined && typeof reason !== 'string') throw new StepError('InvalidInput', `reason: got ${JSON.stringify(reason)}; expected a short text`);
+  const expected = state.expectedEpoch;
+  if (expected !== undefined && !(typeof expected === 'number' && Number.isInteger(expected) && expected >= 1)) {
+    throw new StepError('InvalidInput', `expectedEpoch: got ${JSON.stringify(expected)}; expected the current epoch, an integer of at least 1, or leave it out`);
+  }
+  return { kind, dryRun, requestedBy, reason: reason ?? (kind === 'switchover' ? 'planned switchover' : requestedBy) };
+}
+
+/** The result one step left in the execution state at `$.<step>.result`. */
+function resultOf(input: StepInput, step: string): Record<string, unknown> | undefined {
+  return (input.state[step] as { result?: Record<string, unknown> } | undefined)?.result;
+}
+
+/** The epoch this execution promotes to: one above the epoch it was started for (or drained at), or above the current one. */
 async function targetEpoch(input: StepInput, deps: FailoverDeps): Promise<number> {
-  const expected = input.state.expectedEpoch;
-  if (typeof expected === 'number' && Number.isInteger(expected) && expected >= 1) return expected + 1;
+  const expected = input.state.expectedEpoch ?? resultOf(input, 'drain')?.epoch;
+  if (typeof expected === 'number') return expected + 1;
   return (await deps.store.readCluster()).epoch + 1;
 }
 
 /** The epoch the fence step wrote; the steps after it act on that epoch and never derive it again. */
 function fencedEpoch(input: StepInput): number {
-  const epoch = (input.state.fence as { result?: { epoch?: unknown } } | undefined)?.result?.epoch;
+  const epoch = resultOf(input, 'fence')?.epoch;
   if (typeof epoch !== 'number' || !Number.isInteger(epoch)) throw new StepError('InvalidInput', `state.fence.result.epoch: got ${JSON.stringify(epoch)}; the ${input.step} step runs after the fence step`);
   return epoch;
 }
 
+/** Each step's result says how long its handler took, so a drill can report where the time goes. */
 export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Promise<Record<string, unknown>> {
+  const started = performance.now();
+  const options = optionsOf(input.state);
+  const result = await runStep(input, options, deps);
+  return { ...result, tookMs: Math.round(performance.now() - started) };
+}
+
+async function runStep(input: StepInput, options: FailoverOptions, deps: FailoverDeps): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
   switch (input.step) {
     case 'confirm': {
       // Re-check both paths now: beats that came back while the workflow started abort it.
-      const nowMs = deps.now();
-      const states = {} as Record<PathId, PathState>;
-      const ages = {} as Record<PathId, number | null>;
-      const seen: Heartbeat[] = [];
-      for (const path of PATHS) {
-        const [observation, mode] = await Promise.all([store.readObservation(path, settings.peer), store.readPathMode(settings.site, path)]);
-        states[path] = pathState({ path, mode, lastValidArrivalMs: observation?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
-        ages[path] = observation === undefined ? null : nowMs - observation.arrivedAtMs;
-        if (observation !== undefined && states[path] !== 'failed') seen.push(observation.beat);
-      }
+      const { states, ages, live } = await peerPaths(deps);
       const lost = allCountedPathsFailed(PATHS.map((p) => states[p]));
-      if (input.state.reason === 'peer-failure-reported') {
+      if (options.reason === 'peer-failure-reported') {
         // The peer is alive and said its workload failed: go on while its newest beat still says so.
-        const newest = seen.sort((a, b) => b.serial - a.serial)[0];
-        const stillFailed = lost || newest?.health === 'failed';
-        return { peerLost: stillFailed, reason: 'peer-failure-reported', peerHealth: newest?.health ?? null, states, beatAgesMs: ages };
+        const newest = live.sort((a, b) => b.serial - a.serial)[0];
+        return { peerLost: lost || newest?.health === 'failed', reason: options.reason, peerHealth: newest?.health ?? null, states, beatAgesMs: ages };
       }
-      return { peerLost: lost, reason: 'peer-lost', states, beatAgesMs: ages };
+      return { peerLost: lost, reason: options.reason, states, beatAgesMs: ages };
     }
     case 'gates': {
-      // Replication lag from the peer's region into ours; the metric lives in the peer's region.
-      const end = new Date(deps.now());
-      const out = await deps.peerCloudWatch.send(
-        new GetMetricDataCommand({
-          StartTime: new Date(end.getTime() - 5 * 60_000),
-          EndTime: end,
-          MetricDataQueries: [
-            {
-              Id: 'lag',
-              MetricStat: {
-                Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'ReplicationLatency', Dimensions: [{ Name: 'TableName', Value: settings.heartbeatVolume }, { Name: 'ReceivingRegion', Value: settings.region }] },
-                Period: 60,
-                Stat: 'Maximum',
-              },
-            },
-          ],
-        }),
-      ).catch((error: unknown) => ({ error: String(error) }));
-      if ('error' in out) return { passed: true, replicationLagMs: null, evidence: `lag unknown, the peer region did not answer (${out.error}); a lost region cannot report its lag` };
-      const latest = out.MetricDataResults?.[0]?.Values?.[0];
-      const budgetMs = settings.tuning.rpoBudgetSeconds * 1000;
-      if (latest === undefined) return { passed: true, replicationLagMs: null, evidence: 'no replication latency reported in the last 5 minutes' };
-      return { passed: latest <= budgetMs, replicationLagMs: latest, budgetMs, evidence: `replication lag ${latest} ms against a budget of ${budgetMs} ms` };
+      const checks = [await replicationGate(deps), await cooldownGate(options, deps)];
+      return { passed: checks.every((c) => c.passed), checks };
     }
-    case 'fence': {
-      const epoch = await targetEpoch(input, deps);
-      const at = new Date(deps.now()).toISOString();
-      try {
-        // Exactly one promotion per epoch: the conditional write admits the first and refuses the rest.
-        await deps.db.send(
-          new UpdateCommand({
-            TableName: settings.heartbeatVolume,
-            Key: clusterKey(),
-            UpdateExpression: 'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by',
-            ConditionExpression: epoch - 1 === INITIAL_CLUSTER.epoch ? 'attribute_not_exists(epoch) OR epoch = :prev' : 'epoch = :prev',
-            ExpressionAttributeNames: { '#primary': 'primary' },
-            ExpressionAttributeValues: { ':next': epoch, ':prev': epoch - 1, ':me': settings.site, ':at': at, ':by': input.execution },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    case 'drain': {
+      const cluster = await store.readCluster();
+      if (cluster.primary === settings.site) {
+        throw new StepError('CommandRefused', `${settings.site} is already primary at epoch ${cluster.epoch}: a switchover runs in the site it promotes; to hand back, run: mirrorbeat switchover --to ${settings.peer}`);
+      }
+      const { states } = await peerPaths(deps);
+      if (!PATHS.some((p) => states[p] === 'healthy' || states[p] === 'suspect')) {
+        throw new StepError('CommandRefused', `${settings.peer} is not beating on any enabled path (${PATHS.map((p) => `${p} ${states[p]}`).join(', ')}): a switchover needs a live primary to hand over; to take over from a lost one, run: mirrorbeat failover --site ${settings.site}`);
+      }
+      if (options.dryRun) return { epoch: cluster.epoch, from: settings.peer, dryRun: true, would: `ask ${settings.peer} to stop acting as primary at epoch ${cluster.epoch}` };
+      const nowMs = deps.now();
+      if (!(await store.requestHandover(cluster.epoch, settings.site, input.execution, nowMs))) {
         const now = await store.readCluster();
-        if (!(now.epoch === epoch && now.primary === settings.site)) {
-          throw new StepError('FenceConflict', `cluster record is at epoch ${now.epoch} with primary ${now.primary}; this failover expected to move epoch ${epoch - 1} to ${epoch}`);
-        }
+        throw new StepError('CommandRefused', `the cluster record moved (epoch ${now.epoch}, primary ${now.primary}${now.handover ? `, handover to ${now.handover.to} pending for ${executionName(now.handover.execution)}` : ''}); check mirrorbeat status and try again`);
       }
-      await deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: { ...fenceKey(epoch), fenced: settings.peer, by: settings.site, at, execution: input.execution } }));
-      if (deps.fenceHook !== undefined) {
-        await deps.lambdaFor(deps.fenceHook).send(new InvokeCommand({ FunctionName: deps.fenceHook, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ fenced: settings.peer, epoch, by: settings.site })) }));
-      }
-      return { epoch, fenced: settings.peer };
+      return { epoch: cluster.epoch, from: settings.peer, requestedAtMs: nowMs };
     }
+    case 'check-drain': {
+      if (options.dryRun) return { drained: true, expired: false, dryRun: true };
+      const { handover, epoch } = await store.readCluster();
+      if (handover === undefined || handover.execution !== input.execution) {
+        throw new StepError('CommandRefused', `the handover this switchover asked for is gone (cluster record at epoch ${epoch}); another switchover or failover took over`);
+      }
+      if (handover.drainedAtMs !== undefined) return { drained: true, expired: false, drainedAfterMs: handover.drainedAtMs - handover.requestedAtMs };
+      const waitedMs = deps.now() - handover.requestedAtMs;
+      const limitMs = drainLimitMs(settings);
+      return { drained: false, expired: waitedMs > limitMs, waitedMs, ...(waitedMs > limitMs ? { detail: `${settings.peer} did not confirm the handover within ${limitMs} ms; the switchover is withdrawn and it stays primary` } : {}) };
+    }
+    case 'cancel-drain': {
+      if (options.kind !== 'switchover' || options.dryRun) return { cancelled: false };
+      return { cancelled: await store.cancelHandover(input.execution) };
+    }
+    case 'fence':
+      return fence(input, options, deps);
     case 'promote': {
       const epoch = fencedEpoch(input);
-      const decision = { cluster: settings.cluster, promoted: settings.site, epoch, execution: executionName(input.execution), confirm: input.state.confirm, gates: input.state.gates };
-      const actions: string[] = [];
-      if (deps.promotionHook !== undefined) {
-        const out = await deps.lambdaFor(deps.promotionHook).send(new InvokeCommand({ FunctionName: deps.promotionHook, Payload: Buffer.from(JSON.stringify(decision)) }));
-        if (out.FunctionError !== undefined) throw new Error(`promotion hook ${deps.promotionHook} failed: ${out.FunctionError}`);
-        actions.push('hook');
-      }
-      if (deps.siteBus !== undefined) {
-        await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.siteBus, Source: EVENT_SOURCE, DetailType: DetailType.sitePromoted, Detail: JSON.stringify(decision) }] }));
-        actions.push('site-promoted-event');
-      }
-      return { epoch, actions };
+      const decision = { cluster: settings.cluster, promoted: settings.site, epoch, kind: options.kind, reason: options.reason, execution: executionName(input.execution), confirm: resultOf(input, 'confirm'), gates: resultOf(input, 'gates') };
+      if (options.dryRun) return { epoch, dryRun: true, actions: plannedActions(deps, settings.site) };
+      return { epoch, actions: await takeActions(deps, settings.site, decision) };
     }
     case 'verify': {
       const epoch = fencedEpoch(input);
       const record = await store.readCluster();
-      return { ok: record.epoch === epoch && record.primary === settings.site, cluster: record };
+      const ok = options.dryRun ? record.primary !== settings.site && record.epoch === epoch - 1 : record.epoch === epoch && record.primary === settings.site;
+      if (ok && !options.dryRun) {
+        // The promotion is complete: a second start for this epoch now does nothing.
+        await deps.db.send(
+          new UpdateCommand({ TableName: settings.heartbeatVolume, Key: clusterKey(), UpdateExpression: 'SET verifiedAt = :at', ConditionExpression: 'epoch = :epoch', ExpressionAttributeValues: { ':at': new Date(deps.now()).toISOString(), ':epoch': epoch } }),
+        );
+      }
+      return { ok, cluster: record, decision: decisionRecord(input, options, deps, epoch) };
     }
     default:
       throw new StepError('InvalidInput', `step: got ${JSON.stringify(input.step)}; allowed: ${FAILOVER_STEPS.join(', ')}`);
   }
 }
+
+/** How long a switchover waits for the primary to confirm its handover: a few ticks plus two replication budgets. */
+export const drainLimitMs = (settings: Settings): number => (3 * settings.tuning.intervalSeconds + 2 * settings.tuning.rpoBudgetSeconds) * 1000;
+
+/** The peer as the observations show it now, judged with the floor deadline (never stricter than the module). */
+async function peerPaths(deps: FailoverDeps): Promise<{ states: Record<PathId, PathState>; ages: Record<PathId, number | null>; live: Heartbeat[] }> {
+  const { settings, store } = deps;
+  const nowMs = deps.now();
+  const states = {} as Record<PathId, PathState>;
+  const ages = {} as Record<PathId, number | null>;
+  const live: Heartbeat[] = [];
+  for (const path of PATHS) {
+    const [observation, mode] = await Promise.all([store.readObservation(path, settings.peer), store.readPathMode(settings.site, path)]);
+    states[path] = pathState({ path, mode, lastValidArrivalMs: observation?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
+    ages[path] = observation === undefined ? null : nowMs - observation.arrivedAtMs;
+    if (observation !== undefined && states[path] !== 'failed') live.push(observation.beat);
+  }
+  return { states, ages, live };
+}
+
+interface GateCheck {
+  readonly gate: 'replication-lag' | 'cooldown';
+  readonly passed: boolean;
+  readonly evidence: string;
+  readonly [more: string]: unknown;
+}
+
+/** Replication lag from the peer's region into ours is within the RPO budget; the metric lives in the peer's region. */
+async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
+  const { settings } = deps;
+  const end = new Date(deps.now());
+  const out = await deps.peerCloudWatch
+    .send(
+      new GetMetricDataCommand({
+        StartTime: new Date(end.getTime() - 5 * 60_000),
+        EndTime: end,
+        MetricDataQueries: [
+          {
+            Id: 'lag',
+            MetricStat: {
+              Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'ReplicationLatency', Dimensions: [{ Name: 'TableName', Value: settings.heartbeatVolume }, { Name: 'ReceivingRegion', Value: settings.region }] },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+        ],
+      }),
+    )
+    .catch((error: unknown) => ({ error: String(error) }));
+  if ('error' in out) return { gate: 'replication-lag', passed: true, replicationLagMs: null, evidence: `lag unknown, the peer region did not answer (${out.error}); a lost region cannot report its lag` };
+  const latest = out.MetricDataResults?.[0]?.Values?.[0];
+  const budgetMs = settings.tuning.rpoBudgetSeconds * 1000;
+  if (latest === undefined) return { gate: 'replication-lag', passed: true, replicationLagMs: null, evidence: 'no replication latency reported in the last 5 minutes' };
+  return { gate: 'replication-lag', passed: latest <= budgetMs, replicationLagMs: latest, budgetMs, evidence: `replication lag ${latest} ms against a budget of ${budgetMs} ms` };
+}
+
+/** No automatic failover within cooldownSeconds of the last promotion: a person decides a second one (no ping-pong). */
+async function cooldownGate(options: FailoverOptions, deps: FailoverDeps): Promise<GateCheck> {
+  const { settings } = deps;
+  if (options.kind === 'switchover' || options.requestedBy !== 'heartbeat-module') return { gate: 'cooldown', passed: true, evidence: `requested by ${options.requestedBy}: the cooldown binds automatic failovers only` };
+  const { promotedAtMs } = await deps.store.readCluster();
+  const untilMs = (promotedAtMs ?? -Infinity) + settings.tuning.cooldownSeconds * 1000;
+  if (promotedAtMs === undefined || deps.now() >= untilMs) return { gate: 'cooldown', passed: true, evidence: promotedAtMs === undefined ? 'no earlier promotion' : `last promotion at ${new Date(promotedAtMs).toISOString()}, outside cooldownSeconds (${settings.tuning.cooldownSeconds})` };
+  return {
+    gate: 'cooldown',
+    passed: false,
+    until: new Date(untilMs).toISOString(),
+    evidence: `the last promotion was at ${new Date(promotedAtMs).toISOString()}; automatic failover is held until ${new Date(untilMs).toISOString()} (cooldownSeconds ${settings.tuning.cooldownSeconds}); to fail over now, run: mirrorbeat failover --site ${settings.site}`,
+  };
+}
+
+/**
+ * Fence: the conditional write of epoch + 1 naming this site (exactly one promotion per
+ * epoch), the fence record, the fence message on the network path, the fence hook. Started
+ * again for an epoch it already fenced, it says so, and whether the promotion completed.
+ */
+async function fence(input: StepInput, options: FailoverOptions, deps: FailoverDeps): Promise<Record<string, unknown>> {
+  const { settings, store } = deps;
+  const epoch = await targetEpoch(input, deps);
+  const current = await store.readCluster();
+  if (current.epoch === epoch && current.primary === settings.site) {
+    return { epoch, fenced: settings.peer, alreadyFenced: true, alreadyDone: current.verifiedAtMs !== undefined };
+  }
+  if (options.dryRun) {
+    const would = current.epoch === epoch - 1 ? `write epoch ${epoch} naming ${settings.site} over ${current.primary} at epoch ${current.epoch}` : `nothing: the record is at epoch ${current.epoch}, not ${epoch - 1}; the fence would refuse`;
+    return { epoch, fenced: settings.peer, dryRun: true, would, fenceHook: deps.fenceHook ?? null };
+  }
+  const at = new Date(deps.now()).toISOString();
+  const handover = options.kind === 'switchover' ? ' AND handover.execution = :exec AND attribute_exists(handover.drainedAtMs)' : '';
+  try {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: settings.heartbeatVolume,
+        Key: clusterKey(),
+        UpdateExpression: 'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver REMOVE handover, verifiedAt',
+        ConditionExpression: (epoch - 1 === INITIAL_CLUSTER.epoch && handover === '' ? 'attribute_not_exists(epoch) OR epoch = :prev' : 'epoch = :prev') + handover,
+        ExpressionAttributeNames: { '#primary': 'primary' },
+        ExpressionAttributeValues: { ':next': epoch, ':prev': epoch - 1, ':me': settings.site, ':at': at, ':by': input.execution, ':handedOver': handover !== '', ...(handover === '' ? {} : { ':exec': input.execution }) },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const now = await store.readCluster();
+    throw new StepError('FenceConflict', `cluster record is at epoch ${now.epoch} with primary ${now.primary}; this ${options.kind} expected to move epoch ${epoch - 1} to ${epoch}${handover === '' ? '' : ' after its handover was confirmed'}`);
+  }
+  await deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: { ...fenceKey(epoch), fenced: settings.peer, by: settings.site, at, execution: input.execution } }));
+  const networkFence = await sendFenceMessage(deps, epoch);
+  if (deps.fenceHook !== undefined) {
+    await deps.lambdaFor(deps.fenceHook).send(new InvokeCommand({ FunctionName: deps.fenceHook, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ fenced: settings.peer, epoch, by: settings.site, cluster: settings.cluster })) }));
+  }
+  return { epoch, fenced: settings.peer, networkFence, fenceHook: deps.fenceHook === undefined ? null : 'invoked' };
+}
+
+/**
+ * The fence on the network path: a signed beat at the new epoch claiming primary, so an old
+ * primary whose replica has not caught up demotes at once. Best effort: the storage path
+ * carries the fence too, and an isolated old primary demotes by its lease.
+ */
+async function sendFenceMessage(deps: FailoverDeps, epoch: number): Promise<string> {
+  const { settings, store } = deps;
+  try {
+    const nowMs = deps.now();
+    const beat = signHeartbeat(
+      {
+        v: 1,
+        cluster: settings.cluster,
+        site: settings.site,
+        region: settings.region,
+        serial: await store.nextSerial(settings.site, nowMs),
+        sentAt: new Date(nowMs).toISOString(),
+        epoch,
+        role: 'primary',
+        health: 'ok',
+        notice: { kind: 'fence', detail: `${settings.site} promoted at epoch ${epoch}; ${settings.peer} is fenced` },
+      },
+      await deps.keys.current(),
+    );
+    const out = await deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.heartbeat, Detail: JSON.stringify(beat) }] }));
+    return (out.FailedEntryCount ?? 0) > 0 ? `not delivered: ${out.Entries?.[0]?.ErrorCode ?? 'refused'}` : 'sent';
+  } catch (error) {
+    return `not delivered: ${String(error)}`;
+  }
+}
+
+/** The decision record the promoted notice carries: why, on what evidence, through which gates, with what effect, how fast. */
+function decisionRecord(input: StepInput, options: FailoverOptions, deps: FailoverDeps, epoch: number): Record<string, unknown> {
+  const { settings } = deps;
+  const startedAtMs = typeof input.startedAt === 'string' ? Date.parse(input.startedAt) : NaN;
+  const steps: Record<string, unknown> = {};
+  for (const step of FAILOVER_STEPS) {
+    const took = resultOf(input, step)?.tookMs;
+    if (typeof took === 'number') steps[step] = took;
+  }
+  return {
+    cluster: settings.cluster,
+    kind: options.kind,
+    dryRun: options.dryRun,
+    reason: options.reason,
+    requestedBy: options.requestedBy,
+    from: settings.peer,
+    to: settings.site,
+    epoch,
+    execution: executionName(input.execution),
+    evidence: input.state.evidence ?? null,
+    confirm: resultOf(input, 'confirm') ?? null,
+    drain: resultOf(input, 'drain') ?? null,
+    gates: resultOf(input, 'gates') ?? null,
+    fence: resultOf(input, 'fence') ?? null,
+    actions: resultOf(input, 'promote')?.actions ?? [],
+    stepMs: steps,
+    decisionToVerifiedMs: Number.isFinite(startedAtMs) ? deps.now() - startedAtMs : null,
+  };
+}
+

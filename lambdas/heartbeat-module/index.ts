@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
-import { cloudwatchClient, documentClient, eventsClient, regionOfArn, secretsClient, sfnClient, snsClient } from '../shared/clients';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient, snsClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
 import { Notifier } from '../shared/notifier';
 import { logger, publishMetrics } from '../shared/observability';
@@ -25,9 +26,18 @@ const heartbeatModule = new HeartbeatModule({
   sfn: sfnClient(),
   failoverStateMachineArn: settings.optional(Env.failoverStateMachine),
   notifier: new Notifier(snsClient(), { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) }),
+  fenceHook: fenceHookOf(settings.optional(Env.fenceHook)),
   health: new HealthProbe(healthSources, healthSources.alarmNames.length > 0 ? cloudwatchClient() : undefined),
   log: (level, message, detail) => logger[level](message, detail ?? {}),
 });
+
+/** Your fence hook as a function: an asynchronous invoke, so a slow hook never holds the tick. */
+function fenceHookOf(functionArn: string | undefined): ((event: Readonly<Record<string, unknown>>) => Promise<void>) | undefined {
+  if (functionArn === undefined) return undefined;
+  return async (event) => {
+    await lambdaClientFor(functionArn).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
+  };
+}
 
 /** Invoked every minute by EventBridge Scheduler; ticks every intervalSeconds until just before the next invocation. */
 export const handler = async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ ticks: number }> => {

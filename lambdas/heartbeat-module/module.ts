@@ -25,6 +25,8 @@ export interface ModuleDeps {
   readonly failoverStateMachineArn: string | undefined;
   /** Where notices go (SNS in a deployed site); without it, changes are only recorded and logged. */
   readonly notifier?: Pick<Notifier, 'publish'>;
+  /** Your fence hook, called once when this site stops acting as primary (it stops the workload here). */
+  readonly fenceHook?: (event: Readonly<Record<string, unknown>>) => Promise<void>;
   /** The protected workload's health; without it, beats say `ok`. */
   readonly health?: Pick<HealthProbe, 'read'>;
   readonly log: (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void;
@@ -197,7 +199,10 @@ export class HeartbeatModule {
       this.handleCommands(nowMs, timeout).then(() => []),
       this.announce(nowMs, states, phi, deadlineMs, verdict, timeout),
       reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
-      this.announceRole(role, cluster, nowMs, timeout),
+      this.announceRole(role, cluster, nowMs, timeout).then(async (out) => {
+        await this.confirmHandover(role, cluster, nowMs, timeout);
+        return out;
+      }),
     ]);
     metrics.push({ name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' });
     return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: this.lastBeat.network?.serial, storage: this.lastBeat.storage?.serial }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
@@ -205,21 +210,24 @@ export class HeartbeatModule {
 
   /**
    * Whether this site acts as primary now: the cluster record names it, and under the
-   * self-demote isolation policy it has confirmed the peer on some path within its lease.
+   * self-fence isolation policy it has confirmed the peer on some path within its lease.
    * The lease binds only a primary whose peer may still be acting: a site that never saw
    * its peer has nothing to be isolated from (a first deployment). A site that fenced its
    * peer to take this epoch waits until the peer cannot be acting any more — its lease ran
    * out, or it beats at the new epoch — and then holds the fence until the peer beats again.
+   * After a switchover the old primary confirmed it stopped, so the new one acts at once.
    */
   private roleAt(cluster: ClusterRecord, nowMs: number): Role {
-    const { site, tuning } = this.deps.settings;
+    const { site, peer, tuning } = this.deps.settings;
     if (cluster.primary !== site) return 'secondary';
-    if (tuning.isolationPolicy !== 'self-demote') return 'primary';
+    // A switchover asked this primary to hand over: it stops acting at once, then confirms.
+    if (cluster.handover?.to === peer) return 'secondary';
+    if (tuning.isolationPolicy !== 'self-fence') return 'primary';
     const arrivals = PATHS.map((p) => this.detectors[p].lastArrivalMs).filter((t): t is number => t !== undefined);
     if (arrivals.length === 0) return 'primary';
     const lastConfirmed = Math.max(...arrivals);
     const leaseMs = tuning.leaseSeconds * 1000;
-    if (cluster.promotedAtMs !== undefined && lastConfirmed < cluster.promotedAtMs) {
+    if (cluster.promotedAtMs !== undefined && lastConfirmed < cluster.promotedAtMs && cluster.handedOver !== true) {
       // Promoted over a peer not heard from since: act once the old primary's own lease has run out
       // (at once after a crash or isolation, which took longer than the lease to detect), or when it
       // beats at the new epoch (then the branch below applies).
@@ -243,17 +251,39 @@ export class HeartbeatModule {
     this.acting = role;
     if (role !== 'secondary' || recordedPrevious !== 'primary') return [];
     const why =
-      cluster.primary === settings.site
-        ? `isolated: no valid beat from ${settings.peer} on any path for more than leaseSeconds (${settings.tuning.leaseSeconds} s); isolationPolicy is self-demote`
+      cluster.primary === settings.site && cluster.handover?.to === settings.peer
+        ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
+        : cluster.primary === settings.site
+        ? `isolated: no valid beat from ${settings.peer} on any path for more than leaseSeconds (${settings.tuning.leaseSeconds} s); isolationPolicy is self-fence`
         : this.fencedBy === cluster
           ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
           : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
     const notice: Notice = { kind: 'demoted', site: settings.site, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: 'this site stops acting as primary; it resumes only when the cluster record names it again and it confirms its peer' } };
     this.deps.log('warn', 'notice: demoted', { why });
-    await this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
-      this.deps.log('warn', 'notice not published', { kind: 'demoted', error: String(error) });
-    });
+    await Promise.all([
+      this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
+        this.deps.log('warn', 'notice not published', { kind: 'demoted', error: String(error) });
+      }),
+      // The recorded role change is the guard: of two overlapping invocations only one calls the hook.
+      this.deps.fenceHook?.({ fenced: settings.site, cluster: settings.cluster, epoch: cluster.epoch, primary: cluster.primary, why, by: 'heartbeat-module' }).catch((error: unknown) => {
+        this.deps.log('warn', 'fence hook not called', { error: String(error) });
+      }),
+    ]);
     return [notice];
+  }
+
+  /**
+   * A primary asked to hand over says it stopped, once it has: the write replicates to the
+   * switchover's site, which fences only after reading it.
+   */
+  private async confirmHandover(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number): Promise<void> {
+    const { handover } = cluster;
+    if (role !== 'secondary' || this.acting !== 'secondary' || handover === undefined || handover.to !== this.deps.settings.peer || handover.drainedAtMs !== undefined) return;
+    try {
+      if (await this.deps.store.markDrained(handover.execution, nowMs, AbortSignal.timeout(timeoutMs))) this.deps.log('info', 'handover confirmed: this site no longer acts as primary', { execution: handover.execution });
+    } catch (error) {
+      this.deps.log('warn', 'handover not confirmed; the next tick tries again', { error: String(error) });
+    }
   }
 
   /** The health the peer reports in the newest valid beat on a path that has not failed. */

@@ -20,7 +20,7 @@ import {
   TTL_ATTRIBUTE,
   viewKey,
 } from '../core/volume';
-import type { PathId, PathMode, SiteId } from '../core/wire';
+import { type PathId, type PathMode, peerOf, type SiteId } from '../core/wire';
 
 /** A request command found for this site, with the path that carried it. */
 export interface ReceivedCommand {
@@ -121,7 +121,74 @@ export class SiteStore {
     const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }), { abortSignal: signal });
     if (out.Item === undefined) return INITIAL_CLUSTER;
     const promotedAtMs = typeof out.Item.promotedAt === 'string' ? Date.parse(out.Item.promotedAt) : NaN;
-    return { epoch: Number(out.Item.epoch), primary: out.Item.primary as SiteId, ...(Number.isFinite(promotedAtMs) ? { promotedAtMs } : {}) };
+    const verifiedAtMs = typeof out.Item.verifiedAt === 'string' ? Date.parse(out.Item.verifiedAt) : NaN;
+    const handover = out.Item.handover as Record<string, unknown> | undefined;
+    return {
+      epoch: Number(out.Item.epoch),
+      primary: out.Item.primary as SiteId,
+      ...(Number.isFinite(promotedAtMs) ? { promotedAtMs } : {}),
+      ...(Number.isFinite(verifiedAtMs) ? { verifiedAtMs } : {}),
+      ...(out.Item.handedOver === true ? { handedOver: true } : {}),
+      ...(handover === undefined
+        ? {}
+        : { handover: { to: handover.to as SiteId, execution: String(handover.execution), requestedAtMs: Number(handover.requestedAtMs), ...(typeof handover.drainedAtMs === 'number' ? { drainedAtMs: handover.drainedAtMs } : {}) } }),
+    };
+  }
+
+  /**
+   * A switchover asks the primary at `epoch` to hand over to `to`. Conditional: the record
+   * must still be at that epoch with the other site primary, and no other handover pending
+   * (the same execution asking again is fine). Returns false when the condition failed.
+   */
+  async requestHandover(epoch: number, to: SiteId, execution: string, nowMs: number): Promise<boolean> {
+    const from = peerOf(to);
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.heartbeatVolume,
+        Key: clusterKey(),
+        UpdateExpression: 'SET epoch = :epoch, #primary = :from, handover = :handover',
+        ConditionExpression: `${epoch === INITIAL_CLUSTER.epoch ? '(attribute_not_exists(epoch) OR (epoch = :epoch AND #primary = :from))' : '(epoch = :epoch AND #primary = :from)'} AND (attribute_not_exists(handover) OR handover.execution = :execution)`,
+        ExpressionAttributeNames: { '#primary': 'primary' },
+        ExpressionAttributeValues: { ':epoch': epoch, ':from': from, ':handover': { to, execution, requestedAtMs: Math.round(nowMs) }, ':execution': execution },
+      }),
+    );
+  }
+
+  /** The primary says it stopped acting as one for this handover; once only. */
+  async markDrained(execution: string, nowMs: number, signal?: AbortSignal): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.heartbeatVolume,
+        Key: clusterKey(),
+        UpdateExpression: 'SET handover.drainedAtMs = :now',
+        ConditionExpression: 'handover.execution = :execution AND attribute_not_exists(handover.drainedAtMs)',
+        ExpressionAttributeValues: { ':now': Math.round(nowMs), ':execution': execution },
+      }),
+      signal,
+    );
+  }
+
+  /** A switchover that gave up withdraws its handover, and the primary resumes. */
+  async cancelHandover(execution: string): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.heartbeatVolume,
+        Key: clusterKey(),
+        UpdateExpression: 'REMOVE handover',
+        ConditionExpression: 'handover.execution = :execution',
+        ExpressionAttributeValues: { ':execution': execution },
+      }),
+    );
+  }
+
+  private async conditional(command: UpdateCommand, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.db.send(command, { abortSignal: signal });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async readPathMode(site: SiteId, path: PathId, signal?: AbortSignal): Promise<PathMode> {

@@ -1,0 +1,127 @@
+import type { Report, SimulationResult } from '../../local/runtime';
+import { simulateEvents } from '../local-sites';
+
+/**
+ * The failover workflow as synthesized, under aws-local-stepfunctions, its tasks bound to the
+ * real step handlers and both heartbeat modules on DynamoDB Local (through the local runtime).
+ */
+const kinds = (r: Report, site?: string) => r.notifications.filter((n) => site === undefined || n.site === site).map((n) => n.kind);
+const texts = (r: SimulationResult, pattern: RegExp) => r.timeline.filter((e) => pattern.test(e.text)).map((e) => `${e.site ?? 'both'}: ${e.text}`);
+const outcomes = (r: SimulationResult) => r.executions.filter((e) => e.machine === 'failover').map((e) => e.outcome);
+/** The epoch both replicas agree on at the end of the run. */
+const epochOf = (r: SimulationResult) => {
+  const epochs = new Set(r.status.sites.map((x) => x.cluster?.epoch));
+  return epochs.size === 1 ? [...epochs][0] : [...epochs];
+};
+const APPROVAL = { failoverMode: 'approval', approvalTimeoutSeconds: 60 };
+
+describe('the failover workflow', () => {
+  it('under approval mode, waits for `approve` and then promotes', async () => {
+    const result = await simulateEvents(
+      [
+        { atMs: 10_000, fault: 'crash', site: 'production' },
+        { atMs: 45_000, command: 'approve' },
+      ],
+      { durationMs: 60_000, config: APPROVAL },
+    );
+    const { report } = result;
+    expect(report.failovers).toEqual([expect.objectContaining({ to: 'standby', epoch: 2, reason: 'peer-lost', promotedAtMs: expect.any(Number) })]);
+    // Nothing is promoted before the approval.
+    expect(report.failovers[0]?.promotedAtMs).toBeGreaterThan(45_000);
+    expect(kinds(report, 'standby')).toEqual(expect.arrayContaining(['peer-lost', 'failover-started', 'promoted']));
+    expect(outcomes(result)).toEqual(['promoted']);
+  });
+
+  it('under approval mode, a rejection aborts the failover and changes nothing', async () => {
+    const result = await simulateEvents(
+      [
+        { atMs: 10_000, fault: 'crash', site: 'production' },
+        { atMs: 40_000, command: 'reject' },
+      ],
+      { durationMs: 55_000, config: APPROVAL },
+    );
+    expect(result.report.failovers[0]?.promotedAtMs).toBeNull();
+    expect(kinds(result.report, 'standby')).toContain('failover-aborted');
+    expect(epochOf(result)).toBe(1);
+    expect(result.status.sites.map((x) => x.cluster?.primary)).toEqual(['production', 'production']);
+  });
+
+  it('under approval mode, no answer within approvalTimeoutSeconds aborts it', async () => {
+    const result = await simulateEvents([{ atMs: 10_000, fault: 'crash', site: 'production' }], { durationMs: 110_000, config: APPROVAL });
+    expect(texts(result, /approval timed out after 60 s/)).toHaveLength(1);
+    expect(kinds(result.report, 'standby')).toContain('failover-aborted');
+    expect(epochOf(result)).toBe(1);
+  });
+
+  it('switches over to the standby and fails back, never with two primaries, and without waiting for a lease', async () => {
+    const result = await simulateEvents(
+      [
+        { atMs: 15_000, command: 'switchover' },
+        { atMs: 50_000, command: 'switchover' },
+      ],
+      { durationMs: 75_000 },
+    );
+    const { report } = result;
+    expect(report.failovers.map((f) => [f.from, f.to, f.epoch, f.reason])).toEqual([
+      ['production', 'standby', 2, 'scenario switchover'],
+      ['standby', 'production', 3, 'scenario switchover'],
+    ]);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.primaryTimeline.map((p) => [p.site, p.epoch])).toEqual([
+      ['production', 1],
+      ['standby', 2],
+      ['production', 3],
+    ]);
+    // Each switchover: the old primary stops and calls its fence hook, then the new one is promoted within seconds.
+    expect(kinds(report)).toEqual(expect.arrayContaining(['demoted', 'switchover-completed']));
+    expect(kinds(report).filter((k) => k === 'switchover-completed')).toHaveLength(2);
+    expect(texts(result, /fence hook called: switchover/)).toHaveLength(2);
+    for (const f of report.failovers) expect((f.promotedAtMs ?? Infinity) - f.startedAtMs).toBeLessThan(10_000);
+    expect(report.detectionMs).toBeNull();
+    expect(kinds(report)).not.toContain('peer-lost');
+  });
+
+  it('refuses a switchover to the site that is already primary, and says what to run', async () => {
+    const result = await simulateEvents([{ atMs: 10_000, command: 'switchover', site: 'production' }], { durationMs: 20_000 });
+    expect(result.report.failovers[0]?.promotedAtMs).toBeNull();
+    expect(texts(result, /already primary at epoch 1.*mirrorbeat switchover --to standby/)).toHaveLength(1);
+    expect(epochOf(result)).toBe(1);
+  });
+
+  it('runs a drill through every step without changing anything or paging anyone', async () => {
+    const result = await simulateEvents([{ atMs: 10_000, command: 'failover', dryRun: true }], { durationMs: 20_000 });
+    expect(outcomes(result)).toEqual(['drill complete']);
+    expect(texts(result, /failover (Confirm|Gates|Fence|Promote|Verify):/)).toHaveLength(5);
+    expect(texts(result, /Fence: would write epoch 2 naming standby/)).toHaveLength(1);
+    expect(result.report.notifications).toEqual([]);
+    expect(result.report.failovers).toEqual([]);
+    expect(epochOf(result)).toBe(1);
+  });
+
+  it('demotes a paused primary on the fence: one demoted notice, the fence hook called once, never two primaries', async () => {
+    const result = await simulateEvents([{ atMs: 10_000, fault: 'pause', site: 'production', ms: 30_000 }], { durationMs: 60_000 });
+    const { report } = result;
+    expect(report.failovers).toEqual([expect.objectContaining({ to: 'standby', epoch: 2, promotedAtMs: expect.any(Number) })]);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(kinds(report, 'production').filter((k) => k === 'demoted')).toHaveLength(1);
+    expect(report.primaryTimeline.map((p) => [p.site, p.epoch])).toEqual([
+      ['production', 1],
+      ['standby', 2],
+    ]);
+    expect(texts(result, /^fence hook called/).filter((t) => t.startsWith('production'))).toHaveLength(1);
+  });
+
+  it('holds a second automatic failover within cooldownSeconds, and says how to override it', async () => {
+    // Production is paused (standby takes over), comes back as secondary, then the new primary crashes.
+    const result = await simulateEvents(
+      [
+        { atMs: 10_000, fault: 'pause', site: 'production', ms: 30_000 },
+        { atMs: 60_000, fault: 'crash', site: 'standby' },
+      ],
+      { durationMs: 100_000 },
+    );
+    expect(result.report.failovers.filter((f) => f.promotedAtMs !== null)).toHaveLength(1);
+    expect(texts(result, /Gates: blocked: .*automatic failover is held until .*mirrorbeat failover --site production/)).toHaveLength(1);
+    expect(kinds(result.report, 'production')).toContain('failover-aborted');
+  });
+});
