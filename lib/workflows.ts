@@ -10,7 +10,22 @@ import type { NoticeTopics, Severity } from './notices';
 
 /** Retries for every task that calls AWS: backoff with jitter, well inside a failover's budget. */
 const AWS_RETRY: sfn.RetryProps = {
-  errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'States.Timeout', 'Transient'],
+  errors: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'States.Timeout',
+    'Transient',
+    // What a step handler throws when a service throttles it or fails for a moment, after the SDK's own retries.
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'RequestLimitExceeded',
+    'TooManyRequestsException',
+    'InternalServerError',
+    'ServiceUnavailable',
+    'TimeoutError',
+  ],
   interval: Duration.seconds(1),
   backoffRate: 2,
   maxAttempts: 3,

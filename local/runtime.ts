@@ -14,7 +14,7 @@ import { SiteNames } from '../lib/names';
 import { embeddedMetricLines } from '../lambdas/core/emf';
 import { type Health, type Heartbeat, signHeartbeat } from '../lambdas/core/message';
 import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
-import { parseStepInput } from '../lambdas/core/steps';
+import { executionName, parseStepInput } from '../lambdas/core/steps';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/failover-steps/steps';
@@ -639,7 +639,9 @@ class Simulation {
   /** Runs one Lambda step of a workflow with the deployed step handler code. */
   private async runStep(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (machine === 'failover') {
-      const input = parseStepInput(taskInput.Payload, FAILOVER_STEPS);
+      // aws-local-stepfunctions stamps the real start time; the step's timings are in virtual time.
+      const started = this.executions.find((e) => e.site === site.id && e.machine === 'failover' && e.name === executionName(String((taskInput.Payload as { execution?: unknown }).execution)));
+      const input = { ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), ...(started ? { startedAt: new Date(this.startMs + started.startedAtMs).toISOString() } : {}) };
       const result = await runFailoverStep(input, this.failoverDeps(site));
       this.note({ site: site.id, kind: 'workflow', text: `failover ${stateName}: ${summarizeStep(input.step, result)}` });
       if (input.step === 'verify' && result.ok === true && input.state.dryRun !== true) {

@@ -217,7 +217,9 @@ async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
 async function cooldownGate(options: FailoverOptions, deps: FailoverDeps): Promise<GateCheck> {
   const { settings } = deps;
   if (options.kind === 'switchover' || options.requestedBy !== 'heartbeat-module') return { gate: 'cooldown', passed: true, evidence: `requested by ${options.requestedBy}: the cooldown binds automatic failovers only` };
-  const { promotedAtMs } = await deps.store.readCluster();
+  const { promotedAtMs, primary } = await deps.store.readCluster();
+  // Started again for a promotion that already happened: the fence step finds it and does nothing more.
+  if (primary === settings.site) return { gate: 'cooldown', passed: true, evidence: `${settings.site} is already primary: no second promotion to hold` };
   const untilMs = (promotedAtMs ?? -Infinity) + settings.tuning.cooldownSeconds * 1000;
   if (promotedAtMs === undefined || deps.now() >= untilMs) return { gate: 'cooldown', passed: true, evidence: promotedAtMs === undefined ? 'no earlier promotion' : `last promotion at ${new Date(promotedAtMs).toISOString()}, outside cooldownSeconds (${settings.tuning.cooldownSeconds})` };
   return {
