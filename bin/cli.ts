@@ -8,7 +8,8 @@ import { ConfigError, configFromContext, CONTEXT_KEY, type MirrorbeatConfig } fr
 import { SiteNames } from '../lib/names';
 import { PATHS, type PathId, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
-import { type PathOutcome, type PathRequest, runPathControl } from './commands/path';
+import { answerApproval, type FailoverRequest, findPendingApproval, formatFailoverOutcome } from './commands/failover';
+import { type PathRequest, runWorkflow, type WorkflowOutcome } from './commands/workflow';
 import { formatStatus, readClusterStatus } from './commands/status';
 import { benchTable, runBench, writeResults } from '../bench/run';
 import fc from 'fast-check';
@@ -58,10 +59,13 @@ export function buildCli(): Command {
       process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${text}\n`);
     });
 
-  const siteOption = (value: string): SiteId => {
-    if (value !== 'production' && value !== 'standby') throw new ConfigError(`--site: got ${JSON.stringify(value)}; allowed: production or standby`);
-    return value;
-  };
+  const siteOptionNamed =
+    (flag: string) =>
+    (value: string): SiteId => {
+      if (value !== 'production' && value !== 'standby') throw new ConfigError(`${flag}: got ${JSON.stringify(value)}; allowed: production or standby`);
+      return value;
+    };
+  const siteOption = siteOptionNamed('--site');
   const awsOptions = (command: Command) =>
     command
       .option('--cdk-json <file>', 'the cdk.json that names the cluster and its regions', 'cdk.json')
@@ -108,6 +112,29 @@ export function buildCli(): Command {
       .option('--site <site>', 'the site whose workflow runs the command', siteOption, 'production' as SiteId)
       .option('--json', 'print JSON only')
       .action(async (opts: PathCliOptions) => pathCommand(action, 'storage', opts));
+  }
+
+  awsOptions(program.command('failover'))
+    .description("Fail over to a site now (its failover workflow, without the cooldown or approval), or rehearse it with --dry-run")
+    .option('--site <site>', 'the site to promote', siteOption, 'standby' as SiteId)
+    .option('--dry-run', 'a drill: run every step, change nothing, report what would happen and how long each step took')
+    .option('--reason <text>', 'why, carried in the decision record')
+    .option('--json', 'print JSON only')
+    .action(async (opts: FailoverCliOptions) => runFailoverCli(loadConfig(opts.cdkJson, opts.context), 'failover', opts.site, opts));
+  awsOptions(program.command('switchover'))
+    .description('Planned handover to a site: the primary stops and confirms over the heartbeat volume, then the site is fenced in and promoted. Failback is a switchover back.')
+    .requiredOption('--to <site>', 'the site to promote (production or standby)', siteOptionNamed('--to'))
+    .option('--dry-run', 'run every step, change nothing, report what would happen')
+    .option('--reason <text>', 'why, carried in the decision record')
+    .option('--json', 'print JSON only')
+    .action(async (opts: FailoverCliOptions & { to: SiteId }) => runFailoverCli(loadConfig(opts.cdkJson, opts.context), 'switchover', opts.to, opts));
+  for (const decision of ['approve', 'reject'] as const) {
+    awsOptions(program.command(decision))
+      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} the failover that waits for approval (failoverMode approval)`)
+      .option('--site <site>', 'the site whose failover waits', siteOption, 'standby' as SiteId)
+      .option('--execution <name>', 'the execution, when more than one waits (default: the newest)')
+      .option('--reason <text>', 'why, recorded in the execution history')
+      .action(async (opts: ApprovalCliOptions) => runApprovalCli(loadConfig(opts.cdkJson, opts.context), decision, opts));
   }
 
   program
@@ -169,6 +196,68 @@ interface PathCliOptions {
   json?: boolean;
 }
 
+interface FailoverCliOptions {
+  cdkJson: string;
+  context: string[];
+  region?: string;
+  site: SiteId;
+  dryRun?: boolean;
+  reason?: string;
+  json?: boolean;
+}
+
+interface ApprovalCliOptions {
+  cdkJson: string;
+  context: string[];
+  region?: string;
+  site: SiteId;
+  execution?: string;
+  reason?: string;
+}
+
+async function stateMachineArn(config: MirrorbeatConfig, site: SiteId, workflow: string, regionOption: string | undefined): Promise<{ arn: string; region: string }> {
+  const region = regionOption ?? siteRegion(config, site);
+  const account = await accountOf(config.account, region);
+  return { arn: `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, site).stateMachine(workflow)}`, region };
+}
+
+const stamp = () => new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14);
+
+/** `mirrorbeat failover` and `switchover`: start the site's failover workflow as an operator and follow it. */
+async function runFailoverCli(config: MirrorbeatConfig, kind: 'failover' | 'switchover', site: SiteId, opts: FailoverCliOptions): Promise<void> {
+  const { arn, region } = await stateMachineArn(config, site, 'failover', opts.region);
+  const dryRun = opts.dryRun === true;
+  const request: FailoverRequest = { kind, dryRun, requestedBy: `cli:${process.env.USER ?? 'operator'}`, reason: opts.reason ?? `mirrorbeat ${kind} from the CLI` };
+  const name = `cli-${dryRun ? 'drill' : kind}-${stamp()}`;
+  if (!opts.json) process.stdout.write(`${dryRun ? `${kind} drill` : kind} to ${site} through its failover workflow (${name})...\n`);
+  let outcome: WorkflowOutcome;
+  try {
+    outcome = await runWorkflow(new SFNClient({ region }), arn, request, { name, timeoutMs: 30 * 60_000, onStatus: () => (opts.json ? undefined : process.stdout.write('.')) });
+  } catch (error) {
+    return explainAwsError(error);
+  }
+  process.stdout.write(opts.json ? `${JSON.stringify(outcome)}\n` : `\n${formatFailoverOutcome(request, outcome)}\n`);
+  if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
+}
+
+/** `mirrorbeat approve` / `reject`: answer the failover that waits, found from its execution history. */
+async function runApprovalCli(config: MirrorbeatConfig, decision: 'approve' | 'reject', opts: ApprovalCliOptions): Promise<void> {
+  const { arn, region } = await stateMachineArn(config, opts.site, 'failover', opts.region);
+  const sfn = new SFNClient({ region });
+  try {
+    const pending = await findPendingApproval(sfn, arn, opts.execution);
+    if (pending === undefined) {
+      process.stderr.write(`mirrorbeat: no failover of ${opts.site}${opts.execution ? ` named ${opts.execution}` : ''} waits for approval; see mirrorbeat status\n`);
+      process.exitCode = 1;
+      return;
+    }
+    await answerApproval(sfn, pending, decision, `cli:${process.env.USER ?? 'operator'}`, opts.reason ?? `${decision} from the CLI`);
+    process.stdout.write(`${decision === 'approve' ? 'approved' : 'rejected'}: ${pending.name}\n`);
+  } catch (error) {
+    return explainAwsError(error);
+  }
+}
+
 /** The configuration from cdk.json's context with `-c key=value` overrides, as `cdk synth` reads it. */
 function loadConfig(cdkJson: string, overrides: readonly string[]): MirrorbeatConfig {
   const context = readCdkContext(path.resolve(cdkJson));
@@ -193,9 +282,9 @@ async function runPathCli(config: MirrorbeatConfig, request: PathRequest, opts: 
   const arn = `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, opts.site).stateMachine('path-control')}`;
   const name = `cli-${request.action}-${request.path}-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`;
   if (!opts.json) process.stdout.write(`${request.action} ${request.path} through ${opts.site}'s path-control workflow (${name})...\n`);
-  let outcome: PathOutcome;
+  let outcome: WorkflowOutcome;
   try {
-    outcome = await runPathControl(new SFNClient({ region }), arn, request, { name, onStatus: () => (opts.json ? undefined : process.stdout.write('.')) });
+    outcome = await runWorkflow(new SFNClient({ region }), arn, request, { name, onStatus: () => (opts.json ? undefined : process.stdout.write('.')) });
   } catch (error) {
     return explainAwsError(error);
   }

@@ -568,7 +568,7 @@ class Simulation {
             try {
               const out = await work(taskInput);
               // A task waiting for its token answers later, from another event: the loop goes on meanwhile.
-              if (typeof out === 'function') (out as () => Promise<unknown>)().then(resolve, reject);
+              if (typeof out === 'function') out().then(resolve, reject);
               else resolve(out);
             } catch (error) {
               reject(error instanceof Error ? error : new Error(String(error)));

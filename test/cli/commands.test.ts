@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../../bin/commands/failover';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatStatus, readClusterStatus } from '../../bin/commands/status';
-import { runPathControl } from '../../bin/commands/path';
+import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor } from '../local-sites';
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
@@ -68,7 +69,7 @@ describe('mirrorbeat path', () => {
   it('starts the path-control workflow with the console input and follows it to success', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:x` });
     sfn.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED', output: '{"finalize":{"result":{"mode":"disabled"}}}' });
-    const outcome = await runPathControl(new SFNClient({ region: 'us-east-1' }), arn, request, { name: 'cli-1', sleep: async () => undefined });
+    const outcome = await runWorkflow(new SFNClient({ region: 'us-east-1' }), arn, request, { name: 'cli-1', sleep: async () => undefined });
     expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { finalize: { result: { mode: 'disabled' } } } });
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toEqual(request);
   });
@@ -76,7 +77,7 @@ describe('mirrorbeat path', () => {
   it('reports a refused command with its cause', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:y` });
     sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'CommandRefused', cause: 'see the notice for the reason' });
-    expect(await runPathControl(new SFNClient({ region: 'us-east-1' }), arn, request, { name: 'cli-2', sleep: async () => undefined })).toMatchObject({ status: 'FAILED', error: 'CommandRefused' });
+    expect(await runWorkflow(new SFNClient({ region: 'us-east-1' }), arn, request, { name: 'cli-2', sleep: async () => undefined })).toMatchObject({ status: 'FAILED', error: 'CommandRefused' });
   });
 
   const cli = (...args: string[]) => {
@@ -87,15 +88,84 @@ describe('mirrorbeat path', () => {
   it.each([
     [['path', 'deactivate', 'radio'], 'mirrorbeat: path: got "radio"; allowed: network or storage'],
     [['path', 'activate', 'network', '--site', 'moon'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
+    [['switchover', '--to', 'moon'], 'mirrorbeat: --to: got "moon"; allowed: production or standby'],
+    [['failover', '--site', 'moon', '--dry-run'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
   ])('refuses %j with exit 2 and one line', (args, line) => {
     const out = cli(...args);
     expect(out.status).toBe(2);
     expect(out.stderr.trim()).toBe(line);
   });
 
-  it('says in one line that there are no credentials, with exit 1', () => {
-    const out = cli('status');
+  it.each([['status'], ['failover', '--dry-run'], ['approve']])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
+    const out = cli(...args);
     expect(out.status).toBe(1);
     expect(out.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mirrorbeat: no AWS credentials found: set AWS_PROFILE/)]);
+  });
+});
+
+describe('mirrorbeat failover, switchover, approve and reject', () => {
+  const arn = 'arn:aws:states:us-west-2:123456789012:stateMachine:mirrorbeat-orders-standby-failover';
+  const approvalScheduled = (token: string) => ({
+    type: 'TaskScheduled' as const,
+    timestamp: new Date(),
+    id: 7,
+    taskScheduledEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', region: 'us-west-2', parameters: JSON.stringify({ TopicArn: 't', Message: { kind: 'failover-started', awaiting: 'approval', taskToken: token } }) },
+  });
+
+  it('finds the failover that waits for approval in its history and approves it with its token', async () => {
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: `${arn}:failover-epoch-2`, name: 'failover-epoch-2', stateMachineArn: arn, status: 'RUNNING', startDate: new Date() }] });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'TaskSubmitted', timestamp: new Date(), id: 8 }, approvalScheduled('token-abc')] });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+    const client = new SFNClient({ region: 'us-west-2' });
+    const pending = await findPendingApproval(client, arn);
+    expect(pending).toEqual({ executionArn: `${arn}:failover-epoch-2`, name: 'failover-epoch-2', taskToken: 'token-abc' });
+    await answerApproval(client, pending!, 'approve', 'cli:alice', 'checked the region is down');
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({ taskToken: 'token-abc', output: JSON.stringify({ approvedBy: 'cli:alice', reason: 'checked the region is down' }) });
+  });
+
+  it('a rejection fails the task with the Rejected error the workflow catches; an answered approval is not found again', async () => {
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: `${arn}:a`, name: 'a', stateMachineArn: arn, status: 'RUNNING', startDate: new Date() }] });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [approvalScheduled('token-r')] });
+    sfn.on(SendTaskFailureCommand).resolves({});
+    const client = new SFNClient({ region: 'us-west-2' });
+    await answerApproval(client, (await findPendingApproval(client, arn))!, 'reject', 'cli:bob', 'false alarm');
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({ taskToken: 'token-r', error: 'Rejected' });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'TaskFailed', timestamp: new Date(), id: 9 }, approvalScheduled('token-r')] });
+    expect(await findPendingApproval(client, arn)).toBeUndefined();
+  });
+
+  it('reports a drill step by step, with where a real run would have stopped', () => {
+    const text = formatFailoverOutcome(
+      { kind: 'failover', dryRun: true, requestedBy: 'cli', reason: 'drill' },
+      {
+        executionArn: `${arn}:cli-drill-1`,
+        status: 'SUCCEEDED',
+        tookMs: 2400,
+        output: {
+          confirm: { result: { peerLost: false, states: { network: 'healthy', storage: 'healthy' }, tookMs: 81 } },
+          gates: { result: { passed: true, checks: [{ evidence: 'replication lag 700 ms against a budget of 30000 ms' }], tookMs: 240 } },
+          fence: { result: { dryRun: true, would: 'write epoch 2 naming standby over production at epoch 1', tookMs: 35 } },
+          promote: { result: { dryRun: true, actions: [{ action: 'route53-health-check', target: 'hc', detail: 'Inverted true' }], tookMs: 1 } },
+          verify: { result: { ok: true, tookMs: 30 } },
+        },
+      },
+    );
+    expect(text.split('\n')).toEqual([
+      'failover drill: SUCCEEDED in 2.4 s',
+      '  confirm        81 ms  peer alive (network healthy, storage healthy): a real failover would abort here',
+      '  gates         240 ms  passed: replication lag 700 ms against a budget of 30000 ms',
+      '  fence          35 ms  would write epoch 2 naming standby over production at epoch 1',
+      '  promote         1 ms  would take: route53-health-check (Inverted true)',
+      '  verify         30 ms  cluster record as expected',
+      `  execution: ${arn}:cli-drill-1`,
+    ]);
+  });
+
+  it('starts a switchover with the console input and follows it', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:s` });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: '{}', startDate: new Date(0), stopDate: new Date(4200) });
+    const request = { kind: 'switchover', dryRun: false, requestedBy: 'cli:alice', reason: 'region maintenance' };
+    expect(await runWorkflow(new SFNClient({ region: 'us-west-2' }), arn, request, { name: 'cli-switchover-1', sleep: async () => undefined })).toMatchObject({ status: 'SUCCEEDED', tookMs: 4200 });
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toEqual(request);
   });
 });

@@ -13,7 +13,6 @@ import { parseStepInput } from '../../../lambdas/core/steps';
 import { clusterKey, fenceKey } from '../../../lambdas/core/volume';
 import { PATHS, type PromotionActions } from '../../../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../../../lambdas/failover-steps/steps';
-import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { synthesizeDefinitions } from '../../../local/definitions';
 import { config } from '../../helpers';
 import { type LocalSite, localSites, TEST_KEY } from '../../local-sites';
@@ -57,7 +56,7 @@ beforeEach(async () => {
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'lag', Values: [700] }] });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   lambda.on(InvokeCommand).resolves({ StatusCode: 200 });
-  route53.on(GetHealthCheckCommand).resolves({ HealthCheck: { Id: 'hc', CallerReference: 'r', HealthCheckConfig: undefined, HealthCheckVersion: 4 } as never });
+  route53.on(GetHealthCheckCommand).resolves({ HealthCheck: { Id: 'hc', CallerReference: 'r', HealthCheckConfig: undefined, HealthCheckVersion: 4 } });
   route53.on(UpdateHealthCheckCommand).resolves({});
   arc.on(UpdateRoutingControlStatesCommand).rejectsOnce(Object.assign(new Error('endpoint down'), { name: 'EndpointTemporarilyUnavailableException' })).resolves({});
 });
@@ -68,7 +67,7 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     store: site.store,
     db: site.db,
     peerCloudWatch: new CloudWatchClient({ region: site.settings.peerRegion }),
-    keys: { current: async () => TEST_KEY } as Pick<SigningKeys, 'current'>,
+    keys: { current: async () => TEST_KEY },
     peerEvents: new EventBridgeClient({ region: site.settings.peerRegion }),
     peerBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/mirrorbeat-orders-production',
     actions: { arc: CONFIG.promotion.arc, route53HealthCheckId: CONFIG.promotion.route53FailoverRecord.healthCheckId } satisfies PromotionActions,
@@ -104,7 +103,7 @@ async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, n
   }
   const run = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retries },
-    context: { Execution: { Id: `arn:aws:states:us-west-2:123456789012:execution:mirrorbeat-orders-standby-failover:${name}`, Name: name } } as never,
+    context: { Execution: { Id: `arn:aws:states:us-west-2:123456789012:execution:mirrorbeat-orders-standby-failover:${name}`, Name: name } },
   });
   const entered: string[] = [];
   const logs = (async () => {

@@ -8,24 +8,26 @@ export interface PathRequest {
   readonly force: boolean;
 }
 
-export interface PathOutcome {
+export interface WorkflowOutcome {
   readonly executionArn: string;
   readonly status: string;
   readonly output: unknown;
+  /** Wall time from start to end, when it ended. */
+  readonly tookMs?: number;
   readonly error?: string;
   readonly cause?: string;
 }
 
 /**
- * Starts the path-control state machine with the console's input and follows it to its end,
- * as an operator watching the console would: the result is the workflow's, not the CLI's.
+ * Starts a workflow with the console's input and follows it to its end, as an operator
+ * watching the console would: the result is the workflow's, not the CLI's.
  */
-export async function runPathControl(
+export async function runWorkflow(
   sfn: SFNClient,
   stateMachineArn: string,
-  request: PathRequest,
+  request: object,
   options: { readonly name: string; readonly pollMs?: number; readonly timeoutMs?: number; readonly sleep?: (ms: number) => Promise<void>; readonly onStatus?: (status: string) => void },
-): Promise<PathOutcome> {
+): Promise<WorkflowOutcome> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: options.name, input: JSON.stringify(request) }));
   const executionArn = started.executionArn ?? '';
@@ -34,7 +36,8 @@ export async function runPathControl(
     const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const status = d.status ?? 'UNKNOWN';
     if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') {
-      return { executionArn, status, output: d.output === undefined ? null : (JSON.parse(d.output) as unknown), ...(d.error ? { error: d.error } : {}), ...(d.cause ? { cause: d.cause } : {}) };
+      const tookMs = d.startDate && d.stopDate ? d.stopDate.getTime() - d.startDate.getTime() : undefined;
+      return { executionArn, status, output: d.output === undefined ? null : (JSON.parse(d.output) as unknown), ...(tookMs === undefined ? {} : { tookMs }), ...(d.error ? { error: d.error } : {}), ...(d.cause ? { cause: d.cause } : {}) };
     }
     options.onStatus?.(status);
     if (Date.now() > deadline) return { executionArn, status, output: null, error: 'Timeout', cause: 'the execution is still running; follow it in the Step Functions console' };
