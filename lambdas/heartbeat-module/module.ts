@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
@@ -101,6 +102,8 @@ export class HeartbeatModule {
   /** The states and verdict this module last saw recorded, so it writes only on a change. */
   private readonly recorded: Partial<Record<PathId | 'verdict', string>> = {};
   private acting: Role | undefined;
+  /** Who records this module's changes, so a write whose answer was lost is still known as its own. */
+  private readonly writer = randomUUID();
 
   constructor(private readonly deps: ModuleDeps) {
     this.detectors = { network: this.newDetector(), storage: this.newDetector() };
@@ -243,7 +246,7 @@ export class HeartbeatModule {
     if (previous === role) return [];
     let recordedPrevious: string | undefined | null;
     try {
-      recordedPrevious = await store.recordRole(settings.site, role, nowMs, AbortSignal.timeout(timeoutMs));
+      recordedPrevious = await store.recordRole(settings.site, role, nowMs, this.writer, AbortSignal.timeout(timeoutMs));
     } catch (error) {
       this.deps.log('warn', 'role change not recorded', { role, error: String(error) });
       return [];
@@ -312,9 +315,9 @@ export class HeartbeatModule {
     const { settings, store } = this.deps;
     const changes: { what: PathId | 'verdict'; value: string; record: () => Promise<string | undefined | null> }[] = [];
     for (const path of PATHS) {
-      if (this.recorded[path] !== states[path]) changes.push({ what: path, value: states[path], record: () => store.recordPathState(settings.site, path, states[path], nowMs, AbortSignal.timeout(timeoutMs)) });
+      if (this.recorded[path] !== states[path]) changes.push({ what: path, value: states[path], record: () => store.recordPathState(settings.site, path, states[path], nowMs, this.writer, AbortSignal.timeout(timeoutMs)) });
     }
-    if (this.recorded.verdict !== verdict) changes.push({ what: 'verdict', value: verdict, record: () => store.recordVerdict(settings.site, verdict, nowMs, AbortSignal.timeout(timeoutMs)) });
+    if (this.recorded.verdict !== verdict) changes.push({ what: 'verdict', value: verdict, record: () => store.recordVerdict(settings.site, verdict, nowMs, this.writer, AbortSignal.timeout(timeoutMs)) });
 
     const notices: Notice[] = [];
     await Promise.all(

@@ -36,6 +36,9 @@ export interface Observation {
   readonly beat: Heartbeat;
 }
 
+/** Stands for "no value before" in a recorded change's previous value. */
+const NO_VALUE = '-';
+
 /**
  * Reads and writes of the heartbeat volume (this region's replica of the global table)
  * and of the site-local observations table. Reads of the volume are strongly consistent:
@@ -82,38 +85,46 @@ export class SiteStore {
    * null when that state was already recorded (by this invocation or an overlapping one),
    * so exactly one writer announces each change.
    */
-  async recordPathState(site: SiteId, path: PathId, state: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
-    return this.recordChange(stateKey(site, path), 'state', state, nowMs, signal);
+  async recordPathState(site: SiteId, path: PathId, state: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+    return this.recordChange(stateKey(site, path), 'state', state, nowMs, writer, signal);
   }
 
-  /** Records this site's verdict on its peer; same contract as recordPathState. */
-  async recordVerdict(site: SiteId, verdict: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
-    return this.recordChange(viewKey(site), 'verdict', verdict, nowMs, signal);
+  async recordVerdict(site: SiteId, verdict: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+    return this.recordChange(viewKey(site), 'verdict', verdict, nowMs, writer, signal);
   }
 
-  /** Records whether this site acts as primary; same contract as recordPathState. */
-  async recordRole(site: SiteId, role: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
-    return this.recordChange(viewKey(site), 'role', role, nowMs, signal);
+  async recordRole(site: SiteId, role: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+    return this.recordChange(viewKey(site), 'role', role, nowMs, writer, signal);
   }
 
-  private async recordChange(key: ItemKey, attribute: string, value: string, nowMs: number, signal?: AbortSignal): Promise<string | undefined | null> {
+  /**
+   * Records a new value if it differs from the stored one. Returns the previous value when
+   * this writer changed it, null when someone else had already recorded it. A write that
+   * landed but whose answer was lost (a timeout) is recognized on the next attempt by its
+   * writer id, so the change is still announced once, not dropped.
+   */
+  private async recordChange(key: ItemKey, attribute: string, value: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+    const names = { '#value': attribute, '#since': `${attribute}Since`, '#writer': `${attribute}Writer`, '#previous': `${attribute}Previous` };
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.heartbeatVolume,
           Key: key,
-          UpdateExpression: 'SET #value = :value, #since = :now',
+          UpdateExpression: 'SET #previous = if_not_exists(#value, :none), #value = :value, #since = :now, #writer = :writer',
           ConditionExpression: 'attribute_not_exists(#value) OR #value <> :value',
-          ExpressionAttributeNames: { '#value': attribute, '#since': `${attribute}Since` },
-          ExpressionAttributeValues: { ':value': value, ':now': new Date(nowMs).toISOString() },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':value': value, ':now': new Date(nowMs).toISOString(), ':writer': writer, ':none': NO_VALUE },
           ReturnValues: 'UPDATED_OLD',
         }),
         { abortSignal: signal },
       );
       return out.Attributes?.[attribute] as string | undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = (await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: key, ConsistentRead: true }), { abortSignal: signal })).Item;
+      if (item?.[`${attribute}Writer`] !== writer) return null;
+      const previous = item[`${attribute}Previous`] as string | undefined;
+      return previous === NO_VALUE ? undefined : previous;
     }
   }
 

@@ -18,7 +18,9 @@ describe('configuration', () => {
       failoverMode: 'automatic',
       consistency: 'eventual',
       notifications: { criticalEmails: [], warningEmails: [] },
-      promotion: { arcRoutingControlArns: [] },
+      cooldownSeconds: 3600,
+      approvalTimeoutSeconds: 1800,
+      isolationPolicy: 'self-fence',
     });
   });
 
@@ -39,6 +41,8 @@ describe('configuration', () => {
     [{ logRetentionDays: 4 }, /^mirrorbeat\.logRetentionDays: got 4; allowed: one of 1, 3, 5/],
     [{ notifications: { criticalEmails: ['oncall'] } }, /^mirrorbeat\.notifications\.criticalEmails\[0\]: got "oncall"; allowed: an e-mail address/],
     [{ promotion: { hookFunctionArn: 'my-function' } }, /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/],
+    [{ promotion: { arc: { clusterEndpoints: [], routingControls: { production: 'x', standby: 'y' } } } }, /^mirrorbeat\.promotion\.arc\.clusterEndpoints: .*at least one cluster endpoint/],
+    [{ cooldownSeconds: -1 }, /^mirrorbeat\.cooldownSeconds: .*at least 0/],
     [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
     [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails$/],
     [{ promotion: { route53FailoverRecord: { hostedZoneId: 'Z123', recordName: 'a', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11', ttl: 60 } } }, /^mirrorbeat\.promotion\.route53FailoverRecord: unknown key "ttl"; allowed keys here: hostedZoneId, recordName, healthCheckId$/],
@@ -59,9 +63,9 @@ describe('configuration', () => {
       'mirrorbeat.deadlineFloorSeconds': '10',
       'mirrorbeat.failoverMode': 'approval',
       'mirrorbeat.notifications.criticalEmails': 'a@example.com,b@example.com',
-      'mirrorbeat.promotion.arcRoutingControlArns': '[]',
+      'mirrorbeat.promotion.arc': '{"clusterEndpoints":[{"url":"https://host-a.us-east-1.example.com/v1","region":"us-east-1"}],"routingControls":{"production":"arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/p1","standby":"arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/s1"}}',
     });
-    expect(config).toMatchObject({ intervalSeconds: 5, deadlineFloorSeconds: 10, failoverMode: 'approval', notifications: { criticalEmails: ['a@example.com', 'b@example.com'] } });
+    expect(config).toMatchObject({ intervalSeconds: 5, deadlineFloorSeconds: 10, failoverMode: 'approval', notifications: { criticalEmails: ['a@example.com', 'b@example.com'] }, promotion: { arc: { clusterEndpoints: [{ region: 'us-east-1' }] } } });
   });
 
   it('does not change the base object when applying overrides', () => {

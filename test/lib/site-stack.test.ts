@@ -126,7 +126,9 @@ describe.each(both)('the %s site', (site, t) => {
     expect(actionsOf(t, 'NetworkReceiverRole')).not.toContain('events:PutEvents');
     expect(actionsOf(t, 'NetworkReceiverRole')).toContain('secretsmanager:GetSecretValue');
     expect(actionsOf(t, 'FailoverStepsRole')).toContain('cloudwatch:GetMetricData');
-    expect(actionsOf(t, 'FailoverStepsRole')).not.toContain('secretsmanager:GetSecretValue');
+    // The failover steps sign the fence message they send to the peer's bus; they change no traffic unless configured to.
+    expect(actionsOf(t, 'FailoverStepsRole')).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'events:PutEvents']));
+    expect(actionsOf(t, 'FailoverStepsRole').filter((a) => a.startsWith('route53'))).toEqual([]);
     expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('states:StartExecution');
     // The module announces path and verdict changes itself; it reads no alarm unless health sources name some.
     expect(actionsOf(t, 'HeartbeatModuleRole')).toEqual(expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*']));
@@ -150,7 +152,7 @@ describe.each(both)('the %s site', (site, t) => {
   it('gives the failover workflow its confirm, gates, fence, promote, verify and notify states', () => {
     const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: `mirrorbeat-orders-${site}-failover` } });
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
-    for (const state of ['Confirm', 'Gates', 'Fence', 'Promote', 'Verify', 'NotifyPromoted', 'NotifyFailoverFailed']) {
+    for (const state of ['Confirm', 'Gates', 'Drain', 'CheckHandover', 'CancelDrain', 'Fence', 'AlreadyPromoted?', 'Promote', 'Verify', 'NotifyPromoted', 'NotifySwitchoverCompleted', 'DrillComplete', 'NotifyFailoverFailed']) {
       expect(definition).toContain(`\\"${state}\\":{`);
     }
     expect(definition).not.toContain('\\"AwaitApproval\\"');
@@ -232,6 +234,34 @@ describe('approval mode', () => {
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
     expect(definition).toContain('\\"AwaitApproval\\":{');
     expect(definition).toContain(':states:::sns:publish.waitForTaskToken');
+  });
+});
+
+describe('promotion actions', () => {
+  const healthCheckId = '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11';
+  const control = 'arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol';
+  const { standby: t } = templates({
+      promotion: {
+        arc: { clusterEndpoints: [{ url: 'https://host-a.us-east-1.example.com/v1', region: 'us-east-1' }], routingControls: { production: `${control}/p1`, standby: `${control}/s1` } },
+        route53FailoverRecord: { hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com', healthCheckId },
+      },
+      fenceHookFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:fence-orders',
+  });
+
+  it('may update exactly the configured routing controls and health check, and nothing else in Route 53', () => {
+    const statements = statementsOf(t, 'FailoverStepsRole');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: ['route53-recovery-cluster:UpdateRoutingControlStates', 'route53-recovery-cluster:GetRoutingControlState'], Resource: [`${control}/p1`, `${control}/s1`] }),
+        expect.objectContaining({ Action: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::healthcheck/${healthCheckId}`]] } }),
+      ]),
+    );
+  });
+
+  it('hands the failover steps the actions, and both the fence step and a demoted heartbeat module the fence hook', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MIRRORBEAT_PROMOTION_ACTIONS: Match.stringLikeRegexp('"route53HealthCheckId"') }) } });
+    expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('lambda:InvokeFunction');
+    expect(actionsOf(t, 'FailoverStepsRole')).toContain('lambda:InvokeFunction');
   });
 });
 
