@@ -6,7 +6,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfigError, configFromContext, CONTEXT_KEY, type MirrorbeatConfig } from '../lib/config';
 import { SiteNames } from '../lib/names';
-import { PATHS, type PathId, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { SiteStore } from '../lambdas/shared/store';
 import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
 import { answerApproval, type FailoverRequest, findPendingApproval, formatFailoverOutcome } from './commands/failover';
 import { type PathRequest, runWorkflow, type WorkflowOutcome } from './commands/workflow';
@@ -123,11 +124,14 @@ export function buildCli(): Command {
     .action(async (opts: FailoverCliOptions) => runFailoverCli(loadConfig(opts.cdkJson, opts.context), 'failover', opts.site, opts));
   awsOptions(program.command('switchover'))
     .description('Planned handover to a site: the primary stops and confirms over the heartbeat volume, then the site is fenced in and promoted. Failback is a switchover back.')
-    .requiredOption('--to <site>', 'the site to promote (production or standby)', siteOptionNamed('--to'))
+    .option('--to <site>', 'the site to promote (default: the one that is secondary now, read from the cluster record)', siteOptionNamed('--to'))
     .option('--dry-run', 'run every step, change nothing, report what would happen')
     .option('--reason <text>', 'why, carried in the decision record')
     .option('--json', 'print JSON only')
-    .action(async (opts: FailoverCliOptions & { to: SiteId }) => runFailoverCli(loadConfig(opts.cdkJson, opts.context), 'switchover', opts.to, opts));
+    .action(async (opts: FailoverCliOptions & { to?: SiteId }) => {
+      const config = loadConfig(opts.cdkJson, opts.context);
+      return runFailoverCli(config, 'switchover', opts.to ?? peerOf(await currentPrimary(config)), opts);
+    });
   for (const decision of ['approve', 'reject'] as const) {
     awsOptions(program.command(decision))
       .description(`${decision === 'approve' ? 'Approve' : 'Reject'} the failover that waits for approval (failoverMode approval)`)
@@ -219,6 +223,21 @@ async function stateMachineArn(config: MirrorbeatConfig, site: SiteId, workflow:
   const region = regionOption ?? siteRegion(config, site);
   const account = await accountOf(config.account, region);
   return { arn: `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, site).stateMachine(workflow)}`, region };
+}
+
+/** The primary the cluster record names, read from whichever site's replica answers first. */
+async function currentPrimary(config: MirrorbeatConfig): Promise<SiteId> {
+  const errors: unknown[] = [];
+  for (const site of SITE_IDS) {
+    const names = new SiteNames(config.clusterName, site);
+    try {
+      const store = new SiteStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: siteRegion(config, site) })), names.heartbeatVolume, names.observations);
+      return (await store.readCluster()).primary;
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  return explainAwsError(errors[0]);
 }
 
 const stamp = () => new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14);

@@ -27,6 +27,8 @@ export const eventArbitrary = fc.oneof(
   fc.record({ atMs: at, fault: fc.constant('health'), site, status: fc.constantFrom('ok', 'degraded', 'failed') }),
   fc.record({ atMs: at, command: fc.constantFrom('activate', 'deactivate'), path }),
   fc.record({ atMs: at, command: fc.constant('switchover') }),
+  // An operator's failover or drill, to whichever site is secondary then.
+  fc.record({ atMs: at, command: fc.constant('failover'), dryRun: fc.boolean() }),
 );
 
 export const scheduleArbitrary = fc.record({

@@ -96,7 +96,7 @@ describe('mirrorbeat path', () => {
     expect(out.stderr.trim()).toBe(line);
   });
 
-  it.each([['status'], ['failover', '--dry-run'], ['approve']])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
+  it.each([['status'], ['failover', '--dry-run'], ['switchover'], ['approve']])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
     const out = cli(...args);
     expect(out.status).toBe(1);
     expect(out.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mirrorbeat: no AWS credentials found: set AWS_PROFILE/)]);
