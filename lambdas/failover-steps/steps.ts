@@ -242,10 +242,21 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
   if (current.epoch === epoch && current.primary === settings.site) {
     return { epoch, fenced: settings.peer, alreadyFenced: true, alreadyDone: current.verifiedAtMs !== undefined };
   }
+  // Only a site its own replica names secondary may promote itself. With an eventually consistent
+  // heartbeat volume the conditional write is checked against this region's replica alone: a site
+  // that still reads itself primary may be cut off from a peer that already took over, and writing
+  // the next epoch here would make two primaries at one epoch.
+  const selfPromotion = current.primary === settings.site;
+  const refusal = `${settings.site} is already primary at epoch ${current.epoch} in this region's replica: there is nothing to fail over to it. If ${settings.peer} took over, this replica has not seen it (the regions may be partitioned); compare both regions with: mirrorbeat status`;
   if (options.dryRun) {
-    const would = current.epoch === epoch - 1 ? `write epoch ${epoch} naming ${settings.site} over ${current.primary} at epoch ${current.epoch}` : `nothing: the record is at epoch ${current.epoch}, not ${epoch - 1}; the fence would refuse`;
+    const would = selfPromotion
+      ? `refuse: ${refusal}`
+      : current.epoch === epoch - 1
+        ? `write epoch ${epoch} naming ${settings.site} over ${current.primary} at epoch ${current.epoch}`
+        : `nothing: the record is at epoch ${current.epoch}, not ${epoch - 1}; the fence would refuse`;
     return { epoch, fenced: settings.peer, dryRun: true, would, fenceHook: deps.fenceHook ?? null };
   }
+  if (selfPromotion) throw new StepError('FenceConflict', refusal);
   const at = new Date(deps.now()).toISOString();
   const handover = options.kind === 'switchover' ? ' AND handover.execution = :exec AND attribute_exists(handover.drainedAtMs)' : '';
   try {
@@ -254,9 +265,9 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
         TableName: settings.heartbeatVolume,
         Key: clusterKey(),
         UpdateExpression: 'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver REMOVE handover, verifiedAt',
-        ConditionExpression: (epoch - 1 === INITIAL_CLUSTER.epoch && handover === '' ? 'attribute_not_exists(epoch) OR epoch = :prev' : 'epoch = :prev') + handover,
+        ConditionExpression: (epoch - 1 === INITIAL_CLUSTER.epoch && handover === '' ? '(attribute_not_exists(epoch) OR (epoch = :prev AND #primary = :peer))' : '(epoch = :prev AND #primary = :peer)') + handover,
         ExpressionAttributeNames: { '#primary': 'primary' },
-        ExpressionAttributeValues: { ':next': epoch, ':prev': epoch - 1, ':me': settings.site, ':at': at, ':by': input.execution, ':handedOver': handover !== '', ...(handover === '' ? {} : { ':exec': input.execution }) },
+        ExpressionAttributeValues: { ':next': epoch, ':prev': epoch - 1, ':me': settings.site, ':peer': settings.peer, ':at': at, ':by': input.execution, ':handedOver': handover !== '', ...(handover === '' ? {} : { ':exec': input.execution }) },
       }),
     );
   } catch (error) {

@@ -111,6 +111,25 @@ describe('the failover workflow', () => {
     expect(texts(result, /^fence hook called/).filter((t) => t.startsWith('production'))).toHaveLength(1);
   });
 
+  it('refuses to promote a site its own replica still names primary, so a partition never makes two primaries at one epoch', async () => {
+    // Found by the chaos run (seed 20261125): production isolated, the standby took over, then an
+    // operator failed over "to production", whose replica still said epoch 1 production.
+    const result = await simulateEvents(
+      [
+        { atMs: 5_000, fault: 'isolate', site: 'production' },
+        { atMs: 26_641, command: 'failover', site: 'production' },
+        { atMs: 28_462, fault: 'crash', site: 'production' },
+      ],
+      { durationMs: 40_000, seed: 0 },
+    );
+    expect(result.report.maxSimultaneousPrimaries).toBe(1);
+    expect(result.report.failovers.map((f) => [f.to, f.promotedAtMs === null])).toEqual([
+      ['standby', false],
+      ['production', true],
+    ]);
+    expect(texts(result, /failover-aborted .*production is already primary at epoch 1 in this region's replica/)).toHaveLength(1);
+  });
+
   it('holds a second automatic failover within cooldownSeconds, and says how to override it', async () => {
     // Production is paused (standby takes over), comes back as secondary, then the new primary crashes.
     const result = await simulateEvents(
