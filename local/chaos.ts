@@ -44,7 +44,7 @@ export function scenarioOf(schedule: Schedule): Scenario {
 }
 
 export interface Violation {
-  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5';
+  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
   readonly detail: string;
 }
 
@@ -86,6 +86,11 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
 
   // I5: no accepted serial ever went backwards, on either path.
   if (log.serialRegressions > 0) violations.push({ invariant: 'I5', detail: `${log.serialRegressions} accepted serials went backwards` });
+
+  // I6: every epoch has one primary: failovers, switchovers and failbacks never promote two sites to the same epoch.
+  const holders = new Map<number, Set<string>>();
+  for (const p of report.primaryTimeline) holders.set(p.epoch, (holders.get(p.epoch) ?? new Set()).add(p.site));
+  for (const [epoch, sites] of holders) if (sites.size > 1) violations.push({ invariant: 'I6', detail: `epoch ${epoch} had ${[...sites].join(' and ')} acting as primary` });
   return violations;
 }
 

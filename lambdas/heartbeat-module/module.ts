@@ -301,6 +301,9 @@ export class HeartbeatModule {
   /** Only the secondary fails over, and only on a lost peer or, if the policy says so, on a reported failure. */
   private failoverReason(verdict: SiteVerdict, cluster: ClusterRecord): 'peer-lost' | 'peer-failure-reported' | undefined {
     if (cluster.primary === this.deps.settings.site) return undefined;
+    // Fenced by the peer's beat before this site's replica shows it: the peer has just taken over.
+    // Failing back over it would only be refused by the fence (the replica still names this site).
+    if (cluster === this.fencedBy) return undefined;
     if (verdict === 'peer-lost') return 'peer-lost';
     if (verdict === 'peer-failure-reported' && this.deps.settings.tuning.onPeerFailure === 'failover') return 'peer-failure-reported';
     return undefined;

@@ -130,6 +130,22 @@ describe('the failover workflow', () => {
     expect(texts(result, /failover-aborted .*production is already primary at epoch 1 in this region's replica/)).toHaveLength(1);
   });
 
+  it('sends no fence on a disabled path, and a site fenced only by its peer\'s beat never fails back over it', async () => {
+    // Found by the chaos run (seed 7): with the network path off and the storage path cut, the
+    // standby rightly took over; its fence beat went out on the disabled network path, counted as a
+    // valid beat at production, which then started a failover back to epoch 3.
+    const result = await simulateEvents(
+      [
+        { atMs: 5_000, command: 'deactivate', path: 'network' },
+        { atMs: 5_000, fault: 'partition', path: 'storage' },
+      ],
+      { durationMs: 45_000, seed: 0 },
+    );
+    expect(result.report.failovers.map((f) => [f.to, f.epoch])).toEqual([['standby', 2]]);
+    expect(texts(result, /network fence not sent: the network path is disabled at standby/)).toHaveLength(1);
+    expect(result.log.accepted.filter((a) => a.path === 'network' && a.atMs > 10_000)).toEqual([]);
+  });
+
   it('holds a second automatic failover within cooldownSeconds, and says how to override it', async () => {
     // Production is paused (standby takes over), comes back as secondary, then the new primary crashes.
     const result = await simulateEvents(
