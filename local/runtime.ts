@@ -187,6 +187,8 @@ class Simulation {
   private readonly lastSerial = new Map<string, number>();
   private emfBytes = 0;
   private firstFatalAtMs: number | undefined;
+  /** Rejecters of workflow tasks that have not settled yet. */
+  private readonly pendingTasks = new Set<(error: Error) => void>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -247,6 +249,9 @@ class Simulation {
 
   async tearDown(): Promise<void> {
     for (const site of Object.values(this.sites)) for (const execution of site.executions.values()) execution.abort();
+    // An aborted execution stops after its current state, once that state's task settles.
+    for (const pending of [...this.pendingTasks]) pending(Object.assign(new Error('the simulation ended'), { name: 'SimulationEnded' }));
+    this.pendingTasks.clear();
     await Promise.all(this.tables.map(({ db, name }) => db.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined)));
   }
 
@@ -561,7 +566,19 @@ class Simulation {
       handlers[stateName] = (taskInput) => {
         execution.status = 'waiting';
         const latency = (delayBefore[stateName] ?? 0) + this.random.logNormal(STEP_MEDIAN_MS, 0.4);
-        return new Promise((resolve, reject) => {
+        return new Promise((resolveTask, rejectTask) => {
+          // Until it settles, the task is pending: a task of a crashed site never settles, and the
+          // end of the run settles it, or the execution would hold the process open.
+          const pending = (error: Error) => rejectTask(error);
+          this.pendingTasks.add(pending);
+          const resolve = (value: unknown) => {
+            this.pendingTasks.delete(pending);
+            resolveTask(value);
+          };
+          const reject = (error: Error) => {
+            this.pendingTasks.delete(pending);
+            rejectTask(error);
+          };
           this.schedule(this.nowMs + latency, async () => {
             if (site.crashed) return;
             execution.status = 'running';
@@ -819,6 +836,11 @@ class Simulation {
     }
     const site = event.site === undefined ? this.primarySite() : this.sites[event.site];
     this.note({ kind: 'command', site: site.id, text: `path-control: ${event.command} ${event.path}` });
+    if (site.crashed) {
+      // Nobody can start a workflow in a region that is down.
+      this.note({ kind: 'command', site: site.id, text: 'path-control not started: the site is down' });
+      return;
+    }
     try {
       this.startExecution(site, 'path-control', `scenario-${event.command}-${event.path}-${this.at}`, { path: event.path, action: event.command, reason: 'scenario command', force: event.force ?? false });
     } catch (error) {
