@@ -214,6 +214,12 @@ export class SiteStack extends Stack {
     const { alarmNames, url, timeoutMs } = config.health;
     this.heartbeatModule.addEnvironment(Env.healthSources, JSON.stringify({ alarmNames, url, timeoutMs } satisfies HealthSources));
     if (alarmNames.length === 0) return;
+    // An alarm going to ALARM arrives at once through EventBridge: the module sends an extra beat carrying the failure.
+    new events.Rule(this, 'WorkloadAlarmRule', {
+      description: 'A watched workload alarm went to ALARM: the heartbeat module beats at once on both paths',
+      eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } } },
+      targets: [new targets.LambdaFunction(this.heartbeatModule.function, { maxEventAge: Duration.minutes(1), retryAttempts: 1 })],
+    });
     this.heartbeatModule.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // No CDK grant reads alarm state; DescribeAlarms is scoped to the named alarms.

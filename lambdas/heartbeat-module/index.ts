@@ -39,8 +39,19 @@ function fenceHookOf(functionArn: string | undefined): ((event: Readonly<Record<
   };
 }
 
+/** The EventBridge event CloudWatch sends when an alarm changes state (the stack's rule admits only the watched alarms). */
+function isAlarmStateChange(event: unknown): event is { detail?: { alarmName?: string } } {
+  return typeof event === 'object' && event !== null && (event as Record<string, unknown>)['detail-type'] === 'CloudWatch Alarm State Change';
+}
+
 /** Invoked every minute by EventBridge Scheduler; ticks every intervalSeconds until just before the next invocation. */
-export const handler = async (_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ ticks: number }> => {
+export const handler = async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ ticks: number } | { extraBeat: Record<string, unknown> }> => {
+  if (isAlarmStateChange(event)) {
+    // A watched alarm went to ALARM: beat now, on both paths, rather than at the next tick.
+    const beat = await heartbeatModule.beatNow(Date.now());
+    logger.info('extra beat on an alarm state change', { alarm: event.detail?.alarmName, ...beat });
+    return { extraBeat: beat };
+  }
   const startedAt = Date.now();
   const intervalMs = settings.tuning.intervalSeconds * 1000;
   let ticks = 0;

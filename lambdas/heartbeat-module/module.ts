@@ -117,34 +117,8 @@ export class HeartbeatModule {
   async tick(nowMs: number): Promise<TickReport> {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
-    const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
-    const key = await this.deps.keys.current().catch((error: unknown) => {
-      // Without the key nothing can be signed; the tick still checks the peer and reports.
-      this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
-      return undefined;
-    });
-    const role = this.roleAt(cluster, nowMs);
-    const beat = key === undefined ? undefined : signHeartbeat(
-      {
-        v: 1,
-        cluster: settings.cluster,
-        site: settings.site,
-        region: settings.region,
-        serial,
-        sentAt: new Date(nowMs).toISOString(),
-        epoch: cluster.epoch,
-        role,
-        health: reading.health,
-        ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: reading.evidence.join('; ').slice(0, 1024) } } : {}),
-      },
-      key,
-    );
-
-    // Both paths go out together, each under its own timeout: no shared await can stall one behind the other.
-    const [network, storage] = await Promise.all([
-      this.send('network', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : this.sendNetwork(beat, signal))),
-      this.send('storage', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : store.writeBeat(beat, signal))),
-    ]);
+    const { cluster, serial, reading, role, sent } = await this.beat(nowMs, timeout, (c) => this.roleAt(c, nowMs));
+    const { network, storage } = sent;
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
       this.receiveStorageBeat(nowMs, cluster, timeout),
@@ -209,6 +183,51 @@ export class HeartbeatModule {
     ]);
     metrics.push({ name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' });
     return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: this.lastBeat.network?.serial, storage: this.lastBeat.storage?.serial }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
+  }
+
+  /**
+   * An extra beat, now, outside the rhythm (seed claim 24): when a watched alarm goes to ALARM,
+   * the failure notice leaves on every enabled path at once instead of at the next tick. It only
+   * sends: this may be a fresh container, whose detectors know nothing of the peer, so it claims
+   * the role the cluster record gives it, as any first tick does.
+   */
+  async beatNow(nowMs: number): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
+    const timeout = pathTimeoutMs(this.deps.settings.tuning.intervalSeconds);
+    const { serial, reading, sent } = await this.beat(nowMs, timeout, (c) => (c.primary === this.deps.settings.site && c.handover === undefined ? 'primary' : 'secondary'));
+    return { serial, health: reading.health, sent };
+  }
+
+  /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
+  private async beat(nowMs: number, timeout: number, roleOf: (cluster: ClusterRecord) => Role) {
+    const { settings, store } = this.deps;
+    const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
+    const key = await this.deps.keys.current().catch((error: unknown) => {
+      // Without the key nothing can be signed; the tick still checks the peer and reports.
+      this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
+      return undefined;
+    });
+    const role = roleOf(cluster);
+    const beat = key === undefined ? undefined : signHeartbeat(
+      {
+        v: 1,
+        cluster: settings.cluster,
+        site: settings.site,
+        region: settings.region,
+        serial,
+        sentAt: new Date(nowMs).toISOString(),
+        epoch: cluster.epoch,
+        role,
+        health: reading.health,
+        ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: reading.evidence.join('; ').slice(0, 1024) } } : {}),
+      },
+      key,
+    );
+    // Both paths go out together, each under its own timeout: no shared await can stall one behind the other.
+    const [network, storage] = await Promise.all([
+      this.send('network', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : this.sendNetwork(beat, signal))),
+      this.send('storage', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : store.writeBeat(beat, signal))),
+    ]);
+    return { cluster, serial, reading, role, sent: { network, storage } };
   }
 
   /**
@@ -291,11 +310,15 @@ export class HeartbeatModule {
 
   /** The health the peer reports in the newest valid beat on a path that has not failed. */
   private peerHealth(states: Readonly<Record<PathId, PathState>>): Health | undefined {
-    const live = PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
+    return this.newestLiveBeat(states)?.health;
+  }
+
+  /** The peer's newest valid beat on a path that has not failed. */
+  private newestLiveBeat(states: Readonly<Record<PathId, PathState>>): Heartbeat | undefined {
+    return PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
       .map((p) => this.lastBeat[p])
       .filter((b): b is Heartbeat => b !== undefined)
-      .sort((a, b) => b.serial - a.serial);
-    return live[0]?.health;
+      .sort((a, b) => b.serial - a.serial)[0];
   }
 
   /** Only the secondary fails over, and only on a lost peer or, if the policy says so, on a reported failure. */
@@ -335,7 +358,10 @@ export class HeartbeatModule {
         }
         this.recorded[what] = value;
         if (previous === null) return;
-        const detail = { verdict, states, phi: roundAll(phi), deadlineMs, lastValidBeatAgeMs: this.ages(nowMs), previous: previous ?? 'none' };
+        const detail: Record<string, unknown> = { verdict, states, phi: roundAll(phi), deadlineMs, lastValidBeatAgeMs: this.ages(nowMs), previous: previous ?? 'none' };
+        const report = this.newestLiveBeat(states);
+        // What the peer said about its workload, as its beat carried it: what failed, since when, the evidence.
+        if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined) detail.peerReport = { health: report.health, sentAt: report.sentAt, ...(report.notice ? { notice: report.notice } : {}) };
         const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
         if (kind === undefined) return;
         const notice: Notice = { kind, site: settings.site, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings) } };

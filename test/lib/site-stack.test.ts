@@ -279,4 +279,15 @@ describe('workload health sources', () => {
     expect(JSON.stringify(statement?.Resource)).toContain(':cloudwatch:us-east-1:123456789012:alarm:orders-5xx');
     expect(JSON.stringify(statement?.Resource)).toContain(':alarm:orders-latency');
   });
+
+  it('sends exactly those alarms going to ALARM to the heartbeat module at once, for an extra beat', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['orders-5xx', 'orders-latency'], state: { value: ['ALARM'] } } },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HeartbeatModule'), 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 1 } })],
+    });
+  });
+
+  it('has no alarm rule when no alarm is watched', () => {
+    expect(Object.keys(production.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } }))).toEqual([]);
+  });
 });

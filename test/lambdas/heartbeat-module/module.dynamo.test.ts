@@ -7,6 +7,7 @@ import { type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import { serialKey } from '../../../lambdas/core/volume';
 import { receiveNetworkBeat } from '../../../lambdas/network-receiver/receiver';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
+import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import { localSites, moduleFor, TEST_KEY } from '../../local-sites';
 
 /** The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions are mocked. */
@@ -86,6 +87,36 @@ describe('the heartbeat module on DynamoDB Local', () => {
     expect(published.filter((p) => p.MessageAttributes?.kind?.StringValue === 'path-failed')).toHaveLength(1);
     expect(published[0]).toMatchObject({ TopicArn: 'arn:aws:sns:us-west-2:123456789012:warning', MessageAttributes: { kind: { StringValue: 'path-failed' }, site: { StringValue: 'standby' }, path: { StringValue: 'network' } } });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('the extra beat on a workload alarm', () => {
+  it('carries the failure on the storage path when the network path is down, and the standby reports it once', async () => {
+    const { production, standby, link } = await localSites();
+    const failing = new HeartbeatModule({
+      settings: production.settings,
+      store: production.store,
+      keys,
+      peerEvents: new EventBridgeClient({ region: 'us-west-2' }),
+      peerBusArn: 'arn:aws:events:us-west-2:123456789012:event-bus/mirrorbeat-orders-standby',
+      sfn: new SFNClient({ region: 'us-east-1' }),
+      failoverStateMachineArn: undefined,
+      health: { read: async () => ({ health: 'failed', evidence: ['alarm orders-5xx is ALARM'] }) },
+      log: () => undefined,
+    });
+    const watcher = moduleOf(standby);
+    // Both sites see each other first.
+    await failing.tick(NOW);
+    events.on(PutEventsCommand).rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+    const extra = await failing.beatNow(NOW + 700);
+    expect(extra).toMatchObject({ health: 'failed', sent: { network: 'failed', storage: 'sent' } });
+    await link.pump(NOW + 1_000);
+    await watcher.tick(NOW + 1_500);
+    await watcher.tick(NOW + 3_500);
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    const reported = published.filter((p) => p.MessageAttributes?.kind?.StringValue === 'peer-failure-reported');
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.Message).toContain('alarm orders-5xx is ALARM');
   });
 });
 
