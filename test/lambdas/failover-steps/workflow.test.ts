@@ -240,7 +240,8 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
   it('rejects bad input naming the field, before it changes anything', async () => {
     const run = await execute({ kind: 'takeover' }, deps(sites.standby));
     expect(run.status).toBe('failed');
-    expect(JSON.stringify(run.output ?? run.error)).toBeDefined();
+    expect(run.states.slice(-2)).toEqual(['NotifyFailoverFailed', 'FailoverFailed']);
+    expect(JSON.stringify(run.notices.at(-1)?.message)).toContain('kind: got \\"takeover\\"; allowed: failover or switchover');
     expect(await cluster(sites.standby)).toBeUndefined();
     await expect(runFailoverStep({ step: 'confirm', execution: 'x', state: { dryRun: 'yes' } }, deps(sites.standby))).rejects.toThrow(/^dryRun: got "yes"; expected true or false$/);
     await expect(runFailoverStep({ step: 'fence', execution: 'x', state: { expectedEpoch: 0 } }, deps(sites.standby))).rejects.toThrow(/^expectedEpoch: got 0;/);
