@@ -2,7 +2,6 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -149,19 +148,17 @@ export class SiteStack extends Stack {
         resources: ['*'],
       }),
     );
-    if (config.promotion.hookFunctionArn !== undefined) {
-      this.failoverSteps.addEnvironment(Env.promotionHook, config.promotion.hookFunctionArn);
-      lambda.Function.fromFunctionArn(this, 'PromotionHook', config.promotion.hookFunctionArn).grantInvoke(this.failoverSteps.role);
-      acknowledgeNag(this.failoverSteps.role, `IAM5[Resource::${config.promotion.hookFunctionArn}:*]`, 'Invoking any version of the promotion hook the configuration names, and nothing else.');
-    }
+    // The hooks are the user's functions, named by ARN (perhaps in the other region): an identity
+    // policy on exactly that function, rather than an imported function's grant, which needs a known account.
+    const grantHook = (fn: MirrorbeatFunction, env: (typeof Env)[keyof typeof Env], functionArn: string, what: string) => {
+      fn.addEnvironment(env, functionArn);
+      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionArn, `${functionArn}:*`] }));
+      acknowledgeNag(fn.role, `IAM5[Resource::${functionArn}:*]`, `Invoking any version of the ${what} the configuration names, and nothing else.`);
+    };
+    if (config.promotion.hookFunctionArn !== undefined) grantHook(this.failoverSteps, Env.promotionHook, config.promotion.hookFunctionArn, 'promotion hook');
     if (config.fenceHookFunctionArn !== undefined) {
       // Called by the fence step of the site that promotes, and by the heartbeat module of the site that is demoted.
-      const fenceHook = lambda.Function.fromFunctionArn(this, 'FenceHook', config.fenceHookFunctionArn);
-      for (const fn of [this.failoverSteps, this.heartbeatModule]) {
-        fn.addEnvironment(Env.fenceHook, config.fenceHookFunctionArn);
-        fenceHook.grantInvoke(fn.role);
-        acknowledgeNag(fn.role, `IAM5[Resource::${config.fenceHookFunctionArn}:*]`, 'Invoking any version of the fence hook the configuration names, and nothing else.');
-      }
+      for (const fn of [this.failoverSteps, this.heartbeatModule]) grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
     }
     this.bindPromotionActions(config);
 

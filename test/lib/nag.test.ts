@@ -1,5 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { buildSites } from '../helpers';
+import { App } from 'aws-cdk-lib';
+import { addSites } from '../../lib/app';
+import { buildSites, config } from '../helpers';
 
 describe('cdk-nag AWS Solutions checks', () => {
   it.each([
@@ -23,6 +25,12 @@ describe('cdk-nag AWS Solutions checks', () => {
     }],
   ])('finds nothing unacknowledged in the whole app with %s', (_name, overrides) => {
     const { app } = buildSites(overrides);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('synthesizes with hooks and no account, as `cdk synth` does without credentials', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    addSites(app, config({ fenceHookFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fence', promotion: { hookFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:promote' } }));
     expect(() => app.synth()).not.toThrow();
   });
 
