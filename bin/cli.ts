@@ -296,10 +296,8 @@ function parsePathArg(value: string): PathId {
 }
 
 async function runPathCli(config: MirrorbeatConfig, request: PathRequest, opts: PathCliOptions): Promise<void> {
-  const region = opts.region ?? siteRegion(config, opts.site);
-  const account = await accountOf(config.account, region);
-  const arn = `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, opts.site).stateMachine('path-control')}`;
-  const name = `cli-${request.action}-${request.path}-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`;
+  const { arn, region } = await stateMachineArn(config, opts.site, 'path-control', opts.region);
+  const name = `cli-${request.action}-${request.path}-${stamp()}`;
   if (!opts.json) process.stdout.write(`${request.action} ${request.path} through ${opts.site}'s path-control workflow (${name})...\n`);
   let outcome: WorkflowOutcome;
   try {

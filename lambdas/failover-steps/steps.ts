@@ -7,7 +7,7 @@ import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { type Heartbeat, signHeartbeat } from '../core/message';
 import { executionName, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
-import { clusterKey, fenceKey, INITIAL_CLUSTER } from '../core/volume';
+import { clusterKey, type ClusterRecord, fenceKey, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, PATHS, type PathId } from '../core/wire';
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
@@ -62,10 +62,9 @@ function resultOf(input: StepInput, step: string): Record<string, unknown> | und
 }
 
 /** The epoch this execution promotes to: one above the epoch it was started for (or drained at), or above the current one. */
-async function targetEpoch(input: StepInput, deps: FailoverDeps): Promise<number> {
+function targetEpoch(input: StepInput, current: ClusterRecord): number {
   const expected = input.state.expectedEpoch ?? resultOf(input, 'drain')?.epoch;
-  if (typeof expected === 'number') return expected + 1;
-  return (await deps.store.readCluster()).epoch + 1;
+  return (typeof expected === 'number' ? expected : current.epoch) + 1;
 }
 
 /** The epoch the fence step wrote; the steps after it act on that epoch and never derive it again. */
@@ -237,8 +236,8 @@ async function cooldownGate(options: FailoverOptions, deps: FailoverDeps): Promi
  */
 async function fence(input: StepInput, options: FailoverOptions, deps: FailoverDeps): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
-  const epoch = await targetEpoch(input, deps);
   const current = await store.readCluster();
+  const epoch = targetEpoch(input, current);
   if (current.epoch === epoch && current.primary === settings.site) {
     return { epoch, fenced: settings.peer, alreadyFenced: true, alreadyDone: current.verifiedAtMs !== undefined };
   }

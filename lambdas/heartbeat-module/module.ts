@@ -117,7 +117,7 @@ export class HeartbeatModule {
   async tick(nowMs: number): Promise<TickReport> {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
-    const { cluster, serial, reading, role, sent } = await this.beat(nowMs, timeout, (c) => this.roleAt(c, nowMs));
+    const { cluster, serial, reading, role, sent } = await this.beat(nowMs, timeout);
     const { network, storage } = sent;
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
@@ -188,17 +188,17 @@ export class HeartbeatModule {
   /**
    * An extra beat, now, outside the rhythm (seed claim 24): when a watched alarm goes to ALARM,
    * the failure notice leaves on every enabled path at once instead of at the next tick. It only
-   * sends: this may be a fresh container, whose detectors know nothing of the peer, so it claims
-   * the role the cluster record gives it, as any first tick does.
+   * sends. Its role is judged as a tick's: in a fresh container, whose detectors know nothing of
+   * the peer, that is the role the cluster record gives it, as on any first tick.
    */
   async beatNow(nowMs: number): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
     const timeout = pathTimeoutMs(this.deps.settings.tuning.intervalSeconds);
-    const { serial, reading, sent } = await this.beat(nowMs, timeout, (c) => (c.primary === this.deps.settings.site && c.handover === undefined ? 'primary' : 'secondary'));
+    const { serial, reading, sent } = await this.beat(nowMs, timeout);
     return { serial, health: reading.health, sent };
   }
 
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
-  private async beat(nowMs: number, timeout: number, roleOf: (cluster: ClusterRecord) => Role) {
+  private async beat(nowMs: number, timeout: number) {
     const { settings, store } = this.deps;
     const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
     const key = await this.deps.keys.current().catch((error: unknown) => {
@@ -206,7 +206,7 @@ export class HeartbeatModule {
       this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
       return undefined;
     });
-    const role = roleOf(cluster);
+    const role = this.roleAt(cluster, nowMs);
     const beat = key === undefined ? undefined : signHeartbeat(
       {
         v: 1,

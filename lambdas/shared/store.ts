@@ -192,9 +192,10 @@ export class SiteStore {
     );
   }
 
-  private async conditional(command: UpdateCommand, signal?: AbortSignal): Promise<boolean> {
+  /** Sends a conditional write; false when its condition failed. */
+  private async conditional(command: UpdateCommand | PutCommand, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.db.send(command, { abortSignal: signal });
+      await this.db.send(command as UpdateCommand, { abortSignal: signal });
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -220,21 +221,15 @@ export class SiteStore {
 
   /** Records a valid beat seen on a path unless a newer one is already recorded; false when it was not newer. */
   async recordBeat(path: PathId, beat: Heartbeat, arrivedAtMs: number, ttlSeconds: number, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.observations,
-          Item: { ...observationKey(path, beat.site), serial: beat.serial, arrivedAtMs, beat, [TTL_ATTRIBUTE]: Math.floor(arrivedAtMs / 1000) + ttlSeconds },
-          ConditionExpression: 'attribute_not_exists(serial) OR serial < :serial',
-          ExpressionAttributeValues: { ':serial': beat.serial },
-        }),
-        { abortSignal: signal },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.conditional(
+      new PutCommand({
+        TableName: this.observations,
+        Item: { ...observationKey(path, beat.site), serial: beat.serial, arrivedAtMs, beat, [TTL_ATTRIBUTE]: Math.floor(arrivedAtMs / 1000) + ttlSeconds },
+        ConditionExpression: 'attribute_not_exists(serial) OR serial < :serial',
+        ExpressionAttributeValues: { ':serial': beat.serial },
+      }),
+      signal,
+    );
   }
 
   async readObservation(path: PathId, peer: SiteId, signal?: AbortSignal): Promise<Observation | undefined> {
@@ -281,13 +276,7 @@ export class SiteStore {
 
   /** Writes this site's acknowledgement into its replica once; false when it already answered this command. */
   async putAck(ack: PathAckMessage, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...ackKey(ack.id), message: ack }, ConditionExpression: 'attribute_not_exists(pk)' }), { abortSignal: signal });
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.conditional(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...ackKey(ack.id), message: ack }, ConditionExpression: 'attribute_not_exists(pk)' }), signal);
   }
 
   /** The peer's acknowledgement of a command, from whichever path carried it first. */
