@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -11,7 +12,7 @@ import { SiteStore } from '../lambdas/shared/store';
 import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
 import { answerApproval, type FailoverRequest, findPendingApproval, formatFailoverOutcome } from './commands/failover';
 import { type PathRequest, runWorkflow, type WorkflowOutcome } from './commands/workflow';
-import { formatStatus, readClusterStatus } from './commands/status';
+import { acknowledgeNotices, formatStatus, readClusterStatus, type SiteTables } from './commands/status';
 import { benchTable, runBench, writeResults } from '../bench/run';
 import fc from 'fast-check';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../local/chaos';
@@ -78,15 +79,33 @@ export function buildCli(): Command {
     .option('--json', 'print JSON only')
     .action(async (opts: { cdkJson: string; context: string[]; region?: string; json?: boolean }) => {
       const config = loadConfig(opts.cdkJson, opts.context);
-      const tables = SITE_IDS.map((site) => {
-        const names = new SiteNames(config.clusterName, site);
-        const region = siteRegion(config, site);
-        return { site, region, db: DynamoDBDocumentClient.from(new DynamoDBClient({ region })), heartbeatVolume: names.heartbeatVolume, observations: names.observations };
-      });
-      const status = await readClusterStatus(config.clusterName, tables, Date.now());
+      const status = await readClusterStatus(config.clusterName, siteTables(config), Date.now());
       const unreachable = status.sites.filter((s) => !s.reachable);
       if (unreachable.length === status.sites.length) explainAwsError(new Error(unreachable[0]?.error ?? 'unreachable'));
       process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
+    });
+
+  awsOptions(program.command('ack [ids...]'))
+    .description('Acknowledge notices (ids from mirrorbeat status or the notice itself): status then shows who took them')
+    .option('--all', 'every unacknowledged notice in the journal (of --site, if given)')
+    .option('--site <site>', 'the site that raised the notices (default: either)', siteOptionNamed('--site'))
+    .option('--by <name>', 'who acknowledges (default: your user name)')
+    .option('--note <text>', 'a short note shown next to the acknowledgement', '')
+    .option('--json', 'print JSON only')
+    .action(async (ids: string[], opts: { cdkJson: string; context: string[]; region?: string; all?: boolean; site?: SiteId; by?: string; note: string; json?: boolean }) => {
+      if (ids.length === 0 && opts.all !== true) throw new ConfigError('ack: name the notice ids to acknowledge (mirrorbeat status lists them), or pass --all');
+      if (ids.length > 0 && opts.all === true) throw new ConfigError('ack: give notice ids or --all, not both');
+      const config = loadConfig(opts.cdkJson, opts.context);
+      const by = opts.by ?? `cli:${os.userInfo().username}`;
+      let results;
+      try {
+        results = await acknowledgeNotices(siteTables(config), { ids, all: opts.all === true, site: opts.site, by, note: opts.note }, Date.now());
+      } catch (error) {
+        explainAwsError(error);
+      }
+      if (opts.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+      else for (const r of results) process.stdout.write(`${r.id}: ${r.outcome === 'unknown' ? 'no such notice in the journal (it may have expired after 14 days)' : r.outcome === 'already' ? 'already acknowledged' : `acknowledged by ${by} (${r.site ?? ''})`}\n`);
+      if (results.some((r) => r.outcome === 'unknown')) process.exitCode = 1;
     });
 
   const pathCommand = (action: 'activate' | 'deactivate', path: string, opts: PathCliOptions) =>
@@ -365,4 +384,13 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`mirrorbeat: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   }
+}
+
+/** Each site's tables, in its own region. */
+function siteTables(config: MirrorbeatConfig): SiteTables[] {
+  return SITE_IDS.map((site) => {
+    const names = new SiteNames(config.clusterName, site);
+    const region = siteRegion(config, site);
+    return { site, region, db: DynamoDBDocumentClient.from(new DynamoDBClient({ region })), heartbeatVolume: names.heartbeatVolume, observations: names.observations };
+  });
 }

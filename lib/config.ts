@@ -101,6 +101,14 @@ export const configSchema = z
       .strictObject({
         criticalEmails: list(email).default([]).describe('Addresses subscribed to the critical topic (peer lost, failover, unprotected).'),
         warningEmails: list(email).default([]).describe('Addresses subscribed to the warning topic (one path failed, command refused).'),
+        foldAfter: z
+          .number()
+          .int('a whole number')
+          .min(0, 'at least 0 (0 turns folding off)')
+          .max(100, 'at most 100')
+          .default(3)
+          .describe('At most this many warning notices of one kind and path per fold window; the rest are folded into one summary when the window ends. 0: never fold. Critical notices are never folded.'),
+        foldWindowSeconds: seconds(60, 86_400, 'the notice fold window').default(900).describe('The rate-limit window of warning notices, per kind and path.'),
       })
       .prefault({}),
     promotion: z
@@ -224,6 +232,8 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
     isolationPolicy: c.isolationPolicy,
     failoverMode: c.failoverMode,
     cooldownSeconds: c.cooldownSeconds,
+    noticeBurst: c.notifications.foldAfter,
+    noticeWindowSeconds: c.notifications.foldWindowSeconds,
     onPeerFailure: c.health.onPeerFailure,
   };
 }

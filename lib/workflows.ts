@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -6,7 +6,8 @@ import { Construct } from 'constructs';
 import type { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import type { SiteNames } from './names';
-import type { NoticeTopics, Severity } from './notices';
+import { NOTIFY_STEP, type WorkflowOutcome } from '../lambdas/shared/workflow-notices';
+import type { NoticeTopics } from './notices';
 
 /** Retries for every task that calls AWS: backoff with jitter, well inside a failover's budget. */
 const AWS_RETRY: sfn.RetryProps = {
@@ -66,11 +67,27 @@ abstract class Workflow extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
-    // SnsPublish tasks grant sns:Publish only; the topics are KMS-encrypted, so the key is needed too.
-    props.topics.grantPublish(this.stateMachine);
+    // Notices leave through the step handler's notice desk: it publishes, the state machine does not.
+    props.topics.bind(props.steps);
     const role = this.stateMachine.role;
     acknowledgeNag(role, 'IAM5[Resource::*]', 'Step Functions log delivery and X-Ray actions have no resource-level permissions.');
     acknowledgeNag(role, arnWildcardFinding(props.steps.function), "Invoking any version of this workflow's own step handler.");
+  }
+
+  /** A task that runs one step of this workflow's handler, with the execution's id, start and state. */
+  private invoke(id: string, payload: Record<string, unknown>, props: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: this.props.steps.function,
+      payload: sfn.TaskInput.fromObject({
+        execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        state: sfn.JsonPath.entirePayload,
+        ...payload,
+      }),
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
+      ...props,
+    });
   }
 
   /**
@@ -78,44 +95,34 @@ abstract class Workflow extends Construct {
    * `$.<resultKey>`. With `onError`, any error left after the retries goes there, at `$.error`.
    */
   step(id: string, step: string, resultKey: string, onError?: sfn.IChainable): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, {
-      lambdaFunction: this.props.steps.function,
-      payload: sfn.TaskInput.fromObject({
-        step,
-        execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        state: sfn.JsonPath.entirePayload,
-      }),
-      resultSelector: { 'result.$': '$.Payload' },
-      resultPath: `$.${resultKey}`,
-      retryOnServiceExceptions: false,
-      taskTimeout: sfn.Timeout.duration(Duration.seconds(60)),
-    });
+    const task = this.invoke(id, { step }, { resultSelector: { 'result.$': '$.Payload' }, resultPath: `$.${resultKey}` });
     task.addRetry(AWS_RETRY);
     if (onError !== undefined) task.addCatch(onError, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }
 
-  /** Publishes one notice; `kind` is the message attribute subscribers filter on. */
-  notice(id: string, kind: string, severity: Severity, subject: string, decisionPath?: string): tasks.SnsPublish {
-    const task = new tasks.SnsPublish(this, id, {
-      topic: this.props.topics.of(severity),
-      subject,
-      message: sfn.TaskInput.fromObject({
-        kind,
-        cluster: this.props.names.cluster,
-        site: this.props.names.site,
-        execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
-        ...(decisionPath === undefined ? { state: sfn.JsonPath.entirePayload } : { decision: sfn.JsonPath.objectAt(decisionPath) }),
-        inspect: 'npx mirrorbeat status',
-      }),
-      messageAttributes: {
-        kind: { value: kind },
-        site: { value: this.props.names.site },
-      },
-      resultPath: sfn.JsonPath.DISCARD,
-    });
+  /**
+   * Sends one notice through the step handler's notice desk: the same subject, body, journal
+   * and topics as the heartbeat module's notices. The outcome picks the kind and the evidence.
+   */
+  notice(id: string, outcome: WorkflowOutcome): tasks.LambdaInvoke {
+    const task = this.invoke(id, { step: NOTIFY_STEP, notify: { outcome, at: id } }, { resultPath: sfn.JsonPath.DISCARD });
     task.addRetry(AWS_RETRY);
+    return task;
+  }
+
+  /**
+   * The approval request: a notice carrying the approve and reject commands and the task
+   * token, then a wait for `mirrorbeat approve` or `reject` (SendTaskSuccess / SendTaskFailure).
+   */
+  approval(id: string, timeout: Duration): tasks.LambdaInvoke {
+    const task = this.invoke(
+      id,
+      { step: NOTIFY_STEP, notify: { outcome: 'awaiting-approval', at: id }, taskToken: sfn.JsonPath.taskToken },
+      { integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN, taskTimeout: sfn.Timeout.duration(timeout), resultPath: '$.approval' },
+    );
+    // Only the invoke is retried: a timeout is the answer "nobody approved".
+    task.addRetry({ ...AWS_RETRY, errors: AWS_RETRY.errors?.filter((e) => e.startsWith('Lambda.')) });
     return task;
   }
 }
@@ -150,20 +157,20 @@ export class FailoverWorkflow extends Workflow {
       'failover',
       (w) => {
         const drillFailed = new sfn.Fail(w, 'DrillFailed', { error: 'DrillFailed', cause: 'a step failed in the drill; see $.error in the execution output' });
-        const failedNotice = w.notice('NotifyFailoverFailed', 'failover-aborted', 'critical', 'mirrorbeat: failover FAILED, check the cluster record').next(new sfn.Fail(w, 'FailoverFailed', { error: 'FailoverFailed', cause: 'a failover step failed; see the execution history' }));
+        const failedNotice = w.notice('NotifyFailoverFailed', 'failed').next(new sfn.Fail(w, 'FailoverFailed', { error: 'FailoverFailed', cause: 'a failover step failed; see the execution history' }));
         const failedOrDrill = new sfn.Choice(w, 'FailedInDrill?').when(flag('$.dryRun'), drillFailed).otherwise(failedNotice);
         // Withdrawing a handover is a no-op for a failover, and after a fence (which removed it).
         const failed = w.step('CancelDrain', 'cancel-drain', 'cancelDrain', failedOrDrill).next(failedOrDrill);
 
-        const aborted = w.notice('NotifyFailoverAborted', 'failover-aborted', 'warning', 'mirrorbeat: failover aborted, the peer is alive').next(new sfn.Succeed(w, 'Aborted'));
-        const blockedNotice = w.notice('NotifyGatesBlocked', 'failover-aborted', 'critical', 'mirrorbeat: failover blocked by a gate').next(new sfn.Fail(w, 'GatesBlocked', { error: 'GatesBlocked', cause: 'the replication-lag or cooldown gate did not pass; see $.gates' }));
+        const aborted = w.notice('NotifyFailoverAborted', 'aborted').next(new sfn.Succeed(w, 'Aborted'));
+        const blockedNotice = w.notice('NotifyGatesBlocked', 'gates-blocked').next(new sfn.Fail(w, 'GatesBlocked', { error: 'GatesBlocked', cause: 'the replication-lag or cooldown gate did not pass; see $.gates' }));
         const blocked = w.step('CancelDrainBlocked', 'cancel-drain', 'cancelDrain', failed).next(blockedNotice);
-        const withdrawnNotice = w.notice('NotifySwitchoverWithdrawn', 'failover-aborted', 'warning', 'mirrorbeat: switchover withdrawn, the primary did not hand over').next(new sfn.Fail(w, 'SwitchoverWithdrawn', { error: 'SwitchoverWithdrawn', cause: 'the primary did not confirm the handover in time; it stays primary' }));
+        const withdrawnNotice = w.notice('NotifySwitchoverWithdrawn', 'switchover-withdrawn').next(new sfn.Fail(w, 'SwitchoverWithdrawn', { error: 'SwitchoverWithdrawn', cause: 'the primary did not confirm the handover in time; it stays primary' }));
         const withdrawn = w.step('CancelDrainExpired', 'cancel-drain', 'cancelDrain', failed).next(withdrawnNotice);
-        const refusedNotice = w.notice('NotifySwitchoverRefused', 'failover-aborted', 'warning', 'mirrorbeat: switchover refused').next(new sfn.Fail(w, 'SwitchoverRefused', { error: 'SwitchoverRefused', cause: 'see $.error.Cause for why and what to run instead' }));
+        const refusedNotice = w.notice('NotifySwitchoverRefused', 'switchover-refused').next(new sfn.Fail(w, 'SwitchoverRefused', { error: 'SwitchoverRefused', cause: 'see $.error.Cause for why and what to run instead' }));
         const refused = new sfn.Choice(w, 'RefusedInDrill?').when(flag('$.dryRun'), drillFailed).otherwise(refusedNotice);
 
-        const started = w.notice('NotifyFailoverStarted', 'failover-started', 'critical', 'mirrorbeat: failover started');
+        const started = w.notice('NotifyFailoverStarted', 'failover-started');
         const confirm = w.step('Confirm', 'confirm', 'confirm', failed);
         const drain = w.step('Drain', 'drain', 'drain', refused);
         const waitForDrain = new sfn.Wait(w, 'WaitForHandover', { time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)) });
@@ -172,31 +179,12 @@ export class FailoverWorkflow extends Workflow {
         const fence = w.step('Fence', 'fence', 'fence', failed);
         const promote = w.step('Promote', 'promote', 'promote', failed);
         const verify = w.step('Verify', 'verify', 'verify', failed);
-        const promoted = w.notice('NotifyPromoted', 'promoted', 'critical', 'mirrorbeat: site promoted', '$.verify.result.decision').next(new sfn.Succeed(w, 'Promoted'));
-        const switchedOver = w.notice('NotifySwitchoverCompleted', 'switchover-completed', 'warning', 'mirrorbeat: switchover completed', '$.verify.result.decision').next(new sfn.Succeed(w, 'SwitchedOver'));
+        const promoted = w.notice('NotifyPromoted', 'promoted').next(new sfn.Succeed(w, 'Promoted'));
+        const switchedOver = w.notice('NotifySwitchoverCompleted', 'switchover-completed').next(new sfn.Succeed(w, 'SwitchedOver'));
 
         let approvalOrFence: sfn.IChainable = fence;
         if (props.failoverMode === 'approval') {
-          const awaitApproval = new tasks.SnsPublish(w, 'AwaitApproval', {
-            topic: props.topics.critical,
-            integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            subject: 'mirrorbeat: failover awaits approval',
-            message: sfn.TaskInput.fromObject({
-              kind: 'failover-started',
-              awaiting: 'approval',
-              cluster: props.names.cluster,
-              site: props.names.site,
-              execution: sfn.JsonPath.stringAt('$$.Execution.Name'),
-              approve: `npx mirrorbeat approve --site ${props.names.site} --region ${Stack.of(w).region}`,
-              reject: `npx mirrorbeat reject --site ${props.names.site} --region ${Stack.of(w).region}`,
-              taskToken: sfn.JsonPath.taskToken,
-              confirm: sfn.JsonPath.objectAt('$.confirm.result'),
-              gates: sfn.JsonPath.objectAt('$.gates.result'),
-            }),
-            messageAttributes: { kind: { value: 'failover-started' }, site: { value: props.names.site } },
-            taskTimeout: sfn.Timeout.duration(props.approvalTimeout ?? Duration.minutes(30)),
-            resultPath: '$.approval',
-          })
+          const awaitApproval = w.approval('AwaitApproval', props.approvalTimeout ?? Duration.minutes(30))
             .addCatch(aborted, { errors: ['States.Timeout', 'Rejected'], resultPath: '$.error' })
             .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
             .next(fence);
@@ -244,7 +232,7 @@ export class PathControlWorkflow extends Workflow {
       props,
       'path-control',
       (w) => {
-        const refused = w.notice('NotifyRefused', 'command-refused', 'warning', 'mirrorbeat: path command refused').next(new sfn.Fail(w, 'Refused', { error: 'CommandRefused', cause: 'see the notice for the reason' }));
+        const refused = w.notice('NotifyRefused', 'command-refused').next(new sfn.Fail(w, 'Refused', { error: 'CommandRefused', cause: 'see the notice for the reason' }));
         const rollback = w.step('Rollback', 'rollback', 'rollback', refused).next(refused);
 
         const apply = w.step('Apply', 'apply', 'apply', refused);
@@ -254,8 +242,8 @@ export class PathControlWorkflow extends Workflow {
         const finalize = w.step('Finalize', 'finalize', 'finalize', rollback);
         const applied = new sfn.Succeed(w, 'Applied');
         const done = new sfn.Choice(w, 'Activated?')
-          .when(sfn.Condition.stringEquals('$.action', 'activate'), w.notice('NotifyActivated', 'path-activated', 'warning', 'mirrorbeat: path activated on both sites').next(applied))
-          .otherwise(w.notice('NotifyDeactivated', 'path-deactivated', 'warning', 'mirrorbeat: path deactivated on both sites').next(applied));
+          .when(sfn.Condition.stringEquals('$.action', 'activate'), w.notice('NotifyActivated', 'path-activated').next(applied))
+          .otherwise(w.notice('NotifyDeactivated', 'path-deactivated').next(applied));
 
         apply.next(forward).next(wait).next(checkAck).next(
           new sfn.Choice(w, 'Acknowledged?')

@@ -18,11 +18,12 @@ import { executionName, parseStepInput } from '../lambdas/core/steps';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/failover-steps/steps';
-import { HeartbeatModule, type TickReport } from '../lambdas/heartbeat-module/module';
+import { HeartbeatModule, pathTimeoutMs, type TickReport } from '../lambdas/heartbeat-module/module';
 import { receiveNetworkEvent } from '../lambdas/network-receiver/receiver';
 import { PATH_CONTROL_STEPS, type PathControlDeps, runPathControlStep } from '../lambdas/path-control-steps/steps';
 import type { SigningKeys } from '../lambdas/shared/keys';
-import { Notifier } from '../lambdas/shared/notifier';
+import { NoticeJournal } from '../lambdas/shared/journal';
+import { type NoticeDesk, siteNoticeDesk } from '../lambdas/shared/notifier';
 import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
 import { type ClusterStatus, readClusterStatus } from '../bin/commands/status';
@@ -143,9 +144,14 @@ export interface RuntimeLog {
   readonly accepted: { atMs: number; site: SiteId; path: PathId; serial: number }[];
   /** Times an accepted serial on a path was lower than one accepted before it. */
   serialRegressions: number;
-  /** Notices the heartbeat modules raised, and how many of them reached the topic. */
+  /** Notices the heartbeat modules raised; how many reached the topic, how many the rate limit folded. */
   noticesRaised: number;
   noticesDelivered: number;
+  noticesFolded: number;
+  /** Notices any handler's desk folded; of them, how many a summary that reached the topic counted, and how many wait in windows still open at the end. */
+  foldedAll: number;
+  noticesSummarized: number;
+  foldedOpenAtEnd: number;
 }
 
 export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<SimulationResult> {
@@ -183,7 +189,7 @@ class Simulation {
   private readonly executions: ExecutionRecord[] = [];
   private readonly series: Record<SiteId, Set<string>> = { production: new Set(), standby: new Set() };
   private ticks = 0;
-  private readonly log: RuntimeLog = { accepted: [], serialRegressions: 0, noticesRaised: 0, noticesDelivered: 0 };
+  private readonly log: RuntimeLog = { accepted: [], serialRegressions: 0, noticesRaised: 0, noticesDelivered: 0, noticesFolded: 0, foldedAll: 0, noticesSummarized: 0, foldedOpenAtEnd: 0 };
   private readonly lastSerial = new Map<string, number>();
   private emfBytes = 0;
   private firstFatalAtMs: number | undefined;
@@ -278,13 +284,7 @@ class Simulation {
       peerBusArn: `arn:aws:events:${peerRegion}:${LOCAL_ACCOUNT}:event-bus/${this.names(settings.peer).siteBus}`,
       sfn: emulate(new SFNClient({ region: settings.region }), async (command, input) => this.stepFunctions(site, command, input)),
       failoverStateMachineArn: this.arn(site, 'states', `stateMachine:${this.names(site.id).stateMachine('failover')}`),
-      notifier: new Notifier(emulate(new SNSClient({ region: settings.region }), async (_command, input) => {
-        this.log.noticesDelivered += 1;
-        return this.publish(site, input);
-      }), {
-        warning: this.arn(site, 'sns', this.names(site.id).topic('warning')),
-        critical: this.arn(site, 'sns', this.names(site.id).topic('critical')),
-      }),
+      notices: this.moduleNoticeDesk(site),
       health: { read: async () => ({ health: site.health, evidence: site.health === 'ok' ? [] : [`scenario set health ${site.health}`] }) },
       fenceHook: async (event) => {
         this.note({ site: site.id, kind: 'role', text: `fence hook called: ${String(event.why)}` });
@@ -331,6 +331,11 @@ class Simulation {
       await this.settle();
     }
     this.nowMs = endMs;
+    // Folded notices whose window is still open: their summary comes after the run.
+    for (const site of Object.values(this.sites)) {
+      const open = await new NoticeJournal(site.db, site.settings.heartbeatVolume).closedWindows(site.id, this.nowMs, -365 * 86_400_000);
+      this.log.foldedOpenAtEnd += open.reduce((sum, w) => sum + w.folded, 0);
+    }
     const metricSeries = { production: this.series.production.size, standby: this.series.standby.size };
     const emfBytesPerTick = this.ticks === 0 ? 0 : Math.round(this.emfBytes / this.ticks);
     const status = await readClusterStatus(
@@ -502,20 +507,24 @@ class Simulation {
 
   // ---- SNS, Step Functions, CloudWatch ---------------------------------------------------
 
+  /** The emulated SNS topic: a notice as the notice desk published it (one document per subscriber protocol). */
   private async publish(site: Site, input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const attributes = (input.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>;
-    const message: unknown = typeof input.Message === 'string' ? safeJson(input.Message) : input.Message;
-    const kind = attributes.kind?.StringValue ?? (message as { kind?: string } | undefined)?.kind;
-    const path = attributes.path?.StringValue ?? (message as { path?: string; state?: { path?: string } } | undefined)?.path ?? (message as { state?: { path?: string } } | undefined)?.state?.path;
+    const structured = input.MessageStructure === 'json' ? (safeJson(String(input.Message)) as Record<string, string> | null) : null;
+    const document = (safeJson(structured?.lambda ?? String(input.Message)) ?? {}) as { kind?: string; path?: string; error?: unknown; why?: unknown; outcome?: unknown };
+    const kind = attributes.kind?.StringValue ?? document.kind;
+    const path = attributes.path?.StringValue ?? document.path;
+    const folded = Number(attributes.folded?.StringValue ?? 0);
     if (kind !== undefined && (NOTICE_KINDS as readonly string[]).includes(kind)) {
-      const notice = { atMs: this.at, site: site.id, kind: kind as NoticeKind, ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}) };
+      const notice = { atMs: this.at, site: site.id, kind: kind as NoticeKind, ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}), ...(folded > 0 ? { folded } : {}) };
       this.notifications.push(notice);
+      if (folded > 0) this.log.noticesSummarized += folded;
       const topic = typeof input.TopicArn === 'string' && /critical/i.test(input.TopicArn) ? 'critical' : 'warning';
-      // A workflow's notice carries the error it caught: say why, as the message body does.
-      const cause = (message as { state?: { error?: { Cause?: unknown } } } | undefined)?.state?.error?.Cause;
-      const lambdaError = typeof cause === 'string' ? (safeJson(cause) as { errorMessage?: unknown } | null) : null;
-      const why = typeof cause !== 'string' ? '' : `: ${typeof lambdaError?.errorMessage === 'string' ? lambdaError.errorMessage : cause}`;
-      this.note({ site: site.id, kind: 'notice', text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''} → ${topic} topic${why}`.slice(0, 400) });
+      // A workflow's notice carries the error it caught or why it stopped: say so, as the message body does.
+      const error = document.error as { Cause?: unknown } | undefined;
+      const lambdaError = typeof error?.Cause === 'string' ? (safeJson(error.Cause) as { errorMessage?: unknown } | null) : null;
+      const why = typeof error?.Cause === 'string' ? `: ${typeof lambdaError?.errorMessage === 'string' ? lambdaError.errorMessage : error.Cause}` : typeof document.why === 'string' ? `: ${document.why}` : '';
+      this.note({ site: site.id, kind: 'notice', text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''}${folded > 0 ? ` summary: ${folded} folded` : ''} → ${topic} topic${why}`.slice(0, 400) });
     }
     return { MessageId: randomUUID() };
   }
@@ -559,10 +568,8 @@ class Simulation {
       retries[stateName] = 0;
       const resource = String(state.Resource);
       const work = resource.endsWith('.waitForTaskToken')
-        ? async (taskInput: Record<string, unknown>) => this.awaitTaskToken(site, execution, name, state, taskInput)
-        : resource.endsWith(':sns:publish')
-          ? async (taskInput: Record<string, unknown>) => this.publish(site, taskInput)
-          : async (taskInput: Record<string, unknown>) => ({ Payload: await this.runStep(site, machine, stateName, taskInput) });
+        ? async (taskInput: Record<string, unknown>) => this.awaitTaskToken(site, machine, execution, name, stateName, state, taskInput)
+        : async (taskInput: Record<string, unknown>) => ({ Payload: await this.runStep(site, machine, stateName, taskInput) });
       handlers[stateName] = (taskInput) => {
         execution.status = 'waiting';
         const latency = (delayBefore[stateName] ?? 0) + this.random.logNormal(STEP_MEDIAN_MS, 0.4);
@@ -629,8 +636,8 @@ class Simulation {
    * A task that waits for its token (the failover's approval): it publishes, then waits in
    * virtual time for an approve or reject command, or for its TimeoutSeconds.
    */
-  private async awaitTaskToken(site: Site, execution: Execution, name: string, state: Record<string, unknown>, taskInput: Record<string, unknown>): Promise<() => Promise<unknown>> {
-    await this.publish(site, taskInput);
+  private async awaitTaskToken(site: Site, machine: string, execution: Execution, name: string, stateName: string, state: Record<string, unknown>, taskInput: Record<string, unknown>): Promise<() => Promise<unknown>> {
+    await this.runStep(site, machine, stateName, taskInput);
     execution.status = 'waiting';
     const answer = new Promise((resolve, reject) => {
       let settled = false;
@@ -673,12 +680,47 @@ class Simulation {
     return result;
   }
 
+  /** A site's notice desk as its handlers build it, over the emulated SNS topics, counting folds (invariant I4). */
+  private noticeDesk(site: Site, timeoutMs: number): Pick<NoticeDesk, 'announce' | 'flush'> {
+    const desk = siteNoticeDesk({
+      settings: site.settings,
+      sns: emulate(new SNSClient({ region: site.settings.region }), async (_command, input) => this.publish(site, input)),
+      topics: { warning: this.arn(site, 'sns', this.names(site.id).topic('warning')), critical: this.arn(site, 'sns', this.names(site.id).topic('critical')) },
+      db: site.db,
+      timeoutMs,
+      log: () => undefined,
+    });
+    return {
+      announce: async (notice, nowMs, id) => {
+        const out = await desk.announce(notice, nowMs, id);
+        if (out.outcome === 'folded') this.log.foldedAll += 1;
+        return out;
+      },
+      flush: (nowMs) => desk.flush(nowMs),
+    };
+  }
+
+  /** The heartbeat module's desk, counting what became of each notice it raised (invariant I4). */
+  private moduleNoticeDesk(site: Site): Pick<NoticeDesk, 'announce' | 'flush'> {
+    const desk = this.noticeDesk(site, pathTimeoutMs(site.settings.tuning.intervalSeconds));
+    return {
+      announce: async (notice, nowMs, id) => {
+        const out = await desk.announce(notice, nowMs, id);
+        if (out.outcome === 'published' || out.outcome === 'duplicate') this.log.noticesDelivered += 1;
+        if (out.outcome === 'folded') this.log.noticesFolded += 1;
+        return out;
+      },
+      flush: (nowMs) => desk.flush(nowMs),
+    };
+  }
+
   private failoverDeps(site: Site): FailoverDeps {
     const peer = this.sites[peerOf(site.id)];
     return {
       settings: site.settings,
       store: site.store,
       db: site.db,
+      notices: this.noticeDesk(site, 5_000),
       // ReplicationLatency lives in the peer's region: unreachable when that region is down or cut off.
       peerCloudWatch: emulate(new CloudWatchClient({ region: site.settings.peerRegion }), async () => {
         if (peer.crashed || peer.isolated || site.isolated) throw Object.assign(new Error(`monitoring.${site.settings.peerRegion}.amazonaws.com unreachable`), { name: 'TimeoutError' });
@@ -716,6 +758,7 @@ class Simulation {
       peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) => this.putEvents(site, input)),
       peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${this.names(peer.id).siteBus}`,
       keys: this.keys(),
+      notices: this.noticeDesk(site, 5_000),
       now: () => this.nowMs + site.skewMs,
     };
   }

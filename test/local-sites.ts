@@ -4,7 +4,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { HeartbeatModule } from '../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../lambdas/shared/keys';
-import { Notifier } from '../lambdas/shared/notifier';
+import { siteNoticeDesk } from '../lambdas/shared/notifier';
 import { ReplicationLink } from '../local/replication';
 import { simulateScenario } from '../local/run';
 import type { Report, SimulationResult } from '../local/runtime';
@@ -77,7 +77,7 @@ export function moduleFor(site: LocalSite): HeartbeatModule {
     peerBusArn: `arn:aws:events:${settings.peerRegion}:123456789012:event-bus/mirrorbeat-orders-${settings.peer}`,
     sfn: new SFNClient({ region: settings.region }),
     failoverStateMachineArn: `arn:aws:states:${settings.region}:123456789012:stateMachine:mirrorbeat-orders-${settings.site}-failover`,
-    notifier: new Notifier(new SNSClient({ region: settings.region }), { warning: 'arn:aws:sns:us-west-2:123456789012:warning', critical: 'arn:aws:sns:us-west-2:123456789012:critical' }),
+    notices: siteNoticeDesk({ settings, sns: new SNSClient({ region: settings.region }), topics: { warning: 'arn:aws:sns:us-west-2:123456789012:warning', critical: 'arn:aws:sns:us-west-2:123456789012:critical' }, db: site.db, timeoutMs: 800, log: () => undefined }),
     log: () => undefined,
   });
 }

@@ -94,10 +94,11 @@ function waitingToken(newestFirst: readonly HistoryEvent[]): string | undefined 
   for (const event of newestFirst) {
     if (event.type === 'TaskSucceeded' || event.type === 'TaskFailed' || event.type === 'TaskTimedOut' || event.type === 'TaskStateExited') return undefined;
     const scheduled = event.taskScheduledEventDetails;
-    if (event.type === 'TaskScheduled' && scheduled?.resource === 'publish.waitForTaskToken') {
-      const parameters = JSON.parse(scheduled.parameters ?? '{}') as { Message?: unknown };
-      const message = typeof parameters.Message === 'string' ? (JSON.parse(parameters.Message) as Record<string, unknown>) : (parameters.Message as Record<string, unknown> | undefined);
-      return typeof message?.taskToken === 'string' ? message.taskToken : undefined;
+    // The approval request is the step handler's notify step, invoked with the token in its payload.
+    if (event.type === 'TaskScheduled' && scheduled?.resource === 'invoke.waitForTaskToken') {
+      const parameters = JSON.parse(scheduled.parameters ?? '{}') as { Payload?: unknown };
+      const payload = typeof parameters.Payload === 'string' ? (JSON.parse(parameters.Payload) as Record<string, unknown>) : (parameters.Payload as Record<string, unknown> | undefined);
+      return typeof payload?.taskToken === 'string' ? payload.taskToken : undefined;
     }
   }
   return undefined;

@@ -2,6 +2,8 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PathState, SiteVerdict } from '../../lambdas/core/verdict';
 import { clusterKey, type ClusterRecord, DEFAULT_PATH_MODE, observationKey, pathKey, serialKey, stateKey, viewKey } from '../../lambdas/core/volume';
 import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
+import { severityOf } from '../../lambdas/core/notices';
+import { type JournalEntry, NoticeJournal } from '../../lambdas/shared/journal';
 
 /** Where one site's tables are: its region's replica of the heartbeat volume and its observations table. */
 export interface SiteTables {
@@ -38,10 +40,60 @@ export interface SiteStatus {
   readonly lastTickAgeMs: number | null;
 }
 
+/** A notice from a site's journal, as status shows it. */
+export interface NoticeStatus {
+  readonly id: string;
+  readonly site: SiteId;
+  readonly kind: string;
+  readonly severity: string;
+  readonly at: string;
+  readonly subject: string;
+  readonly delivery: JournalEntry['delivery'];
+  readonly folded: number;
+  readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string } | null;
+}
+
 export interface ClusterStatus {
   readonly cluster: string;
   readonly atMs: number;
   readonly sites: readonly SiteStatus[];
+  /** Both sites' newest notices, newest first. The journal is replicated: a site that is down still shows its last ones. */
+  readonly notices: readonly NoticeStatus[];
+}
+
+/** How many notices of each site status reads. */
+export const NOTICES_PER_SITE = 10;
+
+function noticeStatus(site: SiteId, e: JournalEntry): NoticeStatus {
+  return {
+    id: e.id,
+    site,
+    kind: e.notice.kind,
+    severity: severityOf(e.notice.kind),
+    at: new Date(e.notice.atMs).toISOString(),
+    subject: e.subject,
+    delivery: e.delivery,
+    folded: e.notice.folded?.count ?? 0,
+    acknowledged: e.acknowledged === undefined ? null : { by: e.acknowledged.by, at: new Date(e.acknowledged.atMs).toISOString(), note: e.acknowledged.note },
+  };
+}
+
+/** Each site's journal, read from the first region that answers (its own first). */
+async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[]> {
+  const perSite = await Promise.all(
+    SITE_IDS.map(async (site) => {
+      const order = [...tables].sort((a, b) => Number(b.site === site) - Number(a.site === site));
+      for (const t of order) {
+        try {
+          return (await new NoticeJournal(t.db, t.heartbeatVolume).recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e));
+        } catch {
+          // This region does not answer: try the other replica.
+        }
+      }
+      return [];
+    }),
+  );
+  return perSite.flat().sort((a, b) => b.at.localeCompare(a.at));
 }
 
 async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
@@ -88,7 +140,8 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
 
 /** Both sites, each read from its own region, in parallel. */
 export async function readClusterStatus(cluster: string, tables: readonly SiteTables[], nowMs: number): Promise<ClusterStatus> {
-  return { cluster, atMs: nowMs, sites: await Promise.all(tables.map((t) => readSite(t, nowMs))) };
+  const [sites, notices] = await Promise.all([Promise.all(tables.map((t) => readSite(t, nowMs))), readNotices(tables)]);
+  return { cluster, atMs: nowMs, sites, notices };
 }
 
 /** Longer than any interval plus the per-minute handoff: the module is not ticking. */
@@ -120,5 +173,62 @@ export function formatStatus(s: ClusterStatus): string {
       lines.push(`    ${path.padEnd(8)} ${p.mode}${changed}; peer ${p.state ?? 'not checked yet'}, last valid beat ${age(p.lastBeatAgeMs)}`);
     }
   }
+  lines.push(...formatNotices(s.notices, s.atMs));
   return lines.join('\n');
+}
+
+/** How many notices the text view lists; --json has them all. */
+const NOTICE_LINES = 8;
+
+function formatNotices(notices: readonly NoticeStatus[], nowMs: number): string[] {
+  if (notices.length === 0) return ['  notices: none in the journal'];
+  const open = notices.filter((n) => n.acknowledged === null);
+  const lines = [`  notices (newest first; ${open.length} unacknowledged; acknowledge with: npx mirrorbeat ack <id> [--site <site>], or ack --all):`];
+  for (const n of notices.slice(0, NOTICE_LINES)) {
+    const ack = n.acknowledged === null ? (n.severity === 'critical' ? 'UNACKNOWLEDGED' : 'unacknowledged') : `acknowledged by ${n.acknowledged.by}${n.acknowledged.note ? ` (${n.acknowledged.note})` : ''}`;
+    const delivery = n.delivery === 'published' ? '' : ', NOT YET DELIVERED (the outbox retries it)';
+    lines.push(`    ${n.acknowledged === null && n.severity === 'critical' ? '!' : ' '} ${age(nowMs - Date.parse(n.at)).padEnd(13)} ${n.severity.padEnd(8)} ${n.subject.replace(/^mirrorbeat [^:]+: /, '')}; ${ack}${delivery}`);
+    lines.push(`      id ${n.id}`);
+  }
+  if (notices.length > NOTICE_LINES) lines.push(`    … ${notices.length - NOTICE_LINES} more (--json lists them)`);
+  return lines;
+}
+
+/** Acknowledges notices in the journal: the ids given, or with `all` every unacknowledged one status shows. */
+export async function acknowledgeNotices(
+  tables: readonly SiteTables[],
+  request: { ids: readonly string[]; all: boolean; site?: SiteId; by: string; note: string },
+  nowMs: number,
+): Promise<{ id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[]> {
+  // Any replica takes the write (the journal is replicated): the first region that answers.
+  let t: SiteTables | undefined;
+  let lastError: unknown;
+  for (const candidate of [...tables].sort((a, b) => Number(b.site === request.site) - Number(a.site === request.site))) {
+    try {
+      await new NoticeJournal(candidate.db, candidate.heartbeatVolume).recent(candidate.site, 1);
+      t = candidate;
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (t === undefined) throw lastError instanceof Error ? lastError : new Error('neither region answered');
+  const journal = new NoticeJournal(t.db, t.heartbeatVolume);
+  const sites = request.site === undefined ? SITE_IDS : [request.site];
+  const targets: { id: string; site?: SiteId }[] = request.all
+    ? (await readNotices([t])).filter((n) => n.acknowledged === null && sites.includes(n.site)).map((n) => ({ id: n.id, site: n.site }))
+    : request.ids.map((id) => ({ id }));
+  const out: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[] = [];
+  for (const target of targets) {
+    let result: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' } = { id: target.id, site: null, outcome: 'unknown' };
+    for (const site of target.site === undefined ? sites : [target.site]) {
+      const outcome = await journal.acknowledge(site, target.id, request.by, request.note, nowMs);
+      if (outcome !== 'unknown') {
+        result = { id: target.id, site, outcome };
+        break;
+      }
+    }
+    out.push(result);
+  }
+  return out;
 }

@@ -24,15 +24,29 @@ const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>(['peer-lost', 'unp
 
 export const severityOf = (kind: NoticeKind): Severity => (CRITICAL.has(kind) ? 'critical' : 'warning');
 
+/** Notices of one kind and path that the rate limit held back, summarized in one notice. */
+export interface Folded {
+  readonly count: number;
+  readonly firstAtMs: number;
+  readonly lastAtMs: number;
+  readonly windowSeconds: number;
+}
+
 export interface Notice {
   readonly kind: NoticeKind;
   /** The site that raised the notice. */
   readonly site: SiteId;
+  /** That site's region, for the commands a person runs next. */
+  readonly region?: string;
   readonly cluster: string;
   readonly path?: PathId;
   readonly atMs: number;
   /** What a person needs to act: states, ages, verdict, what happens next. */
   readonly detail: Readonly<Record<string, unknown>>;
+  /** Present on a summary: this many notices of this kind and path were folded into it. */
+  readonly folded?: Folded;
+  /** Says more than the kind's headline, such as "failover FAILED" (a kind covers several outcomes). */
+  readonly headline?: string;
 }
 
 const HEADLINE: Record<NoticeKind, string> = {
@@ -51,13 +65,113 @@ const HEADLINE: Record<NoticeKind, string> = {
   'switchover-completed': 'switchover completed',
 };
 
+/**
+ * The notice's id: unique per event, stable when the same event is announced again (a
+ * retried workflow step, a lost answer), and sorting by time within a site's journal.
+ */
+export function noticeId(n: Pick<Notice, 'kind' | 'atMs' | 'path' | 'folded'>, suffix?: string): string {
+  return [String(Math.max(0, Math.floor(n.atMs))).padStart(13, '0'), n.kind, ...(n.path === undefined ? [] : [n.path]), ...(n.folded === undefined ? [] : ['folded']), ...(suffix === undefined ? [] : [suffix])].join('.');
+}
+
+const headlineOf = (n: Notice): string => n.headline ?? HEADLINE[n.kind];
+
 /** The subject a pager shows (SNS allows 100 characters). */
 export function noticeSubject(n: Notice): string {
   const where = n.path === undefined ? n.site : `${n.site}, ${n.path} path`;
-  return `mirrorbeat ${n.cluster}: ${HEADLINE[n.kind]} (${where})`.slice(0, 100);
+  const what = n.folded === undefined ? headlineOf(n) : `${headlineOf(n)} ×${n.folded.count} more (folded)`;
+  return `mirrorbeat ${n.cluster}: ${what} (${where})`.slice(0, 100);
 }
 
-/** The message body: one JSON document people and subscribers can both read. */
-export function noticeBody(n: Notice): string {
-  return JSON.stringify({ kind: n.kind, cluster: n.cluster, site: n.site, ...(n.path === undefined ? {} : { path: n.path }), at: new Date(n.atMs).toISOString(), ...n.detail, inspect: 'npx mirrorbeat status' }, null, 2);
+/** The notice as one JSON document, for subscribers that parse (Lambda, SQS, HTTPS, Firehose). */
+export function noticeDocument(n: Notice, id: string): Record<string, unknown> {
+  return {
+    id,
+    kind: n.kind,
+    severity: severityOf(n.kind),
+    cluster: n.cluster,
+    site: n.site,
+    ...(n.region === undefined ? {} : { region: n.region }),
+    ...(n.path === undefined ? {} : { path: n.path }),
+    at: iso(n.atMs),
+    ...(n.folded === undefined ? {} : { folded: { ...n.folded, firstAt: iso(n.folded.firstAtMs), lastAt: iso(n.folded.lastAtMs) } }),
+    ...n.detail,
+    inspect: inspectCommand(n),
+    acknowledge: ackCommand(n, id),
+  };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const regionFlag = (n: Notice) => (n.region === undefined ? '' : ` --region ${n.region}`);
+const inspectCommand = (n: Notice) => `npx mirrorbeat status${regionFlag(n)}`;
+const ackCommand = (n: Notice, id: string) => `npx mirrorbeat ack ${id} --site ${n.site}${regionFlag(n)}`;
+
+const seconds = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never');
+
+/** One line per path: its state, the age of the last valid beat against its deadline, phi. */
+function pathLines(detail: Readonly<Record<string, unknown>>): string[] {
+  const states = detail.states as Record<string, string> | undefined;
+  if (states === undefined) return [];
+  const ages = detail.lastValidBeatAgeMs as Record<string, number | null> | undefined;
+  const deadlines = (detail.deadlineMs ?? {}) as Record<string, number>;
+  const phi = (detail.phi ?? {}) as Record<string, number>;
+  return Object.entries(states).map(([path, state]) => {
+    const parts = ages === undefined ? [] : [`last valid beat ${ages[path] === null || ages[path] === undefined ? 'never' : `${seconds(ages[path])} ago`}`];
+    if (deadlines[path] !== undefined) parts.push(`deadline ${seconds(deadlines[path])}`);
+    if (phi[path] !== undefined) parts.push(`phi ${phi[path]}`);
+    return `  ${path.padEnd(8)} ${String(state).padEnd(9)} ${parts.join(', ')}`.trimEnd();
+  });
+}
+
+/** Fields the text body renders on their own lines; the rest follow as `key: value`. */
+const RENDERED = new Set(['states', 'lastValidBeatAgeMs', 'deadlineMs', 'phi', 'verdict', 'previous', 'next', 'why', 'peerReport', 'error']);
+
+const flat = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** A failed step's error as Step Functions caught it: the Lambda's own message when there is one. */
+function errorText(error: unknown): string | undefined {
+  if (error === undefined || error === null) return undefined;
+  const e = error as { Error?: unknown; Cause?: unknown };
+  if (typeof e.Cause !== 'string') return flat(error);
+  try {
+    const cause = JSON.parse(e.Cause) as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') return `${String(e.Error)}: ${cause.errorMessage}`;
+  } catch {
+    // not JSON: the cause is the message
+  }
+  return `${String(e.Error)}: ${e.Cause}`;
+}
+
+/**
+ * The body a person reads in an e-mail or a pager app: what happened, where, since when,
+ * the evidence, what mirrorbeat does next, and the commands to inspect and acknowledge.
+ */
+export function noticeText(n: Notice, id: string): string {
+  const d = n.detail;
+  const headline = headlineOf(n);
+  const lines = [`${headline[0]?.toUpperCase() ?? ''}${headline.slice(1)}: ${n.cluster}, site ${n.site}${n.region === undefined ? '' : ` (${n.region})`}${n.path === undefined ? '' : `, ${n.path} path`}.`, ''];
+  if (n.folded !== undefined) {
+    lines.push(
+      `${n.folded.count} more "${n.kind}" notice${n.folded.count === 1 ? ' was' : 's were'} held back between ${iso(n.folded.firstAtMs)} and ${iso(n.folded.lastAtMs)} (rate limit: window ${n.folded.windowSeconds} s). The newest of them follows.`,
+      '',
+    );
+  }
+  lines.push(`At:       ${iso(n.atMs)}`, `Severity: ${severityOf(n.kind)}`);
+  if (d.verdict !== undefined) lines.push(`Verdict:  ${flat(d.verdict)}${d.previous !== undefined && n.path === undefined ? ` (was ${flat(d.previous)})` : ''}`);
+  if (n.path !== undefined && d.previous !== undefined) lines.push(`Path state was: ${flat(d.previous)}`);
+  const paths = pathLines(d);
+  if (paths.length > 0) lines.push('Paths (as this site sees its peer):', ...paths);
+  if (d.peerReport !== undefined) {
+    const r = d.peerReport as { health?: unknown; sentAt?: unknown; notice?: { kind?: unknown; detail?: unknown } };
+    lines.push(`Peer reports: workload ${flat(r.health)} in its beat of ${flat(r.sentAt)}${r.notice === undefined ? '' : `: ${flat(r.notice.detail)}`}`);
+  }
+  if (d.why !== undefined) lines.push(`Why:      ${flat(d.why)}`);
+  const error = errorText(d.error);
+  if (error !== undefined) lines.push(`Error:    ${error}`);
+  for (const [key, value] of Object.entries(d)) {
+    if (RENDERED.has(key) || value === undefined) continue;
+    lines.push(`${key}: ${flat(value)}`.slice(0, 2000));
+  }
+  if (typeof d.next === 'string' && d.next !== '') lines.push('', `Next:     ${d.next}`);
+  lines.push('', `Inspect:     ${inspectCommand(n)}`, `Acknowledge: ${ackCommand(n, id)}`, `Notice id:   ${id}`);
+  return lines.join('\n');
 }

@@ -12,6 +12,9 @@ import type { PathId, PathMode, SiteId } from './wire';
  *   FENCE    / <epoch>           who was fenced by the promotion to that epoch
  *   COMMAND  / <to site>#<id>    a path-control request command for the peer (the storage-path copy)
  *   ACK      / <id>              the peer's acknowledgement of a request command
+ *   NOTICE   / <site>#<id>       the site's notice journal: each notice, its delivery and its acknowledgement
+ *                                (replicated, so either region shows both sites' notices)
+ *   FOLD     / <site>#<kind>#<path or site>  the rate-limit window of one notice kind and path
  *
  * Observations (site-local, never replicated):
  *   SERIAL   / <site>            this site's beat serial counter
@@ -35,6 +38,9 @@ export const fenceKey = (epoch: number): ItemKey => ({ pk: 'FENCE', sk: String(e
 
 export const commandKey = (to: SiteId, id: string): ItemKey => ({ pk: 'COMMAND', sk: `${to}#${id}` });
 export const ackKey = (id: string): ItemKey => ({ pk: 'ACK', sk: id });
+
+export const noticeKey = (site: SiteId, id: string): ItemKey => ({ pk: 'NOTICE', sk: `${site}#${id}` });
+export const foldKey = (site: SiteId, kind: string, scope: string): ItemKey => ({ pk: 'FOLD', sk: `${site}#${kind}#${scope}` });
 
 export const serialKey = (site: SiteId): ItemKey => ({ pk: 'SERIAL', sk: site });
 export const observationKey = (path: PathId, peer: SiteId): ItemKey => ({ pk: 'OBSERVED', sk: `${path}#${peer}` });

@@ -37,6 +37,12 @@ export const MetricName = {
   peerHealthFailed: 'PeerHealthFailed',
   /** 1 while this site acts as primary. */
   actingPrimary: 'ActingPrimary',
+  /** Per path: 2 enabled, 1 pending, 0 disabled (the path registry, as this site applies it). */
+  pathMode: 'PathMode',
+  /** Notices the rate limit folded into a later summary. */
+  noticesFolded: 'NoticesFolded',
+  /** Notices SNS did not take (the outbox tries again). */
+  noticesUndelivered: 'NoticesUndelivered',
 } as const;
 
 /** Environment variables the infrastructure sets and the handlers read. */
@@ -75,6 +81,9 @@ export interface Tuning {
   readonly onPeerFailure: 'notify' | 'failover';
   /** No second automatic failover within this long of the last promotion (no ping-pong). */
   readonly cooldownSeconds: number;
+  /** Warning notices of one kind and path allowed per window before the rest are folded (0: never fold). */
+  readonly noticeBurst: number;
+  readonly noticeWindowSeconds: number;
 }
 
 /** The built-in promotion actions the configuration asks for. */

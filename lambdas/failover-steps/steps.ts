@@ -12,11 +12,12 @@ import { DetailType, EVENT_SOURCE, PATHS, type PathId } from '../core/wire';
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
+import { NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
 import { type ActionDeps, plannedActions, takeActions } from './actions';
 
-export const FAILOVER_STEPS = ['confirm', 'gates', 'drain', 'check-drain', 'cancel-drain', 'fence', 'promote', 'verify'] as const;
+export const FAILOVER_STEPS = ['confirm', 'gates', 'drain', 'check-drain', 'cancel-drain', 'fence', 'promote', 'verify', NOTIFY_STEP] as const;
 
-export interface FailoverDeps extends ActionDeps {
+export interface FailoverDeps extends ActionDeps, NotifyDeps {
   readonly settings: Settings;
   readonly store: SiteStore;
   readonly db: DynamoDBDocumentClient;
@@ -76,6 +77,9 @@ function fencedEpoch(input: StepInput): number {
 
 /** Each step's result says how long its handler took, so a drill can report where the time goes. */
 export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Promise<Record<string, unknown>> {
+  // The notice of a failed run goes out even when the run's input was malformed. A drill sends
+  // none: the state machine skips its notify states, and this guards the rest.
+  if (input.step === NOTIFY_STEP) return input.state.dryRun === true ? { notice: null, delivery: 'drill' } : runNotifyStep(input, deps);
   const started = performance.now();
   const options = optionsOf(input.state);
   const result = await runStep(input, options, deps);

@@ -2,13 +2,13 @@ import type { Context } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient, snsClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
-import { Notifier } from '../shared/notifier';
+import { siteNoticeDesk } from '../shared/notifier';
 import { logger, publishMetrics } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
 import { Env, type HealthSources } from '../core/wire';
 import { HealthProbe } from './health';
-import { HeartbeatModule } from './module';
+import { HeartbeatModule, pathTimeoutMs } from './module';
 
 /** Stop this long before the Lambda timeout, and leave the next minute's invocation to carry on. */
 const SAFETY_MS = 3_000;
@@ -25,7 +25,14 @@ const heartbeatModule = new HeartbeatModule({
   peerBusArn,
   sfn: sfnClient(),
   failoverStateMachineArn: settings.optional(Env.failoverStateMachine),
-  notifier: new Notifier(snsClient(), { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) }),
+  notices: siteNoticeDesk({
+    settings,
+    sns: snsClient(),
+    topics: { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) },
+    db: documentClient(),
+    timeoutMs: pathTimeoutMs(settings.tuning.intervalSeconds),
+    log: (level, message, detail) => logger[level](message, detail ?? {}),
+  }),
   fenceHook: fenceHookOf(settings.optional(Env.fenceHook)),
   health: new HealthProbe(healthSources, healthSources.alarmNames.length > 0 ? cloudwatchClient() : undefined),
   log: (level, message, detail) => logger[level](message, detail ?? {}),

@@ -12,7 +12,7 @@ import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
-import type { Notifier } from '../shared/notifier';
+import type { NoticeDesk, Outcome } from '../shared/notifier';
 import type { Observation, ReceivedCommand, SiteStore } from '../shared/store';
 import type { HealthProbe, HealthReading } from './health';
 
@@ -24,8 +24,8 @@ export interface ModuleDeps {
   readonly peerBusArn: string;
   readonly sfn: SFNClient;
   readonly failoverStateMachineArn: string | undefined;
-  /** Where notices go (SNS in a deployed site); without it, changes are only recorded and logged. */
-  readonly notifier?: Pick<Notifier, 'publish'>;
+  /** Where notices go (journal, rate limit, SNS); without it, changes are only recorded and logged. */
+  readonly notices?: Pick<NoticeDesk, 'announce' | 'flush'>;
   /** Your fence hook, called once when this site stops acting as primary (it stops the workload here). */
   readonly fenceHook?: (event: Readonly<Record<string, unknown>>) => Promise<void>;
   /** The protected workload's health; without it, beats say `ok`. */
@@ -67,7 +67,7 @@ export interface TickReport {
 }
 
 /** How long one path's send or read may take; a slow path must not hold up the tick or the other path. */
-const pathTimeoutMs = (intervalSeconds: number) => Math.max(500, Math.floor(intervalSeconds * 1000 * 0.4));
+export const pathTimeoutMs = (intervalSeconds: number) => Math.max(500, Math.floor(intervalSeconds * 1000 * 0.4));
 
 /** The notice a change of one path's state raises, if any: failures and recoveries from failure. */
 function pathNotice(previous: string | undefined, state: PathState): NoticeKind | undefined {
@@ -75,6 +75,12 @@ function pathNotice(previous: string | undefined, state: PathState): NoticeKind 
   if (previous === 'failed' && (state === 'healthy' || state === 'suspect')) return 'path-recovered';
   return undefined;
 }
+
+/** The PathMode metric: what the dashboard plots for the path registry. */
+const MODE_VALUE: Record<PathMode, number> = { enabled: 2, pending: 1, disabled: 0 };
+
+/** How often the module flushes the notice outbox and summarizes ended fold windows. */
+const FLUSH_EVERY_MS = 60_000;
 
 const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
   'peer-lost': 'peer-lost',
@@ -104,6 +110,10 @@ export class HeartbeatModule {
   private acting: Role | undefined;
   /** Who records this module's changes, so a write whose answer was lost is still known as its own. */
   private readonly writer = randomUUID();
+  /** When this module last flushed the notice outbox and the ended fold windows. */
+  private lastFlushMs: number | undefined;
+  /** Since when the workload this site protects has been failed, for the notice its beats carry. */
+  private healthFailedSinceMs: number | undefined;
 
   constructor(private readonly deps: ModuleDeps) {
     this.detectors = { network: this.newDetector(), storage: this.newDetector() };
@@ -171,17 +181,24 @@ export class HeartbeatModule {
     metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
 
     const reason = this.failoverReason(verdict, cluster);
-    const [, notices, failoverStarted, roleNotices] = await Promise.all([
+    const outcomes: Outcome[] = [];
+    const [, notices, failoverStarted, roleNotices, flushed] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       this.handleCommands(nowMs, timeout).then(() => []),
-      this.announce(nowMs, states, phi, deadlineMs, verdict, timeout),
+      this.announce(nowMs, states, phi, deadlineMs, verdict, timeout, outcomes),
       reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
-      this.announceRole(role, cluster, nowMs, timeout).then(async (out) => {
+      this.announceRole(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.confirmHandover(role, cluster, nowMs, timeout);
         return out;
       }),
+      this.flushNotices(nowMs),
     ]);
-    metrics.push({ name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' });
+    metrics.push(
+      { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
+      { name: MetricName.noticesFolded, value: outcomes.filter((o) => o === 'folded').length, unit: 'Count' },
+      { name: MetricName.noticesUndelivered, value: outcomes.filter((o) => o === 'pending').length + flushed, unit: 'Count' },
+      ...PATHS.map((path): MetricPoint => ({ name: MetricName.pathMode, value: MODE_VALUE[this.modes[path]], unit: 'None', dimensions: { Path: path } })),
+    );
     return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: this.lastBeat.network?.serial, storage: this.lastBeat.storage?.serial }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
   }
 
@@ -206,6 +223,7 @@ export class HeartbeatModule {
       this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
       return undefined;
     });
+    this.healthFailedSinceMs = reading.health === 'failed' ? (this.healthFailedSinceMs ?? nowMs) : undefined;
     const role = this.roleAt(cluster, nowMs);
     const beat = key === undefined ? undefined : signHeartbeat(
       {
@@ -218,7 +236,7 @@ export class HeartbeatModule {
         epoch: cluster.epoch,
         role,
         health: reading.health,
-        ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: reading.evidence.join('; ').slice(0, 1024) } } : {}),
+        ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: `since ${new Date(this.healthFailedSinceMs ?? nowMs).toISOString()}: ${reading.evidence.join('; ')}`.slice(0, 1024) } } : {}),
       },
       key,
     );
@@ -259,7 +277,7 @@ export class HeartbeatModule {
   }
 
   /** A primary that stops acting as one says so once: its lease ran out, or a higher epoch names the peer. */
-  private async announceRole(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number): Promise<Notice[]> {
+  private async announceRole(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number, outcomes: Outcome[]): Promise<Notice[]> {
     const { settings, store } = this.deps;
     const previous = this.acting;
     if (previous === role) return [];
@@ -280,12 +298,10 @@ export class HeartbeatModule {
         : this.fencedBy === cluster
           ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
           : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
-    const notice: Notice = { kind: 'demoted', site: settings.site, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: 'this site stops acting as primary; it resumes only when the cluster record names it again and it confirms its peer' } };
+    const notice: Notice = { kind: 'demoted', site: settings.site, region: settings.region, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: 'this site stops acting as primary; it resumes only when the cluster record names it again and it confirms its peer' } };
     this.deps.log('warn', 'notice: demoted', { why });
     await Promise.all([
-      this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
-        this.deps.log('warn', 'notice not published', { kind: 'demoted', error: String(error) });
-      }),
+      this.publish(notice, nowMs, outcomes),
       // The recorded role change is the guard: of two overlapping invocations only one calls the hook.
       this.deps.fenceHook?.({ fenced: settings.site, cluster: settings.cluster, epoch: cluster.epoch, primary: cluster.primary, why, by: 'heartbeat-module' }).catch((error: unknown) => {
         this.deps.log('warn', 'fence hook not called', { error: String(error) });
@@ -337,7 +353,7 @@ export class HeartbeatModule {
    * publishes the notice it raises. The conditional write is the deduplication: of two
    * overlapping invocations only the one whose write changed the record announces.
    */
-  private async announce(nowMs: number, states: Readonly<Record<PathId, PathState>>, phi: Readonly<Record<PathId, number>>, deadlineMs: Readonly<Record<PathId, number>>, verdict: SiteVerdict, timeoutMs: number): Promise<Notice[]> {
+  private async announce(nowMs: number, states: Readonly<Record<PathId, PathState>>, phi: Readonly<Record<PathId, number>>, deadlineMs: Readonly<Record<PathId, number>>, verdict: SiteVerdict, timeoutMs: number, outcomes: Outcome[]): Promise<Notice[]> {
     const { settings, store } = this.deps;
     const changes: { what: PathId | 'verdict'; value: string; record: () => Promise<string | undefined | null> }[] = [];
     for (const path of PATHS) {
@@ -364,15 +380,38 @@ export class HeartbeatModule {
         if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined) detail.peerReport = { health: report.health, sentAt: report.sentAt, ...(report.notice ? { notice: report.notice } : {}) };
         const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
         if (kind === undefined) return;
-        const notice: Notice = { kind, site: settings.site, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings) } };
+        const notice: Notice = { kind, site: settings.site, region: settings.region, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings) } };
         notices.push(notice);
         this.deps.log('warn', `notice: ${kind}`, { path: what === 'verdict' ? undefined : what, previous });
-        await this.deps.notifier?.publish(notice, AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
-          this.deps.log('warn', 'notice not published', { kind, error: String(error) });
-        });
+        await this.publish(notice, nowMs, outcomes);
       }),
     );
     return notices;
+  }
+
+  /** Hands a notice to the desk (journal, rate limit, SNS); a desk that failed never fails the tick. */
+  private async publish(notice: Notice, nowMs: number, outcomes: Outcome[]): Promise<void> {
+    if (this.deps.notices === undefined) return;
+    try {
+      outcomes.push((await this.deps.notices.announce(notice, nowMs)).outcome);
+    } catch (error) {
+      outcomes.push('pending');
+      this.deps.log('warn', 'notice not announced', { kind: notice.kind, error: String(error) });
+    }
+  }
+
+  /** Once a minute: the outbox publishes again what SNS did not take, and ended fold windows are summarized. */
+  private async flushNotices(nowMs: number): Promise<number> {
+    if (this.deps.notices === undefined || (this.lastFlushMs !== undefined && nowMs - this.lastFlushMs < FLUSH_EVERY_MS)) return 0;
+    this.lastFlushMs = nowMs;
+    try {
+      const out = await this.deps.notices.flush(nowMs);
+      if (out.summaries + out.retried > 0) this.deps.log('info', 'notice outbox flushed', out);
+      return out.failed;
+    } catch (error) {
+      this.deps.log('warn', 'notice outbox not flushed; the next minute tries again', { error: String(error) });
+      return 0;
+    }
   }
 
   private ages(nowMs: number): Record<PathId, number | null> {

@@ -5,8 +5,9 @@ import { DetailType, EVENT_SOURCE, PATH_MODES, PATHS, type PathId, type PathMode
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
+import { NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
 
-export const PATH_CONTROL_STEPS = ['apply', 'forward', 'check-ack', 'finalize', 'rollback'] as const;
+export const PATH_CONTROL_STEPS = ['apply', 'forward', 'check-ack', 'finalize', 'rollback', NOTIFY_STEP] as const;
 
 /** How long the peer has to acknowledge a request command before the change is rolled back. */
 export const ACK_TIMEOUT_INTERVALS = 15;
@@ -18,7 +19,7 @@ export interface PathCommand {
   readonly force: boolean;
 }
 
-export interface PathControlDeps {
+export interface PathControlDeps extends NotifyDeps {
   readonly settings: Settings;
   readonly store: SiteStore;
   readonly peerEvents: EventBridgeClient;
@@ -42,6 +43,8 @@ const setMode = (deps: PathControlDeps, path: PathId, mode: PathMode, changedBy:
 
 export async function runPathControlStep(input: StepInput, deps: PathControlDeps): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
+  // A refused command's notice goes out even when the command itself was malformed.
+  if (input.step === NOTIFY_STEP) return runNotifyStep(input, deps);
   const command = parsePathCommand(input.state);
   const id = executionName(input.execution);
   switch (input.step) {

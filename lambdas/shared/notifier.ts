@@ -1,22 +1,182 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { type Notice, noticeBody, noticeSubject, severityOf, type Severity } from '../core/notices';
+import { type Notice, noticeDocument, noticeId, noticeSubject, noticeText, severityOf, type Severity } from '../core/notices';
+import type { SiteId } from '../core/wire';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type FoldWindow, NoticeJournal } from './journal';
+import type { Settings } from './settings';
 
-/** Publishes notices to the site's warning or critical topic, by kind, with filterable attributes. */
+/** Subscription protocols that parse: they get the JSON document; people's protocols get the text. */
+const MACHINE_PROTOCOLS = ['lambda', 'sqs', 'http', 'https', 'firehose', 'email-json', 'application'] as const;
+
+/** The SNS publish of one notice: topic by severity, filterable attributes, a body per kind of subscriber. */
+export function publishInput(notice: Notice, id: string, topics: Readonly<Record<Severity, string>>): ConstructorParameters<typeof PublishCommand>[0] {
+  const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
+    kind: { DataType: 'String', StringValue: notice.kind },
+    site: { DataType: 'String', StringValue: notice.site },
+    severity: { DataType: 'String', StringValue: severityOf(notice.kind) },
+  };
+  if (notice.path !== undefined) attributes.path = { DataType: 'String', StringValue: notice.path };
+  if (notice.folded !== undefined) attributes.folded = { DataType: 'String', StringValue: String(notice.folded.count) };
+  const subject = noticeSubject(notice);
+  const text = noticeText(notice, id);
+  const document = JSON.stringify(noticeDocument(notice, id));
+  const message: Record<string, string> = { default: text, email: text, sms: subject };
+  for (const protocol of MACHINE_PROTOCOLS) message[protocol] = document;
+  return { TopicArn: topics[severityOf(notice.kind)], Subject: subject, MessageStructure: 'json', Message: JSON.stringify(message), MessageAttributes: attributes };
+}
+
+/** Publishes notices to the site's warning or critical topic. */
 export class Notifier {
   constructor(
     private readonly sns: SNSClient,
     private readonly topics: Readonly<Record<Severity, string>>,
   ) {}
 
-  async publish(notice: Notice, signal?: AbortSignal): Promise<void> {
-    const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
-      kind: { DataType: 'String', StringValue: notice.kind },
-      site: { DataType: 'String', StringValue: notice.site },
-    };
-    if (notice.path !== undefined) attributes.path = { DataType: 'String', StringValue: notice.path };
-    await this.sns.send(
-      new PublishCommand({ TopicArn: this.topics[severityOf(notice.kind)], Subject: noticeSubject(notice), Message: noticeBody(notice), MessageAttributes: attributes }),
-      { abortSignal: signal },
-    );
+  async publish(notice: Notice, id: string, signal?: AbortSignal): Promise<void> {
+    await this.sns.send(new PublishCommand(publishInput(notice, id, this.topics)), { abortSignal: signal });
   }
+}
+
+/** The rate limit: at most `burst` warning notices of one kind and path per window; the rest are folded into a summary. */
+export interface NoticePolicy {
+  readonly windowSeconds: number;
+  readonly burst: number;
+}
+
+export type Outcome = 'published' | 'folded' | 'duplicate' | 'pending';
+
+export interface DeskDeps {
+  readonly site: SiteId;
+  readonly notifier: Pick<Notifier, 'publish'>;
+  readonly journal: NoticeJournal;
+  readonly policy: NoticePolicy;
+  /** Each call's own budget: one slow call must not eat the next one's. */
+  readonly timeoutMs: number;
+  readonly log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
+}
+
+/** The outbox keeps trying a notice SNS did not take for this long. */
+const OUTBOX_MS = 24 * 3_600_000;
+/** A fresh pending notice may still be in its first publish: the outbox leaves it alone this long. */
+const IN_FLIGHT_MS = 60_000;
+
+/**
+ * The one way a notice leaves a site. Each notice is counted against its rate-limit window,
+ * written to the site's journal (the outbox, and what `mirrorbeat status` shows), published,
+ * and marked published. Nothing is dropped silently: a folded notice is counted in its window
+ * and summarized when the window ends; a publish that failed is retried by `flush`. A failing
+ * journal never silences a notice: it is still published.
+ */
+export class NoticeDesk {
+  constructor(private readonly deps: DeskDeps) {}
+
+  private signal(): AbortSignal {
+    return AbortSignal.timeout(this.deps.timeoutMs);
+  }
+
+  /** Announces one notice; `id` defaults to one made of its time, kind and path (see noticeId). */
+  async announce(notice: Notice, nowMs: number, id: string = noticeId(notice)): Promise<{ id: string; outcome: Outcome }> {
+    const { journal, policy, site } = this.deps;
+    if (severityOf(notice.kind) === 'warning' && notice.folded === undefined && policy.burst > 0) {
+      try {
+        const admission = await journal.admit(site, notice.kind, notice.path ?? site, notice, nowMs, policy.windowSeconds * 1000, policy.burst, this.signal());
+        if (!admission.admit) {
+          this.deps.log('info', 'notice folded by the rate limit', { kind: notice.kind, path: notice.path, folded: admission.window.folded });
+          return { id, outcome: 'folded' };
+        }
+        if (admission.closed !== undefined) await this.summarize(admission.closed, nowMs);
+      } catch (error) {
+        // The limiter is down with the table: better a notice too many than one too few.
+        this.deps.log('warn', 'rate limit unavailable; publishing', { kind: notice.kind, error: String(error) });
+      }
+    }
+    return { id, outcome: await this.deliver(notice, id, nowMs) };
+  }
+
+  /**
+   * Summarizes rate-limit windows that ran out with folded notices, and publishes again what
+   * SNS did not take. Returns how many of each, and how many publishes failed again.
+   */
+  async flush(nowMs: number): Promise<{ summaries: number; retried: number; failed: number }> {
+    const { journal, policy, site } = this.deps;
+    let summaries = 0;
+    let retried = 0;
+    let failed = 0;
+    if (policy.burst > 0) {
+      for (const window of await journal.closedWindows(site, nowMs, policy.windowSeconds * 1000, this.signal())) {
+        const outcome = await this.summarize(window, nowMs);
+        if (outcome !== undefined) summaries += 1;
+        if (outcome === 'pending') failed += 1;
+      }
+    }
+    for (const entry of await journal.pending(site, nowMs - OUTBOX_MS, this.signal())) {
+      if (entry.attempts === 0 && entry.notice.atMs > nowMs - IN_FLIGHT_MS) continue;
+      retried += 1;
+      if ((await this.publish(entry.notice, entry.id, nowMs)) === 'pending') failed += 1;
+    }
+    return { summaries, retried, failed };
+  }
+
+  /** One summary per window (its id is the window's): journaled first, then the window is closed, then published. */
+  private async summarize(window: FoldWindow, nowMs: number): Promise<Outcome | undefined> {
+    if (window.last === undefined || window.folded === 0) return undefined;
+    const folded = { count: window.folded, firstAtMs: window.firstFoldedAtMs ?? window.startMs, lastAtMs: window.lastFoldedAtMs ?? window.startMs, windowSeconds: this.deps.policy.windowSeconds };
+    const summary: Notice = { ...window.last, atMs: nowMs, folded };
+    const id = noticeId({ kind: summary.kind, path: summary.path, folded, atMs: window.startMs });
+    const outcome = await this.deliver(summary, id, nowMs);
+    await this.deps.journal.closeWindow(window, this.signal()).catch((error: unknown) => {
+      this.deps.log('warn', 'rate-limit window not closed; the next flush closes it', { kind: window.kind, error: String(error) });
+    });
+    return outcome;
+  }
+
+  private async deliver(notice: Notice, id: string, nowMs: number): Promise<Outcome> {
+    const { journal, site } = this.deps;
+    try {
+      if (!(await journal.add(site, id, notice, noticeSubject(notice), this.signal()))) {
+        const entry = await journal.get(site, id, this.signal());
+        // Announced before (a retried step): publish only if SNS has not taken it yet.
+        if (entry?.delivery === 'published') return 'duplicate';
+      }
+    } catch (error) {
+      this.deps.log('warn', 'notice not journaled; publishing anyway', { kind: notice.kind, id, error: String(error) });
+    }
+    return this.publish(notice, id, nowMs);
+  }
+
+  private async publish(notice: Notice, id: string, nowMs: number): Promise<Outcome> {
+    const { journal, site } = this.deps;
+    try {
+      await this.deps.notifier.publish(notice, id, this.signal());
+    } catch (error) {
+      this.deps.log('error', 'notice not published; the outbox tries again', { kind: notice.kind, id, error: String(error) });
+      await journal.markFailedAttempt(site, id, String(error), this.signal());
+      return 'pending';
+    }
+    await journal.markPublished(site, id, nowMs, this.signal()).catch((error: unknown) => {
+      // Published but not marked: the outbox may publish it once more, which SNS subscribers must bear anyway.
+      this.deps.log('warn', 'published notice not marked', { id, error: String(error) });
+    });
+    return 'published';
+  }
+}
+
+/** A site's desk as its handlers build it: the journal in the heartbeat volume, the policy from the tuning. */
+export function siteNoticeDesk(options: {
+  readonly settings: Pick<Settings, 'site' | 'heartbeatVolume' | 'tuning'>;
+  readonly sns: SNSClient;
+  readonly topics: Readonly<Record<Severity, string>>;
+  readonly db: DynamoDBDocumentClient;
+  readonly timeoutMs: number;
+  readonly log: DeskDeps['log'];
+}): NoticeDesk {
+  const { settings } = options;
+  return new NoticeDesk({
+    site: settings.site,
+    notifier: new Notifier(options.sns, options.topics),
+    journal: new NoticeJournal(options.db, settings.heartbeatVolume),
+    policy: { windowSeconds: settings.tuning.noticeWindowSeconds, burst: settings.tuning.noticeBurst },
+    timeoutMs: options.timeoutMs,
+    log: options.log,
+  });
 }

@@ -36,6 +36,17 @@ export interface Observation {
   readonly beat: Heartbeat;
 }
 
+/** Sends a conditional write; false when its condition failed. */
+export async function conditionalWrite(db: DynamoDBDocumentClient, command: UpdateCommand | PutCommand | DeleteCommand, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await db.send(command as UpdateCommand, { abortSignal: signal });
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
 /** Stands for "no value before" in a recorded change's previous value. */
 const NO_VALUE = '-';
 
@@ -192,15 +203,8 @@ export class SiteStore {
     );
   }
 
-  /** Sends a conditional write; false when its condition failed. */
   private async conditional(command: UpdateCommand | PutCommand, signal?: AbortSignal): Promise<boolean> {
-    try {
-      await this.db.send(command as UpdateCommand, { abortSignal: signal });
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return conditionalWrite(this.db, command, signal);
   }
 
   async readPathMode(site: SiteId, path: PathId, signal?: AbortSignal): Promise<PathMode> {

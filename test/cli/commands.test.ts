@@ -5,7 +5,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../../bin/commands/failover';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { formatStatus, readClusterStatus } from '../../bin/commands/status';
+import { acknowledgeNotices, formatStatus, readClusterStatus } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor } from '../local-sites';
 
@@ -62,6 +62,52 @@ describe('mirrorbeat status', () => {
   });
 });
 
+describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
+  it('lists the newest notices of both sites with their delivery and acknowledgement, read from either replica', async () => {
+    const { production, standby, link } = await localSites();
+    const [p, s] = [moduleOf(production), moduleOf(standby)];
+    for (let t = 0; t <= 4_000; t += 2_000) {
+      await p.tick(NOW + t);
+      await s.tick(NOW + t + 500);
+      await link.pump(NOW + t + 1_000);
+    }
+    // Production goes quiet: the standby loses it on the storage path (the network path never carried
+    // a beat in this harness, so it counts as pending), then decides it is lost.
+    for (let t = 6_000; t <= 40_000; t += 2_000) await s.tick(NOW + t + 500);
+    await link.pump(NOW + 41_000);
+    const tables = [production, standby].map((x) => ({ site: x.settings.site, region: x.settings.region, db: x.db, heartbeatVolume: x.settings.heartbeatVolume, observations: x.settings.observations }));
+    const status = await readClusterStatus('orders', tables, NOW + 42_000);
+    expect(status.notices.map((n) => [n.site, n.kind, n.severity, n.delivery, n.acknowledged])).toEqual(
+      expect.arrayContaining([
+        ['standby', 'peer-lost', 'critical', 'published', null],
+        ['standby', 'path-failed', 'warning', 'published', null],
+      ]),
+    );
+    expect(status.notices.map((n) => n.at)).toEqual([...status.notices.map((n) => n.at)].sort().reverse());
+    const lost = status.notices.find((n) => n.kind === 'peer-lost');
+    expect(formatStatus(status)).toMatch(/notices \(newest first; 2 unacknowledged;/);
+    expect(formatStatus(status)).toMatch(/! .* critical peer site lost on every enabled path \(standby\); UNACKNOWLEDGED/);
+
+    expect(await acknowledgeNotices(tables, { ids: [lost?.id ?? '', 'no-such-id'], all: false, by: 'alice', note: 'region outage, INC-7' }, NOW + 43_000)).toEqual([
+      { id: lost?.id, site: 'standby', outcome: 'acknowledged' },
+      { id: 'no-such-id', site: null, outcome: 'unknown' },
+    ]);
+    await link.pump(NOW + 44_000);
+    // With the standby's region down, its notices (and the acknowledgement) still read from production's replica.
+    const standbyDown = [tables[0]!, { ...tables[1]!, heartbeatVolume: 'no-such-table', observations: 'no-such-table' }];
+    const later = await readClusterStatus('orders', standbyDown, NOW + 45_000);
+    expect(later.sites[1]?.reachable).toBe(false);
+    expect(later.notices.find((n) => n.id === lost?.id)?.acknowledged).toMatchObject({ by: 'alice', note: 'region outage, INC-7' });
+    expect(formatStatus(later)).toContain('acknowledged by alice (region outage, INC-7)');
+
+    const rest = await acknowledgeNotices(standbyDown, { ids: [], all: true, site: 'standby', by: 'bob', note: '' }, NOW + 46_000);
+    expect(rest).toEqual([{ id: expect.stringMatching(/\.path-failed\.storage$/), site: 'standby', outcome: 'acknowledged' }]);
+    // Written in production's replica; the standby's sees it once replication carried it.
+    await link.pump(NOW + 46_500);
+    expect((await readClusterStatus('orders', tables, NOW + 47_000)).notices.every((n) => n.acknowledged !== null)).toBe(true);
+  });
+});
+
 describe('mirrorbeat path', () => {
   const arn = 'arn:aws:states:us-east-1:123456789012:stateMachine:mirrorbeat-orders-production-path-control';
   const request = { path: 'network' as const, action: 'deactivate' as const, reason: 'maintenance', force: false };
@@ -109,7 +155,7 @@ describe('mirrorbeat failover, switchover, approve and reject', () => {
     type: 'TaskScheduled' as const,
     timestamp: new Date(),
     id: 7,
-    taskScheduledEventDetails: { resourceType: 'sns', resource: 'publish.waitForTaskToken', region: 'us-west-2', parameters: JSON.stringify({ TopicArn: 't', Message: { kind: 'failover-started', awaiting: 'approval', taskToken: token } }) },
+    taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'us-west-2', parameters: JSON.stringify({ FunctionName: 'f', Payload: { step: 'notify', notify: { outcome: 'awaiting-approval', at: 'AwaitApproval' }, taskToken: token } }) },
   });
 
   it('finds the failover that waits for approval in its history and approves it with its token', async () => {

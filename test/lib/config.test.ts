@@ -44,7 +44,7 @@ describe('configuration', () => {
     [{ promotion: { arc: { clusterEndpoints: [], routingControls: { production: 'x', standby: 'y' } } } }, /^mirrorbeat\.promotion\.arc\.clusterEndpoints: .*at least one cluster endpoint/],
     [{ cooldownSeconds: -1 }, /^mirrorbeat\.cooldownSeconds: .*at least 0/],
     [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
-    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails$/],
+    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, foldWindowSeconds$/],
     [{ promotion: { route53FailoverRecord: { hostedZoneId: 'Z123', recordName: 'a', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11', ttl: 60 } } }, /^mirrorbeat\.promotion\.route53FailoverRecord: unknown key "ttl"; allowed keys here: hostedZoneId, recordName, healthCheckId$/],
   ])('rejects %j with one line naming the key, the value and what is allowed', (bad, message) => {
     expectError({ ...BASE_CONFIG, ...bad }, message);

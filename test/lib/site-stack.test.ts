@@ -158,10 +158,11 @@ describe.each(both)('the %s site', (site, t) => {
     expect(definition).not.toContain('\\"AwaitApproval\\"');
   });
 
-  it('lets the workflows publish to the encrypted topics, key included', () => {
-    for (const prefix of ['FailoverStateMachineRole', 'PathControlStateMachineRole']) {
+  it("lets the workflows' step handlers, not their state machines, publish to the encrypted topics, key included", () => {
+    for (const prefix of ['FailoverStepsRole', 'PathControlStepsRole', 'HeartbeatModuleRole']) {
       expect(actionsOf(t, prefix)).toEqual(expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*', 'kms:Decrypt']));
     }
+    for (const prefix of ['FailoverStateMachineRole', 'PathControlStateMachineRole']) expect(actionsOf(t, prefix)).not.toContain('sns:Publish');
   });
 
   it('encrypts both notice topics with a rotating key and refuses plain HTTP', () => {
@@ -233,7 +234,9 @@ describe('approval mode', () => {
     const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'mirrorbeat-orders-standby-failover' } });
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
     expect(definition).toContain('\\"AwaitApproval\\":{');
-    expect(definition).toContain(':states:::sns:publish.waitForTaskToken');
+    // The approval request is the notify step, invoked with the token: the CLI finds the token there.
+    expect(definition).toContain(':states:::lambda:invoke.waitForTaskToken');
+    expect(definition).toContain('\\"taskToken.$\\":\\"$$.Task.Token\\"');
   });
 });
 

@@ -4,6 +4,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient, UpdateRoutingControlStatesCommand } from '@aws-sdk/client-route53-recovery-cluster';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -13,6 +14,7 @@ import { parseStepInput } from '../../../lambdas/core/steps';
 import { clusterKey, fenceKey } from '../../../lambdas/core/volume';
 import { PATHS, type PromotionActions } from '../../../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../../../lambdas/failover-steps/steps';
+import { siteNoticeDesk } from '../../../lambdas/shared/notifier';
 import { synthesizeDefinitions } from '../../../local/definitions';
 import { config } from '../../helpers';
 import { type LocalSite, localSites, TEST_KEY } from '../../local-sites';
@@ -20,7 +22,8 @@ import { type LocalSite, localSites, TEST_KEY } from '../../local-sites';
 /**
  * The failover state machine exactly as synthesized, under aws-local-stepfunctions, each Task
  * bound to the real step handler on DynamoDB Local. Only services without a local
- * implementation are mocked: CloudWatch, EventBridge, Lambda, Route 53 and Route 53 ARC.
+ * implementation are mocked: CloudWatch, EventBridge, Lambda, Route 53, Route 53 ARC and SNS.
+ * Notices go through the real notice desk, its journal in DynamoDB Local.
  */
 const ARC_CONTROL = 'arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol';
 const CONFIG = {
@@ -37,6 +40,7 @@ const cloudwatch = mockClient(CloudWatchClient);
 const events = mockClient(EventBridgeClient);
 const lambda = mockClient(LambdaClient);
 const route53 = mockClient(Route53Client);
+const sns = mockClient(SNSClient);
 const arc = mockClient(Route53RecoveryClusterClient);
 
 interface Run {
@@ -52,7 +56,8 @@ let sites: { production: LocalSite; standby: LocalSite };
 
 beforeEach(async () => {
   sites = await localSites(CONFIG);
-  for (const mock of [cloudwatch, events, lambda, route53, arc]) mock.reset();
+  for (const mock of [cloudwatch, events, lambda, route53, arc, sns]) mock.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'lag', Values: [700] }] });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   lambda.on(InvokeCommand).resolves({ StatusCode: 200 });
@@ -78,6 +83,7 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     siteBus: 'mirrorbeat-orders-standby',
     promotionHook: CONFIG.promotion.hookFunctionArn,
     fenceHook: undefined,
+    notices: siteNoticeDesk({ settings: site.settings, sns: new SNSClient({ region: site.settings.region }), topics: { warning: 'arn:aws:sns:us-west-2:123456789012:w', critical: 'arn:aws:sns:us-west-2:123456789012:c' }, db: site.db, timeoutMs: 5_000, log: () => undefined }),
     now: () => NOW,
     ...overrides,
   };
@@ -86,21 +92,23 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
 /** Runs one execution of the synthesized definition to its end. */
 async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, name = 'failover-epoch-2'): Promise<Run> {
   const states = definition.States as Record<string, { Type: string; Resource?: string }>;
-  const notices: Run['notices'] = [];
   const handlers: Record<string, (taskInput: Record<string, unknown>) => Promise<unknown>> = {};
   const retries: Record<string, number> = {};
+  const publishedBefore = sns.commandCalls(PublishCommand).length;
   for (const [stateName, state] of Object.entries(states)) {
     if (state.Type !== 'Task') continue;
     retries[stateName] = 0;
-    handlers[stateName] = String(state.Resource).includes(':sns:publish')
-      ? async (taskInput) => {
-          const message = (typeof taskInput.Message === 'string' ? JSON.parse(taskInput.Message) : taskInput.Message) as Record<string, unknown>;
-          notices.push({ kind: String(message.kind), subject: String(taskInput.Subject), message });
-          return { MessageId: 'm-1' };
-        }
-      : // aws-local-stepfunctions stamps its own start time: the execution started 1.5 s before NOW.
-        async (taskInput) => ({ Payload: await runFailoverStep({ ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), startedAt: new Date(NOW - 1500).toISOString() }, stepDeps) });
+    // aws-local-stepfunctions stamps its own start time: the execution started 1.5 s before NOW.
+    handlers[stateName] = async (taskInput) => ({ Payload: await runFailoverStep({ ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), startedAt: new Date(NOW - 1500).toISOString() }, stepDeps) });
   }
+  const notices = (): Run['notices'] =>
+    sns
+      .commandCalls(PublishCommand)
+      .slice(publishedBefore)
+      .map((call) => {
+        const input = call.args[0].input;
+        return { kind: String(input.MessageAttributes?.kind?.StringValue), subject: String(input.Subject), message: JSON.parse(JSON.parse(String(input.Message)).lambda as string) as Record<string, unknown> };
+      });
   const run = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retries },
     context: { Execution: { Id: `arn:aws:states:us-west-2:123456789012:execution:mirrorbeat-orders-standby-failover:${name}`, Name: name } },
@@ -115,10 +123,10 @@ async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, n
   try {
     const output = (await run.result) as Record<string, unknown>;
     await logs;
-    return { status: 'succeeded', output, error: undefined, states: entered, notices };
+    return { status: 'succeeded', output, error: undefined, states: entered, notices: notices() };
   } catch (error) {
     await logs.catch(() => undefined);
-    return { status: 'failed', output: undefined, error: `${(error as Error).name}: ${(error as Error).message}`, states: entered, notices };
+    return { status: 'failed', output: undefined, error: `${(error as Error).name}: ${(error as Error).message}`, states: entered, notices: notices() };
   }
 }
 

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
-import { Notifier } from '../../../lambdas/shared/notifier';
+import { siteNoticeDesk } from '../../../lambdas/shared/notifier';
 import { SiteStore } from '../../../lambdas/shared/store';
 import { standbySettings } from '../../helpers';
 
@@ -32,7 +32,7 @@ function moduleWith(keys: Pick<SigningKeys, 'current' | 'all'> = { current: asyn
     peerBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/b',
     sfn: new SFNClient({ region: 'us-west-2', maxAttempts: 2 }),
     failoverStateMachineArn: 'arn:aws:states:us-west-2:123456789012:stateMachine:f',
-    notifier: new Notifier(new SNSClient({ region: 'us-west-2', maxAttempts: 2 }), { warning: 'arn:aws:sns:us-west-2:1:w', critical: 'arn:aws:sns:us-west-2:1:c' }),
+    notices: siteNoticeDesk({ settings, sns: new SNSClient({ region: 'us-west-2', maxAttempts: 2 }), topics: { warning: 'arn:aws:sns:us-west-2:1:w', critical: 'arn:aws:sns:us-west-2:1:c' }, db: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-west-2', maxAttempts: 2 })), timeoutMs: 800, log: () => undefined }),
     log: () => undefined,
   });
 }

@@ -5,7 +5,17 @@ import { HeartbeatModule, type ModuleDeps } from '../../../lambdas/heartbeat-mod
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
+import { type Notice, noticeId } from '../../../lambdas/core/notices';
 import { standbySettings } from '../../helpers';
+
+/** A notice desk that only records what the module handed it. */
+const recording = (push: (n: Notice) => unknown): ModuleDeps['notices'] => ({
+  announce: async (n) => {
+    push(n);
+    return { id: noticeId(n), outcome: 'published' };
+  },
+  flush: async () => ({ summaries: 0, retried: 0, failed: 0 }),
+});
 
 const KEY = Buffer.from('k'.repeat(64));
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
@@ -194,9 +204,13 @@ describe('the heartbeat module', () => {
   it('puts the workload health its sources report into the beat, with the evidence as a notice', async () => {
     const store = new FakeStore();
     const health = { read: async () => ({ health: 'failed' as const, evidence: ['alarm orders-5xx is ALARM'] }) };
-    const report = await moduleWith(store, { health }).tick(NOW);
+    const hm = moduleWith(store, { health });
+    const report = await hm.tick(NOW);
     expect(report.health).toBe('failed');
-    expect(store.written[0]).toMatchObject({ health: 'failed', notice: { kind: 'workload-failed', detail: 'alarm orders-5xx is ALARM' } });
+    expect(store.written[0]).toMatchObject({ health: 'failed', notice: { kind: 'workload-failed', detail: `since ${new Date(NOW).toISOString()}: alarm orders-5xx is ALARM` } });
+    // Since when: the first beat that saw it failed, not the latest one.
+    await hm.tick(NOW + 2_000);
+    expect(store.written.at(-1)?.notice?.detail).toMatch(new RegExp(`^since ${new Date(NOW).toISOString()}:`));
   });
 
   it('beats degraded, not failed, when the health sources cannot be read', async () => {
@@ -213,7 +227,7 @@ describe('the heartbeat module', () => {
     const published: string[] = [];
     const store = new FakeStore();
     store.peerBeat = failingPeer(5);
-    const report = await moduleWith(store, { notifier: { publish: async (n) => void published.push(n.kind) } }).tick(NOW);
+    const report = await moduleWith(store, { notices: recording((n) => published.push(n.kind)) }).tick(NOW);
     expect(report.verdict).toBe('peer-failure-reported');
     expect(published).toEqual(['peer-failure-reported']);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
@@ -233,7 +247,7 @@ describe('the heartbeat module', () => {
     const published: string[] = [];
     const store = new FakeStore();
     store.peerBeat = peerBeat(5);
-    const hm = moduleWith(store, { notifier: { publish: async (n) => void published.push(`${n.kind}:${n.path ?? '-'}`) } });
+    const hm = moduleWith(store, { notices: recording((n) => published.push(`${n.kind}:${n.path ?? '-'}`)) });
     store.observations.set('network', { serial: 5, arrivedAtMs: NOW, beat: peerBeat(5) });
     await hm.tick(NOW);
     await hm.tick(NOW + 2_000);
@@ -253,7 +267,7 @@ describe('the heartbeat module', () => {
       const store = new FakeStore();
       const standbyBeat = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 3, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'secondary', health: 'ok' }, KEY);
       store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: standbyBeat });
-      const hm = moduleWith(store, { settings: production, notifier: { publish: async (n) => void published.push(n.kind) } });
+      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
       expect((await hm.tick(NOW + 2_000)).role).toBe('primary');
       expect((await hm.tick(NOW + 12_000)).role).toBe('primary');
       const report = await hm.tick(NOW + 12_001);
@@ -281,7 +295,7 @@ describe('the heartbeat module', () => {
     it('demotes itself when the peer beats as primary at a higher epoch, before its own replica shows the fence', async () => {
       const published: string[] = [];
       const store = new FakeStore();
-      const hm = moduleWith(store, { settings: production, notifier: { publish: async (n) => void published.push(n.kind) } });
+      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
       expect((await hm.tick(NOW)).role).toBe('primary');
       const fence = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 40, sentAt: new Date(NOW + 1_500).toISOString(), epoch: 2, role: 'primary', health: 'ok' }, KEY);
       store.observations.set('network', { serial: 40, arrivedAtMs: NOW + 1_600, beat: fence });
@@ -295,7 +309,7 @@ describe('the heartbeat module', () => {
     it('demotes itself when the cluster record names its peer at a higher epoch', async () => {
       const published: string[] = [];
       const store = new FakeStore();
-      const hm = moduleWith(store, { settings: production, notifier: { publish: async (n) => void published.push(n.kind) } });
+      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
       expect((await hm.tick(NOW)).role).toBe('primary');
       store.cluster = { epoch: 2, primary: 'standby', promotedAtMs: NOW + 500 };
       const report = await hm.tick(NOW + 2_000);
