@@ -16,6 +16,8 @@ import { acknowledgeNotices, formatStatus, readClusterStatus, type SiteTables } 
 import { benchTable, runBench, writeResults } from '../bench/run';
 import fc from 'fast-check';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../local/chaos';
+import { sketchDashboard } from '../local/dashboard';
+import { synthesizeDefinitions } from '../local/definitions';
 import { startDynamoLocal } from '../local/dynamo';
 import { simulateScenario } from '../local/run';
 import { loadScenario, type Scenario, ScenarioError } from '../local/scenario';
@@ -184,6 +186,19 @@ export function buildCli(): Command {
       const seed = opts.seed === undefined ? undefined : Number(opts.seed);
       if (seed !== undefined && seed > 2 ** 32 - 1) throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
       await runSimulation(path.resolve(opts.scenario), { seed, json: opts.json === true });
+    });
+
+  program
+    .command('dashboard')
+    .description("Sketch a site's CloudWatch dashboard as synthesized from the configuration: its widget grid in ASCII (nothing is deployed or called)")
+    .option('--cdk-json <file>', 'the cdk.json whose configuration to synthesize', 'cdk.json')
+    .option('-c, --context <key=value>', `override one key: -c ${CONTEXT_KEY}.phiThreshold=10`, collect, [])
+    .option('--site <site>', 'the site whose dashboard to sketch', siteOption, 'production' as SiteId)
+    .option('--json', 'print the dashboard body (the JSON CloudFormation deploys) instead')
+    .action((opts: { cdkJson: string; context: string[]; site: SiteId; json?: boolean }) => {
+      const body = synthesizeDefinitions(loadConfig(opts.cdkJson, opts.context))[opts.site].dashboard;
+      if (body === null) throw new ConfigError(`the ${opts.site} site has no dashboard`);
+      process.stdout.write(opts.json ? `${JSON.stringify(body)}\n` : `${sketchDashboard(body)}\n`);
     });
 
   program

@@ -109,6 +109,10 @@ export const configSchema = z
           .default(3)
           .describe('At most this many warning notices of one kind and path per fold window; the rest are folded into one summary when the window ends. 0: never fold. Critical notices are never folded.'),
         foldWindowSeconds: seconds(60, 86_400, 'the notice fold window').default(900).describe('The rate-limit window of warning notices, per kind and path.'),
+        runbookUrl: z
+          .url({ protocol: /^https$/, error: 'an https:// URL' })
+          .optional()
+          .describe('Your runbook for this cluster, linked from every notice and from the dashboard (default: docs/OPERATIONS.md of mirrorbeat is named instead).'),
       })
       .prefault({}),
     promotion: z
@@ -234,6 +238,7 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
     cooldownSeconds: c.cooldownSeconds,
     noticeBurst: c.notifications.foldAfter,
     noticeWindowSeconds: c.notifications.foldWindowSeconds,
+    ...(c.notifications.runbookUrl === undefined ? {} : { runbookUrl: c.notifications.runbookUrl }),
     onPeerFailure: c.health.onPeerFailure,
   };
 }

@@ -79,6 +79,25 @@ export class SiteMetrics {
     });
   }
 
+  /** The adaptive deadline of each path, in seconds: the peer beat age is plotted against it. */
+  deadline(path: PathId): cloudwatch.Metric {
+    return this.metric(MetricName.deadline, cloudwatch.Stats.MAXIMUM, { Path: path });
+  }
+
+  /** The path registry as this site applies it: 2 enabled, 1 pending, 0 disabled (the lowest in the minute). */
+  pathMode(path: PathId): cloudwatch.Metric {
+    return this.metric(MetricName.pathMode, cloudwatch.Stats.MINIMUM, { Path: path });
+  }
+
+  noticesFolded(): cloudwatch.Metric {
+    return this.metric(MetricName.noticesFolded, cloudwatch.Stats.SUM);
+  }
+
+  /** Notices SNS did not take in the minute (first attempts and outbox retries). */
+  noticesUndelivered(): cloudwatch.Metric {
+    return this.metric(MetricName.noticesUndelivered, cloudwatch.Stats.SUM);
+  }
+
   /** 1 when every path failed in the same minute. */
   bothPathsFailed(): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
@@ -100,9 +119,12 @@ export interface SiteMonitoringProps {
   readonly functions: readonly MirrorbeatFunction[];
   readonly failover: sfn.IStateMachine;
   readonly pathControl: sfn.IStateMachine;
-  /** Where the heartbeat module logs its notices, for the dashboard's notices widget. */
-  readonly heartbeatModuleLogs: logs.ILogGroup;
+  /** Where the handlers log the notices they announce, for the dashboard's notices widget. */
+  readonly handlerLogs: readonly logs.ILogGroup[];
   readonly phiThreshold: number;
+  /** The deadline bounds the phi detector stays within. */
+  readonly deadlineCeilingSeconds: number;
+  readonly runbookUrl?: string;
 }
 
 /** Alarms routed by severity to the notice topics (with OK actions), and one dashboard per site. */
@@ -180,6 +202,15 @@ export class SiteMonitoring extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `Heartbeat volume replication to ${props.peerRegion} is slower than the RPO budget (${props.rpoBudgetSeconds} s): failover gates will block.`,
     });
+    this.alarm('NoticesUndelivered', 'critical', {
+      metric: m.noticesUndelivered(),
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'SNS has refused notices for 5 minutes (the outbox keeps retrying for 24 h): check the topics, their KMS key and the handlers\' publish rights; `npx mirrorbeat status` lists what is undelivered.',
+    });
     for (const fn of props.functions) {
       this.alarm(`${fn.node.id}Errors`, 'critical', {
         metric: fn.function.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
@@ -192,19 +223,39 @@ export class SiteMonitoring extends Construct {
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.names.dashboard, defaultInterval: Duration.hours(3) });
+    const region = Stack.of(this).region;
+    const runbook = props.runbookUrl === undefined ? 'runbook: docs/OPERATIONS.md in the mirrorbeat repository' : `[runbook](${props.runbookUrl})`;
+    const modeAxis = { min: 0, max: 2.2, showUnits: false };
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: [
-          `# mirrorbeat ${props.names.cluster}: ${props.names.site} site`,
-          `Roles and epoch: \`npx mirrorbeat status --region ${Stack.of(this).region}\` · runbook: docs/OPERATIONS.md in the mirrorbeat repository.`,
+          `# mirrorbeat ${props.names.cluster}: ${props.names.site} site (${region}), peer in ${props.peerRegion}`,
+          `Current roles and epoch, the latest notices and who acknowledged them: \`npx mirrorbeat status --region ${region}\` · ${runbook} · failover drill: \`npx mirrorbeat failover --dry-run\``,
         ].join('\n\n'),
-        width: 24,
-        height: 2,
+        width: 16,
+        height: 3,
+      }),
+      new cloudwatch.SingleValueWidget({
+        title: 'Now: acts as primary (1) · path modes (2 enabled, 1 pending, 0 disabled)',
+        metrics: [m.actingPrimary(), ...PATHS.map((p) => m.pathMode(p))],
+        width: 8,
+        height: 3,
       }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Peer beat age per path (s)', left: PATHS.map((p) => m.peerBeatAge(p)), width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Path failed (1) per path', left: PATHS.map((p) => m.pathFailed(p)), right: [m.bothPathsFailed()], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Peer beat age against its deadline, per path (s)',
+        left: PATHS.flatMap((p) => [m.peerBeatAge(p).with({ label: `${p} beat age` }), m.deadline(p).with({ label: `${p} deadline` })]),
+        leftAnnotations: [{ value: props.deadlineCeilingSeconds, label: `deadlineCeilingSeconds ${props.deadlineCeilingSeconds}`, color: '#d62728' }],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Path modes (2 enabled, 1 pending, 0 disabled)',
+        left: PATHS.map((p) => m.pathMode(p).with({ label: `${p} mode` })),
+        leftYAxis: modeAxis,
+        width: 6,
+      }),
+      new cloudwatch.GraphWidget({ title: 'Path failed (1) per path · both (1)', left: PATHS.map((p) => m.pathFailed(p)), right: [m.bothPathsFailed()], width: 6 }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -214,31 +265,42 @@ export class SiteMonitoring extends Construct {
         leftYAxis: { min: 0, max: Math.max(20, props.phiThreshold * 2) },
         width: 8,
       }),
-      new cloudwatch.GraphWidget({ title: 'Verdict on the peer (1 = in that verdict)', left: SITE_VERDICTS.map((v) => m.verdict(v)), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Verdict on the peer over time (1 = in that verdict)', left: SITE_VERDICTS.map((v) => m.verdict(v)), width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Acts as primary (1) · peer reports failure (1)', left: [m.actingPrimary()], right: [m.peerHealthFailed()], width: 8 }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Invalid beats per path', left: PATHS.map((p) => m.invalidBeats(p)), right: PATHS.map((p) => m.sendFailures(p)), width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'Heartbeat module ticks / min', left: [m.ticks()], width: 8 }),
-      new cloudwatch.GraphWidget({ title: `Heartbeat volume replication latency to ${props.peerRegion} (ms)`, left: [replicationLatency], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Invalid beats by path and reason · send failures', left: [m.invalidBeatsByReason()], right: PATHS.map((p) => m.sendFailures(p)), width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Heartbeat module ticks / min', left: [m.ticks()], leftAnnotations: [{ value: Math.max(1, Math.floor(ticksPerMinute / 2)), label: 'alarm below', color: '#d62728' }], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: `Heartbeat volume replication latency to ${props.peerRegion} (ms)`,
+        left: [replicationLatency],
+        leftAnnotations: [{ value: props.rpoBudgetSeconds * 1000, label: `RPO budget ${props.rpoBudgetSeconds} s`, color: '#d62728' }],
+        width: 8,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Workflow executions',
-        left: [props.failover.metricStarted(), props.failover.metricSucceeded(), props.failover.metricFailed()],
-        right: [props.pathControl.metricSucceeded(), props.pathControl.metricFailed()],
+        title: 'Failover executions and their outcome',
+        left: [
+          props.failover.metricStarted({ label: 'failover started' }),
+          props.failover.metricSucceeded({ label: 'ended well (promoted, aborted, drill)' }),
+          props.failover.metricFailed({ label: 'failed' }),
+          props.failover.metricTimedOut({ label: 'timed out' }),
+        ],
+        right: [props.pathControl.metricSucceeded({ label: 'path command applied' }), props.pathControl.metricFailed({ label: 'path command refused' })],
         width: 12,
       }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12, height: 6 }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Invalid beats by path and reason', left: [m.invalidBeatsByReason()], width: 12 }),
       new cloudwatch.LogQueryWidget({
-        title: 'Latest notices from the heartbeat module',
-        logGroupNames: [props.heartbeatModuleLogs.logGroupName],
-        queryLines: ['fields @timestamp, message, path, why, previous', "filter message like 'notice:'", 'sort @timestamp desc', 'limit 20'],
-        width: 12,
+        title: 'Latest notices (all handlers; acknowledge with npx mirrorbeat ack)',
+        logGroupNames: props.handlerLogs.map((g) => g.logGroupName),
+        queryLines: ["filter message = 'notice'", 'fields @timestamp, severity, subject, outcome, id', 'sort @timestamp desc', 'limit 20'],
+        width: 16,
+        height: 6,
       }),
+      new cloudwatch.GraphWidget({ title: 'Notices folded · undelivered (the outbox retries)', left: [m.noticesFolded()], right: [m.noticesUndelivered()], width: 8 }),
     );
   }
 

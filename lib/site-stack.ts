@@ -199,8 +199,10 @@ export class SiteStack extends Stack {
       functions: [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps],
       failover: this.failover.stateMachine,
       pathControl: this.pathControl.stateMachine,
-      heartbeatModuleLogs: this.heartbeatModule.logGroup,
+      handlerLogs: [this.heartbeatModule.logGroup, this.failoverSteps.logGroup, this.pathControlSteps.logGroup],
       phiThreshold: config.phiThreshold,
+      deadlineCeilingSeconds: config.deadlineCeilingSeconds,
+      ...(config.notifications.runbookUrl === undefined ? {} : { runbookUrl: config.notifications.runbookUrl }),
     });
 
     this.acknowledgeFindings();

@@ -18,6 +18,8 @@ export interface SiteDefinitions {
   readonly functionMemoryMb: Readonly<Record<string, number>>;
   readonly alarms: number;
   readonly dashboards: number;
+  /** The site's dashboard body, as deployed, with ARNs resolved. */
+  readonly dashboard: Record<string, Json> | null;
 }
 
 /**
@@ -40,6 +42,7 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
     const functionMemoryMb: Record<string, number> = {};
     let alarms = 0;
     let dashboards = 0;
+    let dashboard: Record<string, Json> | null = null;
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type === 'AWS::StepFunctions::StateMachine') {
         const prefix = `mirrorbeat-${config.clusterName}-${id}-`;
@@ -48,13 +51,16 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
       }
       if (resource.Type === 'AWS::Lambda::Function') functionMemoryMb[logicalId] = Number(resource.Properties.MemorySize ?? 128);
       if (resource.Type === 'AWS::CloudWatch::Alarm') alarms += 1;
-      if (resource.Type === 'AWS::CloudWatch::Dashboard') dashboards += 1;
+      if (resource.Type === 'AWS::CloudWatch::Dashboard') {
+        dashboards += 1;
+        dashboard = JSON.parse(text(resolve(resource.Properties.DashboardBody))) as Record<string, Json>;
+      }
       if (resource.Type === 'AWS::Events::Rule') {
         const targets = ((resource.Properties.Targets ?? []) as { Arn: unknown }[]).map((t) => text(resolve(t.Arn)).split(':').pop() ?? '');
         rules.push({ id: logicalId, pattern: resolve(resource.Properties.EventPattern) as Record<string, unknown>, targets });
       }
     }
-    out[id] = { region, stateMachines, rules, functionMemoryMb, alarms, dashboards };
+    out[id] = { region, stateMachines, rules, functionMemoryMb, alarms, dashboards, dashboard };
   }
   return out;
 }

@@ -43,7 +43,8 @@ export interface Report {
   readonly detectionMs: number | null;
   readonly maxSimultaneousPrimaries: number;
   readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number }[];
-  readonly notifications: { atMs: number; site: SiteId; kind: NoticeKind; path?: PathId }[];
+  /** Notices that reached a topic; `folded` on a summary: how many notices of its kind and path it stands for. */
+  readonly notifications: { atMs: number; site: SiteId; kind: NoticeKind; path?: PathId; folded?: number }[];
   readonly invalidBeats: Record<PathId, Record<string, number>>;
   readonly pathStates: { atMs: number; site: SiteId; path: PathId; state: PathState }[];
 }

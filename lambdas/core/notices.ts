@@ -83,7 +83,7 @@ export function noticeSubject(n: Notice): string {
 }
 
 /** The notice as one JSON document, for subscribers that parse (Lambda, SQS, HTTPS, Firehose). */
-export function noticeDocument(n: Notice, id: string): Record<string, unknown> {
+export function noticeDocument(n: Notice, id: string, runbookUrl?: string): Record<string, unknown> {
   return {
     id,
     kind: n.kind,
@@ -97,8 +97,12 @@ export function noticeDocument(n: Notice, id: string): Record<string, unknown> {
     ...n.detail,
     inspect: inspectCommand(n),
     acknowledge: ackCommand(n, id),
+    runbook: runbookUrl ?? RUNBOOK,
   };
 }
+
+/** Where the runbook is when the configuration names none of its own. */
+export const RUNBOOK = 'docs/OPERATIONS.md in the mirrorbeat repository';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const regionFlag = (n: Notice) => (n.region === undefined ? '' : ` --region ${n.region}`);
@@ -145,7 +149,7 @@ function errorText(error: unknown): string | undefined {
  * The body a person reads in an e-mail or a pager app: what happened, where, since when,
  * the evidence, what mirrorbeat does next, and the commands to inspect and acknowledge.
  */
-export function noticeText(n: Notice, id: string): string {
+export function noticeText(n: Notice, id: string, runbookUrl?: string): string {
   const d = n.detail;
   const headline = headlineOf(n);
   const lines = [`${headline[0]?.toUpperCase() ?? ''}${headline.slice(1)}: ${n.cluster}, site ${n.site}${n.region === undefined ? '' : ` (${n.region})`}${n.path === undefined ? '' : `, ${n.path} path`}.`, ''];
@@ -172,6 +176,6 @@ export function noticeText(n: Notice, id: string): string {
     lines.push(`${key}: ${flat(value)}`.slice(0, 2000));
   }
   if (typeof d.next === 'string' && d.next !== '') lines.push('', `Next:     ${d.next}`);
-  lines.push('', `Inspect:     ${inspectCommand(n)}`, `Acknowledge: ${ackCommand(n, id)}`, `Notice id:   ${id}`);
+  lines.push('', `Inspect:     ${inspectCommand(n)}`, `Acknowledge: ${ackCommand(n, id)}`, `Runbook:     ${runbookUrl ?? RUNBOOK}`, `Notice id:   ${id}`);
   return lines.join('\n');
 }

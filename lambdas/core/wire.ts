@@ -37,6 +37,8 @@ export const MetricName = {
   peerHealthFailed: 'PeerHealthFailed',
   /** 1 while this site acts as primary. */
   actingPrimary: 'ActingPrimary',
+  /** Per path: the adaptive deadline a peer beat must arrive within, in seconds (the beat age is plotted against it). */
+  deadline: 'DeadlineSeconds',
   /** Per path: 2 enabled, 1 pending, 0 disabled (the path registry, as this site applies it). */
   pathMode: 'PathMode',
   /** Notices the rate limit folded into a later summary. */
@@ -84,6 +86,8 @@ export interface Tuning {
   /** Warning notices of one kind and path allowed per window before the rest are folded (0: never fold). */
   readonly noticeBurst: number;
   readonly noticeWindowSeconds: number;
+  /** Your runbook, linked from every notice and the dashboard. */
+  readonly runbookUrl?: string;
 }
 
 /** The built-in promotion actions the configuration asks for. */

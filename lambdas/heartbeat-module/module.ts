@@ -163,6 +163,7 @@ export class HeartbeatModule {
       metrics.push(
         { name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
         { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path } },
+        { name: MetricName.deadline, value: deadlineMs[path] / 1000, unit: 'Seconds', dimensions: { Path: path } },
       );
       if (lastValidArrivalMs !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - lastValidArrivalMs) / 1000, unit: 'Seconds', dimensions: { Path: path } });
     }

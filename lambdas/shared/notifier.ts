@@ -9,7 +9,7 @@ import type { Settings } from './settings';
 const MACHINE_PROTOCOLS = ['lambda', 'sqs', 'http', 'https', 'firehose', 'email-json', 'application'] as const;
 
 /** The SNS publish of one notice: topic by severity, filterable attributes, a body per kind of subscriber. */
-export function publishInput(notice: Notice, id: string, topics: Readonly<Record<Severity, string>>): ConstructorParameters<typeof PublishCommand>[0] {
+export function publishInput(notice: Notice, id: string, topics: Readonly<Record<Severity, string>>, runbookUrl?: string): ConstructorParameters<typeof PublishCommand>[0] {
   const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
     kind: { DataType: 'String', StringValue: notice.kind },
     site: { DataType: 'String', StringValue: notice.site },
@@ -18,8 +18,8 @@ export function publishInput(notice: Notice, id: string, topics: Readonly<Record
   if (notice.path !== undefined) attributes.path = { DataType: 'String', StringValue: notice.path };
   if (notice.folded !== undefined) attributes.folded = { DataType: 'String', StringValue: String(notice.folded.count) };
   const subject = noticeSubject(notice);
-  const text = noticeText(notice, id);
-  const document = JSON.stringify(noticeDocument(notice, id));
+  const text = noticeText(notice, id, runbookUrl);
+  const document = JSON.stringify(noticeDocument(notice, id, runbookUrl));
   const message: Record<string, string> = { default: text, email: text, sms: subject };
   for (const protocol of MACHINE_PROTOCOLS) message[protocol] = document;
   return { TopicArn: topics[severityOf(notice.kind)], Subject: subject, MessageStructure: 'json', Message: JSON.stringify(message), MessageAttributes: attributes };
@@ -30,10 +30,11 @@ export class Notifier {
   constructor(
     private readonly sns: SNSClient,
     private readonly topics: Readonly<Record<Severity, string>>,
+    private readonly runbookUrl?: string,
   ) {}
 
   async publish(notice: Notice, id: string, signal?: AbortSignal): Promise<void> {
-    await this.sns.send(new PublishCommand(publishInput(notice, id, this.topics)), { abortSignal: signal });
+    await this.sns.send(new PublishCommand(publishInput(notice, id, this.topics, this.runbookUrl)), { abortSignal: signal });
   }
 }
 
@@ -76,21 +77,25 @@ export class NoticeDesk {
 
   /** Announces one notice; `id` defaults to one made of its time, kind and path (see noticeId). */
   async announce(notice: Notice, nowMs: number, id: string = noticeId(notice)): Promise<{ id: string; outcome: Outcome }> {
+    const outcome = await this.handle(notice, nowMs, id);
+    // One log line per notice, whatever became of it: the dashboard's notices widget queries these.
+    this.deps.log('info', 'notice', { id, kind: notice.kind, severity: severityOf(notice.kind), path: notice.path, subject: noticeSubject(notice), outcome });
+    return { id, outcome };
+  }
+
+  private async handle(notice: Notice, nowMs: number, id: string): Promise<Outcome> {
     const { journal, policy, site } = this.deps;
     if (severityOf(notice.kind) === 'warning' && notice.folded === undefined && policy.burst > 0) {
       try {
         const admission = await journal.admit(site, notice.kind, notice.path ?? site, notice, nowMs, policy.windowSeconds * 1000, policy.burst, this.signal());
-        if (!admission.admit) {
-          this.deps.log('info', 'notice folded by the rate limit', { kind: notice.kind, path: notice.path, folded: admission.window.folded });
-          return { id, outcome: 'folded' };
-        }
+        if (!admission.admit) return 'folded';
         if (admission.closed !== undefined) await this.summarize(admission.closed, nowMs);
       } catch (error) {
         // The limiter is down with the table: better a notice too many than one too few.
         this.deps.log('warn', 'rate limit unavailable; publishing', { kind: notice.kind, error: String(error) });
       }
     }
-    return { id, outcome: await this.deliver(notice, id, nowMs) };
+    return this.deliver(notice, id, nowMs);
   }
 
   /**
@@ -173,7 +178,7 @@ export function siteNoticeDesk(options: {
   const { settings } = options;
   return new NoticeDesk({
     site: settings.site,
-    notifier: new Notifier(options.sns, options.topics),
+    notifier: new Notifier(options.sns, options.topics, settings.tuning.runbookUrl),
     journal: new NoticeJournal(options.db, settings.heartbeatVolume),
     policy: { windowSeconds: settings.tuning.noticeWindowSeconds, burst: settings.tuning.noticeBurst },
     timeoutMs: options.timeoutMs,

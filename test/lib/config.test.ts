@@ -43,8 +43,11 @@ describe('configuration', () => {
     [{ promotion: { hookFunctionArn: 'my-function' } }, /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/],
     [{ promotion: { arc: { clusterEndpoints: [], routingControls: { production: 'x', standby: 'y' } } } }, /^mirrorbeat\.promotion\.arc\.clusterEndpoints: .*at least one cluster endpoint/],
     [{ cooldownSeconds: -1 }, /^mirrorbeat\.cooldownSeconds: .*at least 0/],
+    [{ notifications: { foldAfter: 2.5 } }, /^mirrorbeat\.notifications\.foldAfter: got 2\.5; allowed: a whole number$/],
+    [{ notifications: { foldWindowSeconds: 10 } }, /^mirrorbeat\.notifications\.foldWindowSeconds: got 10; allowed: the notice fold window: at least 60$/],
+    [{ notifications: { runbookUrl: 'http://wiki/runbook' } }, /^mirrorbeat\.notifications\.runbookUrl: got "http:\/\/wiki\/runbook"; allowed: an https:\/\/ URL$/],
     [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
-    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, foldWindowSeconds$/],
+    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, foldWindowSeconds, runbookUrl$/],
     [{ promotion: { route53FailoverRecord: { hostedZoneId: 'Z123', recordName: 'a', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11', ttl: 60 } } }, /^mirrorbeat\.promotion\.route53FailoverRecord: unknown key "ttl"; allowed keys here: hostedZoneId, recordName, healthCheckId$/],
   ])('rejects %j with one line naming the key, the value and what is allowed', (bad, message) => {
     expectError({ ...BASE_CONFIG, ...bad }, message);

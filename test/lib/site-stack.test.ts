@@ -193,6 +193,21 @@ describe.each(both)('the %s site', (site, t) => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-HeartbeatModuleStopped`, TreatMissingData: 'breaching' });
   });
 
+  it('pages when SNS refuses notices for five minutes running, and says when it takes them again', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mirrorbeat-orders-${site}-NoticesUndelivered`,
+      MetricName: 'NoticesUndelivered',
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }],
+    });
+  });
+
   it('alarms critically when the cluster is unprotected, and warns when the peer reports its workload failed', () => {
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `mirrorbeat-orders-${site}-Unprotected`,
@@ -207,7 +222,7 @@ describe.each(both)('the %s site', (site, t) => {
 
   it('shows phi against its threshold, the verdict, the role, invalid beats by reason and the latest notices', () => {
     const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody);
-    for (const piece of ['\\"Phi\\"', 'phiThreshold 8', '\\"Verdict\\"', '\\"ActingPrimary\\"', 'Reason} MetricName=', "filter message like 'notice:'"]) expect(body).toContain(piece);
+    for (const piece of ['\\"Phi\\"', 'phiThreshold 8', '\\"Verdict\\"', '\\"ActingPrimary\\"', 'Reason} MetricName=', "filter message = 'notice'", '\\"PathMode\\"', '\\"DeadlineSeconds\\"']) expect(body).toContain(piece);
   });
 
   it('has a dashboard', () => {
