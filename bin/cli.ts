@@ -12,7 +12,7 @@ import { SiteStore } from '../lambdas/shared/store';
 import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
 import { answerApproval, type FailoverRequest, findPendingApproval, formatFailoverOutcome } from './commands/failover';
 import { type PathRequest, runWorkflow, type WorkflowOutcome } from './commands/workflow';
-import { acknowledgeNotices, formatStatus, readClusterStatus, type SiteTables } from './commands/status';
+import { acknowledgeNotices, formatNotice, formatStatus, readClusterStatus, readNotice, type SiteTables } from './commands/status';
 import { benchTable, runBench, writeResults } from '../bench/run';
 import fc from 'fast-check';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../local/chaos';
@@ -21,7 +21,7 @@ import { synthesizeDefinitions } from '../local/definitions';
 import { startDynamoLocal } from '../local/dynamo';
 import { simulateScenario } from '../local/run';
 import { loadScenario, type Scenario, ScenarioError } from '../local/scenario';
-import { formatEntry, formatHeader, formatSummary } from '../local/text';
+import { formatEntry, formatFirstPage, formatHeader, formatSummary } from '../local/text';
 
 /** Exit statuses shared by every command (DESIGN.md): 2 for bad input, 1 for an internal error. */
 const EXIT_BAD_INPUT = 2;
@@ -85,6 +85,22 @@ export function buildCli(): Command {
       const unreachable = status.sites.filter((s) => !s.reachable);
       if (unreachable.length === status.sites.length) explainAwsError(new Error(unreachable[0]?.error ?? 'unreachable'));
       process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
+    });
+
+  awsOptions(program.command('notice <id>'))
+    .description('Show one notice whole, as its topic delivered it, with its delivery and acknowledgement (from either region)')
+    .option('--site <site>', 'the site that raised it (default: either)', siteOptionNamed('--site'))
+    .option('--json', 'print JSON only')
+    .action(async (id: string, opts: { cdkJson: string; context: string[]; region?: string; site?: SiteId; json?: boolean }) => {
+      const config = loadConfig(opts.cdkJson, opts.context);
+      let found;
+      try {
+        found = await readNotice(siteTables(config), id, opts.site);
+      } catch (error) {
+        explainAwsError(error);
+      }
+      if (found === undefined) throw new ConfigError(`notice ${id}: not in the journal of ${opts.site ?? 'either site'} (ids are listed by mirrorbeat status; notices expire after 14 days)`);
+      process.stdout.write(opts.json ? `${JSON.stringify(found)}\n` : `${formatNotice(found, config.notifications.runbookUrl)}\n`);
     });
 
   awsOptions(program.command('ack [ids...]'))
@@ -379,8 +395,8 @@ async function runSimulation(file: string, opts: { seed: number | undefined; jso
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;
   if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed)}\n`);
-  const { report, status } = await simulateScenario(scenario, { seed, ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }) });
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report, Date.now() - started)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`);
+  const { report, status, messages } = await simulateScenario(scenario, { seed, ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }) });
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report, Date.now() - started)}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {

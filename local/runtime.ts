@@ -23,6 +23,7 @@ import { receiveNetworkEvent } from '../lambdas/network-receiver/receiver';
 import { PATH_CONTROL_STEPS, type PathControlDeps, runPathControlStep } from '../lambdas/path-control-steps/steps';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { NoticeJournal } from '../lambdas/shared/journal';
+import { NOTIFY_STEP } from '../lambdas/shared/workflow-notices';
 import { type NoticeDesk, siteNoticeDesk } from '../lambdas/shared/notifier';
 import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
@@ -137,7 +138,20 @@ export interface SimulationResult {
   readonly status: ClusterStatus;
   /** The runtime's own account, for invariant checks. */
   readonly log: RuntimeLog;
+  /** The first notices as the topics delivered them to e-mail subscribers: subject and text body. */
+  readonly messages: readonly DeliveredMessage[];
 }
+
+export interface DeliveredMessage {
+  readonly atMs: number;
+  readonly site: SiteId;
+  readonly topic: 'warning' | 'critical';
+  readonly subject: string;
+  readonly body: string;
+}
+
+/** How many delivered messages a run keeps whole. */
+const MESSAGES_KEPT = 100;
 
 /** What the runtime saw happen, beyond the report: the evidence invariants are checked against. */
 export interface RuntimeLog {
@@ -183,6 +197,7 @@ class Simulation {
 
   private readonly failovers: Report['failovers'] = [];
   private readonly notifications: Report['notifications'] = [];
+  private readonly messages: DeliveredMessage[] = [];
   private readonly pathStates: Report['pathStates'] = [];
   private readonly primaryTimeline: Report['primaryTimeline'] = [];
   private readonly invalidBeats: Report['invalidBeats'] = { network: {}, storage: {} };
@@ -344,7 +359,7 @@ class Simulation {
       SITE_IDS.map((id) => ({ site: id, region: this.sites[id].settings.region, db: this.sites[id].db, heartbeatVolume: this.sites[id].settings.heartbeatVolume, observations: this.sites[id].settings.observations })),
       this.nowMs,
     );
-    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick, status, log: this.log };
+    return { report: this.report(), timeline: this.timeline, executions: this.executions, metricSeries, emfBytesPerTick, status, log: this.log, messages: this.messages };
   }
 
   /** Lets every workflow execution that a finished event woke reach its next task (or its end). */
@@ -521,6 +536,7 @@ class Simulation {
       this.notifications.push(notice);
       if (folded > 0) this.log.noticesSummarized += folded;
       const topic = typeof input.TopicArn === 'string' && /critical/i.test(input.TopicArn) ? 'critical' : 'warning';
+      if (this.messages.length < MESSAGES_KEPT) this.messages.push({ atMs: this.at, site: site.id, topic, subject: String(input.Subject), body: structured?.email ?? String(input.Message) });
       // A workflow's notice carries the error it caught or why it stopped: say so, as the message body does.
       const error = document.error as { Cause?: unknown } | undefined;
       const lambdaError = typeof error?.Cause === 'string' ? (safeJson(error.Cause) as { errorMessage?: unknown } | null) : null;
@@ -668,7 +684,8 @@ class Simulation {
       const started = this.executions.find((e) => e.site === site.id && e.machine === 'failover' && e.name === executionName(String((taskInput.Payload as { execution?: unknown }).execution)));
       const input = { ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), ...(started ? { startedAt: new Date(this.startMs + started.startedAtMs).toISOString() } : {}) };
       const result = await runFailoverStep(input, this.failoverDeps(site));
-      this.note({ site: site.id, kind: 'workflow', text: `failover ${stateName}: ${summarizeStep(input.step, result)}` });
+      // A notify step shows as the notice it sent (see publish).
+      if (input.step !== NOTIFY_STEP) this.note({ site: site.id, kind: 'workflow', text: `failover ${stateName}: ${summarizeStep(input.step, result)}` });
       if (input.step === 'verify' && result.ok === true && input.state.dryRun !== true) {
         const failover = [...this.failovers].reverse().find((f) => f.to === site.id && f.promotedAtMs === null);
         if (failover !== undefined) failover.promotedAtMs = this.at;
@@ -677,7 +694,7 @@ class Simulation {
     }
     const input = parseStepInput(taskInput.Payload, PATH_CONTROL_STEPS);
     const result = await runPathControlStep(input, this.pathControlDeps(site));
-    if (input.step !== 'check-ack') this.note({ site: site.id, kind: 'workflow', text: `path-control ${stateName}: ${JSON.stringify(result).slice(0, 160)}` });
+    if (input.step !== 'check-ack' && input.step !== NOTIFY_STEP) this.note({ site: site.id, kind: 'workflow', text: `path-control ${stateName}: ${JSON.stringify(result).slice(0, 160)}` });
     return result;
   }
 

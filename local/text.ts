@@ -1,5 +1,5 @@
 import type { Scenario } from './scenario';
-import type { Report, TimelineEntry } from './runtime';
+import type { DeliveredMessage, Report, TimelineEntry } from './runtime';
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
@@ -35,4 +35,19 @@ export function formatSummary(report: Report, wallMs: number): string {
   lines.push(`  invalid beats counted and ignored: ${invalid.length === 0 ? 'none' : invalid.join(', ')}`);
   lines.push(`  wall time: ${seconds(wallMs)}`);
   return lines.join('\n');
+}
+
+/**
+ * The first page of the run as the on-call person got it (the first critical notice, else the
+ * first notice): subject and body, exactly as the topic delivered them to e-mail.
+ */
+export function formatFirstPage(messages: readonly DeliveredMessage[]): string {
+  const page = messages.find((m) => m.topic === 'critical') ?? messages[0];
+  if (page === undefined) return '';
+  return [
+    '',
+    `the first ${page.topic} notice, as the ${page.site} site's ${page.topic} topic delivered it at ${seconds(page.atMs)}:`,
+    `  Subject: ${page.subject}`,
+    ...page.body.split('\n').map((line) => `  ${line}`.trimEnd()),
+  ].join('\n');
 }

@@ -2,7 +2,7 @@ import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PathState, SiteVerdict } from '../../lambdas/core/verdict';
 import { clusterKey, type ClusterRecord, DEFAULT_PATH_MODE, observationKey, pathKey, serialKey, stateKey, viewKey } from '../../lambdas/core/volume';
 import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
-import { severityOf } from '../../lambdas/core/notices';
+import { noticeSubject, noticeText, severityOf } from '../../lambdas/core/notices';
 import { type JournalEntry, NoticeJournal } from '../../lambdas/shared/journal';
 
 /** Where one site's tables are: its region's replica of the heartbeat volume and its observations table. */
@@ -231,4 +231,30 @@ export async function acknowledgeNotices(
     out.push(result);
   }
   return out;
+}
+
+/** One notice from the journal, whole, as its topic delivered it: the failure notice shown at either site. */
+export async function readNotice(tables: readonly SiteTables[], id: string, site?: SiteId): Promise<{ site: SiteId; entry: JournalEntry } | undefined> {
+  let lastError: unknown;
+  for (const t of tables) {
+    try {
+      const journal = new NoticeJournal(t.db, t.heartbeatVolume);
+      for (const s of site === undefined ? SITE_IDS : [site]) {
+        const entry = await journal.get(s, id);
+        if (entry !== undefined) return { site: s, entry };
+      }
+      return undefined;
+    } catch (error) {
+      // This region does not answer: the other replica has the same journal.
+      lastError = error;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error('neither region answered');
+}
+
+export function formatNotice(found: { site: SiteId; entry: JournalEntry }, runbookUrl?: string): string {
+  const { entry } = found;
+  const ack = entry.acknowledged === undefined ? 'not acknowledged' : `acknowledged by ${entry.acknowledged.by} at ${new Date(entry.acknowledged.atMs).toISOString()}${entry.acknowledged.note ? `: ${entry.acknowledged.note}` : ''}`;
+  const delivery = entry.delivery === 'published' ? `delivered${entry.publishedAtMs === undefined ? '' : ` at ${new Date(entry.publishedAtMs).toISOString()}`}` : `NOT YET DELIVERED after ${entry.attempts} attempt(s)${entry.lastError ? `: ${entry.lastError}` : ''}`;
+  return [`Subject: ${noticeSubject(entry.notice)}`, `(${delivery}; ${ack})`, '', noticeText(entry.notice, entry.id, runbookUrl)].join('\n');
 }

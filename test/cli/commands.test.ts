@@ -5,7 +5,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../../bin/commands/failover';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { acknowledgeNotices, formatStatus, readClusterStatus } from '../../bin/commands/status';
+import { acknowledgeNotices, formatNotice, formatStatus, readClusterStatus, readNotice } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor } from '../local-sites';
 
@@ -99,6 +99,11 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     expect(later.sites[1]?.reachable).toBe(false);
     expect(later.notices.find((n) => n.id === lost?.id)?.acknowledged).toMatchObject({ by: 'alice', note: 'region outage, INC-7' });
     expect(formatStatus(later)).toContain('acknowledged by alice (region outage, INC-7)');
+    // The failure notice itself, whole, shown from the surviving region.
+    const shown = formatNotice((await readNotice(standbyDown, lost?.id ?? ''))!);
+    expect(shown.split('\n').slice(0, 2)).toEqual(['Subject: mirrorbeat orders: peer site lost on every enabled path (standby)', expect.stringMatching(/^\(delivered at .*; acknowledged by alice at .*: region outage, INC-7\)$/)]);
+    expect(shown).toContain('  storage  failed    last valid beat');
+    expect(await readNotice(standbyDown, 'no-such-id')).toBeUndefined();
 
     const rest = await acknowledgeNotices(standbyDown, { ids: [], all: true, site: 'standby', by: 'bob', note: '' }, NOW + 46_000);
     expect(rest).toEqual([{ id: expect.stringMatching(/\.path-failed\.storage$/), site: 'standby', outcome: 'acknowledged' }]);
@@ -136,13 +141,16 @@ describe('mirrorbeat path', () => {
     [['path', 'activate', 'network', '--site', 'moon'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
     [['switchover', '--to', 'moon'], 'mirrorbeat: --to: got "moon"; allowed: production or standby'],
     [['failover', '--site', 'moon', '--dry-run'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
+    [['ack'], 'mirrorbeat: ack: name the notice ids to acknowledge (mirrorbeat status lists them), or pass --all'],
+    [['ack', '1795634231798.peer-lost', '--all'], 'mirrorbeat: ack: give notice ids or --all, not both'],
+    [['notice', '1795634231798.peer-lost', '--site', 'moon'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
   ])('refuses %j with exit 2 and one line', (args, line) => {
     const out = cli(...args);
     expect(out.status).toBe(2);
     expect(out.stderr.trim()).toBe(line);
   });
 
-  it.each([['status'], ['failover', '--dry-run'], ['switchover'], ['approve']])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
+  it.each([['status'], ['failover', '--dry-run'], ['switchover'], ['approve'], ['ack', '--all'], ['notice', '1795634231798.peer-lost']])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
     const out = cli(...args);
     expect(out.status).toBe(1);
     expect(out.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mirrorbeat: no AWS credentials found: set AWS_PROFILE/)]);
