@@ -53,7 +53,10 @@ const round = (usd: number) => Math.round(usd * 100) / 100;
  * the two queries for request commands (8 strongly consistent reads, 1 RRU each, items
  * < 4 KB); writes — the serial counter, its
  * own storage beat (replicated: 1 rWRU in the peer region), the storage observation when a
- * new beat was read. The receiver reads two items and writes one per network beat.
+ * new beat was read. The receiver reads two items and writes one per network beat. Once a
+ * minute the module flushes its notices: two queries (ended fold windows, the outbox).
+ * Notices themselves (a journal write, a fold-window update, an SNS publish) are rare and
+ * not counted.
  */
 export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { total: number; items: Record<string, number> } {
   const sites = 2;
@@ -63,7 +66,7 @@ export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { t
   const moduleGbS = invocations * 58 * (p.heartbeatModuleMemoryMb / 1024);
   const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
   const lambda = sites * ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
-  const reads = ticksPerMonth * (8 + 2);
+  const reads = ticksPerMonth * (8 + 2) + invocations * 2;
   const writes = ticksPerMonth * (3 + 1);
   const dynamo = sites * (reads * PRICES.dynamoReadRequestUnit + writes * PRICES.dynamoWriteRequestUnit + ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) + 2 * 0.001 * PRICES.dynamoStorageGbMonth;
   const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;

@@ -196,10 +196,14 @@ export class HeartbeatModule {
     ]);
     metrics.push(
       { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
-      { name: MetricName.noticesFolded, value: outcomes.filter((o) => o === 'folded').length, unit: 'Count' },
-      { name: MetricName.noticesUndelivered, value: outcomes.filter((o) => o === 'pending').length + flushed, unit: 'Count' },
       ...PATHS.map((path): MetricPoint => ({ name: MetricName.pathMode, value: MODE_VALUE[this.modes[path]], unit: 'None', dimensions: { Path: path } })),
     );
+    // Only when there is something to count: a custom metric is billed for the hours it has data,
+    // and these are rare (the alarm on undelivered notices treats no data as fine).
+    const folded = outcomes.filter((o) => o === 'folded').length;
+    const undelivered = outcomes.filter((o) => o === 'pending').length + flushed;
+    if (folded > 0) metrics.push({ name: MetricName.noticesFolded, value: folded, unit: 'Count' });
+    if (undelivered > 0) metrics.push({ name: MetricName.noticesUndelivered, value: undelivered, unit: 'Count' });
     return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: this.lastBeat.network?.serial, storage: this.lastBeat.storage?.serial }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
   }
 

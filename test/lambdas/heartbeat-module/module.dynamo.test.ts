@@ -88,6 +88,28 @@ describe('the heartbeat module on DynamoDB Local', () => {
     expect(published[0]).toMatchObject({ TopicArn: 'arn:aws:sns:us-west-2:123456789012:warning', MessageAttributes: { kind: { StringValue: 'path-failed' }, site: { StringValue: 'standby' }, path: { StringValue: 'network' } } });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
+
+  it('keeps a notice SNS refused, counts it undelivered, and publishes it from the outbox a minute later', async () => {
+    const { standby } = await localSites();
+    const beat = signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial: 7, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
+    await standby.store.recordBeat('network', beat, NOW, 300);
+    await standby.store.recordBeat('storage', beat, NOW, 300);
+    const hm = moduleOf(standby);
+    const undelivered = (report: { metrics: readonly { name: string; value: number }[] }) => report.metrics.find((m) => m.name === 'NoticesUndelivered')?.value ?? 0;
+    expect(undelivered(await hm.tick(NOW + 1_000))).toBe(0);
+    sns.on(PublishCommand).rejects(Object.assign(new Error('User is not authorized to perform kms:GenerateDataKey'), { name: 'KMSAccessDeniedException' }));
+    await standby.store.recordBeat('storage', { ...beat, serial: 8 }, NOW + 20_000, 300);
+    expect(undelivered(await hm.tick(NOW + 20_000))).toBe(1);
+    // SNS takes notices again; the next minute's flush publishes the one it refused, once.
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    await standby.store.recordBeat('storage', { ...beat, serial: 9 }, NOW + 80_000, 300);
+    expect(undelivered(await hm.tick(NOW + 80_000))).toBe(0);
+    const failedNetwork = sns.commandCalls(PublishCommand).filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network');
+    expect(failedNetwork).toHaveLength(2);
+    await standby.store.recordBeat('storage', { ...beat, serial: 10 }, NOW + 140_000, 300);
+    await hm.tick(NOW + 140_000);
+    expect(sns.commandCalls(PublishCommand).filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network')).toHaveLength(2);
+  });
 });
 
 describe('the extra beat on a workload alarm', () => {
