@@ -3,9 +3,9 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { parseStepInput } from '../core/steps';
 import { Env, type PromotionActions } from '../core/wire';
-import { documentClient, eventsClient, snsClient, lambdaClientFor, regionOfArn, secretsClient } from '../shared/clients';
+import { documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
-import { siteNoticeDesk } from '../shared/notifier';
+import { deployedNoticeDesk } from '../shared/desk';
 import { logger } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
@@ -35,14 +35,7 @@ const deps: FailoverDeps = {
   siteBus: settings.optional(Env.siteBus),
   promotionHook: settings.optional(Env.promotionHook),
   fenceHook: settings.optional(Env.fenceHook),
-  notices: siteNoticeDesk({
-    settings,
-    sns: snsClient(),
-    topics: { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) },
-    db: documentClient(),
-    timeoutMs: 5_000,
-    log: (level, message, detail) => logger[level](message, detail ?? {}),
-  }),
+  notices: deployedNoticeDesk(settings, 5_000),
   now: Date.now,
 };
 

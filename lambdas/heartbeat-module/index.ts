@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient, snsClient } from '../shared/clients';
+import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
-import { siteNoticeDesk } from '../shared/notifier';
+import { deployedNoticeDesk } from '../shared/desk';
 import { logger, publishMetrics } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
@@ -25,14 +25,7 @@ const heartbeatModule = new HeartbeatModule({
   peerBusArn,
   sfn: sfnClient(),
   failoverStateMachineArn: settings.optional(Env.failoverStateMachine),
-  notices: siteNoticeDesk({
-    settings,
-    sns: snsClient(),
-    topics: { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) },
-    db: documentClient(),
-    timeoutMs: pathTimeoutMs(settings.tuning.intervalSeconds),
-    log: (level, message, detail) => logger[level](message, detail ?? {}),
-  }),
+  notices: deployedNoticeDesk(settings, pathTimeoutMs(settings.tuning.intervalSeconds)),
   fenceHook: fenceHookOf(settings.optional(Env.fenceHook)),
   health: new HealthProbe(healthSources, healthSources.alarmNames.length > 0 ? cloudwatchClient() : undefined),
   log: (level, message, detail) => logger[level](message, detail ?? {}),

@@ -1,8 +1,8 @@
 import { parseStepInput } from '../core/steps';
 import { Env } from '../core/wire';
-import { documentClient, eventsClient, snsClient, regionOfArn, secretsClient } from '../shared/clients';
+import { documentClient, eventsClient, regionOfArn, secretsClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
-import { siteNoticeDesk } from '../shared/notifier';
+import { deployedNoticeDesk } from '../shared/desk';
 import { logger } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
@@ -16,14 +16,7 @@ const deps = {
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
-  notices: siteNoticeDesk({
-    settings,
-    sns: snsClient(),
-    topics: { warning: settings.required(Env.warningTopic), critical: settings.required(Env.criticalTopic) },
-    db: documentClient(),
-    timeoutMs: 5_000,
-    log: (level, message, detail) => logger[level](message, detail ?? {}),
-  }),
+  notices: deployedNoticeDesk(settings, 5_000),
   now: Date.now,
 };
 
