@@ -186,7 +186,7 @@ export class HeartbeatModule {
     const [, notices, failoverStarted, roleNotices, flushed] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       this.handleCommands(nowMs, timeout).then(() => []),
-      this.announce(nowMs, states, phi, deadlineMs, verdict, timeout, outcomes),
+      this.announce(nowMs, role, states, phi, deadlineMs, verdict, timeout, outcomes),
       reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
       this.announceRole(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.confirmHandover(role, cluster, nowMs, timeout);
@@ -358,7 +358,7 @@ export class HeartbeatModule {
    * publishes the notice it raises. The conditional write is the deduplication: of two
    * overlapping invocations only the one whose write changed the record announces.
    */
-  private async announce(nowMs: number, states: Readonly<Record<PathId, PathState>>, phi: Readonly<Record<PathId, number>>, deadlineMs: Readonly<Record<PathId, number>>, verdict: SiteVerdict, timeoutMs: number, outcomes: Outcome[]): Promise<Notice[]> {
+  private async announce(nowMs: number, role: Role, states: Readonly<Record<PathId, PathState>>, phi: Readonly<Record<PathId, number>>, deadlineMs: Readonly<Record<PathId, number>>, verdict: SiteVerdict, timeoutMs: number, outcomes: Outcome[]): Promise<Notice[]> {
     const { settings, store } = this.deps;
     const changes: { what: PathId | 'verdict'; value: string; record: () => Promise<string | undefined | null> }[] = [];
     for (const path of PATHS) {
@@ -385,7 +385,7 @@ export class HeartbeatModule {
         if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined) detail.peerReport = { health: report.health, sentAt: report.sentAt, ...(report.notice ? { notice: report.notice } : {}) };
         const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
         if (kind === undefined) return;
-        const notice: Notice = { kind, site: settings.site, region: settings.region, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings) } };
+        const notice: Notice = { kind, site: settings.site, region: settings.region, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings, what === 'verdict' ? undefined : what, role === 'primary') } };
         notices.push(notice);
         this.deps.log('warn', `notice: ${kind}`, { path: what === 'verdict' ? undefined : what, previous });
         await this.publish(notice, nowMs, outcomes);
@@ -646,18 +646,22 @@ function roundAll(values: Readonly<Record<PathId, number>>): Record<PathId, numb
 }
 
 /** What mirrorbeat does next after a notice, in words for the person reading it. */
-function nextStep(kind: NoticeKind, settings: Settings): string {
+function nextStep(kind: NoticeKind, settings: Settings, path: PathId | undefined, primary: boolean): string {
+  const { site, peer, region, tuning } = settings;
+  const failoverByHand = `npx mirrorbeat failover --site ${site} --region ${region}`;
   switch (kind) {
     case 'path-failed':
-      return 'no failover while another enabled path delivers valid beats; check the path, or disable it with the path-control workflow for maintenance';
+      return `no failover while another enabled path delivers valid beats; check the ${path ?? ''} path, or switch it off for maintenance: npx mirrorbeat path deactivate ${path ?? '<path>'} --reason "..."`;
     case 'path-recovered':
       return 'nothing: the path counts again';
     case 'peer-lost':
-      return settings.tuning.failoverMode === 'manual' ? 'failoverMode is manual: decide, then start the failover workflow yourself' : `the failover workflow starts in ${settings.site} unless this site is primary`;
+      if (primary) return `${site} is primary and stays primary; ${peer} no longer protects it: bring ${peer} back (its region, its heartbeat module)`;
+      return tuning.failoverMode === 'manual' ? `failoverMode is manual: decide, then run ${failoverByHand}` : `the failover workflow starts in ${site} (failoverMode ${tuning.failoverMode}); follow it with npx mirrorbeat status`;
     case 'peer-failure-reported':
-      return settings.tuning.onPeerFailure === 'failover' ? 'health.onPeerFailure is failover: the secondary starts the failover workflow' : 'notify only (health.onPeerFailure is notify): fix the workload or fail over by hand';
+      if (primary) return `${site} is primary; the failure is ${peer}'s, which is secondary: fix its workload`;
+      return tuning.onPeerFailure === 'failover' ? `health.onPeerFailure is failover: the failover workflow starts in ${site}` : `notify only (health.onPeerFailure is notify): fix the workload, or fail over by hand: ${failoverByHand}`;
     case 'unprotected':
-      return 'no enabled path: mirrorbeat cannot fail over; activate a path with the path-control workflow';
+      return 'no enabled path: mirrorbeat cannot fail over; activate one: npx mirrorbeat path activate network';
     default:
       return '';
   }

@@ -86,6 +86,8 @@ describe('the heartbeat module on DynamoDB Local', () => {
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published.filter((p) => p.MessageAttributes?.kind?.StringValue === 'path-failed')).toHaveLength(1);
     expect(published[0]).toMatchObject({ TopicArn: 'arn:aws:sns:us-west-2:123456789012:warning', MessageAttributes: { kind: { StringValue: 'path-failed' }, site: { StringValue: 'standby' }, path: { StringValue: 'network' } } });
+    // What to do next names the command, for this path.
+    expect(JSON.parse(String(published[0]?.Message)).default).toContain('Next:     no failover while another enabled path delivers valid beats; check the network path, or switch it off for maintenance: npx mirrorbeat path deactivate network');
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
