@@ -364,17 +364,23 @@ async function runPathCli(config: MirrorbeatConfig, request: PathRequest, opts: 
 async function runChaos(runs: number, seed: number): Promise<void> {
   const dynamo = await startDynamoLocal();
   const ran: Scenario[] = [];
+  const notices = { raised: 0, folded: 0, summarized: 0 };
   try {
     const outcome = await fc.check(
       fc.asyncProperty(scheduleArbitrary, async (schedule) => {
         const scenario = scenarioOf(schedule);
         ran.push(scenario);
-        const violations = checkInvariants(scenario, await simulateScenario(scenario, { dynamoEndpoint: dynamo.endpoint }));
+        const result = await simulateScenario(scenario, { dynamoEndpoint: dynamo.endpoint });
+        notices.raised += result.log.noticesRaised;
+        notices.folded += result.log.foldedAll;
+        notices.summarized += result.log.noticesSummarized;
+        const violations = checkInvariants(scenario, result);
         if (violations.length > 0) throw new Error(violations.map((v) => `${v.invariant}: ${v.detail}`).join('; '));
       }),
       { numRuns: runs, seed },
     );
     process.stdout.write(`chaos: ${outcome.numRuns} schedules (seed ${seed}), faults ${JSON.stringify(faultCounts(ran))}\n`);
+    process.stdout.write(`notices: ${notices.raised} raised by the heartbeat modules, ${notices.folded} folded, ${notices.summarized} of them counted in summaries\n`);
     if (outcome.failed && outcome.counterexample !== null) {
       const [schedule] = outcome.counterexample;
       const file = path.join('local', 'scenarios', `regression-${seed}.json`);

@@ -33,8 +33,14 @@ export const eventArbitrary = fc.oneof(
 
 export const scheduleArbitrary = fc.record({
   seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-  // Half the schedules let a reported workload failure fail a live primary over.
-  config: fc.constantFrom<Record<string, unknown>>({}, { health: { onPeerFailure: 'failover' } }),
+  // Half the schedules let a reported workload failure fail a live primary over; half fold
+  // every warning notice after the first in a minute (invariant I4 then counts summaries).
+  config: fc
+    .record({ failoverOnReport: fc.boolean(), foldHard: fc.boolean() })
+    .map(({ failoverOnReport, foldHard }): Record<string, unknown> => ({
+      ...(failoverOnReport ? { health: { onPeerFailure: 'failover' } } : {}),
+      ...(foldHard ? { notifications: { foldAfter: 1, foldWindowSeconds: 60 } } : {}),
+    })),
   events: fc.array(eventArbitrary, { minLength: 1, maxLength: 6 }),
 });
 export type Schedule = { seed: number; config?: Record<string, unknown>; events: unknown[] };
