@@ -117,17 +117,46 @@ function pathLines(detail: Readonly<Record<string, unknown>>): string[] {
   if (states === undefined) return [];
   const ages = detail.lastValidBeatAgeMs as Record<string, number | null> | undefined;
   const deadlines = (detail.deadlineMs ?? {}) as Record<string, number>;
+  // Phi may come unrounded from a workflow's evidence.
   const phi = (detail.phi ?? {}) as Record<string, number>;
   return Object.entries(states).map(([path, state]) => {
     const parts = ages === undefined ? [] : [`last valid beat ${ages[path] === null || ages[path] === undefined ? 'never' : `${seconds(ages[path])} ago`}`];
     if (deadlines[path] !== undefined) parts.push(`deadline ${seconds(deadlines[path])}`);
-    if (phi[path] !== undefined) parts.push(`phi ${phi[path]}`);
+    if (phi[path] !== undefined) parts.push(`phi ${Math.round(phi[path] * 100) / 100}`);
     return `  ${path.padEnd(8)} ${String(state).padEnd(9)} ${parts.join(', ')}`.trimEnd();
   });
 }
 
 /** Fields the text body renders on their own lines; the rest follow as `key: value`. */
-const RENDERED = new Set(['states', 'lastValidBeatAgeMs', 'deadlineMs', 'phi', 'verdict', 'previous', 'next', 'why', 'peerReport', 'error']);
+const RENDERED = new Set(['states', 'lastValidBeatAgeMs', 'deadlineMs', 'phi', 'verdict', 'previous', 'next', 'why', 'peerReport', 'error', 'decision', 'gates', 'outcome', 'execution']);
+
+interface GateCheck {
+  readonly gate?: string;
+  readonly passed?: boolean;
+  readonly evidence?: unknown;
+}
+
+const gateLine = (checks: readonly GateCheck[]): string => checks.map((c) => `${c.gate ?? 'gate'} ${c.passed === false ? 'BLOCKED' : 'passed'}: ${flat(c.evidence)}`).join('; ');
+
+const ms = (value: unknown): string => (typeof value === 'number' ? `${Math.round(value)} ms` : 'n/a');
+
+/** A failover's decision record (the verify step's), in lines a person reads top to bottom. */
+function decisionLines(d: Readonly<Record<string, unknown>>): string[] {
+  const evidence = (d.evidence ?? {}) as Record<string, unknown>;
+  const confirm = d.confirm as { peerLost?: boolean; states?: Record<string, string> } | null | undefined;
+  const gates = (d.gates as { checks?: GateCheck[] } | null | undefined)?.checks ?? [];
+  const fence = d.fence as { epoch?: number; fenced?: string; networkFence?: string } | null | undefined;
+  const actions = (d.actions ?? []) as { action?: string; target?: string; detail?: unknown }[];
+  const steps = Object.entries((d.stepMs ?? {}) as Record<string, number>).map(([step, took]) => `${step} ${ms(took)}`);
+  const lines = [`Decision: ${flat(d.kind)} of ${flat(d.cluster)} from ${flat(d.from)} to ${flat(d.to)} at epoch ${flat(d.epoch)}; reason ${flat(d.reason)}, requested by ${flat(d.requestedBy)} (execution ${flat(d.execution)})`];
+  if (evidence.states !== undefined) lines.push('Evidence (the heartbeat module, when it decided):', ...pathLines(evidence));
+  if (confirm) lines.push(`Confirmed: ${confirm.peerLost === true ? 'peer still lost' : 'peer not lost'} (${Object.entries(confirm.states ?? {}).map(([p, st]) => `${p} ${st}`).join(', ')})`);
+  if (gates.length > 0) lines.push(`Gates:    ${gateLine(gates)}`);
+  if (fence) lines.push(`Fence:    epoch ${flat(fence.epoch)} written, ${flat(fence.fenced)} fenced; fence message on the network path: ${flat(fence.networkFence)}`);
+  lines.push(`Actions:  ${actions.length === 0 ? 'none configured' : actions.map((a) => `${flat(a.action)}${a.target === undefined ? '' : ` → ${a.target}`}`).join('; ')}`);
+  lines.push(`Timings:  ${[...steps, `decision to verified ${ms(d.decisionToVerifiedMs)}`].join(', ')}`);
+  return lines;
+}
 
 const flat = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -171,6 +200,9 @@ export function noticeText(n: Notice, id: string, runbookUrl?: string): string {
   if (d.why !== undefined) lines.push(`Why:      ${flat(d.why)}`);
   const error = errorText(d.error);
   if (error !== undefined) lines.push(`Error:    ${error}`);
+  if (typeof d.execution === 'string') lines.push(`Execution: ${d.execution}${typeof d.outcome === 'string' ? ` (${d.outcome})` : ''}`);
+  if (Array.isArray(d.gates)) lines.push(`Gates:    ${gateLine(d.gates as GateCheck[])}`);
+  if (typeof d.decision === 'object' && d.decision !== null) lines.push(...decisionLines(d.decision as Record<string, unknown>));
   for (const [key, value] of Object.entries(d)) {
     if (RENDERED.has(key) || value === undefined) continue;
     lines.push(`${key}: ${flat(value)}`.slice(0, 2000));

@@ -1,0 +1,53 @@
+import { type Notice, noticeSubject, noticeText } from '../../../lambdas/core/notices';
+
+/** The text body of the workflows' notices: what a person reads in the page. */
+const AT = Date.UTC(2026, 10, 25, 19, 55, 59, 94);
+const base = { site: 'standby', region: 'us-west-2', cluster: 'orders', atMs: AT } as const;
+
+describe('the text of a notice', () => {
+  it('renders a promotion as its decision: who, why, the evidence, the gates, the fence, the actions, the timings', () => {
+    const notice: Notice = {
+      ...base,
+      kind: 'promoted',
+      detail: {
+        outcome: 'promoted',
+        execution: 'failover-epoch-2',
+        decision: {
+          cluster: 'orders', kind: 'failover', reason: 'peer-lost', requestedBy: 'heartbeat-module', from: 'production', to: 'standby', epoch: 2, execution: 'failover-epoch-2',
+          evidence: { verdict: 'peer-lost', states: { network: 'failed', storage: 'failed' }, phi: { network: 1000, storage: 240.76906905061495 }, deadlineMs: { network: 6000, storage: 6580.7 } },
+          confirm: { peerLost: true, states: { network: 'failed', storage: 'failed' } },
+          gates: { passed: true, checks: [{ gate: 'replication-lag', passed: true, evidence: 'lag 700 ms within 30000 ms' }, { gate: 'cooldown', passed: true, evidence: 'no earlier promotion' }] },
+          fence: { epoch: 2, fenced: 'production', networkFence: 'sent' },
+          actions: [{ action: 'arc-routing-controls', target: 'standby On, production Off' }, { action: 'hook' }],
+          stepMs: { confirm: 13, gates: 6, fence: 35, promote: 120 },
+          decisionToVerifiedMs: 781.9,
+        },
+        next: 'this site is primary',
+      },
+    };
+    expect(noticeSubject(notice)).toBe('mirrorbeat orders: site promoted (standby)');
+    const text = noticeText(notice, 'id-1');
+    for (const line of [
+      'Execution: failover-epoch-2 (promoted)',
+      'Decision: failover of orders from production to standby at epoch 2; reason peer-lost, requested by heartbeat-module (execution failover-epoch-2)',
+      '  storage  failed    deadline 6.6 s, phi 240.77',
+      'Confirmed: peer still lost (network failed, storage failed)',
+      'Gates:    replication-lag passed: lag 700 ms within 30000 ms; cooldown passed: no earlier promotion',
+      'Fence:    epoch 2 written, production fenced; fence message on the network path: sent',
+      'Actions:  arc-routing-controls → standby On, production Off; hook',
+      'Timings:  confirm 13 ms, gates 6 ms, fence 35 ms, promote 120 ms, decision to verified 782 ms',
+    ]) {
+      expect(text.split('\n')).toContain(line);
+    }
+    // Nothing is dumped as raw JSON.
+    expect(text).not.toContain('{"');
+  });
+
+  it('names the blocking gate, and the Lambda error a failed step raised', () => {
+    const blocked = noticeText({ ...base, kind: 'failover-aborted', headline: 'failover blocked by a gate', detail: { gates: [{ gate: 'cooldown', passed: false, evidence: 'last promotion 10 min ago; until 19:45' }] } }, 'id-2');
+    expect(blocked.split('\n')[0]).toBe('Failover blocked by a gate: orders, site standby (us-west-2).');
+    expect(blocked).toContain('Gates:    cooldown BLOCKED: last promotion 10 min ago; until 19:45');
+    const failed = noticeText({ ...base, kind: 'failover-aborted', detail: { error: { Error: 'AccessDenied', Cause: JSON.stringify({ errorMessage: 'not authorized to perform route53:UpdateHealthCheck' }) } } }, 'id-3');
+    expect(failed).toContain('Error:    AccessDenied: not authorized to perform route53:UpdateHealthCheck');
+  });
+});
