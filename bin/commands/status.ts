@@ -78,20 +78,27 @@ function noticeStatus(site: SiteId, e: JournalEntry): NoticeStatus {
   };
 }
 
-/** Each site's journal, read from the first region that answers (its own first). */
+/**
+ * Runs `use` on the journal of each region in turn, `prefer`'s region first, until one
+ * answers: the journal is replicated, so either region serves either site's notices.
+ */
+async function inFirstRegion<T>(tables: readonly SiteTables[], prefer: SiteId | undefined, use: (journal: NoticeJournal) => Promise<T>): Promise<T> {
+  let lastError: unknown = new Error('no region to read the notice journal from');
+  for (const t of [...tables].sort((a, b) => Number(b.site === prefer) - Number(a.site === prefer))) {
+    try {
+      return await use(new NoticeJournal(t.db, t.heartbeatVolume));
+    } catch (error) {
+      // This region does not answer: try the other replica.
+      lastError = error;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+/** Each site's newest notices, read from the first region that answers (its own first). */
 async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[]> {
   const perSite = await Promise.all(
-    SITE_IDS.map(async (site) => {
-      const order = [...tables].sort((a, b) => Number(b.site === site) - Number(a.site === site));
-      for (const t of order) {
-        try {
-          return (await new NoticeJournal(t.db, t.heartbeatVolume).recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e));
-        } catch {
-          // This region does not answer: try the other replica.
-        }
-      }
-      return [];
-    }),
+    SITE_IDS.map((site) => inFirstRegion(tables, site, async (journal) => (await journal.recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e))).catch(() => [])),
   );
   return perSite.flat().sort((a, b) => b.at.localeCompare(a.at));
 }
@@ -201,23 +208,13 @@ export async function acknowledgeNotices(
   nowMs: number,
 ): Promise<{ id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[]> {
   // Any replica takes the write (the journal is replicated): the first region that answers.
-  let t: SiteTables | undefined;
-  let lastError: unknown;
-  for (const candidate of [...tables].sort((a, b) => Number(b.site === request.site) - Number(a.site === request.site))) {
-    try {
-      await new NoticeJournal(candidate.db, candidate.heartbeatVolume).recent(candidate.site, 1);
-      t = candidate;
-      break;
-    } catch (error) {
-      lastError = error;
-    }
-  }
-  if (t === undefined) throw lastError instanceof Error ? lastError : new Error('neither region answered');
-  const journal = new NoticeJournal(t.db, t.heartbeatVolume);
+  const journal = await inFirstRegion(tables, request.site, async (j) => {
+    await j.recent(request.site ?? 'production', 1);
+    return j;
+  });
   const sites = request.site === undefined ? SITE_IDS : [request.site];
-  const targets: { id: string; site?: SiteId }[] = request.all
-    ? (await readNotices([t])).filter((n) => n.acknowledged === null && sites.includes(n.site)).map((n) => ({ id: n.id, site: n.site }))
-    : request.ids.map((id) => ({ id }));
+  const unacknowledged = async () => (await Promise.all(sites.map(async (site) => (await journal.recent(site, NOTICES_PER_SITE)).filter((e) => e.acknowledged === undefined).map((e) => ({ id: e.id, site }))))).flat();
+  const targets: { id: string; site?: SiteId }[] = request.all ? await unacknowledged() : request.ids.map((id) => ({ id }));
   const out: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[] = [];
   for (const target of targets) {
     let result: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' } = { id: target.id, site: null, outcome: 'unknown' };
@@ -235,21 +232,13 @@ export async function acknowledgeNotices(
 
 /** One notice from the journal, whole, as its topic delivered it: the failure notice shown at either site. */
 export async function readNotice(tables: readonly SiteTables[], id: string, site?: SiteId): Promise<{ site: SiteId; entry: JournalEntry } | undefined> {
-  let lastError: unknown;
-  for (const t of tables) {
-    try {
-      const journal = new NoticeJournal(t.db, t.heartbeatVolume);
-      for (const s of site === undefined ? SITE_IDS : [site]) {
-        const entry = await journal.get(s, id);
-        if (entry !== undefined) return { site: s, entry };
-      }
-      return undefined;
-    } catch (error) {
-      // This region does not answer: the other replica has the same journal.
-      lastError = error;
+  return inFirstRegion(tables, site, async (journal) => {
+    for (const s of site === undefined ? SITE_IDS : [site]) {
+      const entry = await journal.get(s, id);
+      if (entry !== undefined) return { site: s, entry };
     }
-  }
-  throw lastError instanceof Error ? lastError : new Error('neither region answered');
+    return undefined;
+  });
 }
 
 export function formatNotice(found: { site: SiteId; entry: JournalEntry }, runbookUrl?: string): string {

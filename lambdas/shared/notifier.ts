@@ -110,7 +110,8 @@ export class NoticeDesk {
     if (policy.burst > 0) {
       for (const window of await journal.closedWindows(site, nowMs, policy.windowSeconds * 1000, this.signal())) {
         const outcome = await this.summarize(window, nowMs);
-        if (outcome !== undefined) summaries += 1;
+        // A summary the next notice of its kind already sent is only closed here.
+        if (outcome !== undefined && outcome !== 'duplicate') summaries += 1;
         if (outcome === 'pending') failed += 1;
       }
     }
