@@ -281,7 +281,7 @@ async function currentPrimary(config: MirrorbeatConfig): Promise<SiteId> {
   for (const site of SITE_IDS) {
     const names = new SiteNames(config.clusterName, site);
     try {
-      const store = new SiteStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: siteRegion(config, site) })), names.heartbeatVolume, names.observations);
+      const store = new SiteStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: siteRegion(config, site) })), names.heartbeatVolume, names.observations, config.consistency === 'eventual');
       return (await store.readCluster()).primary;
     } catch (error) {
       errors.push(error);

@@ -39,7 +39,8 @@ const email = z.email({ error: 'an e-mail address such as oncall@example.com' })
 const seconds = (min: number, max: number, what: string) =>
   z.number({ error: `${what}: a number of seconds from ${min} to ${max}` }).min(min, `${what}: at least ${min}`).max(max, `${what}: at most ${max}`);
 
-export const configSchema = z
+/** The keys as written, before the defaults that depend on other keys are filled in. */
+export const configObject = z
   .strictObject({
     clusterName: z
       .string({ error: 'the cluster name: lower-case letters, digits and hyphens, 1 to 24 characters, starting with a letter' })
@@ -54,11 +55,11 @@ export const configSchema = z
     standbyRegion: region('the standby region').describe('Region of the standby site; holds the heartbeat volume replica.'),
     witnessRegion: region('the witness region')
       .optional()
-      .describe('Witness region for strong consistency (required when consistency is strong, refused otherwise).'),
+      .describe('Witness region of quorum mode (consistency strong): by default the first other region of the production and standby regions\' region set. Refused with consistency eventual.'),
     consistency: z
       .enum(['eventual', 'strong'], { error: 'eventual or strong' })
-      .default('eventual')
-      .describe('Heartbeat volume replication: eventual (asynchronous global table) or strong (multi-region strong consistency with a witness).'),
+      .optional()
+      .describe('strong (quorum mode, the default wherever production and standby lie in one of DynamoDB\'s multi-region strong consistency region sets): the cluster record needs a majority of production, standby and witness; eventual (two-region mode, the default elsewhere): an asynchronous global table, no quorum.'),
     intervalSeconds: z
       .number({ error: 'an integer number of seconds from 1 to 20' })
       .int('an integer number of seconds from 1 to 20')
@@ -66,8 +67,8 @@ export const configSchema = z
       .max(20, 'an integer number of seconds from 1 to 20')
       .default(2)
       .describe('Heartbeat period on each path.'),
-    deadlineFloorSeconds: seconds(1, 600, 'the shortest path deadline').default(6).describe('Shortest deadline the adaptive detector may use before a path counts as failed; at least 2 × intervalSeconds.'),
-    deadlineCeilingSeconds: seconds(1, 3600, 'the longest path deadline').default(30).describe('Longest deadline the adaptive detector may use; greater than deadlineFloorSeconds.'),
+    deadlineFloorSeconds: seconds(1, 600, 'the shortest path deadline').optional().describe('Shortest deadline the adaptive detector may use before a path counts as failed; at least 2 × intervalSeconds. Default 3 × intervalSeconds.'),
+    deadlineCeilingSeconds: seconds(1, 3600, 'the longest path deadline').optional().describe('Longest deadline the adaptive detector may use, also the bound on a beat\'s clock skew; greater than deadlineFloorSeconds. Default the larger of 30 and 5 × deadlineFloorSeconds.'),
     phiThreshold: z
       .number({ error: 'a number from 1 to 16' })
       .min(1, 'a number from 1 to 16')
@@ -75,23 +76,23 @@ export const configSchema = z
       .default(8)
       .describe('Phi-accrual suspicion level at which a path turns from suspect to failed.'),
     confirmationWindowSeconds: seconds(0, 600, 'the confirmation window')
-      .default(10)
-      .describe('How long every enabled path must stay failed before the peer counts as lost.'),
+      .optional()
+      .describe('How long every enabled path must stay failed before the peer counts as lost. Default 5 × intervalSeconds.'),
     failoverMode: z
       .enum(['automatic', 'approval', 'manual'], { error: 'automatic, approval or manual' })
-      .default('automatic')
-      .describe('automatic: the standby promotes itself; approval: it asks on SNS and waits for `mirrorbeat approve`; manual: it only notifies.'),
+      .optional()
+      .describe('automatic: the standby promotes itself; approval: it asks on SNS and waits for `mirrorbeat approve`; manual: it only notifies. Default automatic in quorum mode and in two-region mode under isolationPolicy self-fence, approval otherwise.'),
     approvalTimeoutSeconds: seconds(60, 86_400, 'the approval timeout')
       .default(1800)
       .describe('Under failoverMode approval: how long an automatic failover waits for `mirrorbeat approve` before it gives up (aborted, nothing changed).'),
     rpoBudgetSeconds: seconds(1, 3600, 'the RPO budget').default(30).describe('Largest heartbeat-volume replication latency at which failover may proceed.'),
     isolationPolicy: z
       .enum(['self-fence', 'stay-primary'], { error: 'self-fence or stay-primary' })
-      .default('self-fence')
-      .describe('What a primary does when it can confirm neither path for leaseSeconds: self-fence (stop acting as primary, call the fence hook) or stay-primary.'),
+      .optional()
+      .describe('Two-region mode only: what a primary does when no valid beat sent by its peer in the last leaseSeconds reached it on any path: self-fence (stop acting as primary, call the fence hook; needed for automatic failover) or stay-primary (the default: a lost standby never takes the primary down). In quorum mode the lease decides and this key is refused.'),
     leaseSeconds: seconds(1, 3600, 'the primary lease')
-      .default(12)
-      .describe('How long a primary keeps acting as primary without confirming either path; under self-fence less than deadlineFloorSeconds + confirmationWindowSeconds.'),
+      .optional()
+      .describe('The primary lease: a primary acts only while its last successful renewal started less than this long ago by its own clock; the standby waits this long plus a drift margin after the last renewal it saw. Default 6 × intervalSeconds; under two-region self-fence less than deadlineFloorSeconds + confirmationWindowSeconds.'),
     logRetentionDays: z
       .number()
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
@@ -160,8 +161,8 @@ export const configSchema = z
           .int('a whole number of milliseconds from 100 to 5000')
           .min(100, 'at least 100 ms')
           .max(5000, 'at most 5000 ms')
-          .default(800)
-          .describe('How long each health source may take per tick; below 40 % of intervalSeconds so the beat is never late.'),
+          .optional()
+          .describe('How long each health source may take per tick; at most 40 % of intervalSeconds so the beat is never late. Default the smaller of 800 and 30 % of intervalSeconds.'),
         onPeerFailure: z
           .enum(['notify', 'failover'], { error: 'notify or failover' })
           .default('notify')
@@ -175,8 +176,40 @@ export const configSchema = z
       .describe('Your Lambda, invoked once by the promoting site\'s fence step and once by a demoted site\'s heartbeat module, to stop the old primary\'s workload.'),
     cooldownSeconds: seconds(0, 86_400, 'the failover cooldown')
       .default(3600)
-      .describe('After a promotion, no automatic failover for this long (no ping-pong); a person can still fail over or switch over.'),
-  })
+      .describe('After a promotion, no automatic failover on a reported workload failure for this long (no ping-pong); a lost primary is always replaced, and a person can always fail over or switch over.'),
+  });
+
+/** The region set holding both site regions, if any: where quorum mode is offered. */
+export function regionSetOf(productionRegion: string, standbyRegion: string): readonly string[] | undefined {
+  return STRONG_CONSISTENCY_REGION_SETS.find((set) => set.includes(productionRegion) && set.includes(standbyRegion));
+}
+
+type ConfigInput = z.infer<typeof configObject>;
+
+/** Fills the defaults that depend on other keys, so every default is valid at every legal setting. */
+function withDefaults(c: ConfigInput) {
+  const set = regionSetOf(c.productionRegion, c.standbyRegion);
+  const consistency = c.consistency ?? (set !== undefined && c.productionRegion !== c.standbyRegion ? 'strong' : 'eventual');
+  const witnessRegion = c.witnessRegion ?? (consistency === 'strong' ? set?.find((r) => r !== c.productionRegion && r !== c.standbyRegion) : undefined);
+  const isolationPolicy = c.isolationPolicy ?? (consistency === 'strong' ? 'self-fence' : 'stay-primary');
+  const failoverMode = c.failoverMode ?? (consistency === 'strong' || isolationPolicy === 'self-fence' ? 'automatic' : 'approval');
+  const deadlineFloorSeconds = c.deadlineFloorSeconds ?? 3 * c.intervalSeconds;
+  return {
+    ...c,
+    consistency,
+    ...(witnessRegion === undefined ? {} : { witnessRegion }),
+    isolationPolicy,
+    failoverMode,
+    deadlineFloorSeconds,
+    deadlineCeilingSeconds: c.deadlineCeilingSeconds ?? Math.max(30, 5 * deadlineFloorSeconds),
+    confirmationWindowSeconds: c.confirmationWindowSeconds ?? 5 * c.intervalSeconds,
+    leaseSeconds: c.leaseSeconds ?? 6 * c.intervalSeconds,
+    health: { ...c.health, timeoutMs: c.health.timeoutMs ?? Math.min(800, 300 * c.intervalSeconds) },
+  };
+}
+
+export const configSchema = configObject
+  .transform(withDefaults)
   .superRefine((c, ctx) => {
     const issue = (path: string[], message: string, input: unknown) => ctx.addIssue({ code: 'custom', path, message, input });
     if (c.standbyRegion === c.productionRegion) {
@@ -184,7 +217,7 @@ export const configSchema = z
     }
     if (c.consistency === 'strong') {
       if (c.witnessRegion === undefined) {
-        issue(['witnessRegion'], 'required when consistency is strong: name a third region of the same region set', c.witnessRegion);
+        issue(['consistency'], `strong needs production and standby in one region set (${STRONG_CONSISTENCY_REGION_SETS.map((s) => s.join('/')).join('; ')}); use consistency eventual (two-region mode) for these regions`, c.consistency);
       } else {
         const trio = [c.productionRegion, c.standbyRegion, c.witnessRegion];
         const fits = STRONG_CONSISTENCY_REGION_SETS.some((set) => trio.every((r) => set.includes(r)));
@@ -211,8 +244,21 @@ export const configSchema = z
     if (c.health.timeoutMs > c.intervalSeconds * 400) {
       issue(['health', 'timeoutMs'], `at most 40 % of intervalSeconds (${c.intervalSeconds * 400} ms), or a slow health source delays the beat`, c.health.timeoutMs);
     }
+    if (c.leaseSeconds < 3 * c.intervalSeconds) {
+      issue(['leaseSeconds'], `at least 3 × intervalSeconds (${3 * c.intervalSeconds}): a primary renews once a tick and decides for one tick at a time`, c.leaseSeconds);
+    }
+    if (c.consistency === 'strong' && c.isolationPolicy === 'stay-primary') {
+      issue(['isolationPolicy'], 'stay-primary applies to two-region mode only: in quorum mode a primary that cannot reach a majority steps down within one lease; remove isolationPolicy, or set consistency eventual', c.isolationPolicy);
+    }
+    if (c.consistency === 'eventual' && c.failoverMode === 'automatic' && c.isolationPolicy !== 'self-fence') {
+      issue(
+        ['failoverMode'],
+        'automatic failover in two-region mode needs isolationPolicy self-fence (an isolated primary steps down, but a lost standby then takes the primary down too); or keep failoverMode approval (the default here) or manual, so a person decides',
+        c.failoverMode,
+      );
+    }
     const standbyTakesOverAfter = c.deadlineFloorSeconds + c.confirmationWindowSeconds;
-    if (c.isolationPolicy === 'self-fence' && c.leaseSeconds >= standbyTakesOverAfter) {
+    if (c.consistency === 'eventual' && c.isolationPolicy === 'self-fence' && c.leaseSeconds >= standbyTakesOverAfter) {
       issue(
         ['leaseSeconds'],
         `less than deadlineFloorSeconds + confirmationWindowSeconds (${standbyTakesOverAfter}), so an isolated primary steps down before the standby can promote`,
@@ -233,6 +279,7 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
     confirmationWindowSeconds: c.confirmationWindowSeconds,
     rpoBudgetSeconds: c.rpoBudgetSeconds,
     leaseSeconds: c.leaseSeconds,
+    consistency: c.consistency,
     isolationPolicy: c.isolationPolicy,
     failoverMode: c.failoverMode,
     cooldownSeconds: c.cooldownSeconds,
@@ -287,7 +334,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** The keys an object of the schema allows at a path (`[]` for the top level, `['notifications']`, ...). */
 function keysAt(path: readonly string[]): string[] {
-  let node: unknown = configSchema;
+  let node: unknown = configObject;
   for (const key of path) {
     const shape = (node as { shape?: Record<string, unknown> }).shape;
     node = shape?.[key];

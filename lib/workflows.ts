@@ -142,7 +142,7 @@ const flag = (path: string): sfn.Condition => sfn.Condition.and(sfn.Condition.is
 
 /**
  * failover and switchover, one state machine (input `kind`):
- *   failover:   confirm → gates → (approval) → fence → promote → verify → notify
+ *   failover:   confirm → gates → (approval → confirm again) → fence → promote → verify → notify
  *   switchover: drain → wait for the handover → gates → fence → promote → verify → notify
  * `dryRun: true` runs every step without side effects and sends no notice (a drill). Each
  * task is a step of lambdas/failover-steps; a failure anywhere withdraws a pending handover
@@ -184,10 +184,13 @@ export class FailoverWorkflow extends Workflow {
 
         let approvalOrFence: sfn.IChainable = fence;
         if (props.failoverMode === 'approval') {
+          // After the wait the world may have moved: the peer may be back, its lease renewed. Look again.
+          const reconfirm = w.step('Reconfirm', 'confirm', 'confirm', failed);
           const awaitApproval = w.approval('AwaitApproval', props.approvalTimeout ?? Duration.minutes(30))
             .addCatch(aborted, { errors: ['States.Timeout', 'Rejected'], resultPath: '$.error' })
             .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
-            .next(fence);
+            .next(reconfirm)
+            .next(new sfn.Choice(w, 'StillLostAfterApproval?').when(sfn.Condition.booleanEquals('$.confirm.result.peerLost', false), aborted).otherwise(fence));
           // Only an automatic start asks: a person who started a failover or switchover has decided.
           approvalOrFence = new sfn.Choice(w, 'NeedsApproval?').when(sfn.Condition.and(is('$.requestedBy', 'heartbeat-module'), sfn.Condition.not(flag('$.dryRun'))), awaitApproval).otherwise(fence);
         }

@@ -32,7 +32,9 @@ import { type SiteDefinitions, LOCAL_ACCOUNT } from './definitions';
 import { emulate } from './emulate';
 import { Random } from './random';
 import { ReplicationLink } from './replication';
+import { QuorumVolume } from './quorum';
 import { createLocalSite } from './sites';
+import { createTable, regionDocumentClient } from './dynamo';
 import type { Scenario, ScenarioEvent } from './scenario';
 
 /** The report of DESIGN.md, "Local two-site runtime" (contract). */
@@ -43,6 +45,8 @@ export interface Report {
   readonly failovers: { startedAtMs: number; promotedAtMs: number | null; from: SiteId; to: SiteId; epoch: number; reason: string }[];
   readonly detectionMs: number | null;
   readonly maxSimultaneousPrimaries: number;
+  /** Virtual ms after the first primary during which no site acted as primary (a crashed or frozen site acts as nothing). */
+  readonly noPrimaryMs: number;
   readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number }[];
   /** Notices that reached a topic; `folded` on a summary: how many notices of its kind and path it stands for. */
   readonly notifications: { atMs: number; site: SiteId; kind: NoticeKind; path?: PathId; folded?: number }[];
@@ -191,6 +195,11 @@ class Simulation {
   private link!: ReplicationLink;
   private readonly network = { partitioned: false, lossRate: 0, lagMs: 0 };
   private storagePartitioned = false;
+  /** The witness region of quorum mode, and each site's leg to it. */
+  private readonly witness = { crashed: false, isolated: false, pausedUntilMs: 0, cut: { production: false, standby: false } as Record<SiteId, boolean> };
+  private quorum: QuorumVolume | undefined;
+  /** Time without a primary: when the current gap began, and the gaps so far. */
+  private noPrimary = { sinceMs: undefined as number | undefined, totalMs: 0, seenPrimary: false };
   private readonly key: Buffer;
   private readonly tables: { db: DynamoDBDocumentClient; name: string }[] = [];
   private readonly intervalMs: number;
@@ -267,6 +276,40 @@ class Simulation {
       () => this.random.logNormal(REPLICATION_MEDIAN_MS, 0.6),
       () => this.random.next(),
     );
+    if (config.consistency === 'strong' && config.witnessRegion !== undefined) {
+      // Quorum mode: the cluster record behind the majority rule of production, standby and witness.
+      const db = regionDocumentClient(this.options.dynamoEndpoint, config.witnessRegion);
+      const name = `mirrorbeat-${config.clusterName}-${run}-quorum`;
+      await createTable(db, name);
+      this.tables.push({ db, name });
+      this.quorum = new QuorumVolume({ db, name }, { sitesLinked: () => this.sitesLinked(), witnessLinked: (site) => this.witnessLinked(site) });
+      for (const id of SITE_IDS) this.quorum.bind(this.sites[id].db, id);
+    }
+  }
+
+  private sitesLinked(): boolean {
+    return !this.storagePartitioned && !this.sites.production.isolated && !this.sites.standby.isolated;
+  }
+
+  private witnessDown(): boolean {
+    return this.witness.crashed || this.witness.isolated || this.nowMs < this.witness.pausedUntilMs;
+  }
+
+  private witnessLinked(site: SiteId): boolean {
+    return !this.witnessDown() && !this.sites[site].isolated && !this.witness.cut[site];
+  }
+
+  /** After every event: whether any site acts as primary, for the time without one. */
+  private trackPrimaries(): void {
+    const acting = Object.values(this.sites).some((s) => !s.crashed && this.nowMs >= s.pausedUntilMs && s.role === 'primary');
+    const gap = this.noPrimary;
+    if (acting) {
+      gap.seenPrimary = true;
+      if (gap.sinceMs !== undefined) gap.totalMs += this.nowMs - gap.sinceMs;
+      gap.sinceMs = undefined;
+    } else if (gap.seenPrimary && gap.sinceMs === undefined) {
+      gap.sinceMs = this.nowMs;
+    }
   }
 
   async tearDown(): Promise<void> {
@@ -345,8 +388,10 @@ class Simulation {
       this.nowMs = next.atMs;
       await next.run();
       await this.settle();
+      this.trackPrimaries();
     }
     this.nowMs = endMs;
+    if (this.noPrimary.sinceMs !== undefined) this.noPrimary.totalMs += endMs - this.noPrimary.sinceMs;
     // Folded notices whose window is still open: their summary comes after the run.
     for (const site of Object.values(this.sites)) {
       const open = await new NoticeJournal(site.db, site.settings.heartbeatVolume).closedWindows(site.id, this.nowMs, -365 * 86_400_000);
@@ -381,15 +426,18 @@ class Simulation {
   private async invocation(site: Site, startedAtMs: number, endMs: number): Promise<void> {
     for (let k = 0; k * this.intervalMs < INVOCATION_RUNS_MS; k += 1) {
       const at = startedAtMs + k * this.intervalMs;
-      if (at <= endMs) this.schedule(at, async () => this.tick(site));
+      // A new invocation first forgets the lease its container held (lambdas/heartbeat-module/index.ts does the same).
+      if (at <= endMs) this.schedule(at, async () => this.tick(site, k === 0));
     }
   }
 
   // ---- the heartbeat module, as the scheduler runs it -------------------------------------
 
-  private async tick(site: Site): Promise<void> {
+  private async tick(site: Site, invocationStart = false): Promise<void> {
     if (site.crashed || this.nowMs < site.pausedUntilMs) return;
-    const report = await site.module.tick(this.nowMs + site.skewMs);
+    if (invocationStart) site.module.beginInvocation();
+    // The wall clock carries the scenario's skew; the monotonic clock is the virtual one.
+    const report = await site.module.tick(this.nowMs + site.skewMs, this.nowMs);
     this.observeTick(site, report);
     await this.replicate(site);
   }
@@ -794,6 +842,13 @@ class Simulation {
   private async apply(event: ScenarioEvent): Promise<void> {
     if ('command' in event) return this.command(event);
     const describe = (text: string, site?: SiteId) => this.note({ kind: 'fault', text, ...(site ? { site } : {}) });
+    if ('between' in event) {
+      const [, other] = event.between;
+      const site = event.between[0] === 'witness' ? other : event.between[0];
+      this.witness.cut[site as SiteId] = event.fault === 'partition';
+      return describe(`${site} ${event.fault === 'partition' ? 'cut from' : 'reconnected to'} the witness region`);
+    }
+    if ('site' in event && event.site === 'witness') return this.witnessFault(event.fault, 'ms' in event ? event.ms : 0, describe);
     switch (event.fault) {
       case 'partition':
         if (event.path === 'network') this.network.partitioned = true;
@@ -816,20 +871,36 @@ class Simulation {
         if (event.path === 'network') this.network.lossRate = event.rate;
         else this.link.lossRate = event.rate;
         return describe(`${event.path} path loses ${Math.round(event.rate * 100)} % of messages`);
-      case 'crash':
-        this.fatal(this.sites[event.site]);
-        this.sites[event.site].crashed = true;
-        return describe('crashed: every process of the site stops', event.site);
-      case 'pause':
-        this.sites[event.site].pausedUntilMs = this.nowMs + event.ms;
+      case 'crash': {
+        const site = this.sites[event.site as SiteId];
+        this.fatal(site);
+        site.crashed = true;
+        return describe('crashed: every process of the site stops', site.id);
+      }
+      case 'pause': {
+        const site = this.sites[event.site as SiteId];
+        site.pausedUntilMs = this.nowMs + event.ms;
         // A frozen invocation resumes where it stopped: its overdue tick runs at once.
-        this.schedule(this.nowMs + event.ms, async () => this.tick(this.sites[event.site]));
-        return describe(`paused for ${event.ms} ms`, event.site);
-      case 'isolate':
-        this.fatal(this.sites[event.site]);
-        this.sites[event.site].isolated = true;
+        this.schedule(this.nowMs + event.ms, async () => this.tick(site));
+        return describe(`paused for ${event.ms} ms`, site.id);
+      }
+      case 'isolate': {
+        const site = this.sites[event.site as SiteId];
+        this.fatal(site);
+        site.isolated = true;
         this.link.partitioned = true;
-        return describe('isolated: cut off on both paths, still running', event.site);
+        return describe('isolated: cut off on both paths and from the witness, still running', site.id);
+      }
+      case 'restart': {
+        const site = this.sites[event.site as SiteId];
+        // A cold container: nothing carried over but what the tables hold.
+        site.crashed = false;
+        site.pausedUntilMs = Math.min(site.pausedUntilMs, this.nowMs);
+        site.role = undefined;
+        (site as { module: HeartbeatModule }).module = this.heartbeatModule(site);
+        this.schedule(this.nowMs, async () => this.tick(site, true));
+        return describe('restarted: a cold container, state from the tables', site.id);
+      }
       case 'skew':
         this.sites[event.site].skewMs = event.ms;
         return describe(`clock skewed by ${event.ms} ms`, event.site);
@@ -841,6 +912,16 @@ class Simulation {
       case 'replay':
         return this.inject(event.fault, event.path, event.count, this.sites[event.site ?? 'standby']);
     }
+  }
+
+  private witnessFault(fault: string, ms: number, describe: (text: string, site?: SiteId) => void): void {
+    const w = this.witness;
+    if (fault === 'crash') w.crashed = true;
+    if (fault === 'restart') Object.assign(w, { crashed: false, pausedUntilMs: 0 });
+    if (fault === 'isolate') w.isolated = true;
+    if (fault === 'pause') w.pausedUntilMs = this.nowMs + ms;
+    const text = { crash: 'witness region down', restart: 'witness region back', isolate: 'witness region cut off from both sites', pause: `witness region frozen for ${ms} ms` }[fault] ?? fault;
+    describe(this.quorum === undefined ? `${text} (two-region mode: there is no witness)` : text);
   }
 
   /** Injects bad messages aimed at one site: forged (signed with a key nobody holds) or replayed (a valid beat sent again). */
@@ -913,7 +994,7 @@ class Simulation {
 
   private report(): Report {
     // Detection is the time to an automatic decision; planned and operator-started promotions detect nothing.
-    const decision = this.failovers.find((f) => f.reason === 'peer-lost' || f.reason === 'peer-failure-reported')?.startedAtMs;
+    const decision = this.failovers.find((f) => (f.reason === 'peer-lost' || f.reason === 'peer-failure-reported') && f.startedAtMs >= (this.firstFatalAtMs ?? Infinity))?.startedAtMs;
     return {
       scenario: this.scenario.name,
       seed: this.seed,
@@ -921,6 +1002,7 @@ class Simulation {
       failovers: this.failovers.map((f) => ({ ...f, startedAtMs: Math.round(f.startedAtMs), promotedAtMs: f.promotedAtMs === null ? null : Math.round(f.promotedAtMs) })),
       detectionMs: decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
       maxSimultaneousPrimaries: this.maxSimultaneousPrimaries,
+      noPrimaryMs: Math.round(this.noPrimary.totalMs),
       primaryTimeline: this.primaryTimeline.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
       // Notices raised in one tick are published concurrently; sorting makes the report independent of their race.
       notifications: this.notifications.map((n) => ({ ...n, atMs: Math.round(n.atMs) })).sort((a, b) => a.atMs - b.atMs || a.site.localeCompare(b.site) || a.kind.localeCompare(b.kind) || (a.path ?? '').localeCompare(b.path ?? '')),

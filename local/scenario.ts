@@ -8,17 +8,23 @@ import { PATHS, SITE_IDS } from '../lambdas/core/wire';
 const atMs = z.number({ error: 'a whole number of milliseconds from the start, 0 or more' }).int('a whole number of milliseconds').min(0, '0 or more');
 const path = z.enum(PATHS, { error: 'network or storage' });
 const site = z.enum(SITE_IDS, { error: 'production or standby' });
+/** Faults that stop or cut a whole region also take the witness region of quorum mode. */
+const region = z.enum([...SITE_IDS, 'witness'], { error: 'production, standby or witness' });
+const witnessLeg = z.union([z.tuple([site, z.literal('witness')]), z.tuple([z.literal('witness'), site])], { error: 'a site and the witness: ["production", "witness"] or ["standby", "witness"]' });
 const positiveMs = z.number({ error: 'a whole number of milliseconds above 0' }).int('a whole number of milliseconds').positive('above 0');
 const count = z.number({ error: 'a whole number from 1 to 10000' }).int('a whole number from 1 to 10000').min(1, 'at least 1').max(10_000, 'at most 10000');
 
 const faults = [
   z.strictObject({ atMs, fault: z.literal('partition'), path }),
   z.strictObject({ atMs, fault: z.literal('heal'), path }),
+  z.strictObject({ atMs, fault: z.literal('partition'), between: witnessLeg }),
+  z.strictObject({ atMs, fault: z.literal('heal'), between: witnessLeg }),
   z.strictObject({ atMs, fault: z.literal('lag'), path, ms: z.number({ error: 'a whole number of milliseconds, 0 or more' }).int().min(0).max(600_000, 'at most 600000') }),
   z.strictObject({ atMs, fault: z.literal('loss'), path, rate: z.number({ error: 'a fraction from 0 to 1' }).min(0, 'from 0').max(1, 'to 1') }),
-  z.strictObject({ atMs, fault: z.literal('crash'), site }),
-  z.strictObject({ atMs, fault: z.literal('pause'), site, ms: positiveMs }),
-  z.strictObject({ atMs, fault: z.literal('isolate'), site }),
+  z.strictObject({ atMs, fault: z.literal('crash'), site: region }),
+  z.strictObject({ atMs, fault: z.literal('restart'), site: region }),
+  z.strictObject({ atMs, fault: z.literal('pause'), site: region, ms: positiveMs }),
+  z.strictObject({ atMs, fault: z.literal('isolate'), site: region }),
   z.strictObject({ atMs, fault: z.literal('skew'), site, ms: z.number({ error: 'a whole number of milliseconds (negative: behind)' }).int().min(-3_600_000).max(3_600_000) }),
   z.strictObject({ atMs, fault: z.literal('forge'), path, count, site: site.optional() }),
   z.strictObject({ atMs, fault: z.literal('replay'), path, count, site: site.optional() }),
@@ -33,7 +39,7 @@ const commands = [
   z.strictObject({ atMs, command: z.enum(['approve', 'reject'], { error: COMMAND_NAMES }), site: site.optional() }),
 ] as const;
 
-const FAULT_NAMES = ['partition', 'heal', 'lag', 'loss', 'crash', 'pause', 'isolate', 'skew', 'forge', 'replay', 'health'];
+const FAULT_NAMES = ['partition', 'heal', 'lag', 'loss', 'crash', 'restart', 'pause', 'isolate', 'skew', 'forge', 'replay', 'health'];
 
 const event = z.unknown().transform((value, ctx) => {
   const v = value as Record<string, unknown> | null;
@@ -41,7 +47,9 @@ const event = z.unknown().transform((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: 'an object with atMs and either "fault" or "command"' });
     return z.NEVER;
   }
-  const candidates = 'fault' in v ? faults.filter((f) => f.shape.fault.safeParse(v.fault).success) : 'command' in v ? commands.filter((c) => c.shape.command.safeParse(v.command).success) : [];
+  // A partition or heal names either a path or the two ends of a leg to the witness.
+  const shapeFits = (f: (typeof faults)[number]) => !('between' in f.shape) === !('between' in v);
+  const candidates = 'fault' in v ? faults.filter((f) => f.shape.fault.safeParse(v.fault).success && (v.fault !== 'partition' && v.fault !== 'heal' ? true : shapeFits(f))) : 'command' in v ? commands.filter((c) => c.shape.command.safeParse(v.command).success) : [];
   if (candidates.length === 0) {
     const message = 'fault' in v ? `fault: one of ${FAULT_NAMES.join(', ')}` : 'command' in v ? `command: ${COMMAND_NAMES}` : 'an event needs "fault" or "command"';
     ctx.addIssue({ code: 'custom', message, path: 'fault' in v ? ['fault'] : 'command' in v ? ['command'] : [] });

@@ -28,5 +28,5 @@ export async function createLocalSite(endpoint: string, config: MirrorbeatConfig
     MIRRORBEAT_HEARTBEAT_VOLUME: tables.volume,
     MIRRORBEAT_OBSERVATIONS: tables.observations,
   });
-  return { settings, db, store: new SiteStore(db, tables.volume, tables.observations) };
+  return { settings, db, store: new SiteStore(db, tables.volume, tables.observations, config.consistency === 'eventual') };
 }

@@ -16,6 +16,9 @@ export function formatHeader(scenario: Scenario, seed: number): string {
     `mirrorbeat simulate: ${scenario.name}`,
     `  seed ${seed}, ${seconds(scenario.durationMs)} of scenario time; interval ${c.intervalSeconds} s, deadline ${c.deadlineFloorSeconds}–${c.deadlineCeilingSeconds} s (phi ${c.phiThreshold}), confirmation ${c.confirmationWindowSeconds} s, failover ${c.failoverMode}`,
     `  two sites (production ${c.productionRegion}, standby ${c.standbyRegion}) on DynamoDB Local, the deployed handlers and the synthesized workflows`,
+    c.consistency === 'strong'
+      ? `  quorum mode: witness ${c.witnessRegion ?? '?'}, lease ${c.leaseSeconds} s; the cluster record answers only a region that reaches a majority`
+      : `  two-region mode (no witness): lease ${c.leaseSeconds} s, isolationPolicy ${c.isolationPolicy}`,
     '',
   ].join('\n');
 }
@@ -28,6 +31,7 @@ export function formatSummary(report: Report, wallMs: number): string {
   }
   lines.push(`  detection: ${report.detectionMs === null ? 'no fatal fault led to a failover' : `${seconds(report.detectionMs)} from the first fatal fault to the failover decision`}`);
   lines.push(`  most sites acting as primary at once: ${report.maxSimultaneousPrimaries}`);
+  lines.push(`  time without a primary (after the first): ${seconds(report.noPrimaryMs)}`);
   const kinds = new Map<string, number>();
   for (const n of report.notifications) kinds.set(n.kind, (kinds.get(n.kind) ?? 0) + 1);
   lines.push(`  notices: ${kinds.size === 0 ? 'none' : [...kinds].map(([k, n]) => `${k} × ${n}`).join(', ')}`);

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { signatureMatches, signMessage } from './message';
-import { PATHS, SITE_IDS, type SiteId } from './wire';
+import { type PathId, type PathMode, PATHS, SITE_IDS, type SiteId } from './wire';
 
 /**
  * The request command of the path-control workflow (seed claim 23) and the peer's
@@ -63,4 +63,16 @@ export function checkControl<T extends { cluster: string; from: SiteId; to: Site
     return { ok: false, reason: 'sender', detail: `${message.cluster}/${message.from} → ${message.to} is not addressed to ${expect.cluster}/${expect.me} by its peer` };
   }
   return { ok: true, message };
+}
+
+/**
+ * Why switching `path` off would leave the cluster without a working path, if it would: the
+ * other path is not enabled, or it is enabled but not carrying valid beats (failed, never
+ * seen). A mode says what the operators chose; only the state says what still works.
+ */
+export function lastWorkingPathRefusal(path: PathId, otherMode: PathMode, otherState: string | undefined): string | undefined {
+  const other: PathId = path === 'network' ? 'storage' : 'network';
+  if (otherMode !== 'enabled') return `the ${other} path is ${otherMode}, so the cluster would be unprotected`;
+  if (otherState !== 'healthy' && otherState !== 'suspect') return `the ${other} path is enabled but ${otherState ?? 'has carried no beat yet'}, so ${path} is the only path still working and the peer would look lost`;
+  return undefined;
 }

@@ -15,6 +15,7 @@ export const NOTICE_KINDS = [
   'promoted',
   'demoted',
   'switchover-completed',
+  'clock-untrusted',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export type Severity = 'warning' | 'critical';
@@ -63,6 +64,7 @@ const HEADLINE: Record<NoticeKind, string> = {
   promoted: 'site promoted',
   demoted: 'site demoted',
   'switchover-completed': 'switchover completed',
+  'clock-untrusted': 'local clock jumped: beats now stamped from the monotonic clock',
 };
 
 /**

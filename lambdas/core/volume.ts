@@ -6,9 +6,13 @@ import type { PathId, PathMode, SiteId } from './wire';
  * Heartbeat volume (global table, replicated — the remote mirror):
  *   BEAT     / <site>            the site's latest storage-path beat (PVOL in its own region, SVOL at the peer)
  *   PATH     / <site>#<path>     the path registry: mode of one path at one site
- *   CLUSTER  / CLUSTER           { epoch, primary, promotedAt, handover? } (handover: a switchover in progress)
+ *   CLUSTER  / CLUSTER           { epoch, primary, lease, promotedAt, actAfterMs, handover? } (lease: the primary's
+ *                                renewal count; handover: a switchover in progress). In quorum mode the one item
+ *                                whose strong reads and conditional writes need a majority of the three regions.
  *   VIEW     / <site>            the site's current verdict on its peer, and since when
  *   STATE    / <site>#<path>     the site's current state of one path of its peer, and since when
+ *   LEASE    / <site>            two-region mode: the site's lease renewals, written by that site alone (a renewal of
+ *                                the cluster record itself would race the fence under last-writer-wins replication)
  *   FENCE    / <epoch>           who was fenced by the promotion to that epoch
  *   COMMAND  / <to site>#<id>    a path-control request command for the peer (the storage-path copy)
  *   ACK      / <id>              the peer's acknowledgement of a request command
@@ -34,6 +38,7 @@ export const pathKey = (site: SiteId, path: PathId): ItemKey => ({ pk: 'PATH', s
 export const clusterKey = (): ItemKey => ({ pk: 'CLUSTER', sk: 'CLUSTER' });
 export const viewKey = (site: SiteId): ItemKey => ({ pk: 'VIEW', sk: site });
 export const stateKey = (site: SiteId, path: PathId): ItemKey => ({ pk: 'STATE', sk: `${site}#${path}` });
+export const leaseKey = (site: SiteId): ItemKey => ({ pk: 'LEASE', sk: site });
 export const fenceKey = (epoch: number): ItemKey => ({ pk: 'FENCE', sk: String(epoch).padStart(12, '0') });
 
 export const commandKey = (to: SiteId, id: string): ItemKey => ({ pk: 'COMMAND', sk: `${to}#${id}` });
@@ -55,6 +60,10 @@ export const serialFloor = (nowMs: number): number => Math.floor(nowMs);
 export interface ClusterRecord {
   readonly epoch: number;
   readonly primary: SiteId;
+  /** The primary's renewal count: every renewal and every promotion raises it, so a takeover can name the one it saw. */
+  readonly lease?: number;
+  /** How long the promoted site waits after seeing its promotion before it acts (the old primary's lease); absent: at once. */
+  readonly actAfterMs?: number;
   /** When the fence step promoted the primary to this epoch (its own clock); absent for the first primary. */
   readonly promotedAtMs?: number;
   /** When the verify step confirmed that promotion complete; a failover started again for this epoch then does nothing. */

@@ -77,6 +77,8 @@ export interface Tuning {
   readonly confirmationWindowSeconds: number;
   readonly rpoBudgetSeconds: number;
   readonly leaseSeconds: number;
+  /** strong: quorum mode (the cluster record needs a majority of three regions); eventual: two-region mode. */
+  readonly consistency: 'strong' | 'eventual';
   readonly isolationPolicy: 'self-fence' | 'stay-primary';
   readonly failoverMode: 'automatic' | 'approval' | 'manual';
   /** What the secondary does when valid beats report the primary's workload failed. */

@@ -16,7 +16,7 @@ const peerBusArn = settings.required(Env.peerBus);
 const arcClients = new Map<string, Route53RecoveryClusterClient>();
 const deps: FailoverDeps = {
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
+  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
   db: documentClient(),
   peerCloudWatch: new CloudWatchClient({ region: settings.peerRegion, maxAttempts: 2 }),
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),

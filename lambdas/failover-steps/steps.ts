@@ -14,6 +14,7 @@ import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
 import { NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
 import { type ActionDeps, plannedActions, takeActions } from './actions';
+import { driftMarginMs, promotionWaitMs } from '../core/lease';
 
 export const FAILOVER_STEPS = ['confirm', 'gates', 'drain', 'check-drain', 'cancel-drain', 'fence', 'promote', 'verify', NOTIFY_STEP] as const;
 
@@ -42,6 +43,10 @@ export interface FailoverOptions {
   /** heartbeat-module for automatic starts; anything else is a person (the console, the CLI). */
   readonly requestedBy: string;
   readonly reason: string;
+  /** The renewal of the old primary's lease the heartbeat module saw stand still past its lease: the fence names it. */
+  readonly expectedLease?: number;
+  /** The lease gate passed before the start (quorum mode): the old primary cannot be acting, so the promoted site acts at once. */
+  readonly gated: boolean;
 }
 
 export function optionsOf(state: Readonly<Record<string, unknown>>): FailoverOptions {
@@ -54,7 +59,12 @@ export function optionsOf(state: Readonly<Record<string, unknown>>): FailoverOpt
   if (expected !== undefined && !(typeof expected === 'number' && Number.isInteger(expected) && expected >= 1)) {
     throw new StepError('InvalidInput', `expectedEpoch: got ${JSON.stringify(expected)}; expected the current epoch, an integer of at least 1, or leave it out`);
   }
-  return { kind, dryRun, requestedBy, reason: reason ?? (kind === 'switchover' ? 'planned switchover' : requestedBy) };
+  const { expectedLease, gated = false } = state;
+  if (expectedLease !== undefined && !(typeof expectedLease === 'number' && Number.isInteger(expectedLease) && expectedLease >= 0)) {
+    throw new StepError('InvalidInput', `expectedLease: got ${JSON.stringify(expectedLease)}; expected the lease renewal count the start saw, a whole number, or leave it out`);
+  }
+  if (typeof gated !== 'boolean') throw new StepError('InvalidInput', `gated: got ${JSON.stringify(gated)}; expected true or false, or leave it out`);
+  return { kind, dryRun, requestedBy, reason: reason ?? (kind === 'switchover' ? 'planned switchover' : requestedBy), ...(expectedLease === undefined ? {} : { expectedLease }), gated: gated && expectedLease !== undefined };
 }
 
 /** The result one step left in the execution state at `$.<step>.result`. */
@@ -92,6 +102,13 @@ async function runStep(input: StepInput, options: FailoverOptions, deps: Failove
     case 'confirm': {
       // Re-check both paths now: beats that came back while the workflow started abort it.
       const { states, ages, live } = await peerPaths(deps);
+      if (options.expectedLease !== undefined) {
+        // And the lease: a renewal since the start means the old primary still acts (it reaches the witness).
+        const record = await store.readCluster();
+        if (record.epoch !== input.state.expectedEpoch || (record.lease ?? 0) !== options.expectedLease) {
+          return { peerLost: false, reason: options.reason, states, beatAgesMs: ages, lease: { expected: options.expectedLease, now: record.lease ?? 0, epoch: record.epoch }, why: `the cluster record moved since the start (epoch ${record.epoch}, lease renewal ${record.lease ?? 0}, expected ${options.expectedLease}): ${record.primary} still renews its lease` };
+        }
+      }
       const lost = allCountedPathsFailed(PATHS.map((p) => states[p]));
       if (options.reason === 'peer-failure-reported') {
         // The peer is alive and said its workload failed: go on while its newest beat still says so.
@@ -216,10 +233,15 @@ async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
   return { gate: 'replication-lag', passed: latest <= budgetMs, replicationLagMs: latest, budgetMs, evidence: `replication lag ${latest} ms against a budget of ${budgetMs} ms` };
 }
 
-/** No automatic failover within cooldownSeconds of the last promotion: a person decides a second one (no ping-pong). */
+/**
+ * No automatic failover on a reported workload failure within cooldownSeconds of the last
+ * promotion: between two live sites a person decides a second one (no ping-pong). A lost
+ * primary is never held: the cooldown must never keep a crashed primary in charge.
+ */
 async function cooldownGate(options: FailoverOptions, deps: FailoverDeps): Promise<GateCheck> {
   const { settings } = deps;
   if (options.kind === 'switchover' || options.requestedBy !== 'heartbeat-module') return { gate: 'cooldown', passed: true, evidence: `requested by ${options.requestedBy}: the cooldown binds automatic failovers only` };
+  if (options.reason !== 'peer-failure-reported') return { gate: 'cooldown', passed: true, evidence: `reason ${options.reason}: the cooldown holds only failovers away from a live peer that reports its workload failed` };
   const { promotedAtMs, primary } = await deps.store.readCluster();
   // Started again for a promotion that already happened: the fence step finds it and does nothing more.
   if (primary === settings.site) return { gate: 'cooldown', passed: true, evidence: `${settings.site} is already primary: no second promotion to hold` };
@@ -262,28 +284,46 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
   if (selfPromotion) throw new StepError('FenceConflict', refusal);
   const at = new Date(deps.now()).toISOString();
   const handover = options.kind === 'switchover' ? ' AND handover.execution = :exec AND attribute_exists(handover.drainedAtMs)' : '';
+  // A gated takeover names the renewal it saw stand still: a renewal since then makes it lose.
+  // (Quorum mode: the lease is the cluster record's own count; in two-region mode it lives in another item, checked by confirm.)
+  const lease = options.expectedLease === undefined || settings.tuning.consistency !== 'strong' ? '' : options.expectedLease === 0 ? ' AND (attribute_not_exists(lease) OR lease = :lease)' : ' AND lease = :lease';
+  const leaseMs = settings.tuning.leaseSeconds * 1000;
+  const actAfterMs = promotionWaitMs({ mode: settings.tuning.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs, driftMarginMs: driftMarginMs(leaseMs), isolationPolicy: settings.tuning.isolationPolicy, holdMs: settings.tuning.intervalSeconds * 1000 }, { handedOver: handover !== '', gated: options.gated });
   try {
     await deps.db.send(
       new UpdateCommand({
         TableName: settings.heartbeatVolume,
         Key: clusterKey(),
-        UpdateExpression: 'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver REMOVE handover, verifiedAt',
-        ConditionExpression: (epoch - 1 === INITIAL_CLUSTER.epoch && handover === '' ? '(attribute_not_exists(epoch) OR (epoch = :prev AND #primary = :peer))' : '(epoch = :prev AND #primary = :peer)') + handover,
+        UpdateExpression: 'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver, actAfterMs = :wait, lease = if_not_exists(lease, :zero) + :one REMOVE handover, verifiedAt',
+        ConditionExpression: (epoch - 1 === INITIAL_CLUSTER.epoch && handover === '' ? '(attribute_not_exists(epoch) OR (epoch = :prev AND #primary = :peer))' : '(epoch = :prev AND #primary = :peer)') + handover + lease,
         ExpressionAttributeNames: { '#primary': 'primary' },
-        ExpressionAttributeValues: { ':next': epoch, ':prev': epoch - 1, ':me': settings.site, ':peer': settings.peer, ':at': at, ':by': input.execution, ':handedOver': handover !== '', ...(handover === '' ? {} : { ':exec': input.execution }) },
+        ExpressionAttributeValues: {
+          ':next': epoch,
+          ':prev': epoch - 1,
+          ':me': settings.site,
+          ':peer': settings.peer,
+          ':at': at,
+          ':by': input.execution,
+          ':handedOver': handover !== '',
+          ':wait': actAfterMs,
+          ':zero': 0,
+          ':one': 1,
+          ...(handover === '' ? {} : { ':exec': input.execution }),
+          ...(lease === '' ? {} : { ':lease': options.expectedLease }),
+        },
       }),
     );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const now = await store.readCluster();
-    throw new StepError('FenceConflict', `cluster record is at epoch ${now.epoch} with primary ${now.primary}; this ${options.kind} expected to move epoch ${epoch - 1} to ${epoch}${handover === '' ? '' : ' after its handover was confirmed'}`);
+    throw new StepError('FenceConflict', `cluster record is at epoch ${now.epoch} with primary ${now.primary} (lease renewal ${now.lease ?? 0}); this ${options.kind} expected to move epoch ${epoch - 1} to ${epoch}${handover === '' ? '' : ' after its handover was confirmed'}${lease === '' ? '' : ` over lease renewal ${options.expectedLease ?? 0}`}`);
   }
   await deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: { ...fenceKey(epoch), fenced: settings.peer, by: settings.site, at, execution: input.execution } }));
   const networkFence = await sendFenceMessage(deps, epoch);
   if (deps.fenceHook !== undefined) {
     await deps.lambdaFor(deps.fenceHook).send(new InvokeCommand({ FunctionName: deps.fenceHook, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ fenced: settings.peer, epoch, by: settings.site, cluster: settings.cluster })) }));
   }
-  return { epoch, fenced: settings.peer, networkFence, fenceHook: deps.fenceHook === undefined ? null : 'invoked' };
+  return { epoch, fenced: settings.peer, networkFence, fenceHook: deps.fenceHook === undefined ? null : 'invoked', actAfterMs };
 }
 
 /**

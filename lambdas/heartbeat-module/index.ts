@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient } from '../shared/clients';
@@ -19,7 +20,7 @@ const peerBusArn = settings.required(Env.peerBus);
 const healthSources = settings.json<HealthSources>(Env.healthSources);
 const heartbeatModule = new HeartbeatModule({
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
+  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
@@ -48,11 +49,12 @@ function isAlarmStateChange(event: unknown): event is { detail?: { alarmName?: s
 export const handler = async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ ticks: number } | { extraBeat: Record<string, unknown> }> => {
   if (isAlarmStateChange(event)) {
     // A watched alarm went to ALARM: beat now, on both paths, rather than at the next tick.
-    const beat = await heartbeatModule.beatNow(Date.now());
+    const beat = await heartbeatModule.beatNow(Date.now(), performance.now());
     logger.info('extra beat on an alarm state change', { alarm: event.detail?.alarmName, ...beat });
     return { extraBeat: beat };
   }
   const startedAt = Date.now();
+  heartbeatModule.beginInvocation();
   const intervalMs = settings.tuning.intervalSeconds * 1000;
   let ticks = 0;
   for (let next = startedAt; ; next += intervalMs) {
@@ -60,7 +62,7 @@ export const handler = async (event: unknown, context: Pick<Context, 'getRemaini
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (Date.now() - startedAt >= RUN_FOR_MS || context.getRemainingTimeInMillis() < intervalMs + SAFETY_MS) break;
     try {
-      const report = await heartbeatModule.tick(Date.now());
+      const report = await heartbeatModule.tick(Date.now(), performance.now());
       publishMetrics(settings.cluster, settings.site, report.metrics);
       if (report.verdict !== 'ok') logger.info('tick', { serial: report.serial, sent: report.sent, states: report.states, verdict: report.verdict });
     } catch (error) {

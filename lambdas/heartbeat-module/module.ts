@@ -2,12 +2,29 @@ import { randomUUID } from 'node:crypto';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
-import { checkControl, type PathCommandMessage, pathCommandSchema, signAck } from '../core/command';
+import { checkControl, lastWorkingPathRefusal, type PathCommandMessage, pathCommandSchema, signAck } from '../core/command';
 import { PhiAccrualDetector } from '../core/detector';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice, NoticeKind } from '../core/notices';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
 import { type ClusterRecord, INITIAL_CLUSTER, serialFloor } from '../core/volume';
+import {
+  type ClockState,
+  driftMarginMs,
+  FRESH_CLOCK,
+  FRESH_LEASE,
+  type LeaseState,
+  type LeaseTuning,
+  newInvocation,
+  promotionSeen,
+  readClock,
+  renewalRefused,
+  renewed,
+  roleOf,
+  takeover,
+  type TakeoverDecision,
+  watched,
+} from '../core/lease';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
@@ -82,6 +99,9 @@ const MODE_VALUE: Record<PathMode, number> = { enabled: 2, pending: 1, disabled:
 /** How often the module flushes the notice outbox and summarizes ended fold windows. */
 const FLUSH_EVERY_MS = 60_000;
 
+/** Within one episode of a lost peer, a failover is attempted again (a new execution) after this long. */
+export const FAILOVER_RETRY_MS = 5 * 60_000;
+
 const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
   'peer-lost': 'peer-lost',
   unprotected: 'unprotected',
@@ -114,9 +134,24 @@ export class HeartbeatModule {
   private lastFlushMs: number | undefined;
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
+  /** The role protocol's state (lambdas/core/lease.ts): the lease held or watched, the promotion seen. */
+  private lease: LeaseState = FRESH_LEASE;
+  private clock: ClockState = FRESH_CLOCK;
+  private readonly leaseTuning: LeaseTuning;
+  /** The failover this module started in the current episode of a lost peer, if any. */
+  private failoverAttempt: { epoch: number; atMono: number } | undefined;
+  /** Why the standby holds off a failover the trigger asks for (the peer still holds its lease). */
+  private hold: string | undefined;
 
   constructor(private readonly deps: ModuleDeps) {
     this.detectors = { network: this.newDetector(), storage: this.newDetector() };
+    const t = deps.settings.tuning;
+    this.leaseTuning = { mode: t.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs: t.leaseSeconds * 1000, driftMarginMs: driftMarginMs(t.leaseSeconds * 1000), isolationPolicy: t.isolationPolicy, holdMs: t.intervalSeconds * 1000 };
+  }
+
+  /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
+  beginInvocation(): void {
+    this.lease = newInvocation(this.lease);
   }
 
   private newDetector(): PhiAccrualDetector {
@@ -124,10 +159,17 @@ export class HeartbeatModule {
     return new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
   }
 
-  async tick(nowMs: number): Promise<TickReport> {
+  /**
+   * One tick. `wallMs` is the wall clock, `monoMs` the monotonic clock (leases are timed on it);
+   * a wall clock that jumps against the monotonic one is corrected, and said so, before use.
+   */
+  async tick(wallMs: number, monoMs: number = wallMs): Promise<TickReport> {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
-    const { cluster, serial, reading, role, sent } = await this.beat(nowMs, timeout);
+    const clock = readClock(this.clock, wallMs, monoMs, settings.tuning.deadlineCeilingSeconds * 1000);
+    this.clock = clock.state;
+    const nowMs = clock.nowMs;
+    const { cluster, serial, reading, role, sent } = await this.beat(nowMs, monoMs, timeout);
     const { network, storage } = sent;
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
@@ -148,6 +190,8 @@ export class HeartbeatModule {
       // A failed read keeps what the detector knew, so the path ages instead of vanishing.
       // A beat from before the path came (back) into use says nothing about it now.
       if (read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity)) detector.heartbeat(read.arrivedAtMs);
+      // A fresh container learns the peer's last beats from the tables (two-region self-fence judges them by send time).
+      if (read.beat !== undefined && this.lastBeat[path] === undefined && !arrived[path] && read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity)) this.lastBeat[path] = read.beat;
       if (read.beat !== undefined && arrived[path]) {
         this.lastBeat[path] = read.beat;
         if (read.beat.role === 'primary' && read.beat.epoch > cluster.epoch && read.beat.epoch > (this.fencedBy?.epoch ?? 0)) {
@@ -181,13 +225,17 @@ export class HeartbeatModule {
     const verdict = siteVerdict(pathStates, peerHealth === 'failed', this.allFailedSinceMs, nowMs, settings.tuning.confirmationWindowSeconds * 1000);
     metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
 
-    const reason = this.failoverReason(verdict, cluster);
+    const decision = this.takeoverDecision(verdict, cluster, monoMs);
     const outcomes: Outcome[] = [];
+    const clockNotice = clock.jumpMs === undefined ? undefined : this.clockNotice(clock.jumpMs, clock.state.correctionMs, nowMs);
     const [, notices, failoverStarted, roleNotices, flushed] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       this.handleCommands(nowMs, timeout).then(() => []),
-      this.announce(nowMs, role, states, phi, deadlineMs, verdict, timeout, outcomes),
-      reason === undefined ? Promise.resolve(false) : this.startFailover(cluster, reason, { states, phi, deadlineMs, verdict, peerHealth }),
+      this.announce(nowMs, role, states, phi, deadlineMs, verdict, timeout, outcomes).then(async (out) => {
+        if (clockNotice !== undefined) await this.publish(clockNotice, nowMs, outcomes);
+        return clockNotice === undefined ? out : [...out, clockNotice];
+      }),
+      decision.start ? this.startFailover(cluster, decision, { states, phi, deadlineMs, verdict, peerHealth }, nowMs, monoMs) : Promise.resolve(false),
       this.announceRole(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.confirmHandover(role, cluster, nowMs, timeout);
         return out;
@@ -213,23 +261,24 @@ export class HeartbeatModule {
    * sends. Its role is judged as a tick's: in a fresh container, whose detectors know nothing of
    * the peer, that is the role the cluster record gives it, as on any first tick.
    */
-  async beatNow(nowMs: number): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
+  async beatNow(wallMs: number, monoMs: number = wallMs): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
     const timeout = pathTimeoutMs(this.deps.settings.tuning.intervalSeconds);
-    const { serial, reading, sent } = await this.beat(nowMs, timeout);
+    const { serial, reading, sent } = await this.beat(wallMs - this.clock.correctionMs, monoMs, timeout);
     return { serial, health: reading.health, sent };
   }
 
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
-  private async beat(nowMs: number, timeout: number) {
+  private async beat(nowMs: number, monoMs: number, timeout: number) {
     const { settings, store } = this.deps;
-    const [cluster, serial, , reading] = await Promise.all([this.readCluster(timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
+    const [cluster, serial, , reading] = await Promise.all([this.readCluster(monoMs, timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
+    await this.renew(cluster, nowMs, monoMs, timeout);
     const key = await this.deps.keys.current().catch((error: unknown) => {
       // Without the key nothing can be signed; the tick still checks the peer and reports.
       this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
       return undefined;
     });
     this.healthFailedSinceMs = reading.health === 'failed' ? (this.healthFailedSinceMs ?? nowMs) : undefined;
-    const role = this.roleAt(cluster, nowMs);
+    const role = this.roleAt(cluster, nowMs, monoMs);
     const beat = key === undefined ? undefined : signHeartbeat(
       {
         v: 1,
@@ -254,31 +303,72 @@ export class HeartbeatModule {
   }
 
   /**
-   * Whether this site acts as primary now: the cluster record names it, and under the
-   * self-fence isolation policy it has confirmed the peer on some path within its lease.
-   * The lease binds only a primary whose peer may still be acting: a site that never saw
-   * its peer has nothing to be isolated from (a first deployment). A site that fenced its
-   * peer to take this epoch waits until the peer cannot be acting any more — its lease ran
-   * out, or it beats at the new epoch — and then holds the fence until the peer beats again.
-   * After a switchover the old primary confirmed it stopped, so the new one acts at once.
+   * The primary renews its lease every tick while the record names it and no handover is asked:
+   * a conditional write, timed from when it *started* (lambdas/core/lease.ts). A refused renewal
+   * means the record moved on; a failed one lets the lease run down.
    */
-  private roleAt(cluster: ClusterRecord, nowMs: number): Role {
-    const { site, peer, tuning } = this.deps.settings;
-    if (cluster.primary !== site) return 'secondary';
-    // A switchover asked this primary to hand over: it stops acting at once, then confirms.
-    if (cluster.handover?.to === peer) return 'secondary';
-    if (tuning.isolationPolicy !== 'self-fence') return 'primary';
-    const arrivals = PATHS.map((p) => this.detectors[p].lastArrivalMs).filter((t): t is number => t !== undefined);
-    if (arrivals.length === 0) return 'primary';
-    const lastConfirmed = Math.max(...arrivals);
-    const leaseMs = tuning.leaseSeconds * 1000;
-    if (cluster.promotedAtMs !== undefined && lastConfirmed < cluster.promotedAtMs && cluster.handedOver !== true) {
-      // Promoted over a peer not heard from since: act once the old primary's own lease has run out
-      // (at once after a crash or isolation, which took longer than the lease to detect), or when it
-      // beats at the new epoch (then the branch below applies).
-      return nowMs - lastConfirmed > leaseMs ? 'primary' : 'secondary';
+  private async renew(cluster: ClusterRecord, nowMs: number, monoMs: number, timeoutMs: number): Promise<void> {
+    const { settings, store } = this.deps;
+    if (cluster.primary !== settings.site || cluster.handover?.to === settings.peer || cluster === this.fencedBy) return;
+    try {
+      const out = await store.renewLease(cluster.epoch, settings.site, nowMs, AbortSignal.timeout(timeoutMs));
+      this.lease = out === 'renewed' ? renewed(this.lease, cluster.epoch, monoMs) : renewalRefused(this.lease);
+    } catch (error) {
+      this.deps.log('warn', 'lease not renewed', { epoch: cluster.epoch, error: String(error) });
     }
-    return nowMs - lastConfirmed <= leaseMs ? 'primary' : 'secondary';
+  }
+
+  /** Whether this site acts as primary now (lambdas/core/lease.ts, roleOf). */
+  private roleAt(cluster: ClusterRecord, nowMs: number, monoMs: number): Role {
+    const { site, peer } = this.deps.settings;
+    const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
+      .map((p) => this.lastBeat[p])
+      .filter((b): b is Heartbeat => b !== undefined);
+    const confirming = beats.filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary').map((b) => Date.parse(b.sentAt));
+    const decision = roleOf(this.lease, this.leaseTuning, {
+      site,
+      peer,
+      record: cluster,
+      nowMono: monoMs,
+      nowWall: nowMs,
+      peerConfirmedAtWall: confirming.length === 0 ? undefined : Math.max(...confirming),
+      peerSteppedDown: beats.some((b) => b.epoch >= cluster.epoch && b.role === 'secondary'),
+    });
+    this.roleWhy = decision.why;
+    return decision.role;
+  }
+
+  /** Why the last role decision came out as it did, for the demoted notice. */
+  private roleWhy = '';
+
+  /** The seed's trigger (the verdict) through the lease's gate (lambdas/core/lease.ts, takeover). */
+  private takeoverDecision(verdict: SiteVerdict, cluster: ClusterRecord, monoMs: number): TakeoverDecision {
+    const { settings } = this.deps;
+    const trigger = verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
+    // The episode of a lost or failing peer is over: the next one may try again at once.
+    if (trigger === undefined) this.failoverAttempt = undefined;
+    const decision = takeover(this.lease, this.leaseTuning, { site: settings.site, record: cluster, nowMono: monoMs, trigger, onPeerFailure: settings.tuning.onPeerFailure, fencedByBeat: cluster === this.fencedBy });
+    this.hold = decision.start ? undefined : decision.hold;
+    return decision;
+  }
+
+  /** A wall-clock jump the monotonic clock did not see: beats go on with the corrected time. */
+  private clockNotice(jumpMs: number, correctionMs: number, nowMs: number): Notice {
+    const { settings } = this.deps;
+    this.deps.log('warn', 'notice: clock-untrusted', { jumpMs, correctionMs });
+    return {
+      kind: 'clock-untrusted',
+      site: settings.site,
+      region: settings.region,
+      cluster: settings.cluster,
+      atMs: nowMs,
+      detail: {
+        jumpMs: Math.round(jumpMs),
+        correctionMs: Math.round(correctionMs),
+        why: `the wall clock moved ${Math.round(jumpMs)} ms against the monotonic clock between two ticks, beyond the skew bound (deadlineCeilingSeconds ${settings.tuning.deadlineCeilingSeconds})`,
+        next: correctionMs === 0 ? 'nothing: the wall clock agrees with the monotonic clock again' : `this container stamps beats ${Math.round(correctionMs)} ms behind the wall clock until it agrees again; check the host's time synchronization (chrony, Amazon Time Sync)`,
+      },
+    };
   }
 
   /** A primary that stops acting as one says so once: its lease ran out, or a higher epoch names the peer. */
@@ -299,11 +389,11 @@ export class HeartbeatModule {
       cluster.primary === settings.site && cluster.handover?.to === settings.peer
         ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
         : cluster.primary === settings.site
-        ? `isolated: no valid beat from ${settings.peer} on any path for more than leaseSeconds (${settings.tuning.leaseSeconds} s); isolationPolicy is self-fence`
+        ? this.roleWhy
         : this.fencedBy === cluster
           ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
           : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
-    const notice: Notice = { kind: 'demoted', site: settings.site, region: settings.region, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: 'this site stops acting as primary; it resumes only when the cluster record names it again and it confirms its peer' } };
+    const notice: Notice = { kind: 'demoted', site: settings.site, region: settings.region, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: cluster.primary === settings.site ? 'this site stops acting as primary; it resumes by itself once it renews its lease again' : 'this site stops acting as primary; it resumes only when the cluster record names it again' } };
     this.deps.log('warn', 'notice: demoted', { why });
     await Promise.all([
       this.publish(notice, nowMs, outcomes),
@@ -342,17 +432,6 @@ export class HeartbeatModule {
       .sort((a, b) => b.serial - a.serial)[0];
   }
 
-  /** Only the secondary fails over, and only on a lost peer or, if the policy says so, on a reported failure. */
-  private failoverReason(verdict: SiteVerdict, cluster: ClusterRecord): 'peer-lost' | 'peer-failure-reported' | undefined {
-    if (cluster.primary === this.deps.settings.site) return undefined;
-    // Fenced by the peer's beat before this site's replica shows it: the peer has just taken over.
-    // Failing back over it would only be refused by the fence (the replica still names this site).
-    if (cluster === this.fencedBy) return undefined;
-    if (verdict === 'peer-lost') return 'peer-lost';
-    if (verdict === 'peer-failure-reported' && this.deps.settings.tuning.onPeerFailure === 'failover') return 'peer-failure-reported';
-    return undefined;
-  }
-
   /**
    * Records each change of a path state and of the verdict in the heartbeat volume, and
    * publishes the notice it raises. The conditional write is the deduplication: of two
@@ -385,7 +464,7 @@ export class HeartbeatModule {
         if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined) detail.peerReport = { health: report.health, sentAt: report.sentAt, ...(report.notice ? { notice: report.notice } : {}) };
         const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
         if (kind === undefined) return;
-        const notice: Notice = { kind, site: settings.site, region: settings.region, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings, what === 'verdict' ? undefined : what, role === 'primary') } };
+        const notice: Notice = { kind, site: settings.site, region: settings.region, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings, what === 'verdict' ? undefined : what, role === 'primary', this.hold) } };
         notices.push(notice);
         this.deps.log('warn', `notice: ${kind}`, { path: what === 'verdict' ? undefined : what, previous });
         await this.publish(notice, nowMs, outcomes);
@@ -441,9 +520,11 @@ export class HeartbeatModule {
    * from the peer already claimed primary at a higher epoch. That beat is the fence message
    * on the network path: it reaches an old primary even when the storage path cannot.
    */
-  private async readCluster(timeoutMs: number): Promise<ClusterRecord> {
+  private async readCluster(monoMs: number, timeoutMs: number): Promise<ClusterRecord> {
     try {
       this.cluster = await this.deps.store.readCluster(AbortSignal.timeout(timeoutMs));
+      // Only a record actually read counts for the watch: an unreadable one (no majority) shows no renewal, but proves no silence either.
+      this.lease = promotionSeen(watched(this.lease, this.cluster, monoMs), this.cluster, this.deps.settings.site, monoMs);
     } catch (error) {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }
@@ -526,11 +607,10 @@ export class HeartbeatModule {
   private async actOn(command: PathCommandMessage, nowMs: number): Promise<void> {
     const { settings, store } = this.deps;
     const other: PathId = command.path === 'network' ? 'storage' : 'network';
-    const refuse = command.action === 'deactivate' && this.modes[other] !== 'enabled' && !command.force;
+    const refusal = command.action === 'deactivate' && !command.force ? lastWorkingPathRefusal(command.path, this.modes[other], this.recorded[other]) : undefined;
+    const refuse = refusal !== undefined;
     const mode: PathMode = refuse ? this.modes[command.path] : command.action === 'activate' ? 'enabled' : 'disabled';
-    const detail = refuse
-      ? `the ${other} path is ${this.modes[other]} at ${settings.site}: disabling ${command.path} would leave it unprotected; send "force": true to do it anyway`
-      : `${command.path} ${mode} at ${settings.site}`;
+    const detail = refuse ? `at ${settings.site}, ${refusal}: send "force": true to do it anyway` : `${command.path} ${mode} at ${settings.site}`;
     const ack = signAck({ id: command.id, cluster: settings.cluster, from: settings.site, to: command.from, accepted: !refuse, mode, detail, atMs: Math.round(nowMs) }, await this.deps.keys.current());
     if (!refuse && this.modes[command.path] !== mode) {
       await store.setPathMode(settings.site, command.path, mode, `${command.from}:${command.id}`, command.reason, nowMs);
@@ -618,19 +698,36 @@ export class HeartbeatModule {
     return { arrivedAtMs: nowMs, beat: verdict.beat, unreadable: false };
   }
 
-  /** One execution per epoch: the execution name makes a second start for the same epoch a no-op. */
-  private async startFailover(cluster: ClusterRecord, reason: 'peer-lost' | 'peer-failure-reported', evidence: Record<string, unknown>): Promise<boolean> {
+  /**
+   * Starts a failover attempt: its own execution name, the renewal it saw (the fence's
+   * conditional write names it, so one attempt per epoch wins), and at most one attempt per
+   * FAILOVER_RETRY_MS in one episode of a lost peer.
+   */
+  private async startFailover(cluster: ClusterRecord, decision: Extract<TakeoverDecision, { start: true }>, evidence: Record<string, unknown>, nowMs: number, monoMs: number): Promise<boolean> {
     const { failoverStateMachineArn, settings } = this.deps;
     if (failoverStateMachineArn === undefined || settings.tuning.failoverMode === 'manual') return false;
+    const last = this.failoverAttempt;
+    if (last !== undefined && last.epoch === cluster.epoch && monoMs - last.atMono < FAILOVER_RETRY_MS) return false;
+    const name = `failover-e${cluster.epoch + 1}-${Math.round(nowMs)}`;
     try {
       await this.deps.sfn.send(
         new StartExecutionCommand({
           stateMachineArn: failoverStateMachineArn,
-          name: `failover-epoch-${cluster.epoch + 1}`,
-          input: JSON.stringify({ reason, requestedBy: 'heartbeat-module', expectedEpoch: cluster.epoch, from: cluster.primary, to: settings.site, evidence }),
+          name,
+          input: JSON.stringify({
+            reason: decision.reason,
+            requestedBy: 'heartbeat-module',
+            expectedEpoch: cluster.epoch,
+            gated: decision.gated,
+            ...(decision.expectedLease === undefined ? {} : { expectedLease: decision.expectedLease }),
+            from: cluster.primary,
+            to: settings.site,
+            evidence,
+          }),
         }),
       );
-      this.deps.log('warn', `${reason}: failover started`, { epoch: cluster.epoch + 1 });
+      this.failoverAttempt = { epoch: cluster.epoch, atMono: monoMs };
+      this.deps.log('warn', `${decision.reason}: failover started`, { epoch: cluster.epoch + 1, execution: name });
       return true;
     } catch (error) {
       if (error instanceof ExecutionAlreadyExists) return false;
@@ -646,7 +743,7 @@ function roundAll(values: Readonly<Record<PathId, number>>): Record<PathId, numb
 }
 
 /** What mirrorbeat does next after a notice, in words for the person reading it. */
-function nextStep(kind: NoticeKind, settings: Settings, path: PathId | undefined, primary: boolean): string {
+function nextStep(kind: NoticeKind, settings: Settings, path: PathId | undefined, primary: boolean, hold: string | undefined): string {
   const { site, peer, region, tuning } = settings;
   const failoverByHand = `npx mirrorbeat failover --site ${site} --region ${region}`;
   switch (kind) {
@@ -656,6 +753,7 @@ function nextStep(kind: NoticeKind, settings: Settings, path: PathId | undefined
       return 'nothing: the path counts again';
     case 'peer-lost':
       if (primary) return `${site} is primary and stays primary; ${peer} no longer protects it: bring ${peer} back (its region, its heartbeat module)`;
+      if (hold !== undefined && tuning.consistency === 'strong') return `${hold}: check the paths between the sites; npx mirrorbeat status --region ${region}`;
       return tuning.failoverMode === 'manual' ? `failoverMode is manual: decide, then run ${failoverByHand}` : `the failover workflow starts in ${site} (failoverMode ${tuning.failoverMode}); follow it with npx mirrorbeat status`;
     case 'peer-failure-reported':
       if (primary) return `${site} is primary; the failure is ${peer}'s, which is secondary: fix its workload`;

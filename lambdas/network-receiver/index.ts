@@ -11,7 +11,7 @@ import { type Receipt, receiveNetworkEvent } from './receiver';
 const settings = readSettings();
 const deps = {
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations),
+  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
 };
 

@@ -1,5 +1,5 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { checkControl, pathAckSchema, signCommand } from '../core/command';
+import { checkControl, lastWorkingPathRefusal, pathAckSchema, signCommand } from '../core/command';
 import { executionName, StepError, type StepInput } from '../core/steps';
 import { DetailType, EVENT_SOURCE, PATH_MODES, PATHS, type PathId, type PathMode } from '../core/wire';
 import type { SigningKeys } from '../shared/keys';
@@ -50,9 +50,10 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
   switch (input.step) {
     case 'apply': {
       const other: PathId = command.path === 'network' ? 'storage' : 'network';
-      const [previousMode, otherMode] = await Promise.all([store.readPathMode(settings.site, command.path), store.readPathMode(settings.site, other)]);
-      if (command.action === 'deactivate' && otherMode !== 'enabled' && !command.force) {
-        throw new StepError('CommandRefused', `refusing to disable the ${command.path} path: the ${other} path is ${otherMode}, so the cluster would be unprotected; start again with "force": true to do it anyway`);
+      const [previousMode, otherMode, otherState] = await Promise.all([store.readPathMode(settings.site, command.path), store.readPathMode(settings.site, other), store.readPathState(settings.site, other)]);
+      if (command.action === 'deactivate' && !command.force) {
+        const refusal = lastWorkingPathRefusal(command.path, otherMode, otherState);
+        if (refusal !== undefined) throw new StepError('CommandRefused', `refusing to disable the ${command.path} path: ${refusal}; start again with "force": true to do it anyway`);
       }
       await setMode(deps, command.path, command.action === 'activate' ? 'pending' : 'disabled', input.execution, command.reason);
       return { commandId: id, previousMode, ackDeadlineMs: Math.round(deps.now()) + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000 };

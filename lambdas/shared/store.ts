@@ -12,6 +12,7 @@ import {
   INITIAL_CLUSTER,
   invalidKey,
   type ItemKey,
+  leaseKey,
   observationKey,
   pathKey,
   serialFloor,
@@ -56,10 +57,15 @@ const NO_VALUE = '-';
  * within one region, a replica read sees every write the replica has applied.
  */
 export class SiteStore {
+  /**
+   * @param leaseItems two-region mode: the primary renews its lease in its own LEASE item, and a
+   *   cluster record read carries that item's count (quorum mode renews the cluster record itself)
+   */
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly heartbeatVolume: string,
     private readonly observations: string,
+    private readonly leaseItems = false,
   ) {}
 
   /**
@@ -141,6 +147,13 @@ export class SiteStore {
 
   async readCluster(signal?: AbortSignal): Promise<ClusterRecord> {
     const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }), { abortSignal: signal });
+    if (this.leaseItems) {
+      const primary = (out.Item?.primary as SiteId | undefined) ?? INITIAL_CLUSTER.primary;
+      const lease = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: leaseKey(primary), ConsistentRead: true }), { abortSignal: signal });
+      const count: unknown = lease.Item?.lease;
+      if (out.Item === undefined) return { ...INITIAL_CLUSTER, ...(typeof count === 'number' ? { lease: count } : {}) };
+      out.Item = { ...out.Item, lease: typeof count === 'number' ? count : undefined };
+    }
     if (out.Item === undefined) return INITIAL_CLUSTER;
     const promotedAtMs = typeof out.Item.promotedAt === 'string' ? Date.parse(out.Item.promotedAt) : NaN;
     const verifiedAtMs = typeof out.Item.verifiedAt === 'string' ? Date.parse(out.Item.verifiedAt) : NaN;
@@ -148,6 +161,8 @@ export class SiteStore {
     return {
       epoch: Number(out.Item.epoch),
       primary: out.Item.primary as SiteId,
+      ...(typeof out.Item.lease === 'number' ? { lease: out.Item.lease } : {}),
+      ...(typeof out.Item.actAfterMs === 'number' && out.Item.actAfterMs > 0 ? { actAfterMs: out.Item.actAfterMs } : {}),
       ...(Number.isFinite(promotedAtMs) ? { promotedAtMs } : {}),
       ...(Number.isFinite(verifiedAtMs) ? { verifiedAtMs } : {}),
       ...(out.Item.handedOver === true ? { handedOver: true } : {}),
@@ -155,6 +170,47 @@ export class SiteStore {
         ? {}
         : { handover: { to: handover.to as SiteId, execution: String(handover.execution), requestedAtMs: Number(handover.requestedAtMs), ...(typeof handover.drainedAtMs === 'number' ? { drainedAtMs: handover.drainedAtMs } : {}) } }),
     };
+  }
+
+  /**
+   * The primary's lease renewal: a conditional write that raises the renewal count while the
+   * record still names this site primary at `epoch`. In quorum mode it succeeds only in a region
+   * that reaches a majority; 'refused' when the record moved on (another epoch or primary). In
+   * two-region mode it raises the count in this site's own LEASE item.
+   */
+  async renewLease(epoch: number, site: SiteId, nowMs: number, signal?: AbortSignal): Promise<'renewed' | 'refused'> {
+    if (this.leaseItems) {
+      // Nobody else writes this item, so replication can never make it lose to another writer.
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.heartbeatVolume,
+          Key: leaseKey(site),
+          UpdateExpression: 'SET lease = if_not_exists(lease, :zero) + :one, epoch = :epoch, renewedAt = :now',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':epoch': epoch, ':now': new Date(nowMs).toISOString() },
+        }),
+        { abortSignal: signal },
+      );
+      return 'renewed';
+    }
+    const initial = epoch === INITIAL_CLUSTER.epoch && site === INITIAL_CLUSTER.primary;
+    const ok = await this.conditional(
+      new UpdateCommand({
+        TableName: this.heartbeatVolume,
+        Key: clusterKey(),
+        UpdateExpression: 'SET lease = if_not_exists(lease, :zero) + :one, renewedAt = :now, epoch = if_not_exists(epoch, :epoch), #primary = if_not_exists(#primary, :me)',
+        ConditionExpression: initial ? 'attribute_not_exists(epoch) OR (epoch = :epoch AND #primary = :me)' : 'epoch = :epoch AND #primary = :me',
+        ExpressionAttributeNames: { '#primary': 'primary' },
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': new Date(nowMs).toISOString(), ':epoch': epoch, ':me': site },
+      }),
+      signal,
+    );
+    return ok ? 'renewed' : 'refused';
+  }
+
+  /** This site's recorded state of one path of its peer (what its heartbeat module last saw), if any. */
+  async readPathState(site: SiteId, path: PathId, signal?: AbortSignal): Promise<string | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: stateKey(site, path), ConsistentRead: true }), { abortSignal: signal });
+    return out.Item?.state as string | undefined;
   }
 
   /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { applyOverrides, ConfigError, configFromContext, configSchema, parseConfig } from '../../lib/config';
+import { applyOverrides, ConfigError, configFromContext, configObject, parseConfig } from '../../lib/config';
 import { BASE_CONFIG, config } from '../helpers';
 
 const expectError = (raw: unknown, message: RegExp) => {
@@ -16,12 +16,28 @@ describe('configuration', () => {
       deadlineFloorSeconds: 6,
       deadlineCeilingSeconds: 30,
       failoverMode: 'automatic',
-      consistency: 'eventual',
+      consistency: 'strong',
+      witnessRegion: 'us-east-2',
+      confirmationWindowSeconds: 10,
+      leaseSeconds: 12,
       notifications: { criticalEmails: [], warningEmails: [] },
       cooldownSeconds: 3600,
       approvalTimeoutSeconds: 1800,
       isolationPolicy: 'self-fence',
+      health: { timeoutMs: 600 },
     });
+  });
+
+  it('defaults to two-region mode where no region set holds both sites, with a person deciding failover', () => {
+    expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'us-east-1' })).toMatchObject({ consistency: 'eventual', isolationPolicy: 'stay-primary', failoverMode: 'approval' });
+    expect(parseConfig({ ...BASE_CONFIG, consistency: 'eventual', isolationPolicy: 'self-fence' })).toMatchObject({ failoverMode: 'automatic' });
+    expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'eu-central-1' })).toMatchObject({ consistency: 'strong', witnessRegion: 'eu-west-2' });
+  });
+
+  it.each([1, 2, 3, 5, 7, 10, 20])('loads at intervalSeconds %i with every other key left to its default, in both modes', (intervalSeconds) => {
+    for (const mode of [{}, { consistency: 'eventual' }, { consistency: 'eventual', isolationPolicy: 'self-fence' }]) {
+      expect(() => parseConfig({ ...BASE_CONFIG, ...mode, intervalSeconds })).not.toThrow();
+    }
   });
 
   it.each([
@@ -34,10 +50,12 @@ describe('configuration', () => {
     [{ productionRegion: 'virginia' }, /^mirrorbeat\.productionRegion: got "virginia"; allowed: the production region: an AWS region code/],
     [{ deadlineFloorSeconds: 3 }, /^mirrorbeat\.deadlineFloorSeconds: got 3; allowed: at least 2 × intervalSeconds \(4\)/],
     [{ deadlineCeilingSeconds: 6 }, /^mirrorbeat\.deadlineCeilingSeconds: got 6; allowed: greater than deadlineFloorSeconds/],
-    [{ leaseSeconds: 16 }, /^mirrorbeat\.leaseSeconds: got 16; allowed: less than deadlineFloorSeconds \+ confirmationWindowSeconds \(16\)/],
-    [{ consistency: 'strong' }, /^mirrorbeat\.witnessRegion: got nothing; allowed: required when consistency is strong/],
+    [{ consistency: 'eventual', isolationPolicy: 'self-fence', leaseSeconds: 16 }, /^mirrorbeat\.leaseSeconds: got 16; allowed: less than deadlineFloorSeconds \+ confirmationWindowSeconds \(16\)/],
+    [{ productionRegion: 'eu-west-1', consistency: 'strong' }, /^mirrorbeat\.consistency: got "strong"; allowed: strong needs production and standby in one region set/],
     [{ consistency: 'strong', witnessRegion: 'eu-west-1' }, /^mirrorbeat\.witnessRegion: got "eu-west-1"; allowed: production, standby and witness must be three different regions of one set/],
-    [{ witnessRegion: 'us-east-2' }, /^mirrorbeat\.witnessRegion: got "us-east-2"; allowed: only used with consistency "strong"/],
+    [{ consistency: 'eventual', witnessRegion: 'us-east-2' }, /^mirrorbeat\.witnessRegion: got "us-east-2"; allowed: only used with consistency "strong"/],
+    [{ isolationPolicy: 'stay-primary' }, /^mirrorbeat\.isolationPolicy: got "stay-primary"; allowed: stay-primary applies to two-region mode only/],
+    [{ consistency: 'eventual', failoverMode: 'automatic' }, /^mirrorbeat\.failoverMode: got "automatic"; allowed: automatic failover in two-region mode needs isolationPolicy self-fence/],
     [{ logRetentionDays: 4 }, /^mirrorbeat\.logRetentionDays: got 4; allowed: one of 1, 3, 5/],
     [{ notifications: { criticalEmails: ['oncall'] } }, /^mirrorbeat\.notifications\.criticalEmails\[0\]: got "oncall"; allowed: an e-mail address/],
     [{ promotion: { hookFunctionArn: 'my-function' } }, /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/],
@@ -92,7 +110,7 @@ describe('docs/CONFIGURATION.md', () => {
 
   /** Every key of the schema, nested objects flattened with dots. */
   function schemaKeys(): string[] {
-    return Object.entries(configSchema.shape).flatMap(([key, field]) => {
+    return Object.entries(configObject.shape).flatMap(([key, field]) => {
       const inner = (field as { unwrap?: () => unknown }).unwrap?.() as { shape?: Record<string, unknown> } | undefined;
       return inner?.shape !== undefined && ['notifications', 'promotion', 'health'].includes(key)
         ? Object.keys(inner.shape).map((k) => `${key}.${k}`)
@@ -112,6 +130,8 @@ describe('docs/CONFIGURATION.md', () => {
       const documented = rows.get(key);
       if (required) expect([key, documented]).toEqual([key, 'required']);
       else if (value === undefined) expect([key, documented]).toEqual([key, 'none']);
+      // A default derived from other keys is documented as its rule, with its value for the example.
+      else if (documented?.includes('×') === true || documented?.includes('here') === true) expect([key, documented]).toEqual([key, expect.stringContaining(`\`${JSON.stringify(value)}\``)]);
       else expect([key, documented]).toEqual([key, `\`${JSON.stringify(value)}\``]);
     }
   });

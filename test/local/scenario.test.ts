@@ -8,7 +8,9 @@ const base = { name: 'x', durationMs: 60_000 };
 
 describe('the scenario loader', () => {
   it.each([
-    [{ ...base, events: [{ atMs: 1000, fault: 'meteor', path: 'network' }] }, /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, pause, isolate, skew, forge, replay, health$/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'meteor', path: 'network' }] }, /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, restart, pause, isolate, skew, forge, replay, health$/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'partition', between: ['production', 'standby'] }] }, /^scenario\.events\[0\]\.between: got \["production","standby"\]; allowed: a site and the witness/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'skew', site: 'witness', ms: 5 }] }, /^scenario\.events\[0\]\.site: got "witness"; allowed: production or standby$/],
     [{ ...base, events: [{ atMs: 1000, fault: 'partition', path: 'radio' }] }, /^scenario\.events\[0\]\.path: got "radio"; allowed: network or storage$/],
     [{ ...base, events: [{ atMs: -5, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got -5; allowed: 0 or more$/],
     [{ ...base, events: [{ atMs: 70_000, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got 70000; allowed: at most durationMs \(60000\)$/],
@@ -41,9 +43,13 @@ describe('the scenario loader', () => {
         { atMs: 6000, command: 'deactivate', path: 'network' },
         { atMs: 6000, command: 'activate', path: 'network' },
         { atMs: 6000, command: 'switchover' },
+        { atMs: 7000, fault: 'restart', site: 'production' },
+        { atMs: 7000, fault: 'crash', site: 'witness' },
+        { atMs: 7000, fault: 'partition', between: ['standby', 'witness'] },
+        { atMs: 7000, fault: 'heal', between: ['witness', 'standby'] },
       ],
     });
-    expect(s.events.map((e) => e.atMs)).toEqual([4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 9000, 30000]);
+    expect(s.events.map((e) => e.atMs)).toEqual([4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 7000, 7000, 7000, 7000, 9000, 30000]);
     expect(s.config.clusterName).toBe('demo');
   });
 });

@@ -2,13 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { siteNoticeDesk } from '../../../lambdas/shared/notifier';
 import { SiteStore } from '../../../lambdas/shared/store';
+import { clusterKey } from '../../../lambdas/core/volume';
 import { standbySettings } from '../../helpers';
 
 /** Every AWS call the heartbeat module makes, failing: throttled, timed out, 5xx. Nothing may escape a tick. */
@@ -68,12 +69,15 @@ describe.each(FAILURES.map((f) => [f.name, f] as const))('the heartbeat module w
   it('finishes the tick when SNS and Step Functions fail, and tries the failover again next tick', async () => {
     const old = signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial: 5, sentAt: new Date(NOW - 60_000).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
     dynamo.onAnyCommand().resolves({ Item: { serial: 5, arrivedAtMs: NOW - 60_000, beat: old } });
+    // No cluster record yet: production primary at epoch 1, its lease never renewed as this site sees it.
+    dynamo.on(GetCommand, { Key: clusterKey() }).resolves({});
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
     sns.on(PublishCommand).rejects(failure);
     sfn.on(StartExecutionCommand).rejects(failure);
     const hm = moduleWith();
     let last;
-    for (let t = 0; t <= 14_000; t += 2_000) last = await hm.tick(NOW + t);
+    // The lease gate opens a lease and the margin (13 s) after the first read; then every tick tries.
+    for (let t = 0; t <= 18_000; t += 2_000) last = await hm.tick(NOW + t);
     expect(last?.verdict).toBe('peer-lost');
     expect(last?.failoverStarted).toBe(false);
     expect(sfn.commandCalls(StartExecutionCommand).length).toBeGreaterThanOrEqual(2);

@@ -68,7 +68,15 @@ class FakeStore {
   async recordRole(_site: string, role: string) {
     return this.change('role', role);
   }
-  cluster: { epoch: number; primary: 'production' | 'standby'; promotedAtMs?: number } = { epoch: 1, primary: 'production' };
+  cluster: { epoch: number; primary: 'production' | 'standby'; lease?: number; promotedAtMs?: number; actAfterMs?: number } = { epoch: 1, primary: 'production' };
+  /** The region reaches no majority: every renewal times out. */
+  noMajority = false;
+  async renewLease(epoch: number, site: string) {
+    if (this.noMajority) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+    if (this.cluster.epoch !== epoch || this.cluster.primary !== site) return 'refused';
+    this.cluster = { ...this.cluster, lease: (this.cluster.lease ?? 0) + 1 };
+    return 'renewed';
+  }
   private change(what: string, value: string) {
     const previous = this.records.get(what);
     if (previous === value) return null;
@@ -142,18 +150,39 @@ describe('the heartbeat module', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
-  it('starts one failover per epoch once both paths stay failed for the confirmation window', async () => {
+  it('starts a failover once both paths stay failed for the confirmation window and the lease stood still for a lease and the margin', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
     const store = new FakeStore();
+    store.cluster = { epoch: 1, primary: 'production', lease: 40 };
     store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
     store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
     const hm = moduleWith(store);
     expect((await hm.tick(NOW)).verdict).toBe('degraded');
-    expect((await hm.tick(NOW + 8_000)).verdict).toBe('degraded');
     const lost = await hm.tick(NOW + 10_000);
-    expect(lost.verdict).toBe('peer-lost');
-    expect(lost.failoverStarted).toBe(true);
-    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({ name: 'failover-epoch-2' });
+    // The trigger holds, the gate not yet: the renewal seen at NOW has stood 10 s of 12 + 1.
+    expect([lost.verdict, lost.failoverStarted]).toEqual(['peer-lost', false]);
+    const started = await hm.tick(NOW + 13_000);
+    expect(started.failoverStarted).toBe(true);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({ name: `failover-e2-${NOW + 13_000}` });
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ expectedEpoch: 1, expectedLease: 40, gated: true, reason: 'peer-lost' });
+    // One attempt per retry window in one episode; the fence's conditional write keeps it to one promotion.
+    expect((await hm.tick(NOW + 15_000)).failoverStarted).toBe(false);
+  });
+
+  it('never starts a failover while the primary still renews its lease, and says why', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    const published: Notice[] = [];
+    const store = new FakeStore();
+    store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    const hm = moduleWith(store, { notices: recording((n) => published.push(n)) });
+    for (let t = 0; t <= 40_000; t += 2_000) {
+      // The primary renews through the witness though neither path reaches this site.
+      store.cluster = { ...store.cluster, lease: t };
+      expect((await hm.tick(NOW + t)).failoverStarted).toBe(false);
+    }
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(published.find((n) => n.kind === 'peer-lost')?.detail.next).toMatch(/still holds the lease/);
   });
 
   const peerBeat = (serial: number, key = KEY) =>
@@ -262,26 +291,48 @@ describe('the heartbeat module', () => {
   describe('as primary', () => {
     const production = readSettingsFor('production');
 
-    it('stops acting as primary once it has confirmed its peer on no path for leaseSeconds, and says so once', async () => {
+    it('two-region self-fence: stops acting as primary once no beat sent by its peer in leaseSeconds reached it, and says so once', async () => {
       const published: string[] = [];
       const store = new FakeStore();
       const standbyBeat = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 3, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'secondary', health: 'ok' }, KEY);
-      store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: standbyBeat });
-      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
+      // Sent at NOW, arrived 10 s late: the lease counts from the send time.
+      store.observations.set('network', { serial: 3, arrivedAtMs: NOW + 10_000, beat: standbyBeat });
+      const twoRegion = { ...production, tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'self-fence' as const } };
+      const hm = moduleWith(store, { settings: twoRegion, notices: recording((n) => published.push(n.kind)) });
       expect((await hm.tick(NOW + 2_000)).role).toBe('primary');
-      expect((await hm.tick(NOW + 12_000)).role).toBe('primary');
-      const report = await hm.tick(NOW + 12_001);
+      expect((await hm.tick(NOW + 9_999)).role).toBe('primary');
+      const report = await hm.tick(NOW + 10_000);
       expect(report.role).toBe('secondary');
       expect(store.written.at(-1)?.role).toBe('secondary');
       await hm.tick(NOW + 14_000);
       expect(published.filter((k) => k === 'demoted')).toHaveLength(1);
     });
 
+    it('quorum mode: keeps its role with a silent standby, steps down within one lease without a majority, resumes with one', async () => {
+      const published: string[] = [];
+      const store = new FakeStore();
+      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
+      for (let t = 0; t <= 30_000; t += 2_000) expect((await hm.tick(NOW + t)).role).toBe('primary');
+      store.noMajority = true;
+      // The last renewal started at +30 s: a decision at +38 s still ends inside the lease, one at +40 s would not.
+      expect((await hm.tick(NOW + 38_000)).role).toBe('primary');
+      expect((await hm.tick(NOW + 40_000)).role).toBe('secondary');
+      store.noMajority = false;
+      expect((await hm.tick(NOW + 44_000)).role).toBe('primary');
+      expect(published).toEqual(['demoted']);
+    });
+
+    it('a fresh container acts as primary only after its own first renewal', async () => {
+      const store = new FakeStore();
+      store.noMajority = true;
+      expect((await moduleWith(store, { settings: production }).tick(NOW)).role).toBe('secondary');
+    });
+
     it('keeps acting as primary with no peer ever seen (a first deployment) and under stay-primary', async () => {
       expect((await moduleWith(new FakeStore(), { settings: production }).tick(NOW + 60_000)).role).toBe('primary');
       const store = new FakeStore();
       store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: {} as Heartbeat });
-      const stay = { ...production, tuning: { ...production.tuning, isolationPolicy: 'stay-primary' as const } };
+      const stay = { ...production, tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'stay-primary' as const } };
       expect((await moduleWith(store, { settings: stay }).tick(NOW + 60_000)).role).toBe('primary');
     });
 

@@ -1,0 +1,93 @@
+import * as path from 'node:path';
+import { simulateScenario } from '../../local/run';
+import type { Report } from '../../local/runtime';
+import { loadScenario } from '../../local/scenario';
+import { dynamoEndpoint } from '../local-sites';
+
+/** The role protocol's regression scenarios (local/scenarios/), each a way today's roles once broke. */
+async function run(name: string): Promise<Report> {
+  const scenario = loadScenario(path.join(__dirname, '..', '..', 'local', 'scenarios', `${name}.json`));
+  return (await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() })).report;
+}
+
+const sitesOf = (report: Report) => report.primaryTimeline.map((p) => `${p.site}@${p.epoch}`);
+
+describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
+  it('never renews the old primary with beats sent before a promotion (network cut, replica 20 s behind): no failover at all in quorum mode', async () => {
+    const report = await run('regression-lagging-replica-two-primaries');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.failovers).toEqual([]);
+    expect(report.noPrimaryMs).toBe(0);
+  });
+
+  it('keeps one primary at a time in two-region self-fence mode under a replica 28 s behind', async () => {
+    const report = await run('regression-lagging-replica-two-region');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+  });
+
+  it.each(['regression-standby-crash', 'regression-standby-crash-two-region', 'witness-lost', 'both-paths-cut-witness-reachable'])(
+    'never takes a healthy production down for a fault elsewhere (%s)',
+    async (name) => {
+      const report = await run(name);
+      expect(report.failovers).toEqual([]);
+      expect(sitesOf(report)).toEqual(['production@1']);
+      expect(report.noPrimaryMs).toBe(0);
+      expect(report.notifications.map((n) => n.kind)).not.toContain('demoted');
+    },
+  );
+
+  it('replaces a crashed primary right after a switchover: the cooldown holds nothing', async () => {
+    const report = await run('regression-crash-after-switchover');
+    expect(report.failovers.map((f) => [f.from, f.to, f.reason, f.promotedAtMs !== null])).toEqual([
+      ['production', 'standby', 'scenario switchover', true],
+      ['standby', 'production', 'peer-lost', true],
+    ]);
+    expect(sitesOf(report)).toEqual(['production@1', 'standby@2', 'production@3']);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+  });
+
+  it('re-checks after an approval: paths back and the lease renewed, the failover aborts', async () => {
+    const report = await run('regression-stale-approval');
+    expect(report.failovers).toEqual([expect.objectContaining({ to: 'standby', promotedAtMs: null })]);
+    expect(report.notifications.map((n) => n.kind)).toContain('failover-aborted');
+    expect(report.primaryTimeline.every((p) => p.site === 'production')).toBe(true);
+  });
+
+  it('refuses to switch off the only path still working, though the other is enabled', async () => {
+    const report = await run('regression-deactivate-last-working-path');
+    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'command-refused' })]));
+    expect(report.failovers).toEqual([]);
+    expect(sitesOf(report)).toEqual(['production@1']);
+  });
+
+  it('starts a new attempt after a rejected one at the same epoch', async () => {
+    const report = await run('regression-aborted-attempt-then-crash');
+    expect(report.failovers.map((f) => [f.epoch, f.promotedAtMs !== null])).toEqual([
+      [2, false],
+      [2, true],
+    ]);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+  });
+
+  it('survives a 40 s wall-clock jump: the site says it distrusts its clock and nothing fails over', async () => {
+    const report = await run('regression-clock-jump');
+    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'clock-untrusted' })]));
+    expect(report.failovers).toEqual([]);
+    expect(report.noPrimaryMs).toBe(0);
+  });
+
+  it('runs at intervalSeconds 1 with every other default, and fails a crash over', async () => {
+    const report = await run('regression-interval-one-second');
+    expect(report.failovers).toEqual([expect.objectContaining({ reason: 'peer-lost', to: 'standby' })]);
+    expect(report.detectionMs).toBeLessThan(15_000);
+  });
+
+  it('has an isolated production step down within one lease, before the standby acts', async () => {
+    const report = await run('isolation');
+    const demoted = report.notifications.find((n) => n.site === 'production' && n.kind === 'demoted');
+    const promoted = report.primaryTimeline.find((p) => p.site === 'standby');
+    expect(demoted?.atMs).toBeLessThanOrEqual(30_000 + 12_000 + 2_000);
+    expect(promoted?.atMs).toBeGreaterThan(demoted?.atMs ?? Infinity);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+  });
+});
