@@ -22,7 +22,7 @@ export interface DetectorFigures {
   falseFailoversByClass: Partial<Record<TraceClass, number>>;
 }
 
-/** The benchmark report of DESIGN.md (contract), with the extra figures the issue asks for after it. */
+/** The benchmark report (a contract other tools read; README, "Benchmarks"), with the extra figures the issue asks for after it. */
 export interface BenchReport {
   config: Record<string, unknown>;
   detection: Record<DetectorId, DetectorFigures>;

@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigError, configFromContext, CONTEXT_KEY, type MirrorbeatConfig } from '../lib/config';
+import { ConfigError, configFromContext, CONTEXT_KEY, describeRoles, type MirrorbeatConfig } from '../lib/config';
 import { SiteNames } from '../lib/names';
 import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { SiteStore } from '../lambdas/shared/store';
@@ -23,7 +23,7 @@ import { simulateScenario } from '../local/run';
 import { loadScenario, type Scenario, ScenarioError } from '../local/scenario';
 import { formatEntry, formatFirstPage, formatHeader, formatSummary } from '../local/text';
 
-/** Exit statuses shared by every command (DESIGN.md): 2 for bad input, 1 for an internal error. */
+/** Exit statuses shared by every command (a contract): 2 for bad input, 1 for an internal error. */
 const EXIT_BAD_INPUT = 2;
 
 function readCdkContext(file: string): Record<string, unknown> {
@@ -60,7 +60,7 @@ export function buildCli(): Command {
     .action((opts: { cdkJson: string; context: string[]; json?: boolean }) => {
       const config = loadConfig(opts.cdkJson, opts.context);
       const text = JSON.stringify(config, null, 2);
-      process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${text}\n`);
+      process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${describeRoles(config)}\n${text}\n`);
     });
 
   const siteOptionNamed =
@@ -194,7 +194,7 @@ export function buildCli(): Command {
   program
     .command('simulate')
     .description('Run a scenario on the local two-site runtime: DynamoDB Local, the deployed handlers, the synthesized workflows, virtual time')
-    .requiredOption('--scenario <file>', 'the scenario file (see DESIGN.md and local/scenarios/)')
+    .requiredOption('--scenario <file>', 'the scenario file (docs/SCENARIOS.md; examples in local/scenarios/)')
     .option('--seed <n>', "seed of the run's randomness (default: the scenario's seed, else 1)")
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
     .action(async (opts: { scenario: string; seed?: string; json?: boolean }) => {

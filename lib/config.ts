@@ -290,6 +290,17 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
   };
 }
 
+/** What the role protocol does with this configuration, and what the choice risks, in words for `mirrorbeat config`. */
+export function describeRoles(c: MirrorbeatConfig): string {
+  if (c.consistency === 'strong') {
+    return `Quorum mode: witness ${c.witnessRegion ?? '?'}; a primary acts only while it renews its ${c.leaseSeconds} s lease through a majority of the three regions. A lost standby or witness never takes it down; an isolated primary steps down within one lease; failover is ${c.failoverMode}.`;
+  }
+  if (c.isolationPolicy === 'self-fence') {
+    return `Two-region mode, self-fence: a primary that hears no beat sent by its peer for ${c.leaseSeconds} s steps down, so failover (${c.failoverMode}) never makes two primaries on a clean partition; the price: a lost standby takes the primary down too.`;
+  }
+  return `Two-region mode, stay-primary: a lost standby never takes the primary down; failover is ${c.failoverMode} (a person decides: approving while the old primary lives behind a partition makes two primaries until it sees the new epoch).`;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

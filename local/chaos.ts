@@ -12,16 +12,22 @@ const DURATION_MS = 90_000;
 const at = fc.integer({ min: 5_000, max: DURATION_MS - 5_000 });
 const path = fc.constantFrom('network', 'storage');
 const site = fc.constantFrom('production', 'standby');
+const region = fc.constantFrom('production', 'standby', 'witness');
+const leg = fc.constantFrom(['production', 'witness'], ['standby', 'witness']);
 
 export const eventArbitrary = fc.oneof(
   fc.record({ atMs: at, fault: fc.constant('partition'), path }),
   fc.record({ atMs: at, fault: fc.constant('heal'), path }),
-  fc.record({ atMs: at, fault: fc.constant('lag'), path, ms: fc.integer({ min: 0, max: 15_000 }) }),
+  // Lag longer than detection, while another fault cuts the other path, is where two primaries used to hide.
+  fc.record({ atMs: at, fault: fc.constant('lag'), path, ms: fc.integer({ min: 0, max: 30_000 }) }),
   fc.record({ atMs: at, fault: fc.constant('loss'), path, rate: fc.double({ min: 0, max: 0.6, noNaN: true }) }),
-  fc.record({ atMs: at, fault: fc.constant('crash'), site }),
-  fc.record({ atMs: at, fault: fc.constant('pause'), site, ms: fc.integer({ min: 500, max: 30_000 }) }),
-  fc.record({ atMs: at, fault: fc.constant('isolate'), site }),
-  fc.record({ atMs: at, fault: fc.constant('skew'), site, ms: fc.integer({ min: -5_000, max: 5_000 }) }),
+  fc.record({ atMs: at, fault: fc.constant('crash'), site: region }),
+  fc.record({ atMs: at, fault: fc.constant('restart'), site: region }),
+  fc.record({ atMs: at, fault: fc.constant('pause'), site: region, ms: fc.integer({ min: 500, max: 30_000 }) }),
+  fc.record({ atMs: at, fault: fc.constant('isolate'), site: region }),
+  fc.record({ atMs: at, fault: fc.constantFrom('partition', 'heal'), between: leg }),
+  // Small skews, and clock jumps beyond the skew bound.
+  fc.record({ atMs: at, fault: fc.constant('skew'), site, ms: fc.oneof(fc.integer({ min: -5_000, max: 5_000 }), fc.integer({ min: 31_000, max: 60_000 }), fc.integer({ min: -60_000, max: -31_000 })) }),
   fc.record({ atMs: at, fault: fc.constant('forge'), path, count: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ atMs: at, fault: fc.constant('replay'), path, count: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ atMs: at, fault: fc.constant('health'), site, status: fc.constantFrom('ok', 'degraded', 'failed') }),
@@ -50,7 +56,7 @@ export function scenarioOf(schedule: Schedule): Scenario {
 }
 
 export interface Violation {
-  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
+  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7';
   readonly detail: string;
 }
 
@@ -63,8 +69,8 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
   const c = scenario.config;
   const violations: Violation[] = [];
 
-  // I1: under the default isolation policy, never two sites acting as primary at once.
-  if (c.isolationPolicy === 'self-fence' && report.maxSimultaneousPrimaries > 1) violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
+  // I1: in quorum mode, and in two-region mode under self-fence, never two sites acting as primary at once.
+  if ((c.consistency === 'strong' || c.isolationPolicy === 'self-fence') && report.maxSimultaneousPrimaries > 1) violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
 
   // I2: no failover decided while valid beats from the primary were still arriving at the deciding site.
   const intervalMs = c.intervalSeconds * 1000;
@@ -76,7 +82,10 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
 
   // I3: a crashed primary is replaced within the detection bound, when nothing else prevents it.
   const crash = scenario.events.find((e) => isFault(e, 'crash') && 'site' in e && e.site === 'production');
-  const standbyHindered = scenario.events.some((e) => ('site' in e && e.site === 'standby' && ['crash', 'isolate', 'pause', 'skew'].includes((e as { fault?: string }).fault ?? '')) || 'command' in e);
+  // The standby needs a majority too: a storage partition with the witness lost or cut from it hinders it.
+  const witnessTrouble = scenario.events.some((e) => ('site' in e && e.site === 'witness') || ('between' in e && e.between.includes('standby')));
+  const storageCut = scenario.events.some((e) => isFault(e, 'partition') && 'path' in e && e.path === 'storage');
+  const standbyHindered = (witnessTrouble && storageCut) || scenario.events.some((e) => ('site' in e && e.site === 'standby' && ['crash', 'isolate', 'pause', 'skew'].includes((e as { fault?: string }).fault ?? '')) || 'command' in e);
   const productionGoneBefore = scenario.events.some((e) => crash !== undefined && e.atMs < crash.atMs && 'site' in e && e.site === 'production' && ['isolate'].includes((e as { fault?: string }).fault ?? ''));
   if (crash !== undefined && !standbyHindered && !productionGoneBefore && c.failoverMode === 'automatic') {
     const boundMs = (c.deadlineCeilingSeconds + c.confirmationWindowSeconds) * 1000 + 3 * intervalMs + 5_000;
@@ -99,6 +108,15 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
   const holders = new Map<number, Set<string>>();
   for (const p of report.primaryTimeline) holders.set(p.epoch, (holders.get(p.epoch) ?? new Set()).add(p.site));
   for (const [epoch, sites] of holders) if (sites.size > 1) violations.push({ invariant: 'I6', detail: `epoch ${epoch} had ${[...sites].join(' and ')} acting as primary` });
+
+  // I7: in quorum mode, one fault that is not production's own never takes production's role:
+  // a lost, paused or isolated standby or witness, one cut leg, one path's trouble, hostile beats.
+  const faults = scenario.events.filter((e) => 'fault' in e && e.fault !== 'forge' && e.fault !== 'replay');
+  const only = faults.length === 1 && scenario.events.every((e) => !('command' in e)) ? faults[0] : undefined;
+  const touchesProduction = only !== undefined && (('site' in only && only.site === 'production') || ('between' in only && only.between.includes('production')));
+  if (c.consistency === 'strong' && only !== undefined && !touchesProduction && !(isFault(only, 'health'))) {
+    if (report.failovers.length > 0 || report.noPrimaryMs > 0) violations.push({ invariant: 'I7', detail: `one fault (${JSON.stringify(only)}) took production's role: ${report.failovers.length} failovers, ${report.noPrimaryMs} ms without a primary` });
+  }
   return violations;
 }
 

@@ -37,7 +37,7 @@ import { createLocalSite } from './sites';
 import { createTable, regionDocumentClient } from './dynamo';
 import type { Scenario, ScenarioEvent } from './scenario';
 
-/** The report of DESIGN.md, "Local two-site runtime" (contract). */
+/** The report of a run (a contract; docs/SCENARIOS.md). */
 export interface Report {
   readonly scenario: string;
   readonly seed: number;

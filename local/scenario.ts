@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ConfigError, type MirrorbeatConfig, parseConfig } from '../lib/config';
 import { PATHS, SITE_IDS } from '../lambdas/core/wire';
 
-/** The scenario file of DESIGN.md, "Local two-site runtime" (contract). */
+/** The scenario file (a contract; docs/SCENARIOS.md). */
 
 const atMs = z.number({ error: 'a whole number of milliseconds from the start, 0 or more' }).int('a whole number of milliseconds').min(0, '0 or more');
 const path = z.enum(PATHS, { error: 'network or storage' });
@@ -103,10 +103,10 @@ export function parseScenario(raw: unknown): Scenario {
     const issue = result.error.issues[0];
     const where = ['scenario', ...(issue?.path ?? []).map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
     if (issue?.code === 'unrecognized_keys') throw new ScenarioError(`${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: name, seed, durationMs, config, events`);
-    if (issue?.message.startsWith('unknown key') === true) throw new ScenarioError(`${where}: ${issue.message}; see DESIGN.md for the keys of each event`);
+    if (issue?.message.startsWith('unknown key') === true) throw new ScenarioError(`${where}: ${issue.message}; see docs/SCENARIOS.md for the keys of each event`);
     let given: unknown = raw;
     for (const key of issue?.path ?? []) given = (given as Record<PropertyKey, unknown> | undefined)?.[key];
-    throw new ScenarioError(`${where}: got ${given === undefined ? 'nothing' : show(given)}; allowed: ${issue?.message ?? 'see DESIGN.md'}`);
+    throw new ScenarioError(`${where}: got ${given === undefined ? 'nothing' : show(given)}; allowed: ${issue?.message ?? 'see docs/SCENARIOS.md'}`);
   }
   const s = result.data;
   for (const [i, e] of s.events.entries()) {

@@ -105,7 +105,8 @@ async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[
 
 async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
   const peer = peerOf(t.site);
-  const get = async (table: string, key: Record<string, string>) => (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }))).Item;
+  // Eventually consistent for the cluster record: a region cut off from the majority still shows what it last knew.
+  const get = async (table: string, key: Record<string, string>) => (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: key.pk !== clusterKey().pk }))).Item;
   try {
     const [cluster, view, serial, ...perPath] = await Promise.all([
       get(t.heartbeatVolume, { ...clusterKey() }),

@@ -4,7 +4,7 @@ import { en } from 'zod/locales';
 
 import { SITE_IDS, type SiteId } from './wire';
 
-/** The heartbeat message of DESIGN.md (contract), version 1. */
+/** The heartbeat message (a contract between deployed sites; docs/ARCHITECTURE.md), version 1. */
 
 const MAX_TEXT = 1024;
 

@@ -1,6 +1,6 @@
 import type { PathId, SiteId } from './wire';
 
-/** Notice kinds of DESIGN.md (contract): the `kind` field and the SNS message attribute `kind`. */
+/** Notice kinds (a contract; docs/OPERATIONS.md, "Notices"): the `kind` field and the SNS message attribute `kind`. */
 export const NOTICE_KINDS = [
   'path-failed',
   'path-recovered',

@@ -40,8 +40,17 @@ async function receiveControl(kind: 'command' | 'ack', detail: unknown, nowMs: n
  */
 export async function receiveNetworkBeat(detail: unknown, nowMs: number, deps: ReceiverDeps): Promise<Receipt> {
   const { settings, store } = deps;
-  const [last, cluster, keys] = await Promise.all([store.readObservation('network', settings.peer), store.readCluster(), deps.keys.all()]);
-  const verdict = checkPeerBeat(detail, settings, { keys, last, epoch: cluster.epoch, nowMs });
+  // The epoch check needs only what this region knows: a local read, which never waits for the
+  // quorum (the storage side's trouble must not block the network path); unreadable, no epoch check.
+  const [last, epoch, keys] = await Promise.all([
+    store.readObservation('network', settings.peer),
+    store.readCluster(undefined, false).then(
+      (c) => c.epoch,
+      () => 0,
+    ),
+    deps.keys.all(),
+  ]);
+  const verdict = checkPeerBeat(detail, settings, { keys, last, epoch, nowMs });
   if (!verdict.ok) {
     await store.countInvalid('network', verdict.reason);
     return { accepted: false, reason: verdict.reason, detail: verdict.detail };

@@ -145,8 +145,13 @@ export class SiteStore {
     }
   }
 
-  async readCluster(signal?: AbortSignal): Promise<ClusterRecord> {
-    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }), { abortSignal: signal });
+  /**
+   * The cluster record. Strong by default: in quorum mode that read needs a majority. With
+   * `strong` false, this region's copy as it stands, which answers without one (for checks
+   * that only need an epoch this site already knows, like the receivers').
+   */
+  async readCluster(signal?: AbortSignal, strong = true): Promise<ClusterRecord> {
+    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: strong }), { abortSignal: signal });
     if (this.leaseItems) {
       const primary = (out.Item?.primary as SiteId | undefined) ?? INITIAL_CLUSTER.primary;
       const lease = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: leaseKey(primary), ConsistentRead: true }), { abortSignal: signal });

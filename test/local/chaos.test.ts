@@ -9,7 +9,7 @@ const RUNS = Number(process.env.MIRRORBEAT_CHAOS_RUNS ?? 6);
 const SEED = Number(process.env.MIRRORBEAT_CHAOS_SEED ?? 20261125);
 
 describe('random fault schedules through the local runtime', () => {
-  it(`keep invariants I1–I5 over ${RUNS} schedules (fast-check seed ${SEED})`, async () => {
+  it(`keep invariants I1–I7 over ${RUNS} schedules (fast-check seed ${SEED})`, async () => {
     const ran: Scenario[] = [];
     await fc.assert(
       fc.asyncProperty(scheduleArbitrary, async (schedule: Schedule) => {

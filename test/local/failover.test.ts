@@ -15,6 +15,9 @@ const epochOf = (r: SimulationResult) => {
 };
 const APPROVAL = { failoverMode: 'approval', approvalTimeoutSeconds: 60 };
 
+/** Two-region mode with automatic failover: where an eventually consistent replica can disagree with its peer's. */
+const TWO_REGION = { consistency: 'eventual', isolationPolicy: 'self-fence' };
+
 describe('the failover workflow', () => {
   it('under approval mode, waits for `approve` and then promotes', async () => {
     const result = await simulateEvents(
@@ -120,7 +123,8 @@ describe('the failover workflow', () => {
         { atMs: 26_641, command: 'failover', site: 'production' },
         { atMs: 28_462, fault: 'crash', site: 'production' },
       ],
-      { durationMs: 40_000, seed: 0 },
+      // A two-region phenomenon: in quorum mode the isolated site cannot write at all.
+      { durationMs: 40_000, seed: 0, config: TWO_REGION },
     );
     expect(result.report.maxSimultaneousPrimaries).toBe(1);
     expect(result.report.failovers.map((f) => [f.to, f.promotedAtMs === null])).toEqual([
@@ -139,21 +143,22 @@ describe('the failover workflow', () => {
         { atMs: 5_000, command: 'deactivate', path: 'network' },
         { atMs: 5_000, fault: 'partition', path: 'storage' },
       ],
-      { durationMs: 45_000, seed: 0 },
+      { durationMs: 45_000, seed: 0, config: TWO_REGION },
     );
     expect(result.report.failovers.map((f) => [f.to, f.epoch])).toEqual([['standby', 2]]);
     expect(texts(result, /network fence not sent: the network path is disabled at standby/)).toHaveLength(1);
     expect(result.log.accepted.filter((a) => a.path === 'network' && a.atMs > 10_000)).toEqual([]);
   });
 
-  it('holds a second automatic failover within cooldownSeconds, and says how to override it', async () => {
-    // Production is paused (standby takes over), comes back as secondary, then the new primary crashes.
+  it('holds a second automatic failover on a reported workload failure within cooldownSeconds, and says how to override it', async () => {
+    // Production reports its workload failed (the standby takes over), recovers, then the new primary's workload fails too.
     const result = await simulateEvents(
       [
-        { atMs: 10_000, fault: 'pause', site: 'production', ms: 30_000 },
-        { atMs: 60_000, fault: 'crash', site: 'standby' },
+        { atMs: 10_000, fault: 'health', site: 'production', status: 'failed' },
+        { atMs: 40_000, fault: 'health', site: 'production', status: 'ok' },
+        { atMs: 60_000, fault: 'health', site: 'standby', status: 'failed' },
       ],
-      { durationMs: 100_000 },
+      { durationMs: 100_000, config: { health: { onPeerFailure: 'failover' } } },
     );
     expect(result.report.failovers.filter((f) => f.promotedAtMs !== null)).toHaveLength(1);
     expect(texts(result, /Gates: blocked: .*automatic failover is held until .*mirrorbeat failover --site production/)).toHaveLength(1);

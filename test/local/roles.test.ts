@@ -82,6 +82,14 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.detectionMs).toBeLessThan(15_000);
   });
 
+  it('with no majority anywhere (witness down, storage cut): production steps down, nobody promotes, the network path still carries beats', async () => {
+    const report = await run('regression-no-majority-anywhere');
+    expect(report.failovers).toEqual([]);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]));
+    expect(report.pathStates.filter((p) => p.path === 'network' && p.state === 'failed')).toEqual([]);
+  });
+
   it('has an isolated production step down within one lease, before the standby acts', async () => {
     const report = await run('isolation');
     const demoted = report.notifications.find((n) => n.site === 'production' && n.kind === 'demoted');

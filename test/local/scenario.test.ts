@@ -15,7 +15,7 @@ describe('the scenario loader', () => {
     [{ ...base, events: [{ atMs: -5, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got -5; allowed: 0 or more$/],
     [{ ...base, events: [{ atMs: 70_000, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got 70000; allowed: at most durationMs \(60000\)$/],
     [{ ...base, events: [{ atMs: 1000, fault: 'loss', path: 'network', rate: 2 }] }, /^scenario\.events\[0\]\.rate: got 2; allowed: to 1$/],
-    [{ ...base, events: [{ atMs: 1000, fault: 'crash', site: 'production', when: 'now' }] }, /^scenario\.events\[0\]: unknown key "when"; see DESIGN.md/],
+    [{ ...base, events: [{ atMs: 1000, fault: 'crash', site: 'production', when: 'now' }] }, /^scenario\.events\[0\]: unknown key "when"; see docs\/SCENARIOS.md/],
     [{ ...base, durationMs: 'long' }, /^scenario\.durationMs: got "long"; allowed: a whole number of milliseconds/],
     [{ ...base, config: { intervalSeconds: 0 } }, /^scenario\.config: intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/],
     [{ ...base, colour: 'red' }, /^scenario: unknown key "colour"; allowed: name, seed, durationMs, config, events$/],

@@ -173,6 +173,20 @@ describe('the network receiver on DynamoDB Local', () => {
     expect(await standby.store.readObservation('network', 'production')).toMatchObject({ serial: 13, arrivedAtMs: NOW + 50 });
   });
 
+  it('records a valid beat when the cluster record answers no strong read: the quorum never blocks the network path', async () => {
+    const { standby } = await localSites();
+    // This region reaches no majority: every strong read of the cluster record times out.
+    const store = Object.create(standby.store) as typeof standby.store;
+    store.readCluster = async (signal?: AbortSignal, strong = true) => {
+      if (strong) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+      return standby.store.readCluster(signal, false);
+    };
+    expect(await receiveNetworkBeat(beat(30), NOW, { settings: standby.settings, store, keys })).toEqual({ accepted: true, serial: 30 });
+    // And with the local copy unreadable too, the beat still counts (no epoch check).
+    store.readCluster = async () => Promise.reject(new Error('InternalServerError'));
+    expect(await receiveNetworkBeat(beat(31), NOW + 10, { settings: standby.settings, store, keys })).toEqual({ accepted: true, serial: 31 });
+  });
+
   it('counts a forged beat by reason and records nothing', async () => {
     const { standby } = await localSites();
     const forged = signHeartbeat({ ...beat(20), sig: undefined } as never, Buffer.from('not the key'));
