@@ -54,7 +54,10 @@ const round = (usd: number) => Math.round(usd * 100) / 100;
  * < 4 KB); writes — the serial counter, its
  * own storage beat (replicated: 1 rWRU in the peer region), the storage observation when a
  * new beat was read. The receiver reads two items and writes one per network beat. Once a
- * minute the module flushes its notices: two queries (ended fold windows, the outbox).
+ * minute the module flushes its notices: two queries (ended fold windows, the outbox). The
+ * primary alone renews its lease every tick: one conditional write, replicated to the other
+ * region (quorum mode: the cluster record; two-region mode: its own LEASE item, which the
+ * standby then reads as one more item per tick). The witness region holds no billed replica.
  * Notices themselves (a journal write, a fold-window update, an SNS publish) are rare and
  * not counted.
  */
@@ -68,7 +71,9 @@ export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { t
   const lambda = sites * ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
   const reads = ticksPerMonth * (8 + 2) + invocations * 2;
   const writes = ticksPerMonth * (3 + 1);
-  const dynamo = sites * (reads * PRICES.dynamoReadRequestUnit + writes * PRICES.dynamoWriteRequestUnit + ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) + 2 * 0.001 * PRICES.dynamoStorageGbMonth;
+  const leaseReads = config.consistency === 'eventual' ? ticksPerMonth : 0;
+  const renewals = ticksPerMonth * (PRICES.dynamoWriteRequestUnit + PRICES.dynamoReplicatedWriteRequestUnit) + leaseReads * PRICES.dynamoReadRequestUnit;
+  const dynamo = sites * (reads * PRICES.dynamoReadRequestUnit + writes * PRICES.dynamoWriteRequestUnit + ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) + renewals + 2 * 0.001 * PRICES.dynamoStorageGbMonth;
   const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;
   const scheduler = sites * invocations * PRICES.schedulerInvocation;
   // Failovers are rare: budget one drill a month of about 12 transitions per workflow.
