@@ -3,28 +3,12 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
 import { checkControl, lastWorkingPathRefusal, type PathCommandMessage, pathCommandSchema, signAck } from '../core/command';
-import { PhiAccrualDetector } from '../core/detector';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice, NoticeKind } from '../core/notices';
-import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from '../core/verdict';
-import { type ClusterRecord, INITIAL_CLUSTER, serialFloor } from '../core/volume';
-import {
-  type ClockState,
-  driftMarginMs,
-  FRESH_CLOCK,
-  FRESH_LEASE,
-  type LeaseState,
-  type LeaseTuning,
-  newInvocation,
-  promotionSeen,
-  readClock,
-  renewalRefused,
-  renewed,
-  roleOf,
-  takeover,
-  type TakeoverDecision,
-  watched,
-} from '../core/lease';
+import type { PathState, SiteVerdict } from '../core/verdict';
+import { type ClusterRecord, serialFloor } from '../core/volume';
+import type { TakeoverDecision } from '../core/lease';
+import { type PeerRead, SiteCore } from '../core/site';
 import { DetailType, EVENT_SOURCE, MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
@@ -48,16 +32,6 @@ export interface ModuleDeps {
   /** The protected workload's health; without it, beats say `ok`. */
   readonly health?: Pick<HealthProbe, 'read'>;
   readonly log: (level: 'info' | 'warn', message: string, detail?: Record<string, unknown>) => void;
-}
-
-/** What one tick learned of the peer on one path. */
-interface PeerRead {
-  /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */
-  readonly arrivedAtMs?: number;
-  /** That beat, for its health and role. */
-  readonly beat?: Heartbeat;
-  readonly unreadable: boolean;
-  readonly invalid?: string;
 }
 
 type Role = Heartbeat['role'];
@@ -99,8 +73,7 @@ const MODE_VALUE: Record<PathMode, number> = { enabled: 2, pending: 1, disabled:
 /** How often the module flushes the notice outbox and summarizes ended fold windows. */
 const FLUSH_EVERY_MS = 60_000;
 
-/** Within one episode of a lost peer, a failover is attempted again (a new execution) after this long. */
-export const FAILOVER_RETRY_MS = 5 * 60_000;
+export { FAILOVER_RETRY_MS } from '../core/site';
 
 const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
   'peer-lost': 'peer-lost',
@@ -115,16 +88,9 @@ const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
  * long as the Lambda container is warm; state that must outlive the invocation lives in the tables.
  */
 export class HeartbeatModule {
-  private cluster: ClusterRecord | undefined;
-  /** A higher epoch the peer's valid beats claimed primary at, before this site's replica shows it. */
-  private fencedBy: ClusterRecord | undefined;
+  /** Every decision of this site (lambdas/core/site.ts); the module reads, writes and sends around it. */
+  private readonly core: SiteCore;
   private lastSerial = 0;
-  private allFailedSinceMs: number | undefined;
-  private readonly modes: Record<PathId, PathMode> = { network: 'enabled', storage: 'enabled' };
-  private readonly detectors: Record<PathId, PhiAccrualDetector>;
-  /** Per path, arrivals at or before this time do not count (set when the path came into use). */
-  private readonly countFromMs: Partial<Record<PathId, number>> = {};
-  private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
   /** The states and verdict this module last saw recorded, so it writes only on a change. */
   private readonly recorded: Partial<Record<PathId | 'verdict', string>> = {};
   private acting: Role | undefined;
@@ -134,29 +100,18 @@ export class HeartbeatModule {
   private lastFlushMs: number | undefined;
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
-  /** The role protocol's state (lambdas/core/lease.ts): the lease held or watched, the promotion seen. */
-  private lease: LeaseState = FRESH_LEASE;
-  private clock: ClockState = FRESH_CLOCK;
-  private readonly leaseTuning: LeaseTuning;
-  /** The failover this module started in the current episode of a lost peer, if any. */
-  private failoverAttempt: { epoch: number; atMono: number } | undefined;
   /** Why the standby holds off a failover the trigger asks for (the peer still holds its lease). */
   private hold: string | undefined;
+  /** The last valid arrival per path, as the core's detectors count it, for the ages notices quote. */
+  private lastArrivalMs: Readonly<Partial<Record<PathId, number>>> = {};
 
   constructor(private readonly deps: ModuleDeps) {
-    this.detectors = { network: this.newDetector(), storage: this.newDetector() };
-    const t = deps.settings.tuning;
-    this.leaseTuning = { mode: t.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs: t.leaseSeconds * 1000, driftMarginMs: driftMarginMs(t.leaseSeconds * 1000), isolationPolicy: t.isolationPolicy, holdMs: t.intervalSeconds * 1000 };
+    this.core = new SiteCore(deps.settings.tuning, deps.settings.site, deps.settings.peer);
   }
 
   /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
   beginInvocation(): void {
-    this.lease = newInvocation(this.lease);
-  }
-
-  private newDetector(): PhiAccrualDetector {
-    const t = this.deps.settings.tuning;
-    return new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
+    this.core.newInvocation();
   }
 
   /**
@@ -166,8 +121,7 @@ export class HeartbeatModule {
   async tick(wallMs: number, monoMs: number = wallMs): Promise<TickReport> {
     const { settings, store } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
-    const clock = readClock(this.clock, wallMs, monoMs, settings.tuning.deadlineCeilingSeconds * 1000);
-    this.clock = clock.state;
+    const clock = this.core.readClock(wallMs, monoMs);
     const nowMs = clock.nowMs;
     const { cluster, serial, reading, role, sent } = await this.beat(nowMs, monoMs, timeout);
     const { network, storage } = sent;
@@ -176,40 +130,19 @@ export class HeartbeatModule {
       this.receiveStorageBeat(nowMs, cluster, timeout),
       this.observe(store.readObservation('network', settings.peer, AbortSignal.timeout(timeout))),
     ]);
-    const reads: Record<PathId, PeerRead> = { network: networkRead, storage: storageRead };
-
-    const states = {} as Record<PathId, PathState>;
-    const phi = {} as Record<PathId, number>;
-    const arrived = {} as Record<PathId, boolean>;
-    const deadlineMs = {} as Record<PathId, number>;
+    const checked = this.core.check({ network: networkRead, storage: storageRead }, cluster, nowMs, monoMs);
+    const { states, phi, arrived, deadlineMs, verdict, peerHealth } = checked;
+    this.lastArrivalMs = checked.lastArrivalMs;
+    if (checked.fencedAt !== undefined) this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', checked.fencedAt);
     const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
     for (const path of PATHS) {
-      const read = reads[path];
-      const detector = this.detectors[path];
-      arrived[path] = read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity) && (detector.lastArrivalMs === undefined || read.arrivedAtMs > detector.lastArrivalMs);
-      // A failed read keeps what the detector knew, so the path ages instead of vanishing.
-      // A beat from before the path came (back) into use says nothing about it now.
-      if (read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity)) detector.heartbeat(read.arrivedAtMs);
-      // A fresh container learns the peer's last beats from the tables (two-region self-fence judges them by send time).
-      if (read.beat !== undefined && this.lastBeat[path] === undefined && !arrived[path] && read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity)) this.lastBeat[path] = read.beat;
-      if (read.beat !== undefined && arrived[path]) {
-        this.lastBeat[path] = read.beat;
-        if (read.beat.role === 'primary' && read.beat.epoch > cluster.epoch && read.beat.epoch > (this.fencedBy?.epoch ?? 0)) {
-          this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
-          this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', { epoch: read.beat.epoch, via: path });
-        }
-      }
-      const lastValidArrivalMs = detector.lastArrivalMs;
-      deadlineMs[path] = detector.deadlineMs();
-      phi[path] = detector.phi(nowMs);
-      const state = pathState({ path, mode: this.modes[path], lastValidArrivalMs, unreadable: read.unreadable }, nowMs, deadlineMs[path], settings.tuning.intervalSeconds * 1000);
-      states[path] = state;
       metrics.push(
-        { name: MetricName.pathFailed, value: state === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
+        { name: MetricName.pathFailed, value: states[path] === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
         { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path } },
         { name: MetricName.deadline, value: deadlineMs[path] / 1000, unit: 'Seconds', dimensions: { Path: path } },
       );
-      if (lastValidArrivalMs !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - lastValidArrivalMs) / 1000, unit: 'Seconds', dimensions: { Path: path } });
+      const last = checked.lastArrivalMs[path];
+      if (last !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - last) / 1000, unit: 'Seconds', dimensions: { Path: path } });
     }
     metrics.push(
       { name: MetricName.beatsSent, value: network === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'network' } },
@@ -219,15 +152,12 @@ export class HeartbeatModule {
     );
     if (storageRead.invalid !== undefined) metrics.push(...invalidBeatPoints('storage', storageRead.invalid));
 
-    const pathStates = PATHS.map((p) => states[p]);
-    this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
-    const peerHealth = this.peerHealth(states);
-    const verdict = siteVerdict(pathStates, peerHealth === 'failed', this.allFailedSinceMs, nowMs, settings.tuning.confirmationWindowSeconds * 1000);
     metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
 
-    const decision = this.takeoverDecision(verdict, cluster, monoMs);
+    const decision = checked.takeover;
+    this.hold = decision.start ? undefined : decision.hold;
     const outcomes: Outcome[] = [];
-    const clockNotice = clock.jumpMs === undefined ? undefined : this.clockNotice(clock.jumpMs, clock.state.correctionMs, nowMs);
+    const clockNotice = clock.jumpMs === undefined ? undefined : this.clockNotice(clock.jumpMs, clock.correctionMs, nowMs);
     const [, notices, failoverStarted, roleNotices, flushed] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       this.handleCommands(nowMs, timeout).then(() => []),
@@ -244,7 +174,7 @@ export class HeartbeatModule {
     ]);
     metrics.push(
       { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
-      ...PATHS.map((path): MetricPoint => ({ name: MetricName.pathMode, value: MODE_VALUE[this.modes[path]], unit: 'None', dimensions: { Path: path } })),
+      ...PATHS.map((path): MetricPoint => ({ name: MetricName.pathMode, value: MODE_VALUE[this.core.modes[path]], unit: 'None', dimensions: { Path: path } })),
     );
     // Only when there is something to count: a custom metric is billed for the hours it has data,
     // and these are rare (the alarm on undelivered notices treats no data as fine).
@@ -252,7 +182,7 @@ export class HeartbeatModule {
     const undelivered = outcomes.filter((o) => o === 'pending').length + flushed;
     if (folded > 0) metrics.push({ name: MetricName.noticesFolded, value: folded, unit: 'Count' });
     if (undelivered > 0) metrics.push({ name: MetricName.noticesUndelivered, value: undelivered, unit: 'Count' });
-    return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: this.lastBeat.network?.serial, storage: this.lastBeat.storage?.serial }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
+    return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: arrived.network ? networkRead.beat?.serial : undefined, storage: arrived.storage ? storageRead.beat?.serial : undefined }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
   }
 
   /**
@@ -263,7 +193,7 @@ export class HeartbeatModule {
    */
   async beatNow(wallMs: number, monoMs: number = wallMs): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
     const timeout = pathTimeoutMs(this.deps.settings.tuning.intervalSeconds);
-    const { serial, reading, sent } = await this.beat(wallMs - this.clock.correctionMs, monoMs, timeout);
+    const { serial, reading, sent } = await this.beat(wallMs - this.core.correctionMs, monoMs, timeout);
     return { serial, health: reading.health, sent };
   }
 
@@ -309,10 +239,9 @@ export class HeartbeatModule {
    */
   private async renew(cluster: ClusterRecord, nowMs: number, monoMs: number, timeoutMs: number): Promise<void> {
     const { settings, store } = this.deps;
-    if (cluster.primary !== settings.site || cluster.handover?.to === settings.peer || cluster === this.fencedBy) return;
+    if (!this.core.shouldRenew(cluster)) return;
     try {
-      const out = await store.renewLease(cluster.epoch, settings.site, nowMs, AbortSignal.timeout(timeoutMs));
-      this.lease = out === 'renewed' ? renewed(this.lease, cluster.epoch, monoMs) : renewalRefused(this.lease);
+      this.core.renewal(await store.renewLease(cluster.epoch, settings.site, nowMs, AbortSignal.timeout(timeoutMs)), cluster.epoch, monoMs);
     } catch (error) {
       this.deps.log('warn', 'lease not renewed', { epoch: cluster.epoch, error: String(error) });
     }
@@ -320,36 +249,7 @@ export class HeartbeatModule {
 
   /** Whether this site acts as primary now (lambdas/core/lease.ts, roleOf). */
   private roleAt(cluster: ClusterRecord, nowMs: number, monoMs: number): Role {
-    const { site, peer } = this.deps.settings;
-    const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
-      .map((p) => this.lastBeat[p])
-      .filter((b): b is Heartbeat => b !== undefined);
-    const confirming = beats.filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary').map((b) => Date.parse(b.sentAt));
-    const decision = roleOf(this.lease, this.leaseTuning, {
-      site,
-      peer,
-      record: cluster,
-      nowMono: monoMs,
-      nowWall: nowMs,
-      peerConfirmedAtWall: confirming.length === 0 ? undefined : Math.max(...confirming),
-      peerSteppedDown: beats.some((b) => b.epoch >= cluster.epoch && b.role === 'secondary'),
-    });
-    this.roleWhy = decision.why;
-    return decision.role;
-  }
-
-  /** Why the last role decision came out as it did, for the demoted notice. */
-  private roleWhy = '';
-
-  /** The seed's trigger (the verdict) through the lease's gate (lambdas/core/lease.ts, takeover). */
-  private takeoverDecision(verdict: SiteVerdict, cluster: ClusterRecord, monoMs: number): TakeoverDecision {
-    const { settings } = this.deps;
-    const trigger = verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
-    // The episode of a lost or failing peer is over: the next one may try again at once.
-    if (trigger === undefined) this.failoverAttempt = undefined;
-    const decision = takeover(this.lease, this.leaseTuning, { site: settings.site, record: cluster, nowMono: monoMs, trigger, onPeerFailure: settings.tuning.onPeerFailure, fencedByBeat: cluster === this.fencedBy });
-    this.hold = decision.start ? undefined : decision.hold;
-    return decision;
+    return this.core.role(cluster, nowMs, monoMs).role;
   }
 
   /** A wall-clock jump the monotonic clock did not see: beats go on with the corrected time. */
@@ -389,8 +289,8 @@ export class HeartbeatModule {
       cluster.primary === settings.site && cluster.handover?.to === settings.peer
         ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
         : cluster.primary === settings.site
-        ? this.roleWhy
-        : this.fencedBy === cluster
+        ? this.core.roleWhy
+        : this.core.fencedByBeat(cluster)
           ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
           : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
     const notice: Notice = { kind: 'demoted', site: settings.site, region: settings.region, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: cluster.primary === settings.site ? 'this site stops acting as primary; it resumes by itself once it renews its lease again' : 'this site stops acting as primary; it resumes only when the cluster record names it again' } };
@@ -417,19 +317,6 @@ export class HeartbeatModule {
     } catch (error) {
       this.deps.log('warn', 'handover not confirmed; the next tick tries again', { error: String(error) });
     }
-  }
-
-  /** The health the peer reports in the newest valid beat on a path that has not failed. */
-  private peerHealth(states: Readonly<Record<PathId, PathState>>): Health | undefined {
-    return this.newestLiveBeat(states)?.health;
-  }
-
-  /** The peer's newest valid beat on a path that has not failed. */
-  private newestLiveBeat(states: Readonly<Record<PathId, PathState>>): Heartbeat | undefined {
-    return PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
-      .map((p) => this.lastBeat[p])
-      .filter((b): b is Heartbeat => b !== undefined)
-      .sort((a, b) => b.serial - a.serial)[0];
   }
 
   /**
@@ -459,7 +346,7 @@ export class HeartbeatModule {
         this.recorded[what] = value;
         if (previous === null) return;
         const detail: Record<string, unknown> = { verdict, states, phi: roundAll(phi), deadlineMs, lastValidBeatAgeMs: this.ages(nowMs), previous: previous ?? 'none' };
-        const report = this.newestLiveBeat(states);
+        const report = this.core.newestLiveBeat(states);
         // What the peer said about its workload, as its beat carried it: what failed, since when, the evidence.
         if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined) detail.peerReport = { health: report.health, sentAt: report.sentAt, ...(report.notice ? { notice: report.notice } : {}) };
         const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
@@ -500,7 +387,7 @@ export class HeartbeatModule {
 
   private ages(nowMs: number): Record<PathId, number | null> {
     const age = (p: PathId) => {
-      const last = this.detectors[p].lastArrivalMs;
+      const last = this.lastArrivalMs[p];
       return last === undefined ? null : nowMs - last;
     };
     return { network: age('network'), storage: age('storage') };
@@ -521,15 +408,13 @@ export class HeartbeatModule {
    * on the network path: it reaches an old primary even when the storage path cannot.
    */
   private async readCluster(monoMs: number, timeoutMs: number): Promise<ClusterRecord> {
+    let record: ClusterRecord | undefined;
     try {
-      this.cluster = await this.deps.store.readCluster(AbortSignal.timeout(timeoutMs));
-      // Only a record actually read counts for the watch: an unreadable one (no majority) shows no renewal, but proves no silence either.
-      this.lease = promotionSeen(watched(this.lease, this.cluster, monoMs), this.cluster, this.deps.settings.site, monoMs);
+      record = await this.deps.store.readCluster(AbortSignal.timeout(timeoutMs));
     } catch (error) {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }
-    const record = this.cluster ?? INITIAL_CLUSTER;
-    return this.fencedBy !== undefined && this.fencedBy.epoch > record.epoch ? this.fencedBy : record;
+    return this.core.clusterRead(record, monoMs);
   }
 
   private async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {
@@ -547,26 +432,12 @@ export class HeartbeatModule {
     await Promise.all(
       PATHS.map(async (path) => {
         try {
-          this.setMode(path, await this.deps.store.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)), nowMs);
+          this.core.setMode(path, await this.deps.store.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)), nowMs);
         } catch {
           // Keep the last known mode: a registry read failure is not an operator's command.
         }
       }),
     );
-  }
-
-  /**
-   * A path that comes (back) into use starts from nothing: it counts only from the peer's
-   * first valid beat after now, so a beat from before it was switched off can never make it
-   * look failed (seed claim 19: count the mirror only once the peer has beaten on it).
-   */
-  private setMode(path: PathId, mode: PathMode, nowMs: number): void {
-    if (mode === 'enabled' && this.modes[path] !== 'enabled') {
-      this.detectors[path] = this.newDetector();
-      this.countFromMs[path] = nowMs;
-      delete this.lastBeat[path];
-    }
-    this.modes[path] = mode;
   }
 
   /**
@@ -607,14 +478,14 @@ export class HeartbeatModule {
   private async actOn(command: PathCommandMessage, nowMs: number): Promise<void> {
     const { settings, store } = this.deps;
     const other: PathId = command.path === 'network' ? 'storage' : 'network';
-    const refusal = command.action === 'deactivate' && !command.force ? lastWorkingPathRefusal(command.path, this.modes[other], this.recorded[other]) : undefined;
+    const refusal = command.action === 'deactivate' && !command.force ? lastWorkingPathRefusal(command.path, this.core.modes[other], this.recorded[other]) : undefined;
     const refuse = refusal !== undefined;
-    const mode: PathMode = refuse ? this.modes[command.path] : command.action === 'activate' ? 'enabled' : 'disabled';
+    const mode: PathMode = refuse ? this.core.modes[command.path] : command.action === 'activate' ? 'enabled' : 'disabled';
     const detail = refuse ? `at ${settings.site}, ${refusal}: send "force": true to do it anyway` : `${command.path} ${mode} at ${settings.site}`;
     const ack = signAck({ id: command.id, cluster: settings.cluster, from: settings.site, to: command.from, accepted: !refuse, mode, detail, atMs: Math.round(nowMs) }, await this.deps.keys.current());
-    if (!refuse && this.modes[command.path] !== mode) {
+    if (!refuse && this.core.modes[command.path] !== mode) {
       await store.setPathMode(settings.site, command.path, mode, `${command.from}:${command.id}`, command.reason, nowMs);
-      this.setMode(command.path, mode, nowMs);
+      this.core.setMode(command.path, mode, nowMs);
     }
     // The storage path's answer is the acknowledgement item; the network path's, a PathAck event.
     if (await store.putAck(ack)) {
@@ -630,7 +501,7 @@ export class HeartbeatModule {
    * through the SDK's abort signal: a stuck credential fetch or retry must not hold the tick.
    */
   private async send(path: PathId, timeoutMs: number, action: (signal: AbortSignal) => Promise<unknown>): Promise<'sent' | 'failed' | 'disabled'> {
-    if (this.modes[path] === 'disabled') return 'disabled';
+    if (this.core.modes[path] === 'disabled') return 'disabled';
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -706,8 +577,6 @@ export class HeartbeatModule {
   private async startFailover(cluster: ClusterRecord, decision: Extract<TakeoverDecision, { start: true }>, evidence: Record<string, unknown>, nowMs: number, monoMs: number): Promise<boolean> {
     const { failoverStateMachineArn, settings } = this.deps;
     if (failoverStateMachineArn === undefined || settings.tuning.failoverMode === 'manual') return false;
-    const last = this.failoverAttempt;
-    if (last !== undefined && last.epoch === cluster.epoch && monoMs - last.atMono < FAILOVER_RETRY_MS) return false;
     const name = `failover-e${cluster.epoch + 1}-${Math.round(nowMs)}`;
     try {
       await this.deps.sfn.send(
@@ -726,7 +595,7 @@ export class HeartbeatModule {
           }),
         }),
       );
-      this.failoverAttempt = { epoch: cluster.epoch, atMono: monoMs };
+      this.core.failoverStarted(cluster.epoch, monoMs);
       this.deps.log('warn', `${decision.reason}: failover started`, { epoch: cluster.epoch + 1, execution: name });
       return true;
     } catch (error) {

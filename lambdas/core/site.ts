@@ -1,0 +1,231 @@
+import { PhiAccrualDetector } from './detector';
+import {
+  type ClockState,
+  driftMarginMs,
+  FRESH_CLOCK,
+  FRESH_LEASE,
+  type LeaseState,
+  type LeaseTuning,
+  newInvocation,
+  promotionSeen,
+  readClock,
+  renewalRefused,
+  renewed,
+  type RoleDecision,
+  roleOf,
+  takeover,
+  type TakeoverDecision,
+  watched,
+} from './lease';
+import type { Health, Heartbeat } from './message';
+import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from './verdict';
+import { type ClusterRecord, INITIAL_CLUSTER } from './volume';
+import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './wire';
+
+/**
+ * A site's decisions, as one deterministic state machine with no I/O (etcd-io/raft's
+ * `Step`/`Ready` is the model): the heartbeat module reads the tables and the clocks, hands
+ * what it read to these steps, and performs what they decide — the beat's role, the
+ * renewal, the path states and verdict to record, the failover to start. Time enters only as
+ * arguments. The local runtime drives it through the module; the in-memory property world
+ * (local/lease-world.ts) drives its lease functions directly.
+ */
+
+/** What one tick learned of the peer on one path. */
+export interface PeerRead {
+  /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */
+  readonly arrivedAtMs?: number;
+  /** That beat, for its health and role. */
+  readonly beat?: Heartbeat;
+  readonly unreadable: boolean;
+  readonly invalid?: string;
+}
+
+/** What the check half of a tick decided. */
+export interface Checked {
+  readonly states: Readonly<Record<PathId, PathState>>;
+  readonly phi: Readonly<Record<PathId, number>>;
+  /** Whether a valid beat from the peer arrived on the path since the last tick. */
+  readonly arrived: Readonly<Record<PathId, boolean>>;
+  readonly deadlineMs: Readonly<Record<PathId, number>>;
+  /** The last valid arrival each detector counts, if any. */
+  readonly lastArrivalMs: Readonly<Partial<Record<PathId, number>>>;
+  readonly verdict: SiteVerdict;
+  readonly peerHealth: Health | undefined;
+  /** A valid peer beat claimed primary at a higher epoch: the epoch this site is fenced at, newly. */
+  readonly fencedAt?: { readonly epoch: number; readonly via: PathId };
+  readonly takeover: TakeoverDecision;
+}
+
+/** Within one episode of a lost peer, a failover is attempted again (a new execution) after this long. */
+export const FAILOVER_RETRY_MS = 5 * 60_000;
+
+export class SiteCore {
+  readonly leaseTuning: LeaseTuning;
+  private lease: LeaseState = FRESH_LEASE;
+  private clock: ClockState = FRESH_CLOCK;
+  private cached: ClusterRecord | undefined;
+  /** A higher epoch the peer's valid beats claimed primary at, before this site's replica shows it. */
+  private fencedBy: ClusterRecord | undefined;
+  private allFailedSinceMs: number | undefined;
+  private readonly detectors: Record<PathId, PhiAccrualDetector>;
+  readonly modes: Record<PathId, PathMode> = { network: 'enabled', storage: 'enabled' };
+  /** Per path, arrivals at or before this time do not count (set when the path came into use). */
+  private readonly countFromMs: Partial<Record<PathId, number>> = {};
+  private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
+  private failoverAttempt: { epoch: number; atMono: number } | undefined;
+  /** Why the last role decision came out as it did. */
+  roleWhy = '';
+
+  constructor(
+    private readonly tuning: Tuning,
+    readonly site: SiteId,
+    readonly peer: SiteId,
+  ) {
+    this.detectors = { network: this.newDetector(), storage: this.newDetector() };
+    const leaseMs = tuning.leaseSeconds * 1000;
+    this.leaseTuning = { mode: tuning.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs, driftMarginMs: driftMarginMs(leaseMs), isolationPolicy: tuning.isolationPolicy, holdMs: tuning.intervalSeconds * 1000 };
+  }
+
+  private newDetector(): PhiAccrualDetector {
+    const t = this.tuning;
+    return new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
+  }
+
+  /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
+  newInvocation(): void {
+    this.lease = newInvocation(this.lease);
+  }
+
+  /** The wall clock, corrected for jumps the monotonic clock did not see. */
+  readClock(wallMs: number, monoMs: number): { nowMs: number; jumpMs?: number; correctionMs: number } {
+    const out = readClock(this.clock, wallMs, monoMs, this.tuning.deadlineCeilingSeconds * 1000);
+    this.clock = out.state;
+    return { nowMs: out.nowMs, correctionMs: out.state.correctionMs, ...(out.jumpMs === undefined ? {} : { jumpMs: out.jumpMs }) };
+  }
+
+  get correctionMs(): number {
+    return this.clock.correctionMs;
+  }
+
+  /**
+   * The cluster record as this site must act on it: the one just read (undefined when the read
+   * failed: the last one read stands), unless a valid peer beat already claimed primary at a
+   * higher epoch — the fence message on the network path.
+   */
+  clusterRead(record: ClusterRecord | undefined, monoMs: number): ClusterRecord {
+    if (record !== undefined) {
+      this.cached = record;
+      // Only a record actually read moves the watch: an unreadable one (no majority) shows no renewal, but proves no silence either.
+      this.lease = promotionSeen(watched(this.lease, record, monoMs), record, this.site, monoMs);
+    }
+    const current = this.cached ?? INITIAL_CLUSTER;
+    return this.fencedBy !== undefined && this.fencedBy.epoch > current.epoch ? this.fencedBy : current;
+  }
+
+  /** Whether the cluster record in force is the peer's fence beat, ahead of this site's replica. */
+  fencedByBeat(cluster: ClusterRecord): boolean {
+    return cluster === this.fencedBy;
+  }
+
+  /** Whether this site should renew the lease now: the record names it and asks no handover. */
+  shouldRenew(cluster: ClusterRecord): boolean {
+    return cluster.primary === this.site && cluster.handover?.to !== this.peer && !this.fencedByBeat(cluster);
+  }
+
+  /** The renewal that started at `startedAtMono` answered (a failed one changes nothing: the lease runs down). */
+  renewal(outcome: 'renewed' | 'refused', epoch: number, startedAtMono: number): void {
+    this.lease = outcome === 'renewed' ? renewed(this.lease, epoch, startedAtMono) : renewalRefused(this.lease);
+  }
+
+  /** Whether this site acts as primary now (lambdas/core/lease.ts, roleOf). */
+  role(cluster: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
+    const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
+      .map((p) => this.lastBeat[p])
+      .filter((b): b is Heartbeat => b !== undefined);
+    const confirming = beats.filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary').map((b) => Date.parse(b.sentAt));
+    const decision = roleOf(this.lease, this.leaseTuning, {
+      site: this.site,
+      peer: this.peer,
+      record: cluster,
+      nowMono: monoMs,
+      nowWall: nowMs,
+      peerConfirmedAtWall: confirming.length === 0 ? undefined : Math.max(...confirming),
+      peerSteppedDown: beats.some((b) => b.epoch >= cluster.epoch && b.role === 'secondary'),
+    });
+    this.roleWhy = decision.why;
+    return decision;
+  }
+
+  /**
+   * A path that comes (back) into use starts from nothing: it counts only from the peer's
+   * first valid beat after now, so a beat from before it was switched off can never make it
+   * look failed (seed claim 19: count the mirror only once the peer has beaten on it).
+   */
+  setMode(path: PathId, mode: PathMode, nowMs: number): void {
+    if (mode === 'enabled' && this.modes[path] !== 'enabled') {
+      this.detectors[path] = this.newDetector();
+      this.countFromMs[path] = nowMs;
+      delete this.lastBeat[path];
+    }
+    this.modes[path] = mode;
+  }
+
+  /** The check half of a tick: path states, verdict, and whether to start a failover (the trigger through the gate). */
+  check(reads: Readonly<Record<PathId, PeerRead>>, cluster: ClusterRecord, nowMs: number, monoMs: number): Checked {
+    const states = {} as Record<PathId, PathState>;
+    const phi = {} as Record<PathId, number>;
+    const arrived = {} as Record<PathId, boolean>;
+    const deadlineMs = {} as Record<PathId, number>;
+    const lastArrivalMs: Partial<Record<PathId, number>> = {};
+    let fencedAt: Checked['fencedAt'];
+    for (const path of PATHS) {
+      const read = reads[path];
+      const detector = this.detectors[path];
+      const counts = read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity);
+      arrived[path] = counts && (detector.lastArrivalMs === undefined || (read.arrivedAtMs) > detector.lastArrivalMs);
+      // A failed read keeps what the detector knew, so the path ages instead of vanishing.
+      // A beat from before the path came (back) into use says nothing about it now.
+      if (counts) detector.heartbeat(read.arrivedAtMs);
+      // A fresh container learns the peer's last beats from the tables (two-region self-fence judges them by send time).
+      if (read.beat !== undefined && counts && (arrived[path] || this.lastBeat[path] === undefined)) this.lastBeat[path] = read.beat;
+      if (read.beat !== undefined && arrived[path] && read.beat.role === 'primary' && read.beat.epoch > cluster.epoch && read.beat.epoch > (this.fencedBy?.epoch ?? 0)) {
+        this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
+        fencedAt = { epoch: read.beat.epoch, via: path };
+      }
+      if (detector.lastArrivalMs !== undefined) lastArrivalMs[path] = detector.lastArrivalMs;
+      deadlineMs[path] = detector.deadlineMs();
+      phi[path] = detector.phi(nowMs);
+      states[path] = pathState({ path, mode: this.modes[path], lastValidArrivalMs: detector.lastArrivalMs, unreadable: read.unreadable }, nowMs, deadlineMs[path], this.tuning.intervalSeconds * 1000);
+    }
+    const pathStates = PATHS.map((p) => states[p]);
+    this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
+    const peerHealth = this.newestLiveBeat(states)?.health;
+    const verdict = siteVerdict(pathStates, peerHealth === 'failed', this.allFailedSinceMs, nowMs, this.tuning.confirmationWindowSeconds * 1000);
+    return { states, phi, arrived, deadlineMs, lastArrivalMs, verdict, peerHealth, ...(fencedAt === undefined ? {} : { fencedAt }), takeover: this.takeover(verdict, cluster, monoMs) };
+  }
+
+  /** The peer's newest valid beat on a path that has not failed. */
+  newestLiveBeat(states: Readonly<Record<PathId, PathState>>): Heartbeat | undefined {
+    return PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
+      .map((p) => this.lastBeat[p])
+      .filter((b): b is Heartbeat => b !== undefined)
+      .sort((a, b) => b.serial - a.serial)[0];
+  }
+
+  /** The seed's trigger (the verdict) through the lease's gate, at most one attempt per retry window in an episode. */
+  private takeover(verdict: SiteVerdict, cluster: ClusterRecord, monoMs: number): TakeoverDecision {
+    const trigger = verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
+    // The episode of a lost or failing peer is over: the next one may try again at once.
+    if (trigger === undefined) this.failoverAttempt = undefined;
+    const decision = takeover(this.lease, this.leaseTuning, { site: this.site, record: cluster, nowMono: monoMs, trigger, onPeerFailure: this.tuning.onPeerFailure, fencedByBeat: this.fencedByBeat(cluster) });
+    const last = this.failoverAttempt;
+    if (decision.start && last !== undefined && last.epoch === cluster.epoch && monoMs - last.atMono < FAILOVER_RETRY_MS) return { start: false };
+    return decision;
+  }
+
+  /** A failover attempt for `epoch` started; the next one waits for the retry window. */
+  failoverStarted(epoch: number, monoMs: number): void {
+    this.failoverAttempt = { epoch, atMono: monoMs };
+  }
+}
