@@ -1,25 +1,18 @@
-import {
-  driftMarginMs,
-  FRESH_LEASE,
-  type LeaseState,
-  type LeaseTuning,
-  promotionSeen,
-  promotionWaitMs,
-  renewalRefused,
-  renewed,
-  roleOf,
-  takeover,
-  watched,
-} from '../lambdas/core/lease';
+import { parseConfig, tuningOf } from '../lib/config';
+import { promotionWaitMs } from '../lambdas/core/lease';
+import type { Heartbeat } from '../lambdas/core/message';
+import { type PeerRead, SiteCore } from '../lambdas/core/site';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
-import { peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 
 /**
- * The role protocol in memory, in quorum mode: two sites driving the same decision functions
- * the heartbeat module drives (lambdas/core/lease.ts), a linearizable cluster record behind the
- * majority rule, a witness, drifting monotonic clocks, late ticks, slow fences, false suspicion
- * and faults. Thousands of random schedules run in seconds (test/lambdas/core/lease.property.test.ts);
- * the local runtime proves the wiring with fewer, longer runs on DynamoDB Local.
+ * The role protocol in memory, in quorum mode: two sites each running the site core the
+ * heartbeat module runs (lambdas/core/site.ts: detectors, verdict, lease, role, takeover), a
+ * linearizable cluster record behind the majority rule, a witness, beats on two paths that
+ * get lost at random (false suspicion when both are lost), drifting monotonic clocks, late
+ * ticks, slow fences, and faults. Thousands of random schedules run in seconds
+ * (test/lambdas/core/lease.property.test.ts); the local runtime proves the wiring with fewer,
+ * longer runs on DynamoDB Local.
  */
 
 export type WorldFault =
@@ -30,13 +23,12 @@ export type WorldFault =
 export interface WorldSchedule {
   readonly seed: number;
   readonly durationMs: number;
-  readonly intervalMs: number;
-  readonly leaseMs: number;
+  readonly intervalSeconds: number;
   /** Each site's clock rate error (0.01: 1 % fast), and its tick phase. */
   readonly drift: Readonly<Record<SiteId, number>>;
   readonly phaseMs: Readonly<Record<SiteId, number>>;
-  /** Chance that the standby's trigger fires with the peer alive (both paths falsely suspect it). */
-  readonly falseSuspicion: number;
+  /** The chance that one beat is lost on one path after LOSS_FROM_MS: at 1 both paths fail with the peer alive (false suspicion). */
+  readonly loss: number;
   /** How long the workflow takes from the start to the fence's conditional write, at most. */
   readonly fenceDelayMaxMs: number;
   readonly faults: readonly WorldFault[];
@@ -49,15 +41,30 @@ export interface WorldResult {
   readonly finalRecord: ClusterRecord;
 }
 
+const tunings = new Map<number, ReturnType<typeof tuningOf>>();
+
+/** The tuning a deployed site gets at this interval with every other key left to its default (quorum mode). */
+export function worldTuning(intervalSeconds: number): ReturnType<typeof tuningOf> {
+  let t = tunings.get(intervalSeconds);
+  if (t === undefined) tunings.set(intervalSeconds, (t = tuningOf(parseConfig({ clusterName: 'world', productionRegion: 'us-east-1', standbyRegion: 'us-west-2', intervalSeconds }))));
+  return t;
+}
+
+/** Beats are never lost before this: each site has seen its peer once (a peer never seen is pending, not lost). */
+export const LOSS_FROM_MS = 20_000;
+
 interface SiteState {
-  lease: LeaseState;
-  cached: ClusterRecord | undefined;
+  core: SiteCore;
   crashed: boolean;
   isolated: boolean;
   pausedUntilMs: number;
   actingSinceMs: number | undefined;
-  downSinceMs: number | undefined;
   pendingFence: boolean;
+  serial: number;
+  /** The last beat the peer received from this site on each path, and when (the peer's observations). */
+  readonly delivered: Partial<Record<PathId, { beat: Heartbeat; atMs: number }>>;
+  role: Heartbeat['role'];
+  epoch: number;
 }
 
 /** A small seeded generator (mulberry32), so a schedule replays exactly. */
@@ -74,27 +81,25 @@ function random(seed: number): () => number {
 
 export function runWorld(s: WorldSchedule): WorldResult {
   const next = random(s.seed);
-  const t: LeaseTuning = { mode: 'quorum', leaseMs: s.leaseMs, driftMarginMs: driftMarginMs(s.leaseMs), isolationPolicy: 'self-fence', holdMs: s.intervalMs };
+  const tuning = worldTuning(s.intervalSeconds);
+  const intervalMs = s.intervalSeconds * 1000;
   let record: ClusterRecord = INITIAL_CLUSTER;
   const legs = { sites: true, 'production-witness': true, 'standby-witness': true };
-  /** Since when the sites' leg has been cut: both paths between them are down with it. */
-  let sitesCutSinceMs: number | undefined;
   const witness = { crashed: false, isolated: false, pausedUntilMs: 0 };
-  const sites = Object.fromEntries(SITE_IDS.map((id) => [id, { lease: FRESH_LEASE, cached: undefined, crashed: false, isolated: false, pausedUntilMs: 0, actingSinceMs: undefined, downSinceMs: undefined, pendingFence: false }])) as Record<SiteId, SiteState>;
+  const fresh = (id: SiteId): SiteState => ({ core: new SiteCore(tuning, id, peerOf(id)), crashed: false, isolated: false, pausedUntilMs: 0, actingSinceMs: undefined, pendingFence: false, serial: 0, delivered: {}, role: 'secondary', epoch: 1 });
+  const sites = { production: fresh('production'), standby: fresh('standby') };
   const acting: Record<SiteId, [number, number][]> = { production: [], standby: [] };
   const takeovers: { atMs: number; to: SiteId; gated: boolean }[] = [];
   const mono = (id: SiteId, realMs: number) => realMs * (1 + s.drift[id]);
   const witnessUp = (now: number) => !witness.crashed && !witness.isolated && now >= witness.pausedUntilMs;
-  const majority = (id: SiteId, now: number) =>
-    !sites[id].isolated && ((legs.sites && !sites[peerOf(id)].isolated) || (legs[`${id}-witness`] && witnessUp(now)));
+  const linked = () => legs.sites && !sites.production.isolated && !sites.standby.isolated;
+  const majority = (id: SiteId, now: number) => !sites[id].isolated && (linked() || (legs[`${id}-witness`] && witnessUp(now)));
+  const leaseTuning = sites.production.core.leaseTuning;
 
   const stopActing = (id: SiteId, now: number) => {
     const site = sites[id];
     if (site.actingSinceMs !== undefined) acting[id].push([site.actingSinceMs, now]);
     site.actingSinceMs = undefined;
-  };
-  const down = (id: SiteId, now: number) => {
-    sites[id].downSinceMs ??= now;
   };
 
   const fence = (id: SiteId, now: number, expected: { epoch: number; lease?: number }, gated: boolean) => {
@@ -102,61 +107,65 @@ export function runWorld(s: WorldSchedule): WorldResult {
     if (sites[id].crashed || !majority(id, now)) return;
     if (record.epoch !== expected.epoch || record.primary === id) return;
     if (expected.lease !== undefined && (record.lease ?? 0) !== expected.lease) return;
-    record = { epoch: record.epoch + 1, primary: id, lease: (record.lease ?? 0) + 1, actAfterMs: promotionWaitMs(t, { handedOver: false, gated }) };
+    record = { epoch: record.epoch + 1, primary: id, lease: (record.lease ?? 0) + 1, actAfterMs: promotionWaitMs(leaseTuning, { handedOver: false, gated }) };
     takeovers.push({ atMs: now, to: id, gated });
   };
 
   type Event = { atMs: number; seq: number; run: (now: number) => void };
   const queue: Event[] = [];
   let seq = 0;
+  // Kept in time order (ties in scheduling order) by binary insertion.
   const schedule = (atMs: number, run: (now: number) => void) => {
-    queue.push({ atMs, seq: seq++, run });
+    const event = { atMs, seq: seq++, run };
+    let low = 0;
+    let high = queue.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((queue[mid] as Event).atMs <= atMs) low = mid + 1;
+      else high = mid;
+    }
+    queue.splice(low, 0, event);
   };
 
+  /** One tick of the heartbeat module, as module.ts runs it: read, renew, decide the role, beat, check, maybe start a failover. */
   const tick = (id: SiteId, now: number) => {
     const site = sites[id];
     if (site.crashed || now < site.pausedUntilMs) return;
+    const { core } = site;
     const m = mono(id, now);
     const reachable = majority(id, now);
-    if (reachable) {
-      site.cached = record;
-      site.lease = promotionSeen(watched(site.lease, record, m), record, id, m);
+    const rec = core.clusterRead(reachable ? record : undefined, m);
+    if (reachable && core.shouldRenew(rec)) {
+      const renewed = record.epoch === rec.epoch && record.primary === id;
+      core.renewal(renewed ? 'renewed' : 'refused', rec.epoch, m);
+      if (renewed) record = { ...record, lease: (record.lease ?? 0) + 1 };
     }
-    const rec = site.cached ?? INITIAL_CLUSTER;
-    if (rec.primary === id && reachable) {
-      site.lease = record.epoch === rec.epoch && record.primary === id ? renewed(site.lease, rec.epoch, m) : renewalRefused(site.lease);
-      if (record.epoch === rec.epoch && record.primary === id) record = { ...record, lease: (record.lease ?? 0) + 1 };
-    }
-    const role = roleOf(site.lease, t, { site: id, peer: peerOf(id), record: rec, nowMono: m, nowWall: now, peerConfirmedAtWall: undefined, peerSteppedDown: false }).role;
+    const role = core.role(rec, now, m).role;
     // A decision stands until the next tick; the next tick (or a crash or freeze) ends it.
     if (role === 'primary') site.actingSinceMs ??= now;
     else stopActing(id, now);
-  };
-
-  // The standby's side of a tick: the trigger (true or false suspicion) through the gate.
-  const watch = (id: SiteId, now: number) => {
-    const site = sites[id];
-    if (site.crashed || now < site.pausedUntilMs || site.pendingFence) return;
-    const rec = site.cached ?? INITIAL_CLUSTER;
-    if (rec.primary === id) return;
+    site.role = role;
+    site.epoch = rec.epoch;
+    // The beat, on both paths: each gets through when the sites are linked and the peer runs, unless lost.
+    site.serial += 1;
+    const beat = { v: 1, cluster: 'world', site: id, region: id, serial: site.serial, sentAt: new Date(now).toISOString(), epoch: rec.epoch, role, health: 'ok', sig: '' } as Heartbeat;
+    for (const path of PATHS) if (linked() && (now < LOSS_FROM_MS || next() >= s.loss)) site.delivered[path] = { beat, atMs: now };
+    // The check: the peer's beats as this site's tables hold them.
     const peer = sites[peerOf(id)];
-    // The trigger: both paths silent for the confirmation window, because the peer is down or cut off from this site.
-    const silentSince = Math.min(peer.downSinceMs ?? Infinity, sitesCutSinceMs ?? Infinity, site.isolated ? (site.downSinceMs ?? Infinity) : Infinity);
-    const trigger = now - silentSince >= 10_000 || next() < s.falseSuspicion ? 'peer-lost' : undefined;
-    const decision = takeover(site.lease, t, { site: id, record: rec, nowMono: mono(id, now), trigger, onPeerFailure: 'notify', fencedByBeat: false });
-    if (!decision.start) return;
+    const reads = Object.fromEntries(PATHS.map((path) => [path, peer.delivered[path] === undefined ? { unreadable: false } : { unreadable: false, arrivedAtMs: peer.delivered[path].atMs, beat: peer.delivered[path].beat }])) as Record<PathId, PeerRead>;
+    const checked = core.check(reads, rec, now, m);
+    const decision = checked.takeover;
+    if (!decision.start || site.pendingFence) return;
+    core.failoverStarted(rec.epoch, m);
     site.pendingFence = true;
     const expected = { epoch: rec.epoch, ...(decision.expectedLease === undefined ? {} : { lease: decision.expectedLease }) };
     schedule(now + next() * s.fenceDelayMaxMs, (at) => fence(id, at, expected, decision.gated));
   };
 
   for (const id of SITE_IDS) {
-    for (let at = s.phaseMs[id]; at < s.durationMs; at += s.intervalMs) {
+    for (let at = s.phaseMs[id]; at < s.durationMs; at += intervalMs) {
       const jitter = next() * 300;
-      schedule(at + jitter, (now) => {
-        tick(id, now);
-        watch(id, now);
-      });
+      schedule(at + jitter, (now) => tick(id, now));
     }
   }
   for (const f of s.faults) {
@@ -172,7 +181,6 @@ export function runWorld(s: WorldSchedule): WorldResult {
       }
       if ('leg' in f) {
         legs[f.leg] = f.fault === 'heal';
-        if (f.leg === 'sites') sitesCutSinceMs = f.fault === 'cut' ? (sitesCutSinceMs ?? now) : undefined;
         return;
       }
       if (f.site === 'witness') {
@@ -186,14 +194,11 @@ export function runWorld(s: WorldSchedule): WorldResult {
       if (f.fault === 'crash') {
         site.crashed = true;
         stopActing(f.site, now);
-        down(f.site, now);
-      } else if (f.fault === 'restart') {
-        // A cold container: nothing but what the record says.
-        Object.assign(site, { crashed: false, pausedUntilMs: Math.min(site.pausedUntilMs, now), lease: FRESH_LEASE, cached: undefined, pendingFence: false });
-        if (!site.isolated) site.downSinceMs = undefined;
+      } else if (f.fault === 'restart' && site.crashed) {
+        // A cold container: nothing but what the tables hold (the observations stay).
+        Object.assign(site, { core: new SiteCore(tuning, f.site, peerOf(f.site)), crashed: false, pausedUntilMs: Math.min(site.pausedUntilMs, now), pendingFence: false });
       } else if (f.fault === 'isolate') {
         site.isolated = true;
-        down(f.site, now);
       } else if (f.fault === 'pause') {
         site.pausedUntilMs = now + (f.ms ?? 0);
         stopActing(f.site, now);
@@ -201,13 +206,10 @@ export function runWorld(s: WorldSchedule): WorldResult {
     });
   }
 
-  queue.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
-  while (queue.length > 0) {
-    const event = queue.shift() as Event;
+  for (let i = 0; i < queue.length; i += 1) {
+    const event = queue[i] as Event;
     if (event.atMs > s.durationMs) break;
     event.run(event.atMs);
-    // Events scheduled by this one (fences) keep the queue in time order.
-    queue.sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
   }
   for (const id of SITE_IDS) stopActing(id, s.durationMs);
   return { acting, takeovers, finalRecord: record };

@@ -164,6 +164,8 @@ export interface TakeoverView {
   readonly onPeerFailure: 'notify' | 'failover';
   /** The peer's beat claimed primary at a higher epoch than this site's replica shows: it has just taken over. */
   readonly fencedByBeat: boolean;
+  /** This tick's read of the cluster record succeeded (in quorum mode: this region reaches a majority). */
+  readonly recordRead: boolean;
 }
 
 export type TakeoverDecision =
@@ -179,6 +181,8 @@ export type TakeoverDecision =
 export function takeover(state: LeaseState, t: LeaseTuning, v: TakeoverView): TakeoverDecision {
   if (v.record.primary === v.site || v.fencedByBeat || v.trigger === undefined) return { start: false };
   if (v.trigger === 'peer-failure-reported') return v.onPeerFailure === 'failover' ? { start: true, reason: v.trigger, gated: false } : { start: false };
+  // Silence is only what reads that succeeded showed: a site that cannot read the record cannot take over either.
+  if (!v.recordRead) return { start: false, hold: 'this site cannot read the cluster record (its region reaches no majority): it can neither take over nor tell whether the peer still holds the lease' };
   if (!gateOpen(state, t, v.record, v.nowMono)) {
     const silent = Math.round(silentForMs(state, v.record, v.nowMono) / 1000);
     return {

@@ -74,6 +74,8 @@ export class SiteCore {
   private readonly countFromMs: Partial<Record<PathId, number>> = {};
   private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
   private failoverAttempt: { epoch: number; atMono: number } | undefined;
+  /** Whether the last read of the cluster record succeeded. */
+  private recordRead = false;
   /** Why the last role decision came out as it did. */
   roleWhy = '';
 
@@ -114,6 +116,7 @@ export class SiteCore {
    * higher epoch — the fence message on the network path.
    */
   clusterRead(record: ClusterRecord | undefined, monoMs: number): ClusterRecord {
+    this.recordRead = record !== undefined;
     if (record !== undefined) {
       this.cached = record;
       // Only a record actually read moves the watch: an unreadable one (no majority) shows no renewal, but proves no silence either.
@@ -218,7 +221,7 @@ export class SiteCore {
     const trigger = verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
     // The episode of a lost or failing peer is over: the next one may try again at once.
     if (trigger === undefined) this.failoverAttempt = undefined;
-    const decision = takeover(this.lease, this.leaseTuning, { site: this.site, record: cluster, nowMono: monoMs, trigger, onPeerFailure: this.tuning.onPeerFailure, fencedByBeat: this.fencedByBeat(cluster) });
+    const decision = takeover(this.lease, this.leaseTuning, { site: this.site, record: cluster, nowMono: monoMs, trigger, onPeerFailure: this.tuning.onPeerFailure, fencedByBeat: this.fencedByBeat(cluster), recordRead: this.recordRead });
     const last = this.failoverAttempt;
     if (decision.start && last !== undefined && last.epoch === cluster.epoch && monoMs - last.atMono < FAILOVER_RETRY_MS) return { start: false };
     return decision;

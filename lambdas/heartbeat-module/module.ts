@@ -73,8 +73,6 @@ const MODE_VALUE: Record<PathMode, number> = { enabled: 2, pending: 1, disabled:
 /** How often the module flushes the notice outbox and summarizes ended fold windows. */
 const FLUSH_EVERY_MS = 60_000;
 
-export { FAILOVER_RETRY_MS } from '../core/site';
-
 const VERDICT_NOTICE: Partial<Record<SiteVerdict, NoticeKind>> = {
   'peer-lost': 'peer-lost',
   unprotected: 'unprotected',
@@ -572,7 +570,7 @@ export class HeartbeatModule {
   /**
    * Starts a failover attempt: its own execution name, the renewal it saw (the fence's
    * conditional write names it, so one attempt per epoch wins), and at most one attempt per
-   * FAILOVER_RETRY_MS in one episode of a lost peer.
+   * FAILOVER_RETRY_MS (lambdas/core/site.ts) in one episode of a lost peer.
    */
   private async startFailover(cluster: ClusterRecord, decision: Extract<TakeoverDecision, { start: true }>, evidence: Record<string, unknown>, nowMs: number, monoMs: number): Promise<boolean> {
     const { failoverStateMachineArn, settings } = this.deps;

@@ -25,7 +25,7 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.maxSimultaneousPrimaries).toBe(1);
   });
 
-  it.each(['regression-standby-crash', 'regression-standby-crash-two-region', 'witness-lost', 'both-paths-cut-witness-reachable'])(
+  it.each(['regression-standby-crash', 'regression-standby-crash-two-region', 'regression-isolated-standby', 'witness-lost', 'both-paths-cut-witness-reachable'])(
     'never takes a healthy production down for a fault elsewhere (%s)',
     async (name) => {
       const report = await run(name);

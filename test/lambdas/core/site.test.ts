@@ -19,14 +19,17 @@ describe('the site core', () => {
     expect(at(15_000).takeover).toEqual({ start: false });
   });
 
-  it('as standby: an unreadable record proves no silence, a renewal seen restarts the watch', () => {
+  it('as standby: an unreadable record proves no silence, and a renewal seen restarts the watch', () => {
     const core = new SiteCore(tuning, 'standby', 'production');
-    core.check(silent, core.clusterRead({ epoch: 1, primary: 'production', lease: 1 }, NOW), NOW, NOW);
+    const lease1: ClusterRecord = { epoch: 1, primary: 'production', lease: 1 };
+    core.check(silent, core.clusterRead(lease1, NOW), NOW, NOW);
     core.check(silent, core.clusterRead(undefined, NOW + 12_000), NOW + 12_000, NOW + 12_000);
-    // The cached record still counts from when lease 1 was first seen.
-    expect(core.check(silent, core.clusterRead(undefined, NOW + 13_000), NOW + 13_000, NOW + 13_000).takeover).toMatchObject({ start: true });
-    const renewedLater = core.clusterRead({ epoch: 1, primary: 'production', lease: 2 }, NOW + 14_000);
-    expect(core.check(silent, renewedLater, NOW + 14_000, NOW + 14_000).takeover).toMatchObject({ start: false });
+    // No majority: the trigger holds and the lease stood still as far as this site saw, but it read nothing now.
+    expect(core.check(silent, core.clusterRead(undefined, NOW + 13_000), NOW + 13_000, NOW + 13_000).takeover).toMatchObject({ start: false, hold: expect.stringMatching(/cannot read the cluster record/) });
+    // Read again, unchanged since NOW: the silence is real.
+    expect(core.check(silent, core.clusterRead(lease1, NOW + 14_000), NOW + 14_000, NOW + 14_000).takeover).toMatchObject({ start: true });
+    const renewedLater = core.clusterRead({ epoch: 1, primary: 'production', lease: 2 }, NOW + 15_000);
+    expect(core.check(silent, renewedLater, NOW + 15_000, NOW + 15_000).takeover).toMatchObject({ start: false });
   });
 
   it('as primary: acts only on a renewal of its own, and only while the lease outlasts the decision', () => {
