@@ -1,5 +1,5 @@
 import type { ClusterRecord } from './volume';
-import type { SiteId } from './wire';
+import type { SiteId, Tuning } from './wire';
 
 /**
  * The role protocol, as pure decisions: the primary's lease, the standby's watch on it, when
@@ -30,6 +30,12 @@ export interface LeaseTuning {
 /** How far two monotonic clocks may drift apart over one lease, as a fraction of it, and never less than 1 s. */
 export const DRIFT_FRACTION = 0.05;
 export const driftMarginMs = (leaseMs: number): number => Math.max(1_000, Math.ceil(leaseMs * DRIFT_FRACTION));
+
+/** The lease tuning of a deployed site's configuration: one place, for the heartbeat module's core and the fence step alike. */
+export function leaseTuningOf(t: Pick<Tuning, 'consistency' | 'leaseSeconds' | 'isolationPolicy' | 'intervalSeconds'>): LeaseTuning {
+  const leaseMs = t.leaseSeconds * 1000;
+  return { mode: t.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs, driftMarginMs: driftMarginMs(leaseMs), isolationPolicy: t.isolationPolicy, holdMs: t.intervalSeconds * 1000 };
+}
 
 /** What a site knows of the lease, carried from one tick to the next (lost with the container). */
 export interface LeaseState {

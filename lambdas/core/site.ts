@@ -1,10 +1,10 @@
 import { PhiAccrualDetector } from './detector';
 import {
   type ClockState,
-  driftMarginMs,
   FRESH_CLOCK,
   FRESH_LEASE,
   type LeaseState,
+  leaseTuningOf,
   type LeaseTuning,
   newInvocation,
   promotionSeen,
@@ -85,8 +85,7 @@ export class SiteCore {
     readonly peer: SiteId,
   ) {
     this.detectors = { network: this.newDetector(), storage: this.newDetector() };
-    const leaseMs = tuning.leaseSeconds * 1000;
-    this.leaseTuning = { mode: tuning.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs, driftMarginMs: driftMarginMs(leaseMs), isolationPolicy: tuning.isolationPolicy, holdMs: tuning.intervalSeconds * 1000 };
+    this.leaseTuning = leaseTuningOf(tuning);
   }
 
   private newDetector(): PhiAccrualDetector {

@@ -14,7 +14,7 @@ import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
 import { NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
 import { type ActionDeps, plannedActions, takeActions } from './actions';
-import { driftMarginMs, promotionWaitMs } from '../core/lease';
+import { leaseTuningOf, promotionWaitMs } from '../core/lease';
 
 export const FAILOVER_STEPS = ['confirm', 'gates', 'drain', 'check-drain', 'cancel-drain', 'fence', 'promote', 'verify', NOTIFY_STEP] as const;
 
@@ -287,8 +287,7 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
   // A gated takeover names the renewal it saw stand still: a renewal since then makes it lose.
   // (Quorum mode: the lease is the cluster record's own count; in two-region mode it lives in another item, checked by confirm.)
   const lease = options.expectedLease === undefined || settings.tuning.consistency !== 'strong' ? '' : options.expectedLease === 0 ? ' AND (attribute_not_exists(lease) OR lease = :lease)' : ' AND lease = :lease';
-  const leaseMs = settings.tuning.leaseSeconds * 1000;
-  const actAfterMs = promotionWaitMs({ mode: settings.tuning.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs, driftMarginMs: driftMarginMs(leaseMs), isolationPolicy: settings.tuning.isolationPolicy, holdMs: settings.tuning.intervalSeconds * 1000 }, { handedOver: handover !== '', gated: options.gated });
+  const actAfterMs = promotionWaitMs(leaseTuningOf(settings.tuning), { handedOver: handover !== '', gated: options.gated });
   try {
     await deps.db.send(
       new UpdateCommand({
