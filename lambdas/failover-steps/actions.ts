@@ -3,6 +3,7 @@ import { GetHealthCheckCommand, type Route53Client, UpdateHealthCheckCommand } f
 import { type Route53RecoveryClusterClient, UpdateRoutingControlStatesCommand } from '@aws-sdk/client-route53-recovery-cluster';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DetailType, EVENT_SOURCE, type PromotionActions, type SiteId } from '../core/wire';
+import { deadline, HOOK_DEADLINE_MS } from '../shared/deadlines';
 
 export interface ActionDeps {
   readonly actions: PromotionActions;
@@ -56,13 +57,13 @@ export async function takeActions(deps: ActionDeps, promoted: SiteId, decision: 
         const id = deps.actions.route53HealthCheckId as string;
         const inverted = promoted === 'standby';
         // UpdateHealthCheck needs the current version; a concurrent change makes it retry.
-        const current = await deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: id }));
-        await deps.route53.send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: inverted, HealthCheckVersion: current.HealthCheck?.HealthCheckVersion }));
+        const current = await deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: id }), deadline());
+        await deps.route53.send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: inverted, HealthCheckVersion: current.HealthCheck?.HealthCheckVersion }), deadline());
         taken.push(planned);
         break;
       }
       case 'hook': {
-        const out = await deps.lambdaFor(planned.target).send(new InvokeCommand({ FunctionName: planned.target, Payload: Buffer.from(JSON.stringify(decision)) }));
+        const out = await deps.lambdaFor(planned.target).send(new InvokeCommand({ FunctionName: planned.target, Payload: Buffer.from(JSON.stringify(decision)) }), deadline(HOOK_DEADLINE_MS));
         if (out.FunctionError !== undefined) throw new Error(`promotion hook ${planned.target} failed: ${out.FunctionError}`);
         taken.push(planned);
         break;
@@ -92,7 +93,7 @@ async function setRoutingControls(deps: ActionDeps, promoted: SiteId): Promise<s
   const failures: string[] = [];
   for (const endpoint of arc.clusterEndpoints) {
     try {
-      await deps.arcFor(endpoint).send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: entries }));
+      await deps.arcFor(endpoint).send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: entries }), deadline());
       return endpoint.region;
     } catch (error) {
       failures.push(`${endpoint.region}: ${(error as Error).name}: ${(error as Error).message}`);

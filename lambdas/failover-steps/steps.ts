@@ -9,6 +9,7 @@ import { executionName, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
 import { clusterKey, type ClusterRecord, fenceKey, INITIAL_CLUSTER } from '../core/volume';
 import { DetailType, EVENT_SOURCE, PATHS, type PathId } from '../core/wire';
+import { deadline } from '../shared/deadlines';
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
@@ -224,6 +225,7 @@ async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
           },
         ],
       }),
+      deadline(),
     )
     .catch((error: unknown) => ({ error: String(error) }));
   if ('error' in out) return { gate: 'replication-lag', passed: true, replicationLagMs: null, evidence: `lag unknown, the peer region did not answer (${out.error}); a lost region cannot report its lag` };
@@ -265,6 +267,8 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
   const current = await store.readCluster();
   const epoch = targetEpoch(input, current);
   if (current.epoch === epoch && current.primary === settings.site) {
+    // Run again after a timeout: the record moved; the fence record may not have been written yet.
+    await putFenceRecord(deps, epoch, input.execution, 'attribute_not_exists(pk)');
     return { epoch, fenced: settings.peer, alreadyFenced: true, alreadyDone: current.verifiedAtMs !== undefined };
   }
   // Only a site its own replica names secondary may promote itself. With an eventually consistent
@@ -317,12 +321,32 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
     const now = await store.readCluster();
     throw new StepError('FenceConflict', `cluster record is at epoch ${now.epoch} with primary ${now.primary} (lease renewal ${now.lease ?? 0}); this ${options.kind} expected to move epoch ${epoch - 1} to ${epoch}${handover === '' ? '' : ' after its handover was confirmed'}${lease === '' ? '' : ` over lease renewal ${options.expectedLease ?? 0}`}`);
   }
-  await deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: { ...fenceKey(epoch), fenced: settings.peer, by: settings.site, at, execution: input.execution } }));
-  const networkFence = await sendFenceMessage(deps, epoch);
-  if (deps.fenceHook !== undefined) {
-    await deps.lambdaFor(deps.fenceHook).send(new InvokeCommand({ FunctionName: deps.fenceHook, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ fenced: settings.peer, epoch, by: settings.site, cluster: settings.cluster })) }));
+  await putFenceRecord(deps, epoch, input.execution);
+  // From here on the record is final: what follows reaches other regions, each under a deadline, and only reports.
+  const [networkFence, fenceHook] = await Promise.all([sendFenceMessage(deps, epoch), deps.fenceHook === undefined ? null : invokeFenceHook(deps, deps.fenceHook, epoch)]);
+  return { epoch, fenced: settings.peer, networkFence, fenceHook, actAfterMs };
+}
+
+async function putFenceRecord(deps: FailoverDeps, epoch: number, execution: string, condition?: string): Promise<void> {
+  const { settings } = deps;
+  const item = { ...fenceKey(epoch), fenced: settings.peer, by: settings.site, at: new Date(deps.now()).toISOString(), execution };
+  try {
+    await deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: item, ...(condition === undefined ? {} : { ConditionExpression: condition }) }));
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
-  return { epoch, fenced: settings.peer, networkFence, fenceHook: deps.fenceHook === undefined ? null : 'invoked', actAfterMs };
+}
+
+/** The fence hook, asynchronously (it may live in another region): "invoked", or why not. */
+async function invokeFenceHook(deps: FailoverDeps, functionArn: string, epoch: number): Promise<string> {
+  const { settings } = deps;
+  try {
+    const payload = { fenced: settings.peer, epoch, by: settings.site, cluster: settings.cluster };
+    await deps.lambdaFor(functionArn).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }), deadline());
+    return 'invoked';
+  } catch (error) {
+    return `not invoked: ${String(error)}`;
+  }
 }
 
 /**
@@ -352,7 +376,7 @@ async function sendFenceMessage(deps: FailoverDeps, epoch: number): Promise<stri
       },
       await deps.keys.current(),
     );
-    const out = await deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.heartbeat, Detail: JSON.stringify(beat) }] }));
+    const out = await deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.heartbeat, Detail: JSON.stringify(beat) }] }), deadline());
     return (out.FailedEntryCount ?? 0) > 0 ? `not delivered: ${out.Entries?.[0]?.ErrorCode ?? 'refused'}` : 'sent';
   } catch (error) {
     return `not delivered: ${String(error)}`;

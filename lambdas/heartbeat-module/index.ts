@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { deadline } from '../shared/deadlines';
 import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
 import { deployedNoticeDesk } from '../shared/desk';
@@ -36,7 +37,7 @@ const heartbeatModule = new HeartbeatModule({
 function fenceHookOf(functionArn: string | undefined): ((event: Readonly<Record<string, unknown>>) => Promise<void>) | undefined {
   if (functionArn === undefined) return undefined;
   return async (event) => {
-    await lambdaClientFor(functionArn).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }));
+    await lambdaClientFor(functionArn).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }), deadline());
   };
 }
 

@@ -488,7 +488,7 @@ export class HeartbeatModule {
     // The storage path's answer is the acknowledgement item; the network path's, a PathAck event.
     if (await store.putAck(ack)) {
       await this.deps.peerEvents
-        .send(new PutEventsCommand({ Entries: [{ EventBusName: this.deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathAck, Detail: JSON.stringify(ack) }] }))
+        .send(new PutEventsCommand({ Entries: [{ EventBusName: this.deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathAck, Detail: JSON.stringify(ack) }] }), { abortSignal: AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)) })
         .catch((error: unknown) => this.deps.log('warn', 'acknowledgement not sent on the network path', { id: command.id, error: String(error) }));
       this.deps.log('info', `request command ${refuse ? 'refused' : 'applied'}`, { id: command.id, path: command.path, action: command.action, mode });
     }

@@ -2,6 +2,7 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { checkControl, lastWorkingPathRefusal, pathAckSchema, signCommand } from '../core/command';
 import { executionName, StepError, type StepInput } from '../core/steps';
 import { DetailType, EVENT_SOURCE, PATH_MODES, PATHS, type PathId, type PathMode } from '../core/wire';
+import { deadline } from '../shared/deadlines';
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
@@ -68,7 +69,7 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
       );
       const sent = await Promise.allSettled([
         store.putCommand(message),
-        deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathCommand, Detail: JSON.stringify(message) }] })),
+        deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathCommand, Detail: JSON.stringify(message) }] }), deadline()),
       ]);
       const via = (['storage', 'network'] as const).filter((_, i) => sent[i]?.status === 'fulfilled');
       if (via.length === 0) throw new StepError('Transient', 'the request command could not be sent on either path');
