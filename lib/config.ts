@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Tuning } from '../lambdas/core/wire';
+import { MAX_CLUSTER_NAME_LENGTH } from './names';
 
 /**
  * The one configuration of a mirrorbeat cluster, read from the `mirrorbeat` key of the
@@ -8,6 +9,9 @@ import type { Tuning } from '../lambdas/core/wire';
  */
 
 export const CONTEXT_KEY = 'mirrorbeat';
+
+/** The longest name derived from the cluster name (an IAM role's) sets its length. */
+const CLUSTER_NAME_RULE = `the cluster name: lower-case letters, digits and hyphens, 1 to ${MAX_CLUSTER_NAME_LENGTH} characters, starting with a letter`;
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/;
@@ -43,8 +47,8 @@ const seconds = (min: number, max: number, what: string) =>
 export const configObject = z
   .strictObject({
     clusterName: z
-      .string({ error: 'the cluster name: lower-case letters, digits and hyphens, 1 to 24 characters, starting with a letter' })
-      .regex(/^[a-z][a-z0-9-]{0,23}$/, 'the cluster name: lower-case letters, digits and hyphens, 1 to 24 characters, starting with a letter')
+      .string({ error: CLUSTER_NAME_RULE })
+      .regex(new RegExp(`^[a-z][a-z0-9-]{0,${MAX_CLUSTER_NAME_LENGTH - 1}}$`), CLUSTER_NAME_RULE)
       .describe('Name of the protected cluster; prefixes every physical name (tables, bus, topics, roles).'),
     account: z
       .string()
@@ -98,6 +102,10 @@ export const configObject = z
       .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(30)
       .describe('Retention of every log group mirrorbeat creates.'),
+    reserveConcurrency: z
+      .boolean({ error: 'true or false' })
+      .default(true)
+      .describe('Set aside Lambda concurrency for the handlers (12 per site), so a workload in the same account and region cannot throttle the beats. An account must keep 100 unreserved: turn this off only where the account\'s limit is too low (npx mirrorbeat preflight tells).'),
     notifications: z
       .strictObject({
         criticalEmails: list(email).default([]).describe('Addresses subscribed to the critical topic (peer lost, failover, unprotected).'),

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,13 +20,22 @@ export interface MirrorbeatFunctionProps {
   /** @default 256 */
   readonly memorySize?: number;
   readonly logRetention: logs.RetentionDays;
+  /** The site's key, which encrypts the log group. */
+  readonly logKey: kms.IKey;
+  /**
+   * Concurrency set aside for this handler, so that a workload in the same account and region
+   * cannot throttle it by using the account's concurrency.
+   * @default - none: the handler shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
   /** @default - no variables beyond the house ones */
   readonly environment?: Record<string, string>;
 }
 
 /**
  * Every mirrorbeat handler: Node.js 24 on arm64, bundled by the local esbuild with source
- * maps, an explicit log group with retention, X-Ray tracing, and a role of its own that
+ * maps, an explicit log group with retention under the site's key, X-Ray tracing, reserved
+ * concurrency when the stack sets it aside, and a role of its own that
  * starts with nothing but writing to that log group.
  */
 export class MirrorbeatFunction extends Construct {
@@ -35,7 +45,7 @@ export class MirrorbeatFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: MirrorbeatFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logKey });
     this.role = new iam.Role(this, 'Role', {
       roleName: props.roleName,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -52,6 +62,7 @@ export class MirrorbeatFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -1,8 +1,9 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { Env } from '../lambdas/core/wire';
-import { KEY, TTL_ATTRIBUTE } from '../lambdas/core/volume';
+import { KEY, serialKey, TTL_ATTRIBUTE } from '../lambdas/core/volume';
 import type { MirrorbeatFunction } from './function';
 
 /** What both of mirrorbeat's tables share: the pk/sk layout, on-demand billing, PITR, encryption at rest. */
@@ -14,11 +15,24 @@ const TABLE_DEFAULTS = {
   encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
 } satisfies Partial<dynamodb.TablePropsV2>;
 
-export type TableAccess = 'read' | 'readWrite';
+/** `readSerial`: read, and take the next beat serial (an UpdateItem on the SERIAL items only). */
+export type TableAccess = 'read' | 'readSerial' | 'readWrite';
 
 function grant(table: dynamodb.ITableV2, fn: MirrorbeatFunction, access: TableAccess): void {
-  if (access === 'read') table.grantReadData(fn.role);
-  else table.grantReadWriteData(fn.role);
+  if (access === 'readWrite') {
+    table.grantReadWriteData(fn.role);
+    return;
+  }
+  table.grantReadData(fn.role);
+  if (access === 'readSerial') {
+    fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [serialKey('production').pk] } },
+      }),
+    );
+  }
 }
 
 export interface HeartbeatVolumeProps {

@@ -221,6 +221,16 @@ export class SiteMonitoring extends Construct {
         alarmDescription: `The ${fn.node.id} handler raised an error.`,
       });
     }
+    // A throttled heartbeat module or receiver drops beats, and the peer may declare this site lost.
+    const throttles = Object.fromEntries(props.functions.map((fn, i) => [`t${i}`, fn.function.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM })]));
+    this.alarm('HandlersThrottled', 'critical', {
+      metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(throttles).join(', ')}])`, usingMetrics: throttles, label: 'Handler throttles', period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'Lambda throttled a mirrorbeat handler: beats or steps were dropped. Check the account\'s concurrency (npx mirrorbeat preflight) and reserveConcurrency.',
+    });
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.names.dashboard, defaultInterval: Duration.hours(3) });
     const region = Stack.of(this).region;
@@ -308,7 +318,7 @@ export class SiteMonitoring extends Construct {
   private alarm(id: string, severity: Severity, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       ...props,
-      alarmName: `mirrorbeat-${this.props.names.cluster}-${this.props.names.site}-${id}`,
+      alarmName: this.props.names.alarm(id),
     });
     const action = new actions.SnsAction(this.props.topics.of(severity));
     alarm.addAlarmAction(action);

@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -8,12 +8,15 @@ import { Env } from '../lambdas/core/wire';
 import type { MirrorbeatFunction } from './function';
 import { acknowledgeNag } from './nag';
 import type { SiteNames } from './names';
+import type { SiteKey } from './site-key';
 import type { Severity } from '../lambdas/core/notices';
 
 export type { Severity } from '../lambdas/core/notices';
 
 export interface NoticeTopicsProps {
   readonly names: SiteNames;
+  /** The site's key, which encrypts both topics. */
+  readonly key: SiteKey;
   /** @default - no e-mail subscriptions */
   readonly warningEmails?: readonly string[];
   /** @default - no e-mail subscriptions */
@@ -21,8 +24,10 @@ export interface NoticeTopicsProps {
 }
 
 /**
- * Where people learn what happened: a warning and a critical SNS topic, encrypted with a
- * customer-managed key (CloudWatch alarms may use it) and reachable over TLS only.
+ * Where people learn what happened: a warning and a critical SNS topic, encrypted with the
+ * site's key and reachable over TLS only. The topic policy that TLS enforcement creates
+ * replaces SNS's default one, so it names the one service that publishes without an identity
+ * policy: CloudWatch, for this site's own alarms.
  */
 export class NoticeTopics extends Construct {
   readonly key: kms.Key;
@@ -31,20 +36,7 @@ export class NoticeTopics extends Construct {
 
   constructor(scope: Construct, id: string, props: NoticeTopicsProps) {
     super(scope, id);
-    this.key = new kms.Key(this, 'Key', {
-      description: `mirrorbeat ${props.names.cluster} ${props.names.site} notices`,
-      enableKeyRotation: true,
-      pendingWindow: Duration.days(30),
-    });
-    // Alarm actions publish as CloudWatch, which needs the key to encrypt; no grant method covers a service principal.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    this.key = props.key.key;
     this.warning = this.topic('Warning', 'warning', props.names, props.warningEmails ?? []);
     this.critical = this.topic('Critical', 'critical', props.names, props.criticalEmails ?? []);
   }
@@ -56,6 +48,19 @@ export class NoticeTopics extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    const stack = Stack.of(this);
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: names.alarm('*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
     for (const address of emails) topic.addSubscription(new subscriptions.EmailSubscription(address));
     return topic;
   }

@@ -13,12 +13,16 @@ import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
 import { SiteMonitoring } from './monitoring';
-import { SiteNames } from './names';
+import { type HandlerName, RESERVED_CONCURRENCY, SiteNames } from './names';
+import { SiteKey } from './site-key';
 import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
-/** Handlers that put events on the peer's site bus; the peer's bus policy admits exactly their roles. */
-const PEER_SENDERS = ['heartbeat-module', 'path-control-steps'] as const;
+/** Handlers that put events on the peer's site bus (beats, commands, acknowledgements, the fence); the peer's bus policy admits exactly their roles. */
+const PEER_SENDERS = ['heartbeat-module', 'path-control-steps', 'failover-steps'] as const satisfies readonly HandlerName[];
+/** Handlers that put events on their own site's bus: the failover steps' SitePromoted. */
+const OWN_SENDERS = ['failover-steps'] as const satisfies readonly HandlerName[];
+
 
 export interface SiteStackProps extends StackProps {
   readonly config: MirrorbeatConfig;
@@ -37,6 +41,7 @@ export class SiteStack extends Stack {
   readonly observations: ObservationsTable;
   readonly siteBus: events.EventBus;
   readonly signingKey: secretsmanager.ISecret;
+  readonly key: SiteKey;
   readonly topics: NoticeTopics;
   readonly heartbeatModule: MirrorbeatFunction;
   readonly networkReceiver: MirrorbeatFunction;
@@ -71,24 +76,16 @@ export class SiteStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         })
       : secretsmanager.Secret.fromSecretNameV2(this, 'SigningKey', this.names.signingKey);
+    this.key = new SiteKey(this, 'SiteKey', { names: this.names });
     this.topics = new NoticeTopics(this, 'Notices', {
       names: this.names,
+      key: this.key,
       warningEmails: config.notifications.warningEmails,
       criticalEmails: config.notifications.criticalEmails,
     });
 
     this.siteBus = new events.EventBus(this, 'SiteBus', { eventBusName: this.names.siteBus, description: `mirrorbeat ${config.clusterName} ${site} site bus` });
-    this.siteBus.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'PeerSiteSendersOnly',
-        // The peer's roles may not exist yet when this site deploys first; naming them in a
-        // condition (not as principals) lets either site deploy first.
-        principals: [new iam.AccountPrincipal(this.account)],
-        actions: ['events:PutEvents'],
-        resources: [this.siteBus.eventBusArn],
-        conditions: { ArnEquals: { 'aws:PrincipalArn': PEER_SENDERS.map((h) => this.roleArn(this.peerNames.role(h))) } },
-      }),
-    );
+    this.restrictSenders();
     const peerBus = events.EventBus.fromEventBusArn(
       this,
       'PeerBus',
@@ -96,12 +93,14 @@ export class SiteStack extends Stack {
     );
 
     const tuning = tuningOf(config);
-    const handler = (id: string, handlerName: string, description: string, timeout?: Duration) =>
+    const handler = (id: string, handlerName: HandlerName, description: string, timeout?: Duration) =>
       new MirrorbeatFunction(this, id, {
         handler: handlerName,
         roleName: this.names.role(handlerName),
         description,
         logRetention,
+        logKey: this.key.key,
+        ...(config.reserveConcurrency ? { reservedConcurrency: RESERVED_CONCURRENCY[handlerName] } : {}),
         ...(timeout ? { timeout } : {}),
         environment: {
           [Env.cluster]: config.clusterName,
@@ -131,7 +130,8 @@ export class SiteStack extends Stack {
     this.heartbeatVolume.bind(this.pathControlSteps, 'readWrite');
     this.observations.bind(this.heartbeatModule, 'readWrite');
     this.observations.bind(this.networkReceiver, 'readWrite');
-    this.observations.bind(this.failoverSteps, 'read');
+    // The fence message on the network path is a beat, numbered from this site's serial counter.
+    this.observations.bind(this.failoverSteps, 'readSerial');
     this.observations.bind(this.pathControlSteps, 'read');
     // Beats, request commands and acknowledgements are all signed with the cluster's key.
     // The failover steps sign and send the fence message on the network path.
@@ -170,8 +170,8 @@ export class SiteStack extends Stack {
       targets: [new targets.LambdaFunction(this.networkReceiver.function, { maxEventAge: Duration.minutes(1), retryAttempts: 2 })],
     });
 
-    this.failover = new FailoverWorkflow(this, 'Failover', { names: this.names, steps: this.failoverSteps, topics: this.topics, logRetention, failoverMode: config.failoverMode, approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds), intervalSeconds: config.intervalSeconds });
-    this.pathControl = new PathControlWorkflow(this, 'PathControl', { names: this.names, steps: this.pathControlSteps, topics: this.topics, logRetention, intervalSeconds: config.intervalSeconds });
+    this.failover = new FailoverWorkflow(this, 'Failover', { names: this.names, steps: this.failoverSteps, topics: this.topics, logRetention, logKey: this.key.key, failoverMode: config.failoverMode, approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds), intervalSeconds: config.intervalSeconds });
+    this.pathControl = new PathControlWorkflow(this, 'PathControl', { names: this.names, steps: this.pathControlSteps, topics: this.topics, logRetention, logKey: this.key.key, intervalSeconds: config.intervalSeconds });
     this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
     this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
     this.topics.bind(this.heartbeatModule);
@@ -249,6 +249,37 @@ export class SiteStack extends Stack {
         }),
       );
     }
+  }
+
+  /**
+   * The site bus takes events only from the peer's senders and this site's own. In one account
+   * an identity policy alone lets a principal put events, so the Allow is paired with an
+   * explicit Deny for every other principal. Only PutEvents is denied: the stack's own deploy,
+   * rules and targets are untouched. The peer's roles may not exist yet when this site deploys
+   * first; naming them in conditions (not as principals) lets either site deploy first.
+   */
+  private restrictSenders(): void {
+    const peerSenders = PEER_SENDERS.map((h) => this.roleArn(this.peerNames.role(h)));
+    const senders = [...peerSenders, ...OWN_SENDERS.map((h) => this.roleArn(this.names.role(h)))];
+    this.siteBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'PeerSiteSenders',
+        principals: [new iam.AccountPrincipal(this.account)],
+        actions: ['events:PutEvents'],
+        resources: [this.siteBus.eventBusArn],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': peerSenders } },
+      }),
+    );
+    this.siteBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoOtherSenders',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.siteBus.eventBusArn],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': senders } },
+      }),
+    );
   }
 
   private roleArn(roleName: string): string {

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Fn } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -26,6 +27,8 @@ const AWS_RETRY: sfn.RetryProps = {
     'InternalServerError',
     'ServiceUnavailable',
     'TimeoutError',
+    // The step's Lambda ran out of time (a call that hung past its deadline); every step may run again.
+    'Sandbox.Timedout',
   ],
   interval: Duration.seconds(1),
   backoffRate: 2,
@@ -38,6 +41,7 @@ interface WorkflowProps {
   readonly steps: MirrorbeatFunction;
   readonly topics: NoticeTopics;
   readonly logRetention: logs.RetentionDays;
+  readonly logKey: kms.IKey;
 }
 
 /** The house pieces of a workflow: a step that runs one handler step, a notice, the machine itself. */
@@ -55,9 +59,13 @@ abstract class Workflow extends Construct {
   ) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      // The vended-logs prefix keeps the account's CloudWatch Logs resource policy small.
-      logGroupName: `/aws/vendedlogs/states/${props.names.stateMachine(workflowName)}`,
+      // The vended-logs prefix keeps the account's CloudWatch Logs resource policy small. The
+      // log group outlives the stack (its records are the failover's history), so its name ends
+      // with the stack's own id: a stack deployed again after `cdk destroy` gets a new one.
+      logGroupName: `/aws/vendedlogs/states/${props.names.stateMachine(workflowName)}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       retention: props.logRetention,
+      // Execution data holds decision records and task tokens.
+      encryptionKey: props.logKey,
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.names.stateMachine(workflowName),

@@ -1,3 +1,5 @@
+import { recordCall } from './calls';
+
 /**
  * Answers an SDK client's commands in process, for the services that have no local
  * implementation (EventBridge, SNS, Step Functions, CloudWatch, Lambda). The answer is given
@@ -9,7 +11,7 @@ export type CommandHandler = (command: string, input: Record<string, unknown>) =
 interface MiddlewareClient {
   middlewareStack: {
     add(
-      middleware: (next: unknown, context: { commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<{ output: unknown; response: unknown }>,
+      middleware: (next: unknown, context: { clientName?: string; commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<{ output: unknown; response: unknown }>,
       options: { step: 'initialize'; name: string; priority: 'high' },
     ): void;
   };
@@ -18,6 +20,7 @@ interface MiddlewareClient {
 export function emulate<C>(client: C, handler: CommandHandler): C {
   (client as unknown as MiddlewareClient).middlewareStack.add(
     (_next, context) => async (args) => {
+      recordCall(context.clientName ?? 'unknown', context.commandName ?? 'unknown', args.input);
       const output = await handler(context.commandName ?? 'unknown', args.input);
       return { output: { $metadata: { httpStatusCode: 200 }, ...output }, response: {} };
     },

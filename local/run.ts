@@ -3,6 +3,7 @@ import { type SiteDefinitions, synthesizeDefinitions } from './definitions';
 import { type DynamoLocal, startDynamoLocal } from './dynamo';
 import { simulate, type SimulationResult, type TimelineEntry } from './runtime';
 import type { Scenario } from './scenario';
+import type { CallSink } from './calls';
 
 // The synthesized templates' deprecation notices and the SDK's Node 20 notice are not part of a run's output.
 process.env.JSII_DEPRECATED ??= 'quiet';
@@ -24,13 +25,13 @@ export function definitionsFor(scenario: Scenario): Record<SiteId, SiteDefinitio
  */
 export async function simulateScenario(
   scenario: Scenario,
-  options: { seed?: number; dynamoEndpoint?: string; onTimeline?: (entry: TimelineEntry) => void } = {},
+  options: { seed?: number; dynamoEndpoint?: string; onTimeline?: (entry: TimelineEntry) => void; onCall?: CallSink } = {},
 ): Promise<SimulationResult> {
   const definitions = definitionsFor(scenario);
   let dynamo: DynamoLocal | undefined;
   const endpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal()).endpoint;
   try {
-    return await simulate(scenario, { dynamoEndpoint: endpoint, definitions, ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.onTimeline ? { onTimeline: options.onTimeline } : {}) });
+    return await simulate(scenario, { dynamoEndpoint: endpoint, definitions, ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.onTimeline ? { onTimeline: options.onTimeline } : {}), ...(options.onCall ? { onCall: options.onCall } : {}) });
   } finally {
     await dynamo?.stop();
   }

@@ -10,7 +10,7 @@ import { ExecutionAlreadyExists, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { SiteNames } from '../lib/names';
+import { type HandlerName, SiteNames } from '../lib/names';
 import { embeddedMetricLines } from '../lambdas/core/emf';
 import { type Health, type Heartbeat, signHeartbeat } from '../lambdas/core/message';
 import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
@@ -29,6 +29,7 @@ import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
 import { type ClusterStatus, readClusterStatus } from '../bin/commands/status';
 import { type SiteDefinitions, LOCAL_ACCOUNT } from './definitions';
+import { asHandler, type CallSink, recordingClient } from './calls';
 import { emulate } from './emulate';
 import { Random } from './random';
 import { ReplicationLink } from './replication';
@@ -68,6 +69,8 @@ export interface SimulationOptions {
   /** Overrides the scenario's seed. */
   readonly seed?: number;
   readonly onTimeline?: (entry: TimelineEntry) => void;
+  /** Every SDK command a handler sends, with the deployed names of the tables (the IAM check). */
+  readonly onCall?: CallSink;
 }
 
 /** Realistic latencies (ms): cross-region one-way for PutEvents, global-table replication, one Lambda step. */
@@ -244,6 +247,10 @@ class Simulation {
     for (const id of SITE_IDS) {
       const observations = `mirrorbeat-${config.clusterName}-${run}-${id}-observations`;
       const { settings, db, store } = await createLocalSite(this.options.dynamoEndpoint, config, id, { volume, observations });
+      if (this.options.onCall !== undefined) {
+        const deployed = { [volume]: this.names(id).heartbeatVolume, [observations]: this.names(id).observations };
+        recordingClient(db, (input) => (typeof input.TableName === 'string' ? { ...input, TableName: deployed[input.TableName] ?? input.TableName } : input));
+      }
       this.tables.push({ db, name: volume }, { db, name: observations });
       const site: Site = {
         id,
@@ -437,7 +444,7 @@ class Simulation {
     if (site.crashed || this.nowMs < site.pausedUntilMs) return;
     if (invocationStart) site.module.beginInvocation();
     // The wall clock carries the scenario's skew; the monotonic clock is the virtual one.
-    const report = await site.module.tick(this.nowMs + site.skewMs, this.nowMs);
+    const report = await asHandler(this.caller(site, 'heartbeat-module'), () => site.module.tick(this.nowMs + site.skewMs, this.nowMs));
     this.observeTick(site, report);
     await this.replicate(site);
   }
@@ -555,7 +562,7 @@ class Simulation {
       if (!matches(rule.pattern, event)) continue;
       for (const target of rule.targets) {
         if (!target.startsWith('NetworkReceiver')) continue;
-        const receipt = await receiveNetworkEvent(event['detail-type'], event.detail, this.nowMs + to.skewMs, { settings: to.settings, store: to.store, keys: this.keys() });
+        const receipt = await asHandler(this.caller(to, 'network-receiver'), () => receiveNetworkEvent(event['detail-type'], event.detail, this.nowMs + to.skewMs, { settings: to.settings, store: to.store, keys: this.keys() }));
         if (receipt.accepted && 'control' in receipt) continue;
         if (receipt.accepted) {
           to.counts.network.accepted += 1;
@@ -727,6 +734,16 @@ class Simulation {
 
   /** Runs one Lambda step of a workflow with the deployed step handler code. */
   private async runStep(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return asHandler(this.caller(site, machine === 'failover' ? 'failover-steps' : 'path-control-steps'), () => this.runStepAs(site, machine, stateName, taskInput));
+  }
+
+  /** The handler a call is recorded for, when calls are recorded. */
+  private caller(site: Site, handler: HandlerName): Parameters<typeof asHandler>[0] {
+    const sink = this.options.onCall;
+    return sink === undefined ? undefined : { handler, site: site.id, region: site.settings.region, sink };
+  }
+
+  private async runStepAs(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (machine === 'failover') {
       // aws-local-stepfunctions stamps the real start time; the step's timings are in virtual time.
       const started = this.executions.find((e) => e.site === site.id && e.machine === 'failover' && e.name === executionName(String((taskInput.Payload as { execution?: unknown }).execution)));

@@ -23,6 +23,7 @@ const ALARMS: Row[] = [
   ['NetworkReceiverErrors', 'Critical', 'Errors', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['FailoverStepsErrors', 'Critical', 'Errors', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['PathControlStepsErrors', 'Critical', 'Errors', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+  ['HandlersThrottled', 'Critical', null, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
 ];
 
 describe('the alarms of a site', () => {

@@ -64,13 +64,16 @@ describe.each(both)('the %s site', (site, t) => {
     });
   });
 
-  it('admits PutEvents on its bus only from the peer site\'s sending roles', () => {
-    const policies = Object.values(t.findResources('AWS::Events::EventBusPolicy'));
-    expect(policies).toHaveLength(1);
-    const statement = policies[0]?.Properties.Statement as { Action: string; Condition: { ArnEquals: Record<string, unknown[]> } };
-    expect(statement.Action).toBe('events:PutEvents');
-    const admitted = JSON.stringify(statement.Condition.ArnEquals['aws:PrincipalArn']);
-    expect(admitted.match(/:role\/[a-z-]+/g)).toEqual([`:role/mirrorbeat-orders-${peer}-heartbeat-module`, `:role/mirrorbeat-orders-${peer}-path-control-steps`]);
+  it('admits PutEvents on its bus only from the peer site\'s sending roles (and its own SitePromoted sender), denying everyone else', () => {
+    const policies = Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p) => p.Properties.Statement as { Effect: string; Action: string; Condition: Record<string, Record<string, unknown[]>> });
+    expect(policies.map((p) => [p.Effect, p.Action])).toEqual([
+      ['Allow', 'events:PutEvents'],
+      ['Deny', 'events:PutEvents'],
+    ]);
+    const roles = (arns: unknown) => JSON.stringify(arns).match(/:role\/[a-z-]+/g);
+    const peerSenders = [`:role/mirrorbeat-orders-${peer}-heartbeat-module`, `:role/mirrorbeat-orders-${peer}-path-control-steps`, `:role/mirrorbeat-orders-${peer}-failover-steps`];
+    expect(roles(policies[0]?.Condition.ArnEquals?.['aws:PrincipalArn'])).toEqual(peerSenders);
+    expect(roles(policies[1]?.Condition.ArnNotEquals?.['aws:PrincipalArn'])).toEqual([...peerSenders, `:role/mirrorbeat-orders-${site}-failover-steps`]);
   });
 
   it('routes peer heartbeats, path commands and acknowledgements from its bus to the network receiver', () => {
