@@ -10,6 +10,7 @@ import { SiteNames } from '../lib/names';
 import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { SiteStore } from '../lambdas/shared/store';
 import { accountOf, AwsAccessError, explainAwsError } from './commands/aws';
+import { formatPreflight, preflight, sdkClients } from './commands/preflight';
 import { answerApproval, type FailoverRequest, findPendingApproval, formatFailoverOutcome } from './commands/failover';
 import { type PathRequest, runWorkflow, type WorkflowOutcome } from './commands/workflow';
 import { acknowledgeNotices, formatNotice, formatStatus, readClusterStatus, readNotice, type SiteTables } from './commands/status';
@@ -85,6 +86,18 @@ export function buildCli(): Command {
       const unreachable = status.sites.filter((s) => !s.reachable);
       if (unreachable.length === status.sites.length) explainAwsError(new Error(unreachable[0]?.error ?? 'unreachable'));
       process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
+    });
+
+  program
+    .command('preflight')
+    .description('Before the first deploy: credentials, regions enabled, CDK bootstrap, names still held by retained resources, Lambda concurrency, notification addresses (read-only calls)')
+    .option('--cdk-json <file>', 'the cdk.json that names the cluster and its regions', 'cdk.json')
+    .option('-c, --context <key=value>', `override one key, as with cdk: -c ${CONTEXT_KEY}.clusterName=orders`, collect, [])
+    .option('--json', 'print JSON only')
+    .action(async (opts: { cdkJson: string; context: string[]; json?: boolean }) => {
+      const results = await preflight(loadConfig(opts.cdkJson, opts.context), sdkClients());
+      process.stdout.write(opts.json ? `${JSON.stringify(results)}\n` : `${formatPreflight(results)}\n`);
+      if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
     });
 
   awsOptions(program.command('notice <id>'))
