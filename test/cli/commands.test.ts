@@ -5,7 +5,8 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCom
 import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../../bin/commands/failover';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { acknowledgeNotices, formatNotice, formatStatus, readClusterStatus, readNotice } from '../../bin/commands/status';
+import { acknowledgeNotices, readClusterStatus, readNotice } from '../../client/status';
+import { formatNotice, formatStatus } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor } from '../local-sites';
 

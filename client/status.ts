@@ -1,0 +1,194 @@
+/** Reading a cluster's status from each site's tables, and acknowledging its notices: shared by the CLI and the local runtime. */
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
+import { clusterKey, type ClusterRecord, DEFAULT_PATH_MODE, observationKey, pathKey, serialKey, stateKey, viewKey } from '../lambdas/core/volume';
+import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { severityOf } from '../lambdas/core/notices';
+import { type JournalEntry, NoticeJournal } from '../lambdas/shared/journal';
+
+/** Where one site's tables are: its region's replica of the heartbeat volume and its observations table. */
+export interface SiteTables {
+  readonly site: SiteId;
+  readonly region: string;
+  readonly db: DynamoDBDocumentClient;
+  readonly heartbeatVolume: string;
+  readonly observations: string;
+}
+
+export interface PathStatus {
+  readonly mode: PathMode;
+  readonly modeChangedAt: string | null;
+  readonly modeChangedBy: string | null;
+  readonly modeReason: string | null;
+  /** This site's view of the peer on this path, as its heartbeat module last recorded it. */
+  readonly state: PathState | null;
+  readonly stateSince: string | null;
+  /** Age of the last valid beat from the peer on this path, on this site's clock. */
+  readonly lastBeatAgeMs: number | null;
+}
+
+export interface SiteStatus {
+  readonly site: SiteId;
+  readonly region: string;
+  readonly reachable: boolean;
+  readonly error?: string;
+  readonly cluster: ClusterRecord | null;
+  readonly role: string | null;
+  readonly verdict: SiteVerdict | null;
+  readonly verdictSince: string | null;
+  readonly paths: Partial<Record<PathId, PathStatus>>;
+  /** How long ago this site's heartbeat module last ticked (from its serial counter). */
+  readonly lastTickAgeMs: number | null;
+}
+
+/** A notice from a site's journal, as status shows it. */
+export interface NoticeStatus {
+  readonly id: string;
+  readonly site: SiteId;
+  readonly kind: string;
+  readonly severity: string;
+  readonly at: string;
+  readonly subject: string;
+  readonly delivery: JournalEntry['delivery'];
+  readonly folded: number;
+  readonly acknowledged: { readonly by: string; readonly at: string; readonly note: string } | null;
+}
+
+export interface ClusterStatus {
+  readonly cluster: string;
+  readonly atMs: number;
+  readonly sites: readonly SiteStatus[];
+  /** Both sites' newest notices, newest first. The journal is replicated: a site that is down still shows its last ones. */
+  readonly notices: readonly NoticeStatus[];
+}
+
+/** How many notices of each site status reads. */
+export const NOTICES_PER_SITE = 10;
+
+function noticeStatus(site: SiteId, e: JournalEntry): NoticeStatus {
+  return {
+    id: e.id,
+    site,
+    kind: e.notice.kind,
+    severity: severityOf(e.notice.kind),
+    at: new Date(e.notice.atMs).toISOString(),
+    subject: e.subject,
+    delivery: e.delivery,
+    folded: e.notice.folded?.count ?? 0,
+    acknowledged: e.acknowledged === undefined ? null : { by: e.acknowledged.by, at: new Date(e.acknowledged.atMs).toISOString(), note: e.acknowledged.note },
+  };
+}
+
+/**
+ * Runs `use` on the journal of each region in turn, `prefer`'s region first, until one
+ * answers: the journal is replicated, so either region serves either site's notices.
+ */
+async function inFirstRegion<T>(tables: readonly SiteTables[], prefer: SiteId | undefined, use: (journal: NoticeJournal) => Promise<T>): Promise<T> {
+  let lastError: unknown = new Error('no region to read the notice journal from');
+  for (const t of [...tables].sort((a, b) => Number(b.site === prefer) - Number(a.site === prefer))) {
+    try {
+      return await use(new NoticeJournal(t.db, t.heartbeatVolume));
+    } catch (error) {
+      // This region does not answer: try the other replica.
+      lastError = error;
+    }
+  }
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+/** Each site's newest notices, read from the first region that answers (its own first). */
+async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[]> {
+  const perSite = await Promise.all(
+    SITE_IDS.map((site) => inFirstRegion(tables, site, async (journal) => (await journal.recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e))).catch(() => [])),
+  );
+  return perSite.flat().sort((a, b) => b.at.localeCompare(a.at));
+}
+
+async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
+  const peer = peerOf(t.site);
+  // Eventually consistent for the cluster record: a region cut off from the majority still shows what it last knew.
+  const get = async (table: string, key: Record<string, string>) => (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: key.pk !== clusterKey().pk }))).Item;
+  try {
+    const [cluster, view, serial, ...perPath] = await Promise.all([
+      get(t.heartbeatVolume, { ...clusterKey() }),
+      get(t.heartbeatVolume, { ...viewKey(t.site) }),
+      get(t.observations, { ...serialKey(t.site) }),
+      ...PATHS.flatMap((path) => [get(t.heartbeatVolume, { ...pathKey(t.site, path) }), get(t.heartbeatVolume, { ...stateKey(t.site, path) }), get(t.observations, { ...observationKey(path, peer) })]),
+    ]);
+    const paths: Partial<Record<PathId, PathStatus>> = {};
+    PATHS.forEach((path, i) => {
+      const [registry, state, observed] = perPath.slice(i * 3, i * 3 + 3);
+      paths[path] = {
+        mode: (registry?.mode as PathMode | undefined) ?? DEFAULT_PATH_MODE,
+        modeChangedAt: (registry?.changedAt as string | undefined) ?? null,
+        modeChangedBy: (registry?.changedBy as string | undefined) ?? null,
+        modeReason: (registry?.reason as string | undefined) ?? null,
+        state: (state?.state as PathState | undefined) ?? null,
+        stateSince: (state?.stateSince as string | undefined) ?? null,
+        lastBeatAgeMs: observed === undefined ? null : Math.max(0, nowMs - Number(observed.arrivedAtMs)),
+      };
+    });
+    // Serials are the send time in ms (lambdas/core/volume.ts): the last one says when the module last ticked.
+    const lastSerial = serial === undefined ? undefined : Number(serial.serial);
+    return {
+      site: t.site,
+      region: t.region,
+      reachable: true,
+      cluster: cluster === undefined ? { epoch: 1, primary: 'production' } : { epoch: Number(cluster.epoch), primary: cluster.primary as SiteId },
+      role: (view?.role as string | undefined) ?? null,
+      verdict: (view?.verdict as SiteVerdict | undefined) ?? null,
+      verdictSince: (view?.verdictSince as string | undefined) ?? null,
+      paths,
+      lastTickAgeMs: lastSerial === undefined || !Number.isFinite(lastSerial) ? null : Math.max(0, nowMs - lastSerial),
+    };
+  } catch (error) {
+    // One region down must not hide the other: report it and carry on.
+    return { site: t.site, region: t.region, reachable: false, error: String(error instanceof Error ? error.message : error), cluster: null, role: null, verdict: null, verdictSince: null, paths: {}, lastTickAgeMs: null };
+  }
+}
+
+/** Both sites, each read from its own region, in parallel. */
+export async function readClusterStatus(cluster: string, tables: readonly SiteTables[], nowMs: number): Promise<ClusterStatus> {
+  const [sites, notices] = await Promise.all([Promise.all(tables.map((t) => readSite(t, nowMs))), readNotices(tables)]);
+  return { cluster, atMs: nowMs, sites, notices };
+}
+
+/** Acknowledges notices in the journal: the ids given, or with `all` every unacknowledged one status shows. */
+export async function acknowledgeNotices(
+  tables: readonly SiteTables[],
+  request: { ids: readonly string[]; all: boolean; site?: SiteId; by: string; note: string },
+  nowMs: number,
+): Promise<{ id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[]> {
+  // Any replica takes the write (the journal is replicated): the first region that answers.
+  const journal = await inFirstRegion(tables, request.site, async (j) => {
+    await j.recent(request.site ?? 'production', 1);
+    return j;
+  });
+  const sites = request.site === undefined ? SITE_IDS : [request.site];
+  const unacknowledged = async () => (await Promise.all(sites.map(async (site) => (await journal.recent(site, NOTICES_PER_SITE)).filter((e) => e.acknowledged === undefined).map((e) => ({ id: e.id, site }))))).flat();
+  const targets: { id: string; site?: SiteId }[] = request.all ? await unacknowledged() : request.ids.map((id) => ({ id }));
+  const out: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[] = [];
+  for (const target of targets) {
+    let result: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' } = { id: target.id, site: null, outcome: 'unknown' };
+    for (const site of target.site === undefined ? sites : [target.site]) {
+      const outcome = await journal.acknowledge(site, target.id, request.by, request.note, nowMs);
+      if (outcome !== 'unknown') {
+        result = { id: target.id, site, outcome };
+        break;
+      }
+    }
+    out.push(result);
+  }
+  return out;
+}
+
+/** One notice from the journal, whole, as its topic delivered it: the failure notice shown at either site. */
+export async function readNotice(tables: readonly SiteTables[], id: string, site?: SiteId): Promise<{ site: SiteId; entry: JournalEntry } | undefined> {
+  return inFirstRegion(tables, site, async (journal) => {
+    for (const s of site === undefined ? SITE_IDS : [site]) {
+      const entry = await journal.get(s, id);
+      if (entry !== undefined) return { site: s, entry };
+    }
+    return undefined;
+  });
+}
