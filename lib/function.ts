@@ -3,7 +3,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -78,6 +78,8 @@ export class MirrorbeatFunction extends Construct {
         minify: true,
         sourceMap: true,
         target: 'node24',
+        // esbuild's size table on every synth is noise; its warnings and errors still show.
+        logLevel: LogLevel.WARNING,
       },
     });
   }

@@ -2,3 +2,8 @@
 process.env.JSII_DEPRECATED = 'quiet';
 // The SDK's Node 20 maintenance notice is not a test result.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// CDK announces each asset it bundles on stderr; a test that bundles would fill the log with it.
+// A failed bundling throws with esbuild's errors, which still show.
+const write = process.stderr.write.bind(process.stderr);
+process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) =>
+  typeof chunk === 'string' && chunk.startsWith('Bundling asset ') ? true : write(chunk, ...(rest as []))) as typeof process.stderr.write;
