@@ -19,7 +19,10 @@ export function detectionChart(latencies: Record<DetectorId, number[]>, title: s
     `<text x="10" y="24" font-size="14" font-weight="bold">${escape(title)}</text>`,
   ];
   for (let s = 0; s <= maxS; s += step) {
-    parts.push(`<line x1="${x(s)}" y1="40" x2="${x(s)}" y2="${height - 36}" stroke="#ddd"/>`, `<text x="${x(s)}" y="${height - 20}" text-anchor="middle" fill="#555">${s} s</text>`);
+    parts.push(
+      `<line x1="${x(s)}" y1="40" x2="${x(s)}" y2="${height - 36}" stroke="#ddd"/>`,
+      `<text x="${x(s)}" y="${height - 20}" text-anchor="middle" fill="#555">${s} s</text>`,
+    );
   }
   rows.forEach(([id, values], i) => {
     const y = 76 + i * rowH;
@@ -29,11 +32,21 @@ export function detectionChart(latencies: Record<DetectorId, number[]>, title: s
       parts.push(`<text x="${left + 4}" y="${y + 4}" fill="#a00">no failure detected</text>`);
       return;
     }
-    sorted.forEach((ms, j) => parts.push(`<circle cx="${x(ms / 1000).toFixed(1)}" cy="${(y - 8 + ((j * 7) % 17)).toFixed(1)}" r="2.2" fill="${id === 'mirrorbeat' ? '#1565c0' : '#888'}" fill-opacity="0.6"/>`));
+    sorted.forEach((ms, j) =>
+      parts.push(
+        `<circle cx="${x(ms / 1000).toFixed(1)}" cy="${(y - 8 + ((j * 7) % 17)).toFixed(1)}" r="2.2" fill="${id === 'mirrorbeat' ? '#1565c0' : '#888'}" fill-opacity="0.6"/>`,
+      ),
+    );
     const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
     // p50 labelled below its mark, p99 above, so the two never overlap.
-    for (const [label, value, dy] of [['p50', pct(0.5), 22], ['p99', pct(0.99), -16]] as const) {
-      parts.push(`<line x1="${x(value / 1000)}" y1="${y - 14}" x2="${x(value / 1000)}" y2="${y + 12}" stroke="#c62828" stroke-width="2"/>`, `<text x="${x(value / 1000)}" y="${y + dy}" text-anchor="middle" fill="#c62828" font-size="10">${label} ${(value / 1000).toFixed(1)} s</text>`);
+    for (const [label, value, dy] of [
+      ['p50', pct(0.5), 22],
+      ['p99', pct(0.99), -16],
+    ] as const) {
+      parts.push(
+        `<line x1="${x(value / 1000)}" y1="${y - 14}" x2="${x(value / 1000)}" y2="${y + 12}" stroke="#c62828" stroke-width="2"/>`,
+        `<text x="${x(value / 1000)}" y="${y + dy}" text-anchor="middle" fill="#c62828" font-size="10">${label} ${(value / 1000).toFixed(1)} s</text>`,
+      );
     }
   });
   parts.push('</svg>');

@@ -61,19 +61,32 @@ const round = (usd: number) => Math.round(usd * 100) / 100;
  * Notices themselves (a journal write, a fold-window update, an SNS publish) are rare and
  * not counted.
  */
-export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { total: number; items: Record<string, number> } {
+export function monthlyCost(
+  config: MirrorbeatConfig,
+  p: DeploymentProfile,
+): { total: number; items: Record<string, number> } {
   const sites = 2;
   const ticksPerMonth = MONTH_S / config.intervalSeconds;
   const invocations = MONTH_S / 60;
   // The module's invocation stays open for 58 s of every minute, sleeping between ticks: billed for all of it.
   const moduleGbS = invocations * 58 * (p.heartbeatModuleMemoryMb / 1024);
   const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
-  const lambda = sites * ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
+  const lambda =
+    sites *
+    ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
   const reads = ticksPerMonth * (8 + 2) + invocations * 2;
   const writes = ticksPerMonth * (3 + 1);
   const leaseReads = config.consistency === 'eventual' ? ticksPerMonth : 0;
-  const renewals = ticksPerMonth * (PRICES.dynamoWriteRequestUnit + PRICES.dynamoReplicatedWriteRequestUnit) + leaseReads * PRICES.dynamoReadRequestUnit;
-  const dynamo = sites * (reads * PRICES.dynamoReadRequestUnit + writes * PRICES.dynamoWriteRequestUnit + ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) + renewals + 2 * 0.001 * PRICES.dynamoStorageGbMonth;
+  const renewals =
+    ticksPerMonth * (PRICES.dynamoWriteRequestUnit + PRICES.dynamoReplicatedWriteRequestUnit) +
+    leaseReads * PRICES.dynamoReadRequestUnit;
+  const dynamo =
+    sites *
+      (reads * PRICES.dynamoReadRequestUnit +
+        writes * PRICES.dynamoWriteRequestUnit +
+        ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) +
+    renewals +
+    2 * 0.001 * PRICES.dynamoStorageGbMonth;
   const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;
   const scheduler = sites * invocations * PRICES.schedulerInvocation;
   // Failovers are rare: budget one drill a month of about 12 transitions per workflow.
@@ -81,7 +94,8 @@ export function monthlyCost(config: MirrorbeatConfig, p: DeploymentProfile): { t
   const metrics = sites * p.metricSeriesPerSite * PRICES.cloudWatchMetricMonth;
   const alarms = sites * p.alarmsPerSite * PRICES.cloudWatchAlarmMonth;
   const dashboards = sites * p.dashboardsPerSite * PRICES.cloudWatchDashboardMonth;
-  const logs = (sites * ticksPerMonth * (p.logBytesPerTick + p.logBytesPerReceipt) * PRICES.cloudWatchLogsIngestGb) / 1024 ** 3;
+  const logs =
+    (sites * ticksPerMonth * (p.logBytesPerTick + p.logBytesPerReceipt) * PRICES.cloudWatchLogsIngestGb) / 1024 ** 3;
   // One secret plus its replica; each module and receiver container re-reads both versions every 5 minutes.
   const secrets = 2 * PRICES.secretMonth + sites * 2 * (MONTH_S / 300) * 2 * PRICES.secretsApiCall;
   const kms = sites * PRICES.kmsKeyMonth;

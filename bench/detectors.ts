@@ -4,7 +4,13 @@ import type { PathId, Tuning } from '../lambdas/core/wire';
 import { Random } from '../local/random';
 import type { Trace } from './traces';
 
-export const DETECTOR_IDS = ['mirrorbeat', 'route53-health-check', 'fixed-timeout-dual', 'network-only', 'storage-only'] as const;
+export const DETECTOR_IDS = [
+  'mirrorbeat',
+  'route53-health-check',
+  'fixed-timeout-dual',
+  'network-only',
+  'storage-only',
+] as const;
 export type DetectorId = (typeof DETECTOR_IDS)[number];
 
 /** When a detector decided the peer had failed (and would fail over), or undefined. */
@@ -33,7 +39,15 @@ function* visible(arrivals: readonly number[], from: number, now: number): Gener
  */
 export function mirrorbeatDecision(trace: Trace, tuning: Tuning, paths: readonly PathId[], seed: number): Decision {
   const detectors = Object.fromEntries(
-    paths.map((p) => [p, new PhiAccrualDetector({ intervalMs: tuning.intervalSeconds * 1000, phiThreshold: tuning.phiThreshold, floorMs: tuning.deadlineFloorSeconds * 1000, ceilingMs: tuning.deadlineCeilingSeconds * 1000 })]),
+    paths.map((p) => [
+      p,
+      new PhiAccrualDetector({
+        intervalMs: tuning.intervalSeconds * 1000,
+        phiThreshold: tuning.phiThreshold,
+        floorMs: tuning.deadlineFloorSeconds * 1000,
+        ceilingMs: tuning.deadlineCeilingSeconds * 1000,
+      }),
+    ]),
   ) as Record<PathId, PhiAccrualDetector>;
   const cursor: Record<PathId, number> = { network: 0, storage: 0 };
   let allFailedSince: number | undefined;
@@ -47,13 +61,30 @@ export function mirrorbeatDecision(trace: Trace, tuning: Tuning, paths: readonly
         cursor[path] += 1;
       }
       if (last !== undefined) detectors[path].heartbeat(path === 'storage' ? now : last);
-      const state = pathState({ path, mode: 'enabled', lastValidArrivalMs: detectors[path].lastArrivalMs }, now, detectors[path].deadlineMs(), trace.intervalMs);
+      const state = pathState(
+        { path, mode: 'enabled', lastValidArrivalMs: detectors[path].lastArrivalMs },
+        now,
+        detectors[path].deadlineMs(),
+        trace.intervalMs,
+      );
       states.push(state);
       const seen = detectors[path].lastArrivalMs;
-      if ((state === 'healthy' || state === 'suspect') && seen !== undefined && trace.unhealthyFromMs !== undefined && seen >= trace.unhealthyFromMs) newestHealthFailed = true;
+      if (
+        (state === 'healthy' || state === 'suspect') &&
+        seen !== undefined &&
+        trace.unhealthyFromMs !== undefined &&
+        seen >= trace.unhealthyFromMs
+      )
+        newestHealthFailed = true;
     }
     allFailedSince = allCountedPathsFailed(states) ? (allFailedSince ?? now) : undefined;
-    const verdict = siteVerdict(states, newestHealthFailed, allFailedSince, now, tuning.confirmationWindowSeconds * 1000);
+    const verdict = siteVerdict(
+      states,
+      newestHealthFailed,
+      allFailedSince,
+      now,
+      tuning.confirmationWindowSeconds * 1000,
+    );
     if (verdict === 'peer-lost' || verdict === 'peer-failure-reported') return now;
   }
   return undefined;
@@ -71,7 +102,10 @@ export function fixedTimeoutDualDecision(trace: Trace, seed: number): Decision {
         cursor[path] += 1;
       }
     }
-    const failed = (['network', 'storage'] as const).every((p) => { const seen = last[p]; return seen !== undefined && now - seen > deadline; });
+    const failed = (['network', 'storage'] as const).every((p) => {
+      const seen = last[p];
+      return seen !== undefined && now - seen > deadline;
+    });
     if (failed) return now;
   }
   return undefined;
@@ -86,7 +120,9 @@ export function route53Decision(trace: Trace, seed: number): Decision {
   const random = new Random(seed);
   let failures = 0;
   for (let now = random.between(0, 10_000); now < trace.durationMs; now += 10_000) {
-    const down = trace.networkDown.some(([a, b]) => now >= a && now < b) || (trace.unhealthyFromMs !== undefined && now >= trace.unhealthyFromMs);
+    const down =
+      trace.networkDown.some(([a, b]) => now >= a && now < b) ||
+      (trace.unhealthyFromMs !== undefined && now >= trace.unhealthyFromMs);
     failures = down ? failures + 1 : 0;
     // The checker's verdict reaches DNS after propagation: the record's TTL is not counted here.
     if (failures >= 3) return now;

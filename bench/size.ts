@@ -13,7 +13,19 @@ const HANDLER_ENV: Record<string, string> = {
   MIRRORBEAT_CLUSTER: 'bench',
   MIRRORBEAT_SITE: 'standby',
   MIRRORBEAT_PEER_REGION: 'us-west-2',
-  MIRRORBEAT_TUNING: JSON.stringify({ intervalSeconds: 2, deadlineFloorSeconds: 6, deadlineCeilingSeconds: 30, phiThreshold: 8, confirmationWindowSeconds: 10, rpoBudgetSeconds: 30, leaseSeconds: 12, isolationPolicy: 'self-fence', failoverMode: 'automatic', onPeerFailure: 'notify', cooldownSeconds: 3600 }),
+  MIRRORBEAT_TUNING: JSON.stringify({
+    intervalSeconds: 2,
+    deadlineFloorSeconds: 6,
+    deadlineCeilingSeconds: 30,
+    phiThreshold: 8,
+    confirmationWindowSeconds: 10,
+    rpoBudgetSeconds: 30,
+    leaseSeconds: 12,
+    isolationPolicy: 'self-fence',
+    failoverMode: 'automatic',
+    onPeerFailure: 'notify',
+    cooldownSeconds: 3600,
+  }),
   MIRRORBEAT_PROMOTION_ACTIONS: '{}',
   MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
   MIRRORBEAT_OBSERVATIONS: 'observations',
@@ -37,11 +49,28 @@ export function bundleFigures(runs = 5): { bundleBytes: Record<string, number>; 
   const coldImportMs: Record<string, number> = {};
   for (const handler of HANDLERS) {
     const outfile = path.join(ROOT, 'node_modules', '.mirrorbeat-bench', `${handler}.js`);
-    buildSync({ entryPoints: [path.join(ROOT, 'lambdas', handler, 'index.ts')], bundle: true, minify: true, platform: 'node', target: 'node24', format: 'cjs', external: ['@aws-sdk/*'], outfile, logLevel: 'error' });
+    buildSync({
+      entryPoints: [path.join(ROOT, 'lambdas', handler, 'index.ts')],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'cjs',
+      external: ['@aws-sdk/*'],
+      outfile,
+      logLevel: 'error',
+    });
     bundleBytes[handler] = statSync(outfile).size;
     const times: number[] = [];
     for (let i = 0; i < runs; i += 1) {
-      const out = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`], { env: { ...process.env, ...HANDLER_ENV }, encoding: 'utf8', cwd: ROOT });
+      const out = spawnSync(
+        process.execPath,
+        [
+          '-e',
+          `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`,
+        ],
+        { env: { ...process.env, ...HANDLER_ENV }, encoding: 'utf8', cwd: ROOT },
+      );
       if (out.status !== 0) throw new Error(`${handler} did not load: ${out.stderr.slice(0, 300)}`);
       times.push(Number(out.stdout));
     }

@@ -54,7 +54,8 @@ interface Faults {
   invalid: number;
 }
 
-const inside = (t: number, windows: readonly (readonly [number, number])[]) => windows.some(([a, b]) => t >= a && t < b);
+const inside = (t: number, windows: readonly (readonly [number, number])[]) =>
+  windows.some(([a, b]) => t >= a && t < b);
 
 export function generateTrace(cls: TraceClass, index: number, seed: number, intervalMs = 2_000): Trace {
   const random = new Random(seed * 1_000_003 + index * 7_919 + cls.length * 131 + cls.charCodeAt(0));
@@ -81,10 +82,12 @@ export function generateTrace(cls: TraceClass, index: number, seed: number, inte
       f.storageCut.push([at, at + random.between(20_000, 150_000)]);
       break;
     case 'replication-lag-spike':
-      for (let t = 60_000; t < TRACE_MS - 30_000; t += random.between(30_000, 70_000)) f.storageLag.push([t, t + random.between(5_000, 20_000), random.between(3_000, 15_000)]);
+      for (let t = 60_000; t < TRACE_MS - 30_000; t += random.between(30_000, 70_000))
+        f.storageLag.push([t, t + random.between(5_000, 20_000), random.between(3_000, 15_000)]);
       break;
     case 'sender-pause':
-      for (let t = 60_000; t < TRACE_MS - 20_000; t += random.between(40_000, 80_000)) f.senderGaps.push([t, t + random.between(1_000, 5_000)]);
+      for (let t = 60_000; t < TRACE_MS - 20_000; t += random.between(40_000, 80_000))
+        f.senderGaps.push([t, t + random.between(1_000, 5_000)]);
       break;
     case 'lambda-handoff-cold-start':
       // Every minute the next invocation starts late: scheduler jitter plus a cold start up to 3 s.
@@ -135,5 +138,7 @@ export function generateTrace(cls: TraceClass, index: number, seed: number, inte
 }
 
 export function corpus(tracesPerClass: number, seed: number, intervalMs = 2_000): Trace[] {
-  return [...FAILURE_CLASSES, ...NON_FAILURE_CLASSES].flatMap((cls) => Array.from({ length: tracesPerClass }, (_, i) => generateTrace(cls, i, seed, intervalMs)));
+  return [...FAILURE_CLASSES, ...NON_FAILURE_CLASSES].flatMap((cls) =>
+    Array.from({ length: tracesPerClass }, (_, i) => generateTrace(cls, i, seed, intervalMs)),
+  );
 }

@@ -38,8 +38,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`mirrorbeat: ${error.message}\n`);
       process.exit(EXIT_BAD_INPUT);
     }
-    process.stderr.write(`mirrorbeat: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `mirrorbeat: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   }
 }
-

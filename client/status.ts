@@ -1,7 +1,16 @@
 /** Reading a cluster's status from each site's tables, and acknowledging its notices: shared by the CLI and the local runtime. */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
-import { clusterKey, type ClusterRecord, DEFAULT_PATH_MODE, observationKey, pathKey, serialKey, stateKey, viewKey } from '../lambdas/core/volume';
+import {
+  clusterKey,
+  type ClusterRecord,
+  DEFAULT_PATH_MODE,
+  observationKey,
+  pathKey,
+  serialKey,
+  stateKey,
+  viewKey,
+} from '../lambdas/core/volume';
 import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { severityOf } from '../lambdas/core/notices';
 import { type JournalEntry, NoticeJournal } from '../lambdas/shared/journal';
@@ -75,7 +84,10 @@ function noticeStatus(site: SiteId, e: JournalEntry): NoticeStatus {
     subject: e.subject,
     delivery: e.delivery,
     folded: e.notice.folded?.count ?? 0,
-    acknowledged: e.acknowledged === undefined ? null : { by: e.acknowledged.by, at: new Date(e.acknowledged.atMs).toISOString(), note: e.acknowledged.note },
+    acknowledged:
+      e.acknowledged === undefined
+        ? null
+        : { by: e.acknowledged.by, at: new Date(e.acknowledged.atMs).toISOString(), note: e.acknowledged.note },
   };
 }
 
@@ -83,7 +95,11 @@ function noticeStatus(site: SiteId, e: JournalEntry): NoticeStatus {
  * Runs `use` on the journal of each region in turn, `prefer`'s region first, until one
  * answers: the journal is replicated, so either region serves either site's notices.
  */
-async function inFirstRegion<T>(tables: readonly SiteTables[], prefer: SiteId | undefined, use: (journal: NoticeJournal) => Promise<T>): Promise<T> {
+async function inFirstRegion<T>(
+  tables: readonly SiteTables[],
+  prefer: SiteId | undefined,
+  use: (journal: NoticeJournal) => Promise<T>,
+): Promise<T> {
   let lastError: unknown = new Error('no region to read the notice journal from');
   for (const t of [...tables].sort((a, b) => Number(b.site === prefer) - Number(a.site === prefer))) {
     try {
@@ -99,7 +115,11 @@ async function inFirstRegion<T>(tables: readonly SiteTables[], prefer: SiteId | 
 /** Each site's newest notices, read from the first region that answers (its own first). */
 async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[]> {
   const perSite = await Promise.all(
-    SITE_IDS.map((site) => inFirstRegion(tables, site, async (journal) => (await journal.recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e))).catch(() => [])),
+    SITE_IDS.map((site) =>
+      inFirstRegion(tables, site, async (journal) =>
+        (await journal.recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e)),
+      ).catch(() => []),
+    ),
   );
   return perSite.flat().sort((a, b) => b.at.localeCompare(a.at));
 }
@@ -107,13 +127,18 @@ async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[
 async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
   const peer = peerOf(t.site);
   // Eventually consistent for the cluster record: a region cut off from the majority still shows what it last knew.
-  const get = async (table: string, key: Record<string, string>) => (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: key.pk !== clusterKey().pk }))).Item;
+  const get = async (table: string, key: Record<string, string>) =>
+    (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: key.pk !== clusterKey().pk }))).Item;
   try {
     const [cluster, view, serial, ...perPath] = await Promise.all([
       get(t.heartbeatVolume, { ...clusterKey() }),
       get(t.heartbeatVolume, { ...viewKey(t.site) }),
       get(t.observations, { ...serialKey(t.site) }),
-      ...PATHS.flatMap((path) => [get(t.heartbeatVolume, { ...pathKey(t.site, path) }), get(t.heartbeatVolume, { ...stateKey(t.site, path) }), get(t.observations, { ...observationKey(path, peer) })]),
+      ...PATHS.flatMap((path) => [
+        get(t.heartbeatVolume, { ...pathKey(t.site, path) }),
+        get(t.heartbeatVolume, { ...stateKey(t.site, path) }),
+        get(t.observations, { ...observationKey(path, peer) }),
+      ]),
     ]);
     const paths: Partial<Record<PathId, PathStatus>> = {};
     PATHS.forEach((path, i) => {
@@ -134,7 +159,10 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       site: t.site,
       region: t.region,
       reachable: true,
-      cluster: cluster === undefined ? { epoch: 1, primary: 'production' } : { epoch: Number(cluster.epoch), primary: cluster.primary as SiteId },
+      cluster:
+        cluster === undefined
+          ? { epoch: 1, primary: 'production' }
+          : { epoch: Number(cluster.epoch), primary: cluster.primary as SiteId },
       role: (view?.role as string | undefined) ?? null,
       verdict: (view?.verdict as SiteVerdict | undefined) ?? null,
       verdictSince: (view?.verdictSince as string | undefined) ?? null,
@@ -143,12 +171,27 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
     };
   } catch (error) {
     // One region down must not hide the other: report it and carry on.
-    return { site: t.site, region: t.region, reachable: false, error: String(error instanceof Error ? error.message : error), cluster: null, role: null, verdict: null, verdictSince: null, paths: {}, lastTickAgeMs: null };
+    return {
+      site: t.site,
+      region: t.region,
+      reachable: false,
+      error: String(error instanceof Error ? error.message : error),
+      cluster: null,
+      role: null,
+      verdict: null,
+      verdictSince: null,
+      paths: {},
+      lastTickAgeMs: null,
+    };
   }
 }
 
 /** Both sites, each read from its own region, in parallel. */
-export async function readClusterStatus(cluster: string, tables: readonly SiteTables[], nowMs: number): Promise<ClusterStatus> {
+export async function readClusterStatus(
+  cluster: string,
+  tables: readonly SiteTables[],
+  nowMs: number,
+): Promise<ClusterStatus> {
   const [sites, notices] = await Promise.all([Promise.all(tables.map((t) => readSite(t, nowMs))), readNotices(tables)]);
   return { cluster, atMs: nowMs, sites, notices };
 }
@@ -165,11 +208,26 @@ export async function acknowledgeNotices(
     return j;
   });
   const sites = request.site === undefined ? SITE_IDS : [request.site];
-  const unacknowledged = async () => (await Promise.all(sites.map(async (site) => (await journal.recent(site, NOTICES_PER_SITE)).filter((e) => e.acknowledged === undefined).map((e) => ({ id: e.id, site }))))).flat();
-  const targets: { id: string; site?: SiteId }[] = request.all ? await unacknowledged() : request.ids.map((id) => ({ id }));
+  const unacknowledged = async () =>
+    (
+      await Promise.all(
+        sites.map(async (site) =>
+          (await journal.recent(site, NOTICES_PER_SITE))
+            .filter((e) => e.acknowledged === undefined)
+            .map((e) => ({ id: e.id, site })),
+        ),
+      )
+    ).flat();
+  const targets: { id: string; site?: SiteId }[] = request.all
+    ? await unacknowledged()
+    : request.ids.map((id) => ({ id }));
   const out: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[] = [];
   for (const target of targets) {
-    let result: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' } = { id: target.id, site: null, outcome: 'unknown' };
+    let result: { id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' } = {
+      id: target.id,
+      site: null,
+      outcome: 'unknown',
+    };
     for (const site of target.site === undefined ? sites : [target.site]) {
       const outcome = await journal.acknowledge(site, target.id, request.by, request.note, nowMs);
       if (outcome !== 'unknown') {
@@ -183,7 +241,11 @@ export async function acknowledgeNotices(
 }
 
 /** One notice from the journal, whole, as its topic delivered it: the failure notice shown at either site. */
-export async function readNotice(tables: readonly SiteTables[], id: string, site?: SiteId): Promise<{ site: SiteId; entry: JournalEntry } | undefined> {
+export async function readNotice(
+  tables: readonly SiteTables[],
+  id: string,
+  site?: SiteId,
+): Promise<{ site: SiteId; entry: JournalEntry } | undefined> {
   return inFirstRegion(tables, site, async (journal) => {
     for (const s of site === undefined ? SITE_IDS : [site]) {
       const entry = await journal.get(s, id);

@@ -26,7 +26,10 @@ export function addSites(app: App, config: MirrorbeatConfig, env: { account?: st
     });
   const production = site('production', config.productionRegion);
   const standby = site('standby', config.standbyRegion);
-  standby.addStackDependency(production, 'the standby refers to the heartbeat volume replica and signing key replica that production creates');
+  standby.addStackDependency(
+    production,
+    'the standby refers to the heartbeat volume replica and signing key replica that production creates',
+  );
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { production, standby };
 }

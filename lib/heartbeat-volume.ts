@@ -68,7 +68,9 @@ export class HeartbeatVolume extends Construct {
       return;
     }
     if (props.replicaRegion === Stack.of(this).region) {
-      throw new Error(`HeartbeatVolume: replicaRegion ${props.replicaRegion} is this stack's own region; name the peer site's region`);
+      throw new Error(
+        `HeartbeatVolume: replicaRegion ${props.replicaRegion} is this stack's own region; name the peer site's region`,
+      );
     }
     const strong = props.witnessRegion !== undefined;
     this.globalTable = new dynamodb.TableV2(this, 'GlobalTable', {
@@ -77,7 +79,9 @@ export class HeartbeatVolume extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       replicas: [{ region: props.replicaRegion }],
-      ...(strong ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion } : {}),
+      ...(strong
+        ? { multiRegionConsistency: dynamodb.MultiRegionConsistency.STRONG, witnessRegion: props.witnessRegion }
+        : {}),
     });
     this.table = this.globalTable;
   }

@@ -18,7 +18,12 @@ import type { NoticeTopics, Severity } from './notices';
 export class SiteMetrics {
   constructor(private readonly names: SiteNames) {}
 
-  private metric(name: string, statistic: string, extra: Record<string, string> = {}, period = Duration.minutes(1)): cloudwatch.Metric {
+  private metric(
+    name: string,
+    statistic: string,
+    extra: Record<string, string> = {},
+    period = Duration.minutes(1),
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: METRICS_NAMESPACE,
       metricName: name,
@@ -133,7 +138,11 @@ export class SiteMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
 
-  constructor(scope: Construct, id: string, private readonly props: SiteMonitoringProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: SiteMonitoringProps,
+  ) {
     super(scope, id);
     const m = (this.metrics = new SiteMetrics(props.names));
     const replicationLatency = props.heartbeatVolume.metric('ReplicationLatency', {
@@ -167,7 +176,8 @@ export class SiteMonitoring extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'No path is enabled: mirrorbeat cannot tell a lost peer and will not fail over. Activate a path.',
+      alarmDescription:
+        'No path is enabled: mirrorbeat cannot tell a lost peer and will not fail over. Activate a path.',
     });
     this.alarm('PeerFailureReported', 'warning', {
       metric: m.peerHealthFailed(),
@@ -175,7 +185,8 @@ export class SiteMonitoring extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: "The peer's valid beats say its workload failed (its health sources); see health.onPeerFailure for what follows.",
+      alarmDescription:
+        "The peer's valid beats say its workload failed (its health sources); see health.onPeerFailure for what follows.",
     });
     this.alarm('HeartbeatModuleStopped', 'critical', {
       metric: m.ticks(),
@@ -209,7 +220,8 @@ export class SiteMonitoring extends Construct {
       datapointsToAlarm: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'SNS has refused notices for 5 minutes (the outbox keeps retrying for 24 h): check the topics, their KMS key and the handlers\' publish rights; `npx mirrorbeat status` lists what is undelivered.',
+      alarmDescription:
+        "SNS has refused notices for 5 minutes (the outbox keeps retrying for 24 h): check the topics, their KMS key and the handlers' publish rights; `npx mirrorbeat status` lists what is undelivered.",
     });
     for (const fn of props.functions) {
       this.alarm(`${fn.node.id}Errors`, 'critical', {
@@ -222,19 +234,36 @@ export class SiteMonitoring extends Construct {
       });
     }
     // A throttled heartbeat module or receiver drops beats, and the peer may declare this site lost.
-    const throttles = Object.fromEntries(props.functions.map((fn, i) => [`t${i}`, fn.function.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM })]));
+    const throttles = Object.fromEntries(
+      props.functions.map((fn, i) => [
+        `t${i}`,
+        fn.function.metricThrottles({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      ]),
+    );
     this.alarm('HandlersThrottled', 'critical', {
-      metric: new cloudwatch.MathExpression({ expression: `SUM([${Object.keys(throttles).join(', ')}])`, usingMetrics: throttles, label: 'Handler throttles', period: Duration.minutes(1) }),
+      metric: new cloudwatch.MathExpression({
+        expression: `SUM([${Object.keys(throttles).join(', ')}])`,
+        usingMetrics: throttles,
+        label: 'Handler throttles',
+        period: Duration.minutes(1),
+      }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'Lambda throttled a mirrorbeat handler: beats or steps were dropped. Check the account\'s concurrency (npx mirrorbeat preflight) and reserveConcurrency.',
+      alarmDescription:
+        "Lambda throttled a mirrorbeat handler: beats or steps were dropped. Check the account's concurrency (npx mirrorbeat preflight) and reserveConcurrency.",
     });
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.names.dashboard, defaultInterval: Duration.hours(3) });
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.names.dashboard,
+      defaultInterval: Duration.hours(3),
+    });
     const region = Stack.of(this).region;
-    const runbook = props.runbookUrl === undefined ? 'runbook: docs/OPERATIONS.md in the mirrorbeat repository' : `[runbook](${props.runbookUrl})`;
+    const runbook =
+      props.runbookUrl === undefined
+        ? 'runbook: docs/OPERATIONS.md in the mirrorbeat repository'
+        : `[runbook](${props.runbookUrl})`;
     const modeAxis = { min: 0, max: 2.2, showUnits: false };
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
@@ -255,8 +284,17 @@ export class SiteMonitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Peer beat age against its deadline, per path (s)',
-        left: PATHS.flatMap((p) => [m.peerBeatAge(p).with({ label: `${p} beat age` }), m.deadline(p).with({ label: `${p} deadline` })]),
-        leftAnnotations: [{ value: props.deadlineCeilingSeconds, label: `deadlineCeilingSeconds ${props.deadlineCeilingSeconds}`, color: '#d62728' }],
+        left: PATHS.flatMap((p) => [
+          m.peerBeatAge(p).with({ label: `${p} beat age` }),
+          m.deadline(p).with({ label: `${p} deadline` }),
+        ]),
+        leftAnnotations: [
+          {
+            value: props.deadlineCeilingSeconds,
+            label: `deadlineCeilingSeconds ${props.deadlineCeilingSeconds}`,
+            color: '#d62728',
+          },
+        ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({
@@ -265,7 +303,12 @@ export class SiteMonitoring extends Construct {
         leftYAxis: modeAxis,
         width: 6,
       }),
-      new cloudwatch.GraphWidget({ title: 'Path failed (1) per path · both (1)', left: PATHS.map((p) => m.pathFailed(p)), right: [m.bothPathsFailed()], width: 6 }),
+      new cloudwatch.GraphWidget({
+        title: 'Path failed (1) per path · both (1)',
+        left: PATHS.map((p) => m.pathFailed(p)),
+        right: [m.bothPathsFailed()],
+        width: 6,
+      }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -275,16 +318,39 @@ export class SiteMonitoring extends Construct {
         leftYAxis: { min: 0, max: Math.max(20, props.phiThreshold * 2) },
         width: 8,
       }),
-      new cloudwatch.GraphWidget({ title: 'Verdict on the peer over time (1 = in that verdict)', left: SITE_VERDICTS.map((v) => m.verdict(v)), width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'Acts as primary (1) · peer reports failure (1)', left: [m.actingPrimary()], right: [m.peerHealthFailed()], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Verdict on the peer over time (1 = in that verdict)',
+        left: SITE_VERDICTS.map((v) => m.verdict(v)),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Acts as primary (1) · peer reports failure (1)',
+        left: [m.actingPrimary()],
+        right: [m.peerHealthFailed()],
+        width: 8,
+      }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Invalid beats by path and reason · send failures', left: [m.invalidBeatsByReason()], right: PATHS.map((p) => m.sendFailures(p)), width: 8 }),
-      new cloudwatch.GraphWidget({ title: 'Heartbeat module ticks / min', left: [m.ticks()], leftAnnotations: [{ value: Math.max(1, Math.floor(ticksPerMinute / 2)), label: 'alarm below', color: '#d62728' }], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Invalid beats by path and reason · send failures',
+        left: [m.invalidBeatsByReason()],
+        right: PATHS.map((p) => m.sendFailures(p)),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Heartbeat module ticks / min',
+        left: [m.ticks()],
+        leftAnnotations: [
+          { value: Math.max(1, Math.floor(ticksPerMinute / 2)), label: 'alarm below', color: '#d62728' },
+        ],
+        width: 8,
+      }),
       new cloudwatch.GraphWidget({
         title: `Heartbeat volume replication latency to ${props.peerRegion} (ms)`,
         left: [replicationLatency],
-        leftAnnotations: [{ value: props.rpoBudgetSeconds * 1000, label: `RPO budget ${props.rpoBudgetSeconds} s`, color: '#d62728' }],
+        leftAnnotations: [
+          { value: props.rpoBudgetSeconds * 1000, label: `RPO budget ${props.rpoBudgetSeconds} s`, color: '#d62728' },
+        ],
         width: 8,
       }),
     );
@@ -297,7 +363,10 @@ export class SiteMonitoring extends Construct {
           props.failover.metricFailed({ label: 'failed' }),
           props.failover.metricTimedOut({ label: 'timed out' }),
         ],
-        right: [props.pathControl.metricSucceeded({ label: 'path command applied' }), props.pathControl.metricFailed({ label: 'path command refused' })],
+        right: [
+          props.pathControl.metricSucceeded({ label: 'path command applied' }),
+          props.pathControl.metricFailed({ label: 'path command refused' }),
+        ],
         width: 12,
       }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 12, height: 6 }),
@@ -306,11 +375,21 @@ export class SiteMonitoring extends Construct {
       new cloudwatch.LogQueryWidget({
         title: 'Latest notices (all handlers; acknowledge with npx mirrorbeat ack)',
         logGroupNames: props.handlerLogs.map((g) => g.logGroupName),
-        queryLines: ["filter message = 'notice'", 'fields @timestamp, severity, subject, outcome, id', 'sort @timestamp desc', 'limit 20'],
+        queryLines: [
+          "filter message = 'notice'",
+          'fields @timestamp, severity, subject, outcome, id',
+          'sort @timestamp desc',
+          'limit 20',
+        ],
         width: 16,
         height: 6,
       }),
-      new cloudwatch.GraphWidget({ title: 'Notices folded · undelivered (the outbox retries)', left: [m.noticesFolded()], right: [m.noticesUndelivered()], width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Notices folded · undelivered (the outbox retries)',
+        left: [m.noticesFolded()],
+        right: [m.noticesUndelivered()],
+        width: 8,
+      }),
     );
   }
 

@@ -85,7 +85,9 @@ export class SiteNames {
  * names 64, state machine names 80, stack names 128, ...). The cluster name's own limit is
  * what the tightest of them leaves.
  */
-export function derivedNames(cluster: string): { readonly what: string; readonly name: string; readonly limit: number }[] {
+export function derivedNames(
+  cluster: string,
+): { readonly what: string; readonly name: string; readonly limit: number }[] {
   return SITE_IDS.flatMap((site) => {
     const n = new SiteNames(cluster, site);
     return [

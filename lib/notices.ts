@@ -56,7 +56,14 @@ export class NoticeTopics extends Construct {
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
         conditions: {
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: names.alarm('*'), arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: names.alarm('*'),
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
           StringEquals: { 'aws:SourceAccount': stack.account },
         },
       }),
@@ -76,7 +83,11 @@ export class NoticeTopics extends Construct {
     }
     const role = grantee.grantPrincipal;
     if (role instanceof Construct) {
-      acknowledgeNag(role, 'IAM5[Action::kms:GenerateDataKey*]', "Publishing to the KMS-encrypted notice topics needs GenerateDataKey*; the grant names only this site's notice key.");
+      acknowledgeNag(
+        role,
+        'IAM5[Action::kms:GenerateDataKey*]',
+        "Publishing to the KMS-encrypted notice topics needs GenerateDataKey*; the grant names only this site's notice key.",
+      );
     }
   }
 

@@ -7,7 +7,15 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { DetailType, Env, EVENT_SOURCE, type HealthSources, peerOf, type PromotionActions, type SiteId } from '../lambdas/core/wire';
+import {
+  DetailType,
+  Env,
+  EVENT_SOURCE,
+  type HealthSources,
+  peerOf,
+  type PromotionActions,
+  type SiteId,
+} from '../lambdas/core/wire';
 import { type MirrorbeatConfig, tuningOf } from './config';
 import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
@@ -19,10 +27,13 @@ import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
 /** Handlers that put events on the peer's site bus (beats, commands, acknowledgements, the fence); the peer's bus policy admits exactly their roles. */
-const PEER_SENDERS = ['heartbeat-module', 'path-control-steps', 'failover-steps'] as const satisfies readonly HandlerName[];
+const PEER_SENDERS = [
+  'heartbeat-module',
+  'path-control-steps',
+  'failover-steps',
+] as const satisfies readonly HandlerName[];
 /** Handlers that put events on their own site's bus: the failover steps' SitePromoted. */
 const OWN_SENDERS = ['failover-steps'] as const satisfies readonly HandlerName[];
-
 
 export interface SiteStackProps extends StackProps {
   readonly config: MirrorbeatConfig;
@@ -55,7 +66,8 @@ export class SiteStack extends Stack {
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id, props);
     const { config, site } = props;
-    if (props.env?.region === undefined) throw new Error(`SiteStack ${id}: env.region is required; every site lives in an explicit region`);
+    if (props.env?.region === undefined)
+      throw new Error(`SiteStack ${id}: env.region is required; every site lives in an explicit region`);
     const isProduction = site === 'production';
     const peerRegion = isProduction ? config.standbyRegion : config.productionRegion;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
@@ -84,12 +96,20 @@ export class SiteStack extends Stack {
       criticalEmails: config.notifications.criticalEmails,
     });
 
-    this.siteBus = new events.EventBus(this, 'SiteBus', { eventBusName: this.names.siteBus, description: `mirrorbeat ${config.clusterName} ${site} site bus` });
+    this.siteBus = new events.EventBus(this, 'SiteBus', {
+      eventBusName: this.names.siteBus,
+      description: `mirrorbeat ${config.clusterName} ${site} site bus`,
+    });
     this.restrictSenders();
     const peerBus = events.EventBus.fromEventBusArn(
       this,
       'PeerBus',
-      this.formatArn({ service: 'events', region: peerRegion, resource: 'event-bus', resourceName: this.peerNames.siteBus }),
+      this.formatArn({
+        service: 'events',
+        region: peerRegion,
+        resource: 'event-bus',
+        resourceName: this.peerNames.siteBus,
+      }),
     );
 
     const tuning = tuningOf(config);
@@ -118,10 +138,27 @@ export class SiteStack extends Stack {
       this.signingKey.grantRead(fn.role);
     };
 
-    this.heartbeatModule = handler('HeartbeatModule', 'heartbeat-module', 'Sends this site\'s beats on both paths and checks the peer\'s, every interval, for one minute', Duration.seconds(75));
-    this.networkReceiver = handler('NetworkReceiver', 'network-receiver', 'Receives the peer\'s network-path beats from the site bus and records valid ones');
-    this.failoverSteps = handler('FailoverSteps', 'failover-steps', 'Steps of the failover and switchover workflow: confirm, drain, gates, fence, promote, verify');
-    this.pathControlSteps = handler('PathControlSteps', 'path-control-steps', 'Steps of the path-control workflow: apply, forward, check-ack, finalize, rollback');
+    this.heartbeatModule = handler(
+      'HeartbeatModule',
+      'heartbeat-module',
+      "Sends this site's beats on both paths and checks the peer's, every interval, for one minute",
+      Duration.seconds(75),
+    );
+    this.networkReceiver = handler(
+      'NetworkReceiver',
+      'network-receiver',
+      "Receives the peer's network-path beats from the site bus and records valid ones",
+    );
+    this.failoverSteps = handler(
+      'FailoverSteps',
+      'failover-steps',
+      'Steps of the failover and switchover workflow: confirm, drain, gates, fence, promote, verify',
+    );
+    this.pathControlSteps = handler(
+      'PathControlSteps',
+      'path-control-steps',
+      'Steps of the path-control workflow: apply, forward, check-ack, finalize, rollback',
+    );
 
     // Who writes what: beats and observations by the module and receiver, the cluster record by the fence, the path registry by path control.
     this.heartbeatVolume.bind(this.heartbeatModule, 'readWrite');
@@ -135,7 +172,8 @@ export class SiteStack extends Stack {
     this.observations.bind(this.pathControlSteps, 'read');
     // Beats, request commands and acknowledgements are all signed with the cluster's key.
     // The failover steps sign and send the fence message on the network path.
-    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps, this.failoverSteps]) bindSigningKey(fn);
+    for (const fn of [this.heartbeatModule, this.networkReceiver, this.pathControlSteps, this.failoverSteps])
+      bindSigningKey(fn);
     for (const fn of [this.heartbeatModule, this.pathControlSteps, this.failoverSteps]) bindPeerBus(fn);
 
     // The failover steps: CloudWatch for the replication-lag gate, the site bus for SitePromoted, the hooks.
@@ -150,44 +188,92 @@ export class SiteStack extends Stack {
     );
     // The hooks are the user's functions, named by ARN (perhaps in the other region): an identity
     // policy on exactly that function, rather than an imported function's grant, which needs a known account.
-    const grantHook = (fn: MirrorbeatFunction, env: (typeof Env)[keyof typeof Env], functionArn: string, what: string) => {
+    const grantHook = (
+      fn: MirrorbeatFunction,
+      env: (typeof Env)[keyof typeof Env],
+      functionArn: string,
+      what: string,
+    ) => {
       fn.addEnvironment(env, functionArn);
-      fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionArn, `${functionArn}:*`] }));
-      acknowledgeNag(fn.role, `IAM5[Resource::${functionArn}:*]`, `Invoking any version of the ${what} the configuration names, and nothing else.`);
+      fn.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionArn, `${functionArn}:*`] }),
+      );
+      acknowledgeNag(
+        fn.role,
+        `IAM5[Resource::${functionArn}:*]`,
+        `Invoking any version of the ${what} the configuration names, and nothing else.`,
+      );
     };
-    if (config.promotion.hookFunctionArn !== undefined) grantHook(this.failoverSteps, Env.promotionHook, config.promotion.hookFunctionArn, 'promotion hook');
+    if (config.promotion.hookFunctionArn !== undefined)
+      grantHook(this.failoverSteps, Env.promotionHook, config.promotion.hookFunctionArn, 'promotion hook');
     if (config.fenceHookFunctionArn !== undefined) {
       // Called by the fence step of the site that promotes, and by the heartbeat module of the site that is demoted.
-      for (const fn of [this.failoverSteps, this.heartbeatModule]) grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
+      for (const fn of [this.failoverSteps, this.heartbeatModule])
+        grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
     }
     this.bindPromotionActions(config);
 
     new events.Rule(this, 'HeartbeatRule', {
       eventBus: this.siteBus,
       description: 'Peer heartbeats, path commands and acknowledgements on the network path to the receiver',
-      eventPattern: { source: [EVENT_SOURCE], detailType: [DetailType.heartbeat, DetailType.pathCommand, DetailType.pathAck], account: [this.account] },
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType: [DetailType.heartbeat, DetailType.pathCommand, DetailType.pathAck],
+        account: [this.account],
+      },
       // A beat older than a minute says nothing about now; the next one is a few seconds away.
-      targets: [new targets.LambdaFunction(this.networkReceiver.function, { maxEventAge: Duration.minutes(1), retryAttempts: 2 })],
+      targets: [
+        new targets.LambdaFunction(this.networkReceiver.function, {
+          maxEventAge: Duration.minutes(1),
+          retryAttempts: 2,
+        }),
+      ],
     });
 
-    this.failover = new FailoverWorkflow(this, 'Failover', { names: this.names, steps: this.failoverSteps, topics: this.topics, logRetention, logKey: this.key.key, failoverMode: config.failoverMode, approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds), intervalSeconds: config.intervalSeconds });
-    this.pathControl = new PathControlWorkflow(this, 'PathControl', { names: this.names, steps: this.pathControlSteps, topics: this.topics, logRetention, logKey: this.key.key, intervalSeconds: config.intervalSeconds });
+    this.failover = new FailoverWorkflow(this, 'Failover', {
+      names: this.names,
+      steps: this.failoverSteps,
+      topics: this.topics,
+      logRetention,
+      logKey: this.key.key,
+      failoverMode: config.failoverMode,
+      approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds),
+      intervalSeconds: config.intervalSeconds,
+    });
+    this.pathControl = new PathControlWorkflow(this, 'PathControl', {
+      names: this.names,
+      steps: this.pathControlSteps,
+      topics: this.topics,
+      logRetention,
+      logKey: this.key.key,
+      intervalSeconds: config.intervalSeconds,
+    });
     this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
     this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
     this.topics.bind(this.heartbeatModule);
     this.bindHealthSources(config);
 
     const schedulerRole = new iam.Role(this, 'HeartbeatScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
       description: 'EventBridge Scheduler invoking the heartbeat module',
     });
     this.schedule = new scheduler.Schedule(this, 'HeartbeatSchedule', {
       description: `mirrorbeat ${config.clusterName} ${site}: run the heartbeat module every minute`,
       schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
       // A missed minute is better skipped than run late: the next invocation is already due.
-      target: new schedulerTargets.LambdaInvoke(this.heartbeatModule.function, { role: schedulerRole, retryAttempts: 0, maxEventAge: Duration.minutes(1) }),
+      target: new schedulerTargets.LambdaInvoke(this.heartbeatModule.function, {
+        role: schedulerRole,
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
     });
-    acknowledgeNag(schedulerRole, arnWildcardFinding(this.heartbeatModule.function), 'The scheduler may invoke any version of the heartbeat module, and nothing else.');
+    acknowledgeNag(
+      schedulerRole,
+      arnWildcardFinding(this.heartbeatModule.function),
+      'The scheduler may invoke any version of the heartbeat module, and nothing else.',
+    );
 
     this.monitoring = new SiteMonitoring(this, 'Monitoring', {
       names: this.names,
@@ -211,19 +297,38 @@ export class SiteStack extends Stack {
   /** The workload's health sources, and the right to read exactly those alarms. */
   private bindHealthSources(config: MirrorbeatConfig): void {
     const { alarmNames, url, timeoutMs } = config.health;
-    this.heartbeatModule.addEnvironment(Env.healthSources, JSON.stringify({ alarmNames, url, timeoutMs } satisfies HealthSources));
+    this.heartbeatModule.addEnvironment(
+      Env.healthSources,
+      JSON.stringify({ alarmNames, url, timeoutMs } satisfies HealthSources),
+    );
     if (alarmNames.length === 0) return;
     // An alarm going to ALARM arrives at once through EventBridge: the module sends an extra beat carrying the failure.
     new events.Rule(this, 'WorkloadAlarmRule', {
       description: 'A watched workload alarm went to ALARM: the heartbeat module beats at once on both paths',
-      eventPattern: { source: ['aws.cloudwatch'], detailType: ['CloudWatch Alarm State Change'], detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } } },
-      targets: [new targets.LambdaFunction(this.heartbeatModule.function, { maxEventAge: Duration.minutes(1), retryAttempts: 1 })],
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } },
+      },
+      targets: [
+        new targets.LambdaFunction(this.heartbeatModule.function, {
+          maxEventAge: Duration.minutes(1),
+          retryAttempts: 1,
+        }),
+      ],
     });
     this.heartbeatModule.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         // No CDK grant reads alarm state; DescribeAlarms is scoped to the named alarms.
         actions: ['cloudwatch:DescribeAlarms'],
-        resources: alarmNames.map((name) => this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+        resources: alarmNames.map((name) =>
+          this.formatArn({
+            service: 'cloudwatch',
+            resource: 'alarm',
+            resourceName: name,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
       }),
     );
   }
@@ -232,20 +337,36 @@ export class SiteStack extends Stack {
   private bindPromotionActions(config: MirrorbeatConfig): void {
     const { arc, route53FailoverRecord } = config.promotion;
     const actions: PromotionActions = {
-      ...(arc === undefined ? {} : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
+      ...(arc === undefined
+        ? {}
+        : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
       ...(route53FailoverRecord === undefined ? {} : { route53HealthCheckId: route53FailoverRecord.healthCheckId }),
     };
     this.failoverSteps.addEnvironment(Env.promotionActions, JSON.stringify(actions));
     if (arc !== undefined) {
       this.failoverSteps.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['route53-recovery-cluster:UpdateRoutingControlStates', 'route53-recovery-cluster:GetRoutingControlState'], resources: [arc.routingControls.production, arc.routingControls.standby] }),
+        new iam.PolicyStatement({
+          actions: [
+            'route53-recovery-cluster:UpdateRoutingControlStates',
+            'route53-recovery-cluster:GetRoutingControlState',
+          ],
+          resources: [arc.routingControls.production, arc.routingControls.standby],
+        }),
       );
     }
     if (route53FailoverRecord !== undefined) {
       this.failoverSteps.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'],
-          resources: [this.formatArn({ service: 'route53', region: '', account: '', resource: 'healthcheck', resourceName: route53FailoverRecord.healthCheckId })],
+          resources: [
+            this.formatArn({
+              service: 'route53',
+              region: '',
+              account: '',
+              resource: 'healthcheck',
+              resourceName: route53FailoverRecord.healthCheckId,
+            }),
+          ],
         }),
       );
     }
@@ -289,7 +410,11 @@ export class SiteStack extends Stack {
   /** cdk-nag findings this stack accepts that belong to no single construct above, each with its reason. */
   private acknowledgeFindings(): void {
     for (const fn of [this.heartbeatModule, this.networkReceiver, this.failoverSteps, this.pathControlSteps]) {
-      acknowledgeNag(fn.role, 'IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the failover steps, CloudWatch GetMetricData) have no resource-level permissions.');
+      acknowledgeNag(
+        fn.role,
+        'IAM5[Resource::*]',
+        'X-Ray PutTraceSegments/PutTelemetryRecords (and, for the failover steps, CloudWatch GetMetricData) have no resource-level permissions.',
+      );
     }
     if (this.signingKey instanceof secretsmanager.Secret) {
       acknowledgeNag(

@@ -78,12 +78,24 @@ abstract class Workflow extends Construct {
     // Notices leave through the step handler's notice desk: it publishes, the state machine does not.
     props.topics.bind(props.steps);
     const role = this.stateMachine.role;
-    acknowledgeNag(role, 'IAM5[Resource::*]', 'Step Functions log delivery and X-Ray actions have no resource-level permissions.');
-    acknowledgeNag(role, arnWildcardFinding(props.steps.function), "Invoking any version of this workflow's own step handler.");
+    acknowledgeNag(
+      role,
+      'IAM5[Resource::*]',
+      'Step Functions log delivery and X-Ray actions have no resource-level permissions.',
+    );
+    acknowledgeNag(
+      role,
+      arnWildcardFinding(props.steps.function),
+      "Invoking any version of this workflow's own step handler.",
+    );
   }
 
   /** A task that runs one step of this workflow's handler, with the execution's id, start and state. */
-  private invoke(id: string, payload: Record<string, unknown>, props: Partial<tasks.LambdaInvokeProps> = {}): tasks.LambdaInvoke {
+  private invoke(
+    id: string,
+    payload: Record<string, unknown>,
+    props: Partial<tasks.LambdaInvokeProps> = {},
+  ): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
       lambdaFunction: this.props.steps.function,
       payload: sfn.TaskInput.fromObject({
@@ -103,7 +115,11 @@ abstract class Workflow extends Construct {
    * `$.<resultKey>`. With `onError`, any error left after the retries goes there, at `$.error`.
    */
   step(id: string, step: string, resultKey: string, onError?: sfn.IChainable): tasks.LambdaInvoke {
-    const task = this.invoke(id, { step }, { resultSelector: { 'result.$': '$.Payload' }, resultPath: `$.${resultKey}` });
+    const task = this.invoke(
+      id,
+      { step },
+      { resultSelector: { 'result.$': '$.Payload' }, resultPath: `$.${resultKey}` },
+    );
     task.addRetry(AWS_RETRY);
     if (onError !== undefined) task.addCatch(onError, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
@@ -114,7 +130,11 @@ abstract class Workflow extends Construct {
    * and topics as the heartbeat module's notices. The outcome picks the kind and the evidence.
    */
   notice(id: string, outcome: WorkflowOutcome): tasks.LambdaInvoke {
-    const task = this.invoke(id, { step: NOTIFY_STEP, notify: { outcome, at: id } }, { resultPath: sfn.JsonPath.DISCARD });
+    const task = this.invoke(
+      id,
+      { step: NOTIFY_STEP, notify: { outcome, at: id } },
+      { resultPath: sfn.JsonPath.DISCARD },
+    );
     task.addRetry(AWS_RETRY);
     return task;
   }
@@ -127,7 +147,11 @@ abstract class Workflow extends Construct {
     const task = this.invoke(
       id,
       { step: NOTIFY_STEP, notify: { outcome: 'awaiting-approval', at: id }, taskToken: sfn.JsonPath.taskToken },
-      { integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN, taskTimeout: sfn.Timeout.duration(timeout), resultPath: '$.approval' },
+      {
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        taskTimeout: sfn.Timeout.duration(timeout),
+        resultPath: '$.approval',
+      },
     );
     // Only the invoke is retried: a timeout is the answer "nobody approved".
     task.addRetry({ ...AWS_RETRY, errors: AWS_RETRY.errors?.filter((e) => e.startsWith('Lambda.')) });
@@ -145,8 +169,10 @@ export interface FailoverWorkflowProps extends WorkflowProps {
 }
 
 /** A field of the execution input is present and equals the value (a missing field is not an error). */
-const is = (path: string, value: string): sfn.Condition => sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.stringEquals(path, value));
-const flag = (path: string): sfn.Condition => sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.booleanEquals(path, true));
+const is = (path: string, value: string): sfn.Condition =>
+  sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.stringEquals(path, value));
+const flag = (path: string): sfn.Condition =>
+  sfn.Condition.and(sfn.Condition.isPresent(path), sfn.Condition.booleanEquals(path, true));
 
 /**
  * failover and switchover, one state machine (input `kind`):
@@ -164,63 +190,137 @@ export class FailoverWorkflow extends Workflow {
       props,
       'failover',
       (w) => {
-        const drillFailed = new sfn.Fail(w, 'DrillFailed', { error: 'DrillFailed', cause: 'a step failed in the drill; see $.error in the execution output' });
-        const failedNotice = w.notice('NotifyFailoverFailed', 'failed').next(new sfn.Fail(w, 'FailoverFailed', { error: 'FailoverFailed', cause: 'a failover step failed; see the execution history' }));
-        const failedOrDrill = new sfn.Choice(w, 'FailedInDrill?').when(flag('$.dryRun'), drillFailed).otherwise(failedNotice);
+        const drillFailed = new sfn.Fail(w, 'DrillFailed', {
+          error: 'DrillFailed',
+          cause: 'a step failed in the drill; see $.error in the execution output',
+        });
+        const failedNotice = w.notice('NotifyFailoverFailed', 'failed').next(
+          new sfn.Fail(w, 'FailoverFailed', {
+            error: 'FailoverFailed',
+            cause: 'a failover step failed; see the execution history',
+          }),
+        );
+        const failedOrDrill = new sfn.Choice(w, 'FailedInDrill?')
+          .when(flag('$.dryRun'), drillFailed)
+          .otherwise(failedNotice);
         // Withdrawing a handover is a no-op for a failover, and after a fence (which removed it).
         const failed = w.step('CancelDrain', 'cancel-drain', 'cancelDrain', failedOrDrill).next(failedOrDrill);
 
         const aborted = w.notice('NotifyFailoverAborted', 'aborted').next(new sfn.Succeed(w, 'Aborted'));
-        const blockedNotice = w.notice('NotifyGatesBlocked', 'gates-blocked').next(new sfn.Fail(w, 'GatesBlocked', { error: 'GatesBlocked', cause: 'the replication-lag or cooldown gate did not pass; see $.gates' }));
+        const blockedNotice = w.notice('NotifyGatesBlocked', 'gates-blocked').next(
+          new sfn.Fail(w, 'GatesBlocked', {
+            error: 'GatesBlocked',
+            cause: 'the replication-lag or cooldown gate did not pass; see $.gates',
+          }),
+        );
         const blocked = w.step('CancelDrainBlocked', 'cancel-drain', 'cancelDrain', failed).next(blockedNotice);
-        const withdrawnNotice = w.notice('NotifySwitchoverWithdrawn', 'switchover-withdrawn').next(new sfn.Fail(w, 'SwitchoverWithdrawn', { error: 'SwitchoverWithdrawn', cause: 'the primary did not confirm the handover in time; it stays primary' }));
+        const withdrawnNotice = w.notice('NotifySwitchoverWithdrawn', 'switchover-withdrawn').next(
+          new sfn.Fail(w, 'SwitchoverWithdrawn', {
+            error: 'SwitchoverWithdrawn',
+            cause: 'the primary did not confirm the handover in time; it stays primary',
+          }),
+        );
         const withdrawn = w.step('CancelDrainExpired', 'cancel-drain', 'cancelDrain', failed).next(withdrawnNotice);
-        const refusedNotice = w.notice('NotifySwitchoverRefused', 'switchover-refused').next(new sfn.Fail(w, 'SwitchoverRefused', { error: 'SwitchoverRefused', cause: 'see $.error.Cause for why and what to run instead' }));
-        const refused = new sfn.Choice(w, 'RefusedInDrill?').when(flag('$.dryRun'), drillFailed).otherwise(refusedNotice);
+        const refusedNotice = w.notice('NotifySwitchoverRefused', 'switchover-refused').next(
+          new sfn.Fail(w, 'SwitchoverRefused', {
+            error: 'SwitchoverRefused',
+            cause: 'see $.error.Cause for why and what to run instead',
+          }),
+        );
+        const refused = new sfn.Choice(w, 'RefusedInDrill?')
+          .when(flag('$.dryRun'), drillFailed)
+          .otherwise(refusedNotice);
 
         const started = w.notice('NotifyFailoverStarted', 'failover-started');
         const confirm = w.step('Confirm', 'confirm', 'confirm', failed);
         const drain = w.step('Drain', 'drain', 'drain', refused);
-        const waitForDrain = new sfn.Wait(w, 'WaitForHandover', { time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)) });
+        const waitForDrain = new sfn.Wait(w, 'WaitForHandover', {
+          time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)),
+        });
         const checkDrain = w.step('CheckHandover', 'check-drain', 'checkDrain', failed);
         const gates = w.step('Gates', 'gates', 'gates', failed);
         const fence = w.step('Fence', 'fence', 'fence', failed);
         const promote = w.step('Promote', 'promote', 'promote', failed);
         const verify = w.step('Verify', 'verify', 'verify', failed);
         const promoted = w.notice('NotifyPromoted', 'promoted').next(new sfn.Succeed(w, 'Promoted'));
-        const switchedOver = w.notice('NotifySwitchoverCompleted', 'switchover-completed').next(new sfn.Succeed(w, 'SwitchedOver'));
+        const switchedOver = w
+          .notice('NotifySwitchoverCompleted', 'switchover-completed')
+          .next(new sfn.Succeed(w, 'SwitchedOver'));
 
         let approvalOrFence: sfn.IChainable = fence;
         if (props.failoverMode === 'approval') {
           // After the wait the world may have moved: the peer may be back, its lease renewed. Look again.
           const reconfirm = w.step('Reconfirm', 'confirm', 'confirm', failed);
-          const awaitApproval = w.approval('AwaitApproval', props.approvalTimeout ?? Duration.minutes(30))
+          const awaitApproval = w
+            .approval('AwaitApproval', props.approvalTimeout ?? Duration.minutes(30))
             .addCatch(aborted, { errors: ['States.Timeout', 'Rejected'], resultPath: '$.error' })
             .addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' })
             .next(reconfirm)
-            .next(new sfn.Choice(w, 'StillLostAfterApproval?').when(sfn.Condition.booleanEquals('$.confirm.result.peerLost', false), aborted).otherwise(fence));
+            .next(
+              new sfn.Choice(w, 'StillLostAfterApproval?')
+                .when(sfn.Condition.booleanEquals('$.confirm.result.peerLost', false), aborted)
+                .otherwise(fence),
+            );
           // Only an automatic start asks: a person who started a failover or switchover has decided.
-          approvalOrFence = new sfn.Choice(w, 'NeedsApproval?').when(sfn.Condition.and(is('$.requestedBy', 'heartbeat-module'), sfn.Condition.not(flag('$.dryRun'))), awaitApproval).otherwise(fence);
+          approvalOrFence = new sfn.Choice(w, 'NeedsApproval?')
+            .when(
+              sfn.Condition.and(is('$.requestedBy', 'heartbeat-module'), sfn.Condition.not(flag('$.dryRun'))),
+              awaitApproval,
+            )
+            .otherwise(fence);
         }
 
         fence.next(
-          new sfn.Choice(w, 'AlreadyPromoted?').when(flag('$.fence.result.alreadyDone'), new sfn.Succeed(w, 'AlreadyPromoted', { comment: 'this epoch was promoted and verified before: nothing to do' })).otherwise(promote),
+          new sfn.Choice(w, 'AlreadyPromoted?')
+            .when(
+              flag('$.fence.result.alreadyDone'),
+              new sfn.Succeed(w, 'AlreadyPromoted', {
+                comment: 'this epoch was promoted and verified before: nothing to do',
+              }),
+            )
+            .otherwise(promote),
         );
         promote.next(verify).next(
           new sfn.Choice(w, 'Verified?')
             .when(flag('$.dryRun'), new sfn.Succeed(w, 'DrillComplete'))
-            .when(sfn.Condition.booleanEquals('$.verify.result.ok', true), new sfn.Choice(w, 'Switchover?').when(is('$.kind', 'switchover'), switchedOver).otherwise(promoted))
+            .when(
+              sfn.Condition.booleanEquals('$.verify.result.ok', true),
+              new sfn.Choice(w, 'Switchover?').when(is('$.kind', 'switchover'), switchedOver).otherwise(promoted),
+            )
             .otherwise(failed),
         );
-        gates.next(new sfn.Choice(w, 'GatesPassed?').when(sfn.Condition.or(flag('$.dryRun'), sfn.Condition.booleanEquals('$.gates.result.passed', true)), approvalOrFence).otherwise(blocked));
-        confirm.next(new sfn.Choice(w, 'PeerStillLost?').when(sfn.Condition.and(sfn.Condition.not(flag('$.dryRun')), sfn.Condition.booleanEquals('$.confirm.result.peerLost', false)), aborted).otherwise(gates));
-        drain.next(waitForDrain).next(checkDrain).next(
-          new sfn.Choice(w, 'HandedOver?')
-            .when(sfn.Condition.booleanEquals('$.checkDrain.result.drained', true), gates)
-            .when(sfn.Condition.booleanEquals('$.checkDrain.result.expired', true), withdrawn)
-            .otherwise(waitForDrain),
+        gates.next(
+          new sfn.Choice(w, 'GatesPassed?')
+            .when(
+              sfn.Condition.or(flag('$.dryRun'), sfn.Condition.booleanEquals('$.gates.result.passed', true)),
+              approvalOrFence,
+            )
+            .otherwise(blocked),
         );
-        return new sfn.Choice(w, 'Kind?').when(is('$.kind', 'switchover'), drain).when(flag('$.dryRun'), confirm).otherwise(started.next(confirm));
+        confirm.next(
+          new sfn.Choice(w, 'PeerStillLost?')
+            .when(
+              sfn.Condition.and(
+                sfn.Condition.not(flag('$.dryRun')),
+                sfn.Condition.booleanEquals('$.confirm.result.peerLost', false),
+              ),
+              aborted,
+            )
+            .otherwise(gates),
+        );
+        drain
+          .next(waitForDrain)
+          .next(checkDrain)
+          .next(
+            new sfn.Choice(w, 'HandedOver?')
+              .when(sfn.Condition.booleanEquals('$.checkDrain.result.drained', true), gates)
+              .when(sfn.Condition.booleanEquals('$.checkDrain.result.expired', true), withdrawn)
+              .otherwise(waitForDrain),
+          );
+        return new sfn.Choice(w, 'Kind?')
+          .when(is('$.kind', 'switchover'), drain)
+          .when(flag('$.dryRun'), confirm)
+          .otherwise(started.next(confirm));
       },
       Duration.hours(2),
     );
@@ -243,25 +343,36 @@ export class PathControlWorkflow extends Workflow {
       props,
       'path-control',
       (w) => {
-        const refused = w.notice('NotifyRefused', 'command-refused').next(new sfn.Fail(w, 'Refused', { error: 'CommandRefused', cause: 'see the notice for the reason' }));
+        const refused = w
+          .notice('NotifyRefused', 'command-refused')
+          .next(new sfn.Fail(w, 'Refused', { error: 'CommandRefused', cause: 'see the notice for the reason' }));
         const rollback = w.step('Rollback', 'rollback', 'rollback', refused).next(refused);
 
         const apply = w.step('Apply', 'apply', 'apply', refused);
         const forward = w.step('Forward', 'forward', 'forward', rollback);
-        const wait = new sfn.Wait(w, 'WaitForAck', { time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)) });
+        const wait = new sfn.Wait(w, 'WaitForAck', {
+          time: sfn.WaitTime.duration(Duration.seconds(props.intervalSeconds)),
+        });
         const checkAck = w.step('CheckAck', 'check-ack', 'ack', rollback);
         const finalize = w.step('Finalize', 'finalize', 'finalize', rollback);
         const applied = new sfn.Succeed(w, 'Applied');
         const done = new sfn.Choice(w, 'Activated?')
-          .when(sfn.Condition.stringEquals('$.action', 'activate'), w.notice('NotifyActivated', 'path-activated').next(applied))
+          .when(
+            sfn.Condition.stringEquals('$.action', 'activate'),
+            w.notice('NotifyActivated', 'path-activated').next(applied),
+          )
           .otherwise(w.notice('NotifyDeactivated', 'path-deactivated').next(applied));
 
-        apply.next(forward).next(wait).next(checkAck).next(
-          new sfn.Choice(w, 'Acknowledged?')
-            .when(sfn.Condition.booleanEquals('$.ack.result.acknowledged', true), finalize.next(done))
-            .when(sfn.Condition.booleanEquals('$.ack.result.expired', true), rollback)
-            .otherwise(wait),
-        );
+        apply
+          .next(forward)
+          .next(wait)
+          .next(checkAck)
+          .next(
+            new sfn.Choice(w, 'Acknowledged?')
+              .when(sfn.Condition.booleanEquals('$.ack.result.acknowledged', true), finalize.next(done))
+              .when(sfn.Condition.booleanEquals('$.ack.result.expired', true), rollback)
+              .otherwise(wait),
+          );
         return apply;
       },
       Duration.minutes(15),

@@ -27,13 +27,23 @@ export class Bus {
   async putEvents(from: Site, input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const w = this.world;
     const to = w.sites[peerOf(from.id)];
-    if (this.regions.networkCut(from, to)) throw Object.assign(new Error(`connect ETIMEDOUT events.${to.settings.region}.amazonaws.com:443 (network path cut)`), { name: 'TimeoutError' });
+    if (this.regions.networkCut(from, to))
+      throw Object.assign(
+        new Error(`connect ETIMEDOUT events.${to.settings.region}.amazonaws.com:443 (network path cut)`),
+        { name: 'TimeoutError' },
+      );
     const { network } = this.regions;
     const entries = (input.Entries ?? []) as { Source?: string; DetailType?: string; Detail?: string }[];
     for (const entry of entries) {
       if (w.random.chance(network.lossRate)) continue;
       const latency = w.random.logNormal(NETWORK_MEDIAN_MS, 0.35) + network.lagMs;
-      const event = { source: entry.Source, 'detail-type': entry.DetailType, account: LOCAL_ACCOUNT, region: to.settings.region, detail: JSON.parse(entry.Detail ?? 'null') as unknown };
+      const event = {
+        source: entry.Source,
+        'detail-type': entry.DetailType,
+        account: LOCAL_ACCOUNT,
+        region: to.settings.region,
+        detail: JSON.parse(entry.Detail ?? 'null') as unknown,
+      };
       w.clock.schedule(w.clock.nowMs + latency, async () => this.deliverEvent(from, to, event));
     }
     return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
@@ -51,7 +61,13 @@ export class Bus {
       if (!matches(rule.pattern, event)) continue;
       for (const target of rule.targets) {
         if (!target.startsWith('NetworkReceiver')) continue;
-        const receipt = await asHandler(w.caller(to, 'network-receiver'), () => receiveNetworkEvent(event['detail-type'], event.detail, w.clock.nowMs + to.skewMs, { settings: to.settings, store: to.store, keys: w.keys() }));
+        const receipt = await asHandler(w.caller(to, 'network-receiver'), () =>
+          receiveNetworkEvent(event['detail-type'], event.detail, w.clock.nowMs + to.skewMs, {
+            settings: to.settings,
+            store: to.store,
+            keys: w.keys(),
+          }),
+        );
         if (receipt.accepted && 'control' in receipt) continue;
         if (receipt.accepted) {
           to.counts.network.accepted += 1;
@@ -71,7 +87,12 @@ function matches(pattern: Record<string, unknown>, event: Record<string, unknown
   return Object.entries(pattern).every(([field, expected]) => {
     const actual = event[field];
     if (Array.isArray(expected)) return expected.some((v) => v === actual);
-    if (expected !== null && typeof expected === 'object') return actual !== null && typeof actual === 'object' && matches(expected as Record<string, unknown>, actual as Record<string, unknown>);
+    if (expected !== null && typeof expected === 'object')
+      return (
+        actual !== null &&
+        typeof actual === 'object' &&
+        matches(expected as Record<string, unknown>, actual as Record<string, unknown>)
+      );
     return expected === actual;
   });
 }

@@ -44,7 +44,10 @@ export function recordCall(client: string, command: string, input: Record<string
 interface MiddlewareClient {
   middlewareStack: {
     add(
-      middleware: (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<unknown>,
+      middleware: (
+        next: (args: { input: Record<string, unknown> }) => Promise<unknown>,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: { input: Record<string, unknown> }) => Promise<unknown>,
       options: { step: 'initialize'; name: string; priority: 'high' },
     ): void;
   };
@@ -54,7 +57,10 @@ interface MiddlewareClient {
  * Records every command a real client sends, before any other middleware (add it first). A
  * document client's commands arrive here as the low-level ones they become.
  */
-export function recordingClient<C>(client: C, rename: (input: Record<string, unknown>) => Record<string, unknown> = (i) => i): C {
+export function recordingClient<C>(
+  client: C,
+  rename: (input: Record<string, unknown>) => Record<string, unknown> = (i) => i,
+): C {
   (client as unknown as MiddlewareClient).middlewareStack.add(
     (next, context) => async (args) => {
       recordCall(context.clientName ?? 'unknown', context.commandName ?? 'unknown', rename(args.input));

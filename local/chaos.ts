@@ -27,7 +27,16 @@ export const eventArbitrary = fc.oneof(
   fc.record({ atMs: at, fault: fc.constant('isolate'), site: region }),
   fc.record({ atMs: at, fault: fc.constantFrom('partition', 'heal'), between: leg }),
   // Small skews, and clock jumps beyond the skew bound.
-  fc.record({ atMs: at, fault: fc.constant('skew'), site, ms: fc.oneof(fc.integer({ min: -5_000, max: 5_000 }), fc.integer({ min: 31_000, max: 60_000 }), fc.integer({ min: -60_000, max: -31_000 })) }),
+  fc.record({
+    atMs: at,
+    fault: fc.constant('skew'),
+    site,
+    ms: fc.oneof(
+      fc.integer({ min: -5_000, max: 5_000 }),
+      fc.integer({ min: 31_000, max: 60_000 }),
+      fc.integer({ min: -60_000, max: -31_000 }),
+    ),
+  }),
   fc.record({ atMs: at, fault: fc.constant('forge'), path, count: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ atMs: at, fault: fc.constant('replay'), path, count: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ atMs: at, fault: fc.constant('health'), site, status: fc.constantFrom('ok', 'degraded', 'failed') }),
@@ -52,7 +61,13 @@ export const scheduleArbitrary = fc.record({
 export type Schedule = { seed: number; config?: Record<string, unknown>; events: unknown[] };
 
 export function scenarioOf(schedule: Schedule): Scenario {
-  return parseScenario({ name: 'chaos', seed: schedule.seed, durationMs: DURATION_MS, config: schedule.config ?? {}, events: schedule.events });
+  return parseScenario({
+    name: 'chaos',
+    seed: schedule.seed,
+    durationMs: DURATION_MS,
+    config: schedule.config ?? {},
+    events: schedule.events,
+  });
 }
 
 export interface Violation {
@@ -70,52 +85,97 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
   const violations: Violation[] = [];
 
   // I1: in quorum mode, and in two-region mode under self-fence, never two sites acting as primary at once.
-  if ((c.consistency === 'strong' || c.isolationPolicy === 'self-fence') && report.maxSimultaneousPrimaries > 1) violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
+  if ((c.consistency === 'strong' || c.isolationPolicy === 'self-fence') && report.maxSimultaneousPrimaries > 1)
+    violations.push({ invariant: 'I1', detail: `maxSimultaneousPrimaries ${report.maxSimultaneousPrimaries}` });
 
   // I2: no failover decided while valid beats from the primary were still arriving at the deciding site.
   const intervalMs = c.intervalSeconds * 1000;
   for (const f of report.failovers) {
     const from = f.startedAtMs - c.confirmationWindowSeconds * 1000 + intervalMs;
     const seen = log.accepted.filter((a) => a.site === f.to && a.atMs > from && a.atMs < f.startedAtMs - 1_000);
-    if (seen.length > 0 && f.reason === 'peer-lost') violations.push({ invariant: 'I2', detail: `failover at ${f.startedAtMs} ms while ${seen.length} valid beats arrived in its confirmation window (first: ${seen[0]?.path} at ${seen[0]?.atMs} ms)` });
+    if (seen.length > 0 && f.reason === 'peer-lost')
+      violations.push({
+        invariant: 'I2',
+        detail: `failover at ${f.startedAtMs} ms while ${seen.length} valid beats arrived in its confirmation window (first: ${seen[0]?.path} at ${seen[0]?.atMs} ms)`,
+      });
   }
 
   // I3: a crashed primary is replaced within the detection bound, when nothing else prevents it.
   const crash = scenario.events.find((e) => isFault(e, 'crash') && 'site' in e && e.site === 'production');
   // The standby needs a majority too: a storage partition with the witness lost or cut from it hinders it.
-  const witnessTrouble = scenario.events.some((e) => ('site' in e && e.site === 'witness') || ('between' in e && e.between.includes('standby')));
+  const witnessTrouble = scenario.events.some(
+    (e) => ('site' in e && e.site === 'witness') || ('between' in e && e.between.includes('standby')),
+  );
   const storageCut = scenario.events.some((e) => isFault(e, 'partition') && 'path' in e && e.path === 'storage');
-  const standbyHindered = (witnessTrouble && storageCut) || scenario.events.some((e) => ('site' in e && e.site === 'standby' && ['crash', 'isolate', 'pause', 'skew'].includes((e as { fault?: string }).fault ?? '')) || 'command' in e);
-  const productionGoneBefore = scenario.events.some((e) => crash !== undefined && e.atMs < crash.atMs && 'site' in e && e.site === 'production' && ['isolate'].includes((e as { fault?: string }).fault ?? ''));
+  const standbyHindered =
+    (witnessTrouble && storageCut) ||
+    scenario.events.some(
+      (e) =>
+        ('site' in e &&
+          e.site === 'standby' &&
+          ['crash', 'isolate', 'pause', 'skew'].includes((e as { fault?: string }).fault ?? '')) ||
+        'command' in e,
+    );
+  const productionGoneBefore = scenario.events.some(
+    (e) =>
+      crash !== undefined &&
+      e.atMs < crash.atMs &&
+      'site' in e &&
+      e.site === 'production' &&
+      ['isolate'].includes((e as { fault?: string }).fault ?? ''),
+  );
   if (crash !== undefined && !standbyHindered && !productionGoneBefore && c.failoverMode === 'automatic') {
     const boundMs = (c.deadlineCeilingSeconds + c.confirmationWindowSeconds) * 1000 + 3 * intervalMs + 5_000;
     if (crash.atMs + boundMs <= scenario.durationMs) {
-      const replaced = report.failovers.some((f) => f.to === 'standby' && f.promotedAtMs !== null && f.promotedAtMs <= crash.atMs + boundMs);
+      const replaced = report.failovers.some(
+        (f) => f.to === 'standby' && f.promotedAtMs !== null && f.promotedAtMs <= crash.atMs + boundMs,
+      );
       const alreadyReplaced = report.primaryTimeline.some((p) => p.site === 'standby' && p.atMs <= crash.atMs);
-      if (!replaced && !alreadyReplaced) violations.push({ invariant: 'I3', detail: `production crashed at ${crash.atMs} ms and was not replaced within ${boundMs} ms` });
+      if (!replaced && !alreadyReplaced)
+        violations.push({
+          invariant: 'I3',
+          detail: `production crashed at ${crash.atMs} ms and was not replaced within ${boundMs} ms`,
+        });
     }
   }
 
   // I4: every notice a heartbeat module raised reached its topic or was folded, and every folded
   // notice is counted in a summary that reached its topic or waits in a window still open.
-  if (log.noticesDelivered + log.noticesFolded !== log.noticesRaised) violations.push({ invariant: 'I4', detail: `${log.noticesRaised} notices raised, ${log.noticesDelivered} delivered, ${log.noticesFolded} folded` });
-  if (log.noticesSummarized + log.foldedOpenAtEnd !== log.foldedAll) violations.push({ invariant: 'I4', detail: `${log.foldedAll} notices folded, ${log.noticesSummarized} summarized, ${log.foldedOpenAtEnd} in open windows` });
+  if (log.noticesDelivered + log.noticesFolded !== log.noticesRaised)
+    violations.push({
+      invariant: 'I4',
+      detail: `${log.noticesRaised} notices raised, ${log.noticesDelivered} delivered, ${log.noticesFolded} folded`,
+    });
+  if (log.noticesSummarized + log.foldedOpenAtEnd !== log.foldedAll)
+    violations.push({
+      invariant: 'I4',
+      detail: `${log.foldedAll} notices folded, ${log.noticesSummarized} summarized, ${log.foldedOpenAtEnd} in open windows`,
+    });
 
   // I5: no accepted serial ever went backwards, on either path.
-  if (log.serialRegressions > 0) violations.push({ invariant: 'I5', detail: `${log.serialRegressions} accepted serials went backwards` });
+  if (log.serialRegressions > 0)
+    violations.push({ invariant: 'I5', detail: `${log.serialRegressions} accepted serials went backwards` });
 
   // I6: every epoch has one primary: failovers, switchovers and failbacks never promote two sites to the same epoch.
   const holders = new Map<number, Set<string>>();
   for (const p of report.primaryTimeline) holders.set(p.epoch, (holders.get(p.epoch) ?? new Set()).add(p.site));
-  for (const [epoch, sites] of holders) if (sites.size > 1) violations.push({ invariant: 'I6', detail: `epoch ${epoch} had ${[...sites].join(' and ')} acting as primary` });
+  for (const [epoch, sites] of holders)
+    if (sites.size > 1)
+      violations.push({ invariant: 'I6', detail: `epoch ${epoch} had ${[...sites].join(' and ')} acting as primary` });
 
   // I7: in quorum mode, one fault that is not production's own never takes production's role:
   // a lost, paused or isolated standby or witness, one cut leg, one path's trouble, hostile beats.
   const faults = scenario.events.filter((e) => 'fault' in e && e.fault !== 'forge' && e.fault !== 'replay');
   const only = faults.length === 1 && scenario.events.every((e) => !('command' in e)) ? faults[0] : undefined;
-  const touchesProduction = only !== undefined && (('site' in only && only.site === 'production') || ('between' in only && only.between.includes('production')));
-  if (c.consistency === 'strong' && only !== undefined && !touchesProduction && !(isFault(only, 'health'))) {
-    if (report.failovers.length > 0 || report.noPrimaryMs > 0) violations.push({ invariant: 'I7', detail: `one fault (${JSON.stringify(only)}) took production's role: ${report.failovers.length} failovers, ${report.noPrimaryMs} ms without a primary` });
+  const touchesProduction =
+    only !== undefined &&
+    (('site' in only && only.site === 'production') || ('between' in only && only.between.includes('production')));
+  if (c.consistency === 'strong' && only !== undefined && !touchesProduction && !isFault(only, 'health')) {
+    if (report.failovers.length > 0 || report.noPrimaryMs > 0)
+      violations.push({
+        invariant: 'I7',
+        detail: `one fault (${JSON.stringify(only)}) took production's role: ${report.failovers.length} failovers, ${report.noPrimaryMs} ms without a primary`,
+      });
   }
   return violations;
 }
@@ -123,9 +183,10 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
 /** Faults injected by kind, for the published counts. */
 export function faultCounts(scenarios: readonly Scenario[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const s of scenarios) for (const e of s.events) {
-    const kind = 'fault' in e ? e.fault : `command:${e.command}`;
-    counts[kind] = (counts[kind] ?? 0) + 1;
-  }
+  for (const s of scenarios)
+    for (const e of s.events) {
+      const kind = 'fault' in e ? e.fault : `command:${e.command}`;
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
   return counts;
 }

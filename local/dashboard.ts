@@ -19,14 +19,32 @@ export function widgetsOf(body: unknown): DashboardWidget[] {
   const widgets = (body as { widgets?: unknown[] } | null)?.widgets;
   if (!Array.isArray(widgets)) throw new Error('dashboard body: expected { widgets: [...] }');
   return widgets.map((w, i) => {
-    const widget = w as { type?: unknown; x?: unknown; y?: unknown; width?: unknown; height?: unknown; properties?: { title?: unknown; markdown?: unknown; view?: unknown } };
+    const widget = w as {
+      type?: unknown;
+      x?: unknown;
+      y?: unknown;
+      width?: unknown;
+      height?: unknown;
+      properties?: { title?: unknown; markdown?: unknown; view?: unknown };
+    };
     for (const key of ['x', 'y', 'width', 'height'] as const) {
       if (typeof widget[key] !== 'number') throw new Error(`dashboard body: widgets[${i}].${key} is not a number`);
     }
     const props = widget.properties ?? {};
-    const markdownTitle = typeof props.markdown === 'string' ? (props.markdown.split('\n')[0] ?? '').replace(/^#+\s*/, '') : '';
-    const kind = widget.type === 'metric' && props.view === 'singleValue' ? 'value' : (KIND[String(widget.type)] ?? String(widget.type));
-    return { type: kind, x: widget.x as number, y: widget.y as number, width: widget.width as number, height: widget.height as number, title: typeof props.title === 'string' ? props.title : markdownTitle };
+    const markdownTitle =
+      typeof props.markdown === 'string' ? (props.markdown.split('\n')[0] ?? '').replace(/^#+\s*/, '') : '';
+    const kind =
+      widget.type === 'metric' && props.view === 'singleValue'
+        ? 'value'
+        : (KIND[String(widget.type)] ?? String(widget.type));
+    return {
+      type: kind,
+      x: widget.x as number,
+      y: widget.y as number,
+      width: widget.width as number,
+      height: widget.height as number,
+      title: typeof props.title === 'string' ? props.title : markdownTitle,
+    };
   });
 }
 
@@ -34,9 +52,11 @@ export function widgetsOf(body: unknown): DashboardWidget[] {
 export function layoutProblems(widgets: readonly DashboardWidget[]): string[] {
   const problems: string[] = [];
   widgets.forEach((a, i) => {
-    if (a.x < 0 || a.x + a.width > GRID_COLUMNS) problems.push(`"${a.title}" spans columns ${a.x}..${a.x + a.width}, outside 0..${GRID_COLUMNS}`);
+    if (a.x < 0 || a.x + a.width > GRID_COLUMNS)
+      problems.push(`"${a.title}" spans columns ${a.x}..${a.x + a.width}, outside 0..${GRID_COLUMNS}`);
     widgets.slice(i + 1).forEach((b) => {
-      if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height) problems.push(`"${a.title}" overlaps "${b.title}"`);
+      if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height)
+        problems.push(`"${a.title}" overlaps "${b.title}"`);
     });
   });
   return problems;

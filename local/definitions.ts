@@ -13,7 +13,11 @@ export interface SiteDefinitions {
   /** State machine definitions by workflow (`failover`, `path-control`), as deployed, with ARNs resolved. */
   readonly stateMachines: Readonly<Record<string, Record<string, Json>>>;
   /** Event rules of the site bus: their pattern and the logical id of the Lambda each targets. */
-  readonly rules: readonly { readonly id: string; readonly pattern: Record<string, unknown>; readonly targets: readonly string[] }[];
+  readonly rules: readonly {
+    readonly id: string;
+    readonly pattern: Record<string, unknown>;
+    readonly targets: readonly string[];
+  }[];
   /** Memory of each Lambda function, by logical id. */
   readonly functionMemoryMb: Readonly<Record<string, number>>;
   readonly alarms: number;
@@ -34,7 +38,9 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
   const out = {} as Record<SiteId, SiteDefinitions>;
   for (const id of SITE_IDS) {
     const stack = sites[id];
-    const template = assembly.getStackArtifact(stack.artifactId).template as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = assembly.getStackArtifact(stack.artifactId).template as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const region = id === 'production' ? config.productionRegion : config.standbyRegion;
     const resolve = (value: unknown): Json => resolveTokens(value, template.Resources, region);
     const stateMachines: Record<string, Record<string, Json>> = {};
@@ -49,15 +55,22 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
         const name = text(resource.Properties.StateMachineName ?? logicalId).replace(prefix, '');
         stateMachines[name] = JSON.parse(text(resolve(resource.Properties.DefinitionString))) as Record<string, Json>;
       }
-      if (resource.Type === 'AWS::Lambda::Function') functionMemoryMb[logicalId] = Number(resource.Properties.MemorySize ?? 128);
+      if (resource.Type === 'AWS::Lambda::Function')
+        functionMemoryMb[logicalId] = Number(resource.Properties.MemorySize ?? 128);
       if (resource.Type === 'AWS::CloudWatch::Alarm') alarms += 1;
       if (resource.Type === 'AWS::CloudWatch::Dashboard') {
         dashboards += 1;
         dashboard = JSON.parse(text(resolve(resource.Properties.DashboardBody))) as Record<string, Json>;
       }
       if (resource.Type === 'AWS::Events::Rule') {
-        const targets = ((resource.Properties.Targets ?? []) as { Arn: unknown }[]).map((t) => text(resolve(t.Arn)).split(':').pop() ?? '');
-        rules.push({ id: logicalId, pattern: resolve(resource.Properties.EventPattern) as Record<string, unknown>, targets });
+        const targets = ((resource.Properties.Targets ?? []) as { Arn: unknown }[]).map(
+          (t) => text(resolve(t.Arn)).split(':').pop() ?? '',
+        );
+        rules.push({
+          id: logicalId,
+          pattern: resolve(resource.Properties.EventPattern) as Record<string, unknown>,
+          targets,
+        });
       }
     }
     out[id] = { region, stateMachines, rules, functionMemoryMb, alarms, dashboards, dashboard };

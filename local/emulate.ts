@@ -11,7 +11,10 @@ export type CommandHandler = (command: string, input: Record<string, unknown>) =
 interface MiddlewareClient {
   middlewareStack: {
     add(
-      middleware: (next: unknown, context: { clientName?: string; commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<{ output: unknown; response: unknown }>,
+      middleware: (
+        next: unknown,
+        context: { clientName?: string; commandName?: string },
+      ) => (args: { input: Record<string, unknown> }) => Promise<{ output: unknown; response: unknown }>,
       options: { step: 'initialize'; name: string; priority: 'high' },
     ): void;
   };

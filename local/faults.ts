@@ -44,14 +44,16 @@ export class Faults {
       this.regions.witness.cut[site as SiteId] = event.fault === 'partition';
       return describe(`${site} ${event.fault === 'partition' ? 'cut from' : 'reconnected to'} the witness region`);
     }
-    if ('site' in event && event.site === 'witness') return this.witnessFault(event.fault, 'ms' in event ? event.ms : 0, describe);
+    if ('site' in event && event.site === 'witness')
+      return this.witnessFault(event.fault, 'ms' in event ? event.ms : 0, describe);
     switch (event.fault) {
       case 'partition':
         if (event.path === 'network') this.regions.network.partitioned = true;
         else this.regions.storagePartitioned = true;
         return describe(`${event.path} path partitioned`);
       case 'heal':
-        if (event.path === 'network') Object.assign(this.regions.network, { partitioned: false, lossRate: 0, lagMs: 0 });
+        if (event.path === 'network')
+          Object.assign(this.regions.network, { partitioned: false, lossRate: 0, lagMs: 0 });
         else {
           this.regions.storagePartitioned = false;
           this.regions.link.lossRate = 0;
@@ -62,7 +64,9 @@ export class Faults {
       case 'lag':
         if (event.path === 'network') this.regions.network.lagMs = event.ms;
         else this.regions.link.lagMs = event.ms;
-        return describe(`${event.path} path lags ${event.ms} ms${event.path === 'storage' ? ' (replication of the heartbeat volume)' : ''}`);
+        return describe(
+          `${event.path} path lags ${event.ms} ms${event.path === 'storage' ? ' (replication of the heartbeat volume)' : ''}`,
+        );
       case 'loss':
         if (event.path === 'network') this.regions.network.lossRate = event.rate;
         else this.regions.link.lossRate = event.rate;
@@ -101,7 +105,8 @@ export class Faults {
         w.sites[event.site].skewMs = event.ms;
         return describe(`clock skewed by ${event.ms} ms`, event.site);
       case 'health':
-        if (event.status === 'failed' && w.scenario.config.health.onPeerFailure === 'failover') this.recorder.fatal(w.sites[event.site]);
+        if (event.status === 'failed' && w.scenario.config.health.onPeerFailure === 'failover')
+          this.recorder.fatal(w.sites[event.site]);
         w.sites[event.site].health = event.status;
         return describe(`workload health ${event.status}`, event.site);
       case 'forge':
@@ -116,7 +121,13 @@ export class Faults {
     if (fault === 'restart') Object.assign(witness, { crashed: false, pausedUntilMs: 0 });
     if (fault === 'isolate') witness.isolated = true;
     if (fault === 'pause') witness.pausedUntilMs = this.world.clock.nowMs + ms;
-    const text = { crash: 'witness region down', restart: 'witness region back', isolate: 'witness region cut off from both sites', pause: `witness region frozen for ${ms} ms` }[fault] ?? fault;
+    const text =
+      {
+        crash: 'witness region down',
+        restart: 'witness region back',
+        isolate: 'witness region cut off from both sites',
+        pause: `witness region frozen for ${ms} ms`,
+      }[fault] ?? fault;
     describe(this.regions.quorum === undefined ? `${text} (two-region mode: there is no witness)` : text);
   }
 
@@ -127,17 +138,38 @@ export class Faults {
     const forger = Buffer.from('not-the-cluster-key');
     const forged = (i: number): Heartbeat =>
       signHeartbeat(
-        { v: 1, cluster: w.scenario.config.clusterName, site: sender.id, region: sender.settings.region, serial: w.clock.nowMs + 10_000_000 + i, sentAt: new Date(w.clock.nowMs).toISOString(), epoch: 99, role: 'primary', health: 'ok' },
+        {
+          v: 1,
+          cluster: w.scenario.config.clusterName,
+          site: sender.id,
+          region: sender.settings.region,
+          serial: w.clock.nowMs + 10_000_000 + i,
+          sentAt: new Date(w.clock.nowMs).toISOString(),
+          epoch: 99,
+          role: 'primary',
+          health: 'ok',
+        },
         forger,
       );
     const replayed = target.received.at(-1);
-    w.note({ kind: 'fault', site: target.id, text: `${count} ${kind === 'forge' ? 'forged' : 'replayed'} ${path}-path beats aimed at ${target.id}` });
+    w.note({
+      kind: 'fault',
+      site: target.id,
+      text: `${count} ${kind === 'forge' ? 'forged' : 'replayed'} ${path}-path beats aimed at ${target.id}`,
+    });
     for (let i = 0; i < count; i += 1) {
       const beat = kind === 'forge' ? forged(i) : replayed;
       if (beat === undefined) return;
       const at = w.clock.nowMs + (i * w.intervalMs) / Math.max(1, Math.min(count, 10));
       if (path === 'network') {
-        w.clock.schedule(at, async () => this.bus.deliverEvent(sender, target, { source: EVENT_SOURCE, 'detail-type': DetailType.heartbeat, account: LOCAL_ACCOUNT, detail: beat }));
+        w.clock.schedule(at, async () =>
+          this.bus.deliverEvent(sender, target, {
+            source: EVENT_SOURCE,
+            'detail-type': DetailType.heartbeat,
+            account: LOCAL_ACCOUNT,
+            detail: beat,
+          }),
+        );
       } else {
         // An attacker with write access to the replica: the forged item sits there until the peer's next beat replaces it.
         w.clock.schedule(at, async () => {
@@ -154,24 +186,38 @@ export class Faults {
       // The workflow runs in the site it promotes: by default the one that is not primary now.
       const target = event.site === undefined ? w.sites[peerOf(this.primarySite().id)] : w.sites[event.site];
       const dryRun = event.dryRun ?? false;
-      w.note({ kind: 'command', site: target.id, text: `${event.command}${dryRun ? ' drill (dry run)' : ''} to ${target.id} requested by the operator` });
+      w.note({
+        kind: 'command',
+        site: target.id,
+        text: `${event.command}${dryRun ? ' drill (dry run)' : ''} to ${target.id} requested by the operator`,
+      });
       if (target.crashed) return;
       try {
-        this.workflows.startExecution(target, 'failover', `operator-${event.command}-${w.clock.at}`, { kind: event.command, dryRun, requestedBy: 'operator', reason: `scenario ${event.command}` });
+        this.workflows.startExecution(target, 'failover', `operator-${event.command}-${w.clock.at}`, {
+          kind: event.command,
+          dryRun,
+          requestedBy: 'operator',
+          reason: `scenario ${event.command}`,
+        });
       } catch (error) {
         w.note({ kind: 'command', site: target.id, text: `${event.command} not started: ${(error as Error).message}` });
       }
       return;
     }
     if (!('path' in event)) {
-      const site = event.site === undefined ? Object.values(w.sites).find((s) => s.approvals.length > 0) : w.sites[event.site];
+      const site =
+        event.site === undefined ? Object.values(w.sites).find((s) => s.approvals.length > 0) : w.sites[event.site];
       const waiting = site?.approvals.shift();
       if (site === undefined || waiting === undefined) {
         w.note({ kind: 'command', text: `${event.command}: no failover awaits approval` });
         return;
       }
       w.note({ kind: 'command', site: site.id, text: `${event.command} ${waiting.name}` });
-      waiting.settle(event.command === 'approve' ? undefined : Object.assign(new Error('rejected by the operator'), { name: 'Rejected' }));
+      waiting.settle(
+        event.command === 'approve'
+          ? undefined
+          : Object.assign(new Error('rejected by the operator'), { name: 'Rejected' }),
+      );
       return;
     }
     const site = event.site === undefined ? this.primarySite() : w.sites[event.site];
@@ -182,7 +228,12 @@ export class Faults {
       return;
     }
     try {
-      this.workflows.startExecution(site, 'path-control', `scenario-${event.command}-${event.path}-${w.clock.at}`, { path: event.path, action: event.command, reason: 'scenario command', force: event.force ?? false });
+      this.workflows.startExecution(site, 'path-control', `scenario-${event.command}-${event.path}-${w.clock.at}`, {
+        path: event.path,
+        action: event.command,
+        reason: 'scenario command',
+        force: event.force ?? false,
+      });
     } catch (error) {
       w.note({ kind: 'command', site: site.id, text: `path-control not started: ${(error as Error).message}` });
     }

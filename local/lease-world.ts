@@ -16,8 +16,17 @@ import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/co
  */
 
 export type WorldFault =
-  | { readonly atMs: number; readonly fault: 'crash' | 'restart' | 'isolate' | 'pause'; readonly site: SiteId | 'witness'; readonly ms?: number }
-  | { readonly atMs: number; readonly fault: 'cut' | 'heal'; readonly leg: 'sites' | 'production-witness' | 'standby-witness' }
+  | {
+      readonly atMs: number;
+      readonly fault: 'crash' | 'restart' | 'isolate' | 'pause';
+      readonly site: SiteId | 'witness';
+      readonly ms?: number;
+    }
+  | {
+      readonly atMs: number;
+      readonly fault: 'cut' | 'heal';
+      readonly leg: 'sites' | 'production-witness' | 'standby-witness';
+    }
   | { readonly atMs: number; readonly fault: 'operator-failover' };
 
 export interface WorldSchedule {
@@ -46,7 +55,18 @@ const tunings = new Map<number, ReturnType<typeof tuningOf>>();
 /** The tuning a deployed site gets at this interval with every other key left to its default (quorum mode). */
 export function worldTuning(intervalSeconds: number): ReturnType<typeof tuningOf> {
   let t = tunings.get(intervalSeconds);
-  if (t === undefined) tunings.set(intervalSeconds, (t = tuningOf(parseConfig({ clusterName: 'world', productionRegion: 'us-east-1', standbyRegion: 'us-west-2', intervalSeconds }))));
+  if (t === undefined)
+    tunings.set(
+      intervalSeconds,
+      (t = tuningOf(
+        parseConfig({
+          clusterName: 'world',
+          productionRegion: 'us-east-1',
+          standbyRegion: 'us-west-2',
+          intervalSeconds,
+        }),
+      )),
+    );
   return t;
 }
 
@@ -86,14 +106,26 @@ export function runWorld(s: WorldSchedule): WorldResult {
   let record: ClusterRecord = INITIAL_CLUSTER;
   const legs = { sites: true, 'production-witness': true, 'standby-witness': true };
   const witness = { crashed: false, isolated: false, pausedUntilMs: 0 };
-  const fresh = (id: SiteId): SiteState => ({ core: new SiteCore(tuning, id, peerOf(id)), crashed: false, isolated: false, pausedUntilMs: 0, actingSinceMs: undefined, pendingFence: false, serial: 0, delivered: {}, role: 'secondary', epoch: 1 });
+  const fresh = (id: SiteId): SiteState => ({
+    core: new SiteCore(tuning, id, peerOf(id)),
+    crashed: false,
+    isolated: false,
+    pausedUntilMs: 0,
+    actingSinceMs: undefined,
+    pendingFence: false,
+    serial: 0,
+    delivered: {},
+    role: 'secondary',
+    epoch: 1,
+  });
   const sites = { production: fresh('production'), standby: fresh('standby') };
   const acting: Record<SiteId, [number, number][]> = { production: [], standby: [] };
   const takeovers: { atMs: number; to: SiteId; gated: boolean }[] = [];
   const mono = (id: SiteId, realMs: number) => realMs * (1 + s.drift[id]);
   const witnessUp = (now: number) => !witness.crashed && !witness.isolated && now >= witness.pausedUntilMs;
   const linked = () => legs.sites && !sites.production.isolated && !sites.standby.isolated;
-  const majority = (id: SiteId, now: number) => !sites[id].isolated && (linked() || (legs[`${id}-witness`] && witnessUp(now)));
+  const majority = (id: SiteId, now: number) =>
+    !sites[id].isolated && (linked() || (legs[`${id}-witness`] && witnessUp(now)));
   const leaseTuning = sites.production.core.leaseTuning;
 
   const stopActing = (id: SiteId, now: number) => {
@@ -107,7 +139,12 @@ export function runWorld(s: WorldSchedule): WorldResult {
     if (sites[id].crashed || !majority(id, now)) return;
     if (record.epoch !== expected.epoch || record.primary === id) return;
     if (expected.lease !== undefined && (record.lease ?? 0) !== expected.lease) return;
-    record = { epoch: record.epoch + 1, primary: id, lease: (record.lease ?? 0) + 1, actAfterMs: promotionWaitMs(leaseTuning, { handedOver: false, gated }) };
+    record = {
+      epoch: record.epoch + 1,
+      primary: id,
+      lease: (record.lease ?? 0) + 1,
+      actAfterMs: promotionWaitMs(leaseTuning, { handedOver: false, gated }),
+    };
     takeovers.push({ atMs: now, to: id, gated });
   };
 
@@ -148,17 +185,39 @@ export function runWorld(s: WorldSchedule): WorldResult {
     site.epoch = rec.epoch;
     // The beat, on both paths: each gets through when the sites are linked and the peer runs, unless lost.
     site.serial += 1;
-    const beat = { v: 1, cluster: 'world', site: id, region: id, serial: site.serial, sentAt: new Date(now).toISOString(), epoch: rec.epoch, role, health: 'ok', sig: '' } as Heartbeat;
-    for (const path of PATHS) if (linked() && (now < LOSS_FROM_MS || next() >= s.loss)) site.delivered[path] = { beat, atMs: now };
+    const beat = {
+      v: 1,
+      cluster: 'world',
+      site: id,
+      region: id,
+      serial: site.serial,
+      sentAt: new Date(now).toISOString(),
+      epoch: rec.epoch,
+      role,
+      health: 'ok',
+      sig: '',
+    } as Heartbeat;
+    for (const path of PATHS)
+      if (linked() && (now < LOSS_FROM_MS || next() >= s.loss)) site.delivered[path] = { beat, atMs: now };
     // The check: the peer's beats as this site's tables hold them.
     const peer = sites[peerOf(id)];
-    const reads = Object.fromEntries(PATHS.map((path) => [path, peer.delivered[path] === undefined ? { unreadable: false } : { unreadable: false, arrivedAtMs: peer.delivered[path].atMs, beat: peer.delivered[path].beat }])) as Record<PathId, PeerRead>;
+    const reads = Object.fromEntries(
+      PATHS.map((path) => [
+        path,
+        peer.delivered[path] === undefined
+          ? { unreadable: false }
+          : { unreadable: false, arrivedAtMs: peer.delivered[path].atMs, beat: peer.delivered[path].beat },
+      ]),
+    ) as Record<PathId, PeerRead>;
     const checked = core.check(reads, rec, now, m);
     const decision = checked.takeover;
     if (!decision.start || site.pendingFence) return;
     core.failoverStarted(rec.epoch, m);
     site.pendingFence = true;
-    const expected = { epoch: rec.epoch, ...(decision.expectedLease === undefined ? {} : { lease: decision.expectedLease }) };
+    const expected = {
+      epoch: rec.epoch,
+      ...(decision.expectedLease === undefined ? {} : { lease: decision.expectedLease }),
+    };
     schedule(now + next() * s.fenceDelayMaxMs, (at) => fence(id, at, expected, decision.gated));
   };
 
@@ -196,7 +255,12 @@ export function runWorld(s: WorldSchedule): WorldResult {
         stopActing(f.site, now);
       } else if (f.fault === 'restart' && site.crashed) {
         // A cold container: nothing but what the tables hold (the observations stay).
-        Object.assign(site, { core: new SiteCore(tuning, f.site, peerOf(f.site)), crashed: false, pausedUntilMs: Math.min(site.pausedUntilMs, now), pendingFence: false });
+        Object.assign(site, {
+          core: new SiteCore(tuning, f.site, peerOf(f.site)),
+          crashed: false,
+          pausedUntilMs: Math.min(site.pausedUntilMs, now),
+          pendingFence: false,
+        });
       } else if (f.fault === 'isolate') {
         site.isolated = true;
       } else if (f.fault === 'pause') {

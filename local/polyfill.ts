@@ -2,7 +2,11 @@
  * aws-local-stepfunctions uses Promise.withResolvers (Node 22); this machine and CI run Node 20.
  * Installed before the package is loaded, by every entry point of the local runtime.
  */
-type WithResolvers = <T>() => { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
+type WithResolvers = <T>() => {
+  promise: Promise<T>;
+  resolve: (value: T | PromiseLike<T>) => void;
+  reject: (reason?: unknown) => void;
+};
 
 const promise = Promise as unknown as { withResolvers?: WithResolvers };
 if (typeof promise.withResolvers !== 'function') {

@@ -1,4 +1,10 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { clusterKey } from '../lambdas/core/volume';
 import type { SiteId } from '../lambdas/core/wire';
 
@@ -19,13 +25,21 @@ export interface Reachability {
 }
 
 /** The client command names a document client's requests carry in the middleware context, and the document command to resend each as. */
-const COMMANDS = { GetItemCommand: GetCommand, PutItemCommand: PutCommand, UpdateItemCommand: UpdateCommand, DeleteItemCommand: DeleteCommand } as const;
+const COMMANDS = {
+  GetItemCommand: GetCommand,
+  PutItemCommand: PutCommand,
+  UpdateItemCommand: UpdateCommand,
+  DeleteItemCommand: DeleteCommand,
+} as const;
 type Redirected = keyof typeof COMMANDS;
 
 interface Stack {
   middlewareStack: {
     add(
-      middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: { input: Record<string, unknown> }) => Promise<unknown>,
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: { input: Record<string, unknown> }) => Promise<unknown>,
       options: { step: 'initialize'; name: string; priority: 'high' },
     ): void;
   };
@@ -74,7 +88,12 @@ export class QuorumVolume {
         const strong = name !== 'GetItemCommand' || args.input.ConsistentRead === true;
         if (strong && !this.hasMajority(site)) {
           this.refused[site] += 1;
-          throw Object.assign(new Error(`dynamodb request to the heartbeat volume timed out: the ${site} region reaches no majority of production, standby and witness`), { name: 'TimeoutError' });
+          throw Object.assign(
+            new Error(
+              `dynamodb request to the heartbeat volume timed out: the ${site} region reaches no majority of production, standby and witness`,
+            ),
+            { name: 'TimeoutError' },
+          );
         }
         const Command = COMMANDS[name] as new (input: never) => Parameters<DynamoDBDocumentClient['send']>[0];
         const output = await this.table.db.send(new Command({ ...args.input, TableName: this.table.name } as never));

@@ -16,7 +16,14 @@ export interface Report {
   readonly scenario: string;
   readonly seed: number;
   readonly durationMs: number;
-  readonly failovers: { startedAtMs: number; promotedAtMs: number | null; from: SiteId; to: SiteId; epoch: number; reason: string }[];
+  readonly failovers: {
+    startedAtMs: number;
+    promotedAtMs: number | null;
+    from: SiteId;
+    to: SiteId;
+    epoch: number;
+    reason: string;
+  }[];
   readonly detectionMs: number | null;
   readonly maxSimultaneousPrimaries: number;
   /** Virtual ms after the first primary during which no site acted as primary (a crashed or frozen site acts as nothing). */
@@ -59,7 +66,16 @@ const BEAT_SUMMARY_EVERY_MS = 10_000;
 export class Recorder {
   readonly failovers: Report['failovers'] = [];
   readonly messages: DeliveredMessage[] = [];
-  readonly log: RuntimeLog = { accepted: [], serialRegressions: 0, noticesRaised: 0, noticesDelivered: 0, noticesFolded: 0, foldedAll: 0, noticesSummarized: 0, foldedOpenAtEnd: 0 };
+  readonly log: RuntimeLog = {
+    accepted: [],
+    serialRegressions: 0,
+    noticesRaised: 0,
+    noticesDelivered: 0,
+    noticesFolded: 0,
+    foldedAll: 0,
+    noticesSummarized: 0,
+    foldedOpenAtEnd: 0,
+  };
   readonly series: Record<SiteId, Set<string>> = { production: new Set(), standby: new Set() };
   ticks = 0;
   emfBytes = 0;
@@ -78,7 +94,8 @@ export class Recorder {
   /** The beat summaries the timeline carries, every 10 s of scenario time. */
   scheduleSummaries(): void {
     const w = this.world;
-    for (let t = BEAT_SUMMARY_EVERY_MS; t <= w.scenario.durationMs; t += BEAT_SUMMARY_EVERY_MS) w.clock.schedule(w.clock.startMs + t, async () => this.summarizeBeats());
+    for (let t = BEAT_SUMMARY_EVERY_MS; t <= w.scenario.durationMs; t += BEAT_SUMMARY_EVERY_MS)
+      w.clock.schedule(w.clock.startMs + t, async () => this.summarizeBeats());
   }
 
   /** What one tick of a site's heartbeat module reported: counts, path states, verdict, role. */
@@ -86,7 +103,8 @@ export class Recorder {
     const w = this.world;
     this.ticks += 1;
     this.log.noticesRaised += report.notices.length;
-    for (const line of embeddedMetricLines(site.settings.cluster, site.id, report.metrics, w.clock.nowMs)) this.emfBytes += line.length + 1;
+    for (const line of embeddedMetricLines(site.settings.cluster, site.id, report.metrics, w.clock.nowMs))
+      this.emfBytes += line.length + 1;
     for (const path of PATHS) {
       const sent = report.sent[path];
       if (sent === 'sent') site.counts[path].sent += 1;
@@ -102,7 +120,11 @@ export class Recorder {
         site.states[path] = state;
         this.pathStates.push({ atMs: w.clock.at, site: site.id, path, state });
         if (previous !== undefined || state !== 'pending') {
-          w.note({ site: site.id, kind: 'path', text: `${path} path ${state}${state === 'failed' || state === 'suspect' ? ` (phi ${report.phi[path] >= 100 ? '>100' : report.phi[path].toFixed(1)}, deadline ${(report.deadlineMs[path] / 1000).toFixed(1)} s)` : ''}` });
+          w.note({
+            site: site.id,
+            kind: 'path',
+            text: `${path} path ${state}${state === 'failed' || state === 'suspect' ? ` (phi ${report.phi[path] >= 100 ? '>100' : report.phi[path].toFixed(1)}, deadline ${(report.deadlineMs[path] / 1000).toFixed(1)} s)` : ''}`,
+          });
         }
       }
     }
@@ -112,7 +134,8 @@ export class Recorder {
       if (point.name === MetricName.invalidBeats && reason !== undefined) this.countInvalid('storage', reason);
     }
     if (report.verdict !== site.verdict) {
-      if (site.verdict !== undefined || report.verdict !== 'ok') w.note({ site: site.id, kind: 'verdict', text: `verdict ${report.verdict}` });
+      if (site.verdict !== undefined || report.verdict !== 'ok')
+        w.note({ site: site.id, kind: 'verdict', text: `verdict ${report.verdict}` });
       site.verdict = report.verdict;
     }
     if (report.role !== site.role || report.epoch !== site.epoch) {
@@ -147,7 +170,8 @@ export class Recorder {
     const parts = SITE_IDS.map((id) => {
       const s = w.sites[id];
       const peer = w.sites[peerOf(id)];
-      const path = (p: PathId) => `${p} ${s.counts[p].sent} sent${s.counts[p].failed > 0 ? ` (${s.counts[p].failed} failed)` : ''}, ${peer.counts[p].accepted} accepted`;
+      const path = (p: PathId) =>
+        `${p} ${s.counts[p].sent} sent${s.counts[p].failed > 0 ? ` (${s.counts[p].failed} failed)` : ''}, ${peer.counts[p].accepted} accepted`;
       return `${id}→${peerOf(id)}: ${path('network')}; ${path('storage')}`;
     });
     for (const s of Object.values(w.sites)) for (const p of PATHS) s.counts[p] = { sent: 0, failed: 0, accepted: 0 };
@@ -184,22 +208,55 @@ export class Recorder {
   private async publish(site: Site, input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const w = this.world;
     const attributes = (input.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>;
-    const structured = input.MessageStructure === 'json' ? (safeJson(String(input.Message)) as Record<string, string> | null) : null;
-    const document = (safeJson(structured?.lambda ?? String(input.Message)) ?? {}) as { kind?: string; path?: string; error?: unknown; why?: unknown; outcome?: unknown };
+    const structured =
+      input.MessageStructure === 'json' ? (safeJson(String(input.Message)) as Record<string, string> | null) : null;
+    const document = (safeJson(structured?.lambda ?? String(input.Message)) ?? {}) as {
+      kind?: string;
+      path?: string;
+      error?: unknown;
+      why?: unknown;
+      outcome?: unknown;
+    };
     const kind = attributes.kind?.StringValue ?? document.kind;
     const path = attributes.path?.StringValue ?? document.path;
     const folded = Number(attributes.folded?.StringValue ?? 0);
     if (kind !== undefined && (NOTICE_KINDS as readonly string[]).includes(kind)) {
-      const notice = { atMs: w.clock.at, site: site.id, kind: kind as NoticeKind, ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}), ...(folded > 0 ? { folded } : {}) };
+      const notice = {
+        atMs: w.clock.at,
+        site: site.id,
+        kind: kind as NoticeKind,
+        ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}),
+        ...(folded > 0 ? { folded } : {}),
+      };
       this.notifications.push(notice);
       if (folded > 0) this.log.noticesSummarized += folded;
       const topic = typeof input.TopicArn === 'string' && /critical/i.test(input.TopicArn) ? 'critical' : 'warning';
-      if (this.messages.length < MESSAGES_KEPT) this.messages.push({ atMs: w.clock.at, site: site.id, topic, subject: String(input.Subject), body: structured?.email ?? String(input.Message) });
+      if (this.messages.length < MESSAGES_KEPT)
+        this.messages.push({
+          atMs: w.clock.at,
+          site: site.id,
+          topic,
+          subject: String(input.Subject),
+          body: structured?.email ?? String(input.Message),
+        });
       // A workflow's notice carries the error it caught or why it stopped: say so, as the message body does.
       const error = document.error as { Cause?: unknown } | undefined;
-      const lambdaError = typeof error?.Cause === 'string' ? (safeJson(error.Cause) as { errorMessage?: unknown } | null) : null;
-      const why = typeof error?.Cause === 'string' ? `: ${typeof lambdaError?.errorMessage === 'string' ? lambdaError.errorMessage : error.Cause}` : typeof document.why === 'string' ? `: ${document.why}` : '';
-      w.note({ site: site.id, kind: 'notice', text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''}${folded > 0 ? ` summary: ${folded} folded` : ''} → ${topic} topic${why}`.slice(0, 400) });
+      const lambdaError =
+        typeof error?.Cause === 'string' ? (safeJson(error.Cause) as { errorMessage?: unknown } | null) : null;
+      const why =
+        typeof error?.Cause === 'string'
+          ? `: ${typeof lambdaError?.errorMessage === 'string' ? lambdaError.errorMessage : error.Cause}`
+          : typeof document.why === 'string'
+            ? `: ${document.why}`
+            : '';
+      w.note({
+        site: site.id,
+        kind: 'notice',
+        text: `notice ${kind}${notice.path ? ` (${notice.path})` : ''}${folded > 0 ? ` summary: ${folded} folded` : ''} → ${topic} topic${why}`.slice(
+          0,
+          400,
+        ),
+      });
     }
     return { MessageId: randomUUID() };
   }
@@ -209,8 +266,13 @@ export class Recorder {
     const w = this.world;
     const desk = siteNoticeDesk({
       settings: site.settings,
-      sns: emulate(new SNSClient({ region: site.settings.region }), async (_command, input) => this.publish(site, input)),
-      topics: { warning: w.arn(site, 'sns', w.names(site.id).topic('warning')), critical: w.arn(site, 'sns', w.names(site.id).topic('critical')) },
+      sns: emulate(new SNSClient({ region: site.settings.region }), async (_command, input) =>
+        this.publish(site, input),
+      ),
+      topics: {
+        warning: w.arn(site, 'sns', w.names(site.id).topic('warning')),
+        critical: w.arn(site, 'sns', w.names(site.id).topic('critical')),
+      },
       db: site.db,
       timeoutMs,
       log: () => undefined,
@@ -242,18 +304,35 @@ export class Recorder {
   report(seed: number): Report {
     const { scenario } = this.world;
     // Detection is the time to an automatic decision; planned and operator-started promotions detect nothing.
-    const decision = this.failovers.find((f) => (f.reason === 'peer-lost' || f.reason === 'peer-failure-reported') && f.startedAtMs >= (this.firstFatalAtMs ?? Infinity))?.startedAtMs;
+    const decision = this.failovers.find(
+      (f) =>
+        (f.reason === 'peer-lost' || f.reason === 'peer-failure-reported') &&
+        f.startedAtMs >= (this.firstFatalAtMs ?? Infinity),
+    )?.startedAtMs;
     return {
       scenario: scenario.name,
       seed,
       durationMs: scenario.durationMs,
-      failovers: this.failovers.map((f) => ({ ...f, startedAtMs: Math.round(f.startedAtMs), promotedAtMs: f.promotedAtMs === null ? null : Math.round(f.promotedAtMs) })),
-      detectionMs: decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
+      failovers: this.failovers.map((f) => ({
+        ...f,
+        startedAtMs: Math.round(f.startedAtMs),
+        promotedAtMs: f.promotedAtMs === null ? null : Math.round(f.promotedAtMs),
+      })),
+      detectionMs:
+        decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
       maxSimultaneousPrimaries: this.maxSimultaneousPrimaries,
       noPrimaryMs: Math.round(this.noPrimary.totalMs),
       primaryTimeline: this.primaryTimeline.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
       // Notices raised in one tick are published concurrently; sorting makes the report independent of their race.
-      notifications: this.notifications.map((n) => ({ ...n, atMs: Math.round(n.atMs) })).sort((a, b) => a.atMs - b.atMs || a.site.localeCompare(b.site) || a.kind.localeCompare(b.kind) || (a.path ?? '').localeCompare(b.path ?? '')),
+      notifications: this.notifications
+        .map((n) => ({ ...n, atMs: Math.round(n.atMs) }))
+        .sort(
+          (a, b) =>
+            a.atMs - b.atMs ||
+            a.site.localeCompare(b.site) ||
+            a.kind.localeCompare(b.kind) ||
+            (a.path ?? '').localeCompare(b.path ?? ''),
+        ),
       invalidBeats: this.invalidBeats,
       pathStates: this.pathStates.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
     };

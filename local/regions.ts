@@ -19,7 +19,12 @@ export class Regions {
   readonly network = { partitioned: false, lossRate: 0, lagMs: 0 };
   storagePartitioned = false;
   /** The witness region of quorum mode, and each site's leg to it. */
-  readonly witness = { crashed: false, isolated: false, pausedUntilMs: 0, cut: { production: false, standby: false } as Record<SiteId, boolean> };
+  readonly witness = {
+    crashed: false,
+    isolated: false,
+    pausedUntilMs: 0,
+    cut: { production: false, standby: false } as Record<SiteId, boolean>,
+  };
   quorum: QuorumVolume | undefined;
 
   constructor(private readonly world: World) {}
@@ -42,7 +47,10 @@ export class Regions {
       const name = `mirrorbeat-${config.clusterName}-${run}-quorum`;
       await createTable(db, name);
       tables.push({ db, name });
-      this.quorum = new QuorumVolume({ db, name }, { sitesLinked: () => this.sitesLinked(), witnessLinked: (site) => this.witnessLinked(site) });
+      this.quorum = new QuorumVolume(
+        { db, name },
+        { sitesLinked: () => this.sitesLinked(), witnessLinked: (site) => this.witnessLinked(site) },
+      );
       for (const id of SITE_IDS) this.quorum.bind(w.sites[id].db, id);
     }
   }

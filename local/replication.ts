@@ -30,7 +30,10 @@ export class ReplicationLink {
   lagMs = 0;
   partitioned = false;
   lossRate = 0;
-  private readonly seen: [Map<string, string>, Map<string, string>] = [new Map<string, string>(), new Map<string, string>()];
+  private readonly seen: [Map<string, string>, Map<string, string>] = [
+    new Map<string, string>(),
+    new Map<string, string>(),
+  ];
   private queue: Pending[] = [];
   private fresh: number[] = [];
   private readonly lastDue = new Map<string, number>();
@@ -120,7 +123,9 @@ export class ReplicationLink {
     const items = new Map<string, Item>();
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await side.db.send(new ScanCommand({ TableName: side.table, ConsistentRead: true, ExclusiveStartKey: start }));
+      const out = await side.db.send(
+        new ScanCommand({ TableName: side.table, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
       for (const item of out.Items ?? []) items.set(keyOf(item), item);
       start = out.LastEvaluatedKey;
     } while (start !== undefined);

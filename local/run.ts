@@ -25,13 +25,24 @@ export function definitionsFor(scenario: Scenario): Record<SiteId, SiteDefinitio
  */
 export async function simulateScenario(
   scenario: Scenario,
-  options: { seed?: number; dynamoEndpoint?: string; onTimeline?: (entry: TimelineEntry) => void; onCall?: CallSink } = {},
+  options: {
+    seed?: number;
+    dynamoEndpoint?: string;
+    onTimeline?: (entry: TimelineEntry) => void;
+    onCall?: CallSink;
+  } = {},
 ): Promise<SimulationResult> {
   const definitions = definitionsFor(scenario);
   let dynamo: DynamoLocal | undefined;
   const endpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal()).endpoint;
   try {
-    return await simulate(scenario, { dynamoEndpoint: endpoint, definitions, ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.onTimeline ? { onTimeline: options.onTimeline } : {}), ...(options.onCall ? { onCall: options.onCall } : {}) });
+    return await simulate(scenario, {
+      dynamoEndpoint: endpoint,
+      definitions,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.onTimeline ? { onTimeline: options.onTimeline } : {}),
+      ...(options.onCall ? { onCall: options.onCall } : {}),
+    });
   } finally {
     await dynamo?.stop();
   }

@@ -123,10 +123,17 @@ class Simulation implements World {
     const volume = `mirrorbeat-${config.clusterName}-${run}-heartbeat-volume`;
     for (const id of SITE_IDS) {
       const observations = `mirrorbeat-${config.clusterName}-${run}-${id}-observations`;
-      const { settings, db, store } = await createLocalSite(this.options.dynamoEndpoint, config, id, { volume, observations });
+      const { settings, db, store } = await createLocalSite(this.options.dynamoEndpoint, config, id, {
+        volume,
+        observations,
+      });
       if (this.options.onCall !== undefined) {
         const deployed = { [volume]: this.names(id).heartbeatVolume, [observations]: this.names(id).observations };
-        recordingClient(db, (input) => (typeof input.TableName === 'string' ? { ...input, TableName: deployed[input.TableName] ?? input.TableName } : input));
+        recordingClient(db, (input) =>
+          typeof input.TableName === 'string'
+            ? { ...input, TableName: deployed[input.TableName] ?? input.TableName }
+            : input,
+        );
       }
       this.tables.push({ db, name: volume }, { db, name: observations });
       const site: Site = {
@@ -158,7 +165,9 @@ class Simulation implements World {
   async tearDown(): Promise<void> {
     // An aborted execution stops after its current state, once that state's task settles.
     this.workflows.abortAll();
-    await Promise.all(this.tables.map(({ db, name }) => db.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined)));
+    await Promise.all(
+      this.tables.map(({ db, name }) => db.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined)),
+    );
   }
 
   // ---- the heartbeat module, as the scheduler runs it -------------------------------------
@@ -170,12 +179,21 @@ class Simulation implements World {
       settings,
       store: site.store,
       keys: this.keys(),
-      peerEvents: emulate(new EventBridgeClient({ region: peerRegion }), async (_command, input) => this.bus.putEvents(site, input)),
+      peerEvents: emulate(new EventBridgeClient({ region: peerRegion }), async (_command, input) =>
+        this.bus.putEvents(site, input),
+      ),
       peerBusArn: `arn:aws:events:${peerRegion}:${LOCAL_ACCOUNT}:event-bus/${this.names(settings.peer).siteBus}`,
-      sfn: emulate(new SFNClient({ region: settings.region }), async (command, input) => this.workflows.stepFunctions(site, command, input)),
+      sfn: emulate(new SFNClient({ region: settings.region }), async (command, input) =>
+        this.workflows.stepFunctions(site, command, input),
+      ),
       failoverStateMachineArn: this.arn(site, 'states', `stateMachine:${this.names(site.id).stateMachine('failover')}`),
       notices: this.recorder.moduleNoticeDesk(site),
-      health: { read: async () => ({ health: site.health, evidence: site.health === 'ok' ? [] : [`scenario set health ${site.health}`] }) },
+      health: {
+        read: async () => ({
+          health: site.health,
+          evidence: site.health === 'ok' ? [] : [`scenario set health ${site.health}`],
+        }),
+      },
       fenceHook: async (event) => {
         this.note({ site: site.id, kind: 'role', text: `fence hook called: ${String(event.why)}` });
       },
@@ -194,7 +212,8 @@ class Simulation implements World {
         clock.schedule(invocation, async () => this.invocation(this.sites[site], invocation, endMs));
       }
     }
-    for (const event of this.scenario.events) clock.schedule(clock.startMs + event.atMs, async () => this.faults.apply(event));
+    for (const event of this.scenario.events)
+      clock.schedule(clock.startMs + event.atMs, async () => this.faults.apply(event));
     this.recorder.scheduleSummaries();
 
     await clock.runUntil(endMs, async () => {
@@ -204,7 +223,11 @@ class Simulation implements World {
     this.recorder.finish(endMs);
     // Folded notices whose window is still open: their summary comes after the run.
     for (const site of Object.values(this.sites)) {
-      const open = await new NoticeJournal(site.db, site.settings.heartbeatVolume).closedWindows(site.id, clock.nowMs, -365 * 86_400_000);
+      const open = await new NoticeJournal(site.db, site.settings.heartbeatVolume).closedWindows(
+        site.id,
+        clock.nowMs,
+        -365 * 86_400_000,
+      );
       this.recorder.log.foldedOpenAtEnd += open.reduce((sum, w) => sum + w.folded, 0);
     }
     const { series, ticks, emfBytes } = this.recorder;
@@ -212,10 +235,25 @@ class Simulation implements World {
     const emfBytesPerTick = ticks === 0 ? 0 : Math.round(emfBytes / ticks);
     const status = await readClusterStatus(
       this.scenario.config.clusterName,
-      SITE_IDS.map((id) => ({ site: id, region: this.sites[id].settings.region, db: this.sites[id].db, heartbeatVolume: this.sites[id].settings.heartbeatVolume, observations: this.sites[id].settings.observations })),
+      SITE_IDS.map((id) => ({
+        site: id,
+        region: this.sites[id].settings.region,
+        db: this.sites[id].db,
+        heartbeatVolume: this.sites[id].settings.heartbeatVolume,
+        observations: this.sites[id].settings.observations,
+      })),
       clock.nowMs,
     );
-    return { report: this.recorder.report(this.seed), timeline: this.timeline, executions: this.workflows.executions, metricSeries, emfBytesPerTick, status, log: this.recorder.log, messages: this.recorder.messages };
+    return {
+      report: this.recorder.report(this.seed),
+      timeline: this.timeline,
+      executions: this.workflows.executions,
+      metricSeries,
+      emfBytesPerTick,
+      status,
+      log: this.recorder.log,
+      messages: this.recorder.messages,
+    };
   }
 
   private async invocation(site: Site, startedAtMs: number, endMs: number): Promise<void> {
@@ -231,7 +269,9 @@ class Simulation implements World {
     if (site.crashed || clock.nowMs < site.pausedUntilMs) return;
     if (invocationStart) site.module.beginInvocation();
     // The wall clock carries the scenario's skew; the monotonic clock is the virtual one.
-    const report = await asHandler(this.caller(site, 'heartbeat-module'), () => site.module.tick(clock.nowMs + site.skewMs, clock.nowMs));
+    const report = await asHandler(this.caller(site, 'heartbeat-module'), () =>
+      site.module.tick(clock.nowMs + site.skewMs, clock.nowMs),
+    );
     this.recorder.observeTick(site, report);
     await this.regions.replicate(site);
   }

@@ -5,41 +5,92 @@ import { PATHS, SITE_IDS } from '../lambdas/core/wire';
 
 /** The scenario file (a contract; docs/SCENARIOS.md). */
 
-const atMs = z.number({ error: 'a whole number of milliseconds from the start, 0 or more' }).int('a whole number of milliseconds').min(0, '0 or more');
+const atMs = z
+  .number({ error: 'a whole number of milliseconds from the start, 0 or more' })
+  .int('a whole number of milliseconds')
+  .min(0, '0 or more');
 const path = z.enum(PATHS, { error: 'network or storage' });
 const site = z.enum(SITE_IDS, { error: 'production or standby' });
 /** Faults that stop or cut a whole region also take the witness region of quorum mode. */
 const region = z.enum([...SITE_IDS, 'witness'], { error: 'production, standby or witness' });
-const witnessLeg = z.union([z.tuple([site, z.literal('witness')]), z.tuple([z.literal('witness'), site])], { error: 'a site and the witness: ["production", "witness"] or ["standby", "witness"]' });
-const positiveMs = z.number({ error: 'a whole number of milliseconds above 0' }).int('a whole number of milliseconds').positive('above 0');
-const count = z.number({ error: 'a whole number from 1 to 10000' }).int('a whole number from 1 to 10000').min(1, 'at least 1').max(10_000, 'at most 10000');
+const witnessLeg = z.union([z.tuple([site, z.literal('witness')]), z.tuple([z.literal('witness'), site])], {
+  error: 'a site and the witness: ["production", "witness"] or ["standby", "witness"]',
+});
+const positiveMs = z
+  .number({ error: 'a whole number of milliseconds above 0' })
+  .int('a whole number of milliseconds')
+  .positive('above 0');
+const count = z
+  .number({ error: 'a whole number from 1 to 10000' })
+  .int('a whole number from 1 to 10000')
+  .min(1, 'at least 1')
+  .max(10_000, 'at most 10000');
 
 const faults = [
   z.strictObject({ atMs, fault: z.literal('partition'), path }),
   z.strictObject({ atMs, fault: z.literal('heal'), path }),
   z.strictObject({ atMs, fault: z.literal('partition'), between: witnessLeg }),
   z.strictObject({ atMs, fault: z.literal('heal'), between: witnessLeg }),
-  z.strictObject({ atMs, fault: z.literal('lag'), path, ms: z.number({ error: 'a whole number of milliseconds, 0 or more' }).int().min(0).max(600_000, 'at most 600000') }),
-  z.strictObject({ atMs, fault: z.literal('loss'), path, rate: z.number({ error: 'a fraction from 0 to 1' }).min(0, 'from 0').max(1, 'to 1') }),
+  z.strictObject({
+    atMs,
+    fault: z.literal('lag'),
+    path,
+    ms: z.number({ error: 'a whole number of milliseconds, 0 or more' }).int().min(0).max(600_000, 'at most 600000'),
+  }),
+  z.strictObject({
+    atMs,
+    fault: z.literal('loss'),
+    path,
+    rate: z.number({ error: 'a fraction from 0 to 1' }).min(0, 'from 0').max(1, 'to 1'),
+  }),
   z.strictObject({ atMs, fault: z.literal('crash'), site: region }),
   z.strictObject({ atMs, fault: z.literal('restart'), site: region }),
   z.strictObject({ atMs, fault: z.literal('pause'), site: region, ms: positiveMs }),
   z.strictObject({ atMs, fault: z.literal('isolate'), site: region }),
-  z.strictObject({ atMs, fault: z.literal('skew'), site, ms: z.number({ error: 'a whole number of milliseconds (negative: behind)' }).int().min(-3_600_000).max(3_600_000) }),
+  z.strictObject({
+    atMs,
+    fault: z.literal('skew'),
+    site,
+    ms: z.number({ error: 'a whole number of milliseconds (negative: behind)' }).int().min(-3_600_000).max(3_600_000),
+  }),
   z.strictObject({ atMs, fault: z.literal('forge'), path, count, site: site.optional() }),
   z.strictObject({ atMs, fault: z.literal('replay'), path, count, site: site.optional() }),
-  z.strictObject({ atMs, fault: z.literal('health'), site, status: z.enum(['ok', 'degraded', 'failed'], { error: 'ok, degraded or failed' }) }),
+  z.strictObject({
+    atMs,
+    fault: z.literal('health'),
+    site,
+    status: z.enum(['ok', 'degraded', 'failed'], { error: 'ok, degraded or failed' }),
+  }),
 ] as const;
 const COMMAND_NAMES = 'activate, deactivate, switchover, failover, approve or reject';
 /** site: where the command runs (path control: the site that starts it; switchover and failover: the site to promote). */
 const commands = [
-  z.strictObject({ atMs, command: z.enum(['activate', 'deactivate'], { error: COMMAND_NAMES }), path, site: site.optional(), force: z.boolean().optional() }),
+  z.strictObject({
+    atMs,
+    command: z.enum(['activate', 'deactivate'], { error: COMMAND_NAMES }),
+    path,
+    site: site.optional(),
+    force: z.boolean().optional(),
+  }),
   z.strictObject({ atMs, command: z.literal('switchover'), site: site.optional(), dryRun: z.boolean().optional() }),
   z.strictObject({ atMs, command: z.literal('failover'), site: site.optional(), dryRun: z.boolean().optional() }),
   z.strictObject({ atMs, command: z.enum(['approve', 'reject'], { error: COMMAND_NAMES }), site: site.optional() }),
 ] as const;
 
-const FAULT_NAMES = ['partition', 'heal', 'lag', 'loss', 'crash', 'restart', 'pause', 'isolate', 'skew', 'forge', 'replay', 'health'];
+const FAULT_NAMES = [
+  'partition',
+  'heal',
+  'lag',
+  'loss',
+  'crash',
+  'restart',
+  'pause',
+  'isolate',
+  'skew',
+  'forge',
+  'replay',
+  'health',
+];
 
 const event = z.unknown().transform((value, ctx) => {
   const v = value as Record<string, unknown> | null;
@@ -49,15 +100,37 @@ const event = z.unknown().transform((value, ctx) => {
   }
   // A partition or heal names either a path or the two ends of a leg to the witness.
   const shapeFits = (f: (typeof faults)[number]) => !('between' in f.shape) === !('between' in v);
-  const candidates = 'fault' in v ? faults.filter((f) => f.shape.fault.safeParse(v.fault).success && (v.fault !== 'partition' && v.fault !== 'heal' ? true : shapeFits(f))) : 'command' in v ? commands.filter((c) => c.shape.command.safeParse(v.command).success) : [];
+  const candidates =
+    'fault' in v
+      ? faults.filter(
+          (f) =>
+            f.shape.fault.safeParse(v.fault).success &&
+            (v.fault !== 'partition' && v.fault !== 'heal' ? true : shapeFits(f)),
+        )
+      : 'command' in v
+        ? commands.filter((c) => c.shape.command.safeParse(v.command).success)
+        : [];
   if (candidates.length === 0) {
-    const message = 'fault' in v ? `fault: one of ${FAULT_NAMES.join(', ')}` : 'command' in v ? `command: ${COMMAND_NAMES}` : 'an event needs "fault" or "command"';
+    const message =
+      'fault' in v
+        ? `fault: one of ${FAULT_NAMES.join(', ')}`
+        : 'command' in v
+          ? `command: ${COMMAND_NAMES}`
+          : 'an event needs "fault" or "command"';
     ctx.addIssue({ code: 'custom', message, path: 'fault' in v ? ['fault'] : 'command' in v ? ['command'] : [] });
     return z.NEVER;
   }
   const parsed = (candidates[0] as z.ZodType).safeParse(v);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.code === 'unrecognized_keys' ? `unknown key ${(issue as { keys: string[] }).keys.map((k) => `"${k}"`).join(', ')}` : issue.message } as never);
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({
+        ...issue,
+        code: 'custom',
+        message:
+          issue.code === 'unrecognized_keys'
+            ? `unknown key ${(issue as { keys: string[] }).keys.map((k) => `"${k}"`).join(', ')}`
+            : issue.message,
+      } as never);
     return z.NEVER;
   }
   return parsed.data as ScenarioEvent;
@@ -69,8 +142,17 @@ export type ScenarioEvent = ScenarioFault | ScenarioCommand;
 
 const scenarioSchema = z.strictObject({
   name: z.string({ error: 'a name for the report' }).min(1, 'a name for the report').max(200, 'at most 200 characters'),
-  seed: z.number({ error: 'a whole number' }).int('a whole number').min(0).max(2 ** 32 - 1).optional(),
-  durationMs: z.number({ error: 'a whole number of milliseconds from 1000 to 3600000' }).int().min(1_000, 'at least 1000').max(3_600_000, 'at most 3600000 (one hour)'),
+  seed: z
+    .number({ error: 'a whole number' })
+    .int('a whole number')
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
+  durationMs: z
+    .number({ error: 'a whole number of milliseconds from 1000 to 3600000' })
+    .int()
+    .min(1_000, 'at least 1000')
+    .max(3_600_000, 'at most 3600000 (one hour)'),
   config: z.record(z.string(), z.unknown()).optional(),
   events: z.array(event).max(10_000, 'at most 10000 events').default([]),
 });
@@ -88,7 +170,11 @@ export class ScenarioError extends Error {
 }
 
 /** The cluster every scenario simulates, unless its config says otherwise. */
-export const SCENARIO_BASE_CONFIG = { clusterName: 'demo', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' } as const;
+export const SCENARIO_BASE_CONFIG = {
+  clusterName: 'demo',
+  productionRegion: 'us-east-1',
+  standbyRegion: 'us-west-2',
+} as const;
 
 function show(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
@@ -97,30 +183,44 @@ function show(value: unknown): string {
 
 /** Validates a parsed scenario; the error is one line naming the field, the value and what is allowed. */
 export function parseScenario(raw: unknown): Scenario {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ScenarioError('scenario: expected a JSON object with name, durationMs and events');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ScenarioError('scenario: expected a JSON object with name, durationMs and events');
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = ['scenario', ...(issue?.path ?? []).map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
-    if (issue?.code === 'unrecognized_keys') throw new ScenarioError(`${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: name, seed, durationMs, config, events`);
-    if (issue?.message.startsWith('unknown key') === true) throw new ScenarioError(`${where}: ${issue.message}; see docs/SCENARIOS.md for the keys of each event`);
+    if (issue?.code === 'unrecognized_keys')
+      throw new ScenarioError(
+        `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: name, seed, durationMs, config, events`,
+      );
+    if (issue?.message.startsWith('unknown key') === true)
+      throw new ScenarioError(`${where}: ${issue.message}; see docs/SCENARIOS.md for the keys of each event`);
     let given: unknown = raw;
     for (const key of issue?.path ?? []) given = (given as Record<PropertyKey, unknown> | undefined)?.[key];
-    throw new ScenarioError(`${where}: got ${given === undefined ? 'nothing' : show(given)}; allowed: ${issue?.message ?? 'see docs/SCENARIOS.md'}`);
+    throw new ScenarioError(
+      `${where}: got ${given === undefined ? 'nothing' : show(given)}; allowed: ${issue?.message ?? 'see docs/SCENARIOS.md'}`,
+    );
   }
   const s = result.data;
   for (const [i, e] of s.events.entries()) {
-    if (e.atMs > s.durationMs) throw new ScenarioError(`scenario.events[${i}].atMs: got ${e.atMs}; allowed: at most durationMs (${s.durationMs})`);
+    if (e.atMs > s.durationMs)
+      throw new ScenarioError(
+        `scenario.events[${i}].atMs: got ${e.atMs}; allowed: at most durationMs (${s.durationMs})`,
+      );
   }
   let config: MirrorbeatConfig;
   try {
     config = parseConfig({ ...SCENARIO_BASE_CONFIG, ...(s.config ?? {}) });
   } catch (error) {
-    if (error instanceof ConfigError) throw new ScenarioError(`scenario.config: ${error.message.replace(/^mirrorbeat\./, '')}`);
+    if (error instanceof ConfigError)
+      throw new ScenarioError(`scenario.config: ${error.message.replace(/^mirrorbeat\./, '')}`);
     throw error;
   }
   // Events at the same instant keep their file order.
-  const events = s.events.map((e, i) => ({ e, i })).sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i).map(({ e }) => e);
+  const events = s.events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i)
+    .map(({ e }) => e);
   return { name: s.name, seed: s.seed, durationMs: s.durationMs, config, events };
 }
 
@@ -129,7 +229,9 @@ export function loadScenario(file: string): Scenario {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ScenarioError(`scenario: cannot read ${show(file)}: ${(error as { code?: string }).code ?? 'error'}; give the path of a scenario file such as local/scenarios/demo.json`);
+    throw new ScenarioError(
+      `scenario: cannot read ${show(file)}: ${(error as { code?: string }).code ?? 'error'}; give the path of a scenario file such as local/scenarios/demo.json`,
+    );
   }
   let raw: unknown;
   try {

@@ -15,7 +15,12 @@ export interface LocalSite {
  * One site on DynamoDB Local: its region's replica of the heartbeat volume and its own
  * observations table, created fresh, and the settings its handlers would get from the stack.
  */
-export async function createLocalSite(endpoint: string, config: MirrorbeatConfig, id: SiteId, tables: { volume: string; observations: string }): Promise<LocalSite> {
+export async function createLocalSite(
+  endpoint: string,
+  config: MirrorbeatConfig,
+  id: SiteId,
+  tables: { volume: string; observations: string },
+): Promise<LocalSite> {
   const region = id === 'production' ? config.productionRegion : config.standbyRegion;
   const db = regionDocumentClient(endpoint, region);
   await Promise.all([createTable(db, tables.volume), createTable(db, tables.observations, { ttl: true })]);
@@ -28,5 +33,9 @@ export async function createLocalSite(endpoint: string, config: MirrorbeatConfig
     MIRRORBEAT_HEARTBEAT_VOLUME: tables.volume,
     MIRRORBEAT_OBSERVATIONS: tables.observations,
   });
-  return { settings, db, store: new SiteStore(db, tables.volume, tables.observations, config.consistency === 'eventual') };
+  return {
+    settings,
+    db,
+    store: new SiteStore(db, tables.volume, tables.observations, config.consistency === 'eventual'),
+  };
 }

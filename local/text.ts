@@ -27,15 +27,21 @@ export function formatSummary(report: Report, wallMs: number): string {
   const lines = ['', 'summary'];
   if (report.failovers.length === 0) lines.push('  failovers: none');
   for (const f of report.failovers) {
-    lines.push(`  failover: ${f.from} → ${f.to} at epoch ${f.epoch} (${f.reason}), decided at ${seconds(f.startedAtMs)}, ${f.promotedAtMs === null ? 'not promoted' : `promoted at ${seconds(f.promotedAtMs)} (${seconds(f.promotedAtMs - f.startedAtMs)} later)`}`);
+    lines.push(
+      `  failover: ${f.from} → ${f.to} at epoch ${f.epoch} (${f.reason}), decided at ${seconds(f.startedAtMs)}, ${f.promotedAtMs === null ? 'not promoted' : `promoted at ${seconds(f.promotedAtMs)} (${seconds(f.promotedAtMs - f.startedAtMs)} later)`}`,
+    );
   }
-  lines.push(`  detection: ${report.detectionMs === null ? 'no fatal fault led to a failover' : `${seconds(report.detectionMs)} from the first fatal fault to the failover decision`}`);
+  lines.push(
+    `  detection: ${report.detectionMs === null ? 'no fatal fault led to a failover' : `${seconds(report.detectionMs)} from the first fatal fault to the failover decision`}`,
+  );
   lines.push(`  most sites acting as primary at once: ${report.maxSimultaneousPrimaries}`);
   lines.push(`  time without a primary (after the first): ${seconds(report.noPrimaryMs)}`);
   const kinds = new Map<string, number>();
   for (const n of report.notifications) kinds.set(n.kind, (kinds.get(n.kind) ?? 0) + 1);
   lines.push(`  notices: ${kinds.size === 0 ? 'none' : [...kinds].map(([k, n]) => `${k} × ${n}`).join(', ')}`);
-  const invalid = Object.entries(report.invalidBeats).flatMap(([path, reasons]) => Object.entries(reasons).map(([reason, n]) => `${path} ${reason} × ${n}`));
+  const invalid = Object.entries(report.invalidBeats).flatMap(([path, reasons]) =>
+    Object.entries(reasons).map(([reason, n]) => `${path} ${reason} × ${n}`),
+  );
   lines.push(`  invalid beats counted and ignored: ${invalid.length === 0 ? 'none' : invalid.join(', ')}`);
   lines.push(`  wall time: ${seconds(wallMs)}`);
   return lines.join('\n');

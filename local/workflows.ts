@@ -55,7 +55,9 @@ export class Workflows {
   /** Lets every workflow execution that a finished event woke reach its next task (or its end). */
   async settle(): Promise<void> {
     for (let spins = 0; ; spins += 1) {
-      const running = Object.values(this.world.sites).some((s) => [...s.executions.values()].some((e) => e.status === 'running'));
+      const running = Object.values(this.world.sites).some((s) =>
+        [...s.executions.values()].some((e) => e.status === 'running'),
+      );
       if (!running) return;
       if (spins > 100_000) throw new Error('a workflow execution neither finished nor reached a task');
       await new Promise((resolve) => setImmediate(resolve));
@@ -64,23 +66,38 @@ export class Workflows {
 
   /** Stops every execution: each stops after its current state, once that state's task settles. */
   abortAll(): void {
-    for (const site of Object.values(this.world.sites)) for (const execution of site.executions.values()) execution.abort();
-    for (const pending of [...this.pendingTasks]) pending(Object.assign(new Error('the simulation ended'), { name: 'SimulationEnded' }));
+    for (const site of Object.values(this.world.sites))
+      for (const execution of site.executions.values()) execution.abort();
+    for (const pending of [...this.pendingTasks])
+      pending(Object.assign(new Error('the simulation ended'), { name: 'SimulationEnded' }));
     this.pendingTasks.clear();
   }
 
   /** Runs one Lambda step of a workflow with the deployed step handler code. */
-  private async runStep(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
-    return asHandler(this.world.caller(site, machine === 'failover' ? 'failover-steps' : 'path-control-steps'), () => this.runStepAs(site, machine, stateName, taskInput));
+  private async runStep(
+    site: Site,
+    machine: string,
+    stateName: string,
+    taskInput: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    return asHandler(this.world.caller(site, machine === 'failover' ? 'failover-steps' : 'path-control-steps'), () =>
+      this.runStepAs(site, machine, stateName, taskInput),
+    );
   }
 
   /** The emulated Step Functions API: StartExecution only. */
   async stepFunctions(site: Site, command: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const w = this.world;
-    if (command !== 'StartExecutionCommand') throw new Error(`the local runtime does not emulate Step Functions ${command}`);
+    if (command !== 'StartExecutionCommand')
+      throw new Error(`the local runtime does not emulate Step Functions ${command}`);
     const machine = String(input.stateMachineArn).endsWith('-failover') ? 'failover' : 'path-control';
     const name = typeof input.name === 'string' ? input.name : randomUUID();
-    this.startExecution(site, machine, name, safeJson(typeof input.input === 'string' ? input.input : '{}') as Record<string, unknown>);
+    this.startExecution(
+      site,
+      machine,
+      name,
+      safeJson(typeof input.input === 'string' ? input.input : '{}') as Record<string, unknown>,
+    );
     return { executionArn: this.executionArn(site, machine, name), startDate: new Date(w.clock.nowMs) };
   }
 
@@ -92,13 +109,25 @@ export class Workflows {
   startExecution(site: Site, machine: string, name: string, input: Record<string, unknown>): void {
     const w = this.world;
     const key = `${machine}/${name}`;
-    if (site.executions.has(key)) throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${this.executionArn(site, machine, name)}'`, $metadata: {} });
+    if (site.executions.has(key))
+      throw new ExecutionAlreadyExists({
+        message: `Execution Already Exists: '${this.executionArn(site, machine, name)}'`,
+        $metadata: {},
+      });
     const definition = w.options.definitions[site.id].stateMachines[machine];
     if (definition === undefined) throw new Error(`no ${machine} state machine in the synthesized ${site.id} template`);
     const states = definition.States as Record<string, Record<string, unknown>>;
     const arn = this.executionArn(site, machine, name);
     const execution: Execution = { status: 'running', abort: () => undefined };
-    const record: ExecutionRecord = { site: site.id, machine, name, startedAtMs: w.clock.at, endedAtMs: null, transitions: 0, outcome: null };
+    const record: ExecutionRecord = {
+      site: site.id,
+      machine,
+      name,
+      startedAtMs: w.clock.at,
+      endedAtMs: null,
+      transitions: 0,
+      outcome: null,
+    };
     this.executions.push(record);
     site.executions.set(key, execution);
 
@@ -108,7 +137,8 @@ export class Workflows {
     for (const [stateName, state] of Object.entries(states)) {
       if (state.Type !== 'Wait') continue;
       waitOverrides[stateName] = 0;
-      if (typeof state.Next === 'string' && typeof state.Seconds === 'number') delayBefore[state.Next] = (delayBefore[state.Next] ?? 0) + state.Seconds * 1000;
+      if (typeof state.Next === 'string' && typeof state.Seconds === 'number')
+        delayBefore[state.Next] = (delayBefore[state.Next] ?? 0) + state.Seconds * 1000;
     }
     const handlers: Record<string, (taskInput: Record<string, unknown>) => Promise<unknown>> = {};
     const retries: Record<string, number> = {};
@@ -117,8 +147,11 @@ export class Workflows {
       retries[stateName] = 0;
       const resource = String(state.Resource);
       const work = resource.endsWith('.waitForTaskToken')
-        ? async (taskInput: Record<string, unknown>) => this.awaitTaskToken(site, machine, execution, name, stateName, state, taskInput)
-        : async (taskInput: Record<string, unknown>) => ({ Payload: await this.runStep(site, machine, stateName, taskInput) });
+        ? async (taskInput: Record<string, unknown>) =>
+            this.awaitTaskToken(site, machine, execution, name, stateName, state, taskInput)
+        : async (taskInput: Record<string, unknown>) => ({
+            Payload: await this.runStep(site, machine, stateName, taskInput),
+          });
       handlers[stateName] = (taskInput) => {
         execution.status = 'waiting';
         const latency = (delayBefore[stateName] ?? 0) + w.random.logNormal(STEP_MEDIAN_MS, 0.4);
@@ -151,19 +184,36 @@ export class Workflows {
         });
       };
     }
-    const machineRun = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
-      overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waitOverrides, retryIntervalOverrides: retries },
+    const machineRun = new StateMachine(definition as never, {
+      validationOptions: { checkPaths: false, checkArn: false },
+    }).run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: waitOverrides,
+        retryIntervalOverrides: retries,
+      },
       noThrowOnAbort: true,
-      context: { Execution: { Id: arn, Name: name, Input: input, StartTime: new Date(w.clock.nowMs).toISOString() }, Task: { Token: `local-task-token-${name}` } } as never,
+      context: {
+        Execution: { Id: arn, Name: name, Input: input, StartTime: new Date(w.clock.nowMs).toISOString() },
+        Task: { Token: `local-task-token-${name}` },
+      } as never,
     });
     execution.abort = () => machineRun.abort();
     void (async () => {
-      for await (const event of machineRun.eventLogs) if ((event as { type?: string }).type === 'StateEntered') record.transitions += 1;
+      for await (const event of machineRun.eventLogs)
+        if ((event as { type?: string }).type === 'StateEntered') record.transitions += 1;
     })().catch(() => undefined);
     w.note({ site: site.id, kind: 'workflow', text: `${machine} workflow started (${name})` });
     if (machine === 'failover' && input.dryRun !== true) {
       const expected = typeof input.expectedEpoch === 'number' ? input.expectedEpoch : (site.epoch ?? 1);
-      this.recorder.failovers.push({ startedAtMs: w.clock.at, promotedAtMs: null, from: (input.from as SiteId | undefined) ?? peerOf(site.id), to: site.id, epoch: expected + 1, reason: typeof input.reason === 'string' ? input.reason : 'requested' });
+      this.recorder.failovers.push({
+        startedAtMs: w.clock.at,
+        promotedAtMs: null,
+        from: (input.from as SiteId | undefined) ?? peerOf(site.id),
+        to: site.id,
+        epoch: expected + 1,
+        reason: typeof input.reason === 'string' ? input.reason : 'requested',
+      });
     }
     machineRun.result
       .then((output) => {
@@ -173,7 +223,14 @@ export class Workflows {
       })
       .catch((error: unknown) => {
         record.outcome = `failed: ${(error as Error).name}`;
-        w.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(0, 300) });
+        w.note({
+          site: site.id,
+          kind: 'workflow',
+          text: `${machine} workflow ${name} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(
+            0,
+            300,
+          ),
+        });
       })
       .finally(() => {
         record.endedAtMs = w.clock.at;
@@ -185,7 +242,15 @@ export class Workflows {
    * A task that waits for its token (the failover's approval): it publishes, then waits in
    * virtual time for an approve or reject command, or for its TimeoutSeconds.
    */
-  private async awaitTaskToken(site: Site, machine: string, execution: Execution, name: string, stateName: string, state: Record<string, unknown>, taskInput: Record<string, unknown>): Promise<() => Promise<unknown>> {
+  private async awaitTaskToken(
+    site: Site,
+    machine: string,
+    execution: Execution,
+    name: string,
+    stateName: string,
+    state: Record<string, unknown>,
+    taskInput: Record<string, unknown>,
+  ): Promise<() => Promise<unknown>> {
     const w = this.world;
     await this.runStep(site, machine, stateName, taskInput);
     execution.status = 'waiting';
@@ -203,31 +268,57 @@ export class Workflows {
       site.approvals.push({ name, settle });
       const timeoutMs = (typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : 60) * 1000;
       w.clock.schedule(w.clock.nowMs + timeoutMs, async () => {
-        if (!settled) w.note({ site: site.id, kind: 'workflow', text: `${name}: approval timed out after ${timeoutMs / 1000} s` });
+        if (!settled)
+          w.note({ site: site.id, kind: 'workflow', text: `${name}: approval timed out after ${timeoutMs / 1000} s` });
         settle(Object.assign(new Error(`no approval within ${timeoutMs / 1000} s`), { name: 'States.Timeout' }));
       });
     });
     return () => answer;
   }
 
-  private async runStepAs(site: Site, machine: string, stateName: string, taskInput: Record<string, unknown>): Promise<Record<string, unknown>> {
+  private async runStepAs(
+    site: Site,
+    machine: string,
+    stateName: string,
+    taskInput: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const w = this.world;
     if (machine === 'failover') {
       // aws-local-stepfunctions stamps the real start time; the step's timings are in virtual time.
-      const started = this.executions.find((e) => e.site === site.id && e.machine === 'failover' && e.name === executionName(String((taskInput.Payload as { execution?: unknown }).execution)));
-      const input = { ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), ...(started ? { startedAt: new Date(w.clock.startMs + started.startedAtMs).toISOString() } : {}) };
+      const started = this.executions.find(
+        (e) =>
+          e.site === site.id &&
+          e.machine === 'failover' &&
+          e.name === executionName(String((taskInput.Payload as { execution?: unknown }).execution)),
+      );
+      const input = {
+        ...parseStepInput(taskInput.Payload, FAILOVER_STEPS),
+        ...(started ? { startedAt: new Date(w.clock.startMs + started.startedAtMs).toISOString() } : {}),
+      };
       const result = await runFailoverStep(input, this.failoverDeps(site));
       // A notify step shows as the notice it sent (see publish).
-      if (input.step !== NOTIFY_STEP) w.note({ site: site.id, kind: 'workflow', text: `failover ${stateName}: ${summarizeStep(input.step, result)}` });
+      if (input.step !== NOTIFY_STEP)
+        w.note({
+          site: site.id,
+          kind: 'workflow',
+          text: `failover ${stateName}: ${summarizeStep(input.step, result)}`,
+        });
       if (input.step === 'verify' && result.ok === true && input.state.dryRun !== true) {
-        const failover = [...this.recorder.failovers].reverse().find((f) => f.to === site.id && f.promotedAtMs === null);
+        const failover = [...this.recorder.failovers]
+          .reverse()
+          .find((f) => f.to === site.id && f.promotedAtMs === null);
         if (failover !== undefined) failover.promotedAtMs = w.clock.at;
       }
       return result;
     }
     const input = parseStepInput(taskInput.Payload, PATH_CONTROL_STEPS);
     const result = await runPathControlStep(input, this.pathControlDeps(site));
-    if (input.step !== 'check-ack' && input.step !== NOTIFY_STEP) w.note({ site: site.id, kind: 'workflow', text: `path-control ${stateName}: ${JSON.stringify(result).slice(0, 160)}` });
+    if (input.step !== 'check-ack' && input.step !== NOTIFY_STEP)
+      w.note({
+        site: site.id,
+        kind: 'workflow',
+        text: `path-control ${stateName}: ${JSON.stringify(result).slice(0, 160)}`,
+      });
     return result;
   }
 
@@ -241,11 +332,20 @@ export class Workflows {
       notices: this.recorder.noticeDesk(site, 5_000),
       // ReplicationLatency lives in the peer's region: unreachable when that region is down or cut off.
       peerCloudWatch: emulate(new CloudWatchClient({ region: site.settings.peerRegion }), async () => {
-        if (peer.crashed || peer.isolated || site.isolated) throw Object.assign(new Error(`monitoring.${site.settings.peerRegion}.amazonaws.com unreachable`), { name: 'TimeoutError' });
+        if (peer.crashed || peer.isolated || site.isolated)
+          throw Object.assign(new Error(`monitoring.${site.settings.peerRegion}.amazonaws.com unreachable`), {
+            name: 'TimeoutError',
+          });
         return { MetricDataResults: [{ Id: 'lag', Values: [this.regions.link.lagMs + REPLICATION_MEDIAN_MS] }] };
       }),
       events: emulate(new EventBridgeClient({ region: site.settings.region }), async (_command, input) => {
-        for (const entry of (input.Entries ?? []) as { DetailType?: string }[]) if (entry.DetailType === DetailType.sitePromoted) w.note({ site: site.id, kind: 'workflow', text: `${EVENT_SOURCE} ${DetailType.sitePromoted} event on the ${site.id} site bus` });
+        for (const entry of (input.Entries ?? []) as { DetailType?: string }[])
+          if (entry.DetailType === DetailType.sitePromoted)
+            w.note({
+              site: site.id,
+              kind: 'workflow',
+              text: `${EVENT_SOURCE} ${DetailType.sitePromoted} event on the ${site.id} site bus`,
+            });
         return { FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] };
       }),
       lambdaFor: () => emulate(new LambdaClient({ region: site.settings.region }), async () => ({ StatusCode: 202 })),
@@ -253,12 +353,16 @@ export class Workflows {
       promotionHook: undefined,
       fenceHook: undefined,
       keys: w.keys(),
-      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) => this.bus.putEvents(site, input)),
+      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) =>
+        this.bus.putEvents(site, input),
+      ),
       peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${w.names(peer.id).siteBus}`,
       // The scenario's configuration names no traffic actions unless it sets promotion.*; those are not emulated.
       actions: {},
       route53: emulate(new Route53Client({ region: 'us-east-1' }), async () => {
-        throw new Error('the local runtime does not emulate Route 53; leave promotion.route53FailoverRecord out of scenarios');
+        throw new Error(
+          'the local runtime does not emulate Route 53; leave promotion.route53FailoverRecord out of scenarios',
+        );
       }),
       arcFor: () =>
         emulate(new Route53RecoveryClusterClient({ region: 'us-west-2' }), async () => {
@@ -274,7 +378,9 @@ export class Workflows {
     return {
       settings: site.settings,
       store: site.store,
-      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) => this.bus.putEvents(site, input)),
+      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) =>
+        this.bus.putEvents(site, input),
+      ),
       peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${w.names(peer.id).siteBus}`,
       keys: w.keys(),
       notices: this.recorder.noticeDesk(site, 5_000),

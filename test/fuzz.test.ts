@@ -21,13 +21,30 @@ const KEY = Buffer.from('k'.repeat(64));
 let tried = 0;
 
 const huge = fc.string({ minLength: 10_000, maxLength: 20_000 });
-const deep = fc.letrec((tie) => ({ node: fc.oneof({ depthSize: 'large', maxDepth: 30 }, fc.constant(null), fc.dictionary(fc.string({ maxLength: 3 }), tie('node'), { maxKeys: 2 })) })).node;
-const hostile = fc.oneof(fc.anything(), huge, deep, fc.constantFrom(null, undefined, NaN, Infinity, -0, '__proto__', { __proto__: { polluted: true } }, [[[[[]]]]], { constructor: { prototype: {} } }));
+const deep = fc.letrec((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'large', maxDepth: 30 },
+    fc.constant(null),
+    fc.dictionary(fc.string({ maxLength: 3 }), tie('node'), { maxKeys: 2 }),
+  ),
+})).node;
+const hostile = fc.oneof(
+  fc.anything(),
+  huge,
+  deep,
+  fc.constantFrom(null, undefined, NaN, Infinity, -0, '__proto__', { __proto__: { polluted: true } }, [[[[[]]]]], {
+    constructor: { prototype: {} },
+  }),
+);
 
 /** A store that records every call: hostile input must never write anything but an invalid-beat count. */
 function recordingStore() {
   const calls: string[] = [];
-  const answers: Record<string, unknown> = { readCluster: { epoch: 1, primary: 'production' }, readObservation: undefined, recordBeat: true };
+  const answers: Record<string, unknown> = {
+    readCluster: { epoch: 1, primary: 'production' },
+    readObservation: undefined,
+    recordBeat: true,
+  };
   const store = new Proxy(
     {},
     {
@@ -45,26 +62,55 @@ describe('hostile input', () => {
 
   it('never crashes the network receiver, and writes nothing but a count, whatever the event', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.constantFrom(DetailType.heartbeat, DetailType.pathCommand, DetailType.pathAck), fc.anything()), hostile, async (detailType, detail) => {
-        tried += 1;
-        const { store, calls } = recordingStore();
-        const receipt = await receiveNetworkEvent(detailType, detail, Date.now(), { settings: standbySettings(), store, keys: { all: async () => [KEY] } });
-        expect(receipt.accepted).toBe(false);
-        expect(calls.filter((c) => !['readObservation', 'readCluster', 'countInvalid'].includes(c))).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom(DetailType.heartbeat, DetailType.pathCommand, DetailType.pathAck), fc.anything()),
+        hostile,
+        async (detailType, detail) => {
+          tried += 1;
+          const { store, calls } = recordingStore();
+          const receipt = await receiveNetworkEvent(detailType, detail, Date.now(), {
+            settings: standbySettings(),
+            store,
+            keys: { all: async () => [KEY] },
+          });
+          expect(receipt.accepted).toBe(false);
+          expect(calls.filter((c) => !['readObservation', 'readCluster', 'countInvalid'].includes(c))).toEqual([]);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('rejects beats forged, replayed, from the future or signed with an old key, with a reason', () => {
     const now = Date.parse('2026-11-25T12:00:00.000Z');
-    const ctx = { cluster: 'orders', expectedSender: 'production' as const, keys: [KEY], lastSerial: 100, epoch: 1, nowMs: now, maxSkewMs: 30_000 };
-    const base = { v: 1 as const, cluster: 'orders', site: 'production' as const, region: 'us-east-1', serial: 101, sentAt: new Date(now).toISOString(), epoch: 1, role: 'primary' as const, health: 'ok' as const };
+    const ctx = {
+      cluster: 'orders',
+      expectedSender: 'production' as const,
+      keys: [KEY],
+      lastSerial: 100,
+      epoch: 1,
+      nowMs: now,
+      maxSkewMs: 30_000,
+    };
+    const base = {
+      v: 1 as const,
+      cluster: 'orders',
+      site: 'production' as const,
+      region: 'us-east-1',
+      serial: 101,
+      sentAt: new Date(now).toISOString(),
+      epoch: 1,
+      role: 'primary' as const,
+      health: 'ok' as const,
+    };
     const sign = (over: object, key = KEY) => {
       tried += 1;
       return checkHeartbeat(signHeartbeat({ ...base, ...over }, key), ctx) as { ok: boolean; reason?: string };
     };
-    expect(sign({}, Buffer.from('old key no longer current or previous'))).toMatchObject({ ok: false, reason: 'signature' });
+    expect(sign({}, Buffer.from('old key no longer current or previous'))).toMatchObject({
+      ok: false,
+      reason: 'signature',
+    });
     expect(sign({ serial: 100 })).toMatchObject({ ok: false, reason: 'replay' });
     expect(sign({ sentAt: new Date(now + 3_600_000).toISOString() })).toMatchObject({ ok: false, reason: 'skew' });
     expect(sign({ epoch: 0 })).toMatchObject({ ok: false, reason: 'epoch' });
@@ -113,7 +159,10 @@ describe('hostile input', () => {
     ['zero traces', ['bench', '--traces', '0']],
   ])('answers the CLI given %s with exit 2 and a short error, never a stack', (_label, args) => {
     tried += 1;
-    const out = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'mirrorbeat.js'), ...args], { encoding: 'utf8', cwd: path.join(__dirname, '..') });
+    const out = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'mirrorbeat.js'), ...args], {
+      encoding: 'utf8',
+      cwd: path.join(__dirname, '..'),
+    });
     expect(out.status).toBe(2);
     expect(out.stdout).toBe('');
     expect(out.stderr).not.toMatch(/\n\s+at /);

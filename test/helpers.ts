@@ -4,7 +4,11 @@ import { addSites, type MirrorbeatSites } from '../lib/app';
 import { parseConfig, type MirrorbeatConfig, tuningOf } from '../lib/config';
 import { readSettings, type Settings } from '../lambdas/shared/settings';
 
-export const BASE_CONFIG = { clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' } as const;
+export const BASE_CONFIG = {
+  clusterName: 'orders',
+  productionRegion: 'us-east-1',
+  standbyRegion: 'us-west-2',
+} as const;
 
 export function config(overrides: Record<string, unknown> = {}): MirrorbeatConfig {
   return parseConfig({ ...BASE_CONFIG, ...overrides });
@@ -14,7 +18,10 @@ export function config(overrides: Record<string, unknown> = {}): MirrorbeatConfi
  * Both sites in a fresh app. Bundling is skipped unless asked for: template assertions
  * do not need the code, and esbuild for every test would only cost time.
  */
-export function buildSites(overrides: Record<string, unknown> = {}, options: { bundle?: boolean } = {}): { app: App; sites: MirrorbeatSites } {
+export function buildSites(
+  overrides: Record<string, unknown> = {},
+  options: { bundle?: boolean } = {},
+): { app: App; sites: MirrorbeatSites } {
   const app = new App({ context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] } });
   const sites = addSites(app, config(overrides), { account: '123456789012' });
   return { app, sites };

@@ -125,7 +125,9 @@ export class ResolvedStack {
           return pseudo[arg as string] ?? this.ref(arg as string);
         }
         case 'Fn::GetAtt': {
-          const [id, attribute] = Array.isArray(arg) ? (arg as [string, string]) : (String(arg).split('.') as [string, string]);
+          const [id, attribute] = Array.isArray(arg)
+            ? (arg as [string, string])
+            : (String(arg).split('.') as [string, string]);
           return this.getAtt(id, attribute);
         }
         case 'Fn::Join': {
@@ -154,11 +156,16 @@ export class ResolvedStack {
     const role = this.ofType('AWS::IAM::Role').find(([id]) => this.ref(id) === roleName);
     if (role === undefined) throw new Error(`${this.stackName}: no role named ${roleName}`);
     const [roleId, r] = role;
-    const inline = ((r.Properties?.Policies as { PolicyDocument: Json }[] | undefined) ?? []).map((p) => this.resolve(p.PolicyDocument) as PolicyDocument);
+    const inline = ((r.Properties?.Policies as { PolicyDocument: Json }[] | undefined) ?? []).map(
+      (p) => this.resolve(p.PolicyDocument) as PolicyDocument,
+    );
     const attached = this.ofType('AWS::IAM::Policy')
-      .filter(([, p]) => ((p.Properties?.Roles as { Ref: string }[] | undefined) ?? []).some((ref) => ref.Ref === roleId))
+      .filter(([, p]) =>
+        ((p.Properties?.Roles as { Ref: string }[] | undefined) ?? []).some((ref) => ref.Ref === roleId),
+      )
       .map(([, p]) => this.resolve(p.Properties?.PolicyDocument) as PolicyDocument);
-    if ((r.Properties?.ManagedPolicyArns as unknown[] | undefined)?.length) throw new Error(`${roleName} has managed policies; the IAM check cannot see into them`);
+    if ((r.Properties?.ManagedPolicyArns as unknown[] | undefined)?.length)
+      throw new Error(`${roleName} has managed policies; the IAM check cannot see into them`);
     return [...inline, ...attached];
   }
 
@@ -188,14 +195,17 @@ export class ResolvedStack {
       const doc = this.resolve(p.Properties?.PolicyDocument) as PolicyDocument;
       for (const topic of this.resolve(p.Properties?.Topics) as string[]) add(topic, doc.Statement);
     }
-    for (const [id, k] of this.ofType('AWS::KMS::Key')) add(this.getAtt(id, 'Arn'), (this.resolve(k.Properties?.KeyPolicy) as PolicyDocument).Statement);
+    for (const [id, k] of this.ofType('AWS::KMS::Key'))
+      add(this.getAtt(id, 'Arn'), (this.resolve(k.Properties?.KeyPolicy) as PolicyDocument).Statement);
     for (const [, p] of this.ofType('AWS::Lambda::Permission')) {
       const props = this.resolve(p.Properties) as Record<string, string>;
       const fn = props.FunctionName as string;
       add(fn.startsWith('arn:') ? fn : this.arn('lambda', `function:${fn}`), [
         {
           Effect: 'Allow',
-          Principal: props.Principal?.endsWith('.amazonaws.com') ? { Service: props.Principal } : { AWS: props.Principal },
+          Principal: props.Principal?.endsWith('.amazonaws.com')
+            ? { Service: props.Principal }
+            : { AWS: props.Principal },
           Action: props.Action,
           Resource: fn,
           ...(props.SourceArn === undefined ? {} : { Condition: { ArnLike: { 'aws:SourceArn': props.SourceArn } } }),
@@ -207,6 +217,10 @@ export class ResolvedStack {
 
   /** Physical name → resolved properties, for the resources of one type. */
   named(type: string): { id: string; name: string; arn?: string; properties: Record<string, Json> }[] {
-    return this.ofType(type).map(([id, r]) => ({ id, name: this.ref(id), properties: this.resolve(r.Properties ?? {}) as Record<string, Json> }));
+    return this.ofType(type).map(([id, r]) => ({
+      id,
+      name: this.ref(id),
+      properties: this.resolve(r.Properties ?? {}) as Record<string, Json>,
+    }));
   }
 }

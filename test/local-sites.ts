@@ -17,7 +17,10 @@ export type { LocalSite } from '../local/sites';
 /** The endpoint of the run's DynamoDB Local (test/global-setup.ts). */
 export function dynamoEndpoint(): string {
   const endpoint = process.env.MIRRORBEAT_TEST_DYNAMO_ENDPOINT;
-  if (endpoint === undefined) throw new Error('MIRRORBEAT_TEST_DYNAMO_ENDPOINT is not set: run the tests through jest, whose global setup starts DynamoDB Local');
+  if (endpoint === undefined)
+    throw new Error(
+      'MIRRORBEAT_TEST_DYNAMO_ENDPOINT is not set: run the tests through jest, whose global setup starts DynamoDB Local',
+    );
   return endpoint;
 }
 
@@ -26,12 +29,19 @@ export function dynamoEndpoint(): string {
  * observations table in its region's database, tied by a replication link. Every call gets
  * fresh tables, so tests never see each other's items.
  */
-export async function localSites(overrides: Record<string, unknown> = {}): Promise<{ production: LocalSite; standby: LocalSite; link: ReplicationLink }> {
+export async function localSites(
+  overrides: Record<string, unknown> = {},
+): Promise<{ production: LocalSite; standby: LocalSite; link: ReplicationLink }> {
   const c = config(overrides);
   const suffix = randomUUID().slice(0, 8);
   const volume = `mirrorbeat-test-${suffix}-heartbeat-volume`;
   const [production, standby] = await Promise.all(
-    (['production', 'standby'] as const).map((id) => createLocalSite(dynamoEndpoint(), c, id, { volume, observations: `mirrorbeat-test-${suffix}-${id}-observations` })),
+    (['production', 'standby'] as const).map((id) =>
+      createLocalSite(dynamoEndpoint(), c, id, {
+        volume,
+        observations: `mirrorbeat-test-${suffix}-${id}-observations`,
+      }),
+    ),
   );
   const link = new ReplicationLink([
     { name: 'production', db: production!.db, table: volume },
@@ -56,7 +66,13 @@ interface ScenarioOptions {
 
 /** The same, with the whole result: timeline, executions, status. */
 export async function simulateEvents(events: unknown[], over: ScenarioOptions = {}): Promise<SimulationResult> {
-  const scenario = parseScenario({ name: 'test', seed: over.seed ?? 3, durationMs: over.durationMs ?? 90_000, config: over.config ?? {}, events });
+  const scenario = parseScenario({
+    name: 'test',
+    seed: over.seed ?? 3,
+    durationMs: over.durationMs ?? 90_000,
+    config: over.config ?? {},
+    events,
+  });
   return simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
 }
 
@@ -77,7 +93,17 @@ export function moduleFor(site: LocalSite): HeartbeatModule {
     peerBusArn: `arn:aws:events:${settings.peerRegion}:123456789012:event-bus/mirrorbeat-orders-${settings.peer}`,
     sfn: new SFNClient({ region: settings.region }),
     failoverStateMachineArn: `arn:aws:states:${settings.region}:123456789012:stateMachine:mirrorbeat-orders-${settings.site}-failover`,
-    notices: siteNoticeDesk({ settings, sns: new SNSClient({ region: settings.region }), topics: { warning: 'arn:aws:sns:us-west-2:123456789012:warning', critical: 'arn:aws:sns:us-west-2:123456789012:critical' }, db: site.db, timeoutMs: 800, log: () => undefined }),
+    notices: siteNoticeDesk({
+      settings,
+      sns: new SNSClient({ region: settings.region }),
+      topics: {
+        warning: 'arn:aws:sns:us-west-2:123456789012:warning',
+        critical: 'arn:aws:sns:us-west-2:123456789012:critical',
+      },
+      db: site.db,
+      timeoutMs: 800,
+      log: () => undefined,
+    }),
     log: () => undefined,
   });
 }

@@ -9,13 +9,25 @@ export class AwsAccessError extends Error {
 export function explainAwsError(error: unknown): never {
   const e = error as { name?: string; message?: string };
   if (e.name === 'CredentialsProviderError' || /Could not load credentials|credential/i.test(e.message ?? '')) {
-    throw new AwsAccessError('no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`; this command calls AWS');
+    throw new AwsAccessError(
+      'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or run `aws sso login`; this command calls AWS',
+    );
   }
-  if (e.name === 'AccessDeniedException' || e.name === 'AccessDenied' || e.name === 'UnrecognizedClientException' || e.name === 'ExpiredTokenException') {
+  if (
+    e.name === 'AccessDeniedException' ||
+    e.name === 'AccessDenied' ||
+    e.name === 'UnrecognizedClientException' ||
+    e.name === 'ExpiredTokenException'
+  ) {
     throw new AwsAccessError(`AWS refused the call (${e.name}): ${e.message ?? ''}`.trim());
   }
-  if (e.name === 'TimeoutError' || /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|getaddrinfo/.test(e.message ?? '')) {
-    throw new AwsAccessError(`cannot reach AWS (${e.name ?? 'network error'}: ${(e.message ?? '').split('\n')[0]}): check the network, an HTTPS proxy (HTTPS_PROXY) and the region`);
+  if (
+    e.name === 'TimeoutError' ||
+    /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|getaddrinfo/.test(e.message ?? '')
+  ) {
+    throw new AwsAccessError(
+      `cannot reach AWS (${e.name ?? 'network error'}: ${(e.message ?? '').split('\n')[0]}): check the network, an HTTPS proxy (HTTPS_PROXY) and the region`,
+    );
   }
   throw error;
 }
@@ -25,7 +37,10 @@ export async function accountOf(configured: string | undefined, region: string):
   if (configured !== undefined) return configured;
   try {
     const me = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
-    if (me.Account === undefined) throw new AwsAccessError('STS did not say which account these credentials belong to; set mirrorbeat.account in cdk.json');
+    if (me.Account === undefined)
+      throw new AwsAccessError(
+        'STS did not say which account these credentials belong to; set mirrorbeat.account in cdk.json',
+      );
     return me.Account;
   } catch (error) {
     return explainAwsError(error);

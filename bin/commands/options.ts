@@ -34,7 +34,8 @@ export function collect(value: string, previous: string[]): string[] {
 export const siteOptionNamed =
   (flag: string) =>
   (value: string): SiteId => {
-    if (value !== 'production' && value !== 'standby') throw new ConfigError(`${flag}: got ${JSON.stringify(value)}; allowed: production or standby`);
+    if (value !== 'production' && value !== 'standby')
+      throw new ConfigError(`${flag}: got ${JSON.stringify(value)}; allowed: production or standby`);
     return value;
   };
 export const siteOption = siteOptionNamed('--site');
@@ -43,7 +44,12 @@ export const siteOption = siteOptionNamed('--site');
 export const awsOptions = (command: Command) =>
   command
     .option('--cdk-json <file>', 'the cdk.json that names the cluster and its regions', 'cdk.json')
-    .option('-c, --context <key=value>', `override one key, as with cdk: -c ${CONTEXT_KEY}.clusterName=orders`, collect, [])
+    .option(
+      '-c, --context <key=value>',
+      `override one key, as with cdk: -c ${CONTEXT_KEY}.clusterName=orders`,
+      collect,
+      [],
+    )
     .option('--region <region>', "the region to call (default: the chosen site's region from the configuration)");
 
 /** The configuration from cdk.json's context with `-c key=value` overrides, as `cdk synth` reads it. */
@@ -57,12 +63,21 @@ export function loadConfig(cdkJson: string, overrides: readonly string[]): Mirro
   return configFromContext(context);
 }
 
-export const siteRegion = (config: MirrorbeatConfig, site: SiteId) => (site === 'production' ? config.productionRegion : config.standbyRegion);
+export const siteRegion = (config: MirrorbeatConfig, site: SiteId) =>
+  site === 'production' ? config.productionRegion : config.standbyRegion;
 
-export async function stateMachineArn(config: MirrorbeatConfig, site: SiteId, workflow: string, regionOption: string | undefined): Promise<{ arn: string; region: string }> {
+export async function stateMachineArn(
+  config: MirrorbeatConfig,
+  site: SiteId,
+  workflow: string,
+  regionOption: string | undefined,
+): Promise<{ arn: string; region: string }> {
   const region = regionOption ?? siteRegion(config, site);
   const account = await accountOf(config.account, region);
-  return { arn: `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, site).stateMachine(workflow)}`, region };
+  return {
+    arn: `arn:aws:states:${region}:${account}:stateMachine:${new SiteNames(config.clusterName, site).stateMachine(workflow)}`,
+    region,
+  };
 }
 
 /** The primary the cluster record names, read from whichever site's replica answers first. */
@@ -71,7 +86,12 @@ export async function currentPrimary(config: MirrorbeatConfig): Promise<SiteId> 
   for (const site of SITE_IDS) {
     const names = new SiteNames(config.clusterName, site);
     try {
-      const store = new SiteStore(DynamoDBDocumentClient.from(new DynamoDBClient({ region: siteRegion(config, site) })), names.heartbeatVolume, names.observations, config.consistency === 'eventual');
+      const store = new SiteStore(
+        DynamoDBDocumentClient.from(new DynamoDBClient({ region: siteRegion(config, site) })),
+        names.heartbeatVolume,
+        names.observations,
+        config.consistency === 'eventual',
+      );
       return (await store.readCluster()).primary;
     } catch (error) {
       errors.push(error);
@@ -80,13 +100,23 @@ export async function currentPrimary(config: MirrorbeatConfig): Promise<SiteId> 
   return explainAwsError(errors[0]);
 }
 
-export const stamp = () => new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14);
+export const stamp = () =>
+  new Date()
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14);
 
 /** Each site's tables, in its own region. */
 export function siteTables(config: MirrorbeatConfig): SiteTables[] {
   return SITE_IDS.map((site) => {
     const names = new SiteNames(config.clusterName, site);
     const region = siteRegion(config, site);
-    return { site, region, db: DynamoDBDocumentClient.from(new DynamoDBClient({ region })), heartbeatVolume: names.heartbeatVolume, observations: names.observations };
+    return {
+      site,
+      region,
+      db: DynamoDBDocumentClient.from(new DynamoDBClient({ region })),
+      heartbeatVolume: names.heartbeatVolume,
+      observations: names.observations,
+    };
   });
 }

@@ -68,10 +68,24 @@ function callFailed(check: string, action: string, region: string, error: unknow
   const name = nameOf(error);
   const message = (error as { message?: string }).message ?? String(error);
   if (/AccessDenied|UnauthorizedOperation|NotAuthorized/.test(name)) {
-    return { status: 'fail', check, detail: `not allowed to call ${action} in ${region}`, fix: 'preflight needs read-only access (the ReadOnlyAccess managed policy covers every call it makes)' };
+    return {
+      status: 'fail',
+      check,
+      detail: `not allowed to call ${action} in ${region}`,
+      fix: 'preflight needs read-only access (the ReadOnlyAccess managed policy covers every call it makes)',
+    };
   }
-  if (name === 'TimeoutError' || name === 'AbortError' || /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|getaddrinfo/.test(message)) {
-    return { status: 'fail', check, detail: `cannot reach ${action.split(':')[0]} in ${region} (${name})`, fix: 'check the network, an HTTPS proxy (HTTPS_PROXY) and that the region code is right' };
+  if (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|getaddrinfo/.test(message)
+  ) {
+    return {
+      status: 'fail',
+      check,
+      detail: `cannot reach ${action.split(':')[0]} in ${region} (${name})`,
+      fix: 'check the network, an HTTPS proxy (HTTPS_PROXY) and that the region code is right',
+    };
   }
   return { status: 'fail', check, detail: `${action} in ${region} failed: ${name}: ${message}` };
 }
@@ -88,27 +102,53 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     return explainAwsError(error);
   }
   if (config.account !== undefined && config.account !== account) {
-    results.push({ status: 'fail', check: 'account', detail: `the credentials belong to ${account}, the configuration names ${config.account}`, fix: 'use credentials of that account (AWS_PROFILE), or change mirrorbeat.account' });
+    results.push({
+      status: 'fail',
+      check: 'account',
+      detail: `the credentials belong to ${account}, the configuration names ${config.account}`,
+      fix: 'use credentials of that account (AWS_PROFILE), or change mirrorbeat.account',
+    });
   } else {
     results.push({ status: 'ok', check: 'account', detail: `credentials of account ${account}` });
   }
 
   // Regions: enabled for the account; in quorum mode, one region set with the witness.
-  const regions = [config.productionRegion, config.standbyRegion, ...(config.consistency === 'strong' && config.witnessRegion !== undefined ? [config.witnessRegion] : [])];
+  const regions = [
+    config.productionRegion,
+    config.standbyRegion,
+    ...(config.consistency === 'strong' && config.witnessRegion !== undefined ? [config.witnessRegion] : []),
+  ];
   for (const region of regions) {
     const check = `region ${region}`;
     try {
-      const status = (await clients.account().send(new GetRegionOptStatusCommand({ RegionName: region }), deadline())).RegionOptStatus;
-      if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT') results.push({ status: 'ok', check, detail: 'enabled for the account' });
-      else results.push({ status: 'fail', check, detail: `not enabled for the account (${status ?? 'unknown'})`, fix: `enable it (AWS console: Account, AWS Regions; or aws account enable-region --region-name ${region}) and wait until it shows ENABLED` });
+      const status = (await clients.account().send(new GetRegionOptStatusCommand({ RegionName: region }), deadline()))
+        .RegionOptStatus;
+      if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT')
+        results.push({ status: 'ok', check, detail: 'enabled for the account' });
+      else
+        results.push({
+          status: 'fail',
+          check,
+          detail: `not enabled for the account (${status ?? 'unknown'})`,
+          fix: `enable it (AWS console: Account, AWS Regions; or aws account enable-region --region-name ${region}) and wait until it shows ENABLED`,
+        });
     } catch (error) {
       results.push(callFailed(check, 'account:GetRegionOptStatus', region, error));
     }
   }
   results.push(
     config.consistency === 'strong'
-      ? { status: 'ok', check: 'quorum', detail: `quorum mode: ${config.productionRegion}, ${config.standbyRegion} and witness ${config.witnessRegion ?? '?'} are one region set of DynamoDB multi-region strong consistency` }
-      : { status: 'ok', check: 'quorum', detail: 'two-region mode (consistency eventual): no witness region; a person decides failover unless isolationPolicy is self-fence' },
+      ? {
+          status: 'ok',
+          check: 'quorum',
+          detail: `quorum mode: ${config.productionRegion}, ${config.standbyRegion} and witness ${config.witnessRegion ?? '?'} are one region set of DynamoDB multi-region strong consistency`,
+        }
+      : {
+          status: 'ok',
+          check: 'quorum',
+          detail:
+            'two-region mode (consistency eventual): no witness region; a person decides failover unless isolationPolicy is self-fence',
+        },
   );
 
   const deployed: Partial<Record<SiteId, boolean>> = {};
@@ -119,22 +159,45 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     // Bootstrapped for CDK: the version parameter the bootstrap stack writes.
     const bootstrap = `${site} region ${region}: CDK bootstrap`;
     try {
-      const version = Number((await clients.ssm(region).send(new GetParameterCommand({ Name: BOOTSTRAP_PARAMETER }), deadline())).Parameter?.Value);
-      if (version >= MIN_BOOTSTRAP_VERSION) results.push({ status: 'ok', check: bootstrap, detail: `version ${version}` });
-      else results.push({ status: 'fail', check: bootstrap, detail: `version ${version}, the templates need ${MIN_BOOTSTRAP_VERSION} or later`, fix: `run: npx cdk bootstrap aws://${account}/${region}` });
+      const version = Number(
+        (await clients.ssm(region).send(new GetParameterCommand({ Name: BOOTSTRAP_PARAMETER }), deadline())).Parameter
+          ?.Value,
+      );
+      if (version >= MIN_BOOTSTRAP_VERSION)
+        results.push({ status: 'ok', check: bootstrap, detail: `version ${version}` });
+      else
+        results.push({
+          status: 'fail',
+          check: bootstrap,
+          detail: `version ${version}, the templates need ${MIN_BOOTSTRAP_VERSION} or later`,
+          fix: `run: npx cdk bootstrap aws://${account}/${region}`,
+        });
     } catch (error) {
-      if (nameOf(error) === 'ParameterNotFound') results.push({ status: 'fail', check: bootstrap, detail: 'not bootstrapped', fix: `run: npx cdk bootstrap aws://${account}/${region}` });
+      if (nameOf(error) === 'ParameterNotFound')
+        results.push({
+          status: 'fail',
+          check: bootstrap,
+          detail: 'not bootstrapped',
+          fix: `run: npx cdk bootstrap aws://${account}/${region}`,
+        });
       else results.push(callFailed(bootstrap, 'ssm:GetParameter', region, error));
     }
 
     // The stack: a first deploy, an update, or a stack stuck where CloudFormation will not update it.
     const stackCheck = `${site} stack ${names.stack()}`;
     try {
-      const stack = (await clients.cloudformation(region).send(new DescribeStacksCommand({ StackName: names.stack() }), deadline())).Stacks?.[0];
+      const stack = (
+        await clients.cloudformation(region).send(new DescribeStacksCommand({ StackName: names.stack() }), deadline())
+      ).Stacks?.[0];
       deployed[site] = true;
       const status = stack?.StackStatus ?? 'UNKNOWN';
       if (status === 'ROLLBACK_COMPLETE' || status === 'ROLLBACK_FAILED' || status === 'DELETE_FAILED') {
-        results.push({ status: 'fail', check: stackCheck, detail: `is ${status}: CloudFormation cannot update it`, fix: `delete it (npx cdk destroy ${names.stack()}), then deploy again` });
+        results.push({
+          status: 'fail',
+          check: stackCheck,
+          detail: `is ${status}: CloudFormation cannot update it`,
+          fix: `delete it (npx cdk destroy ${names.stack()}), then deploy again`,
+        });
       } else {
         results.push({ status: 'ok', check: stackCheck, detail: `deployed (${status}): cdk deploy updates it` });
       }
@@ -149,11 +212,16 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
   }
 
   // Names the stacks will create that something retained from an earlier deploy still holds.
-  const retainedFix = 'docs/OPERATIONS.md, "Tearing down and redeploying a site", says how to remove it (or choose another clusterName)';
+  const retainedFix =
+    'docs/OPERATIONS.md, "Tearing down and redeploying a site", says how to remove it (or choose another clusterName)';
   // The production stack owns the heartbeat volume in both regions; each stack its own observations.
   const volumeOwner: SiteId = 'production';
   const tables: { site: SiteId; name: string; owner: SiteId }[] = [
-    ...SITE_IDS.map((site) => ({ site, name: new SiteNames(config.clusterName, site).heartbeatVolume, owner: volumeOwner })),
+    ...SITE_IDS.map((site) => ({
+      site,
+      name: new SiteNames(config.clusterName, site).heartbeatVolume,
+      owner: volumeOwner,
+    })),
     ...SITE_IDS.map((site) => ({ site, name: new SiteNames(config.clusterName, site).observations, owner: site })),
   ];
   for (const { site, name, owner } of tables) {
@@ -162,7 +230,12 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     const check = `table ${name} in ${region}`;
     try {
       await clients.dynamodb(region).send(new DescribeTableCommand({ TableName: name }), deadline());
-      results.push({ status: 'fail', check, detail: 'exists, retained from an earlier deploy: the stack cannot create it', fix: retainedFix });
+      results.push({
+        status: 'fail',
+        check,
+        detail: 'exists, retained from an earlier deploy: the stack cannot create it',
+        fix: retainedFix,
+      });
     } catch (error) {
       if (nameOf(error) === 'ResourceNotFoundException') results.push({ status: 'ok', check, detail: 'free' });
       else results.push(callFailed(check, 'dynamodb:DescribeTable', region, error));
@@ -174,11 +247,23 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
       const secretName = new SiteNames(config.clusterName, site).signingKey;
       const check = `secret ${secretName} in ${region}`;
       try {
-        const secret = await clients.secrets(region).send(new DescribeSecretCommand({ SecretId: secretName }), deadline());
+        const secret = await clients
+          .secrets(region)
+          .send(new DescribeSecretCommand({ SecretId: secretName }), deadline());
         results.push(
           secret.DeletedDate !== undefined
-            ? { status: 'fail', check, detail: `scheduled for deletion on ${secret.DeletedDate.toISOString().slice(0, 10)}; its name stays taken until then`, fix: `restore it and delete it at once: aws secretsmanager restore-secret --secret-id ${secretName} --region ${region}, then ${retainedFix.replace(/^docs/, 'see docs')}` }
-            : { status: 'fail', check, detail: 'exists, retained from an earlier deploy: the stack cannot create it', fix: retainedFix },
+            ? {
+                status: 'fail',
+                check,
+                detail: `scheduled for deletion on ${secret.DeletedDate.toISOString().slice(0, 10)}; its name stays taken until then`,
+                fix: `restore it and delete it at once: aws secretsmanager restore-secret --secret-id ${secretName} --region ${region}, then ${retainedFix.replace(/^docs/, 'see docs')}`,
+              }
+            : {
+                status: 'fail',
+                check,
+                detail: 'exists, retained from an earlier deploy: the stack cannot create it',
+                fix: retainedFix,
+              },
         );
       } catch (error) {
         if (nameOf(error) === 'ResourceNotFoundException') results.push({ status: 'ok', check, detail: 'free' });
@@ -193,15 +278,30 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     const region = regionOf(site);
     const check = `${site} region ${region}: Lambda concurrency`;
     if (!config.reserveConcurrency) {
-      results.push({ status: 'warn', check, detail: 'reserveConcurrency is off: a workload in this account and region can throttle the beats' });
+      results.push({
+        status: 'warn',
+        check,
+        detail: 'reserveConcurrency is off: a workload in this account and region can throttle the beats',
+      });
       continue;
     }
     try {
       const limits = (await clients.lambda(region).send(new GetAccountSettingsCommand({}), deadline())).AccountLimit;
       const unreserved = limits?.UnreservedConcurrentExecutions ?? 0;
       const needed = deployed[site] === true ? 0 : perSite;
-      if (unreserved - needed >= MIN_UNRESERVED_CONCURRENCY) results.push({ status: 'ok', check, detail: `${unreserved} unreserved of ${limits?.ConcurrentExecutions ?? '?'}; the site reserves ${perSite}${needed === 0 ? ' (already)' : ''}` });
-      else results.push({ status: 'fail', check, detail: `${unreserved} unreserved of ${limits?.ConcurrentExecutions ?? '?'}: reserving ${needed} would leave less than Lambda's minimum of ${MIN_UNRESERVED_CONCURRENCY}`, fix: 'ask for a higher "Concurrent executions" quota (Service Quotas, AWS Lambda), or set mirrorbeat.reserveConcurrency to false' });
+      if (unreserved - needed >= MIN_UNRESERVED_CONCURRENCY)
+        results.push({
+          status: 'ok',
+          check,
+          detail: `${unreserved} unreserved of ${limits?.ConcurrentExecutions ?? '?'}; the site reserves ${perSite}${needed === 0 ? ' (already)' : ''}`,
+        });
+      else
+        results.push({
+          status: 'fail',
+          check,
+          detail: `${unreserved} unreserved of ${limits?.ConcurrentExecutions ?? '?'}: reserving ${needed} would leave less than Lambda's minimum of ${MIN_UNRESERVED_CONCURRENCY}`,
+          fix: 'ask for a higher "Concurrent executions" quota (Service Quotas, AWS Lambda), or set mirrorbeat.reserveConcurrency to false',
+        });
     } catch (error) {
       results.push(callFailed(check, 'lambda:GetAccountSettings', region, error));
     }
@@ -209,7 +309,13 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
 
   // Who gets paged: addresses configured, and (once deployed) confirmed.
   const { criticalEmails, warningEmails } = config.notifications;
-  if (criticalEmails.length === 0) results.push({ status: 'warn', check: 'notifications', detail: 'no notifications.criticalEmails: a lost site or a failover pages nobody', fix: 'add the on-call address to mirrorbeat.notifications.criticalEmails (or subscribe your pager to the critical topics)' });
+  if (criticalEmails.length === 0)
+    results.push({
+      status: 'warn',
+      check: 'notifications',
+      detail: 'no notifications.criticalEmails: a lost site or a failover pages nobody',
+      fix: 'add the on-call address to mirrorbeat.notifications.criticalEmails (or subscribe your pager to the critical topics)',
+    });
   for (const site of SITE_IDS) {
     const region = regionOf(site);
     for (const severity of ['critical', 'warning'] as const) {
@@ -217,14 +323,28 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
       const topic = `arn:aws:sns:${region}:${account}:${new SiteNames(config.clusterName, site).topic(severity)}`;
       const check = `${site} ${severity} subscriptions`;
       if (deployed[site] !== true) {
-        results.push({ status: 'skip', check, detail: 'checked after the deploy: each address gets a confirmation e-mail then' });
+        results.push({
+          status: 'skip',
+          check,
+          detail: 'checked after the deploy: each address gets a confirmation e-mail then',
+        });
         continue;
       }
       try {
-        const subscriptions = (await clients.sns(region).send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }), deadline())).Subscriptions ?? [];
-        const pending = subscriptions.filter((s) => s.SubscriptionArn === 'PendingConfirmation').map((s) => s.Endpoint ?? '?');
+        const subscriptions =
+          (await clients.sns(region).send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }), deadline()))
+            .Subscriptions ?? [];
+        const pending = subscriptions
+          .filter((s) => s.SubscriptionArn === 'PendingConfirmation')
+          .map((s) => s.Endpoint ?? '?');
         if (pending.length === 0) results.push({ status: 'ok', check, detail: `${subscriptions.length} confirmed` });
-        else results.push({ status: 'fail', check, detail: `not confirmed: ${pending.join(', ')}`, fix: 'each address must click the link in the "AWS Notification - Subscription Confirmation" e-mail (look in spam); until then it gets nothing' });
+        else
+          results.push({
+            status: 'fail',
+            check,
+            detail: `not confirmed: ${pending.join(', ')}`,
+            fix: 'each address must click the link in the "AWS Notification - Subscription Confirmation" e-mail (look in spam); until then it gets nothing',
+          });
       } catch (error) {
         results.push(callFailed(check, 'sns:ListSubscriptionsByTopic', region, error));
       }
@@ -235,8 +355,15 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
 
 export function formatPreflight(results: readonly PreflightCheck[]): string {
   const label = { ok: 'ok  ', fail: 'FAIL', warn: 'warn', skip: 'skip' } as const;
-  const lines = results.map((r) => `${label[r.status]}  ${r.check}: ${r.detail}${r.fix === undefined ? '' : `\n        fix: ${r.fix}`}`);
+  const lines = results.map(
+    (r) => `${label[r.status]}  ${r.check}: ${r.detail}${r.fix === undefined ? '' : `\n        fix: ${r.fix}`}`,
+  );
   const failed = results.filter((r) => r.status === 'fail').length;
-  lines.push('', failed === 0 ? 'preflight: ready for npx cdk deploy --all' : `preflight: ${failed} check${failed === 1 ? '' : 's'} failed; fix ${failed === 1 ? 'it' : 'them'} before npx cdk deploy --all`);
+  lines.push(
+    '',
+    failed === 0
+      ? 'preflight: ready for npx cdk deploy --all'
+      : `preflight: ${failed} check${failed === 1 ? '' : 's'} failed; fix ${failed === 1 ? 'it' : 'them'} before npx cdk deploy --all`,
+  );
   return lines.join('\n');
 }

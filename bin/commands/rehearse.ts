@@ -16,49 +16,77 @@ import { formatStatus } from './status';
 export function registerRehearse(program: Command): void {
   program
     .command('chaos')
-    .description('Random fault schedules over the whole scenario grammar through the local runtime, checking invariants I1–I5')
+    .description(
+      'Random fault schedules over the whole scenario grammar through the local runtime, checking invariants I1–I5',
+    )
     .option('--runs <n>', 'how many schedules', '20')
     .option('--seed <n>', 'fast-check seed (printed, so a run can be repeated)', String(Date.now() % 2 ** 31))
     .action(async (opts: { runs: string; seed: string }) => {
       const runs = Number(opts.runs);
       const seed = Number(opts.seed);
-      if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs: got ${JSON.stringify(opts.runs)}; allowed: a whole number from 1`);
-      if (!Number.isInteger(seed) || seed < 0) throw new ConfigError(`--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0`);
+      if (!Number.isInteger(runs) || runs < 1)
+        throw new ConfigError(`--runs: got ${JSON.stringify(opts.runs)}; allowed: a whole number from 1`);
+      if (!Number.isInteger(seed) || seed < 0)
+        throw new ConfigError(`--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0`);
       await runChaos(runs, seed);
     });
 
   program
     .command('simulate')
-    .description('Run a scenario on the local two-site runtime: DynamoDB Local, the deployed handlers, the synthesized workflows, virtual time')
+    .description(
+      'Run a scenario on the local two-site runtime: DynamoDB Local, the deployed handlers, the synthesized workflows, virtual time',
+    )
     .requiredOption('--scenario <file>', 'the scenario file (docs/SCENARIOS.md; examples in local/scenarios/)')
     .option('--seed <n>', "seed of the run's randomness (default: the scenario's seed, else 1)")
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
     .action(async (opts: { scenario: string; seed?: string; json?: boolean }) => {
-      if (opts.seed !== undefined && !/^\d{1,10}$/.test(opts.seed)) throw new ScenarioError(`--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0 to 4294967295`);
+      if (opts.seed !== undefined && !/^\d{1,10}$/.test(opts.seed))
+        throw new ScenarioError(
+          `--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0 to 4294967295`,
+        );
       const seed = opts.seed === undefined ? undefined : Number(opts.seed);
-      if (seed !== undefined && seed > 2 ** 32 - 1) throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
+      if (seed !== undefined && seed > 2 ** 32 - 1)
+        throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
       await runSimulation(path.resolve(opts.scenario), { seed, json: opts.json === true });
     });
 
   program
     .command('bench')
-    .description('Benchmarks: detection time and false failovers against today\'s detectors, monthly cost, bundle size and cold start, failover time')
+    .description(
+      "Benchmarks: detection time and false failovers against today's detectors, monthly cost, bundle size and cold start, failover time",
+    )
     .option('--cdk-json <file>', 'the cdk.json whose configuration to measure', 'cdk.json')
     .option('-c, --context <key=value>', `override one key: -c ${CONTEXT_KEY}.confirmationWindowSeconds=4`, collect, [])
     .option('--traces <n>', 'traces per class', '40')
     .option('--seed <n>', 'seed of the trace corpus', '1')
     .option('--out <dir>', 'where to write bench.json, bench.txt and detection.svg', 'bench/results')
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
-    .action(async (opts: { cdkJson: string; context: string[]; traces: string; seed: string; out: string; json?: boolean }) => {
-      const whole = (name: string, value: string, max: number) => {
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new ConfigError(`--${name}: got ${JSON.stringify(value)}; allowed: a whole number from 1 to ${max}`);
-        return Number(value);
-      };
-      const config = loadConfig(opts.cdkJson, opts.context);
-      const { report, latencies } = await runBench({ config, tracesPerClass: whole('traces', opts.traces, 1000), seed: whole('seed', opts.seed, 2 ** 32 - 1) });
-      writeResults(path.resolve(opts.out), report, latencies);
-      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${opts.out}/\n`);
-    });
+    .action(
+      async (opts: {
+        cdkJson: string;
+        context: string[];
+        traces: string;
+        seed: string;
+        out: string;
+        json?: boolean;
+      }) => {
+        const whole = (name: string, value: string, max: number) => {
+          if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
+            throw new ConfigError(`--${name}: got ${JSON.stringify(value)}; allowed: a whole number from 1 to ${max}`);
+          return Number(value);
+        };
+        const config = loadConfig(opts.cdkJson, opts.context);
+        const { report, latencies } = await runBench({
+          config,
+          tracesPerClass: whole('traces', opts.traces, 1000),
+          seed: whole('seed', opts.seed, 2 ** 32 - 1),
+        });
+        writeResults(path.resolve(opts.out), report, latencies);
+        process.stdout.write(
+          opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${opts.out}/\n`,
+        );
+      },
+    );
 }
 
 /** `mirrorbeat chaos`: on a violation, the shrunk schedule is saved as a regression scenario. */
@@ -80,13 +108,22 @@ async function runChaos(runs: number, seed: number): Promise<void> {
       }),
       { numRuns: runs, seed },
     );
-    process.stdout.write(`chaos: ${outcome.numRuns} schedules (seed ${seed}), faults ${JSON.stringify(faultCounts(ran))}\n`);
-    process.stdout.write(`notices: ${notices.raised} raised by the heartbeat modules, ${notices.folded} folded, ${notices.summarized} of them counted in summaries\n`);
+    process.stdout.write(
+      `chaos: ${outcome.numRuns} schedules (seed ${seed}), faults ${JSON.stringify(faultCounts(ran))}\n`,
+    );
+    process.stdout.write(
+      `notices: ${notices.raised} raised by the heartbeat modules, ${notices.folded} folded, ${notices.summarized} of them counted in summaries\n`,
+    );
     if (outcome.failed && outcome.counterexample !== null) {
       const [schedule] = outcome.counterexample;
       const file = path.join('local', 'scenarios', `regression-${seed}.json`);
-      writeFileSync(file, `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, config: schedule.config, events: schedule.events }, null, 2)}\n`);
-      process.stdout.write(`violation after shrinking: ${String((outcome.errorInstance as Error | undefined)?.message ?? outcome.errorInstance)}\nsaved the minimal schedule to ${file}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, config: schedule.config, events: schedule.events }, null, 2)}\n`,
+      );
+      process.stdout.write(
+        `violation after shrinking: ${String((outcome.errorInstance as Error | undefined)?.message ?? outcome.errorInstance)}\nsaved the minimal schedule to ${file}\n`,
+      );
       process.exitCode = 1;
     } else {
       process.stdout.write('violations: 0\n');
@@ -96,14 +133,19 @@ async function runChaos(runs: number, seed: number): Promise<void> {
   }
 }
 
-
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
 async function runSimulation(file: string, opts: { seed: number | undefined; json: boolean }): Promise<void> {
   const scenario = loadScenario(file);
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;
   if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed)}\n`);
-  const { report, status, messages } = await simulateScenario(scenario, { seed, ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }) });
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${formatSummary(report, Date.now() - started)}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`);
+  const { report, status, messages } = await simulateScenario(scenario, {
+    seed,
+    ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }),
+  });
+  process.stdout.write(
+    opts.json
+      ? `${JSON.stringify(report)}\n`
+      : `${formatSummary(report, Date.now() - started)}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`,
+  );
 }
-

@@ -10,15 +10,28 @@ import { runWorkflow, type WorkflowOutcome } from './workflow';
 /** Moving the primary role: failover, switchover, and the answer to a failover that waits for approval. */
 export function registerRoles(program: Command): void {
   awsOptions(program.command('failover'))
-    .description("Fail over to a site now (its failover workflow, without the cooldown or approval), or rehearse it with --dry-run")
+    .description(
+      'Fail over to a site now (its failover workflow, without the cooldown or approval), or rehearse it with --dry-run',
+    )
     .option('--site <site>', 'the site to promote', siteOption, 'standby' as SiteId)
-    .option('--dry-run', 'a drill: run every step, change nothing, report what would happen and how long each step took')
+    .option(
+      '--dry-run',
+      'a drill: run every step, change nothing, report what would happen and how long each step took',
+    )
     .option('--reason <text>', 'why, carried in the decision record')
     .option('--json', 'print JSON only')
-    .action(async (opts: FailoverCliOptions) => runFailoverCli(loadConfig(opts.cdkJson, opts.context), 'failover', opts.site, opts));
+    .action(async (opts: FailoverCliOptions) =>
+      runFailoverCli(loadConfig(opts.cdkJson, opts.context), 'failover', opts.site, opts),
+    );
   awsOptions(program.command('switchover'))
-    .description('Planned handover to a site: the primary stops and confirms over the heartbeat volume, then the site is fenced in and promoted. Failback is a switchover back.')
-    .option('--to <site>', 'the site to promote (default: the one that is secondary now, read from the cluster record)', siteOptionNamed('--to'))
+    .description(
+      'Planned handover to a site: the primary stops and confirms over the heartbeat volume, then the site is fenced in and promoted. Failback is a switchover back.',
+    )
+    .option(
+      '--to <site>',
+      'the site to promote (default: the one that is secondary now, read from the cluster record)',
+      siteOptionNamed('--to'),
+    )
     .option('--dry-run', 'run every step, change nothing, report what would happen')
     .option('--reason <text>', 'why, carried in the decision record')
     .option('--json', 'print JSON only')
@@ -28,11 +41,15 @@ export function registerRoles(program: Command): void {
     });
   for (const decision of ['approve', 'reject'] as const) {
     awsOptions(program.command(decision))
-      .description(`${decision === 'approve' ? 'Approve' : 'Reject'} the failover that waits for approval (failoverMode approval)`)
+      .description(
+        `${decision === 'approve' ? 'Approve' : 'Reject'} the failover that waits for approval (failoverMode approval)`,
+      )
       .option('--site <site>', 'the site whose failover waits', siteOption, 'standby' as SiteId)
       .option('--execution <name>', 'the execution, when more than one waits (default: the newest)')
       .option('--reason <text>', 'why, recorded in the execution history')
-      .action(async (opts: ApprovalCliOptions) => runApprovalCli(loadConfig(opts.cdkJson, opts.context), decision, opts));
+      .action(async (opts: ApprovalCliOptions) =>
+        runApprovalCli(loadConfig(opts.cdkJson, opts.context), decision, opts),
+      );
   }
 }
 
@@ -56,15 +73,30 @@ interface ApprovalCliOptions {
 }
 
 /** `mirrorbeat failover` and `switchover`: start the site's failover workflow as an operator and follow it. */
-async function runFailoverCli(config: MirrorbeatConfig, kind: 'failover' | 'switchover', site: SiteId, opts: FailoverCliOptions): Promise<void> {
+async function runFailoverCli(
+  config: MirrorbeatConfig,
+  kind: 'failover' | 'switchover',
+  site: SiteId,
+  opts: FailoverCliOptions,
+): Promise<void> {
   const { arn, region } = await stateMachineArn(config, site, 'failover', opts.region);
   const dryRun = opts.dryRun === true;
-  const request: FailoverRequest = { kind, dryRun, requestedBy: `cli:${process.env.USER ?? 'operator'}`, reason: opts.reason ?? `mirrorbeat ${kind} from the CLI` };
+  const request: FailoverRequest = {
+    kind,
+    dryRun,
+    requestedBy: `cli:${process.env.USER ?? 'operator'}`,
+    reason: opts.reason ?? `mirrorbeat ${kind} from the CLI`,
+  };
   const name = `cli-${dryRun ? 'drill' : kind}-${stamp()}`;
-  if (!opts.json) process.stdout.write(`${dryRun ? `${kind} drill` : kind} to ${site} through its failover workflow (${name})...\n`);
+  if (!opts.json)
+    process.stdout.write(`${dryRun ? `${kind} drill` : kind} to ${site} through its failover workflow (${name})...\n`);
   let outcome: WorkflowOutcome;
   try {
-    outcome = await runWorkflow(new SFNClient({ region }), arn, request, { name, timeoutMs: 30 * 60_000, onStatus: () => (opts.json ? undefined : process.stdout.write('.')) });
+    outcome = await runWorkflow(new SFNClient({ region }), arn, request, {
+      name,
+      timeoutMs: 30 * 60_000,
+      onStatus: () => (opts.json ? undefined : process.stdout.write('.')),
+    });
   } catch (error) {
     return explainAwsError(error);
   }
@@ -73,20 +105,31 @@ async function runFailoverCli(config: MirrorbeatConfig, kind: 'failover' | 'swit
 }
 
 /** `mirrorbeat approve` / `reject`: answer the failover that waits, found from its execution history. */
-async function runApprovalCli(config: MirrorbeatConfig, decision: 'approve' | 'reject', opts: ApprovalCliOptions): Promise<void> {
+async function runApprovalCli(
+  config: MirrorbeatConfig,
+  decision: 'approve' | 'reject',
+  opts: ApprovalCliOptions,
+): Promise<void> {
   const { arn, region } = await stateMachineArn(config, opts.site, 'failover', opts.region);
   const sfn = new SFNClient({ region });
   try {
     const pending = await findPendingApproval(sfn, arn, opts.execution);
     if (pending === undefined) {
-      process.stderr.write(`mirrorbeat: no failover of ${opts.site}${opts.execution ? ` named ${opts.execution}` : ''} waits for approval; see mirrorbeat status\n`);
+      process.stderr.write(
+        `mirrorbeat: no failover of ${opts.site}${opts.execution ? ` named ${opts.execution}` : ''} waits for approval; see mirrorbeat status\n`,
+      );
       process.exitCode = 1;
       return;
     }
-    await answerApproval(sfn, pending, decision, `cli:${process.env.USER ?? 'operator'}`, opts.reason ?? `${decision} from the CLI`);
+    await answerApproval(
+      sfn,
+      pending,
+      decision,
+      `cli:${process.env.USER ?? 'operator'}`,
+      opts.reason ?? `${decision} from the CLI`,
+    );
     process.stdout.write(`${decision === 'approve' ? 'approved' : 'rejected'}: ${pending.name}\n`);
   } catch (error) {
     return explainAwsError(error);
   }
 }
-

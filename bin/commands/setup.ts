@@ -10,9 +10,16 @@ import { collect, loadConfig, siteOption } from './options';
 export function registerSetup(program: Command): void {
   program
     .command('config')
-    .description(`Validate and print the cluster configuration (the "${CONTEXT_KEY}" key of cdk.json, with -c overrides)`)
+    .description(
+      `Validate and print the cluster configuration (the "${CONTEXT_KEY}" key of cdk.json, with -c overrides)`,
+    )
     .option('--cdk-json <file>', 'the cdk.json to read', 'cdk.json')
-    .option('-c, --context <key=value>', `override one key, as with cdk: -c ${CONTEXT_KEY}.intervalSeconds=5`, collect, [])
+    .option(
+      '-c, --context <key=value>',
+      `override one key, as with cdk: -c ${CONTEXT_KEY}.intervalSeconds=5`,
+      collect,
+      [],
+    )
     .option('--json', 'print JSON only')
     .action((opts: { cdkJson: string; context: string[]; json?: boolean }) => {
       const config = loadConfig(opts.cdkJson, opts.context);
@@ -22,9 +29,16 @@ export function registerSetup(program: Command): void {
 
   program
     .command('preflight')
-    .description('Before the first deploy: credentials, regions enabled, CDK bootstrap, names still held by retained resources, Lambda concurrency, notification addresses (read-only calls)')
+    .description(
+      'Before the first deploy: credentials, regions enabled, CDK bootstrap, names still held by retained resources, Lambda concurrency, notification addresses (read-only calls)',
+    )
     .option('--cdk-json <file>', 'the cdk.json that names the cluster and its regions', 'cdk.json')
-    .option('-c, --context <key=value>', `override one key, as with cdk: -c ${CONTEXT_KEY}.clusterName=orders`, collect, [])
+    .option(
+      '-c, --context <key=value>',
+      `override one key, as with cdk: -c ${CONTEXT_KEY}.clusterName=orders`,
+      collect,
+      [],
+    )
     .option('--json', 'print JSON only')
     .action(async (opts: { cdkJson: string; context: string[]; json?: boolean }) => {
       const results = await preflight(loadConfig(opts.cdkJson, opts.context), sdkClients());
@@ -34,7 +48,9 @@ export function registerSetup(program: Command): void {
 
   program
     .command('dashboard')
-    .description("Sketch a site's CloudWatch dashboard as synthesized from the configuration: its widget grid in ASCII (nothing is deployed or called)")
+    .description(
+      "Sketch a site's CloudWatch dashboard as synthesized from the configuration: its widget grid in ASCII (nothing is deployed or called)",
+    )
     .option('--cdk-json <file>', 'the cdk.json whose configuration to synthesize', 'cdk.json')
     .option('-c, --context <key=value>', `override one key: -c ${CONTEXT_KEY}.phiThreshold=10`, collect, [])
     .option('--site <site>', 'the site whose dashboard to sketch', siteOption, 'production' as SiteId)

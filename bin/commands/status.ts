@@ -8,14 +8,17 @@ import type { ClusterStatus, NoticeStatus } from '../../client/status';
 /** Longer than any interval plus the per-minute handoff: the module is not ticking. */
 const STALE_AFTER_MS = 30_000;
 
-const age = (ms: number | null) => (ms === null ? 'never' : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s ago` : `${Math.round(ms / 60_000)} min ago`);
+const age = (ms: number | null) =>
+  ms === null ? 'never' : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s ago` : `${Math.round(ms / 60_000)} min ago`;
 
 /** The human view of `mirrorbeat status`. */
 export function formatStatus(s: ClusterStatus): string {
   const lines: string[] = [];
   const records = s.sites.filter((x) => x.cluster !== null).map((x) => x.cluster as ClusterRecord);
   const newest = records.sort((a, b) => b.epoch - a.epoch)[0];
-  lines.push(`mirrorbeat ${s.cluster}: ${newest === undefined ? 'cluster record unreadable' : `epoch ${newest.epoch}, primary ${newest.primary}`}`);
+  lines.push(
+    `mirrorbeat ${s.cluster}: ${newest === undefined ? 'cluster record unreadable' : `epoch ${newest.epoch}, primary ${newest.primary}`}`,
+  );
   for (const id of SITE_IDS) {
     const site = s.sites.find((x) => x.site === id);
     if (site === undefined) continue;
@@ -23,15 +26,26 @@ export function formatStatus(s: ClusterStatus): string {
       lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} unreachable: ${site.error ?? ''}`);
       continue;
     }
-    const stale = site.cluster !== null && newest !== undefined && site.cluster.epoch < newest.epoch ? ` (its replica still says epoch ${site.cluster.epoch})` : '';
+    const stale =
+      site.cluster !== null && newest !== undefined && site.cluster.epoch < newest.epoch
+        ? ` (its replica still says epoch ${site.cluster.epoch})`
+        : '';
     // What a site recorded is only as current as its last tick: say so when the module has gone quiet.
-    const quiet = site.lastTickAgeMs === null || site.lastTickAgeMs > STALE_AFTER_MS ? ' — STALE: its heartbeat module is not ticking (site down, or its module stopped); the rest of this line is its last record' : '';
-    lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}${quiet}`);
+    const quiet =
+      site.lastTickAgeMs === null || site.lastTickAgeMs > STALE_AFTER_MS
+        ? ' — STALE: its heartbeat module is not ticking (site down, or its module stopped); the rest of this line is its last record'
+        : '';
+    lines.push(
+      `  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}${quiet}`,
+    );
     for (const path of PATHS) {
       const p = site.paths[path];
       if (p === undefined) continue;
-      const changed = p.modeChangedAt === null ? '' : ` (set ${p.modeChangedAt}${p.modeReason ? `: ${p.modeReason}` : ''})`;
-      lines.push(`    ${path.padEnd(8)} ${p.mode}${changed}; peer ${p.state ?? 'not checked yet'}, last valid beat ${age(p.lastBeatAgeMs)}`);
+      const changed =
+        p.modeChangedAt === null ? '' : ` (set ${p.modeChangedAt}${p.modeReason ? `: ${p.modeReason}` : ''})`;
+      lines.push(
+        `    ${path.padEnd(8)} ${p.mode}${changed}; peer ${p.state ?? 'not checked yet'}, last valid beat ${age(p.lastBeatAgeMs)}`,
+      );
     }
   }
   lines.push(...formatNotices(s.notices, s.atMs));
@@ -44,11 +58,20 @@ const NOTICE_LINES = 8;
 function formatNotices(notices: readonly NoticeStatus[], nowMs: number): string[] {
   if (notices.length === 0) return ['  notices: none in the journal'];
   const open = notices.filter((n) => n.acknowledged === null);
-  const lines = [`  notices (newest first; ${open.length} unacknowledged; acknowledge with: npx mirrorbeat ack <id> [--site <site>], or ack --all):`];
+  const lines = [
+    `  notices (newest first; ${open.length} unacknowledged; acknowledge with: npx mirrorbeat ack <id> [--site <site>], or ack --all):`,
+  ];
   for (const n of notices.slice(0, NOTICE_LINES)) {
-    const ack = n.acknowledged === null ? (n.severity === 'critical' ? 'UNACKNOWLEDGED' : 'unacknowledged') : `acknowledged by ${n.acknowledged.by}${n.acknowledged.note ? ` (${n.acknowledged.note})` : ''}`;
+    const ack =
+      n.acknowledged === null
+        ? n.severity === 'critical'
+          ? 'UNACKNOWLEDGED'
+          : 'unacknowledged'
+        : `acknowledged by ${n.acknowledged.by}${n.acknowledged.note ? ` (${n.acknowledged.note})` : ''}`;
     const delivery = n.delivery === 'published' ? '' : ', NOT YET DELIVERED (the outbox retries it)';
-    lines.push(`    ${n.acknowledged === null && n.severity === 'critical' ? '!' : ' '} ${age(nowMs - Date.parse(n.at)).padEnd(13)} ${n.severity.padEnd(8)} ${n.subject.replace(/^mirrorbeat [^:]+: /, '')}; ${ack}${delivery}`);
+    lines.push(
+      `    ${n.acknowledged === null && n.severity === 'critical' ? '!' : ' '} ${age(nowMs - Date.parse(n.at)).padEnd(13)} ${n.severity.padEnd(8)} ${n.subject.replace(/^mirrorbeat [^:]+: /, '')}; ${ack}${delivery}`,
+    );
     lines.push(`      id ${n.id}`);
   }
   if (notices.length > NOTICE_LINES) lines.push(`    … ${notices.length - NOTICE_LINES} more (--json lists them)`);
@@ -57,7 +80,18 @@ function formatNotices(notices: readonly NoticeStatus[], nowMs: number): string[
 
 export function formatNotice(found: { site: SiteId; entry: JournalEntry }, runbookUrl?: string): string {
   const { entry } = found;
-  const ack = entry.acknowledged === undefined ? 'not acknowledged' : `acknowledged by ${entry.acknowledged.by} at ${new Date(entry.acknowledged.atMs).toISOString()}${entry.acknowledged.note ? `: ${entry.acknowledged.note}` : ''}`;
-  const delivery = entry.delivery === 'published' ? `delivered${entry.publishedAtMs === undefined ? '' : ` at ${new Date(entry.publishedAtMs).toISOString()}`}` : `NOT YET DELIVERED after ${entry.attempts} attempt(s)${entry.lastError ? `: ${entry.lastError}` : ''}`;
-  return [`Subject: ${noticeSubject(entry.notice)}`, `(${delivery}; ${ack})`, '', noticeText(entry.notice, entry.id, runbookUrl)].join('\n');
+  const ack =
+    entry.acknowledged === undefined
+      ? 'not acknowledged'
+      : `acknowledged by ${entry.acknowledged.by} at ${new Date(entry.acknowledged.atMs).toISOString()}${entry.acknowledged.note ? `: ${entry.acknowledged.note}` : ''}`;
+  const delivery =
+    entry.delivery === 'published'
+      ? `delivered${entry.publishedAtMs === undefined ? '' : ` at ${new Date(entry.publishedAtMs).toISOString()}`}`
+      : `NOT YET DELIVERED after ${entry.attempts} attempt(s)${entry.lastError ? `: ${entry.lastError}` : ''}`;
+  return [
+    `Subject: ${noticeSubject(entry.notice)}`,
+    `(${delivery}; ${ack})`,
+    '',
+    noticeText(entry.notice, entry.id, runbookUrl),
+  ].join('\n');
 }

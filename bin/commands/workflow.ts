@@ -26,10 +26,18 @@ export async function runWorkflow(
   sfn: SFNClient,
   stateMachineArn: string,
   request: object,
-  options: { readonly name: string; readonly pollMs?: number; readonly timeoutMs?: number; readonly sleep?: (ms: number) => Promise<void>; readonly onStatus?: (status: string) => void },
+  options: {
+    readonly name: string;
+    readonly pollMs?: number;
+    readonly timeoutMs?: number;
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly onStatus?: (status: string) => void;
+  },
 ): Promise<WorkflowOutcome> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const started = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: options.name, input: JSON.stringify(request) }));
+  const started = await sfn.send(
+    new StartExecutionCommand({ stateMachineArn, name: options.name, input: JSON.stringify(request) }),
+  );
   const executionArn = started.executionArn ?? '';
   const deadline = Date.now() + (options.timeoutMs ?? 16 * 60_000);
   for (;;) {
@@ -37,10 +45,24 @@ export async function runWorkflow(
     const status = d.status ?? 'UNKNOWN';
     if (status !== 'RUNNING' && status !== 'PENDING_REDRIVE') {
       const tookMs = d.startDate && d.stopDate ? d.stopDate.getTime() - d.startDate.getTime() : undefined;
-      return { executionArn, status, output: d.output === undefined ? null : (JSON.parse(d.output) as unknown), ...(tookMs === undefined ? {} : { tookMs }), ...(d.error ? { error: d.error } : {}), ...(d.cause ? { cause: d.cause } : {}) };
+      return {
+        executionArn,
+        status,
+        output: d.output === undefined ? null : (JSON.parse(d.output) as unknown),
+        ...(tookMs === undefined ? {} : { tookMs }),
+        ...(d.error ? { error: d.error } : {}),
+        ...(d.cause ? { cause: d.cause } : {}),
+      };
     }
     options.onStatus?.(status);
-    if (Date.now() > deadline) return { executionArn, status, output: null, error: 'Timeout', cause: 'the execution is still running; follow it in the Step Functions console' };
+    if (Date.now() > deadline)
+      return {
+        executionArn,
+        status,
+        output: null,
+        error: 'Timeout',
+        cause: 'the execution is still running; follow it in the Step Functions console',
+      };
     await sleep(options.pollMs ?? 2_000);
   }
 }

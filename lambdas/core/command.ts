@@ -44,7 +44,9 @@ export type PathAckMessage = z.infer<typeof pathAckSchema>;
 export const signCommand = (c: Omit<PathCommandMessage, 'sig'>, key: Buffer): PathCommandMessage => signMessage(c, key);
 export const signAck = (a: Omit<PathAckMessage, 'sig'>, key: Buffer): PathAckMessage => signMessage(a, key);
 
-export type ControlCheck<T> = { readonly ok: true; readonly message: T } | { readonly ok: false; readonly reason: 'schema' | 'signature' | 'sender'; readonly detail: string };
+export type ControlCheck<T> =
+  | { readonly ok: true; readonly message: T }
+  | { readonly ok: false; readonly reason: 'schema' | 'signature' | 'sender'; readonly detail: string };
 
 /** Validates a command or acknowledgement from the peer; never throws. */
 export function checkControl<T extends { cluster: string; from: SiteId; to: SiteId; sig: string }>(
@@ -55,12 +57,21 @@ export function checkControl<T extends { cluster: string; from: SiteId; to: Site
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: 'schema', detail: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a control message' };
+    return {
+      ok: false,
+      reason: 'schema',
+      detail: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a control message',
+    };
   }
   const message = parsed.data;
-  if (!signatureMatches(message, expect.keys)) return { ok: false, reason: 'signature', detail: 'signature does not match the current or previous key' };
+  if (!signatureMatches(message, expect.keys))
+    return { ok: false, reason: 'signature', detail: 'signature does not match the current or previous key' };
   if (message.cluster !== expect.cluster || message.to !== expect.me || message.from === expect.me) {
-    return { ok: false, reason: 'sender', detail: `${message.cluster}/${message.from} → ${message.to} is not addressed to ${expect.cluster}/${expect.me} by its peer` };
+    return {
+      ok: false,
+      reason: 'sender',
+      detail: `${message.cluster}/${message.from} → ${message.to} is not addressed to ${expect.cluster}/${expect.me} by its peer`,
+    };
   }
   return { ok: true, message };
 }
@@ -70,9 +81,14 @@ export function checkControl<T extends { cluster: string; from: SiteId; to: Site
  * other path is not enabled, or it is enabled but not carrying valid beats (failed, never
  * seen). A mode says what the operators chose; only the state says what still works.
  */
-export function lastWorkingPathRefusal(path: PathId, otherMode: PathMode, otherState: string | undefined): string | undefined {
+export function lastWorkingPathRefusal(
+  path: PathId,
+  otherMode: PathMode,
+  otherState: string | undefined,
+): string | undefined {
   const other: PathId = path === 'network' ? 'storage' : 'network';
   if (otherMode !== 'enabled') return `the ${other} path is ${otherMode}, so the cluster would be unprotected`;
-  if (otherState !== 'healthy' && otherState !== 'suspect') return `the ${other} path is enabled but ${otherState ?? 'has carried no beat yet'}, so ${path} is the only path still working and the peer would look lost`;
+  if (otherState !== 'healthy' && otherState !== 'suspect')
+    return `the ${other} path is enabled but ${otherState ?? 'has carried no beat yet'}, so ${path} is the only path still working and the peer would look lost`;
   return undefined;
 }

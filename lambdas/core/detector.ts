@@ -62,8 +62,15 @@ export class PhiAccrualDetector {
   private deadline: number | undefined;
 
   constructor(private readonly settings: DetectorSettings) {
-    if (!(settings.intervalMs > 0) || !(settings.floorMs > 0) || !(settings.ceilingMs >= settings.floorMs) || !(settings.phiThreshold > 0)) {
-      throw new RangeError(`detector settings need interval > 0, floor > 0, ceiling >= floor and threshold > 0; got ${JSON.stringify(settings)}`);
+    if (
+      !(settings.intervalMs > 0) ||
+      !(settings.floorMs > 0) ||
+      !(settings.ceilingMs >= settings.floorMs) ||
+      !(settings.phiThreshold > 0)
+    ) {
+      throw new RangeError(
+        `detector settings need interval > 0, floor > 0, ceiling >= floor and threshold > 0; got ${JSON.stringify(settings)}`,
+      );
     }
     this.size = settings.windowSize ?? DEFAULT_WINDOW;
   }

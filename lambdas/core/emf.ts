@@ -12,7 +12,12 @@ export interface MetricPoint {
  * CloudWatch embedded metric format: one JSON line per dimension set, with exactly the
  * dimensions the alarms name (Cluster, Site and, per path, Path).
  */
-export function embeddedMetricLines(cluster: string, site: string, points: readonly MetricPoint[], timestampMs: number): string[] {
+export function embeddedMetricLines(
+  cluster: string,
+  site: string,
+  points: readonly MetricPoint[],
+  timestampMs: number,
+): string[] {
   const groups = new Map<string, MetricPoint[]>();
   for (const p of points) {
     const key = JSON.stringify(Object.entries(p.dimensions ?? {}).sort());

@@ -32,9 +32,17 @@ export const DRIFT_FRACTION = 0.05;
 export const driftMarginMs = (leaseMs: number): number => Math.max(1_000, Math.ceil(leaseMs * DRIFT_FRACTION));
 
 /** The lease tuning of a deployed site's configuration: one place, for the heartbeat module's core and the fence step alike. */
-export function leaseTuningOf(t: Pick<Tuning, 'consistency' | 'leaseSeconds' | 'isolationPolicy' | 'intervalSeconds'>): LeaseTuning {
+export function leaseTuningOf(
+  t: Pick<Tuning, 'consistency' | 'leaseSeconds' | 'isolationPolicy' | 'intervalSeconds'>,
+): LeaseTuning {
   const leaseMs = t.leaseSeconds * 1000;
-  return { mode: t.consistency === 'strong' ? 'quorum' : 'two-region', leaseMs, driftMarginMs: driftMarginMs(leaseMs), isolationPolicy: t.isolationPolicy, holdMs: t.intervalSeconds * 1000 };
+  return {
+    mode: t.consistency === 'strong' ? 'quorum' : 'two-region',
+    leaseMs,
+    driftMarginMs: driftMarginMs(leaseMs),
+    isolationPolicy: t.isolationPolicy,
+    holdMs: t.intervalSeconds * 1000,
+  };
 }
 
 /** What a site knows of the lease, carried from one tick to the next (lost with the container). */
@@ -61,7 +69,8 @@ export function newInvocation(state: LeaseState): LeaseState {
 
 /** The renewal that started at `startedAtMono` for `epoch` succeeded. */
 export function renewed(state: LeaseState, epoch: number, startedAtMono: number): LeaseState {
-  if (state.renewal !== undefined && state.renewal.epoch === epoch && state.renewal.startedAtMono >= startedAtMono) return state;
+  if (state.renewal !== undefined && state.renewal.epoch === epoch && state.renewal.startedAtMono >= startedAtMono)
+    return state;
   return { ...state, renewal: { epoch, startedAtMono } };
 }
 
@@ -137,7 +146,8 @@ export interface RoleDecision {
 /** Whether this site acts as primary now. */
 export function roleOf(state: LeaseState, t: LeaseTuning, v: RoleView): RoleDecision {
   const { record, site, peer } = v;
-  if (record.primary !== site) return { role: 'secondary', why: `the cluster record names ${record.primary} primary at epoch ${record.epoch}` };
+  if (record.primary !== site)
+    return { role: 'secondary', why: `the cluster record names ${record.primary} primary at epoch ${record.epoch}` };
   if (record.handover?.to === peer) return { role: 'secondary', why: `switchover: handing over to ${peer}` };
   if (!holdsLease(state, t, record.epoch, v.nowMono)) {
     return {
@@ -148,13 +158,24 @@ export function roleOf(state: LeaseState, t: LeaseTuning, v: RoleView): RoleDeci
           : 'not yet renewed the lease in this container',
     };
   }
-  if (t.mode === 'two-region' && t.isolationPolicy === 'self-fence' && v.peerConfirmedAtWall !== undefined && v.nowWall - v.peerConfirmedAtWall + t.holdMs >= t.leaseMs) {
-    return { role: 'secondary', why: `isolated: no valid beat sent by ${peer} in the last leaseSeconds (${t.leaseMs / 1000} s) on any path; isolationPolicy is self-fence` };
+  if (
+    t.mode === 'two-region' &&
+    t.isolationPolicy === 'self-fence' &&
+    v.peerConfirmedAtWall !== undefined &&
+    v.nowWall - v.peerConfirmedAtWall + t.holdMs >= t.leaseMs
+  ) {
+    return {
+      role: 'secondary',
+      why: `isolated: no valid beat sent by ${peer} in the last leaseSeconds (${t.leaseMs / 1000} s) on any path; isolationPolicy is self-fence`,
+    };
   }
   const wait = record.actAfterMs ?? 0;
   const seen = state.promotion?.epoch === record.epoch ? state.promotion.seenAtMono : v.nowMono;
   if (wait > 0 && !v.peerSteppedDown && v.nowMono - seen < wait) {
-    return { role: 'secondary', why: `promoted at epoch ${record.epoch}: waiting ${Math.round(wait / 1000)} s for ${peer}'s lease to run out` };
+    return {
+      role: 'secondary',
+      why: `promoted at epoch ${record.epoch}: waiting ${Math.round(wait / 1000)} s for ${peer}'s lease to run out`,
+    };
   }
   return { role: 'primary', why: `holds the lease at epoch ${record.epoch}` };
 }
@@ -186,9 +207,14 @@ export type TakeoverDecision =
  */
 export function takeover(state: LeaseState, t: LeaseTuning, v: TakeoverView): TakeoverDecision {
   if (v.record.primary === v.site || v.fencedByBeat || v.trigger === undefined) return { start: false };
-  if (v.trigger === 'peer-failure-reported') return v.onPeerFailure === 'failover' ? { start: true, reason: v.trigger, gated: false } : { start: false };
+  if (v.trigger === 'peer-failure-reported')
+    return v.onPeerFailure === 'failover' ? { start: true, reason: v.trigger, gated: false } : { start: false };
   // Silence is only what reads that succeeded showed: a site that cannot read the record cannot take over either.
-  if (!v.recordRead) return { start: false, hold: 'this site cannot read the cluster record (its region reaches no majority): it can neither take over nor tell whether the peer still holds the lease' };
+  if (!v.recordRead)
+    return {
+      start: false,
+      hold: 'this site cannot read the cluster record (its region reaches no majority): it can neither take over nor tell whether the peer still holds the lease',
+    };
   if (!gateOpen(state, t, v.record, v.nowMono)) {
     const silent = Math.round(silentForMs(state, v.record, v.nowMono) / 1000);
     return {
@@ -215,7 +241,12 @@ export interface ClockState {
 
 export const FRESH_CLOCK: ClockState = { correctionMs: 0 };
 
-export function readClock(state: ClockState, wall: number, mono: number, boundMs: number): { state: ClockState; nowMs: number; jumpMs?: number } {
+export function readClock(
+  state: ClockState,
+  wall: number,
+  mono: number,
+  boundMs: number,
+): { state: ClockState; nowMs: number; jumpMs?: number } {
   let correctionMs = state.correctionMs;
   let jumpMs: number | undefined;
   if (state.last !== undefined) {

@@ -53,7 +53,9 @@ function stableStringify(value: unknown): string {
 }
 
 function mac(key: Buffer, message: object): Buffer {
-  return createHmac('sha256', key).update(canonicalForm(message as Heartbeat), 'utf8').digest();
+  return createHmac('sha256', key)
+    .update(canonicalForm(message as Heartbeat), 'utf8')
+    .digest();
 }
 
 /** Signs any message of the site pair (beats, path commands, acknowledgements) the same way. */
@@ -76,7 +78,9 @@ export function signatureMatches(message: { readonly sig: string }, keys: readon
 
 export type RejectionReason = 'schema' | 'signature' | 'sender' | 'replay' | 'skew' | 'epoch';
 
-export type Verdict = { readonly ok: true; readonly beat: Heartbeat } | { readonly ok: false; readonly reason: RejectionReason; readonly detail: string };
+export type Verdict =
+  | { readonly ok: true; readonly beat: Heartbeat }
+  | { readonly ok: false; readonly reason: RejectionReason; readonly detail: string };
 
 export interface AcceptanceContext {
   readonly cluster: string;
@@ -100,16 +104,32 @@ export function checkHeartbeat(input: unknown, ctx: AcceptanceContext): Verdict 
   const parsed = heartbeatSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: 'schema', detail: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a heartbeat' };
+    return {
+      ok: false,
+      reason: 'schema',
+      detail: issue ? `${issue.path.join('.') || 'message'}: ${issue.message}` : 'not a heartbeat',
+    };
   }
   const beat = parsed.data;
-  if (!signatureMatches(beat, ctx.keys)) return { ok: false, reason: 'signature', detail: 'signature does not match the current or previous key' };
+  if (!signatureMatches(beat, ctx.keys))
+    return { ok: false, reason: 'signature', detail: 'signature does not match the current or previous key' };
   if (beat.cluster !== ctx.cluster || beat.site !== ctx.expectedSender) {
-    return { ok: false, reason: 'sender', detail: `sender ${beat.cluster}/${beat.site} is not ${ctx.cluster}/${ctx.expectedSender}` };
+    return {
+      ok: false,
+      reason: 'sender',
+      detail: `sender ${beat.cluster}/${beat.site} is not ${ctx.cluster}/${ctx.expectedSender}`,
+    };
   }
-  if (beat.serial <= ctx.lastSerial) return { ok: false, reason: 'replay', detail: `serial ${beat.serial} is not above ${ctx.lastSerial}` };
+  if (beat.serial <= ctx.lastSerial)
+    return { ok: false, reason: 'replay', detail: `serial ${beat.serial} is not above ${ctx.lastSerial}` };
   const skew = Math.abs(Date.parse(beat.sentAt) - ctx.nowMs);
-  if (skew > ctx.maxSkewMs) return { ok: false, reason: 'skew', detail: `sentAt is ${skew} ms from the receiver's clock (bound ${ctx.maxSkewMs} ms)` };
-  if (beat.epoch < ctx.epoch) return { ok: false, reason: 'epoch', detail: `epoch ${beat.epoch} is older than ${ctx.epoch}` };
+  if (skew > ctx.maxSkewMs)
+    return {
+      ok: false,
+      reason: 'skew',
+      detail: `sentAt is ${skew} ms from the receiver's clock (bound ${ctx.maxSkewMs} ms)`,
+    };
+  if (beat.epoch < ctx.epoch)
+    return { ok: false, reason: 'epoch', detail: `epoch ${beat.epoch} is older than ${ctx.epoch}` };
   return { ok: true, beat };
 }

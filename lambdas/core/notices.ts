@@ -21,7 +21,14 @@ export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export type Severity = 'warning' | 'critical';
 
 /** Kinds that page: the site is gone, unwatched, or its role changed. The rest inform. */
-const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>(['peer-lost', 'unprotected', 'failover-started', 'failover-aborted', 'promoted', 'demoted']);
+const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>([
+  'peer-lost',
+  'unprotected',
+  'failover-started',
+  'failover-aborted',
+  'promoted',
+  'demoted',
+]);
 
 export const severityOf = (kind: NoticeKind): Severity => (CRITICAL.has(kind) ? 'critical' : 'warning');
 
@@ -72,7 +79,13 @@ const HEADLINE: Record<NoticeKind, string> = {
  * retried workflow step, a lost answer), and sorting by time within a site's journal.
  */
 export function noticeId(n: Pick<Notice, 'kind' | 'atMs' | 'path' | 'folded'>, suffix?: string): string {
-  return [String(Math.max(0, Math.floor(n.atMs))).padStart(13, '0'), n.kind, ...(n.path === undefined ? [] : [n.path]), ...(n.folded === undefined ? [] : ['folded']), ...(suffix === undefined ? [] : [suffix])].join('.');
+  return [
+    String(Math.max(0, Math.floor(n.atMs))).padStart(13, '0'),
+    n.kind,
+    ...(n.path === undefined ? [] : [n.path]),
+    ...(n.folded === undefined ? [] : ['folded']),
+    ...(suffix === undefined ? [] : [suffix]),
+  ].join('.');
 }
 
 const headlineOf = (n: Notice): string => n.headline ?? HEADLINE[n.kind];
@@ -95,7 +108,9 @@ export function noticeDocument(n: Notice, id: string, runbookUrl?: string): Reco
     ...(n.region === undefined ? {} : { region: n.region }),
     ...(n.path === undefined ? {} : { path: n.path }),
     at: iso(n.atMs),
-    ...(n.folded === undefined ? {} : { folded: { ...n.folded, firstAt: iso(n.folded.firstAtMs), lastAt: iso(n.folded.lastAtMs) } }),
+    ...(n.folded === undefined
+      ? {}
+      : { folded: { ...n.folded, firstAt: iso(n.folded.firstAtMs), lastAt: iso(n.folded.lastAtMs) } }),
     ...n.detail,
     inspect: inspectCommand(n),
     acknowledge: ackCommand(n, id),
@@ -111,7 +126,8 @@ const regionFlag = (n: Notice) => (n.region === undefined ? '' : ` --region ${n.
 const inspectCommand = (n: Notice) => `npx mirrorbeat status${regionFlag(n)}`;
 const ackCommand = (n: Notice, id: string) => `npx mirrorbeat ack ${id} --site ${n.site}${regionFlag(n)}`;
 
-const seconds = (ms: unknown) => (typeof ms === 'number' && Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never');
+const seconds = (ms: unknown) =>
+  typeof ms === 'number' && Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never';
 
 /** One line per path: its state, the age of the last valid beat against its deadline, phi. */
 function pathLines(detail: Readonly<Record<string, unknown>>): string[] {
@@ -122,7 +138,12 @@ function pathLines(detail: Readonly<Record<string, unknown>>): string[] {
   // Phi may come unrounded from a workflow's evidence.
   const phi = (detail.phi ?? {}) as Record<string, number>;
   return Object.entries(states).map(([path, state]) => {
-    const parts = ages === undefined ? [] : [`last valid beat ${ages[path] === null || ages[path] === undefined ? 'never' : `${seconds(ages[path])} ago`}`];
+    const parts =
+      ages === undefined
+        ? []
+        : [
+            `last valid beat ${ages[path] === null || ages[path] === undefined ? 'never' : `${seconds(ages[path])} ago`}`,
+          ];
     if (deadlines[path] !== undefined) parts.push(`deadline ${seconds(deadlines[path])}`);
     if (phi[path] !== undefined) parts.push(`phi ${Math.round(phi[path] * 100) / 100}`);
     return `  ${path.padEnd(8)} ${String(state).padEnd(9)} ${parts.join(', ')}`.trimEnd();
@@ -130,7 +151,22 @@ function pathLines(detail: Readonly<Record<string, unknown>>): string[] {
 }
 
 /** Fields the text body renders on their own lines; the rest follow as `key: value`. */
-const RENDERED = new Set(['states', 'lastValidBeatAgeMs', 'deadlineMs', 'phi', 'verdict', 'previous', 'next', 'why', 'peerReport', 'error', 'decision', 'gates', 'outcome', 'execution']);
+const RENDERED = new Set([
+  'states',
+  'lastValidBeatAgeMs',
+  'deadlineMs',
+  'phi',
+  'verdict',
+  'previous',
+  'next',
+  'why',
+  'peerReport',
+  'error',
+  'decision',
+  'gates',
+  'outcome',
+  'execution',
+]);
 
 interface GateCheck {
   readonly gate?: string;
@@ -138,7 +174,8 @@ interface GateCheck {
   readonly evidence?: unknown;
 }
 
-const gateLine = (checks: readonly GateCheck[]): string => checks.map((c) => `${c.gate ?? 'gate'} ${c.passed === false ? 'BLOCKED' : 'passed'}: ${flat(c.evidence)}`).join('; ');
+const gateLine = (checks: readonly GateCheck[]): string =>
+  checks.map((c) => `${c.gate ?? 'gate'} ${c.passed === false ? 'BLOCKED' : 'passed'}: ${flat(c.evidence)}`).join('; ');
 
 const ms = (value: unknown): string => (typeof value === 'number' ? `${Math.round(value)} ms` : 'n/a');
 
@@ -150,12 +187,27 @@ function decisionLines(d: Readonly<Record<string, unknown>>): string[] {
   const fence = d.fence as { epoch?: number; fenced?: string; networkFence?: string } | null | undefined;
   const actions = (d.actions ?? []) as { action?: string; target?: string; detail?: unknown }[];
   const steps = Object.entries((d.stepMs ?? {}) as Record<string, number>).map(([step, took]) => `${step} ${ms(took)}`);
-  const lines = [`Decision: ${flat(d.kind)} of ${flat(d.cluster)} from ${flat(d.from)} to ${flat(d.to)} at epoch ${flat(d.epoch)}; reason ${flat(d.reason)}, requested by ${flat(d.requestedBy)} (execution ${flat(d.execution)})`];
-  if (evidence.states !== undefined) lines.push('Evidence (the heartbeat module, when it decided):', ...pathLines(evidence));
-  if (confirm) lines.push(`Confirmed: ${confirm.peerLost === true ? 'peer still lost' : 'peer not lost'} (${Object.entries(confirm.states ?? {}).map(([p, st]) => `${p} ${st}`).join(', ')})`);
+  const lines = [
+    `Decision: ${flat(d.kind)} of ${flat(d.cluster)} from ${flat(d.from)} to ${flat(d.to)} at epoch ${flat(d.epoch)}; reason ${flat(d.reason)}, requested by ${flat(d.requestedBy)} (execution ${flat(d.execution)})`,
+  ];
+  if (evidence.states !== undefined)
+    lines.push('Evidence (the heartbeat module, when it decided):', ...pathLines(evidence));
+  if (confirm)
+    lines.push(
+      `Confirmed: ${confirm.peerLost === true ? 'peer still lost' : 'peer not lost'} (${Object.entries(
+        confirm.states ?? {},
+      )
+        .map(([p, st]) => `${p} ${st}`)
+        .join(', ')})`,
+    );
   if (gates.length > 0) lines.push(`Gates:    ${gateLine(gates)}`);
-  if (fence) lines.push(`Fence:    epoch ${flat(fence.epoch)} written, ${flat(fence.fenced)} fenced; fence message on the network path: ${flat(fence.networkFence)}`);
-  lines.push(`Actions:  ${actions.length === 0 ? 'none configured' : actions.map((a) => `${flat(a.action)}${a.target === undefined ? '' : ` → ${a.target}`}`).join('; ')}`);
+  if (fence)
+    lines.push(
+      `Fence:    epoch ${flat(fence.epoch)} written, ${flat(fence.fenced)} fenced; fence message on the network path: ${flat(fence.networkFence)}`,
+    );
+  lines.push(
+    `Actions:  ${actions.length === 0 ? 'none configured' : actions.map((a) => `${flat(a.action)}${a.target === undefined ? '' : ` → ${a.target}`}`).join('; ')}`,
+  );
   lines.push(`Timings:  ${[...steps, `decision to verified ${ms(d.decisionToVerifiedMs)}`].join(', ')}`);
   return lines;
 }
@@ -183,7 +235,10 @@ function errorText(error: unknown): string | undefined {
 export function noticeText(n: Notice, id: string, runbookUrl?: string): string {
   const d = n.detail;
   const headline = headlineOf(n);
-  const lines = [`${headline[0]?.toUpperCase() ?? ''}${headline.slice(1)}: ${n.cluster}, site ${n.site}${n.region === undefined ? '' : ` (${n.region})`}${n.path === undefined ? '' : `, ${n.path} path`}.`, ''];
+  const lines = [
+    `${headline[0]?.toUpperCase() ?? ''}${headline.slice(1)}: ${n.cluster}, site ${n.site}${n.region === undefined ? '' : ` (${n.region})`}${n.path === undefined ? '' : `, ${n.path} path`}.`,
+    '',
+  ];
   if (n.folded !== undefined) {
     lines.push(
       `${n.folded.count} more "${n.kind}" notice${n.folded.count === 1 ? ' was' : 's were'} held back between ${iso(n.folded.firstAtMs)} and ${iso(n.folded.lastAtMs)} (rate limit: window ${n.folded.windowSeconds} s). The newest of them follows.`,
@@ -191,25 +246,38 @@ export function noticeText(n: Notice, id: string, runbookUrl?: string): string {
     );
   }
   lines.push(`At:       ${iso(n.atMs)}`, `Severity: ${severityOf(n.kind)}`);
-  if (d.verdict !== undefined) lines.push(`Verdict:  ${flat(d.verdict)}${d.previous !== undefined && n.path === undefined ? ` (was ${flat(d.previous)})` : ''}`);
+  if (d.verdict !== undefined)
+    lines.push(
+      `Verdict:  ${flat(d.verdict)}${d.previous !== undefined && n.path === undefined ? ` (was ${flat(d.previous)})` : ''}`,
+    );
   if (n.path !== undefined && d.previous !== undefined) lines.push(`Path state was: ${flat(d.previous)}`);
   const paths = pathLines(d);
   if (paths.length > 0) lines.push('Paths (as this site sees its peer):', ...paths);
   if (d.peerReport !== undefined) {
     const r = d.peerReport as { health?: unknown; sentAt?: unknown; notice?: { kind?: unknown; detail?: unknown } };
-    lines.push(`Peer reports: workload ${flat(r.health)} in its beat of ${flat(r.sentAt)}${r.notice === undefined ? '' : `: ${flat(r.notice.detail)}`}`);
+    lines.push(
+      `Peer reports: workload ${flat(r.health)} in its beat of ${flat(r.sentAt)}${r.notice === undefined ? '' : `: ${flat(r.notice.detail)}`}`,
+    );
   }
   if (d.why !== undefined) lines.push(`Why:      ${flat(d.why)}`);
   const error = errorText(d.error);
   if (error !== undefined) lines.push(`Error:    ${error}`);
-  if (typeof d.execution === 'string') lines.push(`Execution: ${d.execution}${typeof d.outcome === 'string' ? ` (${d.outcome})` : ''}`);
+  if (typeof d.execution === 'string')
+    lines.push(`Execution: ${d.execution}${typeof d.outcome === 'string' ? ` (${d.outcome})` : ''}`);
   if (Array.isArray(d.gates)) lines.push(`Gates:    ${gateLine(d.gates as GateCheck[])}`);
-  if (typeof d.decision === 'object' && d.decision !== null) lines.push(...decisionLines(d.decision as Record<string, unknown>));
+  if (typeof d.decision === 'object' && d.decision !== null)
+    lines.push(...decisionLines(d.decision as Record<string, unknown>));
   for (const [key, value] of Object.entries(d)) {
     if (RENDERED.has(key) || value === undefined) continue;
     lines.push(`${key}: ${flat(value)}`.slice(0, 2000));
   }
   if (typeof d.next === 'string' && d.next !== '') lines.push('', `Next:     ${d.next}`);
-  lines.push('', `Inspect:     ${inspectCommand(n)}`, `Acknowledge: ${ackCommand(n, id)}`, `Runbook:     ${runbookUrl ?? RUNBOOK}`, `Notice id:   ${id}`);
+  lines.push(
+    '',
+    `Inspect:     ${inspectCommand(n)}`,
+    `Acknowledge: ${ackCommand(n, id)}`,
+    `Runbook:     ${runbookUrl ?? RUNBOOK}`,
+    `Notice id:   ${id}`,
+  );
   return lines.join('\n');
 }

@@ -90,7 +90,12 @@ export class SiteCore {
 
   private newDetector(): PhiAccrualDetector {
     const t = this.tuning;
-    return new PhiAccrualDetector({ intervalMs: t.intervalSeconds * 1000, phiThreshold: t.phiThreshold, floorMs: t.deadlineFloorSeconds * 1000, ceilingMs: t.deadlineCeilingSeconds * 1000 });
+    return new PhiAccrualDetector({
+      intervalMs: t.intervalSeconds * 1000,
+      phiThreshold: t.phiThreshold,
+      floorMs: t.deadlineFloorSeconds * 1000,
+      ceilingMs: t.deadlineCeilingSeconds * 1000,
+    });
   }
 
   /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
@@ -102,7 +107,11 @@ export class SiteCore {
   readClock(wallMs: number, monoMs: number): { nowMs: number; jumpMs?: number; correctionMs: number } {
     const out = readClock(this.clock, wallMs, monoMs, this.tuning.deadlineCeilingSeconds * 1000);
     this.clock = out.state;
-    return { nowMs: out.nowMs, correctionMs: out.state.correctionMs, ...(out.jumpMs === undefined ? {} : { jumpMs: out.jumpMs }) };
+    return {
+      nowMs: out.nowMs,
+      correctionMs: out.state.correctionMs,
+      ...(out.jumpMs === undefined ? {} : { jumpMs: out.jumpMs }),
+    };
   }
 
   get correctionMs(): number {
@@ -145,7 +154,9 @@ export class SiteCore {
     const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
       .map((p) => this.lastBeat[p])
       .filter((b): b is Heartbeat => b !== undefined);
-    const confirming = beats.filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary').map((b) => Date.parse(b.sentAt));
+    const confirming = beats
+      .filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary')
+      .map((b) => Date.parse(b.sentAt));
     const decision = roleOf(this.lease, this.leaseTuning, {
       site: this.site,
       peer: this.peer,
@@ -185,26 +196,54 @@ export class SiteCore {
       const read = reads[path];
       const detector = this.detectors[path];
       const counts = read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity);
-      arrived[path] = counts && (detector.lastArrivalMs === undefined || (read.arrivedAtMs) > detector.lastArrivalMs);
+      arrived[path] = counts && (detector.lastArrivalMs === undefined || read.arrivedAtMs > detector.lastArrivalMs);
       // A failed read keeps what the detector knew, so the path ages instead of vanishing.
       // A beat from before the path came (back) into use says nothing about it now.
       if (counts) detector.heartbeat(read.arrivedAtMs);
       // A fresh container learns the peer's last beats from the tables (two-region self-fence judges them by send time).
-      if (read.beat !== undefined && counts && (arrived[path] || this.lastBeat[path] === undefined)) this.lastBeat[path] = read.beat;
-      if (read.beat !== undefined && arrived[path] && read.beat.role === 'primary' && read.beat.epoch > cluster.epoch && read.beat.epoch > (this.fencedBy?.epoch ?? 0)) {
+      if (read.beat !== undefined && counts && (arrived[path] || this.lastBeat[path] === undefined))
+        this.lastBeat[path] = read.beat;
+      if (
+        read.beat !== undefined &&
+        arrived[path] &&
+        read.beat.role === 'primary' &&
+        read.beat.epoch > cluster.epoch &&
+        read.beat.epoch > (this.fencedBy?.epoch ?? 0)
+      ) {
         this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
         fencedAt = { epoch: read.beat.epoch, via: path };
       }
       if (detector.lastArrivalMs !== undefined) lastArrivalMs[path] = detector.lastArrivalMs;
       deadlineMs[path] = detector.deadlineMs();
       phi[path] = detector.phi(nowMs);
-      states[path] = pathState({ path, mode: this.modes[path], lastValidArrivalMs: detector.lastArrivalMs, unreadable: read.unreadable }, nowMs, deadlineMs[path], this.tuning.intervalSeconds * 1000);
+      states[path] = pathState(
+        { path, mode: this.modes[path], lastValidArrivalMs: detector.lastArrivalMs, unreadable: read.unreadable },
+        nowMs,
+        deadlineMs[path],
+        this.tuning.intervalSeconds * 1000,
+      );
     }
     const pathStates = PATHS.map((p) => states[p]);
     this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
     const peerHealth = this.newestLiveBeat(states)?.health;
-    const verdict = siteVerdict(pathStates, peerHealth === 'failed', this.allFailedSinceMs, nowMs, this.tuning.confirmationWindowSeconds * 1000);
-    return { states, phi, arrived, deadlineMs, lastArrivalMs, verdict, peerHealth, ...(fencedAt === undefined ? {} : { fencedAt }), takeover: this.takeover(verdict, cluster, monoMs) };
+    const verdict = siteVerdict(
+      pathStates,
+      peerHealth === 'failed',
+      this.allFailedSinceMs,
+      nowMs,
+      this.tuning.confirmationWindowSeconds * 1000,
+    );
+    return {
+      states,
+      phi,
+      arrived,
+      deadlineMs,
+      lastArrivalMs,
+      verdict,
+      peerHealth,
+      ...(fencedAt === undefined ? {} : { fencedAt }),
+      takeover: this.takeover(verdict, cluster, monoMs),
+    };
   }
 
   /** The peer's newest valid beat on a path that has not failed. */
@@ -217,12 +256,27 @@ export class SiteCore {
 
   /** The seed's trigger (the verdict) through the lease's gate, at most one attempt per retry window in an episode. */
   private takeover(verdict: SiteVerdict, cluster: ClusterRecord, monoMs: number): TakeoverDecision {
-    const trigger = verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
+    const trigger =
+      verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
     // The episode of a lost or failing peer is over: the next one may try again at once.
     if (trigger === undefined) this.failoverAttempt = undefined;
-    const decision = takeover(this.lease, this.leaseTuning, { site: this.site, record: cluster, nowMono: monoMs, trigger, onPeerFailure: this.tuning.onPeerFailure, fencedByBeat: this.fencedByBeat(cluster), recordRead: this.recordRead });
+    const decision = takeover(this.lease, this.leaseTuning, {
+      site: this.site,
+      record: cluster,
+      nowMono: monoMs,
+      trigger,
+      onPeerFailure: this.tuning.onPeerFailure,
+      fencedByBeat: this.fencedByBeat(cluster),
+      recordRead: this.recordRead,
+    });
     const last = this.failoverAttempt;
-    if (decision.start && last !== undefined && last.epoch === cluster.epoch && monoMs - last.atMono < FAILOVER_RETRY_MS) return { start: false };
+    if (
+      decision.start &&
+      last !== undefined &&
+      last.epoch === cluster.epoch &&
+      monoMs - last.atMono < FAILOVER_RETRY_MS
+    )
+      return { start: false };
     return decision;
   }
 

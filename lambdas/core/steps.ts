@@ -19,10 +19,13 @@ export class StepError extends Error {
 
 export function parseStepInput(event: unknown, steps: readonly string[]): StepInput {
   const e = event as Partial<StepInput> | null;
-  if (typeof e !== 'object' || e === null) throw new StepError('InvalidInput', 'event: expected { step, execution, state } from the state machine');
-  if (typeof e.step !== 'string' || !steps.includes(e.step)) throw new StepError('InvalidInput', `step: got ${JSON.stringify(e.step)}; allowed: ${steps.join(', ')}`);
+  if (typeof e !== 'object' || e === null)
+    throw new StepError('InvalidInput', 'event: expected { step, execution, state } from the state machine');
+  if (typeof e.step !== 'string' || !steps.includes(e.step))
+    throw new StepError('InvalidInput', `step: got ${JSON.stringify(e.step)}; allowed: ${steps.join(', ')}`);
   if (typeof e.execution !== 'string') throw new StepError('InvalidInput', 'execution: expected the execution ARN');
-  if (typeof e.state !== 'object' || e.state === null || Array.isArray(e.state)) throw new StepError('InvalidInput', 'state: expected the execution state object');
+  if (typeof e.state !== 'object' || e.state === null || Array.isArray(e.state))
+    throw new StepError('InvalidInput', 'state: expected the execution state object');
   return e as StepInput;
 }
 

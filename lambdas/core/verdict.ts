@@ -42,7 +42,13 @@ export function allCountedPathsFailed(states: readonly PathState[]): boolean {
  * The site verdict over the enabled paths. `allFailedSinceMs` is when every enabled path
  * was first seen failed together; peer-lost needs that to have lasted the confirmation window.
  */
-export function siteVerdict(states: readonly PathState[], peerReportsFailure: boolean, allFailedSinceMs: number | undefined, nowMs: number, confirmationMs: number): SiteVerdict {
+export function siteVerdict(
+  states: readonly PathState[],
+  peerReportsFailure: boolean,
+  allFailedSinceMs: number | undefined,
+  nowMs: number,
+  confirmationMs: number,
+): SiteVerdict {
   if (states.every((s) => s === 'disabled')) return 'unprotected';
   if (allCountedPathsFailed(states)) {
     return allFailedSinceMs !== undefined && nowMs - allFailedSinceMs >= confirmationMs ? 'peer-lost' : 'degraded';

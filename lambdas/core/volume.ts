@@ -45,7 +45,10 @@ export const commandKey = (to: SiteId, id: string): ItemKey => ({ pk: 'COMMAND',
 export const ackKey = (id: string): ItemKey => ({ pk: 'ACK', sk: id });
 
 export const noticeKey = (site: SiteId, id: string): ItemKey => ({ pk: 'NOTICE', sk: `${site}#${id}` });
-export const foldKey = (site: SiteId, kind: string, scope: string): ItemKey => ({ pk: 'FOLD', sk: `${site}#${kind}#${scope}` });
+export const foldKey = (site: SiteId, kind: string, scope: string): ItemKey => ({
+  pk: 'FOLD',
+  sk: `${site}#${kind}#${scope}`,
+});
 
 export const serialKey = (site: SiteId): ItemKey => ({ pk: 'SERIAL', sk: site });
 export const observationKey = (path: PathId, peer: SiteId): ItemKey => ({ pk: 'OBSERVED', sk: `${path}#${peer}` });

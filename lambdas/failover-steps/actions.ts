@@ -1,6 +1,9 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetHealthCheckCommand, type Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
-import { type Route53RecoveryClusterClient, UpdateRoutingControlStatesCommand } from '@aws-sdk/client-route53-recovery-cluster';
+import {
+  type Route53RecoveryClusterClient,
+  UpdateRoutingControlStatesCommand,
+} from '@aws-sdk/client-route53-recovery-cluster';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DetailType, EVENT_SOURCE, type PromotionActions, type SiteId } from '../core/wire';
 import { deadline, HOOK_DEADLINE_MS } from '../shared/deadlines';
@@ -39,14 +42,28 @@ export function plannedActions(deps: ActionDeps, promoted: SiteId): ActionTaken[
   }
   if (actions.route53HealthCheckId !== undefined) {
     // The health check guards the production (PRIMARY) failover record: inverted, Route 53 answers with the standby.
-    planned.push({ action: 'route53-health-check', target: actions.route53HealthCheckId, detail: `Inverted ${promoted === 'standby'}` });
+    planned.push({
+      action: 'route53-health-check',
+      target: actions.route53HealthCheckId,
+      detail: `Inverted ${promoted === 'standby'}`,
+    });
   }
-  if (deps.promotionHook !== undefined) planned.push({ action: 'hook', target: deps.promotionHook, detail: 'invoked with the decision record' });
-  if (deps.siteBus !== undefined) planned.push({ action: 'site-promoted-event', target: deps.siteBus, detail: `${EVENT_SOURCE} ${DetailType.sitePromoted}` });
+  if (deps.promotionHook !== undefined)
+    planned.push({ action: 'hook', target: deps.promotionHook, detail: 'invoked with the decision record' });
+  if (deps.siteBus !== undefined)
+    planned.push({
+      action: 'site-promoted-event',
+      target: deps.siteBus,
+      detail: `${EVENT_SOURCE} ${DetailType.sitePromoted}`,
+    });
   return planned;
 }
 
-export async function takeActions(deps: ActionDeps, promoted: SiteId, decision: Record<string, unknown>): Promise<ActionTaken[]> {
+export async function takeActions(
+  deps: ActionDeps,
+  promoted: SiteId,
+  decision: Record<string, unknown>,
+): Promise<ActionTaken[]> {
   const taken: ActionTaken[] = [];
   for (const planned of plannedActions(deps, promoted)) {
     switch (planned.action) {
@@ -58,19 +75,46 @@ export async function takeActions(deps: ActionDeps, promoted: SiteId, decision: 
         const inverted = promoted === 'standby';
         // UpdateHealthCheck needs the current version; a concurrent change makes it retry.
         const current = await deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: id }), deadline());
-        await deps.route53.send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: inverted, HealthCheckVersion: current.HealthCheck?.HealthCheckVersion }), deadline());
+        await deps.route53.send(
+          new UpdateHealthCheckCommand({
+            HealthCheckId: id,
+            Inverted: inverted,
+            HealthCheckVersion: current.HealthCheck?.HealthCheckVersion,
+          }),
+          deadline(),
+        );
         taken.push(planned);
         break;
       }
       case 'hook': {
-        const out = await deps.lambdaFor(planned.target).send(new InvokeCommand({ FunctionName: planned.target, Payload: Buffer.from(JSON.stringify(decision)) }), deadline(HOOK_DEADLINE_MS));
-        if (out.FunctionError !== undefined) throw new Error(`promotion hook ${planned.target} failed: ${out.FunctionError}`);
+        const out = await deps
+          .lambdaFor(planned.target)
+          .send(
+            new InvokeCommand({ FunctionName: planned.target, Payload: Buffer.from(JSON.stringify(decision)) }),
+            deadline(HOOK_DEADLINE_MS),
+          );
+        if (out.FunctionError !== undefined)
+          throw new Error(`promotion hook ${planned.target} failed: ${out.FunctionError}`);
         taken.push(planned);
         break;
       }
       case 'site-promoted-event': {
-        const out = await deps.events.send(new PutEventsCommand({ Entries: [{ EventBusName: planned.target, Source: EVENT_SOURCE, DetailType: DetailType.sitePromoted, Detail: JSON.stringify(decision) }] }));
-        if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`the site bus refused the ${DetailType.sitePromoted} event: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'}`);
+        const out = await deps.events.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: planned.target,
+                Source: EVENT_SOURCE,
+                DetailType: DetailType.sitePromoted,
+                Detail: JSON.stringify(decision),
+              },
+            ],
+          }),
+        );
+        if ((out.FailedEntryCount ?? 0) > 0)
+          throw new Error(
+            `the site bus refused the ${DetailType.sitePromoted} event: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'}`,
+          );
         taken.push(planned);
         break;
       }
@@ -93,7 +137,9 @@ async function setRoutingControls(deps: ActionDeps, promoted: SiteId): Promise<s
   const failures: string[] = [];
   for (const endpoint of arc.clusterEndpoints) {
     try {
-      await deps.arcFor(endpoint).send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: entries }), deadline());
+      await deps
+        .arcFor(endpoint)
+        .send(new UpdateRoutingControlStatesCommand({ UpdateRoutingControlStateEntries: entries }), deadline());
       return endpoint.region;
     } catch (error) {
       failures.push(`${endpoint.region}: ${(error as Error).name}: ${(error as Error).message}`);

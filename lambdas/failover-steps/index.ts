@@ -16,7 +16,12 @@ const peerBusArn = settings.required(Env.peerBus);
 const arcClients = new Map<string, Route53RecoveryClusterClient>();
 const deps: FailoverDeps = {
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
+  store: new SiteStore(
+    documentClient(),
+    settings.heartbeatVolume,
+    settings.observations,
+    settings.tuning.consistency === 'eventual',
+  ),
   db: documentClient(),
   peerCloudWatch: new CloudWatchClient({ region: settings.peerRegion, maxAttempts: 2 }),
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
@@ -27,7 +32,8 @@ const deps: FailoverDeps = {
   route53: new Route53Client({ region: 'us-east-1', maxAttempts: 3 }),
   arcFor: ({ url, region }) => {
     let client = arcClients.get(url);
-    if (client === undefined) arcClients.set(url, (client = new Route53RecoveryClusterClient({ region, endpoint: url, maxAttempts: 1 })));
+    if (client === undefined)
+      arcClients.set(url, (client = new Route53RecoveryClusterClient({ region, endpoint: url, maxAttempts: 1 })));
     return client;
   },
   events: eventsClient(settings.region),

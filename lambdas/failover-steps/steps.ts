@@ -17,7 +17,17 @@ import { NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-
 import { type ActionDeps, plannedActions, takeActions } from './actions';
 import { leaseTuningOf, promotionWaitMs } from '../core/lease';
 
-export const FAILOVER_STEPS = ['confirm', 'gates', 'drain', 'check-drain', 'cancel-drain', 'fence', 'promote', 'verify', NOTIFY_STEP] as const;
+export const FAILOVER_STEPS = [
+  'confirm',
+  'gates',
+  'drain',
+  'check-drain',
+  'cancel-drain',
+  'fence',
+  'promote',
+  'verify',
+  NOTIFY_STEP,
+] as const;
 
 export interface FailoverDeps extends ActionDeps, NotifyDeps {
   readonly settings: Settings;
@@ -52,20 +62,44 @@ export interface FailoverOptions {
 
 export function optionsOf(state: Readonly<Record<string, unknown>>): FailoverOptions {
   const { kind = 'failover', dryRun = false, requestedBy = 'operator', reason } = state;
-  if (kind !== 'failover' && kind !== 'switchover') throw new StepError('InvalidInput', `kind: got ${JSON.stringify(kind)}; allowed: failover or switchover`);
-  if (typeof dryRun !== 'boolean') throw new StepError('InvalidInput', `dryRun: got ${JSON.stringify(dryRun)}; expected true or false`);
-  if (typeof requestedBy !== 'string' || requestedBy.length === 0) throw new StepError('InvalidInput', `requestedBy: got ${JSON.stringify(requestedBy)}; expected who asked, such as "operator"`);
-  if (reason !== undefined && typeof reason !== 'string') throw new StepError('InvalidInput', `reason: got ${JSON.stringify(reason)}; expected a short text`);
+  if (kind !== 'failover' && kind !== 'switchover')
+    throw new StepError('InvalidInput', `kind: got ${JSON.stringify(kind)}; allowed: failover or switchover`);
+  if (typeof dryRun !== 'boolean')
+    throw new StepError('InvalidInput', `dryRun: got ${JSON.stringify(dryRun)}; expected true or false`);
+  if (typeof requestedBy !== 'string' || requestedBy.length === 0)
+    throw new StepError(
+      'InvalidInput',
+      `requestedBy: got ${JSON.stringify(requestedBy)}; expected who asked, such as "operator"`,
+    );
+  if (reason !== undefined && typeof reason !== 'string')
+    throw new StepError('InvalidInput', `reason: got ${JSON.stringify(reason)}; expected a short text`);
   const expected = state.expectedEpoch;
   if (expected !== undefined && !(typeof expected === 'number' && Number.isInteger(expected) && expected >= 1)) {
-    throw new StepError('InvalidInput', `expectedEpoch: got ${JSON.stringify(expected)}; expected the current epoch, an integer of at least 1, or leave it out`);
+    throw new StepError(
+      'InvalidInput',
+      `expectedEpoch: got ${JSON.stringify(expected)}; expected the current epoch, an integer of at least 1, or leave it out`,
+    );
   }
   const { expectedLease, gated = false } = state;
-  if (expectedLease !== undefined && !(typeof expectedLease === 'number' && Number.isInteger(expectedLease) && expectedLease >= 0)) {
-    throw new StepError('InvalidInput', `expectedLease: got ${JSON.stringify(expectedLease)}; expected the lease renewal count the start saw, a whole number, or leave it out`);
+  if (
+    expectedLease !== undefined &&
+    !(typeof expectedLease === 'number' && Number.isInteger(expectedLease) && expectedLease >= 0)
+  ) {
+    throw new StepError(
+      'InvalidInput',
+      `expectedLease: got ${JSON.stringify(expectedLease)}; expected the lease renewal count the start saw, a whole number, or leave it out`,
+    );
   }
-  if (typeof gated !== 'boolean') throw new StepError('InvalidInput', `gated: got ${JSON.stringify(gated)}; expected true or false, or leave it out`);
-  return { kind, dryRun, requestedBy, reason: reason ?? (kind === 'switchover' ? 'planned switchover' : requestedBy), ...(expectedLease === undefined ? {} : { expectedLease }), gated: gated && expectedLease !== undefined };
+  if (typeof gated !== 'boolean')
+    throw new StepError('InvalidInput', `gated: got ${JSON.stringify(gated)}; expected true or false, or leave it out`);
+  return {
+    kind,
+    dryRun,
+    requestedBy,
+    reason: reason ?? (kind === 'switchover' ? 'planned switchover' : requestedBy),
+    ...(expectedLease === undefined ? {} : { expectedLease }),
+    gated: gated && expectedLease !== undefined,
+  };
 }
 
 /** The result one step left in the execution state at `$.<step>.result`. */
@@ -82,7 +116,11 @@ function targetEpoch(input: StepInput, current: ClusterRecord): number {
 /** The epoch the fence step wrote; the steps after it act on that epoch and never derive it again. */
 function fencedEpoch(input: StepInput): number {
   const epoch = resultOf(input, 'fence')?.epoch;
-  if (typeof epoch !== 'number' || !Number.isInteger(epoch)) throw new StepError('InvalidInput', `state.fence.result.epoch: got ${JSON.stringify(epoch)}; the ${input.step} step runs after the fence step`);
+  if (typeof epoch !== 'number' || !Number.isInteger(epoch))
+    throw new StepError(
+      'InvalidInput',
+      `state.fence.result.epoch: got ${JSON.stringify(epoch)}; the ${input.step} step runs after the fence step`,
+    );
   return epoch;
 }
 
@@ -90,14 +128,19 @@ function fencedEpoch(input: StepInput): number {
 export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Promise<Record<string, unknown>> {
   // The notice of a failed run goes out even when the run's input was malformed. A drill sends
   // none: the state machine skips its notify states, and this guards the rest.
-  if (input.step === NOTIFY_STEP) return input.state.dryRun === true ? { notice: null, delivery: 'drill' } : runNotifyStep(input, deps);
+  if (input.step === NOTIFY_STEP)
+    return input.state.dryRun === true ? { notice: null, delivery: 'drill' } : runNotifyStep(input, deps);
   const started = performance.now();
   const options = optionsOf(input.state);
   const result = await runStep(input, options, deps);
   return { ...result, tookMs: Math.round(performance.now() - started) };
 }
 
-async function runStep(input: StepInput, options: FailoverOptions, deps: FailoverDeps): Promise<Record<string, unknown>> {
+async function runStep(
+  input: StepInput,
+  options: FailoverOptions,
+  deps: FailoverDeps,
+): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
   switch (input.step) {
     case 'confirm': {
@@ -107,14 +150,27 @@ async function runStep(input: StepInput, options: FailoverOptions, deps: Failove
         // And the lease: a renewal since the start means the old primary still acts (it reaches the witness).
         const record = await store.readCluster();
         if (record.epoch !== input.state.expectedEpoch || (record.lease ?? 0) !== options.expectedLease) {
-          return { peerLost: false, reason: options.reason, states, beatAgesMs: ages, lease: { expected: options.expectedLease, now: record.lease ?? 0, epoch: record.epoch }, why: `the cluster record moved since the start (epoch ${record.epoch}, lease renewal ${record.lease ?? 0}, expected ${options.expectedLease}): ${record.primary} still renews its lease` };
+          return {
+            peerLost: false,
+            reason: options.reason,
+            states,
+            beatAgesMs: ages,
+            lease: { expected: options.expectedLease, now: record.lease ?? 0, epoch: record.epoch },
+            why: `the cluster record moved since the start (epoch ${record.epoch}, lease renewal ${record.lease ?? 0}, expected ${options.expectedLease}): ${record.primary} still renews its lease`,
+          };
         }
       }
       const lost = allCountedPathsFailed(PATHS.map((p) => states[p]));
       if (options.reason === 'peer-failure-reported') {
         // The peer is alive and said its workload failed: go on while its newest beat still says so.
         const newest = live.sort((a, b) => b.serial - a.serial)[0];
-        return { peerLost: lost || newest?.health === 'failed', reason: options.reason, peerHealth: newest?.health ?? null, states, beatAgesMs: ages };
+        return {
+          peerLost: lost || newest?.health === 'failed',
+          reason: options.reason,
+          peerHealth: newest?.health ?? null,
+          states,
+          beatAgesMs: ages,
+        };
       }
       return { peerLost: lost, reason: options.reason, states, beatAgesMs: ages };
     }
@@ -125,17 +181,32 @@ async function runStep(input: StepInput, options: FailoverOptions, deps: Failove
     case 'drain': {
       const cluster = await store.readCluster();
       if (cluster.primary === settings.site) {
-        throw new StepError('CommandRefused', `${settings.site} is already primary at epoch ${cluster.epoch}: a switchover runs in the site it promotes; to hand back, run: mirrorbeat switchover --to ${settings.peer}`);
+        throw new StepError(
+          'CommandRefused',
+          `${settings.site} is already primary at epoch ${cluster.epoch}: a switchover runs in the site it promotes; to hand back, run: mirrorbeat switchover --to ${settings.peer}`,
+        );
       }
       const { states } = await peerPaths(deps);
       if (!PATHS.some((p) => states[p] === 'healthy' || states[p] === 'suspect')) {
-        throw new StepError('CommandRefused', `${settings.peer} is not beating on any enabled path (${PATHS.map((p) => `${p} ${states[p]}`).join(', ')}): a switchover needs a live primary to hand over; to take over from a lost one, run: mirrorbeat failover --site ${settings.site}`);
+        throw new StepError(
+          'CommandRefused',
+          `${settings.peer} is not beating on any enabled path (${PATHS.map((p) => `${p} ${states[p]}`).join(', ')}): a switchover needs a live primary to hand over; to take over from a lost one, run: mirrorbeat failover --site ${settings.site}`,
+        );
       }
-      if (options.dryRun) return { epoch: cluster.epoch, from: settings.peer, dryRun: true, would: `ask ${settings.peer} to stop acting as primary at epoch ${cluster.epoch}` };
+      if (options.dryRun)
+        return {
+          epoch: cluster.epoch,
+          from: settings.peer,
+          dryRun: true,
+          would: `ask ${settings.peer} to stop acting as primary at epoch ${cluster.epoch}`,
+        };
       const nowMs = deps.now();
       if (!(await store.requestHandover(cluster.epoch, settings.site, input.execution, nowMs))) {
         const now = await store.readCluster();
-        throw new StepError('CommandRefused', `the cluster record moved (epoch ${now.epoch}, primary ${now.primary}${now.handover ? `, handover to ${now.handover.to} pending for ${executionName(now.handover.execution)}` : ''}); check mirrorbeat status and try again`);
+        throw new StepError(
+          'CommandRefused',
+          `the cluster record moved (epoch ${now.epoch}, primary ${now.primary}${now.handover ? `, handover to ${now.handover.to} pending for ${executionName(now.handover.execution)}` : ''}); check mirrorbeat status and try again`,
+        );
       }
       return { epoch: cluster.epoch, from: settings.peer, requestedAtMs: nowMs };
     }
@@ -143,12 +214,25 @@ async function runStep(input: StepInput, options: FailoverOptions, deps: Failove
       if (options.dryRun) return { drained: true, expired: false, dryRun: true };
       const { handover, epoch } = await store.readCluster();
       if (handover === undefined || handover.execution !== input.execution) {
-        throw new StepError('CommandRefused', `the handover this switchover asked for is gone (cluster record at epoch ${epoch}); another switchover or failover took over`);
+        throw new StepError(
+          'CommandRefused',
+          `the handover this switchover asked for is gone (cluster record at epoch ${epoch}); another switchover or failover took over`,
+        );
       }
-      if (handover.drainedAtMs !== undefined) return { drained: true, expired: false, drainedAfterMs: handover.drainedAtMs - handover.requestedAtMs };
+      if (handover.drainedAtMs !== undefined)
+        return { drained: true, expired: false, drainedAfterMs: handover.drainedAtMs - handover.requestedAtMs };
       const waitedMs = deps.now() - handover.requestedAtMs;
       const limitMs = drainLimitMs(settings);
-      return { drained: false, expired: waitedMs > limitMs, waitedMs, ...(waitedMs > limitMs ? { detail: `${settings.peer} did not confirm the handover within ${limitMs} ms; the switchover is withdrawn and it stays primary` } : {}) };
+      return {
+        drained: false,
+        expired: waitedMs > limitMs,
+        waitedMs,
+        ...(waitedMs > limitMs
+          ? {
+              detail: `${settings.peer} did not confirm the handover within ${limitMs} ms; the switchover is withdrawn and it stays primary`,
+            }
+          : {}),
+      };
     }
     case 'cancel-drain': {
       if (options.kind !== 'switchover' || options.dryRun) return { cancelled: false };
@@ -158,40 +242,71 @@ async function runStep(input: StepInput, options: FailoverOptions, deps: Failove
       return fence(input, options, deps);
     case 'promote': {
       const epoch = fencedEpoch(input);
-      const decision = { cluster: settings.cluster, promoted: settings.site, epoch, kind: options.kind, reason: options.reason, execution: executionName(input.execution), confirm: resultOf(input, 'confirm'), gates: resultOf(input, 'gates') };
+      const decision = {
+        cluster: settings.cluster,
+        promoted: settings.site,
+        epoch,
+        kind: options.kind,
+        reason: options.reason,
+        execution: executionName(input.execution),
+        confirm: resultOf(input, 'confirm'),
+        gates: resultOf(input, 'gates'),
+      };
       if (options.dryRun) return { epoch, dryRun: true, actions: plannedActions(deps, settings.site) };
       return { epoch, actions: await takeActions(deps, settings.site, decision) };
     }
     case 'verify': {
       const epoch = fencedEpoch(input);
       const record = await store.readCluster();
-      const ok = options.dryRun ? record.primary !== settings.site && record.epoch === epoch - 1 : record.epoch === epoch && record.primary === settings.site;
+      const ok = options.dryRun
+        ? record.primary !== settings.site && record.epoch === epoch - 1
+        : record.epoch === epoch && record.primary === settings.site;
       if (ok && !options.dryRun) {
         // The promotion is complete: a second start for this epoch now does nothing.
         await deps.db.send(
-          new UpdateCommand({ TableName: settings.heartbeatVolume, Key: clusterKey(), UpdateExpression: 'SET verifiedAt = :at', ConditionExpression: 'epoch = :epoch', ExpressionAttributeValues: { ':at': new Date(deps.now()).toISOString(), ':epoch': epoch } }),
+          new UpdateCommand({
+            TableName: settings.heartbeatVolume,
+            Key: clusterKey(),
+            UpdateExpression: 'SET verifiedAt = :at',
+            ConditionExpression: 'epoch = :epoch',
+            ExpressionAttributeValues: { ':at': new Date(deps.now()).toISOString(), ':epoch': epoch },
+          }),
         );
       }
       return { ok, cluster: record, decision: decisionRecord(input, options, deps, epoch) };
     }
     default:
-      throw new StepError('InvalidInput', `step: got ${JSON.stringify(input.step)}; allowed: ${FAILOVER_STEPS.join(', ')}`);
+      throw new StepError(
+        'InvalidInput',
+        `step: got ${JSON.stringify(input.step)}; allowed: ${FAILOVER_STEPS.join(', ')}`,
+      );
   }
 }
 
 /** How long a switchover waits for the primary to confirm its handover: a few ticks plus two replication budgets. */
-export const drainLimitMs = (settings: Settings): number => (3 * settings.tuning.intervalSeconds + 2 * settings.tuning.rpoBudgetSeconds) * 1000;
+export const drainLimitMs = (settings: Settings): number =>
+  (3 * settings.tuning.intervalSeconds + 2 * settings.tuning.rpoBudgetSeconds) * 1000;
 
 /** The peer as the observations show it now, judged with the floor deadline (never stricter than the module). */
-async function peerPaths(deps: FailoverDeps): Promise<{ states: Record<PathId, PathState>; ages: Record<PathId, number | null>; live: Heartbeat[] }> {
+async function peerPaths(
+  deps: FailoverDeps,
+): Promise<{ states: Record<PathId, PathState>; ages: Record<PathId, number | null>; live: Heartbeat[] }> {
   const { settings, store } = deps;
   const nowMs = deps.now();
   const states = {} as Record<PathId, PathState>;
   const ages = {} as Record<PathId, number | null>;
   const live: Heartbeat[] = [];
   for (const path of PATHS) {
-    const [observation, mode] = await Promise.all([store.readObservation(path, settings.peer), store.readPathMode(settings.site, path)]);
-    states[path] = pathState({ path, mode, lastValidArrivalMs: observation?.arrivedAtMs }, nowMs, settings.tuning.deadlineFloorSeconds * 1000, settings.tuning.intervalSeconds * 1000);
+    const [observation, mode] = await Promise.all([
+      store.readObservation(path, settings.peer),
+      store.readPathMode(settings.site, path),
+    ]);
+    states[path] = pathState(
+      { path, mode, lastValidArrivalMs: observation?.arrivedAtMs },
+      nowMs,
+      settings.tuning.deadlineFloorSeconds * 1000,
+      settings.tuning.intervalSeconds * 1000,
+    );
     ages[path] = observation === undefined ? null : nowMs - observation.arrivedAtMs;
     if (observation !== undefined && states[path] !== 'failed') live.push(observation.beat);
   }
@@ -218,7 +333,14 @@ async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
           {
             Id: 'lag',
             MetricStat: {
-              Metric: { Namespace: 'AWS/DynamoDB', MetricName: 'ReplicationLatency', Dimensions: [{ Name: 'TableName', Value: settings.heartbeatVolume }, { Name: 'ReceivingRegion', Value: settings.region }] },
+              Metric: {
+                Namespace: 'AWS/DynamoDB',
+                MetricName: 'ReplicationLatency',
+                Dimensions: [
+                  { Name: 'TableName', Value: settings.heartbeatVolume },
+                  { Name: 'ReceivingRegion', Value: settings.region },
+                ],
+              },
               Period: 60,
               Stat: 'Maximum',
             },
@@ -228,11 +350,29 @@ async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
       deadline(),
     )
     .catch((error: unknown) => ({ error: String(error) }));
-  if ('error' in out) return { gate: 'replication-lag', passed: true, replicationLagMs: null, evidence: `lag unknown, the peer region did not answer (${out.error}); a lost region cannot report its lag` };
+  if ('error' in out)
+    return {
+      gate: 'replication-lag',
+      passed: true,
+      replicationLagMs: null,
+      evidence: `lag unknown, the peer region did not answer (${out.error}); a lost region cannot report its lag`,
+    };
   const latest = out.MetricDataResults?.[0]?.Values?.[0];
   const budgetMs = settings.tuning.rpoBudgetSeconds * 1000;
-  if (latest === undefined) return { gate: 'replication-lag', passed: true, replicationLagMs: null, evidence: 'no replication latency reported in the last 5 minutes' };
-  return { gate: 'replication-lag', passed: latest <= budgetMs, replicationLagMs: latest, budgetMs, evidence: `replication lag ${latest} ms against a budget of ${budgetMs} ms` };
+  if (latest === undefined)
+    return {
+      gate: 'replication-lag',
+      passed: true,
+      replicationLagMs: null,
+      evidence: 'no replication latency reported in the last 5 minutes',
+    };
+  return {
+    gate: 'replication-lag',
+    passed: latest <= budgetMs,
+    replicationLagMs: latest,
+    budgetMs,
+    evidence: `replication lag ${latest} ms against a budget of ${budgetMs} ms`,
+  };
 }
 
 /**
@@ -242,13 +382,36 @@ async function replicationGate(deps: FailoverDeps): Promise<GateCheck> {
  */
 async function cooldownGate(options: FailoverOptions, deps: FailoverDeps): Promise<GateCheck> {
   const { settings } = deps;
-  if (options.kind === 'switchover' || options.requestedBy !== 'heartbeat-module') return { gate: 'cooldown', passed: true, evidence: `requested by ${options.requestedBy}: the cooldown binds automatic failovers only` };
-  if (options.reason !== 'peer-failure-reported') return { gate: 'cooldown', passed: true, evidence: `reason ${options.reason}: the cooldown holds only failovers away from a live peer that reports its workload failed` };
+  if (options.kind === 'switchover' || options.requestedBy !== 'heartbeat-module')
+    return {
+      gate: 'cooldown',
+      passed: true,
+      evidence: `requested by ${options.requestedBy}: the cooldown binds automatic failovers only`,
+    };
+  if (options.reason !== 'peer-failure-reported')
+    return {
+      gate: 'cooldown',
+      passed: true,
+      evidence: `reason ${options.reason}: the cooldown holds only failovers away from a live peer that reports its workload failed`,
+    };
   const { promotedAtMs, primary } = await deps.store.readCluster();
   // Started again for a promotion that already happened: the fence step finds it and does nothing more.
-  if (primary === settings.site) return { gate: 'cooldown', passed: true, evidence: `${settings.site} is already primary: no second promotion to hold` };
+  if (primary === settings.site)
+    return {
+      gate: 'cooldown',
+      passed: true,
+      evidence: `${settings.site} is already primary: no second promotion to hold`,
+    };
   const untilMs = (promotedAtMs ?? -Infinity) + settings.tuning.cooldownSeconds * 1000;
-  if (promotedAtMs === undefined || deps.now() >= untilMs) return { gate: 'cooldown', passed: true, evidence: promotedAtMs === undefined ? 'no earlier promotion' : `last promotion at ${new Date(promotedAtMs).toISOString()}, outside cooldownSeconds (${settings.tuning.cooldownSeconds})` };
+  if (promotedAtMs === undefined || deps.now() >= untilMs)
+    return {
+      gate: 'cooldown',
+      passed: true,
+      evidence:
+        promotedAtMs === undefined
+          ? 'no earlier promotion'
+          : `last promotion at ${new Date(promotedAtMs).toISOString()}, outside cooldownSeconds (${settings.tuning.cooldownSeconds})`,
+    };
   return {
     gate: 'cooldown',
     passed: false,
@@ -287,18 +450,33 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
   }
   if (selfPromotion) throw new StepError('FenceConflict', refusal);
   const at = new Date(deps.now()).toISOString();
-  const handover = options.kind === 'switchover' ? ' AND handover.execution = :exec AND attribute_exists(handover.drainedAtMs)' : '';
+  const handover =
+    options.kind === 'switchover' ? ' AND handover.execution = :exec AND attribute_exists(handover.drainedAtMs)' : '';
   // A gated takeover names the renewal it saw stand still: a renewal since then makes it lose.
   // (Quorum mode: the lease is the cluster record's own count; in two-region mode it lives in another item, checked by confirm.)
-  const lease = options.expectedLease === undefined || settings.tuning.consistency !== 'strong' ? '' : options.expectedLease === 0 ? ' AND (attribute_not_exists(lease) OR lease = :lease)' : ' AND lease = :lease';
-  const actAfterMs = promotionWaitMs(leaseTuningOf(settings.tuning), { handedOver: handover !== '', gated: options.gated });
+  const lease =
+    options.expectedLease === undefined || settings.tuning.consistency !== 'strong'
+      ? ''
+      : options.expectedLease === 0
+        ? ' AND (attribute_not_exists(lease) OR lease = :lease)'
+        : ' AND lease = :lease';
+  const actAfterMs = promotionWaitMs(leaseTuningOf(settings.tuning), {
+    handedOver: handover !== '',
+    gated: options.gated,
+  });
   try {
     await deps.db.send(
       new UpdateCommand({
         TableName: settings.heartbeatVolume,
         Key: clusterKey(),
-        UpdateExpression: 'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver, actAfterMs = :wait, lease = if_not_exists(lease, :zero) + :one REMOVE handover, verifiedAt',
-        ConditionExpression: (epoch - 1 === INITIAL_CLUSTER.epoch && handover === '' ? '(attribute_not_exists(epoch) OR (epoch = :prev AND #primary = :peer))' : '(epoch = :prev AND #primary = :peer)') + handover + lease,
+        UpdateExpression:
+          'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver, actAfterMs = :wait, lease = if_not_exists(lease, :zero) + :one REMOVE handover, verifiedAt',
+        ConditionExpression:
+          (epoch - 1 === INITIAL_CLUSTER.epoch && handover === ''
+            ? '(attribute_not_exists(epoch) OR (epoch = :prev AND #primary = :peer))'
+            : '(epoch = :prev AND #primary = :peer)') +
+          handover +
+          lease,
         ExpressionAttributeNames: { '#primary': 'primary' },
         ExpressionAttributeValues: {
           ':next': epoch,
@@ -319,19 +497,37 @@ async function fence(input: StepInput, options: FailoverOptions, deps: FailoverD
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const now = await store.readCluster();
-    throw new StepError('FenceConflict', `cluster record is at epoch ${now.epoch} with primary ${now.primary} (lease renewal ${now.lease ?? 0}); this ${options.kind} expected to move epoch ${epoch - 1} to ${epoch}${handover === '' ? '' : ' after its handover was confirmed'}${lease === '' ? '' : ` over lease renewal ${options.expectedLease ?? 0}`}`);
+    throw new StepError(
+      'FenceConflict',
+      `cluster record is at epoch ${now.epoch} with primary ${now.primary} (lease renewal ${now.lease ?? 0}); this ${options.kind} expected to move epoch ${epoch - 1} to ${epoch}${handover === '' ? '' : ' after its handover was confirmed'}${lease === '' ? '' : ` over lease renewal ${options.expectedLease ?? 0}`}`,
+    );
   }
   await putFenceRecord(deps, epoch, input.execution);
   // From here on the record is final: what follows reaches other regions, each under a deadline, and only reports.
-  const [networkFence, fenceHook] = await Promise.all([sendFenceMessage(deps, epoch), deps.fenceHook === undefined ? null : invokeFenceHook(deps, deps.fenceHook, epoch)]);
+  const [networkFence, fenceHook] = await Promise.all([
+    sendFenceMessage(deps, epoch),
+    deps.fenceHook === undefined ? null : invokeFenceHook(deps, deps.fenceHook, epoch),
+  ]);
   return { epoch, fenced: settings.peer, networkFence, fenceHook, actAfterMs };
 }
 
 async function putFenceRecord(deps: FailoverDeps, epoch: number, execution: string, condition?: string): Promise<void> {
   const { settings } = deps;
-  const item = { ...fenceKey(epoch), fenced: settings.peer, by: settings.site, at: new Date(deps.now()).toISOString(), execution };
+  const item = {
+    ...fenceKey(epoch),
+    fenced: settings.peer,
+    by: settings.site,
+    at: new Date(deps.now()).toISOString(),
+    execution,
+  };
   try {
-    await deps.db.send(new PutCommand({ TableName: settings.heartbeatVolume, Item: item, ...(condition === undefined ? {} : { ConditionExpression: condition }) }));
+    await deps.db.send(
+      new PutCommand({
+        TableName: settings.heartbeatVolume,
+        Item: item,
+        ...(condition === undefined ? {} : { ConditionExpression: condition }),
+      }),
+    );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
@@ -342,7 +538,14 @@ async function invokeFenceHook(deps: FailoverDeps, functionArn: string, epoch: n
   const { settings } = deps;
   try {
     const payload = { fenced: settings.peer, epoch, by: settings.site, cluster: settings.cluster };
-    await deps.lambdaFor(functionArn).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }), deadline());
+    await deps.lambdaFor(functionArn).send(
+      new InvokeCommand({
+        FunctionName: functionArn,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(payload)),
+      }),
+      deadline(),
+    );
     return 'invoked';
   } catch (error) {
     return `not invoked: ${String(error)}`;
@@ -376,7 +579,19 @@ async function sendFenceMessage(deps: FailoverDeps, epoch: number): Promise<stri
       },
       await deps.keys.current(),
     );
-    const out = await deps.peerEvents.send(new PutEventsCommand({ Entries: [{ EventBusName: deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.heartbeat, Detail: JSON.stringify(beat) }] }), deadline());
+    const out = await deps.peerEvents.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: deps.peerBusArn,
+            Source: EVENT_SOURCE,
+            DetailType: DetailType.heartbeat,
+            Detail: JSON.stringify(beat),
+          },
+        ],
+      }),
+      deadline(),
+    );
     return (out.FailedEntryCount ?? 0) > 0 ? `not delivered: ${out.Entries?.[0]?.ErrorCode ?? 'refused'}` : 'sent';
   } catch (error) {
     return `not delivered: ${String(error)}`;
@@ -384,7 +599,12 @@ async function sendFenceMessage(deps: FailoverDeps, epoch: number): Promise<stri
 }
 
 /** The decision record the promoted notice carries: why, on what evidence, through which gates, with what effect, how fast. */
-function decisionRecord(input: StepInput, options: FailoverOptions, deps: FailoverDeps, epoch: number): Record<string, unknown> {
+function decisionRecord(
+  input: StepInput,
+  options: FailoverOptions,
+  deps: FailoverDeps,
+  epoch: number,
+): Record<string, unknown> {
   const { settings } = deps;
   const startedAtMs = typeof input.startedAt === 'string' ? Date.parse(input.startedAt) : NaN;
   const steps: Record<string, unknown> = {};
@@ -412,4 +632,3 @@ function decisionRecord(input: StepInput, options: FailoverOptions, deps: Failov
     decisionToVerifiedMs: Number.isFinite(startedAtMs) ? deps.now() - startedAtMs : null,
   };
 }
-

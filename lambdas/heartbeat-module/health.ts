@@ -36,7 +36,10 @@ export class HealthProbe {
     const names = this.sources.alarmNames;
     if (names.length === 0 || this.cloudwatch === undefined) return { health: 'ok', evidence: [] };
     try {
-      const out = await this.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [...names], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }), { abortSignal: AbortSignal.timeout(this.sources.timeoutMs) });
+      const out = await this.cloudwatch.send(
+        new DescribeAlarmsCommand({ AlarmNames: [...names], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
+        { abortSignal: AbortSignal.timeout(this.sources.timeoutMs) },
+      );
       const found = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])];
       const evidence: string[] = [];
       let health: Health = 'ok';
@@ -64,11 +67,20 @@ export class HealthProbe {
     const url = this.sources.url;
     if (url === undefined) return { health: 'ok', evidence: [] };
     try {
-      const response = await this.fetchFn(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(this.sources.timeoutMs) });
+      const response = await this.fetchFn(url, {
+        method: 'GET',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.sources.timeoutMs),
+      });
       await response.body?.cancel();
-      return response.ok ? { health: 'ok', evidence: [] } : { health: 'failed', evidence: [`${url} answered ${response.status}`] };
+      return response.ok
+        ? { health: 'ok', evidence: [] }
+        : { health: 'failed', evidence: [`${url} answered ${response.status}`] };
     } catch (error) {
-      return { health: 'failed', evidence: [`${url} did not answer within ${this.sources.timeoutMs} ms: ${String(error)}`] };
+      return {
+        health: 'failed',
+        evidence: [`${url} did not answer within ${this.sources.timeoutMs} ms: ${String(error)}`],
+      };
     }
   }
 }

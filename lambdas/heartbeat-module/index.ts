@@ -2,7 +2,15 @@ import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { deadline } from '../shared/deadlines';
-import { cloudwatchClient, documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient, sfnClient } from '../shared/clients';
+import {
+  cloudwatchClient,
+  documentClient,
+  eventsClient,
+  lambdaClientFor,
+  regionOfArn,
+  secretsClient,
+  sfnClient,
+} from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
 import { deployedNoticeDesk } from '../shared/desk';
 import { logger, publishMetrics } from '../shared/observability';
@@ -21,7 +29,12 @@ const peerBusArn = settings.required(Env.peerBus);
 const healthSources = settings.json<HealthSources>(Env.healthSources);
 const heartbeatModule = new HeartbeatModule({
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
+  store: new SiteStore(
+    documentClient(),
+    settings.heartbeatVolume,
+    settings.observations,
+    settings.tuning.consistency === 'eventual',
+  ),
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
@@ -34,20 +47,36 @@ const heartbeatModule = new HeartbeatModule({
 });
 
 /** Your fence hook as a function: an asynchronous invoke, so a slow hook never holds the tick. */
-function fenceHookOf(functionArn: string | undefined): ((event: Readonly<Record<string, unknown>>) => Promise<void>) | undefined {
+function fenceHookOf(
+  functionArn: string | undefined,
+): ((event: Readonly<Record<string, unknown>>) => Promise<void>) | undefined {
   if (functionArn === undefined) return undefined;
   return async (event) => {
-    await lambdaClientFor(functionArn).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(event)) }), deadline());
+    await lambdaClientFor(functionArn).send(
+      new InvokeCommand({
+        FunctionName: functionArn,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+      deadline(),
+    );
   };
 }
 
 /** The EventBridge event CloudWatch sends when an alarm changes state (the stack's rule admits only the watched alarms). */
 function isAlarmStateChange(event: unknown): event is { detail?: { alarmName?: string } } {
-  return typeof event === 'object' && event !== null && (event as Record<string, unknown>)['detail-type'] === 'CloudWatch Alarm State Change';
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as Record<string, unknown>)['detail-type'] === 'CloudWatch Alarm State Change'
+  );
 }
 
 /** Invoked every minute by EventBridge Scheduler; ticks every intervalSeconds until just before the next invocation. */
-export const handler = async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ ticks: number } | { extraBeat: Record<string, unknown> }> => {
+export const handler = async (
+  event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<{ ticks: number } | { extraBeat: Record<string, unknown> }> => {
   if (isAlarmStateChange(event)) {
     // A watched alarm went to ALARM: beat now, on both paths, rather than at the next tick.
     const beat = await heartbeatModule.beatNow(Date.now(), performance.now());
@@ -65,7 +94,13 @@ export const handler = async (event: unknown, context: Pick<Context, 'getRemaini
     try {
       const report = await heartbeatModule.tick(Date.now(), performance.now());
       publishMetrics(settings.cluster, settings.site, report.metrics);
-      if (report.verdict !== 'ok') logger.info('tick', { serial: report.serial, sent: report.sent, states: report.states, verdict: report.verdict });
+      if (report.verdict !== 'ok')
+        logger.info('tick', {
+          serial: report.serial,
+          sent: report.sent,
+          states: report.states,
+          verdict: report.verdict,
+        });
     } catch (error) {
       // Nothing escapes a tick: the next one may find the fault gone.
       logger.error('tick failed', { error: String(error) });

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
-import { checkControl, lastWorkingPathRefusal, type PathCommandMessage, pathCommandSchema, signAck } from '../core/command';
+import {
+  checkControl,
+  lastWorkingPathRefusal,
+  type PathCommandMessage,
+  pathCommandSchema,
+  signAck,
+} from '../core/command';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice, NoticeKind } from '../core/notices';
 import type { PathState, SiteVerdict } from '../core/verdict';
@@ -131,31 +137,57 @@ export class HeartbeatModule {
     const checked = this.core.check({ network: networkRead, storage: storageRead }, cluster, nowMs, monoMs);
     const { states, phi, arrived, deadlineMs, verdict, peerHealth } = checked;
     this.lastArrivalMs = checked.lastArrivalMs;
-    if (checked.fencedAt !== undefined) this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', checked.fencedAt);
+    if (checked.fencedAt !== undefined)
+      this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', checked.fencedAt);
     const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
     for (const path of PATHS) {
       metrics.push(
-        { name: MetricName.pathFailed, value: states[path] === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
+        {
+          name: MetricName.pathFailed,
+          value: states[path] === 'failed' ? 1 : 0,
+          unit: 'Count',
+          dimensions: { Path: path },
+        },
         { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path } },
         { name: MetricName.deadline, value: deadlineMs[path] / 1000, unit: 'Seconds', dimensions: { Path: path } },
       );
       const last = checked.lastArrivalMs[path];
-      if (last !== undefined) metrics.push({ name: MetricName.peerBeatAge, value: (nowMs - last) / 1000, unit: 'Seconds', dimensions: { Path: path } });
+      if (last !== undefined)
+        metrics.push({
+          name: MetricName.peerBeatAge,
+          value: (nowMs - last) / 1000,
+          unit: 'Seconds',
+          dimensions: { Path: path },
+        });
     }
     metrics.push(
       { name: MetricName.beatsSent, value: network === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'network' } },
-      { name: MetricName.sendFailures, value: network === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: 'network' } },
+      {
+        name: MetricName.sendFailures,
+        value: network === 'failed' ? 1 : 0,
+        unit: 'Count',
+        dimensions: { Path: 'network' },
+      },
       { name: MetricName.beatsSent, value: storage === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
-      { name: MetricName.sendFailures, value: storage === 'failed' ? 1 : 0, unit: 'Count', dimensions: { Path: 'storage' } },
+      {
+        name: MetricName.sendFailures,
+        value: storage === 'failed' ? 1 : 0,
+        unit: 'Count',
+        dimensions: { Path: 'storage' },
+      },
     );
     if (storageRead.invalid !== undefined) metrics.push(...invalidBeatPoints('storage', storageRead.invalid));
 
-    metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } }, { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' });
+    metrics.push(
+      { name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } },
+      { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' },
+    );
 
     const decision = checked.takeover;
     this.hold = decision.start ? undefined : decision.hold;
     const outcomes: Outcome[] = [];
-    const clockNotice = clock.jumpMs === undefined ? undefined : this.clockNotice(clock.jumpMs, clock.correctionMs, nowMs);
+    const clockNotice =
+      clock.jumpMs === undefined ? undefined : this.clockNotice(clock.jumpMs, clock.correctionMs, nowMs);
     const [, notices, failoverStarted, roleNotices, flushed] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       this.handleCommands(nowMs, timeout).then(() => []),
@@ -163,7 +195,9 @@ export class HeartbeatModule {
         if (clockNotice !== undefined) await this.publish(clockNotice, nowMs, outcomes);
         return clockNotice === undefined ? out : [...out, clockNotice];
       }),
-      decision.start ? this.startFailover(cluster, decision, { states, phi, deadlineMs, verdict, peerHealth }, nowMs, monoMs) : Promise.resolve(false),
+      decision.start
+        ? this.startFailover(cluster, decision, { states, phi, deadlineMs, verdict, peerHealth }, nowMs, monoMs)
+        : Promise.resolve(false),
       this.announceRole(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.confirmHandover(role, cluster, nowMs, timeout);
         return out;
@@ -172,7 +206,12 @@ export class HeartbeatModule {
     ]);
     metrics.push(
       { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
-      ...PATHS.map((path): MetricPoint => ({ name: MetricName.pathMode, value: MODE_VALUE[this.core.modes[path]], unit: 'None', dimensions: { Path: path } })),
+      ...PATHS.map((path): MetricPoint => ({
+        name: MetricName.pathMode,
+        value: MODE_VALUE[this.core.modes[path]],
+        unit: 'None',
+        dimensions: { Path: path },
+      })),
     );
     // Only when there is something to count: a custom metric is billed for the hours it has data,
     // and these are rare (the alarm on undelivered notices treats no data as fine).
@@ -180,7 +219,25 @@ export class HeartbeatModule {
     const undelivered = outcomes.filter((o) => o === 'pending').length + flushed;
     if (folded > 0) metrics.push({ name: MetricName.noticesFolded, value: folded, unit: 'Count' });
     if (undelivered > 0) metrics.push({ name: MetricName.noticesUndelivered, value: undelivered, unit: 'Count' });
-    return { serial, role, epoch: cluster.epoch, health: reading.health, sent: { network, storage }, states, phi, arrived, peerSerials: { network: arrived.network ? networkRead.beat?.serial : undefined, storage: arrived.storage ? storageRead.beat?.serial : undefined }, deadlineMs, verdict, failoverStarted, notices: [...notices, ...roleNotices], metrics };
+    return {
+      serial,
+      role,
+      epoch: cluster.epoch,
+      health: reading.health,
+      sent: { network, storage },
+      states,
+      phi,
+      arrived,
+      peerSerials: {
+        network: arrived.network ? networkRead.beat?.serial : undefined,
+        storage: arrived.storage ? storageRead.beat?.serial : undefined,
+      },
+      deadlineMs,
+      verdict,
+      failoverStarted,
+      notices: [...notices, ...roleNotices],
+      metrics,
+    };
   }
 
   /**
@@ -189,7 +246,10 @@ export class HeartbeatModule {
    * sends. Its role is judged as a tick's: in a fresh container, whose detectors know nothing of
    * the peer, that is the role the cluster record gives it, as on any first tick.
    */
-  async beatNow(wallMs: number, monoMs: number = wallMs): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
+  async beatNow(
+    wallMs: number,
+    monoMs: number = wallMs,
+  ): Promise<{ serial: number; health: Health; sent: Record<PathId, 'sent' | 'failed' | 'disabled'> }> {
     const timeout = pathTimeoutMs(this.deps.settings.tuning.intervalSeconds);
     const { serial, reading, sent } = await this.beat(wallMs - this.core.correctionMs, monoMs, timeout);
     return { serial, health: reading.health, sent };
@@ -198,7 +258,12 @@ export class HeartbeatModule {
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
   private async beat(nowMs: number, monoMs: number, timeout: number) {
     const { settings, store } = this.deps;
-    const [cluster, serial, , reading] = await Promise.all([this.readCluster(monoMs, timeout), this.nextSerial(nowMs, timeout), this.refreshModes(nowMs, timeout), this.readHealth()]);
+    const [cluster, serial, , reading] = await Promise.all([
+      this.readCluster(monoMs, timeout),
+      this.nextSerial(nowMs, timeout),
+      this.refreshModes(nowMs, timeout),
+      this.readHealth(),
+    ]);
     await this.renew(cluster, nowMs, monoMs, timeout);
     const key = await this.deps.keys.current().catch((error: unknown) => {
       // Without the key nothing can be signed; the tick still checks the peer and reports.
@@ -207,25 +272,43 @@ export class HeartbeatModule {
     });
     this.healthFailedSinceMs = reading.health === 'failed' ? (this.healthFailedSinceMs ?? nowMs) : undefined;
     const role = this.roleAt(cluster, nowMs, monoMs);
-    const beat = key === undefined ? undefined : signHeartbeat(
-      {
-        v: 1,
-        cluster: settings.cluster,
-        site: settings.site,
-        region: settings.region,
-        serial,
-        sentAt: new Date(nowMs).toISOString(),
-        epoch: cluster.epoch,
-        role,
-        health: reading.health,
-        ...(reading.health === 'failed' ? { notice: { kind: 'workload-failed', detail: `since ${new Date(this.healthFailedSinceMs ?? nowMs).toISOString()}: ${reading.evidence.join('; ')}`.slice(0, 1024) } } : {}),
-      },
-      key,
-    );
+    const beat =
+      key === undefined
+        ? undefined
+        : signHeartbeat(
+            {
+              v: 1,
+              cluster: settings.cluster,
+              site: settings.site,
+              region: settings.region,
+              serial,
+              sentAt: new Date(nowMs).toISOString(),
+              epoch: cluster.epoch,
+              role,
+              health: reading.health,
+              ...(reading.health === 'failed'
+                ? {
+                    notice: {
+                      kind: 'workload-failed',
+                      detail:
+                        `since ${new Date(this.healthFailedSinceMs ?? nowMs).toISOString()}: ${reading.evidence.join('; ')}`.slice(
+                          0,
+                          1024,
+                        ),
+                    },
+                  }
+                : {}),
+            },
+            key,
+          );
     // Both paths go out together, each under its own timeout: no shared await can stall one behind the other.
     const [network, storage] = await Promise.all([
-      this.send('network', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : this.sendNetwork(beat, signal))),
-      this.send('storage', timeout, (signal) => (beat === undefined ? Promise.reject(new Error('no signing key')) : store.writeBeat(beat, signal))),
+      this.send('network', timeout, (signal) =>
+        beat === undefined ? Promise.reject(new Error('no signing key')) : this.sendNetwork(beat, signal),
+      ),
+      this.send('storage', timeout, (signal) =>
+        beat === undefined ? Promise.reject(new Error('no signing key')) : store.writeBeat(beat, signal),
+      ),
     ]);
     return { cluster, serial, reading, role, sent: { network, storage } };
   }
@@ -239,7 +322,11 @@ export class HeartbeatModule {
     const { settings, store } = this.deps;
     if (!this.core.shouldRenew(cluster)) return;
     try {
-      this.core.renewal(await store.renewLease(cluster.epoch, settings.site, nowMs, AbortSignal.timeout(timeoutMs)), cluster.epoch, monoMs);
+      this.core.renewal(
+        await store.renewLease(cluster.epoch, settings.site, nowMs, AbortSignal.timeout(timeoutMs)),
+        cluster.epoch,
+        monoMs,
+      );
     } catch (error) {
       this.deps.log('warn', 'lease not renewed', { epoch: cluster.epoch, error: String(error) });
     }
@@ -264,19 +351,34 @@ export class HeartbeatModule {
         jumpMs: Math.round(jumpMs),
         correctionMs: Math.round(correctionMs),
         why: `the wall clock moved ${Math.round(jumpMs)} ms against the monotonic clock between two ticks, beyond the skew bound (deadlineCeilingSeconds ${settings.tuning.deadlineCeilingSeconds})`,
-        next: correctionMs === 0 ? 'nothing: the wall clock agrees with the monotonic clock again' : `this container stamps beats ${Math.round(correctionMs)} ms behind the wall clock until it agrees again; check the host's time synchronization (chrony, Amazon Time Sync)`,
+        next:
+          correctionMs === 0
+            ? 'nothing: the wall clock agrees with the monotonic clock again'
+            : `this container stamps beats ${Math.round(correctionMs)} ms behind the wall clock until it agrees again; check the host's time synchronization (chrony, Amazon Time Sync)`,
       },
     };
   }
 
   /** A primary that stops acting as one says so once: its lease ran out, or a higher epoch names the peer. */
-  private async announceRole(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number, outcomes: Outcome[]): Promise<Notice[]> {
+  private async announceRole(
+    role: Role,
+    cluster: ClusterRecord,
+    nowMs: number,
+    timeoutMs: number,
+    outcomes: Outcome[],
+  ): Promise<Notice[]> {
     const { settings, store } = this.deps;
     const previous = this.acting;
     if (previous === role) return [];
     let recordedPrevious: string | undefined | null;
     try {
-      recordedPrevious = await store.recordRole(settings.site, role, nowMs, this.writer, AbortSignal.timeout(timeoutMs));
+      recordedPrevious = await store.recordRole(
+        settings.site,
+        role,
+        nowMs,
+        this.writer,
+        AbortSignal.timeout(timeoutMs),
+      );
     } catch (error) {
       this.deps.log('warn', 'role change not recorded', { role, error: String(error) });
       return [];
@@ -287,18 +389,43 @@ export class HeartbeatModule {
       cluster.primary === settings.site && cluster.handover?.to === settings.peer
         ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
         : cluster.primary === settings.site
-        ? this.core.roleWhy
-        : this.core.fencedByBeat(cluster)
-          ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
-          : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
-    const notice: Notice = { kind: 'demoted', site: settings.site, region: settings.region, cluster: settings.cluster, atMs: nowMs, detail: { epoch: cluster.epoch, primary: cluster.primary, why, lastValidBeatAgeMs: this.ages(nowMs), next: cluster.primary === settings.site ? 'this site stops acting as primary; it resumes by itself once it renews its lease again' : 'this site stops acting as primary; it resumes only when the cluster record names it again' } };
+          ? this.core.roleWhy
+          : this.core.fencedByBeat(cluster)
+            ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
+            : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
+    const notice: Notice = {
+      kind: 'demoted',
+      site: settings.site,
+      region: settings.region,
+      cluster: settings.cluster,
+      atMs: nowMs,
+      detail: {
+        epoch: cluster.epoch,
+        primary: cluster.primary,
+        why,
+        lastValidBeatAgeMs: this.ages(nowMs),
+        next:
+          cluster.primary === settings.site
+            ? 'this site stops acting as primary; it resumes by itself once it renews its lease again'
+            : 'this site stops acting as primary; it resumes only when the cluster record names it again',
+      },
+    };
     this.deps.log('warn', 'notice: demoted', { why });
     await Promise.all([
       this.publish(notice, nowMs, outcomes),
       // The recorded role change is the guard: of two overlapping invocations only one calls the hook.
-      this.deps.fenceHook?.({ fenced: settings.site, cluster: settings.cluster, epoch: cluster.epoch, primary: cluster.primary, why, by: 'heartbeat-module' }).catch((error: unknown) => {
-        this.deps.log('warn', 'fence hook not called', { error: String(error) });
-      }),
+      this.deps
+        .fenceHook?.({
+          fenced: settings.site,
+          cluster: settings.cluster,
+          epoch: cluster.epoch,
+          primary: cluster.primary,
+          why,
+          by: 'heartbeat-module',
+        })
+        .catch((error: unknown) => {
+          this.deps.log('warn', 'fence hook not called', { error: String(error) });
+        }),
     ]);
     return [notice];
   }
@@ -309,9 +436,19 @@ export class HeartbeatModule {
    */
   private async confirmHandover(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number): Promise<void> {
     const { handover } = cluster;
-    if (role !== 'secondary' || this.acting !== 'secondary' || handover === undefined || handover.to !== this.deps.settings.peer || handover.drainedAtMs !== undefined) return;
+    if (
+      role !== 'secondary' ||
+      this.acting !== 'secondary' ||
+      handover === undefined ||
+      handover.to !== this.deps.settings.peer ||
+      handover.drainedAtMs !== undefined
+    )
+      return;
     try {
-      if (await this.deps.store.markDrained(handover.execution, nowMs, AbortSignal.timeout(timeoutMs))) this.deps.log('info', 'handover confirmed: this site no longer acts as primary', { execution: handover.execution });
+      if (await this.deps.store.markDrained(handover.execution, nowMs, AbortSignal.timeout(timeoutMs)))
+        this.deps.log('info', 'handover confirmed: this site no longer acts as primary', {
+          execution: handover.execution,
+        });
     } catch (error) {
       this.deps.log('warn', 'handover not confirmed; the next tick tries again', { error: String(error) });
     }
@@ -322,13 +459,40 @@ export class HeartbeatModule {
    * publishes the notice it raises. The conditional write is the deduplication: of two
    * overlapping invocations only the one whose write changed the record announces.
    */
-  private async announce(nowMs: number, role: Role, states: Readonly<Record<PathId, PathState>>, phi: Readonly<Record<PathId, number>>, deadlineMs: Readonly<Record<PathId, number>>, verdict: SiteVerdict, timeoutMs: number, outcomes: Outcome[]): Promise<Notice[]> {
+  private async announce(
+    nowMs: number,
+    role: Role,
+    states: Readonly<Record<PathId, PathState>>,
+    phi: Readonly<Record<PathId, number>>,
+    deadlineMs: Readonly<Record<PathId, number>>,
+    verdict: SiteVerdict,
+    timeoutMs: number,
+    outcomes: Outcome[],
+  ): Promise<Notice[]> {
     const { settings, store } = this.deps;
     const changes: { what: PathId | 'verdict'; value: string; record: () => Promise<string | undefined | null> }[] = [];
     for (const path of PATHS) {
-      if (this.recorded[path] !== states[path]) changes.push({ what: path, value: states[path], record: () => store.recordPathState(settings.site, path, states[path], nowMs, this.writer, AbortSignal.timeout(timeoutMs)) });
+      if (this.recorded[path] !== states[path])
+        changes.push({
+          what: path,
+          value: states[path],
+          record: () =>
+            store.recordPathState(
+              settings.site,
+              path,
+              states[path],
+              nowMs,
+              this.writer,
+              AbortSignal.timeout(timeoutMs),
+            ),
+        });
     }
-    if (this.recorded.verdict !== verdict) changes.push({ what: 'verdict', value: verdict, record: () => store.recordVerdict(settings.site, verdict, nowMs, this.writer, AbortSignal.timeout(timeoutMs)) });
+    if (this.recorded.verdict !== verdict)
+      changes.push({
+        what: 'verdict',
+        value: verdict,
+        record: () => store.recordVerdict(settings.site, verdict, nowMs, this.writer, AbortSignal.timeout(timeoutMs)),
+      });
 
     const notices: Notice[] = [];
     await Promise.all(
@@ -343,13 +507,37 @@ export class HeartbeatModule {
         }
         this.recorded[what] = value;
         if (previous === null) return;
-        const detail: Record<string, unknown> = { verdict, states, phi: roundAll(phi), deadlineMs, lastValidBeatAgeMs: this.ages(nowMs), previous: previous ?? 'none' };
+        const detail: Record<string, unknown> = {
+          verdict,
+          states,
+          phi: roundAll(phi),
+          deadlineMs,
+          lastValidBeatAgeMs: this.ages(nowMs),
+          previous: previous ?? 'none',
+        };
         const report = this.core.newestLiveBeat(states);
         // What the peer said about its workload, as its beat carried it: what failed, since when, the evidence.
-        if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined) detail.peerReport = { health: report.health, sentAt: report.sentAt, ...(report.notice ? { notice: report.notice } : {}) };
-        const kind = what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
+        if (what === 'verdict' && verdict === 'peer-failure-reported' && report !== undefined)
+          detail.peerReport = {
+            health: report.health,
+            sentAt: report.sentAt,
+            ...(report.notice ? { notice: report.notice } : {}),
+          };
+        const kind =
+          what === 'verdict' ? VERDICT_NOTICE[value as SiteVerdict] : pathNotice(previous, value as PathState);
         if (kind === undefined) return;
-        const notice: Notice = { kind, site: settings.site, region: settings.region, cluster: settings.cluster, ...(what === 'verdict' ? {} : { path: what }), atMs: nowMs, detail: { ...detail, next: nextStep(kind, settings, what === 'verdict' ? undefined : what, role === 'primary', this.hold) } };
+        const notice: Notice = {
+          kind,
+          site: settings.site,
+          region: settings.region,
+          cluster: settings.cluster,
+          ...(what === 'verdict' ? {} : { path: what }),
+          atMs: nowMs,
+          detail: {
+            ...detail,
+            next: nextStep(kind, settings, what === 'verdict' ? undefined : what, role === 'primary', this.hold),
+          },
+        };
         notices.push(notice);
         this.deps.log('warn', `notice: ${kind}`, { path: what === 'verdict' ? undefined : what, previous });
         await this.publish(notice, nowMs, outcomes);
@@ -371,7 +559,11 @@ export class HeartbeatModule {
 
   /** Once a minute: the outbox publishes again what SNS did not take, and ended fold windows are summarized. */
   private async flushNotices(nowMs: number): Promise<number> {
-    if (this.deps.notices === undefined || (this.lastFlushMs !== undefined && nowMs - this.lastFlushMs < FLUSH_EVERY_MS)) return 0;
+    if (
+      this.deps.notices === undefined ||
+      (this.lastFlushMs !== undefined && nowMs - this.lastFlushMs < FLUSH_EVERY_MS)
+    )
+      return 0;
     this.lastFlushMs = nowMs;
     try {
       const out = await this.deps.notices.flush(nowMs);
@@ -417,7 +609,11 @@ export class HeartbeatModule {
 
   private async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {
     try {
-      this.lastSerial = await this.deps.store.nextSerial(this.deps.settings.site, nowMs, AbortSignal.timeout(timeoutMs));
+      this.lastSerial = await this.deps.store.nextSerial(
+        this.deps.settings.site,
+        nowMs,
+        AbortSignal.timeout(timeoutMs),
+      );
     } catch (error) {
       // The counter is down with the local table; the network beat must still go out, with a serial above any before it.
       this.lastSerial = Math.max(this.lastSerial + 1, serialFloor(nowMs));
@@ -430,7 +626,11 @@ export class HeartbeatModule {
     await Promise.all(
       PATHS.map(async (path) => {
         try {
-          this.core.setMode(path, await this.deps.store.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)), nowMs);
+          this.core.setMode(
+            path,
+            await this.deps.store.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)),
+            nowMs,
+          );
         } catch {
           // Keep the last known mode: a registry read failure is not an operator's command.
         }
@@ -458,10 +658,18 @@ export class HeartbeatModule {
     }
     for (const item of received) {
       try {
-        const check = checkControl(pathCommandSchema, item.message, { cluster: settings.cluster, me: settings.site, keys });
+        const check = checkControl(pathCommandSchema, item.message, {
+          cluster: settings.cluster,
+          me: settings.site,
+          keys,
+        });
         if (!check.ok) {
           await store.countInvalid(item.via, check.reason);
-          this.deps.log('warn', 'invalid request command ignored', { via: item.via, reason: check.reason, detail: check.detail });
+          this.deps.log('warn', 'invalid request command ignored', {
+            via: item.via,
+            reason: check.reason,
+            detail: check.detail,
+          });
         } else if (check.message.expiresAtMs >= nowMs) {
           await this.actOn(check.message, nowMs);
         }
@@ -476,21 +684,71 @@ export class HeartbeatModule {
   private async actOn(command: PathCommandMessage, nowMs: number): Promise<void> {
     const { settings, store } = this.deps;
     const other: PathId = command.path === 'network' ? 'storage' : 'network';
-    const refusal = command.action === 'deactivate' && !command.force ? lastWorkingPathRefusal(command.path, this.core.modes[other], this.recorded[other]) : undefined;
+    const refusal =
+      command.action === 'deactivate' && !command.force
+        ? lastWorkingPathRefusal(command.path, this.core.modes[other], this.recorded[other])
+        : undefined;
     const refuse = refusal !== undefined;
-    const mode: PathMode = refuse ? this.core.modes[command.path] : command.action === 'activate' ? 'enabled' : 'disabled';
-    const detail = refuse ? `at ${settings.site}, ${refusal}: send "force": true to do it anyway` : `${command.path} ${mode} at ${settings.site}`;
-    const ack = signAck({ id: command.id, cluster: settings.cluster, from: settings.site, to: command.from, accepted: !refuse, mode, detail, atMs: Math.round(nowMs) }, await this.deps.keys.current());
+    const mode: PathMode = refuse
+      ? this.core.modes[command.path]
+      : command.action === 'activate'
+        ? 'enabled'
+        : 'disabled';
+    const detail = refuse
+      ? `at ${settings.site}, ${refusal}: send "force": true to do it anyway`
+      : `${command.path} ${mode} at ${settings.site}`;
+    const ack = signAck(
+      {
+        id: command.id,
+        cluster: settings.cluster,
+        from: settings.site,
+        to: command.from,
+        accepted: !refuse,
+        mode,
+        detail,
+        atMs: Math.round(nowMs),
+      },
+      await this.deps.keys.current(),
+    );
     if (!refuse && this.core.modes[command.path] !== mode) {
-      await store.setPathMode(settings.site, command.path, mode, `${command.from}:${command.id}`, command.reason, nowMs);
+      await store.setPathMode(
+        settings.site,
+        command.path,
+        mode,
+        `${command.from}:${command.id}`,
+        command.reason,
+        nowMs,
+      );
       this.core.setMode(command.path, mode, nowMs);
     }
     // The storage path's answer is the acknowledgement item; the network path's, a PathAck event.
     if (await store.putAck(ack)) {
       await this.deps.peerEvents
-        .send(new PutEventsCommand({ Entries: [{ EventBusName: this.deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.pathAck, Detail: JSON.stringify(ack) }] }), { abortSignal: AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)) })
-        .catch((error: unknown) => this.deps.log('warn', 'acknowledgement not sent on the network path', { id: command.id, error: String(error) }));
-      this.deps.log('info', `request command ${refuse ? 'refused' : 'applied'}`, { id: command.id, path: command.path, action: command.action, mode });
+        .send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: this.deps.peerBusArn,
+                Source: EVENT_SOURCE,
+                DetailType: DetailType.pathAck,
+                Detail: JSON.stringify(ack),
+              },
+            ],
+          }),
+          { abortSignal: AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)) },
+        )
+        .catch((error: unknown) =>
+          this.deps.log('warn', 'acknowledgement not sent on the network path', {
+            id: command.id,
+            error: String(error),
+          }),
+        );
+      this.deps.log('info', `request command ${refuse ? 'refused' : 'applied'}`, {
+        id: command.id,
+        path: command.path,
+        action: command.action,
+        mode,
+      });
     }
   }
 
@@ -498,7 +756,11 @@ export class HeartbeatModule {
    * Runs one path's send under its own deadline. The deadline is enforced here, not only
    * through the SDK's abort signal: a stuck credential fetch or retry must not hold the tick.
    */
-  private async send(path: PathId, timeoutMs: number, action: (signal: AbortSignal) => Promise<unknown>): Promise<'sent' | 'failed' | 'disabled'> {
+  private async send(
+    path: PathId,
+    timeoutMs: number,
+    action: (signal: AbortSignal) => Promise<unknown>,
+  ): Promise<'sent' | 'failed' | 'disabled'> {
     if (this.core.modes[path] === 'disabled') return 'disabled';
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
@@ -521,10 +783,22 @@ export class HeartbeatModule {
 
   private async sendNetwork(beat: Heartbeat, signal: AbortSignal): Promise<void> {
     const out = await this.deps.peerEvents.send(
-      new PutEventsCommand({ Entries: [{ EventBusName: this.deps.peerBusArn, Source: EVENT_SOURCE, DetailType: DetailType.heartbeat, Detail: JSON.stringify(beat) }] }),
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.deps.peerBusArn,
+            Source: EVENT_SOURCE,
+            DetailType: DetailType.heartbeat,
+            Detail: JSON.stringify(beat),
+          },
+        ],
+      }),
       { abortSignal: signal },
     );
-    if ((out.FailedEntryCount ?? 0) > 0) throw new Error(`PutEvents refused the beat: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'} ${out.Entries?.[0]?.ErrorMessage ?? ''}`);
+    if ((out.FailedEntryCount ?? 0) > 0)
+      throw new Error(
+        `PutEvents refused the beat: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'} ${out.Entries?.[0]?.ErrorMessage ?? ''}`,
+      );
   }
 
   private async observe(read: Promise<Observation | undefined>): Promise<PeerRead> {
@@ -547,13 +821,18 @@ export class HeartbeatModule {
     let last: Observation | undefined;
     let keys: Buffer[];
     try {
-      [raw, last, keys] = await Promise.all([store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)), store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs)), this.deps.keys.all()]);
+      [raw, last, keys] = await Promise.all([
+        store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)),
+        store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs)),
+        this.deps.keys.all(),
+      ]);
     } catch (error) {
       this.deps.log('warn', 'storage path unreadable', { error: String(error) });
       return { unreadable: true };
     }
     // Nothing written yet, or the same item read again: no replay, the peer simply has not written since.
-    if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial)) return { arrivedAtMs: last?.arrivedAtMs, beat: last?.beat, unreadable: false };
+    if (raw === undefined || (last !== undefined && (raw as { serial?: unknown }).serial === last.serial))
+      return { arrivedAtMs: last?.arrivedAtMs, beat: last?.beat, unreadable: false };
     const verdict = checkPeerBeat(raw, settings, { keys, last, epoch: cluster.epoch, nowMs });
     if (!verdict.ok) {
       await store.countInvalid('storage', verdict.reason).catch(() => undefined);
@@ -561,9 +840,11 @@ export class HeartbeatModule {
       return { arrivedAtMs: last?.arrivedAtMs, beat: last?.beat, unreadable: false, invalid: verdict.reason };
     }
     // The beat is valid even if recording it fails; the next tick records it again.
-    await store.recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), AbortSignal.timeout(timeoutMs)).catch((error: unknown) => {
-      this.deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
-    });
+    await store
+      .recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), AbortSignal.timeout(timeoutMs))
+      .catch((error: unknown) => {
+        this.deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
+      });
     return { arrivedAtMs: nowMs, beat: verdict.beat, unreadable: false };
   }
 
@@ -572,7 +853,13 @@ export class HeartbeatModule {
    * conditional write names it, so one attempt per epoch wins), and at most one attempt per
    * FAILOVER_RETRY_MS (lambdas/core/site.ts) in one episode of a lost peer.
    */
-  private async startFailover(cluster: ClusterRecord, decision: Extract<TakeoverDecision, { start: true }>, evidence: Record<string, unknown>, nowMs: number, monoMs: number): Promise<boolean> {
+  private async startFailover(
+    cluster: ClusterRecord,
+    decision: Extract<TakeoverDecision, { start: true }>,
+    evidence: Record<string, unknown>,
+    nowMs: number,
+    monoMs: number,
+  ): Promise<boolean> {
     const { failoverStateMachineArn, settings } = this.deps;
     if (failoverStateMachineArn === undefined || settings.tuning.failoverMode === 'manual') return false;
     const name = `failover-e${cluster.epoch + 1}-${Math.round(nowMs)}`;
@@ -610,7 +897,13 @@ function roundAll(values: Readonly<Record<PathId, number>>): Record<PathId, numb
 }
 
 /** What mirrorbeat does next after a notice, in words for the person reading it. */
-function nextStep(kind: NoticeKind, settings: Settings, path: PathId | undefined, primary: boolean, hold: string | undefined): string {
+function nextStep(
+  kind: NoticeKind,
+  settings: Settings,
+  path: PathId | undefined,
+  primary: boolean,
+  hold: string | undefined,
+): string {
   const { site, peer, region, tuning } = settings;
   const failoverByHand = `npx mirrorbeat failover --site ${site} --region ${region}`;
   switch (kind) {
@@ -619,12 +912,18 @@ function nextStep(kind: NoticeKind, settings: Settings, path: PathId | undefined
     case 'path-recovered':
       return 'nothing: the path counts again';
     case 'peer-lost':
-      if (primary) return `${site} is primary and stays primary; ${peer} no longer protects it: bring ${peer} back (its region, its heartbeat module)`;
-      if (hold !== undefined && tuning.consistency === 'strong') return `${hold}: check the paths between the sites; npx mirrorbeat status --region ${region}`;
-      return tuning.failoverMode === 'manual' ? `failoverMode is manual: decide, then run ${failoverByHand}` : `the failover workflow starts in ${site} (failoverMode ${tuning.failoverMode}); follow it with npx mirrorbeat status`;
+      if (primary)
+        return `${site} is primary and stays primary; ${peer} no longer protects it: bring ${peer} back (its region, its heartbeat module)`;
+      if (hold !== undefined && tuning.consistency === 'strong')
+        return `${hold}: check the paths between the sites; npx mirrorbeat status --region ${region}`;
+      return tuning.failoverMode === 'manual'
+        ? `failoverMode is manual: decide, then run ${failoverByHand}`
+        : `the failover workflow starts in ${site} (failoverMode ${tuning.failoverMode}); follow it with npx mirrorbeat status`;
     case 'peer-failure-reported':
       if (primary) return `${site} is primary; the failure is ${peer}'s, which is secondary: fix its workload`;
-      return tuning.onPeerFailure === 'failover' ? `health.onPeerFailure is failover: the failover workflow starts in ${site}` : `notify only (health.onPeerFailure is notify): fix the workload, or fail over by hand: ${failoverByHand}`;
+      return tuning.onPeerFailure === 'failover'
+        ? `health.onPeerFailure is failover: the failover workflow starts in ${site}`
+        : `notify only (health.onPeerFailure is notify): fix the workload, or fail over by hand: ${failoverByHand}`;
     case 'unprotected':
       return 'no enabled path: mirrorbeat cannot fail over; activate one: npx mirrorbeat path activate network';
     default:

@@ -11,7 +11,12 @@ import { type Receipt, receiveNetworkEvent } from './receiver';
 const settings = readSettings();
 const deps = {
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
+  store: new SiteStore(
+    documentClient(),
+    settings.heartbeatVolume,
+    settings.observations,
+    settings.tuning.consistency === 'eventual',
+  ),
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
 };
 
@@ -20,7 +25,8 @@ export const handler = async (event: EventBridgeEvent<string, unknown>): Promise
   const receipt = await receiveNetworkEvent(event?.['detail-type'], event?.detail, Date.now(), deps);
   if (!receipt.accepted) {
     logger.warn('network-path beat rejected', { reason: receipt.reason, detail: receipt.detail });
-    if (receipt.reason !== 'stale') publishMetrics(settings.cluster, settings.site, invalidBeatPoints('network', receipt.reason));
+    if (receipt.reason !== 'stale')
+      publishMetrics(settings.cluster, settings.site, invalidBeatPoints('network', receipt.reason));
   }
   return receipt;
 };

@@ -1,4 +1,10 @@
-import { checkControl, type PathAckMessage, pathAckSchema, type PathCommandMessage, pathCommandSchema } from '../core/command';
+import {
+  checkControl,
+  type PathAckMessage,
+  pathAckSchema,
+  type PathCommandMessage,
+  pathCommandSchema,
+} from '../core/command';
 import type { RejectionReason } from '../core/message';
 import { DetailType } from '../core/wire';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
@@ -14,16 +20,30 @@ export type Receipt =
 type ReceiverDeps = { settings: Settings; store: SiteStore; keys: Pick<SigningKeys, 'all'> };
 
 /** Everything the peer sends on the network path, by detail-type: beats, request commands and their acknowledgements. */
-export async function receiveNetworkEvent(detailType: unknown, detail: unknown, nowMs: number, deps: ReceiverDeps): Promise<Receipt> {
+export async function receiveNetworkEvent(
+  detailType: unknown,
+  detail: unknown,
+  nowMs: number,
+  deps: ReceiverDeps,
+): Promise<Receipt> {
   if (detailType === DetailType.pathCommand) return receiveControl('command', detail, nowMs, deps);
   if (detailType === DetailType.pathAck) return receiveControl('ack', detail, nowMs, deps);
   return receiveNetworkBeat(detail, nowMs, deps);
 }
 
 /** A request command or acknowledgement: checked like a beat, then kept in the local table for the module or the workflow. */
-async function receiveControl(kind: 'command' | 'ack', detail: unknown, nowMs: number, deps: ReceiverDeps): Promise<Receipt> {
+async function receiveControl(
+  kind: 'command' | 'ack',
+  detail: unknown,
+  nowMs: number,
+  deps: ReceiverDeps,
+): Promise<Receipt> {
   const { settings, store } = deps;
-  const check = checkControl<PathCommandMessage | PathAckMessage>(kind === 'command' ? pathCommandSchema : pathAckSchema, detail, { cluster: settings.cluster, me: settings.site, keys: await deps.keys.all() });
+  const check = checkControl<PathCommandMessage | PathAckMessage>(
+    kind === 'command' ? pathCommandSchema : pathAckSchema,
+    detail,
+    { cluster: settings.cluster, me: settings.site, keys: await deps.keys.all() },
+  );
   if (!check.ok) {
     await store.countInvalid('network', check.reason);
     return { accepted: false, reason: check.reason, detail: check.detail };
@@ -57,5 +77,7 @@ export async function receiveNetworkBeat(detail: unknown, nowMs: number, deps: R
   }
   // Two deliveries racing: the conditional write keeps the newer one.
   const recorded = await store.recordBeat('network', verdict.beat, nowMs, observationTtlSeconds(settings));
-  return recorded ? { accepted: true, serial: verdict.beat.serial } : { accepted: false, reason: 'stale', detail: `serial ${verdict.beat.serial} arrived after a newer one` };
+  return recorded
+    ? { accepted: true, serial: verdict.beat.serial }
+    : { accepted: false, reason: 'stale', detail: `serial ${verdict.beat.serial} arrived after a newer one` };
 }

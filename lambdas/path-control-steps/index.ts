@@ -12,7 +12,12 @@ const settings = readSettings();
 const peerBusArn = settings.required(Env.peerBus);
 const deps = {
   settings,
-  store: new SiteStore(documentClient(), settings.heartbeatVolume, settings.observations, settings.tuning.consistency === 'eventual'),
+  store: new SiteStore(
+    documentClient(),
+    settings.heartbeatVolume,
+    settings.observations,
+    settings.tuning.consistency === 'eventual',
+  ),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
   keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),

@@ -16,7 +16,9 @@ const retry = { maxAttempts: 2 } as const;
 
 let documents: DynamoDBDocumentClient | undefined;
 export const documentClient = (): DynamoDBDocumentClient =>
-  (documents ??= DynamoDBDocumentClient.from(new DynamoDBClient(retry), { marshallOptions: { removeUndefinedValues: true } }));
+  (documents ??= DynamoDBDocumentClient.from(new DynamoDBClient(retry), {
+    marshallOptions: { removeUndefinedValues: true },
+  }));
 
 const buses = new Map<string, EventBridgeClient>();
 /** A bus client for the region of the bus ARN (the peer's bus lives in the peer's region). */

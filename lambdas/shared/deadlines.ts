@@ -9,4 +9,6 @@ export const REMOTE_CALL_DEADLINE_MS = 5_000;
 export const HOOK_DEADLINE_MS = 20_000;
 
 /** Send options that abort the call (every SDK attempt of it) after `ms`. */
-export const deadline = (ms: number = REMOTE_CALL_DEADLINE_MS): { abortSignal: AbortSignal } => ({ abortSignal: AbortSignal.timeout(ms) });
+export const deadline = (ms: number = REMOTE_CALL_DEADLINE_MS): { abortSignal: AbortSignal } => ({
+  abortSignal: AbortSignal.timeout(ms),
+});

@@ -1,5 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Notice } from '../core/notices';
 import { foldKey, noticeKey, TTL_ATTRIBUTE } from '../core/volume';
 import type { SiteId } from '../core/wire';
@@ -36,12 +43,16 @@ export interface FoldWindow {
   readonly last?: Notice;
 }
 
-export type Admission = { readonly admit: true; readonly closed?: FoldWindow } | { readonly admit: false; readonly window: FoldWindow };
+export type Admission =
+  { readonly admit: true; readonly closed?: FoldWindow } | { readonly admit: false; readonly window: FoldWindow };
 
 const siteOf = (sk: string): SiteId => sk.slice(0, sk.indexOf('#')) as SiteId;
 
 function entryOf(item: Record<string, unknown>): JournalEntry {
-  const acked = typeof item.ackedBy !== 'string' ? undefined : { by: item.ackedBy, atMs: Number(item.ackedAtMs), note: typeof item.ackNote === 'string' ? item.ackNote : '' };
+  const acked =
+    typeof item.ackedBy !== 'string'
+      ? undefined
+      : { by: item.ackedBy, atMs: Number(item.ackedAtMs), note: typeof item.ackNote === 'string' ? item.ackNote : '' };
   return {
     id: String(item.id),
     notice: item.notice as Notice,
@@ -87,7 +98,16 @@ export class NoticeJournal {
       this.db,
       new PutCommand({
         TableName: this.heartbeatVolume,
-        Item: { ...noticeKey(site, id), id, notice, subject, delivery: 'pending', attempts: 0, atMs: notice.atMs, [TTL_ATTRIBUTE]: Math.floor(notice.atMs / 1000) + JOURNAL_DAYS * 86_400 },
+        Item: {
+          ...noticeKey(site, id),
+          id,
+          notice,
+          subject,
+          delivery: 'pending',
+          attempts: 0,
+          atMs: notice.atMs,
+          [TTL_ATTRIBUTE]: Math.floor(notice.atMs / 1000) + JOURNAL_DAYS * 86_400,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
       signal,
@@ -95,28 +115,51 @@ export class NoticeJournal {
   }
 
   async get(site: SiteId, id: string, signal?: AbortSignal): Promise<JournalEntry | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: noticeKey(site, id), ConsistentRead: true }), { abortSignal: signal });
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.heartbeatVolume, Key: noticeKey(site, id), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
     return out.Item === undefined ? undefined : entryOf(out.Item);
   }
 
   async markPublished(site: SiteId, id: string, nowMs: number, signal?: AbortSignal): Promise<void> {
     await this.db.send(
-      new UpdateCommand({ TableName: this.heartbeatVolume, Key: noticeKey(site, id), UpdateExpression: 'SET delivery = :published, publishedAtMs = :now ADD attempts :one REMOVE lastError', ExpressionAttributeValues: { ':published': 'published', ':now': Math.round(nowMs), ':one': 1 } }),
+      new UpdateCommand({
+        TableName: this.heartbeatVolume,
+        Key: noticeKey(site, id),
+        UpdateExpression: 'SET delivery = :published, publishedAtMs = :now ADD attempts :one REMOVE lastError',
+        ExpressionAttributeValues: { ':published': 'published', ':now': Math.round(nowMs), ':one': 1 },
+      }),
       { abortSignal: signal },
     );
   }
 
   async markFailedAttempt(site: SiteId, id: string, error: string, signal?: AbortSignal): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({ TableName: this.heartbeatVolume, Key: noticeKey(site, id), UpdateExpression: 'SET lastError = :error ADD attempts :one', ConditionExpression: 'delivery = :pending', ExpressionAttributeValues: { ':error': error.slice(0, 500), ':one': 1, ':pending': 'pending' } }),
-      { abortSignal: signal },
-    ).catch(() => undefined);
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.heartbeatVolume,
+          Key: noticeKey(site, id),
+          UpdateExpression: 'SET lastError = :error ADD attempts :one',
+          ConditionExpression: 'delivery = :pending',
+          ExpressionAttributeValues: { ':error': error.slice(0, 500), ':one': 1, ':pending': 'pending' },
+        }),
+        { abortSignal: signal },
+      )
+      .catch(() => undefined);
   }
 
   /** A site's newest notices, newest first (ids sort by time). */
   async recent(site: SiteId, limit: number, signal?: AbortSignal): Promise<JournalEntry[]> {
     const out = await this.db.send(
-      new QueryCommand({ TableName: this.heartbeatVolume, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :site)', ExpressionAttributeValues: { ':pk': 'NOTICE', ':site': `${site}#` }, ScanIndexForward: false, Limit: limit, ConsistentRead: true }),
+      new QueryCommand({
+        TableName: this.heartbeatVolume,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :site)',
+        ExpressionAttributeValues: { ':pk': 'NOTICE', ':site': `${site}#` },
+        ScanIndexForward: false,
+        Limit: limit,
+        ConsistentRead: true,
+      }),
       { abortSignal: signal },
     );
     return (out.Items ?? []).map(entryOf);
@@ -129,7 +172,12 @@ export class NoticeJournal {
         TableName: this.heartbeatVolume,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         FilterExpression: 'delivery = :pending',
-        ExpressionAttributeValues: { ':pk': 'NOTICE', ':from': `${site}#${String(Math.max(0, Math.floor(sinceMs))).padStart(13, '0')}`, ':to': `${site}#~`, ':pending': 'pending' },
+        ExpressionAttributeValues: {
+          ':pk': 'NOTICE',
+          ':from': `${site}#${String(Math.max(0, Math.floor(sinceMs))).padStart(13, '0')}`,
+          ':to': `${site}#~`,
+          ':pending': 'pending',
+        },
         ConsistentRead: true,
       }),
       { abortSignal: signal },
@@ -138,7 +186,13 @@ export class NoticeJournal {
   }
 
   /** Records who acknowledged a notice; 'already' when someone did before, 'unknown' when there is no such notice. */
-  async acknowledge(site: SiteId, id: string, by: string, note: string, nowMs: number): Promise<'acknowledged' | 'already' | 'unknown'> {
+  async acknowledge(
+    site: SiteId,
+    id: string,
+    by: string,
+    note: string,
+    nowMs: number,
+  ): Promise<'acknowledged' | 'already' | 'unknown'> {
     const done = await conditionalWrite(
       this.db,
       new UpdateCommand({
@@ -158,17 +212,33 @@ export class NoticeJournal {
    * has let fewer than `burst` through, folded after that. A notice after the window ran out
    * opens a new one, and returns the old one when it had folded notices to summarize.
    */
-  async admit(site: SiteId, kind: string, scope: string, notice: Notice, nowMs: number, windowMs: number, burst: number, signal?: AbortSignal): Promise<Admission> {
+  async admit(
+    site: SiteId,
+    kind: string,
+    scope: string,
+    notice: Notice,
+    nowMs: number,
+    windowMs: number,
+    burst: number,
+    signal?: AbortSignal,
+  ): Promise<Admission> {
     const key = foldKey(site, kind, scope);
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.heartbeatVolume,
           Key: key,
-          UpdateExpression: 'SET startMs = :now, published = :one, folded = :zero, #ttl = :ttl REMOVE firstFoldedAtMs, lastFoldedAtMs, #last',
+          UpdateExpression:
+            'SET startMs = :now, published = :one, folded = :zero, #ttl = :ttl REMOVE firstFoldedAtMs, lastFoldedAtMs, #last',
           ConditionExpression: 'attribute_not_exists(startMs) OR startMs <= :expired',
           ExpressionAttributeNames: { '#last': 'last', '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':now': Math.round(nowMs), ':one': 1, ':zero': 0, ':expired': Math.round(nowMs - windowMs), ':ttl': Math.floor(nowMs / 1000) + JOURNAL_DAYS * 86_400 },
+          ExpressionAttributeValues: {
+            ':now': Math.round(nowMs),
+            ':one': 1,
+            ':zero': 0,
+            ':expired': Math.round(nowMs - windowMs),
+            ':ttl': Math.floor(nowMs / 1000) + JOURNAL_DAYS * 86_400,
+          },
           ReturnValues: 'ALL_OLD',
         }),
         { abortSignal: signal },
@@ -180,7 +250,13 @@ export class NoticeJournal {
     }
     const within = await conditionalWrite(
       this.db,
-      new UpdateCommand({ TableName: this.heartbeatVolume, Key: key, UpdateExpression: 'ADD published :one', ConditionExpression: 'published < :burst', ExpressionAttributeValues: { ':one': 1, ':burst': burst } }),
+      new UpdateCommand({
+        TableName: this.heartbeatVolume,
+        Key: key,
+        UpdateExpression: 'ADD published :one',
+        ConditionExpression: 'published < :burst',
+        ExpressionAttributeValues: { ':one': 1, ':burst': burst },
+      }),
       signal,
     );
     if (within) return { admit: true };
@@ -188,7 +264,8 @@ export class NoticeJournal {
       new UpdateCommand({
         TableName: this.heartbeatVolume,
         Key: key,
-        UpdateExpression: 'ADD folded :one SET firstFoldedAtMs = if_not_exists(firstFoldedAtMs, :now), lastFoldedAtMs = :now, #last = :notice',
+        UpdateExpression:
+          'ADD folded :one SET firstFoldedAtMs = if_not_exists(firstFoldedAtMs, :now), lastFoldedAtMs = :now, #last = :notice',
         ExpressionAttributeNames: { '#last': 'last' },
         ExpressionAttributeValues: { ':one': 1, ':now': Math.round(nowMs), ':notice': notice },
         ReturnValues: 'ALL_NEW',
@@ -205,7 +282,12 @@ export class NoticeJournal {
         TableName: this.heartbeatVolume,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :site)',
         FilterExpression: 'folded > :zero AND startMs <= :expired',
-        ExpressionAttributeValues: { ':pk': 'FOLD', ':site': `${site}#`, ':zero': 0, ':expired': Math.round(nowMs - windowMs) },
+        ExpressionAttributeValues: {
+          ':pk': 'FOLD',
+          ':site': `${site}#`,
+          ':zero': 0,
+          ':expired': Math.round(nowMs - windowMs),
+        },
         ConsistentRead: true,
       }),
       { abortSignal: signal },
@@ -217,7 +299,12 @@ export class NoticeJournal {
   async closeWindow(w: FoldWindow, signal?: AbortSignal): Promise<boolean> {
     return conditionalWrite(
       this.db,
-      new DeleteCommand({ TableName: this.heartbeatVolume, Key: foldKey(w.site, w.kind, w.scope), ConditionExpression: 'startMs = :start AND folded = :folded', ExpressionAttributeValues: { ':start': w.startMs, ':folded': w.folded } }),
+      new DeleteCommand({
+        TableName: this.heartbeatVolume,
+        Key: foldKey(w.site, w.kind, w.scope),
+        ConditionExpression: 'startMs = :start AND folded = :folded',
+        ExpressionAttributeValues: { ':start': w.startMs, ':folded': w.folded },
+      }),
       signal,
     );
   }

@@ -1,5 +1,13 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { type Notice, noticeDocument, noticeId, noticeSubject, noticeText, severityOf, type Severity } from '../core/notices';
+import {
+  type Notice,
+  noticeDocument,
+  noticeId,
+  noticeSubject,
+  noticeText,
+  severityOf,
+  type Severity,
+} from '../core/notices';
 import type { SiteId } from '../core/wire';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type FoldWindow, NoticeJournal } from './journal';
@@ -9,7 +17,12 @@ import type { Settings } from './settings';
 const MACHINE_PROTOCOLS = ['lambda', 'sqs', 'http', 'https', 'firehose', 'email-json', 'application'] as const;
 
 /** The SNS publish of one notice: topic by severity, filterable attributes, a body per kind of subscriber. */
-export function publishInput(notice: Notice, id: string, topics: Readonly<Record<Severity, string>>, runbookUrl?: string): ConstructorParameters<typeof PublishCommand>[0] {
+export function publishInput(
+  notice: Notice,
+  id: string,
+  topics: Readonly<Record<Severity, string>>,
+  runbookUrl?: string,
+): ConstructorParameters<typeof PublishCommand>[0] {
   const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
     kind: { DataType: 'String', StringValue: notice.kind },
     site: { DataType: 'String', StringValue: notice.site },
@@ -22,7 +35,13 @@ export function publishInput(notice: Notice, id: string, topics: Readonly<Record
   const document = JSON.stringify(noticeDocument(notice, id, runbookUrl));
   const message: Record<string, string> = { default: text, email: text, sms: subject };
   for (const protocol of MACHINE_PROTOCOLS) message[protocol] = document;
-  return { TopicArn: topics[severityOf(notice.kind)], Subject: subject, MessageStructure: 'json', Message: JSON.stringify(message), MessageAttributes: attributes };
+  return {
+    TopicArn: topics[severityOf(notice.kind)],
+    Subject: subject,
+    MessageStructure: 'json',
+    Message: JSON.stringify(message),
+    MessageAttributes: attributes,
+  };
 }
 
 /** Publishes notices to the site's warning or critical topic. */
@@ -34,7 +53,9 @@ export class Notifier {
   ) {}
 
   async publish(notice: Notice, id: string, signal?: AbortSignal): Promise<void> {
-    await this.sns.send(new PublishCommand(publishInput(notice, id, this.topics, this.runbookUrl)), { abortSignal: signal });
+    await this.sns.send(new PublishCommand(publishInput(notice, id, this.topics, this.runbookUrl)), {
+      abortSignal: signal,
+    });
   }
 }
 
@@ -76,10 +97,21 @@ export class NoticeDesk {
   }
 
   /** Announces one notice; `id` defaults to one made of its time, kind and path (see noticeId). */
-  async announce(notice: Notice, nowMs: number, id: string = noticeId(notice)): Promise<{ id: string; outcome: Outcome }> {
+  async announce(
+    notice: Notice,
+    nowMs: number,
+    id: string = noticeId(notice),
+  ): Promise<{ id: string; outcome: Outcome }> {
     const outcome = await this.handle(notice, nowMs, id);
     // One log line per notice, whatever became of it: the dashboard's notices widget queries these.
-    this.deps.log('info', 'notice', { id, kind: notice.kind, severity: severityOf(notice.kind), path: notice.path, subject: noticeSubject(notice), outcome });
+    this.deps.log('info', 'notice', {
+      id,
+      kind: notice.kind,
+      severity: severityOf(notice.kind),
+      path: notice.path,
+      subject: noticeSubject(notice),
+      outcome,
+    });
     return { id, outcome };
   }
 
@@ -87,7 +119,16 @@ export class NoticeDesk {
     const { journal, policy, site } = this.deps;
     if (severityOf(notice.kind) === 'warning' && notice.folded === undefined && policy.burst > 0) {
       try {
-        const admission = await journal.admit(site, notice.kind, notice.path ?? site, notice, nowMs, policy.windowSeconds * 1000, policy.burst, this.signal());
+        const admission = await journal.admit(
+          site,
+          notice.kind,
+          notice.path ?? site,
+          notice,
+          nowMs,
+          policy.windowSeconds * 1000,
+          policy.burst,
+          this.signal(),
+        );
         if (!admission.admit) return 'folded';
         if (admission.closed !== undefined) await this.summarize(admission.closed, nowMs);
       } catch (error) {
@@ -126,12 +167,20 @@ export class NoticeDesk {
   /** One summary per window (its id is the window's): journaled first, then the window is closed, then published. */
   private async summarize(window: FoldWindow, nowMs: number): Promise<Outcome | undefined> {
     if (window.last === undefined || window.folded === 0) return undefined;
-    const folded = { count: window.folded, firstAtMs: window.firstFoldedAtMs ?? window.startMs, lastAtMs: window.lastFoldedAtMs ?? window.startMs, windowSeconds: this.deps.policy.windowSeconds };
+    const folded = {
+      count: window.folded,
+      firstAtMs: window.firstFoldedAtMs ?? window.startMs,
+      lastAtMs: window.lastFoldedAtMs ?? window.startMs,
+      windowSeconds: this.deps.policy.windowSeconds,
+    };
     const summary: Notice = { ...window.last, atMs: nowMs, folded };
     const id = noticeId({ kind: summary.kind, path: summary.path, folded, atMs: window.startMs });
     const outcome = await this.deliver(summary, id, nowMs);
     await this.deps.journal.closeWindow(window, this.signal()).catch((error: unknown) => {
-      this.deps.log('warn', 'rate-limit window not closed; the next flush closes it', { kind: window.kind, error: String(error) });
+      this.deps.log('warn', 'rate-limit window not closed; the next flush closes it', {
+        kind: window.kind,
+        error: String(error),
+      });
     });
     return outcome;
   }
@@ -155,7 +204,11 @@ export class NoticeDesk {
     try {
       await this.deps.notifier.publish(notice, id, this.signal());
     } catch (error) {
-      this.deps.log('error', 'notice not published; the outbox tries again', { kind: notice.kind, id, error: String(error) });
+      this.deps.log('error', 'notice not published; the outbox tries again', {
+        kind: notice.kind,
+        id,
+        error: String(error),
+      });
       await journal.markFailedAttempt(site, id, String(error), this.signal());
       return 'pending';
     }

@@ -24,11 +24,13 @@ export class SettingsError extends Error {
 export function readSettings(env: Readonly<Record<string, string | undefined>> = process.env): Settings {
   const required = (name: string): string => {
     const value = env[name];
-    if (value === undefined || value === '') throw new SettingsError(`environment variable ${name} is not set; the stack sets it when it binds this handler`);
+    if (value === undefined || value === '')
+      throw new SettingsError(`environment variable ${name} is not set; the stack sets it when it binds this handler`);
     return value;
   };
   const site = required(Env.site);
-  if (!(SITE_IDS as readonly string[]).includes(site)) throw new SettingsError(`${Env.site} is "${site}"; expected production or standby`);
+  if (!(SITE_IDS as readonly string[]).includes(site))
+    throw new SettingsError(`${Env.site} is "${site}"; expected production or standby`);
   const json = <T>(name: string): T => {
     const text = required(name);
     try {

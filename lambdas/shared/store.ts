@@ -1,5 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Heartbeat } from '../core/message';
 import type { PathAckMessage, PathCommandMessage } from '../core/command';
 import {
@@ -38,7 +45,11 @@ export interface Observation {
 }
 
 /** Sends a conditional write; false when its condition failed. */
-export async function conditionalWrite(db: DynamoDBDocumentClient, command: UpdateCommand | PutCommand | DeleteCommand, signal?: AbortSignal): Promise<boolean> {
+export async function conditionalWrite(
+  db: DynamoDBDocumentClient,
+  command: UpdateCommand | PutCommand | DeleteCommand,
+  signal?: AbortSignal,
+): Promise<boolean> {
   try {
     await db.send(command as UpdateCommand, { abortSignal: signal });
     return true;
@@ -91,7 +102,13 @@ export class SiteStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
     const out = await this.db.send(
-      new UpdateCommand({ TableName: this.observations, Key: serialKey(site), UpdateExpression: 'ADD serial :one', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+      new UpdateCommand({
+        TableName: this.observations,
+        Key: serialKey(site),
+        UpdateExpression: 'ADD serial :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
       { abortSignal: signal },
     );
     return Number(out.Attributes?.serial);
@@ -102,15 +119,34 @@ export class SiteStore {
    * null when that state was already recorded (by this invocation or an overlapping one),
    * so exactly one writer announces each change.
    */
-  async recordPathState(site: SiteId, path: PathId, state: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+  async recordPathState(
+    site: SiteId,
+    path: PathId,
+    state: string,
+    nowMs: number,
+    writer: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined | null> {
     return this.recordChange(stateKey(site, path), 'state', state, nowMs, writer, signal);
   }
 
-  async recordVerdict(site: SiteId, verdict: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+  async recordVerdict(
+    site: SiteId,
+    verdict: string,
+    nowMs: number,
+    writer: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined | null> {
     return this.recordChange(viewKey(site), 'verdict', verdict, nowMs, writer, signal);
   }
 
-  async recordRole(site: SiteId, role: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
+  async recordRole(
+    site: SiteId,
+    role: string,
+    nowMs: number,
+    writer: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined | null> {
     return this.recordChange(viewKey(site), 'role', role, nowMs, writer, signal);
   }
 
@@ -120,17 +156,35 @@ export class SiteStore {
    * landed but whose answer was lost (a timeout) is recognized on the next attempt by its
    * writer id, so the change is still announced once, not dropped.
    */
-  private async recordChange(key: ItemKey, attribute: string, value: string, nowMs: number, writer: string, signal?: AbortSignal): Promise<string | undefined | null> {
-    const names = { '#value': attribute, '#since': `${attribute}Since`, '#writer': `${attribute}Writer`, '#previous': `${attribute}Previous` };
+  private async recordChange(
+    key: ItemKey,
+    attribute: string,
+    value: string,
+    nowMs: number,
+    writer: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined | null> {
+    const names = {
+      '#value': attribute,
+      '#since': `${attribute}Since`,
+      '#writer': `${attribute}Writer`,
+      '#previous': `${attribute}Previous`,
+    };
     try {
       const out = await this.db.send(
         new UpdateCommand({
           TableName: this.heartbeatVolume,
           Key: key,
-          UpdateExpression: 'SET #previous = if_not_exists(#value, :none), #value = :value, #since = :now, #writer = :writer',
+          UpdateExpression:
+            'SET #previous = if_not_exists(#value, :none), #value = :value, #since = :now, #writer = :writer',
           ConditionExpression: 'attribute_not_exists(#value) OR #value <> :value',
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':value': value, ':now': new Date(nowMs).toISOString(), ':writer': writer, ':none': NO_VALUE },
+          ExpressionAttributeValues: {
+            ':value': value,
+            ':now': new Date(nowMs).toISOString(),
+            ':writer': writer,
+            ':none': NO_VALUE,
+          },
           ReturnValues: 'UPDATED_OLD',
         }),
         { abortSignal: signal },
@@ -138,7 +192,11 @@ export class SiteStore {
       return out.Attributes?.[attribute] as string | undefined;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = (await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: key, ConsistentRead: true }), { abortSignal: signal })).Item;
+      const item = (
+        await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: key, ConsistentRead: true }), {
+          abortSignal: signal,
+        })
+      ).Item;
       if (item?.[`${attribute}Writer`] !== writer) return null;
       const previous = item[`${attribute}Previous`] as string | undefined;
       return previous === NO_VALUE ? undefined : previous;
@@ -151,10 +209,16 @@ export class SiteStore {
    * that only need an epoch this site already knows, like the receivers').
    */
   async readCluster(signal?: AbortSignal, strong = true): Promise<ClusterRecord> {
-    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: strong }), { abortSignal: signal });
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.heartbeatVolume, Key: clusterKey(), ConsistentRead: strong }),
+      { abortSignal: signal },
+    );
     if (this.leaseItems) {
       const primary = (out.Item?.primary as SiteId | undefined) ?? INITIAL_CLUSTER.primary;
-      const lease = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: leaseKey(primary), ConsistentRead: true }), { abortSignal: signal });
+      const lease = await this.db.send(
+        new GetCommand({ TableName: this.heartbeatVolume, Key: leaseKey(primary), ConsistentRead: true }),
+        { abortSignal: signal },
+      );
       const count: unknown = lease.Item?.lease;
       if (out.Item === undefined) return { ...INITIAL_CLUSTER, ...(typeof count === 'number' ? { lease: count } : {}) };
       out.Item = { ...out.Item, lease: typeof count === 'number' ? count : undefined };
@@ -167,13 +231,22 @@ export class SiteStore {
       epoch: Number(out.Item.epoch),
       primary: out.Item.primary as SiteId,
       ...(typeof out.Item.lease === 'number' ? { lease: out.Item.lease } : {}),
-      ...(typeof out.Item.actAfterMs === 'number' && out.Item.actAfterMs > 0 ? { actAfterMs: out.Item.actAfterMs } : {}),
+      ...(typeof out.Item.actAfterMs === 'number' && out.Item.actAfterMs > 0
+        ? { actAfterMs: out.Item.actAfterMs }
+        : {}),
       ...(Number.isFinite(promotedAtMs) ? { promotedAtMs } : {}),
       ...(Number.isFinite(verifiedAtMs) ? { verifiedAtMs } : {}),
       ...(out.Item.handedOver === true ? { handedOver: true } : {}),
       ...(handover === undefined
         ? {}
-        : { handover: { to: handover.to as SiteId, execution: String(handover.execution), requestedAtMs: Number(handover.requestedAtMs), ...(typeof handover.drainedAtMs === 'number' ? { drainedAtMs: handover.drainedAtMs } : {}) } }),
+        : {
+            handover: {
+              to: handover.to as SiteId,
+              execution: String(handover.execution),
+              requestedAtMs: Number(handover.requestedAtMs),
+              ...(typeof handover.drainedAtMs === 'number' ? { drainedAtMs: handover.drainedAtMs } : {}),
+            },
+          }),
     };
   }
 
@@ -202,10 +275,19 @@ export class SiteStore {
       new UpdateCommand({
         TableName: this.heartbeatVolume,
         Key: clusterKey(),
-        UpdateExpression: 'SET lease = if_not_exists(lease, :zero) + :one, renewedAt = :now, epoch = if_not_exists(epoch, :epoch), #primary = if_not_exists(#primary, :me)',
-        ConditionExpression: initial ? 'attribute_not_exists(epoch) OR (epoch = :epoch AND #primary = :me)' : 'epoch = :epoch AND #primary = :me',
+        UpdateExpression:
+          'SET lease = if_not_exists(lease, :zero) + :one, renewedAt = :now, epoch = if_not_exists(epoch, :epoch), #primary = if_not_exists(#primary, :me)',
+        ConditionExpression: initial
+          ? 'attribute_not_exists(epoch) OR (epoch = :epoch AND #primary = :me)'
+          : 'epoch = :epoch AND #primary = :me',
         ExpressionAttributeNames: { '#primary': 'primary' },
-        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':now': new Date(nowMs).toISOString(), ':epoch': epoch, ':me': site },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':one': 1,
+          ':now': new Date(nowMs).toISOString(),
+          ':epoch': epoch,
+          ':me': site,
+        },
       }),
       signal,
     );
@@ -214,7 +296,10 @@ export class SiteStore {
 
   /** This site's recorded state of one path of its peer (what its heartbeat module last saw), if any. */
   async readPathState(site: SiteId, path: PathId, signal?: AbortSignal): Promise<string | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: stateKey(site, path), ConsistentRead: true }), { abortSignal: signal });
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.heartbeatVolume, Key: stateKey(site, path), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
     return out.Item?.state as string | undefined;
   }
 
@@ -232,7 +317,12 @@ export class SiteStore {
         UpdateExpression: 'SET epoch = :epoch, #primary = :from, handover = :handover',
         ConditionExpression: `${epoch === INITIAL_CLUSTER.epoch ? '(attribute_not_exists(epoch) OR (epoch = :epoch AND #primary = :from))' : '(epoch = :epoch AND #primary = :from)'} AND (attribute_not_exists(handover) OR handover.execution = :execution)`,
         ExpressionAttributeNames: { '#primary': 'primary' },
-        ExpressionAttributeValues: { ':epoch': epoch, ':from': from, ':handover': { to, execution, requestedAtMs: Math.round(nowMs) }, ':execution': execution },
+        ExpressionAttributeValues: {
+          ':epoch': epoch,
+          ':from': from,
+          ':handover': { to, execution, requestedAtMs: Math.round(nowMs) },
+          ':execution': execution,
+        },
       }),
     );
   }
@@ -269,27 +359,47 @@ export class SiteStore {
   }
 
   async readPathMode(site: SiteId, path: PathId, signal?: AbortSignal): Promise<PathMode> {
-    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: pathKey(site, path), ConsistentRead: true }), { abortSignal: signal });
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.heartbeatVolume, Key: pathKey(site, path), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
     return (out.Item?.mode as PathMode | undefined) ?? DEFAULT_PATH_MODE;
   }
 
   /** The storage path: this site's beat into its own replica (the PVOL). */
   async writeBeat(beat: Heartbeat, signal?: AbortSignal): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...beatKey(beat.site), beat } }), { abortSignal: signal });
+    await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...beatKey(beat.site), beat } }), {
+      abortSignal: signal,
+    });
   }
 
   /** The peer's storage-path beat as replicated into this region (the SVOL); the raw item, validated by the caller. */
   async readBeat(site: SiteId, signal?: AbortSignal): Promise<unknown> {
-    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: beatKey(site), ConsistentRead: true }), { abortSignal: signal });
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.heartbeatVolume, Key: beatKey(site), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
     return out.Item?.beat;
   }
 
   /** Records a valid beat seen on a path unless a newer one is already recorded; false when it was not newer. */
-  async recordBeat(path: PathId, beat: Heartbeat, arrivedAtMs: number, ttlSeconds: number, signal?: AbortSignal): Promise<boolean> {
+  async recordBeat(
+    path: PathId,
+    beat: Heartbeat,
+    arrivedAtMs: number,
+    ttlSeconds: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     return this.conditional(
       new PutCommand({
         TableName: this.observations,
-        Item: { ...observationKey(path, beat.site), serial: beat.serial, arrivedAtMs, beat, [TTL_ATTRIBUTE]: Math.floor(arrivedAtMs / 1000) + ttlSeconds },
+        Item: {
+          ...observationKey(path, beat.site),
+          serial: beat.serial,
+          arrivedAtMs,
+          beat,
+          [TTL_ATTRIBUTE]: Math.floor(arrivedAtMs / 1000) + ttlSeconds,
+        },
         ConditionExpression: 'attribute_not_exists(serial) OR serial < :serial',
         ExpressionAttributeValues: { ':serial': beat.serial },
       }),
@@ -298,62 +408,122 @@ export class SiteStore {
   }
 
   async readObservation(path: PathId, peer: SiteId, signal?: AbortSignal): Promise<Observation | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.observations, Key: observationKey(path, peer), ConsistentRead: true }), { abortSignal: signal });
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.observations, Key: observationKey(path, peer), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
     if (out.Item === undefined) return undefined;
-    return { serial: Number(out.Item.serial), arrivedAtMs: Number(out.Item.arrivedAtMs), beat: out.Item.beat as Heartbeat };
+    return {
+      serial: Number(out.Item.serial),
+      arrivedAtMs: Number(out.Item.arrivedAtMs),
+      beat: out.Item.beat as Heartbeat,
+    };
   }
 
   /** Sets one path's mode in the path registry (this site's item), with who, when and why. */
-  async setPathMode(site: SiteId, path: PathId, mode: PathMode, changedBy: string, reason: string, nowMs: number, signal?: AbortSignal): Promise<void> {
+  async setPathMode(
+    site: SiteId,
+    path: PathId,
+    mode: PathMode,
+    changedBy: string,
+    reason: string,
+    nowMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.heartbeatVolume, Item: { ...pathKey(site, path), mode, changedBy, changedAt: new Date(nowMs).toISOString(), reason } }),
+      new PutCommand({
+        TableName: this.heartbeatVolume,
+        Item: { ...pathKey(site, path), mode, changedBy, changedAt: new Date(nowMs).toISOString(), reason },
+      }),
       { abortSignal: signal },
     );
   }
 
   /** The storage path's copy of a request command: an item in the requester's replica that replication carries to the peer. */
   async putCommand(command: PathCommandMessage, signal?: AbortSignal): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...commandKey(command.to, command.id), message: command } }), { abortSignal: signal });
+    await this.db.send(
+      new PutCommand({
+        TableName: this.heartbeatVolume,
+        Item: { ...commandKey(command.to, command.id), message: command },
+      }),
+      { abortSignal: signal },
+    );
   }
 
   /** The network path's copy of a request command or acknowledgement, recorded by the receiver in the local table. */
-  async recordReceivedControl(kind: 'command' | 'ack', message: PathCommandMessage | PathAckMessage, ttlSeconds: number, nowMs: number): Promise<void> {
+  async recordReceivedControl(
+    kind: 'command' | 'ack',
+    message: PathCommandMessage | PathAckMessage,
+    ttlSeconds: number,
+    nowMs: number,
+  ): Promise<void> {
     const key = kind === 'command' ? commandKey((message as PathCommandMessage).to, message.id) : ackKey(message.id);
-    await this.db.send(new PutCommand({ TableName: this.observations, Item: { ...key, message, [TTL_ATTRIBUTE]: Math.floor(nowMs / 1000) + ttlSeconds } }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.observations,
+        Item: { ...key, message, [TTL_ATTRIBUTE]: Math.floor(nowMs / 1000) + ttlSeconds },
+      }),
+    );
   }
 
   /** Request commands addressed to this site, from both paths: the replica (storage) and the local table (network). */
   async receivedCommands(site: SiteId, signal?: AbortSignal): Promise<ReceivedCommand[]> {
     const query = (table: string) =>
       this.db.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :to)', ExpressionAttributeValues: { ':pk': 'COMMAND', ':to': `${site}#` }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :to)',
+          ExpressionAttributeValues: { ':pk': 'COMMAND', ':to': `${site}#` },
+          ConsistentRead: true,
+        }),
         { abortSignal: signal },
       );
     const [storage, network] = await Promise.all([query(this.heartbeatVolume), query(this.observations)]);
-    const of = (via: PathId, items: Record<string, unknown>[] | undefined): ReceivedCommand[] => (items ?? []).map((item) => ({ via, id: String(item.sk).slice(site.length + 1), message: item.message }));
+    const of = (via: PathId, items: Record<string, unknown>[] | undefined): ReceivedCommand[] =>
+      (items ?? []).map((item) => ({ via, id: String(item.sk).slice(site.length + 1), message: item.message }));
     return [...of('storage', storage.Items), ...of('network', network.Items)];
   }
 
   /** Forgets a handled request command on both paths. */
   async deleteCommand(site: SiteId, id: string, signal?: AbortSignal): Promise<void> {
-    await Promise.all([this.heartbeatVolume, this.observations].map((table) => this.db.send(new DeleteCommand({ TableName: table, Key: commandKey(site, id) }), { abortSignal: signal })));
+    await Promise.all(
+      [this.heartbeatVolume, this.observations].map((table) =>
+        this.db.send(new DeleteCommand({ TableName: table, Key: commandKey(site, id) }), { abortSignal: signal }),
+      ),
+    );
   }
 
   /** Writes this site's acknowledgement into its replica once; false when it already answered this command. */
   async putAck(ack: PathAckMessage, signal?: AbortSignal): Promise<boolean> {
-    return this.conditional(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...ackKey(ack.id), message: ack }, ConditionExpression: 'attribute_not_exists(pk)' }), signal);
+    return this.conditional(
+      new PutCommand({
+        TableName: this.heartbeatVolume,
+        Item: { ...ackKey(ack.id), message: ack },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+      signal,
+    );
   }
 
   /** The peer's acknowledgement of a command, from whichever path carried it first. */
   async readAck(id: string, signal?: AbortSignal): Promise<unknown> {
-    const read = (table: string) => this.db.send(new GetCommand({ TableName: table, Key: ackKey(id), ConsistentRead: true }), { abortSignal: signal });
+    const read = (table: string) =>
+      this.db.send(new GetCommand({ TableName: table, Key: ackKey(id), ConsistentRead: true }), {
+        abortSignal: signal,
+      });
     const [storage, network] = await Promise.all([read(this.heartbeatVolume), read(this.observations)]);
     return storage.Item?.message ?? network.Item?.message;
   }
 
   async countInvalid(path: PathId, reason: string, signal?: AbortSignal): Promise<void> {
     await this.db.send(
-      new UpdateCommand({ TableName: this.observations, Key: invalidKey(path, reason), UpdateExpression: 'ADD #count :one', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':one': 1 } }),
+      new UpdateCommand({
+        TableName: this.observations,
+        Key: invalidKey(path, reason),
+        UpdateExpression: 'ADD #count :one',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
       { abortSignal: signal },
     );
   }

@@ -12,18 +12,57 @@ export const NOTIFY_STEP = 'notify';
  * follows from the kind) and tells the reader what happens next.
  */
 export const WORKFLOW_OUTCOMES = {
-  'failover-started': { kind: 'failover-started', next: 'confirm, gates, fence, promote, verify follow; a notice says how it ended' },
-  'awaiting-approval': { kind: 'failover-started', headline: 'failover awaits approval', next: 'nothing changes until someone approves or rejects; without an answer the failover is abandoned when the approval times out' },
-  aborted: { kind: 'failover-aborted', headline: 'failover aborted, nothing changed', next: 'nothing changed: no fence was written and the primary stays primary' },
-  'gates-blocked': { kind: 'failover-aborted', headline: 'failover blocked by a gate', next: 'nothing changed; when the gate clears, start the failover by hand (npx mirrorbeat failover), which the cooldown does not bind' },
-  'switchover-withdrawn': { kind: 'failover-aborted', headline: 'switchover withdrawn, the primary did not hand over', next: 'the handover was withdrawn and the primary resumes; check its heartbeat module, then run the switchover again' },
-  'switchover-refused': { kind: 'failover-aborted', headline: 'switchover refused', next: 'nothing changed; run the command the error names instead' },
-  failed: { kind: 'failover-aborted', headline: 'failover FAILED, check the cluster record', next: 'if the error came after the fence, the cluster record names this site at the new epoch: start the failover again to finish the promotion (it resumes where it stopped)' },
-  promoted: { kind: 'promoted', next: 'this site is primary; the old primary demotes itself when it next reads the record or the fence beat; fail back later with npx mirrorbeat switchover' },
-  'switchover-completed': { kind: 'switchover-completed', next: 'this site is primary; to hand back, run npx mirrorbeat switchover again' },
+  'failover-started': {
+    kind: 'failover-started',
+    next: 'confirm, gates, fence, promote, verify follow; a notice says how it ended',
+  },
+  'awaiting-approval': {
+    kind: 'failover-started',
+    headline: 'failover awaits approval',
+    next: 'nothing changes until someone approves or rejects; without an answer the failover is abandoned when the approval times out',
+  },
+  aborted: {
+    kind: 'failover-aborted',
+    headline: 'failover aborted, nothing changed',
+    next: 'nothing changed: no fence was written and the primary stays primary',
+  },
+  'gates-blocked': {
+    kind: 'failover-aborted',
+    headline: 'failover blocked by a gate',
+    next: 'nothing changed; when the gate clears, start the failover by hand (npx mirrorbeat failover), which the cooldown does not bind',
+  },
+  'switchover-withdrawn': {
+    kind: 'failover-aborted',
+    headline: 'switchover withdrawn, the primary did not hand over',
+    next: 'the handover was withdrawn and the primary resumes; check its heartbeat module, then run the switchover again',
+  },
+  'switchover-refused': {
+    kind: 'failover-aborted',
+    headline: 'switchover refused',
+    next: 'nothing changed; run the command the error names instead',
+  },
+  failed: {
+    kind: 'failover-aborted',
+    headline: 'failover FAILED, check the cluster record',
+    next: 'if the error came after the fence, the cluster record names this site at the new epoch: start the failover again to finish the promotion (it resumes where it stopped)',
+  },
+  promoted: {
+    kind: 'promoted',
+    next: 'this site is primary; the old primary demotes itself when it next reads the record or the fence beat; fail back later with npx mirrorbeat switchover',
+  },
+  'switchover-completed': {
+    kind: 'switchover-completed',
+    next: 'this site is primary; to hand back, run npx mirrorbeat switchover again',
+  },
   'path-activated': { kind: 'path-activated', next: 'the path counts on both sites from their next ticks' },
-  'path-deactivated': { kind: 'path-deactivated', next: 'the path no longer counts on either site; activate it again after the maintenance' },
-  'command-refused': { kind: 'command-refused', next: 'nothing changed (a partly applied command was rolled back); see the error, then try again' },
+  'path-deactivated': {
+    kind: 'path-deactivated',
+    next: 'the path no longer counts on either site; activate it again after the maintenance',
+  },
+  'command-refused': {
+    kind: 'command-refused',
+    next: 'nothing changed (a partly applied command was rolled back); see the error, then try again',
+  },
 } as const satisfies Record<string, { kind: NoticeKind; next: string; headline?: string }>;
 export type WorkflowOutcome = keyof typeof WORKFLOW_OUTCOMES;
 
@@ -41,23 +80,47 @@ interface NotifyField {
 
 function notifyField(event: StepInput): NotifyField {
   const notify = (event as StepInput & { notify?: Partial<NotifyField> }).notify;
-  if (notify === undefined || typeof notify.outcome !== 'string' || !(notify.outcome in WORKFLOW_OUTCOMES) || typeof notify.at !== 'string') {
-    throw new StepError('InvalidInput', `notify: expected { outcome, at } with outcome one of ${Object.keys(WORKFLOW_OUTCOMES).join(', ')}`);
+  if (
+    notify === undefined ||
+    typeof notify.outcome !== 'string' ||
+    !(notify.outcome in WORKFLOW_OUTCOMES) ||
+    typeof notify.at !== 'string'
+  ) {
+    throw new StepError(
+      'InvalidInput',
+      `notify: expected { outcome, at } with outcome one of ${Object.keys(WORKFLOW_OUTCOMES).join(', ')}`,
+    );
   }
   return notify as NotifyField;
 }
 
-const resultOf = (state: Readonly<Record<string, unknown>>, key: string) => (state[key] as { result?: Record<string, unknown> } | undefined)?.result;
+const resultOf = (state: Readonly<Record<string, unknown>>, key: string) =>
+  (state[key] as { result?: Record<string, unknown> } | undefined)?.result;
 
 /** The evidence a person needs for each outcome, picked from the execution state. */
-function detailOf(outcome: WorkflowOutcome, state: Readonly<Record<string, unknown>>, taskToken: unknown, deps: NotifyDeps): Record<string, unknown> {
+function detailOf(
+  outcome: WorkflowOutcome,
+  state: Readonly<Record<string, unknown>>,
+  taskToken: unknown,
+  deps: NotifyDeps,
+): Record<string, unknown> {
   const { site, region } = deps.settings;
-  const asked = { reason: state.reason ?? null, requestedBy: state.requestedBy ?? 'operator', ...(state.kind === undefined ? {} : { kind: state.kind }) };
+  const asked = {
+    reason: state.reason ?? null,
+    requestedBy: state.requestedBy ?? 'operator',
+    ...(state.kind === undefined ? {} : { kind: state.kind }),
+  };
   const evidence = (state.evidence ?? {}) as Record<string, unknown>;
   const error = state.error === undefined ? {} : { error: state.error };
   switch (outcome) {
     case 'failover-started':
-      return { ...asked, expectedEpoch: state.expectedEpoch ?? null, from: state.from ?? deps.settings.peer, to: site, ...pick(evidence, ['verdict', 'states', 'phi', 'deadlineMs', 'peerHealth']) };
+      return {
+        ...asked,
+        expectedEpoch: state.expectedEpoch ?? null,
+        from: state.from ?? deps.settings.peer,
+        to: site,
+        ...pick(evidence, ['verdict', 'states', 'phi', 'deadlineMs', 'peerHealth']),
+      };
     case 'awaiting-approval':
       return {
         ...asked,
@@ -70,17 +133,42 @@ function detailOf(outcome: WorkflowOutcome, state: Readonly<Record<string, unkno
       };
     case 'aborted': {
       const confirm = resultOf(state, 'confirm');
-      const why = state.error !== undefined ? 'the approval was rejected or timed out' : `the peer beats again on ${PATHS.filter((p) => ['healthy', 'suspect'].includes(String((confirm?.states as Record<string, string> | undefined)?.[p]))).join(' and ') || 'a path'}`;
-      return { ...asked, why, ...(confirm === undefined ? {} : { states: confirm.states, lastValidBeatAgeMs: confirm.beatAgesMs }), ...error };
+      const why =
+        state.error !== undefined
+          ? 'the approval was rejected or timed out'
+          : `the peer beats again on ${PATHS.filter((p) => ['healthy', 'suspect'].includes(String((confirm?.states as Record<string, string> | undefined)?.[p]))).join(' and ') || 'a path'}`;
+      return {
+        ...asked,
+        why,
+        ...(confirm === undefined ? {} : { states: confirm.states, lastValidBeatAgeMs: confirm.beatAgesMs }),
+        ...error,
+      };
     }
     case 'gates-blocked': {
-      const checks = (resultOf(state, 'gates')?.checks ?? []) as { gate?: string; passed?: boolean; evidence?: unknown }[];
-      return { ...asked, why: checks.filter((c) => c.passed === false).map((c) => `${c.gate ?? 'gate'}: ${typeof c.evidence === 'string' ? c.evidence : JSON.stringify(c.evidence)}`).join('; ') || 'a gate did not pass', gates: checks };
+      const checks = (resultOf(state, 'gates')?.checks ?? []) as {
+        gate?: string;
+        passed?: boolean;
+        evidence?: unknown;
+      }[];
+      return {
+        ...asked,
+        why:
+          checks
+            .filter((c) => c.passed === false)
+            .map(
+              (c) => `${c.gate ?? 'gate'}: ${typeof c.evidence === 'string' ? c.evidence : JSON.stringify(c.evidence)}`,
+            )
+            .join('; ') || 'a gate did not pass',
+        gates: checks,
+      };
     }
-    case 'switchover-withdrawn':
-    {
+    case 'switchover-withdrawn': {
       const detail = resultOf(state, 'checkDrain')?.detail;
-      return { ...asked, why: typeof detail === 'string' ? detail : 'the primary did not confirm the handover in time', drain: resultOf(state, 'drain') ?? null };
+      return {
+        ...asked,
+        why: typeof detail === 'string' ? detail : 'the primary did not confirm the handover in time',
+        drain: resultOf(state, 'drain') ?? null,
+      };
     }
     case 'switchover-refused':
     case 'failed':
@@ -91,7 +179,12 @@ function detailOf(outcome: WorkflowOutcome, state: Readonly<Record<string, unkno
       return { decision: resultOf(state, 'verify')?.decision ?? null };
     case 'path-activated':
     case 'path-deactivated':
-      return { action: state.action ?? null, requestedBy: state.requestedBy ?? 'operator', reason: state.reason ?? null, acknowledged: resultOf(state, 'ack') ?? null };
+      return {
+        action: state.action ?? null,
+        requestedBy: state.requestedBy ?? 'operator',
+        reason: state.reason ?? null,
+        acknowledged: resultOf(state, 'ack') ?? null,
+      };
   }
 }
 
@@ -110,9 +203,15 @@ export async function runNotifyStep(input: StepInput, deps: NotifyDeps): Promise
   const { kind, next } = described;
   const { settings } = deps;
   const state = input.state;
-  const path = typeof state.path === 'string' && (PATHS as readonly string[]).includes(state.path) ? (state.path as PathId) : undefined;
+  const path =
+    typeof state.path === 'string' && (PATHS as readonly string[]).includes(state.path)
+      ? (state.path as PathId)
+      : undefined;
   const nowMs = deps.now();
-  const startedAtMs = typeof input.startedAt === 'string' && Number.isFinite(Date.parse(input.startedAt)) ? Date.parse(input.startedAt) : nowMs;
+  const startedAtMs =
+    typeof input.startedAt === 'string' && Number.isFinite(Date.parse(input.startedAt))
+      ? Date.parse(input.startedAt)
+      : nowMs;
   const notice: Notice = {
     kind,
     site: settings.site,
@@ -121,7 +220,12 @@ export async function runNotifyStep(input: StepInput, deps: NotifyDeps): Promise
     ...(path === undefined ? {} : { path }),
     ...(described.headline === undefined ? {} : { headline: described.headline }),
     atMs: nowMs,
-    detail: { outcome, execution: executionName(input.execution), ...detailOf(outcome, state, (input as StepInput & { taskToken?: unknown }).taskToken, deps), next },
+    detail: {
+      outcome,
+      execution: executionName(input.execution),
+      ...detailOf(outcome, state, (input as StepInput & { taskToken?: unknown }).taskToken, deps),
+      next,
+    },
   };
   const id = noticeId({ kind, path, atMs: startedAtMs }, `${executionName(input.execution)}.${at}`);
   const { outcome: delivery } = await deps.notices.announce(notice, nowMs, id);

@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../../bin/commands/failover';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -35,27 +43,51 @@ describe('mirrorbeat status', () => {
       await link.pump(NOW + t + 1_000);
     }
     await production.store.setPathMode('production', 'network', 'disabled', 'cli', 'maintenance CHG-1', NOW + 7_000);
-    const tables = [production, standby].map((x) => ({ site: x.settings.site, region: x.settings.region, db: x.db, heartbeatVolume: x.settings.heartbeatVolume, observations: x.settings.observations }));
+    const tables = [production, standby].map((x) => ({
+      site: x.settings.site,
+      region: x.settings.region,
+      db: x.db,
+      heartbeatVolume: x.settings.heartbeatVolume,
+      observations: x.settings.observations,
+    }));
     const status = await readClusterStatus('orders', tables, NOW + 8_000);
     expect(status.sites.map((x) => [x.site, x.reachable, x.role, x.cluster?.epoch])).toEqual([
       ['production', true, 'primary', 1],
       ['standby', true, 'secondary', 1],
     ]);
     expect(status.sites[0]?.paths.network).toMatchObject({ mode: 'disabled', modeReason: 'maintenance CHG-1' });
-    expect(status.sites[1]?.paths.storage).toMatchObject({ mode: 'enabled', state: 'healthy', lastBeatAgeMs: expect.any(Number) });
+    expect(status.sites[1]?.paths.storage).toMatchObject({
+      mode: 'enabled',
+      state: 'healthy',
+      lastBeatAgeMs: expect.any(Number),
+    });
     expect(status.sites[1]?.lastTickAgeMs).toBe(1_500);
     const text = formatStatus(status);
     expect(text.split('\n')[0]).toBe('mirrorbeat orders: epoch 1, primary production');
     expect(text).toContain('network  disabled (set ');
     expect(text).not.toContain('STALE');
-    expect(formatStatus(await readClusterStatus('orders', tables, NOW + 60_000))).toMatch(/production .*last tick 54\.0 s ago — STALE/);
+    expect(formatStatus(await readClusterStatus('orders', tables, NOW + 60_000))).toMatch(
+      /production .*last tick 54\.0 s ago — STALE/,
+    );
   });
 
   it('reports an unreachable site without hiding the other', async () => {
     const { production } = await localSites();
     const tables = [
-      { site: 'production' as const, region: 'us-east-1', db: production.db, heartbeatVolume: production.settings.heartbeatVolume, observations: production.settings.observations },
-      { site: 'standby' as const, region: 'us-west-2', db: production.db, heartbeatVolume: 'no-such-table', observations: 'no-such-table' },
+      {
+        site: 'production' as const,
+        region: 'us-east-1',
+        db: production.db,
+        heartbeatVolume: production.settings.heartbeatVolume,
+        observations: production.settings.observations,
+      },
+      {
+        site: 'standby' as const,
+        region: 'us-west-2',
+        db: production.db,
+        heartbeatVolume: 'no-such-table',
+        observations: 'no-such-table',
+      },
     ];
     const status = await readClusterStatus('orders', tables, NOW);
     expect(status.sites.map((x) => x.reachable)).toEqual([true, false]);
@@ -76,7 +108,13 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     // a beat in this harness, so it counts as pending), then decides it is lost.
     for (let t = 6_000; t <= 40_000; t += 2_000) await s.tick(NOW + t + 500);
     await link.pump(NOW + 41_000);
-    const tables = [production, standby].map((x) => ({ site: x.settings.site, region: x.settings.region, db: x.db, heartbeatVolume: x.settings.heartbeatVolume, observations: x.settings.observations }));
+    const tables = [production, standby].map((x) => ({
+      site: x.settings.site,
+      region: x.settings.region,
+      db: x.db,
+      heartbeatVolume: x.settings.heartbeatVolume,
+      observations: x.settings.observations,
+    }));
     const status = await readClusterStatus('orders', tables, NOW + 42_000);
     expect(status.notices.map((n) => [n.site, n.kind, n.severity, n.delivery, n.acknowledged])).toEqual(
       expect.arrayContaining([
@@ -87,30 +125,55 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     expect(status.notices.map((n) => n.at)).toEqual([...status.notices.map((n) => n.at)].sort().reverse());
     const lost = status.notices.find((n) => n.kind === 'peer-lost');
     expect(formatStatus(status)).toMatch(/notices \(newest first; 2 unacknowledged;/);
-    expect(formatStatus(status)).toMatch(/! .* critical peer site lost on every enabled path \(standby\); UNACKNOWLEDGED/);
+    expect(formatStatus(status)).toMatch(
+      /! .* critical peer site lost on every enabled path \(standby\); UNACKNOWLEDGED/,
+    );
 
-    expect(await acknowledgeNotices(tables, { ids: [lost?.id ?? '', 'no-such-id'], all: false, by: 'alice', note: 'region outage, INC-7' }, NOW + 43_000)).toEqual([
+    expect(
+      await acknowledgeNotices(
+        tables,
+        { ids: [lost?.id ?? '', 'no-such-id'], all: false, by: 'alice', note: 'region outage, INC-7' },
+        NOW + 43_000,
+      ),
+    ).toEqual([
       { id: lost?.id, site: 'standby', outcome: 'acknowledged' },
       { id: 'no-such-id', site: null, outcome: 'unknown' },
     ]);
     await link.pump(NOW + 44_000);
     // With the standby's region down, its notices (and the acknowledgement) still read from production's replica.
-    const standbyDown = [tables[0]!, { ...tables[1]!, heartbeatVolume: 'no-such-table', observations: 'no-such-table' }];
+    const standbyDown = [
+      tables[0]!,
+      { ...tables[1]!, heartbeatVolume: 'no-such-table', observations: 'no-such-table' },
+    ];
     const later = await readClusterStatus('orders', standbyDown, NOW + 45_000);
     expect(later.sites[1]?.reachable).toBe(false);
-    expect(later.notices.find((n) => n.id === lost?.id)?.acknowledged).toMatchObject({ by: 'alice', note: 'region outage, INC-7' });
+    expect(later.notices.find((n) => n.id === lost?.id)?.acknowledged).toMatchObject({
+      by: 'alice',
+      note: 'region outage, INC-7',
+    });
     expect(formatStatus(later)).toContain('acknowledged by alice (region outage, INC-7)');
     // The failure notice itself, whole, shown from the surviving region.
     const shown = formatNotice((await readNotice(standbyDown, lost?.id ?? ''))!);
-    expect(shown.split('\n').slice(0, 2)).toEqual(['Subject: mirrorbeat orders: peer site lost on every enabled path (standby)', expect.stringMatching(/^\(delivered at .*; acknowledged by alice at .*: region outage, INC-7\)$/)]);
+    expect(shown.split('\n').slice(0, 2)).toEqual([
+      'Subject: mirrorbeat orders: peer site lost on every enabled path (standby)',
+      expect.stringMatching(/^\(delivered at .*; acknowledged by alice at .*: region outage, INC-7\)$/),
+    ]);
     expect(shown).toContain('  storage  failed    last valid beat');
     expect(await readNotice(standbyDown, 'no-such-id')).toBeUndefined();
 
-    const rest = await acknowledgeNotices(standbyDown, { ids: [], all: true, site: 'standby', by: 'bob', note: '' }, NOW + 46_000);
-    expect(rest).toEqual([{ id: expect.stringMatching(/\.path-failed\.storage$/), site: 'standby', outcome: 'acknowledged' }]);
+    const rest = await acknowledgeNotices(
+      standbyDown,
+      { ids: [], all: true, site: 'standby', by: 'bob', note: '' },
+      NOW + 46_000,
+    );
+    expect(rest).toEqual([
+      { id: expect.stringMatching(/\.path-failed\.storage$/), site: 'standby', outcome: 'acknowledged' },
+    ]);
     // Written in production's replica; the standby's sees it once replication carried it.
     await link.pump(NOW + 46_500);
-    expect((await readClusterStatus('orders', tables, NOW + 47_000)).notices.every((n) => n.acknowledged !== null)).toBe(true);
+    expect(
+      (await readClusterStatus('orders', tables, NOW + 47_000)).notices.every((n) => n.acknowledged !== null),
+    ).toBe(true);
   });
 });
 
@@ -120,41 +183,78 @@ describe('mirrorbeat path', () => {
 
   it('starts the path-control workflow with the console input and follows it to success', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:x` });
-    sfn.on(DescribeExecutionCommand).resolvesOnce({ status: 'RUNNING' }).resolves({ status: 'SUCCEEDED', output: '{"finalize":{"result":{"mode":"disabled"}}}' });
-    const outcome = await runWorkflow(new SFNClient({ region: 'us-east-1' }), arn, request, { name: 'cli-1', sleep: async () => undefined });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING' })
+      .resolves({ status: 'SUCCEEDED', output: '{"finalize":{"result":{"mode":"disabled"}}}' });
+    const outcome = await runWorkflow(new SFNClient({ region: 'us-east-1' }), arn, request, {
+      name: 'cli-1',
+      sleep: async () => undefined,
+    });
     expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { finalize: { result: { mode: 'disabled' } } } });
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toEqual(request);
   });
 
   it('reports a refused command with its cause', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:y` });
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'CommandRefused', cause: 'see the notice for the reason' });
-    expect(await runWorkflow(new SFNClient({ region: 'us-east-1' }), arn, request, { name: 'cli-2', sleep: async () => undefined })).toMatchObject({ status: 'FAILED', error: 'CommandRefused' });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'FAILED', error: 'CommandRefused', cause: 'see the notice for the reason' });
+    expect(
+      await runWorkflow(new SFNClient({ region: 'us-east-1' }), arn, request, {
+        name: 'cli-2',
+        sleep: async () => undefined,
+      }),
+    ).toMatchObject({ status: 'FAILED', error: 'CommandRefused' });
   });
 
   const cli = (...args: string[]) => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-    return spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), ...args], { encoding: 'utf8', cwd: path.join(__dirname, '..', '..'), env: { ...env, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' } });
+    return spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), ...args], {
+      encoding: 'utf8',
+      cwd: path.join(__dirname, '..', '..'),
+      env: {
+        ...env,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_CONFIG_FILE: '/nonexistent',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      },
+    });
   };
 
   it.each([
     [['path', 'deactivate', 'radio'], 'mirrorbeat: path: got "radio"; allowed: network or storage'],
-    [['path', 'activate', 'network', '--site', 'moon'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
+    [
+      ['path', 'activate', 'network', '--site', 'moon'],
+      'mirrorbeat: --site: got "moon"; allowed: production or standby',
+    ],
     [['switchover', '--to', 'moon'], 'mirrorbeat: --to: got "moon"; allowed: production or standby'],
     [['failover', '--site', 'moon', '--dry-run'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
     [['ack'], 'mirrorbeat: ack: name the notice ids to acknowledge (mirrorbeat status lists them), or pass --all'],
     [['ack', '1795634231798.peer-lost', '--all'], 'mirrorbeat: ack: give notice ids or --all, not both'],
-    [['notice', '1795634231798.peer-lost', '--site', 'moon'], 'mirrorbeat: --site: got "moon"; allowed: production or standby'],
+    [
+      ['notice', '1795634231798.peer-lost', '--site', 'moon'],
+      'mirrorbeat: --site: got "moon"; allowed: production or standby',
+    ],
   ])('refuses %j with exit 2 and one line', (args, line) => {
     const out = cli(...args);
     expect(out.status).toBe(2);
     expect(out.stderr.trim()).toBe(line);
   });
 
-  it.each([['status'], ['failover', '--dry-run'], ['switchover'], ['approve'], ['ack', '--all'], ['notice', '1795634231798.peer-lost']])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
+  it.each([
+    ['status'],
+    ['failover', '--dry-run'],
+    ['switchover'],
+    ['approve'],
+    ['ack', '--all'],
+    ['notice', '1795634231798.peer-lost'],
+  ])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
     const out = cli(...args);
     expect(out.status).toBe(1);
-    expect(out.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^mirrorbeat: no AWS credentials found: set AWS_PROFILE/)]);
+    expect(out.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mirrorbeat: no AWS credentials found: set AWS_PROFILE/),
+    ]);
   });
 });
 
@@ -164,28 +264,64 @@ describe('mirrorbeat failover, switchover, approve and reject', () => {
     type: 'TaskScheduled' as const,
     timestamp: new Date(),
     id: 7,
-    taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', region: 'us-west-2', parameters: JSON.stringify({ FunctionName: 'f', Payload: { step: 'notify', notify: { outcome: 'awaiting-approval', at: 'AwaitApproval' }, taskToken: token } }) },
+    taskScheduledEventDetails: {
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+      region: 'us-west-2',
+      parameters: JSON.stringify({
+        FunctionName: 'f',
+        Payload: { step: 'notify', notify: { outcome: 'awaiting-approval', at: 'AwaitApproval' }, taskToken: token },
+      }),
+    },
   });
 
   it('finds the failover that waits for approval in its history and approves it with its token', async () => {
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: `${arn}:failover-epoch-2`, name: 'failover-epoch-2', stateMachineArn: arn, status: 'RUNNING', startDate: new Date() }] });
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'TaskSubmitted', timestamp: new Date(), id: 8 }, approvalScheduled('token-abc')] });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          executionArn: `${arn}:failover-epoch-2`,
+          name: 'failover-epoch-2',
+          stateMachineArn: arn,
+          status: 'RUNNING',
+          startDate: new Date(),
+        },
+      ],
+    });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolves({ events: [{ type: 'TaskSubmitted', timestamp: new Date(), id: 8 }, approvalScheduled('token-abc')] });
     sfn.on(SendTaskSuccessCommand).resolves({});
     const client = new SFNClient({ region: 'us-west-2' });
     const pending = await findPendingApproval(client, arn);
-    expect(pending).toEqual({ executionArn: `${arn}:failover-epoch-2`, name: 'failover-epoch-2', taskToken: 'token-abc' });
+    expect(pending).toEqual({
+      executionArn: `${arn}:failover-epoch-2`,
+      name: 'failover-epoch-2',
+      taskToken: 'token-abc',
+    });
     await answerApproval(client, pending!, 'approve', 'cli:alice', 'checked the region is down');
-    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({ taskToken: 'token-abc', output: JSON.stringify({ approvedBy: 'cli:alice', reason: 'checked the region is down' }) });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({
+      taskToken: 'token-abc',
+      output: JSON.stringify({ approvedBy: 'cli:alice', reason: 'checked the region is down' }),
+    });
   });
 
   it('a rejection fails the task with the Rejected error the workflow catches; an answered approval is not found again', async () => {
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: `${arn}:a`, name: 'a', stateMachineArn: arn, status: 'RUNNING', startDate: new Date() }] });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        { executionArn: `${arn}:a`, name: 'a', stateMachineArn: arn, status: 'RUNNING', startDate: new Date() },
+      ],
+    });
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [approvalScheduled('token-r')] });
     sfn.on(SendTaskFailureCommand).resolves({});
     const client = new SFNClient({ region: 'us-west-2' });
     await answerApproval(client, (await findPendingApproval(client, arn))!, 'reject', 'cli:bob', 'false alarm');
-    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({ taskToken: 'token-r', error: 'Rejected' });
-    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'TaskFailed', timestamp: new Date(), id: 9 }, approvalScheduled('token-r')] });
+    expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      taskToken: 'token-r',
+      error: 'Rejected',
+    });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .resolves({ events: [{ type: 'TaskFailed', timestamp: new Date(), id: 9 }, approvalScheduled('token-r')] });
     expect(await findPendingApproval(client, arn)).toBeUndefined();
   });
 
@@ -198,9 +334,23 @@ describe('mirrorbeat failover, switchover, approve and reject', () => {
         tookMs: 2400,
         output: {
           confirm: { result: { peerLost: false, states: { network: 'healthy', storage: 'healthy' }, tookMs: 81 } },
-          gates: { result: { passed: true, checks: [{ evidence: 'replication lag 700 ms against a budget of 30000 ms' }], tookMs: 240 } },
-          fence: { result: { dryRun: true, would: 'write epoch 2 naming standby over production at epoch 1', tookMs: 35 } },
-          promote: { result: { dryRun: true, actions: [{ action: 'route53-health-check', target: 'hc', detail: 'Inverted true' }], tookMs: 1 } },
+          gates: {
+            result: {
+              passed: true,
+              checks: [{ evidence: 'replication lag 700 ms against a budget of 30000 ms' }],
+              tookMs: 240,
+            },
+          },
+          fence: {
+            result: { dryRun: true, would: 'write epoch 2 naming standby over production at epoch 1', tookMs: 35 },
+          },
+          promote: {
+            result: {
+              dryRun: true,
+              actions: [{ action: 'route53-health-check', target: 'hc', detail: 'Inverted true' }],
+              tookMs: 1,
+            },
+          },
           verify: { result: { ok: true, tookMs: 30 } },
         },
       },
@@ -218,9 +368,16 @@ describe('mirrorbeat failover, switchover, approve and reject', () => {
 
   it('starts a switchover with the console input and follows it', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:s` });
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: '{}', startDate: new Date(0), stopDate: new Date(4200) });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'SUCCEEDED', output: '{}', startDate: new Date(0), stopDate: new Date(4200) });
     const request = { kind: 'switchover', dryRun: false, requestedBy: 'cli:alice', reason: 'region maintenance' };
-    expect(await runWorkflow(new SFNClient({ region: 'us-west-2' }), arn, request, { name: 'cli-switchover-1', sleep: async () => undefined })).toMatchObject({ status: 'SUCCEEDED', tookMs: 4200 });
+    expect(
+      await runWorkflow(new SFNClient({ region: 'us-west-2' }), arn, request, {
+        name: 'cli-switchover-1',
+        sleep: async () => undefined,
+      }),
+    ).toMatchObject({ status: 'SUCCEEDED', tookMs: 4200 });
     expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toEqual(request);
   });
 });

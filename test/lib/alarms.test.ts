@@ -7,7 +7,15 @@ import { templates } from '../helpers';
  */
 const { standby } = templates({ intervalSeconds: 2, rpoBudgetSeconds: 30 });
 
-type Row = [name: string, severity: 'Warning' | 'Critical', metric: string | null, threshold: number, comparison: string, periods: number, missing: string];
+type Row = [
+  name: string,
+  severity: 'Warning' | 'Critical',
+  metric: string | null,
+  threshold: number,
+  comparison: string,
+  periods: number,
+  missing: string,
+];
 const ALARMS: Row[] = [
   ['NetworkPathFailed', 'Warning', 'PathFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['StoragePathFailed', 'Warning', 'PathFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
@@ -28,22 +36,27 @@ const ALARMS: Row[] = [
 
 describe('the alarms of a site', () => {
   it('are exactly these', () => {
-    const names = Object.values(standby.findResources('AWS::CloudWatch::Alarm')).map((a) => String(a.Properties.AlarmName).replace('mirrorbeat-orders-standby-', ''));
+    const names = Object.values(standby.findResources('AWS::CloudWatch::Alarm')).map((a) =>
+      String(a.Properties.AlarmName).replace('mirrorbeat-orders-standby-', ''),
+    );
     expect(names.sort()).toEqual(ALARMS.map(([name]) => name).sort());
   });
 
-  it.each(ALARMS)('%s: %s, threshold and missing data as designed, ALARM and OK to its topic', (name, severity, metric, threshold, comparison, periods, missing) => {
-    const topic = [{ Ref: Match.stringLikeRegexp(`Notices${severity}`) }];
-    standby.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: `mirrorbeat-orders-standby-${name}`,
-      ...(metric === null ? { Metrics: Match.anyValue() } : { MetricName: metric }),
-      Threshold: threshold,
-      ComparisonOperator: comparison,
-      EvaluationPeriods: periods,
-      TreatMissingData: missing,
-      AlarmActions: topic,
-      OKActions: topic,
-      AlarmDescription: Match.stringLikeRegexp('.{20,}'),
-    });
-  });
+  it.each(ALARMS)(
+    '%s: %s, threshold and missing data as designed, ALARM and OK to its topic',
+    (name, severity, metric, threshold, comparison, periods, missing) => {
+      const topic = [{ Ref: Match.stringLikeRegexp(`Notices${severity}`) }];
+      standby.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `mirrorbeat-orders-standby-${name}`,
+        ...(metric === null ? { Metrics: Match.anyValue() } : { MetricName: metric }),
+        Threshold: threshold,
+        ComparisonOperator: comparison,
+        EvaluationPeriods: periods,
+        TreatMissingData: missing,
+        AlarmActions: topic,
+        OKActions: topic,
+        AlarmDescription: Match.stringLikeRegexp('.{20,}'),
+      });
+    },
+  );
 });

@@ -6,7 +6,9 @@ describe('handler bundling', () => {
   it('bundles every handler with the local esbuild, minified with a source map', () => {
     const { app } = buildSites({}, { bundle: true });
     const assembly = app.synth();
-    const manifest = JSON.parse(readFileSync(path.join(assembly.directory, 'Mirrorbeat-orders-standby.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string } }> };
+    const manifest = JSON.parse(
+      readFileSync(path.join(assembly.directory, 'Mirrorbeat-orders-standby.assets.json'), 'utf8'),
+    ) as { files: Record<string, { source: { path: string } }> };
     const bundles = Object.values(manifest.files)
       .map((f) => path.join(assembly.directory, f.source.path))
       .filter((dir) => existsSync(path.join(dir, 'index.js')));

@@ -29,44 +29,125 @@ describe('configuration', () => {
   });
 
   it('defaults to two-region mode where no region set holds both sites, with a person deciding failover', () => {
-    expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'us-east-1' })).toMatchObject({ consistency: 'eventual', isolationPolicy: 'stay-primary', failoverMode: 'approval' });
-    expect(parseConfig({ ...BASE_CONFIG, consistency: 'eventual', isolationPolicy: 'self-fence' })).toMatchObject({ failoverMode: 'automatic' });
-    expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'eu-central-1' })).toMatchObject({ consistency: 'strong', witnessRegion: 'eu-west-2' });
+    expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'us-east-1' })).toMatchObject({
+      consistency: 'eventual',
+      isolationPolicy: 'stay-primary',
+      failoverMode: 'approval',
+    });
+    expect(parseConfig({ ...BASE_CONFIG, consistency: 'eventual', isolationPolicy: 'self-fence' })).toMatchObject({
+      failoverMode: 'automatic',
+    });
+    expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'eu-central-1' })).toMatchObject(
+      { consistency: 'strong', witnessRegion: 'eu-west-2' },
+    );
   });
 
-  it.each([1, 2, 3, 5, 7, 10, 20])('loads at intervalSeconds %i with every other key left to its default, in both modes', (intervalSeconds) => {
-    for (const mode of [{}, { consistency: 'eventual' }, { consistency: 'eventual', isolationPolicy: 'self-fence' }]) {
-      expect(() => parseConfig({ ...BASE_CONFIG, ...mode, intervalSeconds })).not.toThrow();
-    }
-  });
+  it.each([1, 2, 3, 5, 7, 10, 20])(
+    'loads at intervalSeconds %i with every other key left to its default, in both modes',
+    (intervalSeconds) => {
+      for (const mode of [
+        {},
+        { consistency: 'eventual' },
+        { consistency: 'eventual', isolationPolicy: 'self-fence' },
+      ]) {
+        expect(() => parseConfig({ ...BASE_CONFIG, ...mode, intervalSeconds })).not.toThrow();
+      }
+    },
+  );
 
   it.each([
-    [{ intervalSeconds: 0 }, /^mirrorbeat\.intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/],
+    [
+      { intervalSeconds: 0 },
+      /^mirrorbeat\.intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/,
+    ],
     [{ intervalSeconds: 2.5 }, /^mirrorbeat\.intervalSeconds: got 2\.5; allowed: an integer/],
     [{ intervalSeconds: '2' }, /^mirrorbeat\.intervalSeconds: got "2"; allowed/],
     [{ clusterName: 'Orders_EU' }, /^mirrorbeat\.clusterName: got "Orders_EU"; allowed: the cluster name: lower-case/],
     [{ failoverMode: 'auto' }, /^mirrorbeat\.failoverMode: got "auto"; allowed: automatic, approval or manual$/],
-    [{ standbyRegion: 'us-east-1' }, /^mirrorbeat\.standbyRegion: got "us-east-1"; allowed: must differ from productionRegion/],
-    [{ productionRegion: 'virginia' }, /^mirrorbeat\.productionRegion: got "virginia"; allowed: the production region: an AWS region code/],
-    [{ deadlineFloorSeconds: 3 }, /^mirrorbeat\.deadlineFloorSeconds: got 3; allowed: at least 2 × intervalSeconds \(4\)/],
-    [{ deadlineCeilingSeconds: 6 }, /^mirrorbeat\.deadlineCeilingSeconds: got 6; allowed: greater than deadlineFloorSeconds/],
-    [{ consistency: 'eventual', isolationPolicy: 'self-fence', leaseSeconds: 16 }, /^mirrorbeat\.leaseSeconds: got 16; allowed: less than deadlineFloorSeconds \+ confirmationWindowSeconds \(16\)/],
-    [{ productionRegion: 'eu-west-1', consistency: 'strong' }, /^mirrorbeat\.consistency: got "strong"; allowed: strong needs production and standby in one region set/],
-    [{ consistency: 'strong', witnessRegion: 'eu-west-1' }, /^mirrorbeat\.witnessRegion: got "eu-west-1"; allowed: production, standby and witness must be three different regions of one set/],
-    [{ consistency: 'eventual', witnessRegion: 'us-east-2' }, /^mirrorbeat\.witnessRegion: got "us-east-2"; allowed: only used with consistency "strong"/],
-    [{ isolationPolicy: 'stay-primary' }, /^mirrorbeat\.isolationPolicy: got "stay-primary"; allowed: stay-primary applies to two-region mode only/],
-    [{ consistency: 'eventual', failoverMode: 'automatic' }, /^mirrorbeat\.failoverMode: got "automatic"; allowed: automatic failover in two-region mode needs isolationPolicy self-fence/],
+    [
+      { standbyRegion: 'us-east-1' },
+      /^mirrorbeat\.standbyRegion: got "us-east-1"; allowed: must differ from productionRegion/,
+    ],
+    [
+      { productionRegion: 'virginia' },
+      /^mirrorbeat\.productionRegion: got "virginia"; allowed: the production region: an AWS region code/,
+    ],
+    [
+      { deadlineFloorSeconds: 3 },
+      /^mirrorbeat\.deadlineFloorSeconds: got 3; allowed: at least 2 × intervalSeconds \(4\)/,
+    ],
+    [
+      { deadlineCeilingSeconds: 6 },
+      /^mirrorbeat\.deadlineCeilingSeconds: got 6; allowed: greater than deadlineFloorSeconds/,
+    ],
+    [
+      { consistency: 'eventual', isolationPolicy: 'self-fence', leaseSeconds: 16 },
+      /^mirrorbeat\.leaseSeconds: got 16; allowed: less than deadlineFloorSeconds \+ confirmationWindowSeconds \(16\)/,
+    ],
+    [
+      { productionRegion: 'eu-west-1', consistency: 'strong' },
+      /^mirrorbeat\.consistency: got "strong"; allowed: strong needs production and standby in one region set/,
+    ],
+    [
+      { consistency: 'strong', witnessRegion: 'eu-west-1' },
+      /^mirrorbeat\.witnessRegion: got "eu-west-1"; allowed: production, standby and witness must be three different regions of one set/,
+    ],
+    [
+      { consistency: 'eventual', witnessRegion: 'us-east-2' },
+      /^mirrorbeat\.witnessRegion: got "us-east-2"; allowed: only used with consistency "strong"/,
+    ],
+    [
+      { isolationPolicy: 'stay-primary' },
+      /^mirrorbeat\.isolationPolicy: got "stay-primary"; allowed: stay-primary applies to two-region mode only/,
+    ],
+    [
+      { consistency: 'eventual', failoverMode: 'automatic' },
+      /^mirrorbeat\.failoverMode: got "automatic"; allowed: automatic failover in two-region mode needs isolationPolicy self-fence/,
+    ],
     [{ logRetentionDays: 4 }, /^mirrorbeat\.logRetentionDays: got 4; allowed: one of 1, 3, 5/],
-    [{ notifications: { criticalEmails: ['oncall'] } }, /^mirrorbeat\.notifications\.criticalEmails\[0\]: got "oncall"; allowed: an e-mail address/],
-    [{ promotion: { hookFunctionArn: 'my-function' } }, /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/],
-    [{ promotion: { arc: { clusterEndpoints: [], routingControls: { production: 'x', standby: 'y' } } } }, /^mirrorbeat\.promotion\.arc\.clusterEndpoints: .*at least one cluster endpoint/],
+    [
+      { notifications: { criticalEmails: ['oncall'] } },
+      /^mirrorbeat\.notifications\.criticalEmails\[0\]: got "oncall"; allowed: an e-mail address/,
+    ],
+    [
+      { promotion: { hookFunctionArn: 'my-function' } },
+      /^mirrorbeat\.promotion\.hookFunctionArn: got "my-function"; allowed: a Lambda function ARN$/,
+    ],
+    [
+      { promotion: { arc: { clusterEndpoints: [], routingControls: { production: 'x', standby: 'y' } } } },
+      /^mirrorbeat\.promotion\.arc\.clusterEndpoints: .*at least one cluster endpoint/,
+    ],
     [{ cooldownSeconds: -1 }, /^mirrorbeat\.cooldownSeconds: .*at least 0/],
-    [{ notifications: { foldAfter: 2.5 } }, /^mirrorbeat\.notifications\.foldAfter: got 2\.5; allowed: a whole number$/],
-    [{ notifications: { foldWindowSeconds: 10 } }, /^mirrorbeat\.notifications\.foldWindowSeconds: got 10; allowed: the notice fold window: at least 60$/],
-    [{ notifications: { runbookUrl: 'http://wiki/runbook' } }, /^mirrorbeat\.notifications\.runbookUrl: got "http:\/\/wiki\/runbook"; allowed: an https:\/\/ URL$/],
+    [
+      { notifications: { foldAfter: 2.5 } },
+      /^mirrorbeat\.notifications\.foldAfter: got 2\.5; allowed: a whole number$/,
+    ],
+    [
+      { notifications: { foldWindowSeconds: 10 } },
+      /^mirrorbeat\.notifications\.foldWindowSeconds: got 10; allowed: the notice fold window: at least 60$/,
+    ],
+    [
+      { notifications: { runbookUrl: 'http://wiki/runbook' } },
+      /^mirrorbeat\.notifications\.runbookUrl: got "http:\/\/wiki\/runbook"; allowed: an https:\/\/ URL$/,
+    ],
     [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
-    [{ notifications: { pager: [] } }, /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, foldWindowSeconds, runbookUrl$/],
-    [{ promotion: { route53FailoverRecord: { hostedZoneId: 'Z123', recordName: 'a', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11', ttl: 60 } } }, /^mirrorbeat\.promotion\.route53FailoverRecord: unknown key "ttl"; allowed keys here: hostedZoneId, recordName, healthCheckId$/],
+    [
+      { notifications: { pager: [] } },
+      /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, foldWindowSeconds, runbookUrl$/,
+    ],
+    [
+      {
+        promotion: {
+          route53FailoverRecord: {
+            hostedZoneId: 'Z123',
+            recordName: 'a',
+            healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',
+            ttl: 60,
+          },
+        },
+      },
+      /^mirrorbeat\.promotion\.route53FailoverRecord: unknown key "ttl"; allowed keys here: hostedZoneId, recordName, healthCheckId$/,
+    ],
   ])('rejects %j with one line naming the key, the value and what is allowed', (bad, message) => {
     expectError({ ...BASE_CONFIG, ...bad }, message);
     expect(() => parseConfig({ ...BASE_CONFIG, ...bad })).toThrow(/^[^\n]+$/);
@@ -74,7 +155,9 @@ describe('configuration', () => {
 
   it('rejects a configuration that is not an object', () => {
     expectError(42, /^mirrorbeat: got 42; expected an object of settings/);
-    expect(() => configFromContext({})).toThrow(/^mirrorbeat: missing; add a "mirrorbeat" object to the context of cdk.json/);
+    expect(() => configFromContext({})).toThrow(
+      /^mirrorbeat: missing; add a "mirrorbeat" object to the context of cdk.json/,
+    );
   });
 
   it('takes -c overrides per key, parsing numbers, JSON and comma-separated lists', () => {
@@ -84,9 +167,16 @@ describe('configuration', () => {
       'mirrorbeat.deadlineFloorSeconds': '10',
       'mirrorbeat.failoverMode': 'approval',
       'mirrorbeat.notifications.criticalEmails': 'a@example.com,b@example.com',
-      'mirrorbeat.promotion.arc': '{"clusterEndpoints":[{"url":"https://host-a.us-east-1.example.com/v1","region":"us-east-1"}],"routingControls":{"production":"arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/p1","standby":"arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/s1"}}',
+      'mirrorbeat.promotion.arc':
+        '{"clusterEndpoints":[{"url":"https://host-a.us-east-1.example.com/v1","region":"us-east-1"}],"routingControls":{"production":"arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/p1","standby":"arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol/s1"}}',
     });
-    expect(config).toMatchObject({ intervalSeconds: 5, deadlineFloorSeconds: 10, failoverMode: 'approval', notifications: { criticalEmails: ['a@example.com', 'b@example.com'] }, promotion: { arc: { clusterEndpoints: [{ region: 'us-east-1' }] } } });
+    expect(config).toMatchObject({
+      intervalSeconds: 5,
+      deadlineFloorSeconds: 10,
+      failoverMode: 'approval',
+      notifications: { criticalEmails: ['a@example.com', 'b@example.com'] },
+      promotion: { arc: { clusterEndpoints: [{ region: 'us-east-1' }] } },
+    });
   });
 
   it('does not change the base object when applying overrides', () => {
@@ -96,7 +186,9 @@ describe('configuration', () => {
   });
 
   it('reads the committed cdk.json into a valid configuration', () => {
-    const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+    const cdkJson = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+      context: Record<string, unknown>;
+    };
     const app = new App({ context: cdkJson.context });
     expect(configFromContext(app.node.getAllContext() as Record<string, unknown>).clusterName).toBe('orders');
   });
@@ -125,13 +217,16 @@ describe('docs/CONFIGURATION.md', () => {
   it('states each default as the code applies it', () => {
     const defaults = parseConfig(BASE_CONFIG) as unknown as Record<string, unknown>;
     for (const key of schemaKeys()) {
-      const value = key.split('.').reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], defaults);
+      const value = key
+        .split('.')
+        .reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], defaults);
       const required = key in BASE_CONFIG;
       const documented = rows.get(key);
       if (required) expect([key, documented]).toEqual([key, 'required']);
       else if (value === undefined) expect([key, documented]).toEqual([key, 'none']);
       // A default derived from other keys is documented as its rule, with its value for the example.
-      else if (documented?.includes('×') === true || documented?.includes('here') === true) expect([key, documented]).toEqual([key, expect.stringContaining(`\`${JSON.stringify(value)}\``)]);
+      else if (documented?.includes('×') === true || documented?.includes('here') === true)
+        expect([key, documented]).toEqual([key, expect.stringContaining(`\`${JSON.stringify(value)}\``)]);
       else expect([key, documented]).toEqual([key, `\`${JSON.stringify(value)}\``]);
     }
   });
@@ -139,10 +234,14 @@ describe('docs/CONFIGURATION.md', () => {
 
 describe('health sources', () => {
   it('refuses a health URL that is not https, naming the key', () => {
-    expect(() => config({ health: { url: 'http://orders.example.com/health' } })).toThrow(/^mirrorbeat\.health\.url: got "http:\/\/orders\.example\.com\/health"; allowed: an https:\/\/ URL/);
+    expect(() => config({ health: { url: 'http://orders.example.com/health' } })).toThrow(
+      /^mirrorbeat\.health\.url: got "http:\/\/orders\.example\.com\/health"; allowed: an https:\/\/ URL/,
+    );
   });
 
   it('refuses a health timeout that would delay the beat', () => {
-    expect(() => config({ intervalSeconds: 1, health: { timeoutMs: 900 } })).toThrow(/^mirrorbeat\.health\.timeoutMs: got 900; allowed: at most 40 % of intervalSeconds \(400 ms\)/);
+    expect(() => config({ intervalSeconds: 1, health: { timeoutMs: 900 } })).toThrow(
+      /^mirrorbeat\.health\.timeoutMs: got 900; allowed: at most 40 % of intervalSeconds \(400 ms\)/,
+    );
   });
 });

@@ -11,8 +11,21 @@ import { config, templates } from '../helpers';
 const RUNBOOK = 'https://wiki.example.com/runbooks/orders-failover';
 const definitions = synthesizeDefinitions(parseConfig({ ...config(), notifications: { runbookUrl: RUNBOOK } }));
 
-type Widget = { type: string; width: number; height: number; properties: { title?: string; markdown?: string; metrics?: unknown[][]; annotations?: { horizontal?: { label?: string }[] }; query?: string; view?: string } };
-const widgets = (site: 'production' | 'standby') => (definitions[site].dashboard as unknown as { widgets: Widget[] }).widgets;
+type Widget = {
+  type: string;
+  width: number;
+  height: number;
+  properties: {
+    title?: string;
+    markdown?: string;
+    metrics?: unknown[][];
+    annotations?: { horizontal?: { label?: string }[] };
+    query?: string;
+    view?: string;
+  };
+};
+const widgets = (site: 'production' | 'standby') =>
+  (definitions[site].dashboard as unknown as { widgets: Widget[] }).widgets;
 const titled = (site: 'production' | 'standby', title: RegExp) => {
   const found = widgets(site).find((w) => title.test(w.properties.title ?? w.properties.markdown ?? ''));
   if (found === undefined) throw new Error(`no widget titled ${String(title)}`);
@@ -22,13 +35,21 @@ const titled = (site: 'production' | 'standby', title: RegExp) => {
 const metricNames = (w: Widget): string[] => (w.properties.metrics ?? []).map((row) => String(row[1]));
 
 describe('the dashboard', () => {
-  it.each(['production', 'standby'] as const)('lays its widgets on the 24-column grid without overlaps (%s)', (site) => {
-    expect(layoutProblems(widgetsOf(definitions[site].dashboard))).toEqual([]);
-    expect(widgetsOf(definitions[site].dashboard).length).toBeGreaterThanOrEqual(14);
-  });
+  it.each(['production', 'standby'] as const)(
+    'lays its widgets on the 24-column grid without overlaps (%s)',
+    (site) => {
+      expect(layoutProblems(widgetsOf(definitions[site].dashboard))).toEqual([]);
+      expect(widgetsOf(definitions[site].dashboard).length).toBeGreaterThanOrEqual(14);
+    },
+  );
 
-  it('plots each path\'s peer beat age against its deadline, and the path modes', () => {
-    expect(metricNames(titled('standby', /^Peer beat age against its deadline/))).toEqual(['PeerBeatAgeSeconds', 'DeadlineSeconds', 'PeerBeatAgeSeconds', 'DeadlineSeconds']);
+  it("plots each path's peer beat age against its deadline, and the path modes", () => {
+    expect(metricNames(titled('standby', /^Peer beat age against its deadline/))).toEqual([
+      'PeerBeatAgeSeconds',
+      'DeadlineSeconds',
+      'PeerBeatAgeSeconds',
+      'DeadlineSeconds',
+    ]);
     const modes = titled('standby', /^Path modes/);
     expect(metricNames(modes)).toEqual(['PathMode', 'PathMode']);
     expect(JSON.stringify(modes.properties.metrics)).toContain('"Path","network"');
@@ -38,17 +59,37 @@ describe('the dashboard', () => {
 
   it('shows phi against its threshold, the verdict over time, invalid beats by reason, and replication latency against the RPO budget', () => {
     expect(titled('standby', /^Phi per path/).properties.annotations?.horizontal?.[0]?.label).toBe('phiThreshold 8');
-    expect(metricNames(titled('standby', /^Verdict on the peer/))).toEqual(['Verdict', 'Verdict', 'Verdict', 'Verdict', 'Verdict']);
-    expect(JSON.stringify(titled('standby', /^Invalid beats by path and reason/).properties.metrics)).toContain("SEARCH('{Mirrorbeat,Cluster,Site,Path,Reason} MetricName=\\\"InvalidBeats\\\" Cluster=\\\"orders\\\" Site=\\\"standby\\\"'");
-    expect(titled('standby', /^Heartbeat volume replication latency to us-east-1/).properties.annotations?.horizontal?.[0]?.label).toBe('RPO budget 30 s');
+    expect(metricNames(titled('standby', /^Verdict on the peer/))).toEqual([
+      'Verdict',
+      'Verdict',
+      'Verdict',
+      'Verdict',
+      'Verdict',
+    ]);
+    expect(JSON.stringify(titled('standby', /^Invalid beats by path and reason/).properties.metrics)).toContain(
+      'SEARCH(\'{Mirrorbeat,Cluster,Site,Path,Reason} MetricName=\\"InvalidBeats\\" Cluster=\\"orders\\" Site=\\"standby\\"\'',
+    );
+    expect(
+      titled('standby', /^Heartbeat volume replication latency to us-east-1/).properties.annotations?.horizontal?.[0]
+        ?.label,
+    ).toBe('RPO budget 30 s');
   });
 
   it('shows the failover executions and their outcome, the alarms, and the latest notices of every handler', () => {
-    expect(metricNames(titled('standby', /^Failover executions and their outcome/))).toEqual(['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsSucceeded', 'ExecutionsFailed']);
+    expect(metricNames(titled('standby', /^Failover executions and their outcome/))).toEqual([
+      'ExecutionsStarted',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+    ]);
     expect(titled('standby', /^Alarms$/).type).toBe('alarm');
     const notices = titled('standby', /^Latest notices/);
     expect(notices.type).toBe('log');
-    expect(notices.properties.query).toMatch(/SOURCE '.*HeartbeatModule.*' \| SOURCE '.*FailoverSteps.*' \| SOURCE '.*PathControlSteps.*' \| filter message = 'notice'/);
+    expect(notices.properties.query).toMatch(
+      /SOURCE '.*HeartbeatModule.*' \| SOURCE '.*FailoverSteps.*' \| SOURCE '.*PathControlSteps.*' \| filter message = 'notice'/,
+    );
     expect(metricNames(titled('standby', /^Notices folded/))).toEqual(['NoticesFolded', 'NoticesUndelivered']);
   });
 
@@ -71,13 +112,37 @@ describe('alarms and the dashboard', () => {
   const { standby } = templates();
   it('plot the same metrics: every mirrorbeat metric an alarm watches is on the dashboard', () => {
     const body = JSON.stringify(definitions.standby.dashboard);
-    const alarms = Object.values(standby.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as { AlarmName: string; Namespace?: string; MetricName?: string; Dimensions?: { Name: string; Value: unknown }[]; Metrics?: { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } }[] });
-    const watched = alarms.flatMap((a) => (a.MetricName !== undefined ? [{ Namespace: a.Namespace, MetricName: a.MetricName, Dimensions: a.Dimensions ?? [] }] : (a.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])))).filter((m) => m.Namespace === METRICS_NAMESPACE);
+    const alarms = Object.values(standby.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) =>
+        a.Properties as {
+          AlarmName: string;
+          Namespace?: string;
+          MetricName?: string;
+          Dimensions?: { Name: string; Value: unknown }[];
+          Metrics?: {
+            MetricStat?: {
+              Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] };
+            };
+          }[];
+        },
+    );
+    const watched = alarms
+      .flatMap((a) =>
+        a.MetricName !== undefined
+          ? [{ Namespace: a.Namespace, MetricName: a.MetricName, Dimensions: a.Dimensions ?? [] }]
+          : (a.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : [])),
+      )
+      .filter((m) => m.Namespace === METRICS_NAMESPACE);
     expect(watched.length).toBeGreaterThanOrEqual(8);
     for (const metric of watched) {
       // A graph's metric row: namespace, name, then the dimensions in name order.
-      const dimensions = [...metric.Dimensions].sort((a, b) => a.Name.localeCompare(b.Name)).flatMap((d) => [d.Name, d.Value]);
-      expect([metric.MetricName, body.includes(JSON.stringify([METRICS_NAMESPACE, metric.MetricName, ...dimensions]).slice(1, -1))]).toEqual([metric.MetricName, true]);
+      const dimensions = [...metric.Dimensions]
+        .sort((a, b) => a.Name.localeCompare(b.Name))
+        .flatMap((d) => [d.Name, d.Value]);
+      expect([
+        metric.MetricName,
+        body.includes(JSON.stringify([METRICS_NAMESPACE, metric.MetricName, ...dimensions]).slice(1, -1)),
+      ]).toEqual([metric.MetricName, true]);
     }
   });
 });

@@ -9,9 +9,12 @@ describe('names AWS limits', () => {
 
   it('allow the longest cluster name whose every derived name fits, and synthesize it', () => {
     expect(MAX_CLUSTER_NAME_LENGTH).toBe(23);
-    for (const d of derivedNames(longest)) expect({ what: d.what, fits: d.name.length <= d.limit }).toEqual({ what: d.what, fits: true });
+    for (const d of derivedNames(longest))
+      expect({ what: d.what, fits: d.name.length <= d.limit }).toEqual({ what: d.what, fits: true });
     const { production, standby } = templates({ clusterName: longest });
-    production.hasResourceProperties('AWS::IAM::Role', { RoleName: `mirrorbeat-${longest}-production-path-control-steps` });
+    production.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: `mirrorbeat-${longest}-production-path-control-steps`,
+    });
     expect(`mirrorbeat-${longest}-production-path-control-steps`).toHaveLength(64);
     standby.resourceCountIs('AWS::Lambda::Function', 4);
   });
@@ -26,17 +29,24 @@ describe('a redeploy after cdk destroy', () => {
   const { production } = templates();
 
   it('gives the retained state-machine log groups a name of their own per stack instance (the stack id), never a fixed one', () => {
-    const groups = Object.values(production.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: Match.anyValue() } }));
+    const groups = Object.values(
+      production.findResources('AWS::Logs::LogGroup', { Properties: { LogGroupName: Match.anyValue() } }),
+    );
     expect(groups).toHaveLength(2);
     for (const g of groups) {
       expect(g.DeletionPolicy).toBe('Retain');
       expect(JSON.stringify(g.Properties.LogGroupName)).toContain('"Ref":"AWS::StackId"');
-      expect(JSON.stringify(g.Properties.LogGroupName)).toMatch(/\/aws\/vendedlogs\/states\/mirrorbeat-orders-production-(failover|path-control)-/);
+      expect(JSON.stringify(g.Properties.LogGroupName)).toMatch(
+        /\/aws\/vendedlogs\/states\/mirrorbeat-orders-production-(failover|path-control)-/,
+      );
     }
   });
 
   it('keeps the heartbeat volume and the signing key (the cluster record and the key both sites share); docs/OPERATIONS.md says how to clean up', () => {
-    production.hasResource('AWS::DynamoDB::GlobalTable', { Properties: { TableName: 'mirrorbeat-orders-heartbeat-volume' }, DeletionPolicy: 'Retain' });
+    production.hasResource('AWS::DynamoDB::GlobalTable', {
+      Properties: { TableName: 'mirrorbeat-orders-heartbeat-volume' },
+      DeletionPolicy: 'Retain',
+    });
     production.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
   });
 });
@@ -44,11 +54,14 @@ describe('a redeploy after cdk destroy', () => {
 describe('reserved concurrency', () => {
   it('sets aside what each handler needs, 12 a site, and can be turned off for small accounts', () => {
     const { standby } = templates();
-    const reserved = Object.values(standby.findResources('AWS::Lambda::Function')).map((f) => f.Properties.ReservedConcurrentExecutions as number);
+    const reserved = Object.values(standby.findResources('AWS::Lambda::Function')).map(
+      (f) => f.Properties.ReservedConcurrentExecutions as number,
+    );
     expect(reserved.sort()).toEqual([2, 2, 4, 4]);
     expect(Object.values(RESERVED_CONCURRENCY).reduce((a, b) => a + b, 0)).toBe(12);
     const off = templates({ reserveConcurrency: false }).standby;
-    for (const f of Object.values(off.findResources('AWS::Lambda::Function'))) expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    for (const f of Object.values(off.findResources('AWS::Lambda::Function')))
+      expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 });
 

@@ -52,33 +52,64 @@ const CLIENT_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-route53-recovery-cluster': 'Route53RecoveryClusterClient',
 };
 /** lib-dynamodb's document commands and the low-level operation each becomes. */
-const DOCUMENT_COMMANDS: Record<string, string> = { GetCommand: 'GetItem', PutCommand: 'PutItem', UpdateCommand: 'UpdateItem', DeleteCommand: 'DeleteItem', QueryCommand: 'Query', ScanCommand: 'Scan', BatchGetCommand: 'BatchGetItem', BatchWriteCommand: 'BatchWriteItem', TransactGetCommand: 'TransactGetItems', TransactWriteCommand: 'TransactWriteItems' };
+const DOCUMENT_COMMANDS: Record<string, string> = {
+  GetCommand: 'GetItem',
+  PutCommand: 'PutItem',
+  UpdateCommand: 'UpdateItem',
+  DeleteCommand: 'DeleteItem',
+  QueryCommand: 'Query',
+  ScanCommand: 'Scan',
+  BatchGetCommand: 'BatchGetItem',
+  BatchWriteCommand: 'BatchWriteItem',
+  TransactGetCommand: 'TransactGetItems',
+  TransactWriteCommand: 'TransactWriteItems',
+};
 /** Operations whose IAM action has another name. */
 const ACTION_NAME: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
 
 const actionOf = (client: string, command: string): string => {
   const service = SERVICE[client];
-  if (service === undefined) throw new Error(`no IAM service prefix for ${client}: add it to SERVICE in test/lib/iam.test.ts`);
+  if (service === undefined)
+    throw new Error(`no IAM service prefix for ${client}: add it to SERVICE in test/lib/iam.test.ts`);
   const action = `${service}:${command.replace(/Command$/, '')}`;
   return ACTION_NAME[action] ?? action;
 };
 
 /** The commands a handler's code can send: every `new XCommand(` in the project files its bundle holds. */
 async function commandsInBundle(handler: HandlerName): Promise<Set<string>> {
-  const out = await build({ entryPoints: [path.join(ROOT, 'lambdas', handler, 'index.ts')], bundle: true, write: false, metafile: true, platform: 'node', packages: 'external', logLevel: 'silent', outdir: '/tmp/mirrorbeat-iam-scan' });
+  const out = await build({
+    entryPoints: [path.join(ROOT, 'lambdas', handler, 'index.ts')],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'silent',
+    outdir: '/tmp/mirrorbeat-iam-scan',
+  });
   const found = new Set<string>();
   for (const file of Object.keys(out.metafile.inputs)) {
     const text = readFileSync(path.join(ROOT, file), 'utf8');
     const importedFrom = new Map<string, string>();
     for (const m of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[a-z0-9-]+)'/g)) {
-      for (const name of (m[1] as string).split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0] as string)) importedFrom.set(name, m[2] as string);
+      for (const name of (m[1] as string).split(',').map(
+        (n) =>
+          n
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)[0] as string,
+      ))
+        importedFrom.set(name, m[2] as string);
     }
     for (const m of text.matchAll(/new (\w+Command)\(/g)) {
       const name = m[1] as string;
       const pkg = importedFrom.get(name);
       if (pkg === undefined) continue; // a project class that happens to end in Command
       const client = CLIENT_OF_PACKAGE[pkg];
-      if (client === undefined) throw new Error(`${file} sends ${name} from ${pkg}: add the package to CLIENT_OF_PACKAGE in test/lib/iam.test.ts`);
+      if (client === undefined)
+        throw new Error(
+          `${file} sends ${name} from ${pkg}: add the package to CLIENT_OF_PACKAGE in test/lib/iam.test.ts`,
+        );
       found.add(actionOf(client, pkg === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMANDS[name] ?? name) : name));
     }
   }
@@ -96,7 +127,9 @@ interface Check {
 }
 
 async function decide(check: Check): Promise<string> {
-  const principalContext: Record<string, string | string[]> = check.principal.startsWith('arn:') ? { 'aws:PrincipalArn': check.principal, 'aws:PrincipalAccount': ACCOUNT } : {};
+  const principalContext: Record<string, string | string[]> = check.principal.startsWith('arn:')
+    ? { 'aws:PrincipalArn': check.principal, 'aws:PrincipalAccount': ACCOUNT }
+    : {};
   const result = await runSimulation(
     {
       request: {
@@ -121,8 +154,18 @@ function deployed(config: MirrorbeatConfig): Record<SiteId, ResolvedStack> {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const sites = addSites(app, config, { account: ACCOUNT });
   return {
-    production: new ResolvedStack(Template.fromStack(sites.production).toJSON() as never, sites.production.stackName, config.productionRegion, ACCOUNT),
-    standby: new ResolvedStack(Template.fromStack(sites.standby).toJSON() as never, sites.standby.stackName, config.standbyRegion, ACCOUNT),
+    production: new ResolvedStack(
+      Template.fromStack(sites.production).toJSON() as never,
+      sites.production.stackName,
+      config.productionRegion,
+      ACCOUNT,
+    ),
+    standby: new ResolvedStack(
+      Template.fromStack(sites.standby).toJSON() as never,
+      sites.standby.stackName,
+      config.standbyRegion,
+      ACCOUNT,
+    ),
   };
 }
 
@@ -139,18 +182,31 @@ function resourcePolicyOf(stacks: Record<SiteId, ResolvedStack>, arn: string): P
 /** The IAM requests one recorded call makes: the call itself, and the KMS use an encrypted topic implies. */
 function checksOf(call: SdkCall, stacks: Record<SiteId, ResolvedStack>, config: MirrorbeatConfig): Check[] {
   const roleName = new SiteNames(config.clusterName, call.site).role(call.handler);
-  const base = { principal: roleArn(roleName), identity: stacks[call.site].rolePolicies(roleName), what: `${call.site} ${call.handler}` };
+  const base = {
+    principal: roleArn(roleName),
+    identity: stacks[call.site].rolePolicies(roleName),
+    what: `${call.site} ${call.handler}`,
+  };
   const action = actionOf(call.client, call.command);
   const input = call.input as Record<string, unknown>;
   switch (call.client) {
     case 'DynamoDBClient': {
       const key = (input.Key ?? input.Item) as { pk?: string } | undefined;
-      const pk = key?.pk ?? ((input.ExpressionAttributeValues as Record<string, string> | undefined)?.[':pk']);
-      return [{ ...base, action, resource: `arn:aws:dynamodb:${call.region}:${ACCOUNT}:table/${String(input.TableName)}`, ...(pk === undefined ? {} : { context: { 'dynamodb:LeadingKeys': [String(pk)] } }) }];
+      const pk = key?.pk ?? (input.ExpressionAttributeValues as Record<string, string> | undefined)?.[':pk'];
+      return [
+        {
+          ...base,
+          action,
+          resource: `arn:aws:dynamodb:${call.region}:${ACCOUNT}:table/${String(input.TableName)}`,
+          ...(pk === undefined ? {} : { context: { 'dynamodb:LeadingKeys': [String(pk)] } }),
+        },
+      ];
     }
     case 'EventBridgeClient':
       return ((input.Entries as { EventBusName: string }[]) ?? []).map((entry) => {
-        const arn = entry.EventBusName.startsWith('arn:') ? entry.EventBusName : `arn:aws:events:${call.region}:${ACCOUNT}:event-bus/${entry.EventBusName}`;
+        const arn = entry.EventBusName.startsWith('arn:')
+          ? entry.EventBusName
+          : `arn:aws:events:${call.region}:${ACCOUNT}:event-bus/${entry.EventBusName}`;
         const policy = resourcePolicyOf(stacks, arn);
         return { ...base, action, resource: arn, ...(policy === undefined ? {} : { resourcePolicy: policy }) };
       });
@@ -161,7 +217,13 @@ function checksOf(call: SdkCall, stacks: Record<SiteId, ResolvedStack>, config: 
       const keyArn = String(owner.properties.KmsMasterKeyId);
       return [
         { ...base, action, resource: topicArn, resourcePolicy: resourcePolicyOf(stacks, topicArn) },
-        ...['kms:GenerateDataKey', 'kms:Decrypt'].map((kms) => ({ ...base, what: `${base.what} (for ${topicArn})`, action: kms, resource: keyArn, resourcePolicy: resourcePolicyOf(stacks, keyArn) as PolicyDocument })),
+        ...['kms:GenerateDataKey', 'kms:Decrypt'].map((kms) => ({
+          ...base,
+          what: `${base.what} (for ${topicArn})`,
+          action: kms,
+          resource: keyArn,
+          resourcePolicy: resourcePolicyOf(stacks, keyArn) as PolicyDocument,
+        })),
       ];
     }
     case 'SFNClient':
@@ -169,13 +231,20 @@ function checksOf(call: SdkCall, stacks: Record<SiteId, ResolvedStack>, config: 
     case 'CloudWatchClient':
       return [{ ...base, action, resource: '*' }];
     default:
-      throw new Error(`no resource model for ${call.client} ${call.command}: add it to checksOf in test/lib/iam.test.ts`);
+      throw new Error(
+        `no resource model for ${call.client} ${call.command}: add it to checksOf in test/lib/iam.test.ts`,
+      );
   }
 }
 
 const describeChecks = async (checks: Check[]): Promise<string[]> => {
   const outcomes = await Promise.all(checks.map(async (c) => ({ c, outcome: await decide(c) })));
-  return outcomes.filter((o) => o.outcome !== 'Allowed').map(({ c, outcome }) => `${c.what}: ${c.action} on ${c.resource}${c.context ? ` ${JSON.stringify(c.context)}` : ''}: ${outcome}`);
+  return outcomes
+    .filter((o) => o.outcome !== 'Allowed')
+    .map(
+      ({ c, outcome }) =>
+        `${c.what}: ${c.action} on ${c.resource}${c.context ? ` ${JSON.stringify(c.context)}` : ''}: ${outcome}`,
+    );
 };
 
 describe('IAM, evaluated by a policy engine over the synthesized templates', () => {
@@ -197,7 +266,17 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
       const stacks = deployed(scenario.config);
       for (const call of calls) {
         observed.get(call.handler)?.add(actionOf(call.client, call.command));
-        for (const check of checksOf(call, stacks, scenario.config)) distinct.set(JSON.stringify([check.what, check.action, check.resource, check.context, check.resourcePolicy === undefined]), check);
+        for (const check of checksOf(call, stacks, scenario.config))
+          distinct.set(
+            JSON.stringify([
+              check.what,
+              check.action,
+              check.resource,
+              check.context,
+              check.resourcePolicy === undefined,
+            ]),
+            check,
+          );
       }
     }
     denied.push(...(await describeChecks([...distinct.values()])));
@@ -219,21 +298,32 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
     fenceHookFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:fence-hook`,
     promotion: {
       hookFunctionArn: `arn:aws:lambda:us-west-2:${ACCOUNT}:function:promote-hook`,
-      route53FailoverRecord: { hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11' },
+      route53FailoverRecord: {
+        hostedZoneId: 'Z0123456789ABC',
+        recordName: 'api.example.com',
+        healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',
+      },
       arc: {
         clusterEndpoints: [{ url: 'https://host-a.us-east-1.example.com/v1', region: 'us-east-1' }],
-        routingControls: { production: `arn:aws:route53-recovery-control::${ACCOUNT}:controlpanel/abc/routingcontrol/p1`, standby: `arn:aws:route53-recovery-control::${ACCOUNT}:controlpanel/abc/routingcontrol/s1` },
+        routingControls: {
+          production: `arn:aws:route53-recovery-control::${ACCOUNT}:controlpanel/abc/routingcontrol/p1`,
+          standby: `arn:aws:route53-recovery-control::${ACCOUNT}:controlpanel/abc/routingcontrol/s1`,
+        },
       },
     },
   });
   const full = deployed(FULL);
   const names = (site: SiteId) => new SiteNames(FULL.clusterName, site);
   const region = (site: SiteId) => (site === 'production' ? FULL.productionRegion : FULL.standbyRegion);
-  const secretArn = (site: SiteId) => `arn:aws:secretsmanager:${region(site)}:${ACCOUNT}:secret:${names(site).signingKey}-AbCdEf`;
+  const secretArn = (site: SiteId) =>
+    `arn:aws:secretsmanager:${region(site)}:${ACCOUNT}:secret:${names(site).signingKey}-AbCdEf`;
   const NOT_EXERCISED: Record<HandlerName, { action: string; resource: (site: SiteId) => string }[]> = {
     'heartbeat-module': [
       { action: 'secretsmanager:GetSecretValue', resource: secretArn },
-      { action: 'cloudwatch:DescribeAlarms', resource: (site) => `arn:aws:cloudwatch:${region(site)}:${ACCOUNT}:alarm:orders-5xx` },
+      {
+        action: 'cloudwatch:DescribeAlarms',
+        resource: (site) => `arn:aws:cloudwatch:${region(site)}:${ACCOUNT}:alarm:orders-5xx`,
+      },
       { action: 'lambda:InvokeFunction', resource: () => FULL.fenceHookFunctionArn as string },
     ],
     'network-receiver': [{ action: 'secretsmanager:GetSecretValue', resource: secretArn }],
@@ -241,10 +331,22 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
       { action: 'secretsmanager:GetSecretValue', resource: secretArn },
       { action: 'lambda:InvokeFunction', resource: () => FULL.fenceHookFunctionArn as string },
       { action: 'lambda:InvokeFunction', resource: () => FULL.promotion.hookFunctionArn as string },
-      { action: 'route53:GetHealthCheck', resource: () => 'arn:aws:route53:::healthcheck/0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11' },
-      { action: 'route53:UpdateHealthCheck', resource: () => 'arn:aws:route53:::healthcheck/0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11' },
-      { action: 'route53-recovery-cluster:UpdateRoutingControlStates', resource: () => FULL.promotion.arc?.routingControls.standby as string },
-      { action: 'route53-recovery-cluster:UpdateRoutingControlStates', resource: () => FULL.promotion.arc?.routingControls.production as string },
+      {
+        action: 'route53:GetHealthCheck',
+        resource: () => 'arn:aws:route53:::healthcheck/0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',
+      },
+      {
+        action: 'route53:UpdateHealthCheck',
+        resource: () => 'arn:aws:route53:::healthcheck/0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',
+      },
+      {
+        action: 'route53-recovery-cluster:UpdateRoutingControlStates',
+        resource: () => FULL.promotion.arc?.routingControls.standby as string,
+      },
+      {
+        action: 'route53-recovery-cluster:UpdateRoutingControlStates',
+        resource: () => FULL.promotion.arc?.routingControls.production as string,
+      },
     ],
     'path-control-steps': [{ action: 'secretsmanager:GetSecretValue', resource: secretArn }],
   };
@@ -269,109 +371,253 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
       SITE_IDS.flatMap((site) =>
         NOT_EXERCISED[handler].map(({ action, resource }) => {
           const role = names(site).role(handler);
-          return { what: `${site} ${handler}`, principal: roleArn(role), identity: full[site].rolePolicies(role), action, resource: resource(site) } satisfies Check;
+          return {
+            what: `${site} ${handler}`,
+            principal: roleArn(role),
+            identity: full[site].rolePolicies(role),
+            action,
+            resource: resource(site),
+          } satisfies Check;
         }),
       ),
     );
     expect(await describeChecks(checks)).toEqual([]);
   });
 
-  it.each(HANDLERS)('accounts for every command the %s code can send (a call added later cannot go unchecked)', async (handler) => {
-    const inBundle = await commandsInBundle(handler);
-    expect(inBundle.size).toBeGreaterThan(0);
-    const listed = new Set(NOT_EXERCISED[handler].map((n) => n.action));
-    const unaccounted = [...inBundle].filter((a) => !observed.get(handler)?.has(a) && !listed.has(a) && BUNDLED_NOT_SENT[handler]?.[a] === undefined);
-    expect(unaccounted).toEqual([]);
-  });
+  it.each(HANDLERS)(
+    'accounts for every command the %s code can send (a call added later cannot go unchecked)',
+    async (handler) => {
+      const inBundle = await commandsInBundle(handler);
+      expect(inBundle.size).toBeGreaterThan(0);
+      const listed = new Set(NOT_EXERCISED[handler].map((n) => n.action));
+      const unaccounted = [...inBundle].filter(
+        (a) => !observed.get(handler)?.has(a) && !listed.has(a) && BUNDLED_NOT_SENT[handler]?.[a] === undefined,
+      );
+      expect(unaccounted).toEqual([]);
+    },
+  );
 
   describe('what the policies refuse', () => {
-    const stacks = deployed(parseConfig({ clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' }));
+    const stacks = deployed(
+      parseConfig({ clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' }),
+    );
     const n = (site: SiteId) => new SiteNames('orders', site);
-    const bus = (site: SiteId) => `arn:aws:events:${site === 'production' ? 'us-east-1' : 'us-west-2'}:${ACCOUNT}:event-bus/${n(site).siteBus}`;
-    const anyPutEvents: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }] };
+    const bus = (site: SiteId) =>
+      `arn:aws:events:${site === 'production' ? 'us-east-1' : 'us-west-2'}:${ACCOUNT}:event-bus/${n(site).siteBus}`;
+    const anyPutEvents: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }],
+    };
 
-    it.each(SITE_IDS)('the %s bus denies a principal of the account whose own policy allows PutEvents anywhere', async (site) => {
-      const outcome = await decide({ what: 'workload', principal: roleArn('some-workload'), identity: [anyPutEvents], action: 'events:PutEvents', resource: bus(site), resourcePolicy: resourcePolicyOf(stacks, bus(site)) });
-      expect(outcome).toBe('ExplicitlyDenied');
-    });
+    it.each(SITE_IDS)(
+      'the %s bus denies a principal of the account whose own policy allows PutEvents anywhere',
+      async (site) => {
+        const outcome = await decide({
+          what: 'workload',
+          principal: roleArn('some-workload'),
+          identity: [anyPutEvents],
+          action: 'events:PutEvents',
+          resource: bus(site),
+          resourcePolicy: resourcePolicyOf(stacks, bus(site)),
+        });
+        expect(outcome).toBe('ExplicitlyDenied');
+      },
+    );
 
     it('the receiver may not write the heartbeat volume, nor the failover steps any observation but the serial counter', async () => {
       const receiver = n('standby').role('network-receiver');
       const steps = n('standby').role('failover-steps');
       const table = (name: string) => `arn:aws:dynamodb:us-west-2:${ACCOUNT}:table/${name}`;
-      expect(await decide({ what: 'receiver', principal: roleArn(receiver), identity: stacks.standby.rolePolicies(receiver), action: 'dynamodb:UpdateItem', resource: table(n('standby').heartbeatVolume) })).toBe('ImplicitlyDenied');
-      expect(await decide({ what: 'steps', principal: roleArn(steps), identity: stacks.standby.rolePolicies(steps), action: 'dynamodb:UpdateItem', resource: table(n('standby').observations), context: { 'dynamodb:LeadingKeys': ['OBS'] } })).toBe('ImplicitlyDenied');
-      expect(await decide({ what: 'steps', principal: roleArn(steps), identity: stacks.standby.rolePolicies(steps), action: 'dynamodb:UpdateItem', resource: table(n('standby').observations), context: { 'dynamodb:LeadingKeys': ['SERIAL'] } })).toBe('Allowed');
+      expect(
+        await decide({
+          what: 'receiver',
+          principal: roleArn(receiver),
+          identity: stacks.standby.rolePolicies(receiver),
+          action: 'dynamodb:UpdateItem',
+          resource: table(n('standby').heartbeatVolume),
+        }),
+      ).toBe('ImplicitlyDenied');
+      expect(
+        await decide({
+          what: 'steps',
+          principal: roleArn(steps),
+          identity: stacks.standby.rolePolicies(steps),
+          action: 'dynamodb:UpdateItem',
+          resource: table(n('standby').observations),
+          context: { 'dynamodb:LeadingKeys': ['OBS'] },
+        }),
+      ).toBe('ImplicitlyDenied');
+      expect(
+        await decide({
+          what: 'steps',
+          principal: roleArn(steps),
+          identity: stacks.standby.rolePolicies(steps),
+          action: 'dynamodb:UpdateItem',
+          resource: table(n('standby').observations),
+          context: { 'dynamodb:LeadingKeys': ['SERIAL'] },
+        }),
+      ).toBe('Allowed');
     });
   });
 
   describe('the services that act for the stack', () => {
-    const stacks = deployed(parseConfig({ clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2', notifications: { criticalEmails: ['oncall@example.com'] } }));
+    const stacks = deployed(
+      parseConfig({
+        clusterName: 'orders',
+        productionRegion: 'us-east-1',
+        standbyRegion: 'us-west-2',
+        notifications: { criticalEmails: ['oncall@example.com'] },
+      }),
+    );
 
-    it.each(SITE_IDS)('CloudWatch may publish every %s alarm to its topic, and encrypt for it; an alarm of another application may not', async (site) => {
-      const s = stacks[site];
-      const checks: Check[] = [];
-      for (const alarm of s.named('AWS::CloudWatch::Alarm')) {
-        const alarmArn = `arn:aws:cloudwatch:${s.region}:${ACCOUNT}:alarm:${String(alarm.properties.AlarmName)}`;
-        for (const topicArn of alarm.properties.AlarmActions as string[]) {
-          const topic = s.named('AWS::SNS::Topic').find((t) => t.name === topicArn);
-          const keyArn = String(topic?.properties.KmsMasterKeyId);
-          const context = { 'aws:SourceArn': alarmArn, 'aws:SourceAccount': ACCOUNT };
-          checks.push({ what: `alarm ${String(alarm.properties.AlarmName)}`, principal: 'cloudwatch.amazonaws.com', identity: [], action: 'sns:Publish', resource: topicArn, resourcePolicy: resourcePolicyOf(stacks, topicArn), context });
-          checks.push({ what: `alarm ${String(alarm.properties.AlarmName)}`, principal: 'cloudwatch.amazonaws.com', identity: [], action: 'kms:GenerateDataKey', resource: keyArn, resourcePolicy: resourcePolicyOf(stacks, keyArn), context });
+    it.each(SITE_IDS)(
+      'CloudWatch may publish every %s alarm to its topic, and encrypt for it; an alarm of another application may not',
+      async (site) => {
+        const s = stacks[site];
+        const checks: Check[] = [];
+        for (const alarm of s.named('AWS::CloudWatch::Alarm')) {
+          const alarmArn = `arn:aws:cloudwatch:${s.region}:${ACCOUNT}:alarm:${String(alarm.properties.AlarmName)}`;
+          for (const topicArn of alarm.properties.AlarmActions as string[]) {
+            const topic = s.named('AWS::SNS::Topic').find((t) => t.name === topicArn);
+            const keyArn = String(topic?.properties.KmsMasterKeyId);
+            const context = { 'aws:SourceArn': alarmArn, 'aws:SourceAccount': ACCOUNT };
+            checks.push({
+              what: `alarm ${String(alarm.properties.AlarmName)}`,
+              principal: 'cloudwatch.amazonaws.com',
+              identity: [],
+              action: 'sns:Publish',
+              resource: topicArn,
+              resourcePolicy: resourcePolicyOf(stacks, topicArn),
+              context,
+            });
+            checks.push({
+              what: `alarm ${String(alarm.properties.AlarmName)}`,
+              principal: 'cloudwatch.amazonaws.com',
+              identity: [],
+              action: 'kms:GenerateDataKey',
+              resource: keyArn,
+              resourcePolicy: resourcePolicyOf(stacks, keyArn),
+              context,
+            });
+          }
         }
-      }
-      expect(checks.length).toBeGreaterThan(20);
-      expect(await describeChecks(checks)).toEqual([]);
-      const topicArn = s.named('AWS::SNS::Topic')[0]?.name as string;
-      const stranger = await decide({ what: 'stranger', principal: 'cloudwatch.amazonaws.com', identity: [], action: 'sns:Publish', resource: topicArn, resourcePolicy: resourcePolicyOf(stacks, topicArn), context: { 'aws:SourceArn': `arn:aws:cloudwatch:${s.region}:${ACCOUNT}:alarm:billing-high`, 'aws:SourceAccount': ACCOUNT } });
-      expect(stranger).not.toBe('Allowed');
-    });
+        expect(checks.length).toBeGreaterThan(20);
+        expect(await describeChecks(checks)).toEqual([]);
+        const topicArn = s.named('AWS::SNS::Topic')[0]?.name as string;
+        const stranger = await decide({
+          what: 'stranger',
+          principal: 'cloudwatch.amazonaws.com',
+          identity: [],
+          action: 'sns:Publish',
+          resource: topicArn,
+          resourcePolicy: resourcePolicyOf(stacks, topicArn),
+          context: {
+            'aws:SourceArn': `arn:aws:cloudwatch:${s.region}:${ACCOUNT}:alarm:billing-high`,
+            'aws:SourceAccount': ACCOUNT,
+          },
+        });
+        expect(stranger).not.toBe('Allowed');
+      },
+    );
 
-    it.each(SITE_IDS)('EventBridge may invoke the %s receiver from its rule, Scheduler the heartbeat module, each state machine its step handler', async (site) => {
-      const s = stacks[site];
-      const checks: Check[] = [];
-      for (const rule of s.named('AWS::Events::Rule')) {
-        const ruleArn = s.getAtt(rule.id, 'Arn');
-        for (const target of rule.properties.Targets as { Arn: string }[]) {
-          checks.push({ what: `rule ${rule.id}`, principal: 'events.amazonaws.com', identity: [], action: 'lambda:InvokeFunction', resource: target.Arn, resourcePolicy: resourcePolicyOf(stacks, target.Arn), context: { 'aws:SourceArn': ruleArn, 'aws:SourceAccount': ACCOUNT } });
+    it.each(SITE_IDS)(
+      'EventBridge may invoke the %s receiver from its rule, Scheduler the heartbeat module, each state machine its step handler',
+      async (site) => {
+        const s = stacks[site];
+        const checks: Check[] = [];
+        for (const rule of s.named('AWS::Events::Rule')) {
+          const ruleArn = s.getAtt(rule.id, 'Arn');
+          for (const target of rule.properties.Targets as { Arn: string }[]) {
+            checks.push({
+              what: `rule ${rule.id}`,
+              principal: 'events.amazonaws.com',
+              identity: [],
+              action: 'lambda:InvokeFunction',
+              resource: target.Arn,
+              resourcePolicy: resourcePolicyOf(stacks, target.Arn),
+              context: { 'aws:SourceArn': ruleArn, 'aws:SourceAccount': ACCOUNT },
+            });
+          }
         }
-      }
-      for (const schedule of s.named('AWS::Scheduler::Schedule')) {
-        const target = schedule.properties.Target as { Arn: string; RoleArn: string };
-        const roleName = target.RoleArn.split('/').pop() as string;
-        checks.push({ what: 'scheduler trust', principal: 'scheduler.amazonaws.com', identity: [], action: 'sts:AssumeRole', resource: target.RoleArn, resourcePolicy: s.trustPolicy(roleName), context: { 'aws:SourceAccount': ACCOUNT } });
-        checks.push({ what: 'schedule role', principal: target.RoleArn, identity: s.rolePolicies(roleName), action: 'lambda:InvokeFunction', resource: target.Arn });
-      }
-      for (const machine of s.named('AWS::StepFunctions::StateMachine')) {
-        const roleName = String(machine.properties.RoleArn).split('/').pop() as string;
-        const definition = JSON.stringify(machine.properties.DefinitionString);
-        const steps = s.named('AWS::Lambda::Function').filter((f) => definition.includes(`function:${f.name}`));
-        expect(steps).toHaveLength(1);
-        checks.push({ what: `state machine ${machine.name}`, principal: roleArn(roleName), identity: s.rolePolicies(roleName), action: 'lambda:InvokeFunction', resource: `arn:aws:lambda:${s.region}:${ACCOUNT}:function:${steps[0]?.name}` });
-      }
-      expect(checks.length).toBeGreaterThanOrEqual(5);
-      expect(await describeChecks(checks)).toEqual([]);
-    });
+        for (const schedule of s.named('AWS::Scheduler::Schedule')) {
+          const target = schedule.properties.Target as { Arn: string; RoleArn: string };
+          const roleName = target.RoleArn.split('/').pop() as string;
+          checks.push({
+            what: 'scheduler trust',
+            principal: 'scheduler.amazonaws.com',
+            identity: [],
+            action: 'sts:AssumeRole',
+            resource: target.RoleArn,
+            resourcePolicy: s.trustPolicy(roleName),
+            context: { 'aws:SourceAccount': ACCOUNT },
+          });
+          checks.push({
+            what: 'schedule role',
+            principal: target.RoleArn,
+            identity: s.rolePolicies(roleName),
+            action: 'lambda:InvokeFunction',
+            resource: target.Arn,
+          });
+        }
+        for (const machine of s.named('AWS::StepFunctions::StateMachine')) {
+          const roleName = String(machine.properties.RoleArn).split('/').pop() as string;
+          const definition = JSON.stringify(machine.properties.DefinitionString);
+          const steps = s.named('AWS::Lambda::Function').filter((f) => definition.includes(`function:${f.name}`));
+          expect(steps).toHaveLength(1);
+          checks.push({
+            what: `state machine ${machine.name}`,
+            principal: roleArn(roleName),
+            identity: s.rolePolicies(roleName),
+            action: 'lambda:InvokeFunction',
+            resource: `arn:aws:lambda:${s.region}:${ACCOUNT}:function:${steps[0]?.name}`,
+          });
+        }
+        expect(checks.length).toBeGreaterThanOrEqual(5);
+        expect(await describeChecks(checks)).toEqual([]);
+      },
+    );
 
-    it.each(SITE_IDS)('CloudWatch Logs may use the %s site key for each of its log groups, all of which are encrypted with it', async (site) => {
-      const s = stacks[site];
-      const key = s.named('AWS::KMS::Key')[0]?.id as string;
-      const keyArn = s.getAtt(key, 'Arn');
-      const groups = s.named('AWS::Logs::LogGroup');
-      expect(groups).toHaveLength(6);
-      // iam-simulate resolves slash-delimited variable keys only (aws:RequestTag/<key>), not
-      // kms:EncryptionContext:<key>; the key's condition is evaluated under a stand-in global key.
-      const STAND_IN = 'aws:SourceArn';
-      const policy = JSON.parse(JSON.stringify(resourcePolicyOf(stacks, keyArn)).replaceAll('kms:EncryptionContext:aws:logs:arn', STAND_IN)) as PolicyDocument;
-      expect(JSON.stringify(policy)).toContain(STAND_IN);
-      const checks: Check[] = groups.map((g) => {
-        expect(g.properties.KmsKeyId).toBe(keyArn);
-        return { what: `log group ${g.name}`, principal: `logs.${s.region}.amazonaws.com`, identity: [], action: 'kms:GenerateDataKey', resource: keyArn, resourcePolicy: policy, context: { [STAND_IN]: `arn:aws:logs:${s.region}:${ACCOUNT}:log-group:${g.name}` } };
-      });
-      // A log group of another region may not use the key.
-      expect(await decide({ what: 'elsewhere', principal: `logs.${s.region}.amazonaws.com`, identity: [], action: 'kms:GenerateDataKey', resource: keyArn, resourcePolicy: policy, context: { [STAND_IN]: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:x` } })).not.toBe('Allowed');
-      expect(await describeChecks(checks)).toEqual([]);
-    });
+    it.each(SITE_IDS)(
+      'CloudWatch Logs may use the %s site key for each of its log groups, all of which are encrypted with it',
+      async (site) => {
+        const s = stacks[site];
+        const key = s.named('AWS::KMS::Key')[0]?.id as string;
+        const keyArn = s.getAtt(key, 'Arn');
+        const groups = s.named('AWS::Logs::LogGroup');
+        expect(groups).toHaveLength(6);
+        // iam-simulate resolves slash-delimited variable keys only (aws:RequestTag/<key>), not
+        // kms:EncryptionContext:<key>; the key's condition is evaluated under a stand-in global key.
+        const STAND_IN = 'aws:SourceArn';
+        const policy = JSON.parse(
+          JSON.stringify(resourcePolicyOf(stacks, keyArn)).replaceAll('kms:EncryptionContext:aws:logs:arn', STAND_IN),
+        ) as PolicyDocument;
+        expect(JSON.stringify(policy)).toContain(STAND_IN);
+        const checks: Check[] = groups.map((g) => {
+          expect(g.properties.KmsKeyId).toBe(keyArn);
+          return {
+            what: `log group ${g.name}`,
+            principal: `logs.${s.region}.amazonaws.com`,
+            identity: [],
+            action: 'kms:GenerateDataKey',
+            resource: keyArn,
+            resourcePolicy: policy,
+            context: { [STAND_IN]: `arn:aws:logs:${s.region}:${ACCOUNT}:log-group:${g.name}` },
+          };
+        });
+        // A log group of another region may not use the key.
+        expect(
+          await decide({
+            what: 'elsewhere',
+            principal: `logs.${s.region}.amazonaws.com`,
+            identity: [],
+            action: 'kms:GenerateDataKey',
+            resource: keyArn,
+            resourcePolicy: policy,
+            context: { [STAND_IN]: `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:x` },
+          }),
+        ).not.toBe('Allowed');
+        expect(await describeChecks(checks)).toEqual([]);
+      },
+    );
   });
 });

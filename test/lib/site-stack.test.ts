@@ -1,7 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { templates } from '../helpers';
 
-const { production, standby } = templates({ notifications: { criticalEmails: ['oncall@example.com'], warningEmails: ['team@example.com'] } });
+const { production, standby } = templates({
+  notifications: { criticalEmails: ['oncall@example.com'], warningEmails: ['team@example.com'] },
+});
 const both: [string, Template][] = [
   ['production', production],
   ['standby', standby],
@@ -14,7 +16,8 @@ function statementsOf(t: Template, rolePrefix: string): { Action: string | strin
     .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref.startsWith(rolePrefix)))
     .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
 }
-const actionsOf = (t: Template, rolePrefix: string): string[] => statementsOf(t, rolePrefix).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+const actionsOf = (t: Template, rolePrefix: string): string[] =>
+  statementsOf(t, rolePrefix).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
 describe('the heartbeat volume', () => {
   it('is one global table, declared by production with its replica in the standby region', () => {
@@ -23,19 +26,35 @@ describe('the heartbeat volume', () => {
       TableName: 'mirrorbeat-orders-heartbeat-volume',
       BillingMode: 'PAY_PER_REQUEST',
       Replicas: Match.arrayWith([
-        Match.objectLike({ Region: 'us-west-2', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
-        Match.objectLike({ Region: 'us-east-1', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
+        Match.objectLike({
+          Region: 'us-west-2',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
+        Match.objectLike({
+          Region: 'us-east-1',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        }),
       ]),
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
     });
   });
 
   it('is retained when the stack goes away', () => {
-    production.hasResource('AWS::DynamoDB::GlobalTable', { Properties: { TableName: 'mirrorbeat-orders-heartbeat-volume' }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    production.hasResource('AWS::DynamoDB::GlobalTable', {
+      Properties: { TableName: 'mirrorbeat-orders-heartbeat-volume' },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it('is only referred to by the standby, which owns no replica of it', () => {
-    standby.resourcePropertiesCountIs('AWS::DynamoDB::GlobalTable', { TableName: 'mirrorbeat-orders-heartbeat-volume' }, 0);
+    standby.resourcePropertiesCountIs(
+      'AWS::DynamoDB::GlobalTable',
+      { TableName: 'mirrorbeat-orders-heartbeat-volume' },
+      0,
+    );
     // The standby's handlers are granted the replica in the standby region, by name.
     const resources = JSON.stringify(statementsOf(standby, 'HeartbeatModuleRole').map((s) => s.Resource));
     expect(resources).toContain(':dynamodb:us-west-2:');
@@ -43,7 +62,12 @@ describe('the heartbeat volume', () => {
   });
 
   it('moves to multi-region strong consistency with a witness when configured', () => {
-    const strong = templates({ consistency: 'strong', productionRegion: 'us-east-1', standbyRegion: 'us-east-2', witnessRegion: 'us-west-2' });
+    const strong = templates({
+      consistency: 'strong',
+      productionRegion: 'us-east-1',
+      standbyRegion: 'us-east-2',
+      witnessRegion: 'us-west-2',
+    });
     strong.production.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       TableName: 'mirrorbeat-orders-heartbeat-volume',
       MultiRegionConsistency: 'STRONG',
@@ -64,23 +88,46 @@ describe.each(both)('the %s site', (site, t) => {
     });
   });
 
-  it('admits PutEvents on its bus only from the peer site\'s sending roles (and its own SitePromoted sender), denying everyone else', () => {
-    const policies = Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p) => p.Properties.Statement as { Effect: string; Action: string; Condition: Record<string, Record<string, unknown[]>> });
+  it("admits PutEvents on its bus only from the peer site's sending roles (and its own SitePromoted sender), denying everyone else", () => {
+    const policies = Object.values(t.findResources('AWS::Events::EventBusPolicy')).map(
+      (p) =>
+        p.Properties.Statement as {
+          Effect: string;
+          Action: string;
+          Condition: Record<string, Record<string, unknown[]>>;
+        },
+    );
     expect(policies.map((p) => [p.Effect, p.Action])).toEqual([
       ['Allow', 'events:PutEvents'],
       ['Deny', 'events:PutEvents'],
     ]);
     const roles = (arns: unknown) => JSON.stringify(arns).match(/:role\/[a-z-]+/g);
-    const peerSenders = [`:role/mirrorbeat-orders-${peer}-heartbeat-module`, `:role/mirrorbeat-orders-${peer}-path-control-steps`, `:role/mirrorbeat-orders-${peer}-failover-steps`];
+    const peerSenders = [
+      `:role/mirrorbeat-orders-${peer}-heartbeat-module`,
+      `:role/mirrorbeat-orders-${peer}-path-control-steps`,
+      `:role/mirrorbeat-orders-${peer}-failover-steps`,
+    ];
     expect(roles(policies[0]?.Condition.ArnEquals?.['aws:PrincipalArn'])).toEqual(peerSenders);
-    expect(roles(policies[1]?.Condition.ArnNotEquals?.['aws:PrincipalArn'])).toEqual([...peerSenders, `:role/mirrorbeat-orders-${site}-failover-steps`]);
+    expect(roles(policies[1]?.Condition.ArnNotEquals?.['aws:PrincipalArn'])).toEqual([
+      ...peerSenders,
+      `:role/mirrorbeat-orders-${site}-failover-steps`,
+    ]);
   });
 
   it('routes peer heartbeats, path commands and acknowledgements from its bus to the network receiver', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.anyValue(),
-      EventPattern: { source: ['mirrorbeat'], 'detail-type': ['Heartbeat', 'PathCommand', 'PathAck'], account: ['123456789012'] },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkReceiverFunction'), 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 } })],
+      EventPattern: {
+        source: ['mirrorbeat'],
+        'detail-type': ['Heartbeat', 'PathCommand', 'PathAck'],
+        account: ['123456789012'],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkReceiverFunction'), 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 },
+        }),
+      ],
     });
   });
 
@@ -93,7 +140,9 @@ describe.each(both)('the %s site', (site, t) => {
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
-        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', MIRRORBEAT_SITE: site }) },
+        Environment: {
+          Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', MIRRORBEAT_SITE: site }),
+        },
       });
     }
     t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
@@ -103,7 +152,11 @@ describe.each(both)('the %s site', (site, t) => {
     t.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
-      Target: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HeartbeatModuleFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 }, RoleArn: Match.anyValue() },
+      Target: {
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HeartbeatModuleFunction'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        RoleArn: Match.anyValue(),
+      },
     });
   });
 
@@ -116,7 +169,10 @@ describe.each(both)('the %s site', (site, t) => {
 
   it('lets only the writers write each table', () => {
     const writes = (rolePrefix: string, tablePattern: RegExp) =>
-      statementsOf(t, rolePrefix).some((st) => JSON.stringify(st.Action).includes('dynamodb:PutItem') && tablePattern.test(JSON.stringify(st.Resource)));
+      statementsOf(t, rolePrefix).some(
+        (st) =>
+          JSON.stringify(st.Action).includes('dynamodb:PutItem') && tablePattern.test(JSON.stringify(st.Resource)),
+      );
     const volume = site === 'production' ? /HeartbeatVolumeGlobalTable/ : /table\/mirrorbeat-orders-heartbeat-volume/;
     expect(writes('HeartbeatModuleRole', volume)).toBe(true);
     expect(writes('NetworkReceiverRole', volume)).toBe(false);
@@ -130,14 +186,19 @@ describe.each(both)('the %s site', (site, t) => {
     expect(actionsOf(t, 'NetworkReceiverRole')).toContain('secretsmanager:GetSecretValue');
     expect(actionsOf(t, 'FailoverStepsRole')).toContain('cloudwatch:GetMetricData');
     // The failover steps sign the fence message they send to the peer's bus; they change no traffic unless configured to.
-    expect(actionsOf(t, 'FailoverStepsRole')).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'events:PutEvents']));
+    expect(actionsOf(t, 'FailoverStepsRole')).toEqual(
+      expect.arrayContaining(['secretsmanager:GetSecretValue', 'events:PutEvents']),
+    );
     expect(actionsOf(t, 'FailoverStepsRole').filter((a) => a.startsWith('route53'))).toEqual([]);
     expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('states:StartExecution');
     // The module announces path and verdict changes itself; it reads no alarm unless health sources name some.
-    expect(actionsOf(t, 'HeartbeatModuleRole')).toEqual(expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*']));
+    expect(actionsOf(t, 'HeartbeatModuleRole')).toEqual(
+      expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*']),
+    );
     expect(actionsOf(t, 'HeartbeatModuleRole')).not.toContain('cloudwatch:DescribeAlarms');
     // No handler role carries AWS managed policies: log writing is granted on its own log group.
-    for (const role of Object.values(t.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    for (const role of Object.values(t.findResources('AWS::IAM::Role')))
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
   it('has a failover and a path-control state machine that log everything and trace', () => {
@@ -153,9 +214,25 @@ describe.each(both)('the %s site', (site, t) => {
   });
 
   it('gives the failover workflow its confirm, gates, fence, promote, verify and notify states', () => {
-    const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: `mirrorbeat-orders-${site}-failover` } });
+    const machines = t.findResources('AWS::StepFunctions::StateMachine', {
+      Properties: { StateMachineName: `mirrorbeat-orders-${site}-failover` },
+    });
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
-    for (const state of ['Confirm', 'Gates', 'Drain', 'CheckHandover', 'CancelDrain', 'Fence', 'AlreadyPromoted?', 'Promote', 'Verify', 'NotifyPromoted', 'NotifySwitchoverCompleted', 'DrillComplete', 'NotifyFailoverFailed']) {
+    for (const state of [
+      'Confirm',
+      'Gates',
+      'Drain',
+      'CheckHandover',
+      'CancelDrain',
+      'Fence',
+      'AlreadyPromoted?',
+      'Promote',
+      'Verify',
+      'NotifyPromoted',
+      'NotifySwitchoverCompleted',
+      'DrillComplete',
+      'NotifyFailoverFailed',
+    ]) {
       expect(definition).toContain(`\\"${state}\\":{`);
     }
     expect(definition).not.toContain('\\"AwaitApproval\\"');
@@ -163,9 +240,12 @@ describe.each(both)('the %s site', (site, t) => {
 
   it("lets the workflows' step handlers, not their state machines, publish to the encrypted topics, key included", () => {
     for (const prefix of ['FailoverStepsRole', 'PathControlStepsRole', 'HeartbeatModuleRole']) {
-      expect(actionsOf(t, prefix)).toEqual(expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*', 'kms:Decrypt']));
+      expect(actionsOf(t, prefix)).toEqual(
+        expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*', 'kms:Decrypt']),
+      );
     }
-    for (const prefix of ['FailoverStateMachineRole', 'PathControlStateMachineRole']) expect(actionsOf(t, prefix)).not.toContain('sns:Publish');
+    for (const prefix of ['FailoverStateMachineRole', 'PathControlStateMachineRole'])
+      expect(actionsOf(t, prefix)).not.toContain('sns:Publish');
   });
 
   it('encrypts both notice topics with a rotating key and refuses plain HTTP', () => {
@@ -174,26 +254,56 @@ describe.each(both)('the %s site', (site, t) => {
     t.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     t.resourceCountIs('AWS::SNS::TopicPolicy', 2);
     t.allResourcesProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
     });
   });
 
   it('subscribes the configured addresses by severity', () => {
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: Match.stringLikeRegexp('Critical') } });
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'team@example.com', TopicArn: { Ref: Match.stringLikeRegexp('Warning') } });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: Match.stringLikeRegexp('Critical') },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'team@example.com',
+      TopicArn: { Ref: Match.stringLikeRegexp('Warning') },
+    });
   });
 
   it('alarms on each path, on both paths, on failover failure and on handler errors, with OK actions', () => {
-    for (const name of ['NetworkPathFailed', 'StoragePathFailed', 'BothPathsFailed', 'FailoverFailed', 'HeartbeatModuleStopped', 'HeartbeatModuleErrors', 'NetworkReceiverErrors']) {
+    for (const name of [
+      'NetworkPathFailed',
+      'StoragePathFailed',
+      'BothPathsFailed',
+      'FailoverFailed',
+      'HeartbeatModuleStopped',
+      'HeartbeatModuleErrors',
+      'NetworkReceiverErrors',
+    ]) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `mirrorbeat-orders-${site}-${name}`,
         AlarmActions: [Match.objectLike({ Ref: Match.anyValue() })],
         OKActions: [Match.objectLike({ Ref: Match.anyValue() })],
       });
     }
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-NetworkPathFailed`, AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesWarning') }], Dimensions: Match.arrayWith([{ Name: 'Path', Value: 'network' }]) });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-BothPathsFailed`, AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }] });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-HeartbeatModuleStopped`, TreatMissingData: 'breaching' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mirrorbeat-orders-${site}-NetworkPathFailed`,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesWarning') }],
+      Dimensions: Match.arrayWith([{ Name: 'Path', Value: 'network' }]),
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mirrorbeat-orders-${site}-BothPathsFailed`,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mirrorbeat-orders-${site}-HeartbeatModuleStopped`,
+      TreatMissingData: 'breaching',
+    });
   });
 
   it('pages when SNS refuses notices for five minutes running, and says when it takes them again', () => {
@@ -220,12 +330,28 @@ describe.each(both)('the %s site', (site, t) => {
       OKActions: [{ Ref: Match.stringLikeRegexp('NoticesCritical') }],
       TreatMissingData: 'notBreaching',
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `mirrorbeat-orders-${site}-PeerFailureReported`, MetricName: 'PeerHealthFailed', AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesWarning') }] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `mirrorbeat-orders-${site}-PeerFailureReported`,
+      MetricName: 'PeerHealthFailed',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('NoticesWarning') }],
+    });
   });
 
   it('shows phi against its threshold, the verdict, the role, invalid beats by reason and the latest notices', () => {
-    const body = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody);
-    for (const piece of ['\\"Phi\\"', 'phiThreshold 8', '\\"Verdict\\"', '\\"ActingPrimary\\"', 'Reason} MetricName=', "filter message = 'notice'", '\\"PathMode\\"', '\\"DeadlineSeconds\\"']) expect(body).toContain(piece);
+    const body = JSON.stringify(
+      Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody,
+    );
+    for (const piece of [
+      '\\"Phi\\"',
+      'phiThreshold 8',
+      '\\"Verdict\\"',
+      '\\"ActingPrimary\\"',
+      'Reason} MetricName=',
+      "filter message = 'notice'",
+      '\\"PathMode\\"',
+      '\\"DeadlineSeconds\\"',
+    ])
+      expect(body).toContain(piece);
   });
 
   it('has a dashboard', () => {
@@ -235,12 +361,19 @@ describe.each(both)('the %s site', (site, t) => {
 
 describe('the signing key', () => {
   it('is created once, in production, and replicated to the standby region', () => {
-    production.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'mirrorbeat-orders/heartbeat-signing-key', ReplicaRegions: [{ Region: 'us-west-2' }] });
+    production.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'mirrorbeat-orders/heartbeat-signing-key',
+      ReplicaRegions: [{ Region: 'us-west-2' }],
+    });
     standby.resourceCountIs('AWS::SecretsManager::Secret', 0);
   });
 
-  it('is readable by the standby\'s heartbeat module through its replica', () => {
-    const resources = JSON.stringify(statementsOf(standby, 'HeartbeatModuleRole').filter((s) => JSON.stringify(s.Action).includes('GetSecretValue')).map((s) => s.Resource));
+  it("is readable by the standby's heartbeat module through its replica", () => {
+    const resources = JSON.stringify(
+      statementsOf(standby, 'HeartbeatModuleRole')
+        .filter((s) => JSON.stringify(s.Action).includes('GetSecretValue'))
+        .map((s) => s.Resource),
+    );
     expect(resources).toContain(':secretsmanager:us-west-2:');
     expect(resources).toContain(':secret:mirrorbeat-orders/heartbeat-signing-key-??????');
   });
@@ -249,7 +382,9 @@ describe('the signing key', () => {
 describe('approval mode', () => {
   it('waits for an operator with a task token before fencing', () => {
     const { standby: t } = templates({ failoverMode: 'approval' });
-    const machines = t.findResources('AWS::StepFunctions::StateMachine', { Properties: { StateMachineName: 'mirrorbeat-orders-standby-failover' } });
+    const machines = t.findResources('AWS::StepFunctions::StateMachine', {
+      Properties: { StateMachineName: 'mirrorbeat-orders-standby-failover' },
+    });
     const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
     expect(definition).toContain('\\"AwaitApproval\\":{');
     // The approval request is the notify step, invoked with the token: the CLI finds the token there.
@@ -262,37 +397,65 @@ describe('promotion actions', () => {
   const healthCheckId = '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11';
   const control = 'arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol';
   const { standby: t } = templates({
-      promotion: {
-        arc: { clusterEndpoints: [{ url: 'https://host-a.us-east-1.example.com/v1', region: 'us-east-1' }], routingControls: { production: `${control}/p1`, standby: `${control}/s1` } },
-        route53FailoverRecord: { hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com', healthCheckId },
+    promotion: {
+      arc: {
+        clusterEndpoints: [{ url: 'https://host-a.us-east-1.example.com/v1', region: 'us-east-1' }],
+        routingControls: { production: `${control}/p1`, standby: `${control}/s1` },
       },
-      fenceHookFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:fence-orders',
+      route53FailoverRecord: { hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com', healthCheckId },
+    },
+    fenceHookFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:fence-orders',
   });
 
   it('may update exactly the configured routing controls and health check, and nothing else in Route 53', () => {
     const statements = statementsOf(t, 'FailoverStepsRole');
     expect(statements).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Action: ['route53-recovery-cluster:UpdateRoutingControlStates', 'route53-recovery-cluster:GetRoutingControlState'], Resource: [`${control}/p1`, `${control}/s1`] }),
-        expect.objectContaining({ Action: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::healthcheck/${healthCheckId}`]] } }),
+        expect.objectContaining({
+          Action: [
+            'route53-recovery-cluster:UpdateRoutingControlStates',
+            'route53-recovery-cluster:GetRoutingControlState',
+          ],
+          Resource: [`${control}/p1`, `${control}/s1`],
+        }),
+        expect.objectContaining({
+          Action: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'],
+          Resource: {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:route53:::healthcheck/${healthCheckId}`]],
+          },
+        }),
       ]),
     );
   });
 
   it('hands the failover steps the actions, and both the fence step and a demoted heartbeat module the fence hook', () => {
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MIRRORBEAT_PROMOTION_ACTIONS: Match.stringLikeRegexp('"route53HealthCheckId"') }) } });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ MIRRORBEAT_PROMOTION_ACTIONS: Match.stringLikeRegexp('"route53HealthCheckId"') }),
+      },
+    });
     expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('lambda:InvokeFunction');
     expect(actionsOf(t, 'FailoverStepsRole')).toContain('lambda:InvokeFunction');
   });
 });
 
 describe('workload health sources', () => {
-  const { production: t } = templates({ health: { alarmNames: ['orders-5xx', 'orders-latency'], url: 'https://orders.example.com/health', timeoutMs: 500 } });
+  const { production: t } = templates({
+    health: { alarmNames: ['orders-5xx', 'orders-latency'], url: 'https://orders.example.com/health', timeoutMs: 500 },
+  });
 
   it('hands the heartbeat module its alarms and URL', () => {
-    const fns = t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { MIRRORBEAT_HEALTH_SOURCES: Match.anyValue() } } } });
-    const variables = Object.values(fns).map((f) => (f.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables.MIRRORBEAT_HEALTH_SOURCES);
-    expect(variables.map((v) => JSON.parse(v ?? '{}') as unknown)).toEqual([{ alarmNames: ['orders-5xx', 'orders-latency'], url: 'https://orders.example.com/health', timeoutMs: 500 }]);
+    const fns = t.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { MIRRORBEAT_HEALTH_SOURCES: Match.anyValue() } } },
+    });
+    const variables = Object.values(fns).map(
+      (f) =>
+        (f.Properties as { Environment: { Variables: Record<string, string> } }).Environment.Variables
+          .MIRRORBEAT_HEALTH_SOURCES,
+    );
+    expect(variables.map((v) => JSON.parse(v ?? '{}') as unknown)).toEqual([
+      { alarmNames: ['orders-5xx', 'orders-latency'], url: 'https://orders.example.com/health', timeoutMs: 500 },
+    ]);
   });
 
   it('lets the module read exactly those alarms', () => {
@@ -303,12 +466,25 @@ describe('workload health sources', () => {
 
   it('sends exactly those alarms going to ALARM to the heartbeat module at once, for an extra beat', () => {
     t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['orders-5xx', 'orders-latency'], state: { value: ['ALARM'] } } },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HeartbeatModule'), 'Arn'] }, RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 1 } })],
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: ['orders-5xx', 'orders-latency'], state: { value: ['ALARM'] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HeartbeatModule'), 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 1 },
+        }),
+      ],
     });
   });
 
   it('has no alarm rule when no alarm is watched', () => {
-    expect(Object.keys(production.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } }))).toEqual([]);
+    expect(
+      Object.keys(
+        production.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.cloudwatch'] } } }),
+      ),
+    ).toEqual([]);
   });
 });

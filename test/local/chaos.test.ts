@@ -16,10 +16,15 @@ describe('random fault schedules through the local runtime', () => {
         const scenario = scenarioOf(schedule);
         ran.push(scenario);
         const result = await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
-        expect({ events: schedule.events, violations: checkInvariants(scenario, result) }).toEqual({ events: schedule.events, violations: [] });
+        expect({ events: schedule.events, violations: checkInvariants(scenario, result) }).toEqual({
+          events: schedule.events,
+          violations: [],
+        });
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
-    process.stdout.write(`chaos: ${ran.length} schedules, seed ${SEED}, faults ${JSON.stringify(faultCounts(ran))}, violations 0\n`);
+    process.stdout.write(
+      `chaos: ${ran.length} schedules, seed ${SEED}, faults ${JSON.stringify(faultCounts(ran))}, violations 0\n`,
+    );
   }, 900_000);
 });

@@ -5,8 +5,10 @@ import { simulateEvents } from '../local-sites';
  * The failover workflow as synthesized, under aws-local-stepfunctions, its tasks bound to the
  * real step handlers and both heartbeat modules on DynamoDB Local (through the local runtime).
  */
-const kinds = (r: Report, site?: string) => r.notifications.filter((n) => site === undefined || n.site === site).map((n) => n.kind);
-const texts = (r: SimulationResult, pattern: RegExp) => r.timeline.filter((e) => pattern.test(e.text)).map((e) => `${e.site ?? 'both'}: ${e.text}`);
+const kinds = (r: Report, site?: string) =>
+  r.notifications.filter((n) => site === undefined || n.site === site).map((n) => n.kind);
+const texts = (r: SimulationResult, pattern: RegExp) =>
+  r.timeline.filter((e) => pattern.test(e.text)).map((e) => `${e.site ?? 'both'}: ${e.text}`);
 const outcomes = (r: SimulationResult) => r.executions.filter((e) => e.machine === 'failover').map((e) => e.outcome);
 /** The epoch both replicas agree on at the end of the run. */
 const epochOf = (r: SimulationResult) => {
@@ -28,7 +30,9 @@ describe('the failover workflow', () => {
       { durationMs: 60_000, config: APPROVAL },
     );
     const { report } = result;
-    expect(report.failovers).toEqual([expect.objectContaining({ to: 'standby', epoch: 2, reason: 'peer-lost', promotedAtMs: expect.any(Number) })]);
+    expect(report.failovers).toEqual([
+      expect.objectContaining({ to: 'standby', epoch: 2, reason: 'peer-lost', promotedAtMs: expect.any(Number) }),
+    ]);
     // Nothing is promoted before the approval.
     expect(report.failovers[0]?.promotedAtMs).toBeGreaterThan(45_000);
     expect(kinds(report, 'standby')).toEqual(expect.arrayContaining(['peer-lost', 'failover-started', 'promoted']));
@@ -50,7 +54,10 @@ describe('the failover workflow', () => {
   });
 
   it('under approval mode, no answer within approvalTimeoutSeconds aborts it', async () => {
-    const result = await simulateEvents([{ atMs: 10_000, fault: 'crash', site: 'production' }], { durationMs: 110_000, config: APPROVAL });
+    const result = await simulateEvents([{ atMs: 10_000, fault: 'crash', site: 'production' }], {
+      durationMs: 110_000,
+      config: APPROVAL,
+    });
     expect(texts(result, /approval timed out after 60 s/)).toHaveLength(1);
     expect(kinds(result.report, 'standby')).toContain('failover-aborted');
     expect(epochOf(result)).toBe(1);
@@ -85,7 +92,9 @@ describe('the failover workflow', () => {
   });
 
   it('refuses a switchover to the site that is already primary, and says what to run', async () => {
-    const result = await simulateEvents([{ atMs: 10_000, command: 'switchover', site: 'production' }], { durationMs: 20_000 });
+    const result = await simulateEvents([{ atMs: 10_000, command: 'switchover', site: 'production' }], {
+      durationMs: 20_000,
+    });
     expect(result.report.failovers[0]?.promotedAtMs).toBeNull();
     expect(texts(result, /already primary at epoch 1.*mirrorbeat switchover --to standby/)).toHaveLength(1);
     expect(epochOf(result)).toBe(1);
@@ -102,9 +111,13 @@ describe('the failover workflow', () => {
   });
 
   it('demotes a paused primary on the fence: one demoted notice, the fence hook called once, never two primaries', async () => {
-    const result = await simulateEvents([{ atMs: 10_000, fault: 'pause', site: 'production', ms: 30_000 }], { durationMs: 60_000 });
+    const result = await simulateEvents([{ atMs: 10_000, fault: 'pause', site: 'production', ms: 30_000 }], {
+      durationMs: 60_000,
+    });
     const { report } = result;
-    expect(report.failovers).toEqual([expect.objectContaining({ to: 'standby', epoch: 2, promotedAtMs: expect.any(Number) })]);
+    expect(report.failovers).toEqual([
+      expect.objectContaining({ to: 'standby', epoch: 2, promotedAtMs: expect.any(Number) }),
+    ]);
     expect(report.maxSimultaneousPrimaries).toBe(1);
     expect(kinds(report, 'production').filter((k) => k === 'demoted')).toHaveLength(1);
     expect(report.primaryTimeline.map((p) => [p.site, p.epoch])).toEqual([
@@ -131,10 +144,12 @@ describe('the failover workflow', () => {
       ['standby', false],
       ['production', true],
     ]);
-    expect(texts(result, /failover-aborted .*production is already primary at epoch 1 in this region's replica/)).toHaveLength(1);
+    expect(
+      texts(result, /failover-aborted .*production is already primary at epoch 1 in this region's replica/),
+    ).toHaveLength(1);
   });
 
-  it('sends no fence on a disabled path, and a site fenced only by its peer\'s beat never fails back over it', async () => {
+  it("sends no fence on a disabled path, and a site fenced only by its peer's beat never fails back over it", async () => {
     // Found by the chaos run (seed 7): with the network path off and the storage path cut, the
     // standby rightly took over; its fence beat went out on the disabled network path, counted as a
     // valid beat at production, which then started a failover back to epoch 3.
@@ -161,7 +176,9 @@ describe('the failover workflow', () => {
       { durationMs: 100_000, config: { health: { onPeerFailure: 'failover' } } },
     );
     expect(result.report.failovers.filter((f) => f.promotedAtMs !== null)).toHaveLength(1);
-    expect(texts(result, /Gates: blocked: .*automatic failover is held until .*mirrorbeat failover --site production/)).toHaveLength(1);
+    expect(
+      texts(result, /Gates: blocked: .*automatic failover is held until .*mirrorbeat failover --site production/),
+    ).toHaveLength(1);
     expect(kinds(result.report, 'production')).toContain('failover-aborted');
   });
 });

@@ -15,14 +15,18 @@ describe('notices in the local two-site runtime', () => {
     ]);
     const config = { notifications: { foldAfter: 1, foldWindowSeconds: 60 } };
     const result = await simulateEvents(flaps, { durationMs: 300_000, config });
-    const failed = result.report.notifications.filter((n) => n.site === 'standby' && n.kind === 'path-failed' && n.path === 'network');
+    const failed = result.report.notifications.filter(
+      (n) => n.site === 'standby' && n.kind === 'path-failed' && n.path === 'network',
+    );
     // One failure per window reaches the topic; the rest come back as a count in a summary.
     const plain = failed.filter((n) => n.folded === undefined);
     const summaries = failed.filter((n) => n.folded !== undefined);
     expect(plain.length).toBeGreaterThanOrEqual(2);
     expect(plain.length).toBeLessThan(5);
     expect(summaries.length).toBeGreaterThanOrEqual(1);
-    expect(plain.length + summaries.reduce((sum, n) => sum + (n.folded ?? 0), 0) + result.log.foldedOpenAtEnd).toBeGreaterThanOrEqual(5);
+    expect(
+      plain.length + summaries.reduce((sum, n) => sum + (n.folded ?? 0), 0) + result.log.foldedOpenAtEnd,
+    ).toBeGreaterThanOrEqual(5);
     // A failure of the other path is never folded by this one's window; the peer was never lost.
     expect(result.report.failovers).toEqual([]);
     // Nothing raised was lost (I4), and the status lists the journal.
@@ -37,7 +41,12 @@ describe('notices in the local two-site runtime', () => {
     const kinds = result.status.notices.filter((n) => n.site === 'standby').map((n) => n.kind);
     expect(kinds).toEqual(expect.arrayContaining(['peer-lost', 'failover-started', 'promoted']));
     const promoted = result.status.notices.find((n) => n.kind === 'promoted');
-    expect(promoted).toMatchObject({ severity: 'critical', delivery: 'published', acknowledged: null, subject: 'mirrorbeat demo: site promoted (standby)' });
+    expect(promoted).toMatchObject({
+      severity: 'critical',
+      delivery: 'published',
+      acknowledged: null,
+      subject: 'mirrorbeat demo: site promoted (standby)',
+    });
     expect(promoted?.id).toMatch(/^\d{13}\.promoted\..+\.NotifyPromoted$/);
   });
 });

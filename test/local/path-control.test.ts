@@ -2,12 +2,18 @@ import type { Report } from '../../local/runtime';
 import { runScenario } from '../local-sites';
 
 /** The path-control workflow as synthesized, the peer's heartbeat module answering it, on DynamoDB Local. */
-const kinds = (r: Report, site?: string) => r.notifications.filter((n) => site === undefined || n.site === site).map((n) => `${n.kind}${n.path ? `:${n.path}` : ''}`);
-const lastState = (r: Report, site: string, path: string) => r.pathStates.filter((p) => p.site === site && p.path === path).at(-1)?.state;
+const kinds = (r: Report, site?: string) =>
+  r.notifications
+    .filter((n) => site === undefined || n.site === site)
+    .map((n) => `${n.kind}${n.path ? `:${n.path}` : ''}`);
+const lastState = (r: Report, site: string, path: string) =>
+  r.pathStates.filter((p) => p.site === site && p.path === path).at(-1)?.state;
 
 describe('path control between the two sites', () => {
   it('deactivates a path on both sites, and neither site then counts it as failed', async () => {
-    const report = await runScenario([{ atMs: 10_000, command: 'deactivate', path: 'network' }], { durationMs: 45_000 });
+    const report = await runScenario([{ atMs: 10_000, command: 'deactivate', path: 'network' }], {
+      durationMs: 45_000,
+    });
     expect(kinds(report)).toEqual(['path-deactivated:network']);
     expect(lastState(report, 'production', 'network')).toBe('disabled');
     expect(lastState(report, 'standby', 'network')).toBe('disabled');
@@ -23,12 +29,19 @@ describe('path control between the two sites', () => {
       ],
       { durationMs: 60_000 },
     );
-    expect(kinds(report, 'production')).toEqual(expect.arrayContaining(['path-deactivated:network', 'command-refused:storage', 'path-deactivated:storage', 'unprotected']));
+    expect(kinds(report, 'production')).toEqual(
+      expect.arrayContaining([
+        'path-deactivated:network',
+        'command-refused:storage',
+        'path-deactivated:storage',
+        'unprotected',
+      ]),
+    );
     expect(kinds(report, 'standby')).toContain('unprotected');
     expect(report.failovers).toEqual([]);
   });
 
-  it('brings a path back, counting it only from the peer\'s first beat after it was re-enabled', async () => {
+  it("brings a path back, counting it only from the peer's first beat after it was re-enabled", async () => {
     const report = await runScenario(
       [
         { atMs: 10_000, command: 'deactivate', path: 'network' },

@@ -25,16 +25,19 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.maxSimultaneousPrimaries).toBe(1);
   });
 
-  it.each(['regression-standby-crash', 'regression-standby-crash-two-region', 'regression-isolated-standby', 'witness-lost', 'both-paths-cut-witness-reachable'])(
-    'never takes a healthy production down for a fault elsewhere (%s)',
-    async (name) => {
-      const report = await run(name);
-      expect(report.failovers).toEqual([]);
-      expect(sitesOf(report)).toEqual(['production@1']);
-      expect(report.noPrimaryMs).toBe(0);
-      expect(report.notifications.map((n) => n.kind)).not.toContain('demoted');
-    },
-  );
+  it.each([
+    'regression-standby-crash',
+    'regression-standby-crash-two-region',
+    'regression-isolated-standby',
+    'witness-lost',
+    'both-paths-cut-witness-reachable',
+  ])('never takes a healthy production down for a fault elsewhere (%s)', async (name) => {
+    const report = await run(name);
+    expect(report.failovers).toEqual([]);
+    expect(sitesOf(report)).toEqual(['production@1']);
+    expect(report.noPrimaryMs).toBe(0);
+    expect(report.notifications.map((n) => n.kind)).not.toContain('demoted');
+  });
 
   it('replaces a crashed primary right after a switchover: the cooldown holds nothing', async () => {
     const report = await run('regression-crash-after-switchover');
@@ -55,7 +58,9 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
 
   it('refuses to switch off the only path still working, though the other is enabled', async () => {
     const report = await run('regression-deactivate-last-working-path');
-    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'command-refused' })]));
+    expect(report.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'command-refused' })]),
+    );
     expect(report.failovers).toEqual([]);
     expect(sitesOf(report)).toEqual(['production@1']);
   });
@@ -71,7 +76,9 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
 
   it('survives a 40 s wall-clock jump: the site says it distrusts its clock and nothing fails over', async () => {
     const report = await run('regression-clock-jump');
-    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'clock-untrusted' })]));
+    expect(report.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'clock-untrusted' })]),
+    );
     expect(report.failovers).toEqual([]);
     expect(report.noPrimaryMs).toBe(0);
   });
@@ -86,7 +93,9 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     const report = await run('regression-no-majority-anywhere');
     expect(report.failovers).toEqual([]);
     expect(report.maxSimultaneousPrimaries).toBe(1);
-    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]));
+    expect(report.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]),
+    );
     expect(report.pathStates.filter((p) => p.path === 'network' && p.state === 'failed')).toEqual([]);
   });
 

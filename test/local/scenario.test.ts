@@ -8,16 +8,43 @@ const base = { name: 'x', durationMs: 60_000 };
 
 describe('the scenario loader', () => {
   it.each([
-    [{ ...base, events: [{ atMs: 1000, fault: 'meteor', path: 'network' }] }, /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, restart, pause, isolate, skew, forge, replay, health$/],
-    [{ ...base, events: [{ atMs: 1000, fault: 'partition', between: ['production', 'standby'] }] }, /^scenario\.events\[0\]\.between: got \["production","standby"\]; allowed: a site and the witness/],
-    [{ ...base, events: [{ atMs: 1000, fault: 'skew', site: 'witness', ms: 5 }] }, /^scenario\.events\[0\]\.site: got "witness"; allowed: production or standby$/],
-    [{ ...base, events: [{ atMs: 1000, fault: 'partition', path: 'radio' }] }, /^scenario\.events\[0\]\.path: got "radio"; allowed: network or storage$/],
-    [{ ...base, events: [{ atMs: -5, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got -5; allowed: 0 or more$/],
-    [{ ...base, events: [{ atMs: 70_000, fault: 'crash', site: 'production' }] }, /^scenario\.events\[0\]\.atMs: got 70000; allowed: at most durationMs \(60000\)$/],
-    [{ ...base, events: [{ atMs: 1000, fault: 'loss', path: 'network', rate: 2 }] }, /^scenario\.events\[0\]\.rate: got 2; allowed: to 1$/],
-    [{ ...base, events: [{ atMs: 1000, fault: 'crash', site: 'production', when: 'now' }] }, /^scenario\.events\[0\]: unknown key "when"; see docs\/SCENARIOS.md/],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'meteor', path: 'network' }] },
+      /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, restart, pause, isolate, skew, forge, replay, health$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'partition', between: ['production', 'standby'] }] },
+      /^scenario\.events\[0\]\.between: got \["production","standby"\]; allowed: a site and the witness/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'skew', site: 'witness', ms: 5 }] },
+      /^scenario\.events\[0\]\.site: got "witness"; allowed: production or standby$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'partition', path: 'radio' }] },
+      /^scenario\.events\[0\]\.path: got "radio"; allowed: network or storage$/,
+    ],
+    [
+      { ...base, events: [{ atMs: -5, fault: 'crash', site: 'production' }] },
+      /^scenario\.events\[0\]\.atMs: got -5; allowed: 0 or more$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 70_000, fault: 'crash', site: 'production' }] },
+      /^scenario\.events\[0\]\.atMs: got 70000; allowed: at most durationMs \(60000\)$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'loss', path: 'network', rate: 2 }] },
+      /^scenario\.events\[0\]\.rate: got 2; allowed: to 1$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'crash', site: 'production', when: 'now' }] },
+      /^scenario\.events\[0\]: unknown key "when"; see docs\/SCENARIOS.md/,
+    ],
     [{ ...base, durationMs: 'long' }, /^scenario\.durationMs: got "long"; allowed: a whole number of milliseconds/],
-    [{ ...base, config: { intervalSeconds: 0 } }, /^scenario\.config: intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/],
+    [
+      { ...base, config: { intervalSeconds: 0 } },
+      /^scenario\.config: intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/,
+    ],
     [{ ...base, colour: 'red' }, /^scenario: unknown key "colour"; allowed: name, seed, durationMs, config, events$/],
   ])('refuses %j with one line naming the field', (raw, message) => {
     expect(() => parseScenario(raw)).toThrow(message);
@@ -49,7 +76,9 @@ describe('the scenario loader', () => {
         { atMs: 7000, fault: 'heal', between: ['witness', 'standby'] },
       ],
     });
-    expect(s.events.map((e) => e.atMs)).toEqual([4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 7000, 7000, 7000, 7000, 9000, 30000]);
+    expect(s.events.map((e) => e.atMs)).toEqual([
+      4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 7000, 7000, 7000, 7000, 9000, 30000,
+    ]);
     expect(s.config.clusterName).toBe('demo');
   });
 });
@@ -58,10 +87,19 @@ describe('mirrorbeat simulate', () => {
   it('exits 2 with one line on stderr for a bad scenario file, and prints nothing on stdout', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
     const file = path.join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ name: 'bad', durationMs: 1000, events: [{ atMs: 0, fault: 'partition', path: 'radio' }] }));
-    const out = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), 'simulate', '--scenario', file, '--json'], { encoding: 'utf8' });
+    writeFileSync(
+      file,
+      JSON.stringify({ name: 'bad', durationMs: 1000, events: [{ atMs: 0, fault: 'partition', path: 'radio' }] }),
+    );
+    const out = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), 'simulate', '--scenario', file, '--json'],
+      { encoding: 'utf8' },
+    );
     expect(out.status).toBe(2);
     expect(out.stdout).toBe('');
-    expect(out.stderr.trim().split('\n')).toEqual(['mirrorbeat: scenario.events[0].path: got "radio"; allowed: network or storage']);
+    expect(out.stderr.trim().split('\n')).toEqual([
+      'mirrorbeat: scenario.events[0].path: got "radio"; allowed: network or storage',
+    ]);
   });
 });

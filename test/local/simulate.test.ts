@@ -14,16 +14,26 @@ describe('the local two-site runtime', () => {
       ['production', 1],
       ['standby', 2],
     ]);
-    expect(report.notifications.map((n) => n.kind)).toEqual(expect.arrayContaining(['path-failed', 'peer-lost', 'failover-started', 'promoted']));
+    expect(report.notifications.map((n) => n.kind)).toEqual(
+      expect.arrayContaining(['path-failed', 'peer-lost', 'failover-started', 'promoted']),
+    );
   });
 
-  it.each(['network', 'storage'])('never fails over when only the %s path is partitioned, and says so', async (path) => {
-    const report = await run([{ atMs: 20_000, fault: 'partition', path }], { durationMs: 75_000 });
-    expect(report.failovers).toEqual([]);
-    expect(report.maxSimultaneousPrimaries).toBe(1);
-    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'standby', kind: 'path-failed', path }), expect.objectContaining({ site: 'production', kind: 'path-failed', path })]));
-    expect(report.notifications.map((n) => n.kind)).not.toContain('peer-lost');
-  });
+  it.each(['network', 'storage'])(
+    'never fails over when only the %s path is partitioned, and says so',
+    async (path) => {
+      const report = await run([{ atMs: 20_000, fault: 'partition', path }], { durationMs: 75_000 });
+      expect(report.failovers).toEqual([]);
+      expect(report.maxSimultaneousPrimaries).toBe(1);
+      expect(report.notifications).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ site: 'standby', kind: 'path-failed', path }),
+          expect.objectContaining({ site: 'production', kind: 'path-failed', path }),
+        ]),
+      );
+      expect(report.notifications.map((n) => n.kind)).not.toContain('peer-lost');
+    },
+  );
 
   it('counts forged and replayed beats by reason, and they change nothing', async () => {
     const report = await run(
@@ -43,16 +53,25 @@ describe('the local two-site runtime', () => {
     const report = await run([{ atMs: 30_000, fault: 'isolate', site: 'production' }]);
     expect(report.failovers).toHaveLength(1);
     expect(report.maxSimultaneousPrimaries).toBe(1);
-    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]));
+    expect(report.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]),
+    );
     const demotedAt = report.notifications.find((n) => n.kind === 'demoted')?.atMs ?? Infinity;
     expect(demotedAt).toBeLessThan(report.failovers[0]?.promotedAtMs ?? 0);
   });
 
   it('fails over a live primary whose workload failed without ever having two primaries, when the policy says so', async () => {
-    const report = await run([{ atMs: 20_000, fault: 'health', site: 'production', status: 'failed' }], { durationMs: 50_000, config: { health: { onPeerFailure: 'failover' } } });
-    expect(report.failovers).toEqual([expect.objectContaining({ reason: 'peer-failure-reported', to: 'standby', promotedAtMs: expect.any(Number) })]);
+    const report = await run([{ atMs: 20_000, fault: 'health', site: 'production', status: 'failed' }], {
+      durationMs: 50_000,
+      config: { health: { onPeerFailure: 'failover' } },
+    });
+    expect(report.failovers).toEqual([
+      expect.objectContaining({ reason: 'peer-failure-reported', to: 'standby', promotedAtMs: expect.any(Number) }),
+    ]);
     expect(report.maxSimultaneousPrimaries).toBe(1);
-    expect(report.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]));
+    expect(report.notifications).toEqual(
+      expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]),
+    );
     expect(report.primaryTimeline.map((p) => p.site)).toEqual(['production', 'standby']);
   });
 

@@ -5,6 +5,9 @@ declare module 'asl-validator' {
     readonly errors: readonly { readonly message: string }[];
     errorsText(separator?: string): string;
   }
-  function validator(definition: Record<string, unknown>, options?: { checkPaths?: boolean; checkArn?: boolean }): ValidationResult;
+  function validator(
+    definition: Record<string, unknown>,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ): ValidationResult;
   export = validator;
 }

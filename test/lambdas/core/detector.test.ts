@@ -7,22 +7,26 @@ const DEFAULTS = { intervalMs: 2_000, phiThreshold: 8, floorMs: 6_000, ceilingMs
 /** A seeded stream of arrivals every interval with jitter (the same seed gives the same stream). */
 function arrivals(count: number, jitterMs: number, seed: number, startMs = 0): number[] {
   let state = seed >>> 0;
-  const random = () => ((state = (state * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32);
+  const random = () => (state = (state * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32;
   return Array.from({ length: count }, (_, i) => startMs + i * DEFAULTS.intervalMs + (random() - 0.5) * 2 * jitterMs);
 }
 
 describe('the phi-accrual detector', () => {
   it('lets phi rise monotonically through silence', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 200, max: 20_000 }), { minLength: 0, maxLength: 80 }), fc.array(fc.integer({ min: 0, max: 60_000 }), { minLength: 2, maxLength: 30 }), (gaps, probes) => {
-        const d = new PhiAccrualDetector(DEFAULTS);
-        let t = 0;
-        d.heartbeat(t);
-        for (const gap of gaps) d.heartbeat((t += gap));
-        const sorted = [...probes].sort((a, b) => a - b);
-        const phis = sorted.map((p) => d.phi(t + p));
-        for (let i = 1; i < phis.length; i += 1) expect(phis[i]).toBeGreaterThanOrEqual(phis[i - 1] as number);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 200, max: 20_000 }), { minLength: 0, maxLength: 80 }),
+        fc.array(fc.integer({ min: 0, max: 60_000 }), { minLength: 2, maxLength: 30 }),
+        (gaps, probes) => {
+          const d = new PhiAccrualDetector(DEFAULTS);
+          let t = 0;
+          d.heartbeat(t);
+          for (const gap of gaps) d.heartbeat((t += gap));
+          const sorted = [...probes].sort((a, b) => a - b);
+          const phis = sorted.map((p) => d.phi(t + p));
+          for (let i = 1; i < phis.length; i += 1) expect(phis[i]).toBeGreaterThanOrEqual(phis[i - 1] as number);
+        },
+      ),
     );
   });
 
@@ -68,7 +72,11 @@ describe('the phi-accrual detector', () => {
     const before = d.snapshot();
     d.heartbeat(before.lastArrivalMs! + 20_000);
     d.heartbeat(before.lastArrivalMs! + 1_000);
-    expect(d.snapshot()).toMatchObject({ samples: before.samples, meanMs: before.meanMs, lastArrivalMs: before.lastArrivalMs! + 20_000 });
+    expect(d.snapshot()).toMatchObject({
+      samples: before.samples,
+      meanMs: before.meanMs,
+      lastArrivalMs: before.lastArrivalMs! + 20_000,
+    });
     expect(d.deadlineMs()).toBe(DEFAULTS.floorMs);
   });
 
@@ -88,7 +96,12 @@ describe('the phi-accrual detector', () => {
     for (let now = 0; now < lastBeat + 60_000 && lostAt === undefined; now += 2_000) {
       const states: PathState[] = (['network', 'storage'] as const).map((path) => {
         for (const t of streams[path]) if (t <= now) detectors[path].heartbeat(t);
-        return pathState({ path, mode: 'enabled', lastValidArrivalMs: detectors[path].lastArrivalMs }, now, detectors[path].deadlineMs(), 2_000);
+        return pathState(
+          { path, mode: 'enabled', lastValidArrivalMs: detectors[path].lastArrivalMs },
+          now,
+          detectors[path].deadlineMs(),
+          2_000,
+        );
       });
       if (now >= 4_000 && now <= lastBeat) expect(states).toEqual(['healthy', 'healthy']);
       allFailedSince = allCountedPathsFailed(states) ? (allFailedSince ?? now) : undefined;
@@ -107,8 +120,16 @@ describe('the site verdict (properties)', () => {
     fc.assert(
       fc.property(state, state, fc.boolean(), fc.integer({ min: 0, max: 100_000 }), (a, b, failure, since) => {
         const v = siteVerdict([a, b], failure, since, 100_000, 10_000);
-        if (v === 'peer-lost') expect([a, b].filter((s) => s !== 'disabled' && s !== 'pending').every((s) => s === 'failed')).toBe(true);
-        if ((a === 'failed') !== (b === 'failed') && a !== 'disabled' && b !== 'disabled' && a !== 'pending' && b !== 'pending') expect(v).not.toBe('peer-lost');
+        if (v === 'peer-lost')
+          expect([a, b].filter((s) => s !== 'disabled' && s !== 'pending').every((s) => s === 'failed')).toBe(true);
+        if (
+          (a === 'failed') !== (b === 'failed') &&
+          a !== 'disabled' &&
+          b !== 'disabled' &&
+          a !== 'pending' &&
+          b !== 'pending'
+        )
+          expect(v).not.toBe('peer-lost');
       }),
     );
   });

@@ -2,27 +2,50 @@ import { embeddedMetricLines, invalidBeatPoints } from '../../../lambdas/core/em
 
 describe('embedded metric format', () => {
   it('writes one line per dimension set, with exactly the dimensions the alarms name', () => {
-    const lines = embeddedMetricLines('orders', 'standby', [
-      { name: 'Ticks', value: 1, unit: 'Count' },
-      { name: 'PathFailed', value: 1, unit: 'Count', dimensions: { Path: 'network' } },
-      { name: 'PeerBeatAgeSeconds', value: 7.5, unit: 'Seconds', dimensions: { Path: 'network' } },
-      { name: 'PathFailed', value: 0, unit: 'Count', dimensions: { Path: 'storage' } },
-    ], 1_700_000_000_000).map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
+    const lines = embeddedMetricLines(
+      'orders',
+      'standby',
+      [
+        { name: 'Ticks', value: 1, unit: 'Count' },
+        { name: 'PathFailed', value: 1, unit: 'Count', dimensions: { Path: 'network' } },
+        { name: 'PeerBeatAgeSeconds', value: 7.5, unit: 'Seconds', dimensions: { Path: 'network' } },
+        { name: 'PathFailed', value: 0, unit: 'Count', dimensions: { Path: 'storage' } },
+      ],
+      1_700_000_000_000,
+    ).map(
+      (l) =>
+        JSON.parse(l) as Record<string, unknown> & {
+          _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+        },
+    );
     expect(lines).toHaveLength(3);
     const network = lines.find((l) => l.Path === 'network');
-    expect(network).toMatchObject({ Cluster: 'orders', Site: 'standby', Path: 'network', PathFailed: 1, PeerBeatAgeSeconds: 7.5 });
+    expect(network).toMatchObject({
+      Cluster: 'orders',
+      Site: 'standby',
+      Path: 'network',
+      PathFailed: 1,
+      PeerBeatAgeSeconds: 7.5,
+    });
     expect(network?._aws.CloudWatchMetrics[0]).toEqual({
       Namespace: 'Mirrorbeat',
       Dimensions: [['Cluster', 'Site', 'Path']],
-      Metrics: [{ Name: 'PathFailed', Unit: 'Count' }, { Name: 'PeerBeatAgeSeconds', Unit: 'Seconds' }],
+      Metrics: [
+        { Name: 'PathFailed', Unit: 'Count' },
+        { Name: 'PeerBeatAgeSeconds', Unit: 'Seconds' },
+      ],
     });
-    expect(lines.find((l) => l.Path === undefined)?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['Cluster', 'Site']]);
+    expect(lines.find((l) => l.Path === undefined)?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+      ['Cluster', 'Site'],
+    ]);
   });
 });
 
 describe('invalid beat metrics', () => {
   it('count per path for the alarms and per path and reason for the dashboard', () => {
-    const lines = embeddedMetricLines('orders', 'standby', invalidBeatPoints('network', 'signature'), 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = embeddedMetricLines('orders', 'standby', invalidBeatPoints('network', 'signature'), 0).map(
+      (l) => JSON.parse(l) as Record<string, unknown>,
+    );
     expect(lines).toEqual([
       expect.objectContaining({ Path: 'network', InvalidBeats: 1 }),
       expect.objectContaining({ Path: 'network', Reason: 'signature', InvalidBeats: 1 }),

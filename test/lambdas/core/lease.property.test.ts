@@ -12,11 +12,24 @@ const SEED = Number(process.env.MIRRORBEAT_PROPERTY_SEED ?? 20261201);
 const DURATION_MS = 180_000;
 const at = fc.integer({ min: 1_000, max: DURATION_MS - 1_000 });
 const region = fc.constantFrom<'production' | 'standby' | 'witness'>('production', 'standby', 'witness');
-const leg = fc.constantFrom<'sites' | 'production-witness' | 'standby-witness'>('sites', 'production-witness', 'standby-witness');
+const leg = fc.constantFrom<'sites' | 'production-witness' | 'standby-witness'>(
+  'sites',
+  'production-witness',
+  'standby-witness',
+);
 
 const fault: fc.Arbitrary<WorldFault> = fc.oneof(
-  fc.record({ atMs: at, fault: fc.constantFrom<'crash' | 'restart' | 'isolate'>('crash', 'restart', 'isolate'), site: region }),
-  fc.record({ atMs: at, fault: fc.constant('pause' as const), site: region, ms: fc.integer({ min: 500, max: 40_000 }) }),
+  fc.record({
+    atMs: at,
+    fault: fc.constantFrom<'crash' | 'restart' | 'isolate'>('crash', 'restart', 'isolate'),
+    site: region,
+  }),
+  fc.record({
+    atMs: at,
+    fault: fc.constant('pause' as const),
+    site: region,
+    ms: fc.integer({ min: 500, max: 40_000 }),
+  }),
   fc.record({ atMs: at, fault: fc.constantFrom<'cut' | 'heal'>('cut', 'heal'), leg }),
   fc.record({ atMs: at, fault: fc.constant('operator-failover' as const) }),
 );
@@ -26,7 +39,10 @@ const schedule = (faults: fc.Arbitrary<WorldFault[]>, durationMs = DURATION_MS):
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     durationMs: fc.constant(durationMs),
     intervalSeconds: fc.constantFrom(1, 2, 5),
-    drift: fc.record({ production: fc.double({ min: -0.02, max: 0.02, noNaN: true }), standby: fc.double({ min: -0.02, max: 0.02, noNaN: true }) }),
+    drift: fc.record({
+      production: fc.double({ min: -0.02, max: 0.02, noNaN: true }),
+      standby: fc.double({ min: -0.02, max: 0.02, noNaN: true }),
+    }),
     phaseMs: fc.record({ production: fc.integer({ min: 0, max: 4_999 }), standby: fc.integer({ min: 0, max: 4_999 }) }),
     // Beats lost per path: none, some, most, all (both paths then falsely say the peer is lost).
     loss: fc.constantFrom(0, 0.1, 0.6, 1),
@@ -62,8 +78,17 @@ describe('the role protocol core under random schedules (in memory)', () => {
 
   it('never takes production down for one fault elsewhere (the standby, the witness, one leg)', () => {
     const elsewhere: fc.Arbitrary<WorldFault> = fc.oneof(
-      fc.record({ atMs: at, fault: fc.constantFrom<'crash' | 'isolate'>('crash', 'isolate'), site: fc.constantFrom<'standby' | 'witness'>('standby', 'witness') }),
-      fc.record({ atMs: at, fault: fc.constant('pause' as const), site: fc.constantFrom<'standby' | 'witness'>('standby', 'witness'), ms: fc.integer({ min: 500, max: 60_000 }) }),
+      fc.record({
+        atMs: at,
+        fault: fc.constantFrom<'crash' | 'isolate'>('crash', 'isolate'),
+        site: fc.constantFrom<'standby' | 'witness'>('standby', 'witness'),
+      }),
+      fc.record({
+        atMs: at,
+        fault: fc.constant('pause' as const),
+        site: fc.constantFrom<'standby' | 'witness'>('standby', 'witness'),
+        ms: fc.integer({ min: 500, max: 60_000 }),
+      }),
       fc.record({ atMs: at, fault: fc.constant('cut' as const), leg }),
     );
     fc.assert(
@@ -79,7 +104,11 @@ describe('the role protocol core under random schedules (in memory)', () => {
   });
 
   it('replaces a crashed or isolated production within the detection bound', () => {
-    const primaryFault = fc.record({ atMs: fc.integer({ min: 25_000, max: 90_000 }), fault: fc.constantFrom<'crash' | 'isolate'>('crash', 'isolate'), site: fc.constant('production' as const) });
+    const primaryFault = fc.record({
+      atMs: fc.integer({ min: 25_000, max: 90_000 }),
+      fault: fc.constantFrom<'crash' | 'isolate'>('crash', 'isolate'),
+      site: fc.constant('production' as const),
+    });
     fc.assert(
       fc.property(schedule(primaryFault.map((f) => [f])), (s) => {
         const result = runWorld(s);
@@ -91,7 +120,11 @@ describe('the role protocol core under random schedules (in memory)', () => {
         const leaseMs = t.leaseSeconds * 1000;
         const deadlineS = s.loss === 0 ? t.deadlineFloorSeconds : t.deadlineCeilingSeconds;
         const triggerMs = (deadlineS + t.intervalSeconds + t.confirmationWindowSeconds) * 1000;
-        const boundMs = Math.max(triggerMs, leaseMs + Math.max(1_000, 0.05 * leaseMs)) * 1.03 + s.fenceDelayMaxMs + 3 * s.intervalSeconds * 1000 + 1_000;
+        const boundMs =
+          Math.max(triggerMs, leaseMs + Math.max(1_000, 0.05 * leaseMs)) * 1.03 +
+          s.fenceDelayMaxMs +
+          3 * s.intervalSeconds * 1000 +
+          1_000;
         const standbyActs = result.acting.standby.find(([from]) => from >= f.atMs);
         if (f.atMs + boundMs <= s.durationMs) expect(standbyActs?.[0]).toBeLessThanOrEqual(f.atMs + boundMs);
       }),

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { type AcceptanceContext, canonicalForm, checkHeartbeat, signHeartbeat, type UnsignedHeartbeat } from '../../../lambdas/core/message';
+import {
+  type AcceptanceContext,
+  canonicalForm,
+  checkHeartbeat,
+  signHeartbeat,
+  type UnsignedHeartbeat,
+} from '../../../lambdas/core/message';
 
 const key = Buffer.from('current-key-material-0123456789abcdef');
 const previousKey = Buffer.from('previous-key-material-0123456789abcd');
@@ -31,7 +37,10 @@ const ctx = (over: Partial<AcceptanceContext> = {}): AcceptanceContext => ({
 
 describe('heartbeat messages', () => {
   it('accepts a beat signed with the current key', () => {
-    expect(checkHeartbeat(signHeartbeat(unsigned(), key), ctx())).toEqual({ ok: true, beat: expect.objectContaining({ serial: 42 }) });
+    expect(checkHeartbeat(signHeartbeat(unsigned(), key), ctx())).toEqual({
+      ok: true,
+      beat: expect.objectContaining({ serial: 42 }),
+    });
   });
 
   it('accepts a beat signed with the previous key while the key rotates', () => {
@@ -66,16 +75,39 @@ describe('heartbeat messages', () => {
   });
 
   it('rejects a beat signed by a key that was rotated out', () => {
-    expect(checkHeartbeat(signHeartbeat(unsigned(), previousKey), ctx({ keys: [key] }))).toMatchObject({ ok: false, reason: 'signature' });
+    expect(checkHeartbeat(signHeartbeat(unsigned(), previousKey), ctx({ keys: [key] }))).toMatchObject({
+      ok: false,
+      reason: 'signature',
+    });
   });
 });
 
 describe('acceptance (properties)', () => {
   const key = Buffer.from('current-key'.repeat(4));
   const now = Date.parse('2026-11-25T12:00:00.000Z');
-  const ctx = { cluster: 'orders', expectedSender: 'production' as const, keys: [key], epoch: 1, nowMs: now, maxSkewMs: 30_000 };
+  const ctx = {
+    cluster: 'orders',
+    expectedSender: 'production' as const,
+    keys: [key],
+    epoch: 1,
+    nowMs: now,
+    maxSkewMs: 30_000,
+  };
   const beat = (serial: number, signingKey = key) =>
-    signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(now).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, signingKey);
+    signHeartbeat(
+      {
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial,
+        sentAt: new Date(now).toISOString(),
+        epoch: 1,
+        role: 'primary',
+        health: 'ok',
+      },
+      signingKey,
+    );
 
   it('never accepts a replayed or reordered beat: accepted serials strictly increase, whatever the delivery order', () => {
     fc.assert(
@@ -100,26 +132,51 @@ describe('acceptance (properties)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.integer({ min: 1, max: 1e9 }), (other, serial) => {
         fc.pre(!Buffer.from(other).equals(key));
-        expect(checkHeartbeat(beat(serial, Buffer.from(other)), { ...ctx, lastSerial: 0 })).toMatchObject({ ok: false, reason: 'signature' });
+        expect(checkHeartbeat(beat(serial, Buffer.from(other)), { ...ctx, lastSerial: 0 })).toMatchObject({
+          ok: false,
+          reason: 'signature',
+        });
       }),
     );
   });
 
   it('never throws on arbitrary input, and names a reason', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.record({ v: fc.anything(), sig: fc.string(), serial: fc.anything(), site: fc.string() })), (input) => {
-        const verdict = checkHeartbeat(input, { ...ctx, lastSerial: 0 });
-        expect(verdict.ok).toBe(false);
-        if (!verdict.ok) expect(['schema', 'signature']).toContain(verdict.reason);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.record({ v: fc.anything(), sig: fc.string(), serial: fc.anything(), site: fc.string() }),
+        ),
+        (input) => {
+          const verdict = checkHeartbeat(input, { ...ctx, lastSerial: 0 });
+          expect(verdict.ok).toBe(false);
+          if (!verdict.ok) expect(['schema', 'signature']).toContain(verdict.reason);
+        },
+      ),
     );
   });
 
   it('never throws on a valid beat with any one field replaced by arbitrary values', () => {
     fc.assert(
-      fc.property(fc.constantFrom('v', 'cluster', 'site', 'region', 'serial', 'sentAt', 'epoch', 'role', 'health', 'notice', 'sig'), fc.anything(), (field, value) => {
-        expect(() => checkHeartbeat({ ...beat(5), [field]: value }, { ...ctx, lastSerial: 0 })).not.toThrow();
-      }),
+      fc.property(
+        fc.constantFrom(
+          'v',
+          'cluster',
+          'site',
+          'region',
+          'serial',
+          'sentAt',
+          'epoch',
+          'role',
+          'health',
+          'notice',
+          'sig',
+        ),
+        fc.anything(),
+        (field, value) => {
+          expect(() => checkHeartbeat({ ...beat(5), [field]: value }, { ...ctx, lastSerial: 0 })).not.toThrow();
+        },
+      ),
     );
   });
 });

@@ -13,10 +13,28 @@ describe('the text of a notice', () => {
         outcome: 'promoted',
         execution: 'failover-epoch-2',
         decision: {
-          cluster: 'orders', kind: 'failover', reason: 'peer-lost', requestedBy: 'heartbeat-module', from: 'production', to: 'standby', epoch: 2, execution: 'failover-epoch-2',
-          evidence: { verdict: 'peer-lost', states: { network: 'failed', storage: 'failed' }, phi: { network: 1000, storage: 240.76906905061495 }, deadlineMs: { network: 6000, storage: 6580.7 } },
+          cluster: 'orders',
+          kind: 'failover',
+          reason: 'peer-lost',
+          requestedBy: 'heartbeat-module',
+          from: 'production',
+          to: 'standby',
+          epoch: 2,
+          execution: 'failover-epoch-2',
+          evidence: {
+            verdict: 'peer-lost',
+            states: { network: 'failed', storage: 'failed' },
+            phi: { network: 1000, storage: 240.76906905061495 },
+            deadlineMs: { network: 6000, storage: 6580.7 },
+          },
           confirm: { peerLost: true, states: { network: 'failed', storage: 'failed' } },
-          gates: { passed: true, checks: [{ gate: 'replication-lag', passed: true, evidence: 'lag 700 ms within 30000 ms' }, { gate: 'cooldown', passed: true, evidence: 'no earlier promotion' }] },
+          gates: {
+            passed: true,
+            checks: [
+              { gate: 'replication-lag', passed: true, evidence: 'lag 700 ms within 30000 ms' },
+              { gate: 'cooldown', passed: true, evidence: 'no earlier promotion' },
+            ],
+          },
           fence: { epoch: 2, fenced: 'production', networkFence: 'sent' },
           actions: [{ action: 'arc-routing-controls', target: 'standby On, production Off' }, { action: 'hook' }],
           stepMs: { confirm: 13, gates: 6, fence: 35, promote: 120 },
@@ -44,10 +62,30 @@ describe('the text of a notice', () => {
   });
 
   it('names the blocking gate, and the Lambda error a failed step raised', () => {
-    const blocked = noticeText({ ...base, kind: 'failover-aborted', headline: 'failover blocked by a gate', detail: { gates: [{ gate: 'cooldown', passed: false, evidence: 'last promotion 10 min ago; until 19:45' }] } }, 'id-2');
+    const blocked = noticeText(
+      {
+        ...base,
+        kind: 'failover-aborted',
+        headline: 'failover blocked by a gate',
+        detail: { gates: [{ gate: 'cooldown', passed: false, evidence: 'last promotion 10 min ago; until 19:45' }] },
+      },
+      'id-2',
+    );
     expect(blocked.split('\n')[0]).toBe('Failover blocked by a gate: orders, site standby (us-west-2).');
     expect(blocked).toContain('Gates:    cooldown BLOCKED: last promotion 10 min ago; until 19:45');
-    const failed = noticeText({ ...base, kind: 'failover-aborted', detail: { error: { Error: 'AccessDenied', Cause: JSON.stringify({ errorMessage: 'not authorized to perform route53:UpdateHealthCheck' }) } } }, 'id-3');
+    const failed = noticeText(
+      {
+        ...base,
+        kind: 'failover-aborted',
+        detail: {
+          error: {
+            Error: 'AccessDenied',
+            Cause: JSON.stringify({ errorMessage: 'not authorized to perform route53:UpdateHealthCheck' }),
+          },
+        },
+      },
+      'id-3',
+    );
     expect(failed).toContain('Error:    AccessDenied: not authorized to perform route53:UpdateHealthCheck');
   });
 });

@@ -5,7 +5,10 @@ import { standbySettings } from '../../helpers';
 /** The site core driven step by step, with no I/O: what the tables said in, decisions out. */
 const tuning = standbySettings().tuning;
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
-const silent = { network: { unreadable: false, arrivedAtMs: NOW - 60_000 }, storage: { unreadable: false, arrivedAtMs: NOW - 60_000 } };
+const silent = {
+  network: { unreadable: false, arrivedAtMs: NOW - 60_000 },
+  storage: { unreadable: false, arrivedAtMs: NOW - 60_000 },
+};
 
 describe('the site core', () => {
   it('as standby: the trigger comes after the confirmation window, the takeover after the lease stood still a lease and the margin', () => {
@@ -13,8 +16,14 @@ describe('the site core', () => {
     const record: ClusterRecord = { epoch: 1, primary: 'production', lease: 7 };
     const at = (ms: number) => core.check(silent, core.clusterRead(record, NOW + ms), NOW + ms, NOW + ms);
     expect(at(0)).toMatchObject({ verdict: 'degraded', takeover: { start: false } });
-    expect(at(10_000)).toMatchObject({ verdict: 'peer-lost', takeover: { start: false, hold: expect.stringMatching(/still holds the lease/) } });
-    expect(at(13_000)).toMatchObject({ verdict: 'peer-lost', takeover: { start: true, reason: 'peer-lost', gated: true, expectedLease: 7 } });
+    expect(at(10_000)).toMatchObject({
+      verdict: 'peer-lost',
+      takeover: { start: false, hold: expect.stringMatching(/still holds the lease/) },
+    });
+    expect(at(13_000)).toMatchObject({
+      verdict: 'peer-lost',
+      takeover: { start: true, reason: 'peer-lost', gated: true, expectedLease: 7 },
+    });
     core.failoverStarted(1, NOW + 13_000);
     expect(at(15_000).takeover).toEqual({ start: false });
   });
@@ -25,9 +34,13 @@ describe('the site core', () => {
     core.check(silent, core.clusterRead(lease1, NOW), NOW, NOW);
     core.check(silent, core.clusterRead(undefined, NOW + 12_000), NOW + 12_000, NOW + 12_000);
     // No majority: the trigger holds and the lease stood still as far as this site saw, but it read nothing now.
-    expect(core.check(silent, core.clusterRead(undefined, NOW + 13_000), NOW + 13_000, NOW + 13_000).takeover).toMatchObject({ start: false, hold: expect.stringMatching(/cannot read the cluster record/) });
+    expect(
+      core.check(silent, core.clusterRead(undefined, NOW + 13_000), NOW + 13_000, NOW + 13_000).takeover,
+    ).toMatchObject({ start: false, hold: expect.stringMatching(/cannot read the cluster record/) });
     // Read again, unchanged since NOW: the silence is real.
-    expect(core.check(silent, core.clusterRead(lease1, NOW + 14_000), NOW + 14_000, NOW + 14_000).takeover).toMatchObject({ start: true });
+    expect(
+      core.check(silent, core.clusterRead(lease1, NOW + 14_000), NOW + 14_000, NOW + 14_000).takeover,
+    ).toMatchObject({ start: true });
     const renewedLater = core.clusterRead({ epoch: 1, primary: 'production', lease: 2 }, NOW + 15_000);
     expect(core.check(silent, renewedLater, NOW + 15_000, NOW + 15_000).takeover).toMatchObject({ start: false });
   });
@@ -40,17 +53,36 @@ describe('the site core', () => {
     core.renewal('renewed', 1, NOW);
     expect(core.role(record, NOW, NOW).role).toBe('primary');
     expect(core.role(record, NOW + 9_999, NOW + 9_999).role).toBe('primary');
-    expect(core.role(record, NOW + 10_000, NOW + 10_000)).toMatchObject({ role: 'secondary', why: expect.stringMatching(/majority/) });
+    expect(core.role(record, NOW + 10_000, NOW + 10_000)).toMatchObject({
+      role: 'secondary',
+      why: expect.stringMatching(/majority/),
+    });
     core.renewal('refused', 1, NOW + 10_000);
     expect(core.role(record, NOW + 10_000, NOW + 10_000).role).toBe('secondary');
   });
 
-  it('takes the peer\'s beat at a higher epoch as the fence, ahead of its replica', () => {
+  it("takes the peer's beat at a higher epoch as the fence, ahead of its replica", () => {
     const core = new SiteCore(tuning, 'production', 'standby');
     const record: ClusterRecord = { epoch: 1, primary: 'production' };
     core.clusterRead(record, NOW);
-    const fence = { v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 9, sentAt: new Date(NOW).toISOString(), epoch: 2, role: 'primary', health: 'ok', sig: '' } as const;
-    const checked = core.check({ network: { unreadable: false, arrivedAtMs: NOW, beat: fence }, storage: { unreadable: false } }, record, NOW, NOW);
+    const fence = {
+      v: 1,
+      cluster: 'orders',
+      site: 'standby',
+      region: 'us-west-2',
+      serial: 9,
+      sentAt: new Date(NOW).toISOString(),
+      epoch: 2,
+      role: 'primary',
+      health: 'ok',
+      sig: '',
+    } as const;
+    const checked = core.check(
+      { network: { unreadable: false, arrivedAtMs: NOW, beat: fence }, storage: { unreadable: false } },
+      record,
+      NOW,
+      NOW,
+    );
     expect(checked.fencedAt).toEqual({ epoch: 2, via: 'network' });
     const now = core.clusterRead(undefined, NOW + 2_000);
     expect(now).toMatchObject({ epoch: 2, primary: 'standby' });

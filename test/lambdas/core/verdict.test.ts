@@ -17,11 +17,25 @@ describe('path state', () => {
   });
 
   it('is suspect, still counted, when it cannot be read and no beat is known', () => {
-    expect(pathState({ path: 'storage', mode: 'enabled', lastValidArrivalMs: undefined, unreadable: true }, NOW, DEADLINE, INTERVAL)).toBe('suspect');
+    expect(
+      pathState(
+        { path: 'storage', mode: 'enabled', lastValidArrivalMs: undefined, unreadable: true },
+        NOW,
+        DEADLINE,
+        INTERVAL,
+      ),
+    ).toBe('suspect');
   });
 
   it('ages from the last known beat when it cannot be read', () => {
-    expect(pathState({ path: 'storage', mode: 'enabled', lastValidArrivalMs: NOW - 7_000, unreadable: true }, NOW, DEADLINE, INTERVAL)).toBe('failed');
+    expect(
+      pathState(
+        { path: 'storage', mode: 'enabled', lastValidArrivalMs: NOW - 7_000, unreadable: true },
+        NOW,
+        DEADLINE,
+        INTERVAL,
+      ),
+    ).toBe('failed');
   });
 });
 

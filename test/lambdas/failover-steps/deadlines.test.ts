@@ -40,7 +40,8 @@ afterAll(async () => {
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
 function deps(site: LocalSite): FailoverDeps {
-  const silent = <T>(Client: new (c: Record<string, unknown>) => T, region: string): T => new Client({ region, endpoint, credentials, maxAttempts: 2 });
+  const silent = <T>(Client: new (c: Record<string, unknown>) => T, region: string): T =>
+    new Client({ region, endpoint, credentials, maxAttempts: 2 });
   return {
     settings: site.settings,
     store: site.store,
@@ -57,7 +58,14 @@ function deps(site: LocalSite): FailoverDeps {
     siteBus: undefined,
     promotionHook: undefined,
     fenceHook: 'arn:aws:lambda:us-east-1:123456789012:function:fence-hook',
-    notices: siteNoticeDesk({ settings: site.settings, sns: silent(SNSClient, site.settings.region), topics: { warning: 'arn:aws:sns:us-west-2:123456789012:w', critical: 'arn:aws:sns:us-west-2:123456789012:c' }, db: site.db, timeoutMs: 1_000, log: () => undefined }),
+    notices: siteNoticeDesk({
+      settings: site.settings,
+      sns: silent(SNSClient, site.settings.region),
+      topics: { warning: 'arn:aws:sns:us-west-2:123456789012:w', critical: 'arn:aws:sns:us-west-2:123456789012:c' },
+      db: site.db,
+      timeoutMs: 1_000,
+      log: () => undefined,
+    }),
     now: Date.now,
   };
 }
@@ -71,7 +79,12 @@ const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 describe('calls to a region that drops traffic silently', () => {
   it('the replication-lag gate gives up on the peer region within its deadline and says the lag is unknown', async () => {
     const { standby } = await localSites();
-    const { value, ms } = await timed(() => runFailoverStep({ step: 'gates', execution: 'arn:aws:states:us-west-2:123456789012:execution:m:e1', state: {} }, deps(standby)));
+    const { value, ms } = await timed(() =>
+      runFailoverStep(
+        { step: 'gates', execution: 'arn:aws:states:us-west-2:123456789012:execution:m:e1', state: {} },
+        deps(standby),
+      ),
+    );
     expect(ms).toBeLessThan(REMOTE_CALL_DEADLINE_MS + 2_000);
     expect(JSON.stringify(value)).toContain('lag unknown, the peer region did not answer');
   }, 20_000);
@@ -79,12 +92,27 @@ describe('calls to a region that drops traffic silently', () => {
   it('the fence writes the record, then reports the network fence and the fence hook as not delivered, within the deadlines', async () => {
     const { standby } = await localSites();
     const execution = 'arn:aws:states:us-west-2:123456789012:execution:m:e2';
-    const { value, ms } = await timed(() => runFailoverStep({ step: 'fence', execution, state: { expectedEpoch: 1 } }, deps(standby)));
+    const { value, ms } = await timed(() =>
+      runFailoverStep({ step: 'fence', execution, state: { expectedEpoch: 1 } }, deps(standby)),
+    );
     expect(ms).toBeLessThan(REMOTE_CALL_DEADLINE_MS + 2_000);
-    expect(value).toMatchObject({ epoch: 2, fenced: 'production', networkFence: expect.stringMatching(/^not delivered: /), fenceHook: expect.stringMatching(/^not invoked: /) });
-    const record = (await standby.db.send(new GetCommand({ TableName: standby.settings.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }))).Item;
+    expect(value).toMatchObject({
+      epoch: 2,
+      fenced: 'production',
+      networkFence: expect.stringMatching(/^not delivered: /),
+      fenceHook: expect.stringMatching(/^not invoked: /),
+    });
+    const record = (
+      await standby.db.send(
+        new GetCommand({ TableName: standby.settings.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }),
+      )
+    ).Item;
     expect(record).toMatchObject({ epoch: 2, primary: 'standby' });
-    const fence = (await standby.db.send(new GetCommand({ TableName: standby.settings.heartbeatVolume, Key: fenceKey(2), ConsistentRead: true }))).Item;
+    const fence = (
+      await standby.db.send(
+        new GetCommand({ TableName: standby.settings.heartbeatVolume, Key: fenceKey(2), ConsistentRead: true }),
+      )
+    ).Item;
     expect(fence).toMatchObject({ fenced: 'production', by: 'standby', execution });
     // Run again (as a retry after a Lambda timeout would): nothing moves twice.
     const again = await runFailoverStep({ step: 'fence', execution, state: { expectedEpoch: 1 } }, deps(standby));

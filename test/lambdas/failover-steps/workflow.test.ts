@@ -3,7 +3,10 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
-import { Route53RecoveryClusterClient, UpdateRoutingControlStatesCommand } from '@aws-sdk/client-route53-recovery-cluster';
+import {
+  Route53RecoveryClusterClient,
+  UpdateRoutingControlStatesCommand,
+} from '@aws-sdk/client-route53-recovery-cluster';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -28,12 +31,23 @@ import { type LocalSite, localSites, TEST_KEY } from '../../local-sites';
 const ARC_CONTROL = 'arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol';
 const CONFIG = {
   promotion: {
-    arc: { clusterEndpoints: [{ url: 'https://host-a.us-east-1.example.com/v1', region: 'us-east-1' }, { url: 'https://host-b.us-west-2.example.com/v1', region: 'us-west-2' }], routingControls: { production: `${ARC_CONTROL}/p1`, standby: `${ARC_CONTROL}/s1` } },
-    route53FailoverRecord: { hostedZoneId: 'Z0123456789ABC', recordName: 'api.example.com', healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11' },
+    arc: {
+      clusterEndpoints: [
+        { url: 'https://host-a.us-east-1.example.com/v1', region: 'us-east-1' },
+        { url: 'https://host-b.us-west-2.example.com/v1', region: 'us-west-2' },
+      ],
+      routingControls: { production: `${ARC_CONTROL}/p1`, standby: `${ARC_CONTROL}/s1` },
+    },
+    route53FailoverRecord: {
+      hostedZoneId: 'Z0123456789ABC',
+      recordName: 'api.example.com',
+      healthCheckId: '0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',
+    },
     hookFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:promote-hook',
   },
 };
-const definition = synthesizeDefinitions(parseConfig({ ...config(), ...CONFIG })).standby.stateMachines.failover as Record<string, unknown>;
+const definition = synthesizeDefinitions(parseConfig({ ...config(), ...CONFIG })).standby.stateMachines
+  .failover as Record<string, unknown>;
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 
 const cloudwatch = mockClient(CloudWatchClient);
@@ -61,9 +75,14 @@ beforeEach(async () => {
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'lag', Values: [700] }] });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   lambda.on(InvokeCommand).resolves({ StatusCode: 200 });
-  route53.on(GetHealthCheckCommand).resolves({ HealthCheck: { Id: 'hc', CallerReference: 'r', HealthCheckConfig: undefined, HealthCheckVersion: 4 } });
+  route53
+    .on(GetHealthCheckCommand)
+    .resolves({ HealthCheck: { Id: 'hc', CallerReference: 'r', HealthCheckConfig: undefined, HealthCheckVersion: 4 } });
   route53.on(UpdateHealthCheckCommand).resolves({});
-  arc.on(UpdateRoutingControlStatesCommand).rejectsOnce(Object.assign(new Error('endpoint down'), { name: 'EndpointTemporarilyUnavailableException' })).resolves({});
+  arc
+    .on(UpdateRoutingControlStatesCommand)
+    .rejectsOnce(Object.assign(new Error('endpoint down'), { name: 'EndpointTemporarilyUnavailableException' }))
+    .resolves({});
 });
 
 function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverDeps {
@@ -75,7 +94,10 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     keys: { current: async () => TEST_KEY },
     peerEvents: new EventBridgeClient({ region: site.settings.peerRegion }),
     peerBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/mirrorbeat-orders-production',
-    actions: { arc: CONFIG.promotion.arc, route53HealthCheckId: CONFIG.promotion.route53FailoverRecord.healthCheckId } satisfies PromotionActions,
+    actions: {
+      arc: CONFIG.promotion.arc,
+      route53HealthCheckId: CONFIG.promotion.route53FailoverRecord.healthCheckId,
+    } satisfies PromotionActions,
     route53: new Route53Client({ region: 'us-east-1' }),
     arcFor: ({ region }) => new Route53RecoveryClusterClient({ region }),
     events: new EventBridgeClient({ region: site.settings.region }),
@@ -83,14 +105,25 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     siteBus: 'mirrorbeat-orders-standby',
     promotionHook: CONFIG.promotion.hookFunctionArn,
     fenceHook: undefined,
-    notices: siteNoticeDesk({ settings: site.settings, sns: new SNSClient({ region: site.settings.region }), topics: { warning: 'arn:aws:sns:us-west-2:123456789012:w', critical: 'arn:aws:sns:us-west-2:123456789012:c' }, db: site.db, timeoutMs: 5_000, log: () => undefined }),
+    notices: siteNoticeDesk({
+      settings: site.settings,
+      sns: new SNSClient({ region: site.settings.region }),
+      topics: { warning: 'arn:aws:sns:us-west-2:123456789012:w', critical: 'arn:aws:sns:us-west-2:123456789012:c' },
+      db: site.db,
+      timeoutMs: 5_000,
+      log: () => undefined,
+    }),
     now: () => NOW,
     ...overrides,
   };
 }
 
 /** Runs one execution of the synthesized definition to its end. */
-async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, name = 'failover-epoch-2'): Promise<Run> {
+async function execute(
+  input: Record<string, unknown>,
+  stepDeps: FailoverDeps,
+  name = 'failover-epoch-2',
+): Promise<Run> {
   const states = definition.States as Record<string, { Type: string; Resource?: string }>;
   const handlers: Record<string, (taskInput: Record<string, unknown>) => Promise<unknown>> = {};
   const retries: Record<string, number> = {};
@@ -99,7 +132,12 @@ async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, n
     if (state.Type !== 'Task') continue;
     retries[stateName] = 0;
     // aws-local-stepfunctions stamps its own start time: the execution started 1.5 s before NOW.
-    handlers[stateName] = async (taskInput) => ({ Payload: await runFailoverStep({ ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), startedAt: new Date(NOW - 1500).toISOString() }, stepDeps) });
+    handlers[stateName] = async (taskInput) => ({
+      Payload: await runFailoverStep(
+        { ...parseStepInput(taskInput.Payload, FAILOVER_STEPS), startedAt: new Date(NOW - 1500).toISOString() },
+        stepDeps,
+      ),
+    });
   }
   const notices = (): Run['notices'] =>
     sns
@@ -107,12 +145,24 @@ async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, n
       .slice(publishedBefore)
       .map((call) => {
         const input = call.args[0].input;
-        return { kind: String(input.MessageAttributes?.kind?.StringValue), subject: String(input.Subject), message: JSON.parse(JSON.parse(String(input.Message)).lambda as string) as Record<string, unknown> };
+        return {
+          kind: String(input.MessageAttributes?.kind?.StringValue),
+          subject: String(input.Subject),
+          message: JSON.parse(JSON.parse(String(input.Message)).lambda as string) as Record<string, unknown>,
+        };
       });
-  const run = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retries },
-    context: { Execution: { Id: `arn:aws:states:us-west-2:123456789012:execution:mirrorbeat-orders-standby-failover:${name}`, Name: name } },
-  });
+  const run = new StateMachine(definition as never, { validationOptions: { checkPaths: false, checkArn: false } }).run(
+    input as never,
+    {
+      overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: retries },
+      context: {
+        Execution: {
+          Id: `arn:aws:states:us-west-2:123456789012:execution:mirrorbeat-orders-standby-failover:${name}`,
+          Name: name,
+        },
+      },
+    },
+  );
   const entered: string[] = [];
   const logs = (async () => {
     for await (const event of run.eventLogs) {
@@ -126,12 +176,31 @@ async function execute(input: Record<string, unknown>, stepDeps: FailoverDeps, n
     return { status: 'succeeded', output, error: undefined, states: entered, notices: notices() };
   } catch (error) {
     await logs.catch(() => undefined);
-    return { status: 'failed', output: undefined, error: `${(error as Error).name}: ${(error as Error).message}`, states: entered, notices: notices() };
+    return {
+      status: 'failed',
+      output: undefined,
+      error: `${(error as Error).name}: ${(error as Error).message}`,
+      states: entered,
+      notices: notices(),
+    };
   }
 }
 
 function beat(serial: number): Heartbeat {
-  return signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, TEST_KEY);
+  return signHeartbeat(
+    {
+      v: 1,
+      cluster: 'orders',
+      site: 'production',
+      region: 'us-east-1',
+      serial,
+      sentAt: new Date(NOW).toISOString(),
+      epoch: 1,
+      role: 'primary',
+      health: 'ok',
+    },
+    TEST_KEY,
+  );
 }
 
 /** The standby last heard production `agoMs` ago on both paths. */
@@ -140,37 +209,91 @@ async function lastHeard(agoMs: number): Promise<void> {
 }
 
 async function cluster(site: LocalSite): Promise<Record<string, unknown> | undefined> {
-  return (await site.db.send(new GetCommand({ TableName: site.settings.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }))).Item;
+  return (
+    await site.db.send(
+      new GetCommand({ TableName: site.settings.heartbeatVolume, Key: clusterKey(), ConsistentRead: true }),
+    )
+  ).Item;
 }
 
-const AUTOMATIC = { reason: 'peer-lost', requestedBy: 'heartbeat-module', expectedEpoch: 1, from: 'production', to: 'standby' };
+const AUTOMATIC = {
+  reason: 'peer-lost',
+  requestedBy: 'heartbeat-module',
+  expectedEpoch: 1,
+  from: 'production',
+  to: 'standby',
+};
 
 describe('the failover workflow as synthesized, on DynamoDB Local', () => {
   it('promotes a lost peer: fence, traffic actions, hook, event, verified decision record', async () => {
     await lastHeard(60_000);
     const run = await execute(AUTOMATIC, deps(sites.standby));
     expect(run.error).toBeUndefined();
-    expect(run.states).toEqual(['Kind?', 'NotifyFailoverStarted', 'Confirm', 'PeerStillLost?', 'Gates', 'GatesPassed?', 'Fence', 'AlreadyPromoted?', 'Promote', 'Verify', 'Verified?', 'Switchover?', 'NotifyPromoted', 'Promoted']);
-    expect(await cluster(sites.standby)).toMatchObject({ epoch: 2, primary: 'standby', handedOver: false, verifiedAt: expect.any(String) });
-    const fence = await sites.standby.db.send(new GetCommand({ TableName: sites.standby.settings.heartbeatVolume, Key: fenceKey(2) }));
+    expect(run.states).toEqual([
+      'Kind?',
+      'NotifyFailoverStarted',
+      'Confirm',
+      'PeerStillLost?',
+      'Gates',
+      'GatesPassed?',
+      'Fence',
+      'AlreadyPromoted?',
+      'Promote',
+      'Verify',
+      'Verified?',
+      'Switchover?',
+      'NotifyPromoted',
+      'Promoted',
+    ]);
+    expect(await cluster(sites.standby)).toMatchObject({
+      epoch: 2,
+      primary: 'standby',
+      handedOver: false,
+      verifiedAt: expect.any(String),
+    });
+    const fence = await sites.standby.db.send(
+      new GetCommand({ TableName: sites.standby.settings.heartbeatVolume, Key: fenceKey(2) }),
+    );
     expect(fence.Item).toMatchObject({ fenced: 'production', by: 'standby' });
 
     // The fence message on the network path: a signed beat at epoch 2 claiming primary, to the peer's bus.
-    const fenceBeat = JSON.parse(String(events.commandCalls(PutEventsCommand).find((c) => c.args[0].input.Entries?.[0]?.DetailType === 'Heartbeat')?.args[0].input.Entries?.[0]?.Detail)) as Heartbeat;
+    const fenceBeat = JSON.parse(
+      String(
+        events.commandCalls(PutEventsCommand).find((c) => c.args[0].input.Entries?.[0]?.DetailType === 'Heartbeat')
+          ?.args[0].input.Entries?.[0]?.Detail,
+      ),
+    ) as Heartbeat;
     expect(fenceBeat).toMatchObject({ site: 'standby', epoch: 2, role: 'primary', notice: { kind: 'fence' } });
     // Traffic moves: ARC (the first endpoint down, the second answers), then the health check inverted.
     expect(arc.commandCalls(UpdateRoutingControlStatesCommand)).toHaveLength(2);
-    expect(arc.commandCalls(UpdateRoutingControlStatesCommand)[1]?.args[0].input.UpdateRoutingControlStateEntries).toEqual([
+    expect(
+      arc.commandCalls(UpdateRoutingControlStatesCommand)[1]?.args[0].input.UpdateRoutingControlStateEntries,
+    ).toEqual([
       { RoutingControlArn: `${ARC_CONTROL}/s1`, RoutingControlState: 'On' },
       { RoutingControlArn: `${ARC_CONTROL}/p1`, RoutingControlState: 'Off' },
     ]);
-    expect(route53.commandCalls(UpdateHealthCheckCommand)[0]?.args[0].input).toMatchObject({ Inverted: true, HealthCheckVersion: 4 });
+    expect(route53.commandCalls(UpdateHealthCheckCommand)[0]?.args[0].input).toMatchObject({
+      Inverted: true,
+      HealthCheckVersion: 4,
+    });
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(1);
 
     const promoted = run.notices.find((n) => n.kind === 'promoted');
     const decision = promoted?.message.decision as Record<string, unknown>;
-    expect(decision).toMatchObject({ kind: 'failover', reason: 'peer-lost', from: 'production', to: 'standby', epoch: 2, decisionToVerifiedMs: 1500 });
-    expect((decision.actions as { action: string }[]).map((a) => a.action)).toEqual(['arc-routing-controls', 'route53-health-check', 'hook', 'site-promoted-event']);
+    expect(decision).toMatchObject({
+      kind: 'failover',
+      reason: 'peer-lost',
+      from: 'production',
+      to: 'standby',
+      epoch: 2,
+      decisionToVerifiedMs: 1500,
+    });
+    expect((decision.actions as { action: string }[]).map((a) => a.action)).toEqual([
+      'arc-routing-controls',
+      'route53-health-check',
+      'hook',
+      'site-promoted-event',
+    ]);
     expect(Object.keys(decision.stepMs as object)).toEqual(['confirm', 'gates', 'fence', 'promote']);
   });
 
@@ -191,7 +314,9 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
         const input = (args as { input: { UpdateExpression?: string } }).input;
         if (throttled === 0 && input.UpdateExpression?.includes('promotedBy') === true) {
           throttled += 1;
-          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+            name: 'ProvisionedThroughputExceededException',
+          });
         }
         return next(args);
       },
@@ -205,10 +330,19 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
 
   it('a failure in promote leaves one consistent primary and pages; starting it again resumes at promote', async () => {
     await lastHeard(60_000);
-    route53.on(UpdateHealthCheckCommand).rejects(Object.assign(new Error('User: mirrorbeat is not authorized to perform route53:UpdateHealthCheck'), { name: 'AccessDenied' }));
+    route53.on(UpdateHealthCheckCommand).rejects(
+      Object.assign(new Error('User: mirrorbeat is not authorized to perform route53:UpdateHealthCheck'), {
+        name: 'AccessDenied',
+      }),
+    );
     const failed = await execute(AUTOMATIC, deps(sites.standby));
     expect(failed.status).toBe('failed');
-    expect(failed.states.slice(-4)).toEqual(['CancelDrain', 'FailedInDrill?', 'NotifyFailoverFailed', 'FailoverFailed']);
+    expect(failed.states.slice(-4)).toEqual([
+      'CancelDrain',
+      'FailedInDrill?',
+      'NotifyFailoverFailed',
+      'FailoverFailed',
+    ]);
     const page = failed.notices.at(-1);
     expect(page).toMatchObject({ kind: 'failover-aborted', subject: expect.stringMatching(/FAILED/) });
     expect(JSON.stringify(page?.message)).toContain('not authorized to perform route53:UpdateHealthCheck');
@@ -228,7 +362,11 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     await lastHeard(60_000);
     await execute(AUTOMATIC, deps(sites.standby));
     const callsBefore = lambda.commandCalls(InvokeCommand).length;
-    const again = await execute({ ...AUTOMATIC, requestedBy: 'operator' }, deps(sites.standby), 'failover-epoch-2-again');
+    const again = await execute(
+      { ...AUTOMATIC, requestedBy: 'operator' },
+      deps(sites.standby),
+      'failover-epoch-2-again',
+    );
     expect(again.states.slice(-2)).toEqual(['AlreadyPromoted?', 'AlreadyPromoted']);
     expect(again.states).not.toContain('Promote');
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(callsBefore);
@@ -241,7 +379,9 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     const run = await execute(AUTOMATIC, deps(sites.standby));
     expect(run.status).toBe('failed');
     expect(run.states.slice(-3)).toEqual(['CancelDrainBlocked', 'NotifyGatesBlocked', 'GatesBlocked']);
-    expect(JSON.stringify(run.notices.at(-1)?.message)).toContain('replication lag 45000 ms against a budget of 30000 ms');
+    expect(JSON.stringify(run.notices.at(-1)?.message)).toContain(
+      'replication lag 45000 ms against a budget of 30000 ms',
+    );
     expect(await cluster(sites.standby)).toBeUndefined();
   });
 
@@ -249,10 +389,16 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     const run = await execute({ kind: 'takeover' }, deps(sites.standby));
     expect(run.status).toBe('failed');
     expect(run.states.slice(-2)).toEqual(['NotifyFailoverFailed', 'FailoverFailed']);
-    expect(JSON.stringify(run.notices.at(-1)?.message)).toContain('kind: got \\"takeover\\"; allowed: failover or switchover');
+    expect(JSON.stringify(run.notices.at(-1)?.message)).toContain(
+      'kind: got \\"takeover\\"; allowed: failover or switchover',
+    );
     expect(await cluster(sites.standby)).toBeUndefined();
-    await expect(runFailoverStep({ step: 'confirm', execution: 'x', state: { dryRun: 'yes' } }, deps(sites.standby))).rejects.toThrow(/^dryRun: got "yes"; expected true or false$/);
-    await expect(runFailoverStep({ step: 'fence', execution: 'x', state: { expectedEpoch: 0 } }, deps(sites.standby))).rejects.toThrow(/^expectedEpoch: got 0;/);
+    await expect(
+      runFailoverStep({ step: 'confirm', execution: 'x', state: { dryRun: 'yes' } }, deps(sites.standby)),
+    ).rejects.toThrow(/^dryRun: got "yes"; expected true or false$/);
+    await expect(
+      runFailoverStep({ step: 'fence', execution: 'x', state: { expectedEpoch: 0 } }, deps(sites.standby)),
+    ).rejects.toThrow(/^expectedEpoch: got 0;/);
   });
 
   it('a drill runs every step, reports the timings and the actions it would take, and writes or calls nothing', async () => {
@@ -262,9 +408,20 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     expect(run.states.at(-1)).toBe('DrillComplete');
     expect(run.notices).toEqual([]);
     expect(run.output?.confirm).toMatchObject({ result: { peerLost: false } });
-    expect(run.output?.fence).toMatchObject({ result: { dryRun: true, would: 'write epoch 2 naming standby over production at epoch 1' } });
-    expect(((run.output?.promote as { result: { actions: { action: string }[] } }).result.actions).map((a) => a.action)).toEqual(['arc-routing-controls', 'route53-health-check', 'hook', 'site-promoted-event']);
-    expect(run.output?.verify).toMatchObject({ result: { decision: { dryRun: true, stepMs: expect.objectContaining({ confirm: expect.any(Number), fence: expect.any(Number) }) } } });
+    expect(run.output?.fence).toMatchObject({
+      result: { dryRun: true, would: 'write epoch 2 naming standby over production at epoch 1' },
+    });
+    expect(
+      (run.output?.promote as { result: { actions: { action: string }[] } }).result.actions.map((a) => a.action),
+    ).toEqual(['arc-routing-controls', 'route53-health-check', 'hook', 'site-promoted-event']);
+    expect(run.output?.verify).toMatchObject({
+      result: {
+        decision: {
+          dryRun: true,
+          stepMs: expect.objectContaining({ confirm: expect.any(Number), fence: expect.any(Number) }),
+        },
+      },
+    });
     expect(await cluster(sites.standby)).toBeUndefined();
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
     expect(arc.calls()).toHaveLength(0);
@@ -272,18 +429,38 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     expect(lambda.calls()).toHaveLength(0);
   });
 
-  it('a failover back to production restores the health check and turns production\'s routing control On', async () => {
+  it("a failover back to production restores the health check and turns production's routing control On", async () => {
     await lastHeard(60_000);
     await execute(AUTOMATIC, deps(sites.standby));
     // Production, now secondary at epoch 2, loses the standby in turn; an operator fails it back.
-    await Promise.all(PATHS.map(async (path) => sites.production.store.recordBeat(path, { ...beat(NOW - 60_000), site: 'standby', region: 'us-west-2' }, NOW - 60_000, 3600)));
-    await sites.production.db.send(new PutCommand({ TableName: sites.production.settings.heartbeatVolume, Item: { ...clusterKey(), epoch: 2, primary: 'standby' } }));
+    await Promise.all(
+      PATHS.map(async (path) =>
+        sites.production.store.recordBeat(
+          path,
+          { ...beat(NOW - 60_000), site: 'standby', region: 'us-west-2' },
+          NOW - 60_000,
+          3600,
+        ),
+      ),
+    );
+    await sites.production.db.send(
+      new PutCommand({
+        TableName: sites.production.settings.heartbeatVolume,
+        Item: { ...clusterKey(), epoch: 2, primary: 'standby' },
+      }),
+    );
     arc.reset();
     arc.on(UpdateRoutingControlStatesCommand).resolves({});
-    const back = await execute({ reason: 'operator failback' }, deps(sites.production, { siteBus: 'mirrorbeat-orders-production' }), 'operator-failback');
+    const back = await execute(
+      { reason: 'operator failback' },
+      deps(sites.production, { siteBus: 'mirrorbeat-orders-production' }),
+      'operator-failback',
+    );
     expect(back.states.at(-1)).toBe('Promoted');
     expect(await cluster(sites.production)).toMatchObject({ epoch: 3, primary: 'production' });
     expect(route53.commandCalls(UpdateHealthCheckCommand).at(-1)?.args[0].input).toMatchObject({ Inverted: false });
-    expect(arc.commandCalls(UpdateRoutingControlStatesCommand)[0]?.args[0].input.UpdateRoutingControlStateEntries?.[0]).toEqual({ RoutingControlArn: `${ARC_CONTROL}/p1`, RoutingControlState: 'On' });
+    expect(
+      arc.commandCalls(UpdateRoutingControlStatesCommand)[0]?.args[0].input.UpdateRoutingControlStateEntries?.[0],
+    ).toEqual({ RoutingControlArn: `${ARC_CONTROL}/p1`, RoutingControlState: 'On' });
   });
 });

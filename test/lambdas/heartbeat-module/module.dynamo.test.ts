@@ -22,7 +22,10 @@ const sfn = mockClient(SFNClient);
 
 const moduleOf = moduleFor;
 
-const networkBeats = (): Heartbeat[] => events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
+const networkBeats = (): Heartbeat[] =>
+  events
+    .commandCalls(PutEventsCommand)
+    .map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
 
 beforeEach(() => {
   events.reset();
@@ -48,14 +51,20 @@ describe('the heartbeat module on DynamoDB Local', () => {
     const all = [...serials[0], ...serials[1]];
     expect(new Set(all).size).toBe(all.length);
     for (const own of serials) expect(own).toEqual([...own].sort((x, y) => x - y));
-    expect(networkBeats().map((b) => b.serial).sort()).toEqual(all.sort());
+    expect(
+      networkBeats()
+        .map((b) => b.serial)
+        .sort(),
+    ).toEqual(all.sort());
   });
 
   it('keeps serials rising when the counter item is lost, from the time floor', async () => {
     const { production } = await localSites();
     const hm = moduleOf(production);
     const before = (await hm.tick(NOW)).serial;
-    await production.db.send(new DeleteCommand({ TableName: production.settings.observations, Key: serialKey('production') }));
+    await production.db.send(
+      new DeleteCommand({ TableName: production.settings.observations, Key: serialKey('production') }),
+    );
     const fresh = moduleOf(production);
     expect((await fresh.tick(NOW + 2_000)).serial).toBeGreaterThan(before);
   });
@@ -69,12 +78,28 @@ describe('the heartbeat module on DynamoDB Local', () => {
     await link.pump(NOW + 200);
     const report = await checker.tick(NOW + 2_000);
     expect(report.states.storage).toBe('healthy');
-    expect(await standby.store.readObservation('storage', 'production')).toMatchObject({ serial: sent.serial, arrivedAtMs: NOW + 2_000 });
+    expect(await standby.store.readObservation('storage', 'production')).toMatchObject({
+      serial: sent.serial,
+      arrivedAtMs: NOW + 2_000,
+    });
   });
 
   it('announces a failed path once, even when two invocations see it together', async () => {
     const { standby } = await localSites();
-    const beat = signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial: 7, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
+    const beat = signHeartbeat(
+      {
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial: 7,
+        sentAt: new Date(NOW).toISOString(),
+        epoch: 1,
+        role: 'primary',
+        health: 'ok',
+      },
+      KEY,
+    );
     await standby.store.recordBeat('network', beat, NOW, 300);
     await standby.store.recordBeat('storage', beat, NOW, 300);
     const [a, b] = [moduleOf(standby), moduleOf(standby)];
@@ -85,32 +110,65 @@ describe('the heartbeat module on DynamoDB Local', () => {
     await Promise.all([a.tick(NOW + 20_000), b.tick(NOW + 20_000)]);
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published.filter((p) => p.MessageAttributes?.kind?.StringValue === 'path-failed')).toHaveLength(1);
-    expect(published[0]).toMatchObject({ TopicArn: 'arn:aws:sns:us-west-2:123456789012:warning', MessageAttributes: { kind: { StringValue: 'path-failed' }, site: { StringValue: 'standby' }, path: { StringValue: 'network' } } });
+    expect(published[0]).toMatchObject({
+      TopicArn: 'arn:aws:sns:us-west-2:123456789012:warning',
+      MessageAttributes: {
+        kind: { StringValue: 'path-failed' },
+        site: { StringValue: 'standby' },
+        path: { StringValue: 'network' },
+      },
+    });
     // What to do next names the command, for this path.
-    expect(JSON.parse(String(published[0]?.Message)).default).toContain('Next:     no failover while another enabled path delivers valid beats; check the network path, or switch it off for maintenance: npx mirrorbeat path deactivate network');
+    expect(JSON.parse(String(published[0]?.Message)).default).toContain(
+      'Next:     no failover while another enabled path delivers valid beats; check the network path, or switch it off for maintenance: npx mirrorbeat path deactivate network',
+    );
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('keeps a notice SNS refused, counts it undelivered, and publishes it from the outbox a minute later', async () => {
     const { standby } = await localSites();
-    const beat = signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial: 7, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
+    const beat = signHeartbeat(
+      {
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial: 7,
+        sentAt: new Date(NOW).toISOString(),
+        epoch: 1,
+        role: 'primary',
+        health: 'ok',
+      },
+      KEY,
+    );
     await standby.store.recordBeat('network', beat, NOW, 300);
     await standby.store.recordBeat('storage', beat, NOW, 300);
     const hm = moduleOf(standby);
-    const undelivered = (report: { metrics: readonly { name: string; value: number }[] }) => report.metrics.find((m) => m.name === 'NoticesUndelivered')?.value ?? 0;
+    const undelivered = (report: { metrics: readonly { name: string; value: number }[] }) =>
+      report.metrics.find((m) => m.name === 'NoticesUndelivered')?.value ?? 0;
     expect(undelivered(await hm.tick(NOW + 1_000))).toBe(0);
-    sns.on(PublishCommand).rejects(Object.assign(new Error('User is not authorized to perform kms:GenerateDataKey'), { name: 'KMSAccessDeniedException' }));
+    sns.on(PublishCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform kms:GenerateDataKey'), {
+        name: 'KMSAccessDeniedException',
+      }),
+    );
     await standby.store.recordBeat('storage', { ...beat, serial: 8 }, NOW + 20_000, 300);
     expect(undelivered(await hm.tick(NOW + 20_000))).toBe(1);
     // SNS takes notices again; the next minute's flush publishes the one it refused, once.
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     await standby.store.recordBeat('storage', { ...beat, serial: 9 }, NOW + 80_000, 300);
     expect(undelivered(await hm.tick(NOW + 80_000))).toBe(0);
-    const failedNetwork = sns.commandCalls(PublishCommand).filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network');
+    const failedNetwork = sns
+      .commandCalls(PublishCommand)
+      .filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network');
     expect(failedNetwork).toHaveLength(2);
     await standby.store.recordBeat('storage', { ...beat, serial: 10 }, NOW + 140_000, 300);
     await hm.tick(NOW + 140_000);
-    expect(sns.commandCalls(PublishCommand).filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network')).toHaveLength(2);
+    expect(
+      sns
+        .commandCalls(PublishCommand)
+        .filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network'),
+    ).toHaveLength(2);
   });
 });
 
@@ -159,18 +217,38 @@ describe('recording a change in the heartbeat volume', () => {
 });
 
 describe('the network receiver on DynamoDB Local', () => {
-  const beat = (serial: number) => signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, KEY);
+  const beat = (serial: number) =>
+    signHeartbeat(
+      {
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial,
+        sentAt: new Date(NOW).toISOString(),
+        epoch: 1,
+        role: 'primary',
+        health: 'ok',
+      },
+      KEY,
+    );
 
   it('never lets a lower serial overwrite a higher one, whatever the delivery order', async () => {
     const { standby } = await localSites();
     const deps = { settings: standby.settings, store: standby.store, keys };
     // Two deliveries race past the read; the conditional write keeps the newer.
-    await Promise.all([standby.store.recordBeat('network', beat(12), NOW + 10, 300), standby.store.recordBeat('network', beat(11), NOW + 20, 300)]);
+    await Promise.all([
+      standby.store.recordBeat('network', beat(12), NOW + 10, 300),
+      standby.store.recordBeat('network', beat(11), NOW + 20, 300),
+    ]);
     expect((await standby.store.readObservation('network', 'production'))?.serial).toBe(12);
     expect(await standby.store.recordBeat('network', beat(11), NOW + 30, 300)).toBe(false);
     expect(await receiveNetworkBeat(beat(10), NOW + 40, deps)).toMatchObject({ accepted: false, reason: 'replay' });
     expect(await receiveNetworkBeat(beat(13), NOW + 50, deps)).toEqual({ accepted: true, serial: 13 });
-    expect(await standby.store.readObservation('network', 'production')).toMatchObject({ serial: 13, arrivedAtMs: NOW + 50 });
+    expect(await standby.store.readObservation('network', 'production')).toMatchObject({
+      serial: 13,
+      arrivedAtMs: NOW + 50,
+    });
   });
 
   it('records a valid beat when the cluster record answers no strong read: the quorum never blocks the network path', async () => {
@@ -181,10 +259,16 @@ describe('the network receiver on DynamoDB Local', () => {
       if (strong) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
       return standby.store.readCluster(signal, false);
     };
-    expect(await receiveNetworkBeat(beat(30), NOW, { settings: standby.settings, store, keys })).toEqual({ accepted: true, serial: 30 });
+    expect(await receiveNetworkBeat(beat(30), NOW, { settings: standby.settings, store, keys })).toEqual({
+      accepted: true,
+      serial: 30,
+    });
     // And with the local copy unreadable too, the beat still counts (no epoch check).
     store.readCluster = async () => Promise.reject(new Error('InternalServerError'));
-    expect(await receiveNetworkBeat(beat(31), NOW + 10, { settings: standby.settings, store, keys })).toEqual({ accepted: true, serial: 31 });
+    expect(await receiveNetworkBeat(beat(31), NOW + 10, { settings: standby.settings, store, keys })).toEqual({
+      accepted: true,
+      serial: 31,
+    });
   });
 
   it('counts a forged beat by reason and records nothing', async () => {

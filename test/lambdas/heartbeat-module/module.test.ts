@@ -68,7 +68,13 @@ class FakeStore {
   async recordRole(_site: string, role: string) {
     return this.change('role', role);
   }
-  cluster: { epoch: number; primary: 'production' | 'standby'; lease?: number; promotedAtMs?: number; actAfterMs?: number } = { epoch: 1, primary: 'production' };
+  cluster: {
+    epoch: number;
+    primary: 'production' | 'standby';
+    lease?: number;
+    promotedAtMs?: number;
+    actAfterMs?: number;
+  } = { epoch: 1, primary: 'production' };
   /** The region reaches no majority: every renewal times out. */
   noMajority = false;
   async renewLease(epoch: number, site: string) {
@@ -117,10 +123,20 @@ describe('the heartbeat module', () => {
     await hm.tick(NOW);
     const second = await hm.tick(NOW + 2000);
     expect(second.sent).toEqual({ network: 'sent', storage: 'sent' });
-    const sentOnNetwork = events.commandCalls(PutEventsCommand).map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
+    const sentOnNetwork = events
+      .commandCalls(PutEventsCommand)
+      .map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
     expect(sentOnNetwork.map((b) => b.serial)).toEqual([1, 2]);
     expect(store.written.map((b) => b.serial)).toEqual([1, 2]);
-    const verdict = checkHeartbeat(sentOnNetwork[1], { cluster: 'orders', expectedSender: 'standby', keys: [KEY], lastSerial: 1, epoch: 1, nowMs: NOW + 2000, maxSkewMs: 30_000 });
+    const verdict = checkHeartbeat(sentOnNetwork[1], {
+      cluster: 'orders',
+      expectedSender: 'standby',
+      keys: [KEY],
+      lastSerial: 1,
+      epoch: 1,
+      nowMs: NOW + 2000,
+      maxSkewMs: 30_000,
+    });
     expect(verdict.ok).toBe(true);
   });
 
@@ -132,7 +148,7 @@ describe('the heartbeat module', () => {
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
-  it("still writes the storage beat when the network path hangs, and finishes the tick", async () => {
+  it('still writes the storage beat when the network path hangs, and finishes the tick', async () => {
     events.on(PutEventsCommand).callsFake((_input, getClient) => new Promise(() => void getClient));
     const store = new FakeStore();
     const report = await moduleWith(store).tick(NOW);
@@ -163,8 +179,15 @@ describe('the heartbeat module', () => {
     expect([lost.verdict, lost.failoverStarted]).toEqual(['peer-lost', false]);
     const started = await hm.tick(NOW + 13_000);
     expect(started.failoverStarted).toBe(true);
-    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({ name: `failover-e2-${NOW + 13_000}` });
-    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ expectedEpoch: 1, expectedLease: 40, gated: true, reason: 'peer-lost' });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toMatchObject({
+      name: `failover-e2-${NOW + 13_000}`,
+    });
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({
+      expectedEpoch: 1,
+      expectedLease: 40,
+      gated: true,
+      reason: 'peer-lost',
+    });
     // One attempt per retry window in one episode; the fence's conditional write keeps it to one promotion.
     expect((await hm.tick(NOW + 15_000)).failoverStarted).toBe(false);
   });
@@ -186,9 +209,22 @@ describe('the heartbeat module', () => {
   });
 
   const peerBeat = (serial: number, key = KEY) =>
-    signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW - 500).toISOString(), epoch: 1, role: 'primary', health: 'ok' }, key);
+    signHeartbeat(
+      {
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial,
+        sentAt: new Date(NOW - 500).toISOString(),
+        epoch: 1,
+        role: 'primary',
+        health: 'ok',
+      },
+      key,
+    );
 
-  it('reads the peer\'s storage beat from the local replica and records its arrival on the receiver\'s clock', async () => {
+  it("reads the peer's storage beat from the local replica and records its arrival on the receiver's clock", async () => {
     const store = new FakeStore();
     store.peerBeat = peerBeat(5);
     const report = await moduleWith(store).tick(NOW);
@@ -236,7 +272,10 @@ describe('the heartbeat module', () => {
     const hm = moduleWith(store, { health });
     const report = await hm.tick(NOW);
     expect(report.health).toBe('failed');
-    expect(store.written[0]).toMatchObject({ health: 'failed', notice: { kind: 'workload-failed', detail: `since ${new Date(NOW).toISOString()}: alarm orders-5xx is ALARM` } });
+    expect(store.written[0]).toMatchObject({
+      health: 'failed',
+      notice: { kind: 'workload-failed', detail: `since ${new Date(NOW).toISOString()}: alarm orders-5xx is ALARM` },
+    });
     // Since when: the first beat that saw it failed, not the latest one.
     await hm.tick(NOW + 2_000);
     expect(store.written.at(-1)?.notice?.detail).toMatch(new RegExp(`^since ${new Date(NOW).toISOString()}:`));
@@ -244,13 +283,28 @@ describe('the heartbeat module', () => {
 
   it('beats degraded, not failed, when the health sources cannot be read', async () => {
     const store = new FakeStore();
-    const report = await moduleWith(store, { health: { read: () => Promise.reject(new Error('throttled')) } }).tick(NOW);
+    const report = await moduleWith(store, { health: { read: () => Promise.reject(new Error('throttled')) } }).tick(
+      NOW,
+    );
     expect(report.health).toBe('degraded');
     expect(report.sent).toEqual({ network: 'sent', storage: 'sent' });
   });
 
   const failingPeer = (serial: number) =>
-    signHeartbeat({ v: 1, cluster: 'orders', site: 'production', region: 'us-east-1', serial, sentAt: new Date(NOW - 500).toISOString(), epoch: 1, role: 'primary', health: 'failed' }, KEY);
+    signHeartbeat(
+      {
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial,
+        sentAt: new Date(NOW - 500).toISOString(),
+        epoch: 1,
+        role: 'primary',
+        health: 'failed',
+      },
+      KEY,
+    );
 
   it('reports a peer whose valid beats say its workload failed, and only notifies by default', async () => {
     const published: string[] = [];
@@ -269,7 +323,10 @@ describe('the heartbeat module', () => {
     const failoverSettings = { ...settings, tuning: { ...settings.tuning, onPeerFailure: 'failover' as const } };
     const report = await moduleWith(store, { settings: failoverSettings }).tick(NOW);
     expect(report.failoverStarted).toBe(true);
-    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ reason: 'peer-failure-reported', expectedEpoch: 1 });
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({
+      reason: 'peer-failure-reported',
+      expectedEpoch: 1,
+    });
   });
 
   it('announces each change once: a failed path, its recovery, and a lost peer', async () => {
@@ -283,7 +340,14 @@ describe('the heartbeat module', () => {
     expect(published).toEqual([]);
     for (let t = 4_000; t <= 40_000; t += 2_000) await hm.tick(NOW + t);
     expect(published.sort()).toEqual(['path-failed:network', 'path-failed:storage', 'peer-lost:-']);
-    store.peerBeat = signHeartbeat({ ...(peerBeat(6) as Omit<Heartbeat, 'sig'> & { sig?: string }), sig: undefined, sentAt: new Date(NOW + 41_500).toISOString() } as never, KEY);
+    store.peerBeat = signHeartbeat(
+      {
+        ...(peerBeat(6) as Omit<Heartbeat, 'sig'> & { sig?: string }),
+        sig: undefined,
+        sentAt: new Date(NOW + 41_500).toISOString(),
+      } as never,
+      KEY,
+    );
     await hm.tick(NOW + 42_000);
     expect(published).toContain('path-recovered:storage');
   });
@@ -294,10 +358,26 @@ describe('the heartbeat module', () => {
     it('two-region self-fence: stops acting as primary once no beat sent by its peer in leaseSeconds reached it, and says so once', async () => {
       const published: string[] = [];
       const store = new FakeStore();
-      const standbyBeat = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 3, sentAt: new Date(NOW).toISOString(), epoch: 1, role: 'secondary', health: 'ok' }, KEY);
+      const standbyBeat = signHeartbeat(
+        {
+          v: 1,
+          cluster: 'orders',
+          site: 'standby',
+          region: 'us-west-2',
+          serial: 3,
+          sentAt: new Date(NOW).toISOString(),
+          epoch: 1,
+          role: 'secondary',
+          health: 'ok',
+        },
+        KEY,
+      );
       // Sent at NOW, arrived 10 s late: the lease counts from the send time.
       store.observations.set('network', { serial: 3, arrivedAtMs: NOW + 10_000, beat: standbyBeat });
-      const twoRegion = { ...production, tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'self-fence' as const } };
+      const twoRegion = {
+        ...production,
+        tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'self-fence' as const },
+      };
       const hm = moduleWith(store, { settings: twoRegion, notices: recording((n) => published.push(n.kind)) });
       expect((await hm.tick(NOW + 2_000)).role).toBe('primary');
       expect((await hm.tick(NOW + 9_999)).role).toBe('primary');
@@ -332,7 +412,10 @@ describe('the heartbeat module', () => {
       expect((await moduleWith(new FakeStore(), { settings: production }).tick(NOW + 60_000)).role).toBe('primary');
       const store = new FakeStore();
       store.observations.set('network', { serial: 3, arrivedAtMs: NOW, beat: {} as Heartbeat });
-      const stay = { ...production, tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'stay-primary' as const } };
+      const stay = {
+        ...production,
+        tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'stay-primary' as const },
+      };
       expect((await moduleWith(store, { settings: stay }).tick(NOW + 60_000)).role).toBe('primary');
     });
 
@@ -348,7 +431,20 @@ describe('the heartbeat module', () => {
       const store = new FakeStore();
       const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
       expect((await hm.tick(NOW)).role).toBe('primary');
-      const fence = signHeartbeat({ v: 1, cluster: 'orders', site: 'standby', region: 'us-west-2', serial: 40, sentAt: new Date(NOW + 1_500).toISOString(), epoch: 2, role: 'primary', health: 'ok' }, KEY);
+      const fence = signHeartbeat(
+        {
+          v: 1,
+          cluster: 'orders',
+          site: 'standby',
+          region: 'us-west-2',
+          serial: 40,
+          sentAt: new Date(NOW + 1_500).toISOString(),
+          epoch: 2,
+          role: 'primary',
+          health: 'ok',
+        },
+        KEY,
+      );
       store.observations.set('network', { serial: 40, arrivedAtMs: NOW + 1_600, beat: fence });
       await hm.tick(NOW + 2_000);
       const report = await hm.tick(NOW + 4_000);
@@ -372,5 +468,11 @@ describe('the heartbeat module', () => {
 
 function readSettingsFor(site: 'production' | 'standby') {
   const s = standbySettings();
-  return { ...s, site, peer: site === 'production' ? ('standby' as const) : ('production' as const), region: s.peerRegion, peerRegion: s.region };
+  return {
+    ...s,
+    site,
+    peer: site === 'production' ? ('standby' as const) : ('production' as const),
+    region: s.peerRegion,
+    peerRegion: s.region,
+  };
 }

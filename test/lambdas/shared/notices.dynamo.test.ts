@@ -10,7 +10,10 @@ import { type LocalSite, localSites } from '../../local-sites';
  * volume); only SNS, which has no local implementation, is mocked.
  */
 const sns = mockClient(SNSClient);
-const TOPICS = { warning: 'arn:aws:sns:us-west-2:123456789012:mirrorbeat-orders-standby-warning', critical: 'arn:aws:sns:us-west-2:123456789012:mirrorbeat-orders-standby-critical' };
+const TOPICS = {
+  warning: 'arn:aws:sns:us-west-2:123456789012:mirrorbeat-orders-standby-warning',
+  critical: 'arn:aws:sns:us-west-2:123456789012:mirrorbeat-orders-standby-critical',
+};
 const T0 = Date.UTC(2026, 10, 25, 18, 40, 2);
 const POLICY: NoticePolicy = { windowSeconds: 900, burst: 3 };
 
@@ -25,7 +28,14 @@ beforeEach(async () => {
 });
 
 function desk(policy: NoticePolicy = POLICY, over: Partial<{ journal: NoticeJournal }> = {}): NoticeDesk {
-  return new NoticeDesk({ site: 'standby', notifier: new Notifier(new SNSClient({ region: 'us-west-2' }), TOPICS), journal: over.journal ?? journal, policy, timeoutMs: 5_000, log: () => undefined });
+  return new NoticeDesk({
+    site: 'standby',
+    notifier: new Notifier(new SNSClient({ region: 'us-west-2' }), TOPICS),
+    journal: over.journal ?? journal,
+    policy,
+    timeoutMs: 5_000,
+    log: () => undefined,
+  });
 }
 
 const pathFailed = (atMs: number): Notice => ({
@@ -82,21 +92,35 @@ describe('the notice desk', () => {
       expect(text).toContain(line);
     }
     const document = JSON.parse(message.lambda ?? '{}') as Record<string, unknown>;
-    expect(document).toMatchObject({ id: noticeId(notice), kind: 'path-failed', severity: 'warning', site: 'standby', path: 'network', verdict: 'degraded', at: new Date(T0).toISOString() });
+    expect(document).toMatchObject({
+      id: noticeId(notice),
+      kind: 'path-failed',
+      severity: 'warning',
+      site: 'standby',
+      path: 'network',
+      verdict: 'degraded',
+      at: new Date(T0).toISOString(),
+    });
     for (const protocol of ['sqs', 'https', 'firehose', 'email-json']) expect(message[protocol]).toBe(message.lambda);
-    expect(await journal.recent('standby', 5)).toEqual([expect.objectContaining({ id: noticeId(notice), delivery: 'published', attempts: 1 })]);
+    expect(await journal.recent('standby', 5)).toEqual([
+      expect.objectContaining({ id: noticeId(notice), delivery: 'published', attempts: 1 }),
+    ]);
   });
 
   it('sends a critical kind to the critical topic', async () => {
     await desk().announce({ ...pathFailed(T0), kind: 'peer-lost', path: undefined }, T0);
-    expect(published()[0]).toMatchObject({ TopicArn: TOPICS.critical, Subject: 'mirrorbeat orders: peer site lost on every enabled path (standby)' });
+    expect(published()[0]).toMatchObject({
+      TopicArn: TOPICS.critical,
+      Subject: 'mirrorbeat orders: peer site lost on every enabled path (standby)',
+    });
     expect(published()[0]?.MessageAttributes?.path).toBeUndefined();
   });
 
   it('folds a flapping path after the burst, and summarizes how many it folded when the window ends', async () => {
     const d = desk();
     const outcomes: string[] = [];
-    for (let i = 0; i < 10; i += 1) outcomes.push((await d.announce(pathFailed(T0 + i * 20_000), T0 + i * 20_000)).outcome);
+    for (let i = 0; i < 10; i += 1)
+      outcomes.push((await d.announce(pathFailed(T0 + i * 20_000), T0 + i * 20_000)).outcome);
     expect(outcomes).toEqual(['published', 'published', 'published', ...Array(7).fill('folded')]);
     expect(published()).toHaveLength(3);
     // Another path's notices have their own window.
@@ -109,7 +133,9 @@ describe('the notice desk', () => {
     expect(summary?.Subject).toBe('mirrorbeat orders: path failed ×7 more (folded) (standby, network path)');
     expect(summary?.MessageAttributes?.folded).toEqual({ DataType: 'String', StringValue: '7' });
     const text = (JSON.parse(String(summary?.Message)) as { default: string }).default;
-    expect(text).toContain(`7 more "path-failed" notices were held back between ${new Date(T0 + 60_000).toISOString()} and ${new Date(T0 + 180_000).toISOString()} (rate limit: window 900 s)`);
+    expect(text).toContain(
+      `7 more "path-failed" notices were held back between ${new Date(T0 + 60_000).toISOString()} and ${new Date(T0 + 180_000).toISOString()} (rate limit: window 900 s)`,
+    );
     // Summarized once: a second flush, or a new notice opening the next window, sends no second summary.
     expect(await d.flush(T0 + 960_000)).toEqual({ summaries: 0, retried: 0, failed: 0 });
     expect((await d.announce(pathFailed(T0 + 1_000_000), T0 + 1_000_000)).outcome).toBe('published');
@@ -128,15 +154,25 @@ describe('the notice desk', () => {
 
   it('never folds a critical notice', async () => {
     const d = desk({ windowSeconds: 900, burst: 1 });
-    for (let i = 0; i < 4; i += 1) expect((await d.announce({ ...pathFailed(T0 + i * 1000), kind: 'demoted', path: undefined }, T0 + i * 1000)).outcome).toBe('published');
+    for (let i = 0; i < 4; i += 1)
+      expect(
+        (await d.announce({ ...pathFailed(T0 + i * 1000), kind: 'demoted', path: undefined }, T0 + i * 1000)).outcome,
+      ).toBe('published');
   });
 
   it('keeps a notice SNS refused in the outbox and publishes it on a later flush, once', async () => {
-    sns.on(PublishCommand).rejectsOnce(Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException' })).resolves({ MessageId: 'm' });
+    sns
+      .on(PublishCommand)
+      .rejectsOnce(Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException' }))
+      .resolves({ MessageId: 'm' });
     const d = desk();
     const notice = pathFailed(T0);
     expect((await d.announce(notice, T0)).outcome).toBe('pending');
-    expect(await journal.get('standby', noticeId(notice))).toMatchObject({ delivery: 'pending', attempts: 1, lastError: expect.stringContaining('KMS key disabled') });
+    expect(await journal.get('standby', noticeId(notice))).toMatchObject({
+      delivery: 'pending',
+      attempts: 1,
+      lastError: expect.stringContaining('KMS key disabled'),
+    });
     expect(await d.flush(T0 + 60_000)).toEqual({ summaries: 0, retried: 1, failed: 0 });
     expect(await journal.get('standby', noticeId(notice))).toMatchObject({ delivery: 'published', attempts: 2 });
     expect(await d.flush(T0 + 120_000)).toEqual({ summaries: 0, retried: 0, failed: 0 });
@@ -165,6 +201,8 @@ describe('the notice desk', () => {
     expect(await journal.acknowledge('standby', id, 'alice', 'network team on it', T0 + 5_000)).toBe('acknowledged');
     expect(await journal.acknowledge('standby', id, 'bob', '', T0 + 6_000)).toBe('already');
     expect(await journal.acknowledge('standby', 'no-such-id', 'bob', '', T0 + 6_000)).toBe('unknown');
-    expect(await journal.get('standby', id)).toMatchObject({ acknowledged: { by: 'alice', atMs: T0 + 5_000, note: 'network team on it' } });
+    expect(await journal.get('standby', id)).toMatchObject({
+      acknowledged: { by: 'alice', atMs: T0 + 5_000, note: 'network team on it' },
+    });
   });
 });
