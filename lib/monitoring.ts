@@ -5,114 +5,14 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { SITE_VERDICTS, type SiteVerdict } from '../lambdas/core/verdict';
-import { METRICS_NAMESPACE, MetricName, PATHS, type PathId } from '../lambdas/core/wire';
+import { SITE_VERDICTS } from '../lambdas/core/verdict';
+import { PATHS } from '../lambdas/core/wire';
 import type { MirrorbeatFunction } from './function';
 import type { SiteNames } from './names';
 import type { NoticeTopics, Severity } from './notices';
+import { SiteMetrics } from './metrics';
 
-/**
- * The metrics mirrorbeat's handlers emit, as CloudWatch metric objects. Alarms and the
- * dashboard are built from these same factories, so they cannot disagree.
- */
-export class SiteMetrics {
-  constructor(private readonly names: SiteNames) {}
-
-  private metric(
-    name: string,
-    statistic: string,
-    extra: Record<string, string> = {},
-    period = Duration.minutes(1),
-  ): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName: name,
-      dimensionsMap: { Cluster: this.names.cluster, Site: this.names.site, ...extra },
-      statistic,
-      period,
-    });
-  }
-
-  /** 1 while the path to the peer is failed, 0 otherwise (emitted every tick). */
-  pathFailed(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.pathFailed, cloudwatch.Stats.MAXIMUM, { Path: path });
-  }
-
-  peerBeatAge(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.peerBeatAge, cloudwatch.Stats.MAXIMUM, { Path: path });
-  }
-
-  invalidBeats(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.invalidBeats, cloudwatch.Stats.SUM, { Path: path });
-  }
-
-  sendFailures(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.sendFailures, cloudwatch.Stats.SUM, { Path: path });
-  }
-
-  /** Heartbeat-module ticks per minute; missing data means the module stopped. */
-  ticks(): cloudwatch.Metric {
-    return this.metric(MetricName.ticks, cloudwatch.Stats.SUM);
-  }
-
-  /** Phi of each path's failure detector: how sure the site is that the peer went silent on it. */
-  phi(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.phi, cloudwatch.Stats.MAXIMUM, { Path: path });
-  }
-
-  /** 1 in the minutes this site's verdict on its peer was `verdict`. */
-  verdict(verdict: SiteVerdict): cloudwatch.Metric {
-    return this.metric(MetricName.verdict, cloudwatch.Stats.MAXIMUM, { Verdict: verdict });
-  }
-
-  /** 1 while this site acts as primary. */
-  actingPrimary(): cloudwatch.Metric {
-    return this.metric(MetricName.actingPrimary, cloudwatch.Stats.MAXIMUM);
-  }
-
-  /** 1 while the peer's valid beats say its workload failed. */
-  peerHealthFailed(): cloudwatch.Metric {
-    return this.metric(MetricName.peerHealthFailed, cloudwatch.Stats.MAXIMUM);
-  }
-
-  /** Invalid beats broken down by path and reason, whatever reasons occur. */
-  invalidBeatsByReason(): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression: `SEARCH('{${METRICS_NAMESPACE},Cluster,Site,Path,Reason} MetricName="${MetricName.invalidBeats}" Cluster="${this.names.cluster}" Site="${this.names.site}"', 'Sum', 60)`,
-      label: '',
-      period: Duration.minutes(1),
-    });
-  }
-
-  /** The adaptive deadline of each path, in seconds: the peer beat age is plotted against it. */
-  deadline(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.deadline, cloudwatch.Stats.MAXIMUM, { Path: path });
-  }
-
-  /** The path registry as this site applies it: 2 enabled, 1 pending, 0 disabled (the lowest in the minute). */
-  pathMode(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.pathMode, cloudwatch.Stats.MINIMUM, { Path: path });
-  }
-
-  noticesFolded(): cloudwatch.Metric {
-    return this.metric(MetricName.noticesFolded, cloudwatch.Stats.SUM);
-  }
-
-  /** Notices SNS did not take in the minute (first attempts and outbox retries). */
-  noticesUndelivered(): cloudwatch.Metric {
-    return this.metric(MetricName.noticesUndelivered, cloudwatch.Stats.SUM);
-  }
-
-  /** 1 when every path failed in the same minute. */
-  bothPathsFailed(): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression: 'MIN([network, storage])',
-      usingMetrics: { network: this.pathFailed('network'), storage: this.pathFailed('storage') },
-      label: 'Both paths failed',
-      period: Duration.minutes(1),
-    });
-  }
-}
+export { SiteMetrics } from './metrics';
 
 export interface SiteMonitoringProps {
   readonly names: SiteNames;

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,15 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import {
-  DetailType,
-  Env,
-  EVENT_SOURCE,
-  type HealthSources,
-  peerOf,
-  type PromotionActions,
-  type SiteId,
-} from '../lambdas/core/wire';
+import { DetailType, Env, EVENT_SOURCE, peerOf, type SiteId } from '../lambdas/core/wire';
 import { type MirrorbeatConfig, tuningOf } from './config';
 import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
@@ -23,6 +15,7 @@ import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
 import { SiteMonitoring } from './monitoring';
 import { type HandlerName, RESERVED_CONCURRENCY, SiteNames } from './names';
 import { SiteKey } from './site-key';
+import { bindHealthSources, bindPromotionActions } from './workload';
 import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
@@ -211,7 +204,7 @@ export class SiteStack extends Stack {
       for (const fn of [this.failoverSteps, this.heartbeatModule])
         grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
     }
-    this.bindPromotionActions(config);
+    bindPromotionActions(this, config);
 
     new events.Rule(this, 'HeartbeatRule', {
       eventBus: this.siteBus,
@@ -251,7 +244,7 @@ export class SiteStack extends Stack {
     this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
     this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
     this.topics.bind(this.heartbeatModule);
-    this.bindHealthSources(config);
+    bindHealthSources(this, config);
 
     const schedulerRole = new iam.Role(this, 'HeartbeatScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -292,84 +285,6 @@ export class SiteStack extends Stack {
     });
 
     this.acknowledgeFindings();
-  }
-
-  /** The workload's health sources, and the right to read exactly those alarms. */
-  private bindHealthSources(config: MirrorbeatConfig): void {
-    const { alarmNames, url, timeoutMs } = config.health;
-    this.heartbeatModule.addEnvironment(
-      Env.healthSources,
-      JSON.stringify({ alarmNames, url, timeoutMs } satisfies HealthSources),
-    );
-    if (alarmNames.length === 0) return;
-    // An alarm going to ALARM arrives at once through EventBridge: the module sends an extra beat carrying the failure.
-    new events.Rule(this, 'WorkloadAlarmRule', {
-      description: 'A watched workload alarm went to ALARM: the heartbeat module beats at once on both paths',
-      eventPattern: {
-        source: ['aws.cloudwatch'],
-        detailType: ['CloudWatch Alarm State Change'],
-        detail: { alarmName: [...alarmNames], state: { value: ['ALARM'] } },
-      },
-      targets: [
-        new targets.LambdaFunction(this.heartbeatModule.function, {
-          maxEventAge: Duration.minutes(1),
-          retryAttempts: 1,
-        }),
-      ],
-    });
-    this.heartbeatModule.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        // No CDK grant reads alarm state; DescribeAlarms is scoped to the named alarms.
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: alarmNames.map((name) =>
-          this.formatArn({
-            service: 'cloudwatch',
-            resource: 'alarm',
-            resourceName: name,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
-      }),
-    );
-  }
-
-  /** The built-in promotion actions the configuration names, and the right to take exactly those. */
-  private bindPromotionActions(config: MirrorbeatConfig): void {
-    const { arc, route53FailoverRecord } = config.promotion;
-    const actions: PromotionActions = {
-      ...(arc === undefined
-        ? {}
-        : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
-      ...(route53FailoverRecord === undefined ? {} : { route53HealthCheckId: route53FailoverRecord.healthCheckId }),
-    };
-    this.failoverSteps.addEnvironment(Env.promotionActions, JSON.stringify(actions));
-    if (arc !== undefined) {
-      this.failoverSteps.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'route53-recovery-cluster:UpdateRoutingControlStates',
-            'route53-recovery-cluster:GetRoutingControlState',
-          ],
-          resources: [arc.routingControls.production, arc.routingControls.standby],
-        }),
-      );
-    }
-    if (route53FailoverRecord !== undefined) {
-      this.failoverSteps.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'],
-          resources: [
-            this.formatArn({
-              service: 'route53',
-              region: '',
-              account: '',
-              resource: 'healthcheck',
-              resourceName: route53FailoverRecord.healthCheckId,
-            }),
-          ],
-        }),
-      );
-    }
   }
 
   /**

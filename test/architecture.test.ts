@@ -25,16 +25,12 @@ function sources(dir: string): string[] {
 
 /**
  * Files still over the 400-line limit, with the size they may not grow beyond; each is to be
- * split (the heartbeat module's notices and commands, the failover gates, the store's path
- * registry, the config's derived defaults, the stack's promotion actions, the alarms).
+ * split: the heartbeat module's notices and path commands, the store's path registry and
+ * request commands.
  */
 const OVER_LIMIT: Record<string, number> = {
   'lambdas/heartbeat-module/module.ts': 935,
-  'lambdas/failover-steps/steps.ts': 640,
   'lambdas/shared/store.ts': 531,
-  'lib/config.ts': 530,
-  'lib/site-stack.ts': 430,
-  'lib/monitoring.ts': 411,
 };
 
 it('imports point one way between the top-level folders, and no source file is over 400 lines (or grows, if it already is)', () => {

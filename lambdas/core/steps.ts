@@ -31,3 +31,8 @@ export function parseStepInput(event: unknown, steps: readonly string[]): StepIn
 
 /** Last segment of an execution ARN, a stable id for what this execution does. */
 export const executionName = (arn: string): string => arn.split(':').pop() ?? arn;
+
+/** The result one step left in the execution state at `$.<step>.result`. */
+export function resultOf(input: StepInput, step: string): Record<string, unknown> | undefined {
+  return (input.state[step] as { result?: Record<string, unknown> } | undefined)?.result;
+}

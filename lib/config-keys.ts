@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import { MAX_CLUSTER_NAME_LENGTH } from './names';
+
+/**
+ * Every key of the configuration as written in cdk.json (or with `-c`), its type, its range
+ * and its description; the defaults that depend on other keys are filled in by lib/config.ts.
+ */
+
+/** The longest name derived from the cluster name (an IAM role's) sets its length. */
+const CLUSTER_NAME_RULE = `the cluster name: lower-case letters, digits and hyphens, 1 to ${MAX_CLUSTER_NAME_LENGTH} characters, starting with a letter`;
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/;
+const ROUTING_CONTROL_ARN =
+  /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[a-z0-9]+\/routingcontrol\/[a-z0-9]+$/;
+
+/** Region sets in which DynamoDB multi-region strong consistency is offered (three regions of one set). */
+export const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
+  ['us-east-1', 'us-east-2', 'us-west-2'],
+  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
+  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+];
+
+/** CloudWatch Logs accepts only these retention periods. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** A list key also accepts one comma-separated string, which is what `-c key=a,b` gives. */
+function list<T extends z.ZodType>(item: T) {
+  return z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0)
+        : v,
+    z.array(item),
+  );
+}
+
+const region = (what: string) =>
+  z
+    .string({ error: `${what}: an AWS region code such as us-east-1` })
+    .regex(REGION, `${what}: an AWS region code such as us-east-1`);
+
+const email = z.email({ error: 'an e-mail address such as oncall@example.com' });
+
+const seconds = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `${what}: a number of seconds from ${min} to ${max}` })
+    .min(min, `${what}: at least ${min}`)
+    .max(max, `${what}: at most ${max}`);
+
+/** The keys as written, before the defaults that depend on other keys are filled in. */
+export const configObject = z.strictObject({
+  clusterName: z
+    .string({ error: CLUSTER_NAME_RULE })
+    .regex(new RegExp(`^[a-z][a-z0-9-]{0,${MAX_CLUSTER_NAME_LENGTH - 1}}$`), CLUSTER_NAME_RULE)
+    .describe('Name of the protected cluster; prefixes every physical name (tables, bus, topics, roles).'),
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+    .optional()
+    .describe(
+      'Account both sites deploy to. Without it, the account of the deploying credentials (CDK_DEFAULT_ACCOUNT); synth works with none.',
+    ),
+  productionRegion: region('the production region').describe(
+    'Region of the production site (primary at first deploy, epoch 1).',
+  ),
+  standbyRegion: region('the standby region').describe(
+    'Region of the standby site; holds the heartbeat volume replica.',
+  ),
+  witnessRegion: region('the witness region')
+    .optional()
+    .describe(
+      "Witness region of quorum mode (consistency strong): by default the first other region of the production and standby regions' region set. Refused with consistency eventual.",
+    ),
+  consistency: z
+    .enum(['eventual', 'strong'], { error: 'eventual or strong' })
+    .optional()
+    .describe(
+      "strong (quorum mode, the default wherever production and standby lie in one of DynamoDB's multi-region strong consistency region sets): the cluster record needs a majority of production, standby and witness; eventual (two-region mode, the default elsewhere): an asynchronous global table, no quorum.",
+    ),
+  intervalSeconds: z
+    .number({ error: 'an integer number of seconds from 1 to 20' })
+    .int('an integer number of seconds from 1 to 20')
+    .min(1, 'an integer number of seconds from 1 to 20')
+    .max(20, 'an integer number of seconds from 1 to 20')
+    .default(2)
+    .describe('Heartbeat period on each path.'),
+  deadlineFloorSeconds: seconds(1, 600, 'the shortest path deadline')
+    .optional()
+    .describe(
+      'Shortest deadline the adaptive detector may use before a path counts as failed; at least 2 × intervalSeconds. Default 3 × intervalSeconds.',
+    ),
+  deadlineCeilingSeconds: seconds(1, 3600, 'the longest path deadline')
+    .optional()
+    .describe(
+      "Longest deadline the adaptive detector may use, also the bound on a beat's clock skew; greater than deadlineFloorSeconds. Default the larger of 30 and 5 × deadlineFloorSeconds.",
+    ),
+  phiThreshold: z
+    .number({ error: 'a number from 1 to 16' })
+    .min(1, 'a number from 1 to 16')
+    .max(16, 'a number from 1 to 16')
+    .default(8)
+    .describe('Phi-accrual suspicion level at which a path turns from suspect to failed.'),
+  confirmationWindowSeconds: seconds(0, 600, 'the confirmation window')
+    .optional()
+    .describe(
+      'How long every enabled path must stay failed before the peer counts as lost. Default 5 × intervalSeconds.',
+    ),
+  failoverMode: z
+    .enum(['automatic', 'approval', 'manual'], { error: 'automatic, approval or manual' })
+    .optional()
+    .describe(
+      'automatic: the standby promotes itself; approval: it asks on SNS and waits for `mirrorbeat approve`; manual: it only notifies. Default automatic in quorum mode and in two-region mode under isolationPolicy self-fence, approval otherwise.',
+    ),
+  approvalTimeoutSeconds: seconds(60, 86_400, 'the approval timeout')
+    .default(1800)
+    .describe(
+      'Under failoverMode approval: how long an automatic failover waits for `mirrorbeat approve` before it gives up (aborted, nothing changed).',
+    ),
+  rpoBudgetSeconds: seconds(1, 3600, 'the RPO budget')
+    .default(30)
+    .describe('Largest heartbeat-volume replication latency at which failover may proceed.'),
+  isolationPolicy: z
+    .enum(['self-fence', 'stay-primary'], { error: 'self-fence or stay-primary' })
+    .optional()
+    .describe(
+      'Two-region mode only: what a primary does when no valid beat sent by its peer in the last leaseSeconds reached it on any path: self-fence (stop acting as primary, call the fence hook; needed for automatic failover) or stay-primary (the default: a lost standby never takes the primary down). In quorum mode the lease decides and this key is refused.',
+    ),
+  leaseSeconds: seconds(1, 3600, 'the primary lease')
+    .optional()
+    .describe(
+      'The primary lease: a primary acts only while its last successful renewal started less than this long ago by its own clock; the standby waits this long plus a drift margin after the last renewal it saw. Default 6 × intervalSeconds; under two-region self-fence less than deadlineFloorSeconds + confirmationWindowSeconds.',
+    ),
+  logRetentionDays: z
+    .number()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `one of ${LOG_RETENTION_DAYS.join(', ')}`)
+    .default(30)
+    .describe('Retention of every log group mirrorbeat creates.'),
+  reserveConcurrency: z
+    .boolean({ error: 'true or false' })
+    .default(true)
+    .describe(
+      "Set aside Lambda concurrency for the handlers (12 per site), so a workload in the same account and region cannot throttle the beats. An account must keep 100 unreserved: turn this off only where the account's limit is too low (npx mirrorbeat preflight tells).",
+    ),
+  notifications: z
+    .strictObject({
+      criticalEmails: list(email)
+        .default([])
+        .describe('Addresses subscribed to the critical topic (peer lost, failover, unprotected).'),
+      warningEmails: list(email)
+        .default([])
+        .describe('Addresses subscribed to the warning topic (one path failed, command refused).'),
+      foldAfter: z
+        .number()
+        .int('a whole number')
+        .min(0, 'at least 0 (0 turns folding off)')
+        .max(100, 'at most 100')
+        .default(3)
+        .describe(
+          'At most this many warning notices of one kind and path per fold window; the rest are folded into one summary when the window ends. 0: never fold. Critical notices are never folded.',
+        ),
+      foldWindowSeconds: seconds(60, 86_400, 'the notice fold window')
+        .default(900)
+        .describe('The rate-limit window of warning notices, per kind and path.'),
+      runbookUrl: z
+        .url({ protocol: /^https$/, error: 'an https:// URL' })
+        .optional()
+        .describe(
+          'Your runbook for this cluster, linked from every notice and from the dashboard (default: docs/OPERATIONS.md of mirrorbeat is named instead).',
+        ),
+    })
+    .prefault({}),
+  promotion: z
+    .strictObject({
+      arc: z
+        .strictObject({
+          clusterEndpoints: z
+            .array(
+              z.strictObject({
+                url: z.url({
+                  protocol: /^https$/,
+                  error: 'a Route 53 ARC cluster endpoint URL such as https://host-abc.us-east-1.example.com/v1',
+                }),
+                region: region('the endpoint region'),
+              }),
+            )
+            .min(1, 'at least one cluster endpoint (aws route53-recovery-control-config describe-cluster lists five)')
+            .max(5, 'at most five cluster endpoints'),
+          routingControls: z.strictObject({
+            production: z.string().regex(ROUTING_CONTROL_ARN, 'a Route 53 ARC routing control ARN'),
+            standby: z.string().regex(ROUTING_CONTROL_ARN, 'a Route 53 ARC routing control ARN'),
+          }),
+        })
+        .optional()
+        .describe(
+          "Route 53 ARC: the cluster endpoints and one routing control per site; promotion sets the promoted site's On and the other's Off.",
+        ),
+      route53FailoverRecord: z
+        .strictObject({
+          hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'a hosted zone id such as Z0123456789ABC'),
+          recordName: z.string().min(1, 'a DNS name such as api.example.com'),
+          healthCheckId: z.uuid('a Route 53 health check id (a UUID)'),
+        })
+        .optional()
+        .describe(
+          'The production (PRIMARY) record of a Route 53 failover pair and its health check; promotion of the standby inverts the check, promotion of production restores it.',
+        ),
+      hookFunctionArn: z
+        .string()
+        .regex(LAMBDA_ARN, 'a Lambda function ARN')
+        .optional()
+        .describe('Your Lambda, invoked with the decision record after the built-in promotion actions.'),
+    })
+    .prefault({}),
+  health: z
+    .strictObject({
+      alarmNames: list(z.string().min(1).max(255, 'a CloudWatch alarm name of at most 255 characters'))
+        .default([])
+        .describe(
+          "CloudWatch alarms (in the site's region) that watch the protected workload; any in ALARM makes the site's beats say health failed.",
+        ),
+      url: z
+        .url({ protocol: /^https$/, error: "an https:// URL of the workload's health endpoint" })
+        .optional()
+        .describe(
+          'HTTPS health endpoint of the workload, probed every tick; a non-2xx answer, an error or a timeout is failed.',
+        ),
+      timeoutMs: z
+        .number({ error: 'a number of milliseconds from 100 to 5000' })
+        .int('a whole number of milliseconds from 100 to 5000')
+        .min(100, 'at least 100 ms')
+        .max(5000, 'at most 5000 ms')
+        .optional()
+        .describe(
+          'How long each health source may take per tick; at most 40 % of intervalSeconds so the beat is never late. Default the smaller of 800 and 30 % of intervalSeconds.',
+        ),
+      onPeerFailure: z
+        .enum(['notify', 'failover'], { error: 'notify or failover' })
+        .default('notify')
+        .describe(
+          "What the secondary does when valid beats say the primary's workload failed: notify only, or start failover.",
+        ),
+    })
+    .prefault({}),
+  fenceHookFunctionArn: z
+    .string()
+    .regex(LAMBDA_ARN, 'a Lambda function ARN')
+    .optional()
+    .describe(
+      "Your Lambda, invoked once by the promoting site's fence step and once by a demoted site's heartbeat module, to stop the old primary's workload.",
+    ),
+  cooldownSeconds: seconds(0, 86_400, 'the failover cooldown')
+    .default(3600)
+    .describe(
+      'After a promotion, no automatic failover on a reported workload failure for this long (no ping-pong); a lost primary is always replaced, and a person can always fail over or switch over.',
+    ),
+});
