@@ -9,6 +9,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { MirrorbeatConfig } from '../../lib/config';
 import { RESERVED_CONCURRENCY, SiteNames } from '../../lib/names';
 import { SITE_IDS, type SiteId } from '../../lambdas/core/wire';
+import { deadline } from '../../lambdas/shared/deadlines';
 import { explainAwsError } from './aws';
 
 /**
@@ -60,7 +61,6 @@ export interface PreflightCheck {
   readonly fix?: string;
 }
 
-const deadline = () => ({ abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) });
 const nameOf = (e: unknown): string => (e as { name?: string }).name ?? 'Error';
 
 /** A call that failed for a reason other than the answer the check looks for: one line naming what to check. */
@@ -97,7 +97,7 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
   // Credentials first: without them nothing else can be asked, and the error is one line.
   let account: string;
   try {
-    account = (await clients.sts().send(new GetCallerIdentityCommand({}), deadline())).Account ?? '';
+    account = (await clients.sts().send(new GetCallerIdentityCommand({}), deadline(CALL_DEADLINE_MS))).Account ?? '';
   } catch (error) {
     return explainAwsError(error);
   }
@@ -121,8 +121,9 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
   for (const region of regions) {
     const check = `region ${region}`;
     try {
-      const status = (await clients.account().send(new GetRegionOptStatusCommand({ RegionName: region }), deadline()))
-        .RegionOptStatus;
+      const status = (
+        await clients.account().send(new GetRegionOptStatusCommand({ RegionName: region }), deadline(CALL_DEADLINE_MS))
+      ).RegionOptStatus;
       if (status === 'ENABLED' || status === 'ENABLED_BY_DEFAULT')
         results.push({ status: 'ok', check, detail: 'enabled for the account' });
       else
@@ -160,8 +161,11 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     const bootstrap = `${site} region ${region}: CDK bootstrap`;
     try {
       const version = Number(
-        (await clients.ssm(region).send(new GetParameterCommand({ Name: BOOTSTRAP_PARAMETER }), deadline())).Parameter
-          ?.Value,
+        (
+          await clients
+            .ssm(region)
+            .send(new GetParameterCommand({ Name: BOOTSTRAP_PARAMETER }), deadline(CALL_DEADLINE_MS))
+        ).Parameter?.Value,
       );
       if (version >= MIN_BOOTSTRAP_VERSION)
         results.push({ status: 'ok', check: bootstrap, detail: `version ${version}` });
@@ -187,7 +191,9 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     const stackCheck = `${site} stack ${names.stack()}`;
     try {
       const stack = (
-        await clients.cloudformation(region).send(new DescribeStacksCommand({ StackName: names.stack() }), deadline())
+        await clients
+          .cloudformation(region)
+          .send(new DescribeStacksCommand({ StackName: names.stack() }), deadline(CALL_DEADLINE_MS))
       ).Stacks?.[0];
       deployed[site] = true;
       const status = stack?.StackStatus ?? 'UNKNOWN';
@@ -214,6 +220,12 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
   // Names the stacks will create that something retained from an earlier deploy still holds.
   const retainedFix =
     'docs/OPERATIONS.md, "Tearing down and redeploying a site", says how to remove it (or choose another clusterName)';
+  const retained = (check: string): PreflightCheck => ({
+    status: 'fail',
+    check,
+    detail: 'exists, retained from an earlier deploy: the stack cannot create it',
+    fix: retainedFix,
+  });
   // The production stack owns the heartbeat volume in both regions; each stack its own observations.
   const volumeOwner: SiteId = 'production';
   const tables: { site: SiteId; name: string; owner: SiteId }[] = [
@@ -229,13 +241,8 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
     const region = regionOf(site);
     const check = `table ${name} in ${region}`;
     try {
-      await clients.dynamodb(region).send(new DescribeTableCommand({ TableName: name }), deadline());
-      results.push({
-        status: 'fail',
-        check,
-        detail: 'exists, retained from an earlier deploy: the stack cannot create it',
-        fix: retainedFix,
-      });
+      await clients.dynamodb(region).send(new DescribeTableCommand({ TableName: name }), deadline(CALL_DEADLINE_MS));
+      results.push(retained(check));
     } catch (error) {
       if (nameOf(error) === 'ResourceNotFoundException') results.push({ status: 'ok', check, detail: 'free' });
       else results.push(callFailed(check, 'dynamodb:DescribeTable', region, error));
@@ -249,7 +256,7 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
       try {
         const secret = await clients
           .secrets(region)
-          .send(new DescribeSecretCommand({ SecretId: secretName }), deadline());
+          .send(new DescribeSecretCommand({ SecretId: secretName }), deadline(CALL_DEADLINE_MS));
         results.push(
           secret.DeletedDate !== undefined
             ? {
@@ -258,12 +265,7 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
                 detail: `scheduled for deletion on ${secret.DeletedDate.toISOString().slice(0, 10)}; its name stays taken until then`,
                 fix: `restore it and delete it at once: aws secretsmanager restore-secret --secret-id ${secretName} --region ${region}, then ${retainedFix.replace(/^docs/, 'see docs')}`,
               }
-            : {
-                status: 'fail',
-                check,
-                detail: 'exists, retained from an earlier deploy: the stack cannot create it',
-                fix: retainedFix,
-              },
+            : retained(check),
         );
       } catch (error) {
         if (nameOf(error) === 'ResourceNotFoundException') results.push({ status: 'ok', check, detail: 'free' });
@@ -286,7 +288,8 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
       continue;
     }
     try {
-      const limits = (await clients.lambda(region).send(new GetAccountSettingsCommand({}), deadline())).AccountLimit;
+      const limits = (await clients.lambda(region).send(new GetAccountSettingsCommand({}), deadline(CALL_DEADLINE_MS)))
+        .AccountLimit;
       const unreserved = limits?.UnreservedConcurrentExecutions ?? 0;
       const needed = deployed[site] === true ? 0 : perSite;
       if (unreserved - needed >= MIN_UNRESERVED_CONCURRENCY)
@@ -332,8 +335,11 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
       }
       try {
         const subscriptions =
-          (await clients.sns(region).send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }), deadline()))
-            .Subscriptions ?? [];
+          (
+            await clients
+              .sns(region)
+              .send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }), deadline(CALL_DEADLINE_MS))
+          ).Subscriptions ?? [];
         const pending = subscriptions
           .filter((s) => s.SubscriptionArn === 'PendingConfirmation')
           .map((s) => s.Endpoint ?? '?');
