@@ -162,7 +162,7 @@ async function sendFenceMessage(deps: FailoverDeps, epoch: number): Promise<stri
   const { settings, store } = deps;
   try {
     // A path the operators switched off carries nothing, not even a fence: its beats would count at the peer.
-    const mode = await store.readPathMode(settings.site, 'network');
+    const mode = await store.paths.readPathMode(settings.site, 'network');
     if (mode !== 'enabled') return `not sent: the network path is ${mode} at ${settings.site}`;
     const nowMs = deps.now();
     const beat = signHeartbeat(

@@ -286,7 +286,7 @@ async function peerPaths(
   for (const path of PATHS) {
     const [observation, mode] = await Promise.all([
       store.readObservation(path, settings.peer),
-      store.readPathMode(settings.site, path),
+      store.paths.readPathMode(settings.site, path),
     ]);
     states[path] = pathState(
       { path, mode, lastValidArrivalMs: observation?.arrivedAtMs },

@@ -18,7 +18,8 @@ import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
 import { Env, type HealthSources } from '../core/wire';
 import { HealthProbe } from './health';
-import { HeartbeatModule, pathTimeoutMs } from './module';
+import { pathTimeoutMs } from './deps';
+import { HeartbeatModule } from './module';
 
 /** Stop this long before the Lambda timeout, and leave the next minute's invocation to carry on. */
 const SAFETY_MS = 3_000;

@@ -48,7 +48,7 @@ async function receiveControl(
     await store.countInvalid('network', check.reason);
     return { accepted: false, reason: check.reason, detail: check.detail };
   }
-  await store.recordReceivedControl(kind, check.message, observationTtlSeconds(settings), nowMs);
+  await store.paths.recordReceivedControl(kind, check.message, observationTtlSeconds(settings), nowMs);
   return { accepted: true, control: kind, id: check.message.id };
 }
 

@@ -49,7 +49,7 @@ export function parsePathCommand(state: Record<string, unknown>): PathCommand {
 }
 
 const setMode = (deps: PathControlDeps, path: PathId, mode: PathMode, changedBy: string, reason: string) =>
-  deps.store.setPathMode(deps.settings.site, path, mode, changedBy, reason, deps.now());
+  deps.store.paths.setPathMode(deps.settings.site, path, mode, changedBy, reason, deps.now());
 
 export async function runPathControlStep(input: StepInput, deps: PathControlDeps): Promise<Record<string, unknown>> {
   const { settings, store } = deps;
@@ -61,9 +61,9 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
     case 'apply': {
       const other: PathId = command.path === 'network' ? 'storage' : 'network';
       const [previousMode, otherMode, otherState] = await Promise.all([
-        store.readPathMode(settings.site, command.path),
-        store.readPathMode(settings.site, other),
-        store.readPathState(settings.site, other),
+        store.paths.readPathMode(settings.site, command.path),
+        store.paths.readPathMode(settings.site, other),
+        store.views.readPathState(settings.site, other),
       ]);
       if (command.action === 'deactivate' && !command.force) {
         const refusal = lastWorkingPathRefusal(command.path, otherMode, otherState);
@@ -105,7 +105,7 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
         await deps.keys.current(),
       );
       const sent = await Promise.allSettled([
-        store.putCommand(message),
+        store.paths.putCommand(message),
         deps.peerEvents.send(
           new PutEventsCommand({
             Entries: [
@@ -127,7 +127,7 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
     case 'check-ack': {
       const apply = input.state.apply as { result?: { ackDeadlineMs?: number } } | undefined;
       const deadline = apply?.result?.ackDeadlineMs ?? 0;
-      const raw = await store.readAck(id);
+      const raw = await store.paths.readAck(id);
       if (raw === undefined) return { acknowledged: false, expired: deps.now() > deadline, peerMode: null };
       const check = checkControl(pathAckSchema, raw, {
         cluster: settings.cluster,

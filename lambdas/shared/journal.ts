@@ -10,7 +10,7 @@ import {
 import type { Notice } from '../core/notices';
 import { foldKey, noticeKey, TTL_ATTRIBUTE } from '../core/volume';
 import type { SiteId } from '../core/wire';
-import { conditionalWrite } from './store';
+import { conditionalWrite } from './conditional-write';
 
 /** How long the journal keeps a notice (DynamoDB TTL). */
 export const JOURNAL_DAYS = 14;

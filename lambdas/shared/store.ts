@@ -1,42 +1,22 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Heartbeat } from '../core/message';
-import type { PathAckMessage, PathCommandMessage } from '../core/command';
 import {
-  ackKey,
   beatKey,
-  commandKey,
   clusterKey,
   type ClusterRecord,
-  DEFAULT_PATH_MODE,
   INITIAL_CLUSTER,
   invalidKey,
-  type ItemKey,
   leaseKey,
   observationKey,
-  pathKey,
   serialFloor,
   serialKey,
-  stateKey,
   TTL_ATTRIBUTE,
-  viewKey,
 } from '../core/volume';
-import { type PathId, type PathMode, peerOf, type SiteId } from '../core/wire';
-
-/** A request command found for this site, with the path that carried it. */
-export interface ReceivedCommand {
-  readonly via: PathId;
-  readonly id: string;
-  /** The message as stored: validated by the caller. */
-  readonly message: unknown;
-}
+import { type PathId, peerOf, type SiteId } from '../core/wire';
+import { conditionalWrite } from './conditional-write';
+import { PathStore } from './path-store';
+import { ViewStore } from './view-store';
 
 export interface Observation {
   readonly serial: number;
@@ -44,40 +24,31 @@ export interface Observation {
   readonly beat: Heartbeat;
 }
 
-/** Sends a conditional write; false when its condition failed. */
-export async function conditionalWrite(
-  db: DynamoDBDocumentClient,
-  command: UpdateCommand | PutCommand | DeleteCommand,
-  signal?: AbortSignal,
-): Promise<boolean> {
-  try {
-    await db.send(command as UpdateCommand, { abortSignal: signal });
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}
-
-/** Stands for "no value before" in a recorded change's previous value. */
-const NO_VALUE = '-';
-
 /**
  * Reads and writes of the heartbeat volume (this region's replica of the global table)
  * and of the site-local observations table. Reads of the volume are strongly consistent:
  * within one region, a replica read sees every write the replica has applied.
+ * The path registry and path control's items are its `paths`, the site's recorded view its `views`.
  */
 export class SiteStore {
   /**
    * @param leaseItems two-region mode: the primary renews its lease in its own LEASE item, and a
    *   cluster record read carries that item's count (quorum mode renews the cluster record itself)
    */
+  /** The path registry and path control's request commands and acknowledgements (path-store.ts). */
+  readonly paths: PathStore;
+  /** What this site recorded of the peer: path states, verdict, role, each change once (view-store.ts). */
+  readonly views: ViewStore;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly heartbeatVolume: string,
     private readonly observations: string,
     private readonly leaseItems = false,
-  ) {}
+  ) {
+    this.paths = new PathStore(db, heartbeatVolume, observations);
+    this.views = new ViewStore(db, heartbeatVolume);
+  }
 
   /**
    * Next serial of this site's beats: the send time in ms, or the last serial + 1 when that is
@@ -112,95 +83,6 @@ export class SiteStore {
       { abortSignal: signal },
     );
     return Number(out.Attributes?.serial);
-  }
-
-  /**
-   * Records this site's view of one path of the peer; returns the state it replaces, or
-   * null when that state was already recorded (by this invocation or an overlapping one),
-   * so exactly one writer announces each change.
-   */
-  async recordPathState(
-    site: SiteId,
-    path: PathId,
-    state: string,
-    nowMs: number,
-    writer: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined | null> {
-    return this.recordChange(stateKey(site, path), 'state', state, nowMs, writer, signal);
-  }
-
-  async recordVerdict(
-    site: SiteId,
-    verdict: string,
-    nowMs: number,
-    writer: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined | null> {
-    return this.recordChange(viewKey(site), 'verdict', verdict, nowMs, writer, signal);
-  }
-
-  async recordRole(
-    site: SiteId,
-    role: string,
-    nowMs: number,
-    writer: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined | null> {
-    return this.recordChange(viewKey(site), 'role', role, nowMs, writer, signal);
-  }
-
-  /**
-   * Records a new value if it differs from the stored one. Returns the previous value when
-   * this writer changed it, null when someone else had already recorded it. A write that
-   * landed but whose answer was lost (a timeout) is recognized on the next attempt by its
-   * writer id, so the change is still announced once, not dropped.
-   */
-  private async recordChange(
-    key: ItemKey,
-    attribute: string,
-    value: string,
-    nowMs: number,
-    writer: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined | null> {
-    const names = {
-      '#value': attribute,
-      '#since': `${attribute}Since`,
-      '#writer': `${attribute}Writer`,
-      '#previous': `${attribute}Previous`,
-    };
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.heartbeatVolume,
-          Key: key,
-          UpdateExpression:
-            'SET #previous = if_not_exists(#value, :none), #value = :value, #since = :now, #writer = :writer',
-          ConditionExpression: 'attribute_not_exists(#value) OR #value <> :value',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: {
-            ':value': value,
-            ':now': new Date(nowMs).toISOString(),
-            ':writer': writer,
-            ':none': NO_VALUE,
-          },
-          ReturnValues: 'UPDATED_OLD',
-        }),
-        { abortSignal: signal },
-      );
-      return out.Attributes?.[attribute] as string | undefined;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const item = (
-        await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: key, ConsistentRead: true }), {
-          abortSignal: signal,
-        })
-      ).Item;
-      if (item?.[`${attribute}Writer`] !== writer) return null;
-      const previous = item[`${attribute}Previous`] as string | undefined;
-      return previous === NO_VALUE ? undefined : previous;
-    }
   }
 
   /**
@@ -271,7 +153,8 @@ export class SiteStore {
       return 'renewed';
     }
     const initial = epoch === INITIAL_CLUSTER.epoch && site === INITIAL_CLUSTER.primary;
-    const ok = await this.conditional(
+    const ok = await conditionalWrite(
+      this.db,
       new UpdateCommand({
         TableName: this.heartbeatVolume,
         Key: clusterKey(),
@@ -295,14 +178,6 @@ export class SiteStore {
   }
 
   /** This site's recorded state of one path of its peer (what its heartbeat module last saw), if any. */
-  async readPathState(site: SiteId, path: PathId, signal?: AbortSignal): Promise<string | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.heartbeatVolume, Key: stateKey(site, path), ConsistentRead: true }),
-      { abortSignal: signal },
-    );
-    return out.Item?.state as string | undefined;
-  }
-
   /**
    * A switchover asks the primary at `epoch` to hand over to `to`. Conditional: the record
    * must still be at that epoch with the other site primary, and no other handover pending
@@ -310,7 +185,8 @@ export class SiteStore {
    */
   async requestHandover(epoch: number, to: SiteId, execution: string, nowMs: number): Promise<boolean> {
     const from = peerOf(to);
-    return this.conditional(
+    return conditionalWrite(
+      this.db,
       new UpdateCommand({
         TableName: this.heartbeatVolume,
         Key: clusterKey(),
@@ -329,7 +205,8 @@ export class SiteStore {
 
   /** The primary says it stopped acting as one for this handover; once only. */
   async markDrained(execution: string, nowMs: number, signal?: AbortSignal): Promise<boolean> {
-    return this.conditional(
+    return conditionalWrite(
+      this.db,
       new UpdateCommand({
         TableName: this.heartbeatVolume,
         Key: clusterKey(),
@@ -343,7 +220,8 @@ export class SiteStore {
 
   /** A switchover that gave up withdraws its handover, and the primary resumes. */
   async cancelHandover(execution: string): Promise<boolean> {
-    return this.conditional(
+    return conditionalWrite(
+      this.db,
       new UpdateCommand({
         TableName: this.heartbeatVolume,
         Key: clusterKey(),
@@ -352,18 +230,6 @@ export class SiteStore {
         ExpressionAttributeValues: { ':execution': execution },
       }),
     );
-  }
-
-  private async conditional(command: UpdateCommand | PutCommand, signal?: AbortSignal): Promise<boolean> {
-    return conditionalWrite(this.db, command, signal);
-  }
-
-  async readPathMode(site: SiteId, path: PathId, signal?: AbortSignal): Promise<PathMode> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.heartbeatVolume, Key: pathKey(site, path), ConsistentRead: true }),
-      { abortSignal: signal },
-    );
-    return (out.Item?.mode as PathMode | undefined) ?? DEFAULT_PATH_MODE;
   }
 
   /** The storage path: this site's beat into its own replica (the PVOL). */
@@ -390,7 +256,8 @@ export class SiteStore {
     ttlSeconds: number,
     signal?: AbortSignal,
   ): Promise<boolean> {
-    return this.conditional(
+    return conditionalWrite(
+      this.db,
       new PutCommand({
         TableName: this.observations,
         Item: {
@@ -418,101 +285,6 @@ export class SiteStore {
       arrivedAtMs: Number(out.Item.arrivedAtMs),
       beat: out.Item.beat as Heartbeat,
     };
-  }
-
-  /** Sets one path's mode in the path registry (this site's item), with who, when and why. */
-  async setPathMode(
-    site: SiteId,
-    path: PathId,
-    mode: PathMode,
-    changedBy: string,
-    reason: string,
-    nowMs: number,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.heartbeatVolume,
-        Item: { ...pathKey(site, path), mode, changedBy, changedAt: new Date(nowMs).toISOString(), reason },
-      }),
-      { abortSignal: signal },
-    );
-  }
-
-  /** The storage path's copy of a request command: an item in the requester's replica that replication carries to the peer. */
-  async putCommand(command: PathCommandMessage, signal?: AbortSignal): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.heartbeatVolume,
-        Item: { ...commandKey(command.to, command.id), message: command },
-      }),
-      { abortSignal: signal },
-    );
-  }
-
-  /** The network path's copy of a request command or acknowledgement, recorded by the receiver in the local table. */
-  async recordReceivedControl(
-    kind: 'command' | 'ack',
-    message: PathCommandMessage | PathAckMessage,
-    ttlSeconds: number,
-    nowMs: number,
-  ): Promise<void> {
-    const key = kind === 'command' ? commandKey((message as PathCommandMessage).to, message.id) : ackKey(message.id);
-    await this.db.send(
-      new PutCommand({
-        TableName: this.observations,
-        Item: { ...key, message, [TTL_ATTRIBUTE]: Math.floor(nowMs / 1000) + ttlSeconds },
-      }),
-    );
-  }
-
-  /** Request commands addressed to this site, from both paths: the replica (storage) and the local table (network). */
-  async receivedCommands(site: SiteId, signal?: AbortSignal): Promise<ReceivedCommand[]> {
-    const query = (table: string) =>
-      this.db.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :to)',
-          ExpressionAttributeValues: { ':pk': 'COMMAND', ':to': `${site}#` },
-          ConsistentRead: true,
-        }),
-        { abortSignal: signal },
-      );
-    const [storage, network] = await Promise.all([query(this.heartbeatVolume), query(this.observations)]);
-    const of = (via: PathId, items: Record<string, unknown>[] | undefined): ReceivedCommand[] =>
-      (items ?? []).map((item) => ({ via, id: String(item.sk).slice(site.length + 1), message: item.message }));
-    return [...of('storage', storage.Items), ...of('network', network.Items)];
-  }
-
-  /** Forgets a handled request command on both paths. */
-  async deleteCommand(site: SiteId, id: string, signal?: AbortSignal): Promise<void> {
-    await Promise.all(
-      [this.heartbeatVolume, this.observations].map((table) =>
-        this.db.send(new DeleteCommand({ TableName: table, Key: commandKey(site, id) }), { abortSignal: signal }),
-      ),
-    );
-  }
-
-  /** Writes this site's acknowledgement into its replica once; false when it already answered this command. */
-  async putAck(ack: PathAckMessage, signal?: AbortSignal): Promise<boolean> {
-    return this.conditional(
-      new PutCommand({
-        TableName: this.heartbeatVolume,
-        Item: { ...ackKey(ack.id), message: ack },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-      signal,
-    );
-  }
-
-  /** The peer's acknowledgement of a command, from whichever path carried it first. */
-  async readAck(id: string, signal?: AbortSignal): Promise<unknown> {
-    const read = (table: string) =>
-      this.db.send(new GetCommand({ TableName: table, Key: ackKey(id), ConsistentRead: true }), {
-        abortSignal: signal,
-      });
-    const [storage, network] = await Promise.all([read(this.heartbeatVolume), read(this.observations)]);
-    return storage.Item?.message ?? network.Item?.message;
   }
 
   async countInvalid(path: PathId, reason: string, signal?: AbortSignal): Promise<void> {

@@ -42,7 +42,14 @@ describe('mirrorbeat status', () => {
       await s.tick(NOW + t + 500);
       await link.pump(NOW + t + 1_000);
     }
-    await production.store.setPathMode('production', 'network', 'disabled', 'cli', 'maintenance CHG-1', NOW + 7_000);
+    await production.store.paths.setPathMode(
+      'production',
+      'network',
+      'disabled',
+      'cli',
+      'maintenance CHG-1',
+      NOW + 7_000,
+    );
     const tables = [production, standby].map((x) => ({
       site: x.settings.site,
       region: x.settings.region,

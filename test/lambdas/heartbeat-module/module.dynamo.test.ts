@@ -206,13 +206,13 @@ describe('recording a change in the heartbeat volume', () => {
   it('still announces a change whose write landed but whose answer was lost, and never one another writer recorded', async () => {
     const { standby } = await localSites();
     const { store } = standby;
-    expect(await store.recordVerdict('standby', 'peer-lost', Date.now(), 'module-a')).toBeUndefined();
+    expect(await store.views.recordVerdict('standby', 'peer-lost', Date.now(), 'module-a')).toBeUndefined();
     // module-a's answer was lost (a timeout): its next attempt finds its own write and still announces, with the true previous value.
-    expect(await store.recordVerdict('standby', 'peer-lost', Date.now(), 'module-a')).toBeUndefined();
-    expect(await store.recordVerdict('standby', 'peer-lost', Date.now(), 'module-b')).toBeNull();
-    expect(await store.recordVerdict('standby', 'ok', Date.now(), 'module-b')).toBe('peer-lost');
-    expect(await store.recordVerdict('standby', 'ok', Date.now(), 'module-b')).toBe('peer-lost');
-    expect(await store.recordVerdict('standby', 'ok', Date.now(), 'module-a')).toBeNull();
+    expect(await store.views.recordVerdict('standby', 'peer-lost', Date.now(), 'module-a')).toBeUndefined();
+    expect(await store.views.recordVerdict('standby', 'peer-lost', Date.now(), 'module-b')).toBeNull();
+    expect(await store.views.recordVerdict('standby', 'ok', Date.now(), 'module-b')).toBe('peer-lost');
+    expect(await store.views.recordVerdict('standby', 'ok', Date.now(), 'module-b')).toBe('peer-lost');
+    expect(await store.views.recordVerdict('standby', 'ok', Date.now(), 'module-a')).toBeNull();
   });
 });
 

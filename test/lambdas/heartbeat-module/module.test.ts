@@ -1,7 +1,8 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { HeartbeatModule, type ModuleDeps } from '../../../lambdas/heartbeat-module/module';
+import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
+import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
@@ -27,6 +28,9 @@ class FakeStore {
   written: Heartbeat[] = [];
   observations = new Map<string, Observation>();
   failWrites = false;
+  /** The path registry and the recorded view are the same fake (SiteStore's are path-store.ts and view-store.ts). */
+  readonly paths = this;
+  readonly views = this;
   async nextSerial() {
     return ++this.serial;
   }

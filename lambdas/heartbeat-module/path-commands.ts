@@ -1,0 +1,156 @@
+// The path registry as the heartbeat module sees it: this site's modes, and the peer's request commands acted on.
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  checkControl,
+  lastWorkingPathRefusal,
+  type PathCommandMessage,
+  pathCommandSchema,
+  signAck,
+} from '../core/command';
+import type { SiteCore } from '../core/site';
+import { DetailType, EVENT_SOURCE, PATHS, type PathId, type PathMode } from '../core/wire';
+import type { ReceivedCommand } from '../shared/path-store';
+import { type ModuleDeps, pathTimeoutMs } from './deps';
+
+export class PathCommands {
+  /**
+   * @param recorded the path states this site last recorded: a path is "working" for the
+   *   last-working-path rule when it is enabled and its state is not failed
+   */
+  constructor(
+    private readonly deps: ModuleDeps,
+    private readonly core: SiteCore,
+    private readonly recorded: Readonly<Partial<Record<PathId, string>>>,
+  ) {}
+
+  /** Reads this site's modes from the registry; a read that fails keeps the last known mode. */
+  async refreshModes(nowMs: number, timeoutMs: number): Promise<void> {
+    await Promise.all(
+      PATHS.map(async (path) => {
+        try {
+          this.core.setMode(
+            path,
+            await this.deps.store.paths.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)),
+            nowMs,
+          );
+        } catch {
+          // Keep the last known mode: a registry read failure is not an operator's command.
+        }
+      }),
+    );
+  }
+
+  /**
+   * The peer's request commands (path control), from whichever path carried them: each is
+   * checked, acted on once (the acknowledgement's conditional write is the guard), answered
+   * on both paths, and forgotten. A command that would leave this site with no enabled path
+   * is refused unless forced.
+   */
+  async handle(nowMs: number, timeoutMs: number): Promise<void> {
+    const { settings, store } = this.deps;
+    let received: ReceivedCommand[];
+    let keys: Buffer[];
+    try {
+      received = await store.paths.receivedCommands(settings.site, AbortSignal.timeout(timeoutMs));
+      if (received.length === 0) return;
+      keys = await this.deps.keys.all();
+    } catch (error) {
+      this.deps.log('warn', 'request commands unreadable', { error: String(error) });
+      return;
+    }
+    for (const item of received) {
+      try {
+        const check = checkControl(pathCommandSchema, item.message, {
+          cluster: settings.cluster,
+          me: settings.site,
+          keys,
+        });
+        if (!check.ok) {
+          await store.countInvalid(item.via, check.reason);
+          this.deps.log('warn', 'invalid request command ignored', {
+            via: item.via,
+            reason: check.reason,
+            detail: check.detail,
+          });
+        } else if (check.message.expiresAtMs >= nowMs) {
+          await this.actOn(check.message, nowMs);
+        }
+        await store.paths.deleteCommand(settings.site, item.id);
+      } catch (error) {
+        // Left in place: the next tick tries again, and the acknowledgement's guard keeps it to one effect.
+        this.deps.log('warn', 'request command not handled', { id: item.id, error: String(error) });
+      }
+    }
+  }
+
+  private async actOn(command: PathCommandMessage, nowMs: number): Promise<void> {
+    const { settings, store } = this.deps;
+    const other: PathId = command.path === 'network' ? 'storage' : 'network';
+    const refusal =
+      command.action === 'deactivate' && !command.force
+        ? lastWorkingPathRefusal(command.path, this.core.modes[other], this.recorded[other])
+        : undefined;
+    const refuse = refusal !== undefined;
+    const mode: PathMode = refuse
+      ? this.core.modes[command.path]
+      : command.action === 'activate'
+        ? 'enabled'
+        : 'disabled';
+    const detail = refuse
+      ? `at ${settings.site}, ${refusal}: send "force": true to do it anyway`
+      : `${command.path} ${mode} at ${settings.site}`;
+    const ack = signAck(
+      {
+        id: command.id,
+        cluster: settings.cluster,
+        from: settings.site,
+        to: command.from,
+        accepted: !refuse,
+        mode,
+        detail,
+        atMs: Math.round(nowMs),
+      },
+      await this.deps.keys.current(),
+    );
+    if (!refuse && this.core.modes[command.path] !== mode) {
+      await store.paths.setPathMode(
+        settings.site,
+        command.path,
+        mode,
+        `${command.from}:${command.id}`,
+        command.reason,
+        nowMs,
+      );
+      this.core.setMode(command.path, mode, nowMs);
+    }
+    // The storage path's answer is the acknowledgement item; the network path's, a PathAck event.
+    if (await store.paths.putAck(ack)) {
+      await this.deps.peerEvents
+        .send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: this.deps.peerBusArn,
+                Source: EVENT_SOURCE,
+                DetailType: DetailType.pathAck,
+                Detail: JSON.stringify(ack),
+              },
+            ],
+          }),
+          { abortSignal: AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)) },
+        )
+        .catch((error: unknown) =>
+          this.deps.log('warn', 'acknowledgement not sent on the network path', {
+            id: command.id,
+            error: String(error),
+          }),
+        );
+      this.deps.log('info', `request command ${refuse ? 'refused' : 'applied'}`, {
+        id: command.id,
+        path: command.path,
+        action: command.action,
+        mode,
+      });
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// A primary that stops acting as one: the demoted notice, the fence hook, and the handover's confirmation.
+import type { Notice } from '../core/notices';
+import type { SiteCore } from '../core/site';
+import type { ClusterRecord } from '../core/volume';
+import type { Outcome } from '../shared/notifier';
+import type { Announcer } from './announcer';
+import type { ModuleDeps, Role } from './deps';
+
+export class RoleChange {
+  /** The role this module last recorded as acting in. */
+  private acting: Role | undefined;
+
+  constructor(
+    private readonly deps: ModuleDeps,
+    private readonly core: SiteCore,
+    private readonly announcer: Announcer,
+  ) {}
+
+  /** A primary that stops acting as one says so once: its lease ran out, or a higher epoch names the peer. */
+  async announce(
+    role: Role,
+    cluster: ClusterRecord,
+    nowMs: number,
+    timeoutMs: number,
+    outcomes: Outcome[],
+  ): Promise<Notice[]> {
+    const { settings, store } = this.deps;
+    const previous = this.acting;
+    if (previous === role) return [];
+    let recordedPrevious: string | undefined | null;
+    try {
+      recordedPrevious = await store.views.recordRole(
+        settings.site,
+        role,
+        nowMs,
+        this.announcer.writer,
+        AbortSignal.timeout(timeoutMs),
+      );
+    } catch (error) {
+      this.deps.log('warn', 'role change not recorded', { role, error: String(error) });
+      return [];
+    }
+    this.acting = role;
+    if (role !== 'secondary' || recordedPrevious !== 'primary') return [];
+    const why =
+      cluster.primary === settings.site && cluster.handover?.to === settings.peer
+        ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
+        : cluster.primary === settings.site
+          ? this.core.roleWhy
+          : this.core.fencedByBeat(cluster)
+            ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
+            : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
+    const notice: Notice = {
+      kind: 'demoted',
+      site: settings.site,
+      region: settings.region,
+      cluster: settings.cluster,
+      atMs: nowMs,
+      detail: {
+        epoch: cluster.epoch,
+        primary: cluster.primary,
+        why,
+        lastValidBeatAgeMs: this.announcer.ages(nowMs),
+        next:
+          cluster.primary === settings.site
+            ? 'this site stops acting as primary; it resumes by itself once it renews its lease again'
+            : 'this site stops acting as primary; it resumes only when the cluster record names it again',
+      },
+    };
+    this.deps.log('warn', 'notice: demoted', { why });
+    await Promise.all([
+      this.announcer.publish(notice, nowMs, outcomes),
+      // The recorded role change is the guard: of two overlapping invocations only one calls the hook.
+      this.deps
+        .fenceHook?.({
+          fenced: settings.site,
+          cluster: settings.cluster,
+          epoch: cluster.epoch,
+          primary: cluster.primary,
+          why,
+          by: 'heartbeat-module',
+        })
+        .catch((error: unknown) => {
+          this.deps.log('warn', 'fence hook not called', { error: String(error) });
+        }),
+    ]);
+    return [notice];
+  }
+
+  /**
+   * A primary asked to hand over says it stopped, once it has: the write replicates to the
+   * switchover's site, which fences only after reading it.
+   */
+  async confirmHandover(role: Role, cluster: ClusterRecord, nowMs: number, timeoutMs: number): Promise<void> {
+    const { handover } = cluster;
+    if (
+      role !== 'secondary' ||
+      this.acting !== 'secondary' ||
+      handover === undefined ||
+      handover.to !== this.deps.settings.peer ||
+      handover.drainedAtMs !== undefined
+    )
+      return;
+    try {
+      if (await this.deps.store.markDrained(handover.execution, nowMs, AbortSignal.timeout(timeoutMs)))
+        this.deps.log('info', 'handover confirmed: this site no longer acts as primary', {
+          execution: handover.execution,
+        });
+    } catch (error) {
+      this.deps.log('warn', 'handover not confirmed; the next tick tries again', { error: String(error) });
+    }
+  }
+}

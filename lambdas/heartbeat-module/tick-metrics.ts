@@ -1,0 +1,61 @@
+// The metric points one tick emits (EMF): path states, phi, deadlines, beat ages, sends, verdict, role, modes.
+import type { MetricPoint } from '../core/emf';
+import type { Checked } from '../core/site';
+import { MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
+import type { Role } from './deps';
+
+/** The PathMode metric: what the dashboard plots for the path registry. */
+const MODE_VALUE: Record<PathMode, number> = { enabled: 2, pending: 1, disabled: 0 };
+
+/** What the check half of the tick measured about the peer, per path. */
+export function checkMetrics(checked: Checked, nowMs: number): MetricPoint[] {
+  const { states, phi, deadlineMs } = checked;
+  const metrics: MetricPoint[] = [{ name: MetricName.ticks, value: 1, unit: 'Count' }];
+  for (const path of PATHS) {
+    metrics.push(
+      {
+        name: MetricName.pathFailed,
+        value: states[path] === 'failed' ? 1 : 0,
+        unit: 'Count',
+        dimensions: { Path: path },
+      },
+      { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path } },
+      { name: MetricName.deadline, value: deadlineMs[path] / 1000, unit: 'Seconds', dimensions: { Path: path } },
+    );
+    const last = checked.lastArrivalMs[path];
+    if (last !== undefined)
+      metrics.push({
+        name: MetricName.peerBeatAge,
+        value: (nowMs - last) / 1000,
+        unit: 'Seconds',
+        dimensions: { Path: path },
+      });
+  }
+  return metrics;
+}
+
+/** Whether this site's beat went out on each path. */
+export function sendMetrics(sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled'>>): MetricPoint[] {
+  return PATHS.flatMap((path): MetricPoint[] => [
+    { name: MetricName.beatsSent, value: sent[path] === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
+    {
+      name: MetricName.sendFailures,
+      value: sent[path] === 'failed' ? 1 : 0,
+      unit: 'Count',
+      dimensions: { Path: path },
+    },
+  ]);
+}
+
+/** The role this site acted in, and each path's mode in its registry. */
+export function roleMetrics(role: Role, modes: Readonly<Record<PathId, PathMode>>): MetricPoint[] {
+  return [
+    { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
+    ...PATHS.map((path): MetricPoint => ({
+      name: MetricName.pathMode,
+      value: MODE_VALUE[modes[path]],
+      unit: 'None',
+      dimensions: { Path: path },
+    })),
+  ];
+}
