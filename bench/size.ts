@@ -35,7 +35,6 @@ const HANDLER_ENV: Record<string, string> = {
   MIRRORBEAT_WARNING_TOPIC: 'arn:aws:sns:us-east-1:123456789012:w',
   MIRRORBEAT_CRITICAL_TOPIC: 'arn:aws:sns:us-east-1:123456789012:c',
   MIRRORBEAT_HEALTH_SOURCES: JSON.stringify({ alarmNames: [], timeoutMs: 800 }),
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 /**

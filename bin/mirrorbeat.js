@@ -1,6 +1,11 @@
 #!/usr/bin/env node
+// mirrorbeat runs on the Lambda's Node.js major, which the project installs (the `node` devDependency).
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write(
+    `mirrorbeat needs Node.js 24 (the Lambda runtime); this is ${process.version}: run it through npm (npx mirrorbeat …, npm run demo), which uses the Node.js 24 that npm ci installed\n`,
+  );
+  process.exit(2);
+}
 // The CLI is TypeScript; tsx compiles it on the fly, as it does for the CDK app.
 require('tsx/cjs/api').register();
-// The SDK's notice about Node 20 support is for maintainers, not for the operator reading this output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 void require('./cli.ts').main(process.argv);

@@ -5,9 +5,8 @@ import { simulate, type SimulationResult, type TimelineEntry } from './runtime';
 import type { Scenario } from './scenario';
 import type { CallSink } from './calls';
 
-// The synthesized templates' deprecation notices and the SDK's Node 20 notice are not part of a run's output.
+// The synthesized templates' deprecation notices are not part of a run's output.
 process.env.JSII_DEPRECATED ??= 'quiet';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const synthesized = new Map<string, Record<SiteId, SiteDefinitions>>();
 

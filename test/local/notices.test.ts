@@ -1,4 +1,3 @@
-import '../../local/polyfill';
 import { checkInvariants } from '../../local/chaos';
 import { parseScenario } from '../../local/scenario';
 import { simulateEvents } from '../local-sites';

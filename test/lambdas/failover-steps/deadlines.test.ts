@@ -1,4 +1,3 @@
-import '../../../local/polyfill';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
