@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { Tuning } from '../lambdas/core/wire';
+import { SITE_IDS, type Tuning } from '../lambdas/core/wire';
 import { configObject, STRONG_CONSISTENCY_REGION_SETS } from './config-keys';
+import { SiteNames } from './names';
 
 export { configObject, LOG_RETENTION_DAYS, STRONG_CONSISTENCY_REGION_SETS } from './config-keys';
 
@@ -261,6 +262,13 @@ export function parseConfig(raw: unknown): MirrorbeatConfig {
  */
 export function configFromContext(context: Readonly<Record<string, unknown>>): MirrorbeatConfig {
   const prefix = `${CONTEXT_KEY}.`;
+  for (const key of Object.keys(context)) {
+    const head = key.split('.')[0] as string;
+    if (head !== CONTEXT_KEY && editDistance(head.toLowerCase(), CONTEXT_KEY) <= 3) {
+      const meant = `${CONTEXT_KEY}${key.slice(head.length)}`;
+      throw new ConfigError(`${key}: unknown context key, so it would be ignored; did you mean ${meant}?`);
+    }
+  }
   const overrides = Object.fromEntries(
     Object.entries(context)
       .filter(([k]) => k.startsWith(prefix))
@@ -273,4 +281,35 @@ export function configFromContext(context: Readonly<Record<string, unknown>>): M
     );
   }
   return parseConfig(applyOverrides(base, overrides));
+}
+
+/** Levenshtein distance, for a context key that is one slip away from `mirrorbeat`. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] as number;
+}
+
+/**
+ * What a valid configuration may still get wrong, one line each: `cdk synth` and
+ * `mirrorbeat config` print them as warnings.
+ */
+export function configWarnings(c: MirrorbeatConfig): string[] {
+  const warnings: string[] = [];
+  if (c.notifications.criticalEmails.length === 0 && c.notifications.warningEmails.length === 0) {
+    const topics = SITE_IDS.map((site) => new SiteNames(c.clusterName, site).topic('critical')).join(' and ');
+    warnings.push(
+      `${CONTEXT_KEY}.notifications: no criticalEmails and no warningEmails, so a lost site or a failover pages nobody; add the on-call address to ${CONTEXT_KEY}.notifications.criticalEmails, or subscribe your pager to ${topics} after deploying`,
+    );
+  }
+  return warnings;
 }

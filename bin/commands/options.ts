@@ -60,7 +60,12 @@ export function loadConfig(cdkJson: string, overrides: readonly string[]): Mirro
     if (at <= 0) throw new ConfigError(`-c ${pair}: expected key=value, such as ${CONTEXT_KEY}.intervalSeconds=5`);
     context[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return configFromContext(context);
+  try {
+    return configFromContext(context);
+  } catch (error) {
+    // The same words as `cdk synth` prints for the same configuration.
+    throw error instanceof ConfigError ? new ConfigError(`invalid configuration: ${error.message}`) : error;
+  }
 }
 
 export const siteRegion = (config: MirrorbeatConfig, site: SiteId) =>

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, CONTEXT_KEY, describeRoles } from '../../lib/config';
+import { ConfigError, configWarnings, CONTEXT_KEY, describeRoles } from '../../lib/config';
 import type { SiteId } from '../../lambdas/core/wire';
 import { sketchDashboard } from '../../local/dashboard';
 import { synthesizeDefinitions } from '../../local/definitions';
@@ -23,6 +23,7 @@ export function registerSetup(program: Command): void {
     .option('--json', 'print JSON only')
     .action((opts: { cdkJson: string; context: string[]; json?: boolean }) => {
       const config = loadConfig(opts.cdkJson, opts.context);
+      for (const warning of configWarnings(config)) process.stderr.write(`mirrorbeat: warning: ${warning}\n`);
       const text = JSON.stringify(config, null, 2);
       process.stdout.write(opts.json ? `${text}\n` : `Configuration is valid.\n${describeRoles(config)}\n${text}\n`);
     });

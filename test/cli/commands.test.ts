@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
@@ -247,6 +248,28 @@ describe('mirrorbeat path', () => {
     const out = cli(...args);
     expect(out.status).toBe(2);
     expect(out.stderr.trim()).toBe(line);
+  });
+
+  const cdkContext = () =>
+    (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: object }).context;
+
+  it('reports a bad configuration in the words docs/CONFIGURATION.md shows, as cdk synth does', () => {
+    const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'CONFIGURATION.md'), 'utf8');
+    const documented = /^mirrorbeat: invalid configuration: mirrorbeat\.intervalSeconds: .*$/m.exec(docs)?.[0];
+    expect(documented).toBeDefined();
+    const out = cli('config', '-c', 'mirrorbeat.intervalSeconds=0');
+    expect(out.status).toBe(2);
+    expect(out.stderr.trim()).toBe(documented);
+    const synth = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'bin', 'app.ts')], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ ...cdkContext(), 'mirrorbeat.intervalSeconds': '0' }),
+      },
+      cwd: path.join(__dirname, '..', '..'),
+    });
+    expect(synth.status).toBe(1);
+    expect(synth.stderr.trim()).toBe(documented);
   });
 
   it.each([

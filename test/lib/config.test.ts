@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { applyOverrides, ConfigError, configFromContext, configObject, parseConfig } from '../../lib/config';
+import {
+  applyOverrides,
+  ConfigError,
+  configFromContext,
+  configObject,
+  configWarnings,
+  parseConfig,
+} from '../../lib/config';
 import { BASE_CONFIG, config } from '../helpers';
 
 const expectError = (raw: unknown, message: RegExp) => {
@@ -177,6 +184,39 @@ describe('configuration', () => {
       notifications: { criticalEmails: ['a@example.com', 'b@example.com'] },
       promotion: { arc: { clusterEndpoints: [{ region: 'us-east-1' }] } },
     });
+  });
+
+  it.each([['mirrbeat.intervalSeconds'], ['Mirrorbeat.intervalSeconds'], ['mirrorbeats'], ['mirorbeat.failoverMode']])(
+    'refuses the context key %s, one slip away from mirrorbeat, instead of ignoring it',
+    (key) => {
+      expect(() => configFromContext({ mirrorbeat: BASE_CONFIG, [key]: '0' })).toThrow(
+        new ConfigError(
+          `${key}: unknown context key, so it would be ignored; did you mean mirrorbeat${key.slice(key.split('.')[0]?.length)}?`,
+        ),
+      );
+    },
+  );
+
+  it("leaves CDK's own context keys alone", () => {
+    expect(
+      configFromContext({
+        mirrorbeat: BASE_CONFIG,
+        '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
+        'aws:cdk:enable-path-metadata': true,
+        mirror: 'x',
+      }).clusterName,
+    ).toBe(BASE_CONFIG.clusterName);
+  });
+
+  it('warns, in one line naming the fix, when nobody would be paged', () => {
+    const silent = parseConfig({ ...BASE_CONFIG, notifications: { criticalEmails: [], warningEmails: [] } });
+    expect(configWarnings(silent)).toEqual([
+      expect.stringMatching(
+        /^mirrorbeat\.notifications: no criticalEmails and no warningEmails, so a lost site or a failover pages nobody; add .* mirrorbeat-orders-production-critical and mirrorbeat-orders-standby-critical after deploying$/,
+      ),
+    ]);
+    const paged = parseConfig({ ...BASE_CONFIG, notifications: { criticalEmails: ['oncall@example.com'] } });
+    expect(configWarnings(paged)).toEqual([]);
   });
 
   it('does not change the base object when applying overrides', () => {
