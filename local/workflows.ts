@@ -5,7 +5,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { executionName, parseStepInput } from '../lambdas/core/steps';
 import { DetailType, EVENT_SOURCE, peerOf, type SiteId } from '../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/failover-steps/steps';
@@ -222,14 +222,17 @@ export class Workflows {
         w.note({ site: site.id, kind: 'workflow', text: `${machine} workflow ${name} ended: ${record.outcome}` });
       })
       .catch((error: unknown) => {
-        record.outcome = `failed: ${(error as Error).name}`;
+        // A Fail state of the definition (GatesBlocked, Refused, ...) is the workflow deciding to stop, not a crash:
+        // the console shows it as Failed with that error and cause, and so does the timeline.
+        const stop = failStateOf(error);
+        record.outcome = stop === undefined ? `failed: ${(error as Error).name}` : `stopped: ${stop.error}`;
         w.note({
           site: site.id,
           kind: 'workflow',
-          text: `${machine} workflow ${name} failed: ${(error as Error).name}: ${(error as Error).message}`.slice(
-            0,
-            300,
-          ),
+          text: (stop === undefined
+            ? `${machine} workflow ${name} failed: ${(error as Error).name}: ${(error as Error).message}`
+            : `${machine} workflow ${name} stopped: ${stop.error} (${stop.cause})`
+          ).slice(0, 300),
         });
       })
       .finally(() => {
@@ -387,4 +390,12 @@ export class Workflows {
       now: () => w.clock.nowMs + site.skewMs,
     };
   }
+}
+
+/** The error and cause of the Fail state an execution ended in, if it ended in one (aws-local-stepfunctions' FailStateError). */
+function failStateOf(error: unknown): { error: string; cause: string } | undefined {
+  if (!(error instanceof ExecutionError)) return undefined;
+  const failed = error.cause;
+  if (!(failed instanceof Error) || failed.constructor.name !== 'FailStateError') return undefined;
+  return { error: failed.name, cause: failed.message };
 }

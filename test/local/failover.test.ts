@@ -180,5 +180,11 @@ describe('the failover workflow', () => {
       texts(result, /Gates: blocked: .*automatic failover is held until .*mirrorbeat failover --site production/),
     ).toHaveLength(1);
     expect(kinds(result.report, 'production')).toContain('failover-aborted');
+    // The blocked workflow reads as a decision with its reason, not as a crash.
+    expect(outcomes(result)).toEqual(['promoted', 'stopped: GatesBlocked']);
+    expect(
+      texts(result, /failover workflow .* stopped: GatesBlocked \(the replication-lag or cooldown gate/),
+    ).toHaveLength(1);
+    expect(texts(result, /ExecutionError/)).toEqual([]);
   });
 });
