@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { formatPhi } from '../lambdas/core/detector';
 import { embeddedMetricLines } from '../lambdas/core/emf';
 import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
 import type { PathState } from '../lambdas/core/verdict';
@@ -124,7 +125,7 @@ export class Recorder {
           w.note({
             site: site.id,
             kind: 'path',
-            text: `${path} path ${state}${state === 'failed' || state === 'suspect' ? ` (phi ${report.phi[path] >= 100 ? '>100' : report.phi[path].toFixed(1)}, deadline ${(report.deadlineMs[path] / 1000).toFixed(1)} s)` : ''}`,
+            text: `${path} path ${state}${state === 'failed' || state === 'suspect' ? ` (phi ${formatPhi(report.phi[path])}, deadline ${(report.deadlineMs[path] / 1000).toFixed(1)} s)` : ''}`,
           });
         }
       }

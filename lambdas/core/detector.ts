@@ -36,6 +36,14 @@ export function phiOf(elapsedMs: number, meanMs: number, stdDevMs: number): numb
 /** The largest phi reported: any silence that unlikely is simply over. */
 export const PHI_CAP = 1000;
 
+/**
+ * Phi as people read it, the same in notices, the timeline and the page: two decimals, and
+ * `>100` past 100 (a chance below 10^-100 that the beat is merely late; more digits say nothing).
+ */
+export function formatPhi(phi: number): string {
+  return phi > 100 ? '>100' : String(Math.round(phi * 100) / 100);
+}
+
 /** The silence at which phi first reaches `threshold`, found by bisection on the monotone phi. */
 function silenceForPhi(threshold: number, meanMs: number, stdDevMs: number): number {
   let low = meanMs;

@@ -1,3 +1,4 @@
+import { formatPhi } from './detector';
 import type { PathId, SiteId } from './wire';
 
 /** Notice kinds (a contract; docs/OPERATIONS.md, "Notices"): the `kind` field and the SNS message attribute `kind`. */
@@ -145,7 +146,7 @@ function pathLines(detail: Readonly<Record<string, unknown>>): string[] {
             `last valid beat ${ages[path] === null || ages[path] === undefined ? 'never' : `${seconds(ages[path])} ago`}`,
           ];
     if (deadlines[path] !== undefined) parts.push(`deadline ${seconds(deadlines[path])}`);
-    if (phi[path] !== undefined) parts.push(`phi ${Math.round(phi[path] * 100) / 100}`);
+    if (phi[path] !== undefined) parts.push(`phi ${formatPhi(phi[path])}`);
     return `  ${path.padEnd(8)} ${String(state).padEnd(9)} ${parts.join(', ')}`.trimEnd();
   });
 }

@@ -48,7 +48,7 @@ describe('the text of a notice', () => {
     for (const line of [
       'Execution: failover-epoch-2 (promoted)',
       'Decision: failover of orders from production to standby at epoch 2; reason peer-lost, requested by heartbeat-module (execution failover-epoch-2)',
-      '  storage  failed    deadline 6.6 s, phi 240.77',
+      '  storage  failed    deadline 6.6 s, phi >100',
       'Confirmed: peer still lost (network failed, storage failed)',
       'Gates:    replication-lag passed: lag 700 ms within 30000 ms; cooldown passed: no earlier promotion',
       'Fence:    epoch 2 written, production fenced; fence message on the network path: sent',
