@@ -261,6 +261,14 @@ export function parseConfig(raw: unknown): MirrorbeatConfig {
  * `mirrorbeat.<key>` entry on top of it.
  */
 export function configFromContext(context: Readonly<Record<string, unknown>>): MirrorbeatConfig {
+  return parseConfig(rawConfigFromContext(context));
+}
+
+/**
+ * The configuration object a CDK context holds, before validation: the `mirrorbeat` object
+ * with every `mirrorbeat.<key>` entry applied (what `mergeConfig` can put more keys on).
+ */
+export function rawConfigFromContext(context: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const prefix = `${CONTEXT_KEY}.`;
   for (const key of Object.keys(context)) {
     const head = key.split('.')[0] as string;
@@ -280,7 +288,17 @@ export function configFromContext(context: Readonly<Record<string, unknown>>): M
       `${CONTEXT_KEY}: missing; add a "${CONTEXT_KEY}" object to the context of cdk.json (see docs/CONFIGURATION.md)`,
     );
   }
-  return parseConfig(applyOverrides(base, overrides));
+  return applyOverrides(base, overrides) as Record<string, unknown>;
+}
+
+/** `over` on top of `base`, key by key into nested objects; a list or value in `over` replaces the base's. */
+export function mergeConfig(base: Readonly<Record<string, unknown>>, over: Readonly<Record<string, unknown>>) {
+  const merged: Record<string, unknown> = structuredClone({ ...base });
+  for (const [key, value] of Object.entries(over)) {
+    const under = merged[key];
+    merged[key] = isRecord(under) && isRecord(value) ? mergeConfig(under, value) : structuredClone(value);
+  }
+  return merged;
 }
 
 /** Levenshtein distance, for a context key that is one slip away from `mirrorbeat`. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, type MirrorbeatConfig, parseConfig } from '../lib/config';
+import { ConfigError, mergeConfig, type MirrorbeatConfig, parseConfig } from '../lib/config';
 import { PATHS, SITE_IDS } from '../lambdas/core/wire';
 
 /** The scenario file (a contract; docs/SCENARIOS.md). */
@@ -162,6 +162,8 @@ export interface Scenario {
   readonly seed: number | undefined;
   readonly durationMs: number;
   readonly config: MirrorbeatConfig;
+  /** The scenario file's own config keys, as written (the rest came from the base). */
+  readonly ownConfig: Readonly<Record<string, unknown>>;
   readonly events: readonly ScenarioEvent[];
 }
 
@@ -181,8 +183,16 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** Validates a parsed scenario; the error is one line naming the field, the value and what is allowed. */
-export function parseScenario(raw: unknown): Scenario {
+/**
+ * Validates a parsed scenario; the error is one line naming the field, the value and what is allowed.
+ * The scenario's `config` goes on top of `base` (the built-in demo cluster, or what `simulate`
+ * read from cdk.json), key by key into nested objects.
+ */
+export function parseScenario(
+  raw: unknown,
+  base: Readonly<Record<string, unknown>> = SCENARIO_BASE_CONFIG,
+  baseName?: string,
+): Scenario {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ScenarioError('scenario: expected a JSON object with name, durationMs and events');
   const result = scenarioSchema.safeParse(raw);
@@ -210,10 +220,14 @@ export function parseScenario(raw: unknown): Scenario {
   }
   let config: MirrorbeatConfig;
   try {
-    config = parseConfig({ ...SCENARIO_BASE_CONFIG, ...(s.config ?? {}) });
+    config = parseConfig(mergeConfig(base, s.config ?? {}));
   } catch (error) {
     if (error instanceof ConfigError)
-      throw new ScenarioError(`scenario.config: ${error.message.replace(/^mirrorbeat\./, '')}`);
+      throw new ScenarioError(
+        baseName === undefined
+          ? `scenario.config: ${error.message.replace(/^mirrorbeat\./, '')}`
+          : `scenario.config on top of ${baseName}: ${error.message.replace(/^mirrorbeat\./, '')}; change the scenario's config, or run it on another configuration (--cdk-json)`,
+      );
     throw error;
   }
   // Events at the same instant keep their file order.
@@ -221,10 +235,15 @@ export function parseScenario(raw: unknown): Scenario {
     .map((e, i) => ({ e, i }))
     .sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i)
     .map(({ e }) => e);
-  return { name: s.name, seed: s.seed, durationMs: s.durationMs, config, events };
+  return { name: s.name, seed: s.seed, durationMs: s.durationMs, config, ownConfig: s.config ?? {}, events };
 }
 
-export function loadScenario(file: string): Scenario {
+/** Reads and validates a scenario file; its config goes on top of `base` (see parseScenario). */
+export function loadScenario(
+  file: string,
+  base: Readonly<Record<string, unknown>> = SCENARIO_BASE_CONFIG,
+  baseName?: string,
+): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -239,5 +258,5 @@ export function loadScenario(file: string): Scenario {
   } catch (error) {
     throw new ScenarioError(`scenario: ${show(file)} is not JSON: ${(error as Error).message.slice(0, 200)}`);
   }
-  return parseScenario(raw);
+  return parseScenario(raw, base, baseName);
 }

@@ -10,10 +10,11 @@ export function formatEntry(entry: TimelineEntry): string {
   return `${time}  ${who}  ${entry.text}`;
 }
 
-export function formatHeader(scenario: Scenario, seed: number): string {
+export function formatHeader(scenario: Scenario, seed: number, configuration?: string): string {
   const c = scenario.config;
   return [
     `mirrorbeat simulate: ${scenario.name}`,
+    ...(configuration === undefined ? [] : [`  configuration: ${configuration}`]),
     `  seed ${seed}, ${seconds(scenario.durationMs)} of scenario time; interval ${c.intervalSeconds} s, deadline ${c.deadlineFloorSeconds}–${c.deadlineCeilingSeconds} s (phi ${c.phiThreshold}), confirmation ${c.confirmationWindowSeconds} s, failover ${c.failoverMode}`,
     `  two sites (production ${c.productionRegion}, standby ${c.standbyRegion}) on DynamoDB Local, the deployed handlers and the synthesized workflows`,
     c.consistency === 'strong'
@@ -23,8 +24,9 @@ export function formatHeader(scenario: Scenario, seed: number): string {
   ].join('\n');
 }
 
-export function formatSummary(report: Report, wallMs: number): string {
+export function formatSummary(report: Report, wallMs: number, configuration?: string): string {
   const lines = ['', 'summary'];
+  if (configuration !== undefined) lines.push(`  configuration: ${configuration}`);
   if (report.failovers.length === 0) lines.push('  failovers: none');
   for (const f of report.failovers) {
     lines.push(

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { ConfigError, configFromContext, CONTEXT_KEY, type MirrorbeatConfig } from '../../lib/config';
+import { ConfigError, CONTEXT_KEY, type MirrorbeatConfig, parseConfig, rawConfigFromContext } from '../../lib/config';
 import { SiteNames } from '../../lib/names';
 import { SITE_IDS, type SiteId } from '../../lambdas/core/wire';
 import { SiteStore } from '../../lambdas/shared/store';
@@ -54,16 +54,25 @@ export const awsOptions = (command: Command) =>
 
 /** The configuration from cdk.json's context with `-c key=value` overrides, as `cdk synth` reads it. */
 export function loadConfig(cdkJson: string, overrides: readonly string[]): MirrorbeatConfig {
+  return asConfigError(() => parseConfig(loadRawConfig(cdkJson, overrides)));
+}
+
+/** The same configuration before validation, for `simulate` to put a scenario's keys on. */
+export function loadRawConfig(cdkJson: string, overrides: readonly string[]): Record<string, unknown> {
   const context = readCdkContext(path.resolve(cdkJson));
   for (const pair of overrides) {
     const at = pair.indexOf('=');
     if (at <= 0) throw new ConfigError(`-c ${pair}: expected key=value, such as ${CONTEXT_KEY}.intervalSeconds=5`);
     context[pair.slice(0, at)] = pair.slice(at + 1);
   }
+  return asConfigError(() => rawConfigFromContext(context));
+}
+
+/** A configuration error in the same words as `cdk synth` prints for the same configuration. */
+function asConfigError<T>(read: () => T): T {
   try {
-    return configFromContext(context);
+    return read();
   } catch (error) {
-    // The same words as `cdk synth` prints for the same configuration.
     throw error instanceof ConfigError ? new ConfigError(`invalid configuration: ${error.message}`) : error;
   }
 }

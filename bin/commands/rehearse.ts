@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import fc from 'fast-check';
@@ -7,9 +7,9 @@ import { benchTable, runBench, writeResults } from '../../bench/run';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
 import { startDynamoLocal } from '../../local/dynamo';
 import { simulateScenario } from '../../local/run';
-import { loadScenario, type Scenario, ScenarioError } from '../../local/scenario';
+import { loadScenario, SCENARIO_BASE_CONFIG, type Scenario, ScenarioError } from '../../local/scenario';
 import { formatEntry, formatFirstPage, formatHeader, formatSummary } from '../../local/text';
-import { collect, loadConfig } from './options';
+import { collect, loadConfig, loadRawConfig } from './options';
 import { formatStatus } from './status';
 
 /** Without AWS: a scenario on the local runtime, random fault schedules, the benchmarks. */
@@ -39,7 +39,17 @@ export function registerRehearse(program: Command): void {
     .requiredOption('--scenario <file>', 'the scenario file (docs/SCENARIOS.md; examples in local/scenarios/)')
     .option('--seed <n>', "seed of the run's randomness (default: the scenario's seed, else 1)")
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
-    .action(async (opts: { scenario: string; seed?: string; json?: boolean }) => {
+    .option(
+      '--cdk-json <file>',
+      "the cdk.json whose configuration to rehearse, as synth reads it; the scenario's config goes on top (default: ./cdk.json, else the built-in demo cluster)",
+    )
+    .option(
+      '-c, --context <key=value>',
+      `override one key, as with cdk: -c ${CONTEXT_KEY}.failoverMode=manual`,
+      collect,
+      [],
+    )
+    .action(async (opts: { scenario: string; seed?: string; json?: boolean; cdkJson?: string; context: string[] }) => {
       if (opts.seed !== undefined && !/^\d{1,10}$/.test(opts.seed))
         throw new ScenarioError(
           `--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0 to 4294967295`,
@@ -47,7 +57,11 @@ export function registerRehearse(program: Command): void {
       const seed = opts.seed === undefined ? undefined : Number(opts.seed);
       if (seed !== undefined && seed > 2 ** 32 - 1)
         throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
-      await runSimulation(path.resolve(opts.scenario), { seed, json: opts.json === true });
+      await runSimulation(path.resolve(opts.scenario), {
+        seed,
+        json: opts.json === true,
+        base: rehearsedConfig(opts.cdkJson, opts.context),
+      });
     });
 
   program
@@ -133,19 +147,49 @@ async function runChaos(runs: number, seed: number): Promise<void> {
   }
 }
 
+/** The configuration a scenario runs on: cdk.json's (with -c overrides), as synth reads it, or the built-in demo cluster. */
+function rehearsedConfig(cdkJson: string | undefined, overrides: readonly string[]): RehearsedConfig {
+  const file = cdkJson ?? 'cdk.json';
+  if (cdkJson === undefined && !existsSync(file)) {
+    if (overrides.length > 0) throw new ConfigError(`-c: no cdk.json here to override; pass --cdk-json FILE`);
+    return { raw: SCENARIO_BASE_CONFIG, source: 'the built-in demo cluster (no cdk.json in this folder)' };
+  }
+  loadConfig(file, overrides); // the user's configuration must be valid on its own, with synth's error if not
+  const raw = loadRawConfig(file, overrides);
+  return {
+    raw,
+    source: `${path.basename(file)} (cluster ${String(raw.clusterName)})${overrides.length > 0 ? ` with -c ${overrides.join(' -c ')}` : ''}`,
+  };
+}
+
+interface RehearsedConfig {
+  readonly raw: Readonly<Record<string, unknown>>;
+  /** Which configuration ran, in words for the first line of the summary. */
+  readonly source: string;
+}
+
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
-async function runSimulation(file: string, opts: { seed: number | undefined; json: boolean }): Promise<void> {
-  const scenario = loadScenario(file);
+async function runSimulation(
+  file: string,
+  opts: { seed: number | undefined; json: boolean; base: RehearsedConfig },
+): Promise<void> {
+  const scenario = loadScenario(
+    file,
+    opts.base.raw,
+    opts.base.raw === SCENARIO_BASE_CONFIG ? undefined : opts.base.source,
+  );
+  const keys = Object.keys(scenario.ownConfig);
+  const configuration = `${opts.base.source}${keys.length > 0 ? `, with the scenario's ${keys.join(', ')} on top` : ''}`;
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;
-  if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed)}\n`);
+  if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed, configuration)}\n`);
   const { report, status, messages } = await simulateScenario(scenario, {
     seed,
     ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }),
   });
   process.stdout.write(
     opts.json
-      ? `${JSON.stringify(report)}\n`
-      : `${formatSummary(report, Date.now() - started)}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`,
+      ? `${JSON.stringify({ ...report, configuration })}\n`
+      : `${formatSummary(report, Date.now() - started, configuration)}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`,
   );
 }

@@ -81,9 +81,100 @@ describe('the scenario loader', () => {
     ]);
     expect(s.config.clusterName).toBe('demo');
   });
+
+  it("puts the scenario's config on the given base key by key, nested objects merged, and says so when they clash", () => {
+    const base = {
+      clusterName: 'payments',
+      productionRegion: 'eu-west-1',
+      standbyRegion: 'eu-central-1',
+      failoverMode: 'manual',
+      health: { alarmNames: ['payments-5xx'] },
+    };
+    const s = parseScenario(
+      { name: 'x', durationMs: 10_000, config: { health: { onPeerFailure: 'failover' } }, events: [] },
+      base,
+      'cdk.json (cluster payments)',
+    );
+    expect(s.config).toMatchObject({
+      clusterName: 'payments',
+      failoverMode: 'manual',
+      health: { alarmNames: ['payments-5xx'], onPeerFailure: 'failover' },
+    });
+    expect(s.ownConfig).toEqual({ health: { onPeerFailure: 'failover' } });
+    expect(() =>
+      parseScenario(
+        { name: 'x', durationMs: 10_000, config: { consistency: 'eventual', failoverMode: 'automatic' }, events: [] },
+        base,
+        'cdk.json (cluster payments)',
+      ),
+    ).toThrow(/^scenario\.config on top of cdk\.json \(cluster payments\): failoverMode: got "automatic"; allowed: /);
+  });
 });
 
 describe('mirrorbeat simulate', () => {
+  const simulate = (cwd: string, ...args: string[]) =>
+    spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), 'simulate', ...args], {
+      encoding: 'utf8',
+      cwd,
+    });
+  const crash = (dir: string) => {
+    const file = path.join(dir, 'crash.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'crash',
+        seed: 2,
+        durationMs: 50_000,
+        events: [{ atMs: 10_000, fault: 'crash', site: 'production' }],
+      }),
+    );
+    return file;
+  };
+
+  it('rehearses the cdk.json of the folder it runs in, with -c overrides, and says which configuration ran', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
+    const scenario = crash(dir);
+    writeFileSync(
+      path.join(dir, 'cdk.json'),
+      JSON.stringify({
+        app: 'x',
+        context: {
+          mirrorbeat: {
+            clusterName: 'payments',
+            productionRegion: 'us-east-1',
+            standbyRegion: 'us-west-2',
+            failoverMode: 'manual',
+          },
+        },
+      }),
+    );
+    const manual = simulate(dir, '--scenario', scenario, '--json');
+    expect(manual.stderr).toBe('');
+    const report = JSON.parse(manual.stdout) as { configuration: string; failovers: unknown[] };
+    expect(report.configuration).toBe('cdk.json (cluster payments)');
+    expect(report.failovers).toEqual([]);
+
+    const automatic = simulate(dir, '--scenario', scenario, '-c', 'mirrorbeat.failoverMode=automatic');
+    expect(automatic.stdout.split('\n').filter((l) => l.includes('configuration:'))).toEqual([
+      '  configuration: cdk.json (cluster payments) with -c mirrorbeat.failoverMode=automatic',
+      '  configuration: cdk.json (cluster payments) with -c mirrorbeat.failoverMode=automatic',
+    ]);
+    expect(automatic.stdout).toMatch(/summary\n {2}configuration: .*\n {2}failover: production → standby at epoch 2/);
+  });
+
+  it('rehearses the built-in demo cluster where there is no cdk.json, and refuses a cdk.json that synth would refuse', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
+    const scenario = crash(dir);
+    const builtIn = JSON.parse(simulate(dir, '--scenario', scenario, '--json').stdout) as { configuration: string };
+    expect(builtIn.configuration).toBe('the built-in demo cluster (no cdk.json in this folder)');
+    writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { mirrorbeat: { clusterName: 'payments' } } }));
+    const bad = simulate(dir, '--scenario', scenario, '--json');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mirrorbeat: invalid configuration: mirrorbeat\.productionRegion: got nothing; allowed: /),
+    ]);
+  });
+
   it('exits 2 with one line on stderr for a bad scenario file, and prints nothing on stdout', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
     const file = path.join(dir, 'bad.json');
