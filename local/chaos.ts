@@ -130,7 +130,9 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
       const replaced = report.failovers.some(
         (f) => f.to === 'standby' && f.promotedAtMs !== null && f.promotedAtMs <= crash.atMs + boundMs,
       );
-      const alreadyReplaced = report.primaryTimeline.some((p) => p.site === 'standby' && p.atMs <= crash.atMs);
+      const alreadyReplaced = report.primaryTimeline.some(
+        (p) => p.acting && p.site === 'standby' && p.atMs <= crash.atMs,
+      );
       if (!replaced && !alreadyReplaced)
         violations.push({
           invariant: 'I3',
@@ -158,7 +160,8 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
 
   // I6: every epoch has one primary: failovers, switchovers and failbacks never promote two sites to the same epoch.
   const holders = new Map<number, Set<string>>();
-  for (const p of report.primaryTimeline) holders.set(p.epoch, (holders.get(p.epoch) ?? new Set()).add(p.site));
+  for (const p of report.primaryTimeline.filter((e) => e.acting))
+    holders.set(p.epoch, (holders.get(p.epoch) ?? new Set()).add(p.site));
   for (const [epoch, sites] of holders)
     if (sites.size > 1)
       violations.push({ invariant: 'I6', detail: `epoch ${epoch} had ${[...sites].join(' and ')} acting as primary` });

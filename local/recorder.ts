@@ -30,7 +30,10 @@ export interface Report {
   readonly maxSimultaneousPrimaries: number;
   /** Virtual ms after the first primary during which no site acted as primary (a crashed or frozen site acts as nothing). */
   readonly noPrimaryMs: number;
-  readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number }[];
+  /** Each stretch without a primary after the first one acted; `toMs` null when the run ended in it. */
+  readonly noPrimaryGaps: { fromMs: number; toMs: number | null }[];
+  /** Each time a site started (`acting` true) or stopped (false: stepped down, crashed, froze) acting as primary. */
+  readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number; acting: boolean }[];
   /** Notices that reached a topic; `folded` on a summary: how many notices of its kind and path it stands for. */
   readonly notifications: { atMs: number; site: SiteId; kind: NoticeKind; path?: PathId; folded?: number }[];
   readonly invalidBeats: Record<PathId, Record<string, number>>;
@@ -88,8 +91,10 @@ export class Recorder {
   private maxSimultaneousPrimaries = 0;
   private readonly lastSerial = new Map<string, number>();
   private firstFatalAtMs: number | undefined;
-  /** Time without a primary: when the current gap began, and the gaps so far. */
-  private readonly noPrimary = { sinceMs: undefined as number | undefined, totalMs: 0, seenPrimary: false };
+  /** Time without a primary: the gaps so far, the last one open while it lasts. */
+  private readonly noPrimary = { gaps: [] as { fromMs: number; toMs: number | null }[], seenPrimary: false };
+  /** The epoch each site acts as primary at, as last recorded in the primary timeline. */
+  private readonly actingAt = new Map<SiteId, number>();
 
   constructor(private readonly world: World) {}
 
@@ -145,7 +150,6 @@ export class Recorder {
       site.role = report.role;
       site.epoch = report.epoch;
       if (report.role === 'primary') {
-        this.primaryTimeline.push({ atMs: w.clock.at, site: site.id, epoch: report.epoch });
         w.note({ site: site.id, kind: 'role', text: `acts as primary at epoch ${report.epoch}` });
       } else if (wasPrimary) {
         w.note({ site: site.id, kind: 'role', text: `stops acting as primary (epoch ${report.epoch})` });
@@ -188,20 +192,29 @@ export class Recorder {
   /** After every event: whether any site acts as primary, for the time without one. */
   trackPrimaries(): void {
     const w = this.world;
-    const primary = Object.values(w.sites).some((s) => acting(w, s) && s.role === 'primary');
+    const atMs = w.clock.at;
+    for (const site of Object.values(w.sites)) {
+      const now = acting(w, site) && site.role === 'primary' ? site.epoch : undefined;
+      const before = this.actingAt.get(site.id);
+      if (now === before) continue;
+      if (before !== undefined) this.primaryTimeline.push({ atMs, site: site.id, epoch: before, acting: false });
+      if (now !== undefined) this.primaryTimeline.push({ atMs, site: site.id, epoch: now, acting: true });
+      if (now === undefined) this.actingAt.delete(site.id);
+      else this.actingAt.set(site.id, now);
+    }
     const gap = this.noPrimary;
-    if (primary) {
+    const open = gap.gaps.at(-1)?.toMs === null ? gap.gaps.at(-1) : undefined;
+    if (this.actingAt.size > 0) {
       gap.seenPrimary = true;
-      if (gap.sinceMs !== undefined) gap.totalMs += w.clock.nowMs - gap.sinceMs;
-      gap.sinceMs = undefined;
-    } else if (gap.seenPrimary && gap.sinceMs === undefined) {
-      gap.sinceMs = w.clock.nowMs;
+      if (open !== undefined) open.toMs = atMs;
+    } else if (gap.seenPrimary && open === undefined) {
+      gap.gaps.push({ fromMs: atMs, toMs: null });
     }
   }
 
-  /** The end of the run closes an open gap without a primary. */
-  finish(endMs: number): void {
-    if (this.noPrimary.sinceMs !== undefined) this.noPrimary.totalMs += endMs - this.noPrimary.sinceMs;
+  /** Virtual ms without a primary, an open gap counted to `endAtMs`. */
+  private noPrimaryMs(endAtMs: number): number {
+    return this.noPrimary.gaps.reduce((sum, g) => sum + (g.toMs ?? endAtMs) - g.fromMs, 0);
   }
 
   // ---- the emulated SNS topics ------------------------------------------------------------
@@ -323,7 +336,11 @@ export class Recorder {
       detectionMs:
         decision !== undefined && this.firstFatalAtMs !== undefined ? Math.round(decision - this.firstFatalAtMs) : null,
       maxSimultaneousPrimaries: this.maxSimultaneousPrimaries,
-      noPrimaryMs: Math.round(this.noPrimary.totalMs),
+      noPrimaryMs: Math.round(this.noPrimaryMs(this.world.scenario.durationMs)),
+      noPrimaryGaps: this.noPrimary.gaps.map((g) => ({
+        fromMs: Math.round(g.fromMs),
+        toMs: g.toMs === null ? null : Math.round(g.toMs),
+      })),
       primaryTimeline: this.primaryTimeline.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
       // Notices raised in one tick are published concurrently; sorting makes the report independent of their race.
       notifications: this.notifications

@@ -219,7 +219,6 @@ class Simulation implements World {
       await this.workflows.settle();
       this.recorder.trackPrimaries();
     });
-    this.recorder.finish(endMs);
     // Folded notices whose window is still open: their summary comes after the run.
     for (const site of Object.values(this.sites)) {
       const open = await new NoticeJournal(site.db, site.settings.heartbeatVolume).closedWindows(

@@ -37,7 +37,17 @@ export function formatSummary(report: Report, wallMs: number, configuration?: st
     `  detection: ${report.detectionMs === null ? 'no fatal fault led to a failover' : `${seconds(report.detectionMs)} from the first fatal fault to the failover decision`}`,
   );
   lines.push(`  most sites acting as primary at once: ${report.maxSimultaneousPrimaries}`);
-  lines.push(`  time without a primary (after the first): ${seconds(report.noPrimaryMs)}`);
+  const gaps = report.noPrimaryGaps.map(
+    (g) => `${seconds(g.fromMs)}–${g.toMs === null ? 'the end, still none' : seconds(g.toMs)}`,
+  );
+  lines.push(
+    `  time without a primary (after the first): ${seconds(report.noPrimaryMs)}${gaps.length === 0 ? '' : ` (${gaps.join(', ')})`}`,
+  );
+  const ended = report.primaryTimeline.at(-1);
+  if (report.noPrimaryGaps.at(-1)?.toMs === null && ended !== undefined)
+    lines.push(
+      `  NO PRIMARY at the end: ${ended.site} stopped acting as primary (epoch ${ended.epoch}) at ${seconds(ended.atMs)} and no site took over`,
+    );
   const kinds = new Map<string, number>();
   for (const n of report.notifications) kinds.set(n.kind, (kinds.get(n.kind) ?? 0) + 1);
   lines.push(`  notices: ${kinds.size === 0 ? 'none' : [...kinds].map(([k, n]) => `${k} × ${n}`).join(', ')}`);

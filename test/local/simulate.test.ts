@@ -1,3 +1,4 @@
+import { formatSummary } from '../../local/text';
 import { runScenario as run } from '../local-sites';
 
 const DETECTION_BOUND_MS = 6_000 + 10_000 + 2 * 2_000 + 4_000; // floor + confirmation + two ticks + the per-minute handoff
@@ -10,7 +11,7 @@ describe('the local two-site runtime', () => {
     expect(report.failovers[0]?.promotedAtMs).toEqual(expect.any(Number));
     expect(report.detectionMs).toBeLessThanOrEqual(DETECTION_BOUND_MS);
     expect(report.maxSimultaneousPrimaries).toBe(1);
-    expect(report.primaryTimeline.map((p) => [p.site, p.epoch])).toEqual([
+    expect(report.primaryTimeline.filter((p) => p.acting).map((p) => [p.site, p.epoch])).toEqual([
       ['production', 1],
       ['standby', 2],
     ]);
@@ -72,7 +73,31 @@ describe('the local two-site runtime', () => {
     expect(report.notifications).toEqual(
       expect.arrayContaining([expect.objectContaining({ site: 'production', kind: 'demoted' })]),
     );
-    expect(report.primaryTimeline.map((p) => p.site)).toEqual(['production', 'standby']);
+    expect(report.primaryTimeline.filter((p) => p.acting).map((p) => p.site)).toEqual(['production', 'standby']);
+  });
+
+  it('records a primary stepping down and the stretch without one, in the report and the summary', async () => {
+    // Two-region self-fence: the price of never making two primaries is that a lost standby takes production down too.
+    const report = await run([{ atMs: 10_000, fault: 'crash', site: 'standby' }], {
+      durationMs: 60_000,
+      config: { consistency: 'eventual', isolationPolicy: 'self-fence', failoverMode: 'automatic' },
+    });
+    const [started, stopped, ...rest] = report.primaryTimeline;
+    expect(rest).toEqual([]);
+    expect(started).toMatchObject({ site: 'production', epoch: 1, acting: true });
+    expect(stopped).toMatchObject({ site: 'production', epoch: 1, acting: false });
+    const stoppedAt = stopped?.atMs ?? 0;
+    expect(stoppedAt).toBeGreaterThan(10_000);
+    expect(report.failovers).toEqual([]);
+    expect(report.noPrimaryGaps).toEqual([{ fromMs: stoppedAt, toMs: null }]);
+    expect(report.noPrimaryMs).toBe(60_000 - stoppedAt);
+    const summary = formatSummary(report, 0).split('\n');
+    expect(summary).toContain(
+      `  time without a primary (after the first): ${(report.noPrimaryMs / 1000).toFixed(1)} s (${(stoppedAt / 1000).toFixed(1)} s–the end, still none)`,
+    );
+    expect(summary).toContain(
+      `  NO PRIMARY at the end: production stopped acting as primary (epoch 1) at ${(stoppedAt / 1000).toFixed(1)} s and no site took over`,
+    );
   });
 
   it('gives the same report for the same seed', async () => {
