@@ -45,6 +45,8 @@ export interface SiteStatus {
   readonly role: string | null;
   readonly verdict: SiteVerdict | null;
   readonly verdictSince: string | null;
+  /** Since when this site has seen no site acting as primary (past the grace), or null. */
+  readonly noPrimarySince: string | null;
   readonly paths: Partial<Record<PathId, PathStatus>>;
   /** How long ago this site's heartbeat module last ticked (from its serial counter). */
   readonly lastTickAgeMs: number | null;
@@ -166,6 +168,7 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       role: (view?.role as string | undefined) ?? null,
       verdict: (view?.verdict as SiteVerdict | undefined) ?? null,
       verdictSince: (view?.verdictSince as string | undefined) ?? null,
+      noPrimarySince: view?.primarySeen === 'none' ? ((view.primarySeenSince as string | undefined) ?? null) : null,
       paths,
       lastTickAgeMs: lastSerial === undefined || !Number.isFinite(lastSerial) ? null : Math.max(0, nowMs - lastSerial),
     };
@@ -180,6 +183,7 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       role: null,
       verdict: null,
       verdictSince: null,
+      noPrimarySince: null,
       paths: {},
       lastTickAgeMs: null,
     };

@@ -63,6 +63,11 @@ export class SiteMetrics {
     return this.metric(MetricName.actingPrimary, cloudwatch.Stats.MAXIMUM);
   }
 
+  /** 1 in a minute throughout which this site saw no site acting as primary (Minimum: a failover's seconds do not count). */
+  noPrimary(): cloudwatch.Metric {
+    return this.metric(MetricName.noPrimary, cloudwatch.Stats.MINIMUM);
+  }
+
   /** 1 while the peer's valid beats say its workload failed. */
   peerHealthFailed(): cloudwatch.Metric {
     return this.metric(MetricName.peerHealthFailed, cloudwatch.Stats.MAXIMUM);

@@ -88,6 +88,15 @@ export class SiteMonitoring extends Construct {
       alarmDescription:
         "The peer's valid beats say its workload failed (its health sources); see health.onPeerFailure for what follows.",
     });
+    this.alarm('NoPrimary', 'critical', {
+      metric: m.noPrimary(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'For a whole minute this site saw no site acting as primary (both beat as secondary, or in quorum mode the record names a site whose lease ran out): nothing serves. Read npx mirrorbeat status, then promote a site (npx mirrorbeat failover).',
+    });
     this.alarm('HeartbeatModuleStopped', 'critical', {
       metric: m.ticks(),
       threshold: Math.max(1, Math.floor(ticksPerMinute / 2)),
@@ -224,8 +233,8 @@ export class SiteMonitoring extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Acts as primary (1) · peer reports failure (1)',
-        left: [m.actingPrimary()],
+        title: 'Acts as primary (1) · sees no primary at all (1) · peer reports failure (1)',
+        left: [m.actingPrimary(), m.noPrimary()],
         right: [m.peerHealthFailed()],
         width: 8,
       }),

@@ -71,7 +71,7 @@ export function scenarioOf(schedule: Schedule): Scenario {
 }
 
 export interface Violation {
-  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7';
+  readonly invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8';
   readonly detail: string;
 }
 
@@ -178,6 +178,21 @@ export function checkInvariants(scenario: Scenario, result: SimulationResult): V
       violations.push({
         invariant: 'I7',
         detail: `one fault (${JSON.stringify(only)}) took production's role: ${report.failovers.length} failovers, ${report.noPrimaryMs} ms without a primary`,
+      });
+  }
+
+  // I8: a no-primary notice is never raised while a site acts as primary (it is what pages people at night).
+  const actingAt = (t: number) => {
+    const now = new Map<string, boolean>();
+    for (const p of report.primaryTimeline) if (p.atMs <= t) now.set(p.site, p.acting);
+    return [...now].filter(([, acting]) => acting).map(([site]) => site);
+  };
+  for (const n of report.notifications.filter((x) => x.kind === 'no-primary')) {
+    const primaries = actingAt(n.atMs);
+    if (primaries.length > 0)
+      violations.push({
+        invariant: 'I8',
+        detail: `no-primary from ${n.site} at ${n.atMs} ms while ${primaries.join(' and ')} acted as primary`,
       });
   }
   return violations;

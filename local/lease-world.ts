@@ -48,6 +48,15 @@ export interface WorldResult {
   readonly acting: Readonly<Record<SiteId, readonly (readonly [number, number])[]>>;
   readonly takeovers: readonly { readonly atMs: number; readonly to: SiteId; readonly gated: boolean }[];
   readonly finalRecord: ClusterRecord;
+  /**
+   * Each time a site would have raised `no-primary` (SiteCore.noPrimary held for a lease, as
+   * the heartbeat module waits), and whether some site acted as primary at that instant.
+   */
+  readonly noPrimaryAlarms: readonly {
+    readonly atMs: number;
+    readonly site: SiteId;
+    readonly primaryActing: boolean;
+  }[];
 }
 
 const tunings = new Map<number, ReturnType<typeof tuningOf>>();
@@ -79,6 +88,9 @@ interface SiteState {
   isolated: boolean;
   pausedUntilMs: number;
   actingSinceMs: number | undefined;
+  /** Since when its core has seen no site acting as primary, and whether it raised the alarm for it. */
+  noPrimarySinceMs: number | undefined;
+  noPrimaryRaised: boolean;
   pendingFence: boolean;
   serial: number;
   /** The last beat the peer received from this site on each path, and when (the peer's observations). */
@@ -112,6 +124,8 @@ export function runWorld(s: WorldSchedule): WorldResult {
     isolated: false,
     pausedUntilMs: 0,
     actingSinceMs: undefined,
+    noPrimarySinceMs: undefined,
+    noPrimaryRaised: false,
     pendingFence: false,
     serial: 0,
     delivered: {},
@@ -121,6 +135,7 @@ export function runWorld(s: WorldSchedule): WorldResult {
   const sites = { production: fresh('production'), standby: fresh('standby') };
   const acting: Record<SiteId, [number, number][]> = { production: [], standby: [] };
   const takeovers: { atMs: number; to: SiteId; gated: boolean }[] = [];
+  const noPrimaryAlarms: { atMs: number; site: SiteId; primaryActing: boolean }[] = [];
   const mono = (id: SiteId, realMs: number) => realMs * (1 + s.drift[id]);
   const witnessUp = (now: number) => !witness.crashed && !witness.isolated && now >= witness.pausedUntilMs;
   const linked = () => legs.sites && !sites.production.isolated && !sites.standby.isolated;
@@ -210,6 +225,18 @@ export function runWorld(s: WorldSchedule): WorldResult {
       ]),
     ) as Record<PathId, PeerRead>;
     const checked = core.check(reads, rec, now, m);
+    // The no-primary alarm, as the heartbeat module raises it: the core's condition, held for the grace.
+    const none = core.noPrimary(role, rec, checked.states, now, m) !== undefined;
+    site.noPrimarySinceMs = none ? (site.noPrimarySinceMs ?? now) : undefined;
+    if (!none) site.noPrimaryRaised = false;
+    else if (!site.noPrimaryRaised && now - (site.noPrimarySinceMs ?? now) >= core.noPrimaryGraceMs) {
+      site.noPrimaryRaised = true;
+      noPrimaryAlarms.push({
+        atMs: now,
+        site: id,
+        primaryActing: SITE_IDS.some((o) => sites[o].actingSinceMs !== undefined),
+      });
+    }
     const decision = checked.takeover;
     if (!decision.start || site.pendingFence) return;
     core.failoverStarted(rec.epoch, m);
@@ -276,7 +303,7 @@ export function runWorld(s: WorldSchedule): WorldResult {
     event.run(event.atMs);
   }
   for (const id of SITE_IDS) stopActing(id, s.durationMs);
-  return { acting, takeovers, finalRecord: record };
+  return { acting, takeovers, finalRecord: record, noPrimaryAlarms };
 }
 
 /** The longest time two sites acted as primary at once. */

@@ -17,7 +17,7 @@ export function registerRehearse(program: Command): void {
   program
     .command('chaos')
     .description(
-      'Random fault schedules over the whole scenario grammar through the local runtime, checking invariants I1–I5',
+      'Random fault schedules over the whole scenario grammar through the local runtime, checking invariants I1–I8',
     )
     .option('--runs <n>', 'how many schedules', '20')
     .option('--seed <n>', 'fast-check seed (printed, so a run can be repeated)', String(Date.now() % 2 ** 31))

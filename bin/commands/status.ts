@@ -19,6 +19,12 @@ export function formatStatus(s: ClusterStatus): string {
   lines.push(
     `mirrorbeat ${s.cluster}: ${newest === undefined ? 'cluster record unreadable' : `epoch ${newest.epoch}, primary ${newest.primary}`}`,
   );
+  // What pages at night first: a site that sees nobody serving, if its record is current.
+  for (const site of s.sites)
+    if (site.noPrimarySince !== null && site.lastTickAgeMs !== null && site.lastTickAgeMs <= STALE_AFTER_MS)
+      lines.push(
+        `  NO PRIMARY: ${site.site} has seen no site acting as primary since ${site.noPrimarySince}; promote one: npx mirrorbeat failover --site <site>`,
+      );
   for (const id of SITE_IDS) {
     const site = s.sites.find((x) => x.site === id);
     if (site === undefined) continue;

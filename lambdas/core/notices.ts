@@ -17,6 +17,7 @@ export const NOTICE_KINDS = [
   'demoted',
   'switchover-completed',
   'clock-untrusted',
+  'no-primary',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export type Severity = 'warning' | 'critical';
@@ -29,6 +30,7 @@ const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>([
   'failover-aborted',
   'promoted',
   'demoted',
+  'no-primary',
 ]);
 
 export const severityOf = (kind: NoticeKind): Severity => (CRITICAL.has(kind) ? 'critical' : 'warning');
@@ -73,6 +75,7 @@ const HEADLINE: Record<NoticeKind, string> = {
   demoted: 'site demoted',
   'switchover-completed': 'switchover completed',
   'clock-untrusted': 'local clock jumped: beats now stamped from the monotonic clock',
+  'no-primary': 'no site acts as primary',
 };
 
 /**

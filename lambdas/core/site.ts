@@ -3,6 +3,7 @@ import {
   type ClockState,
   FRESH_CLOCK,
   FRESH_LEASE,
+  gateOpen,
   type LeaseState,
   leaseTuningOf,
   type LeaseTuning,
@@ -13,6 +14,7 @@ import {
   renewed,
   type RoleDecision,
   roleOf,
+  silentForMs,
   takeover,
   type TakeoverDecision,
   watched,
@@ -244,6 +246,44 @@ export class SiteCore {
       ...(fencedAt === undefined ? {} : { fencedAt }),
       takeover: this.takeover(verdict, cluster, monoMs),
     };
+  }
+
+  /**
+   * Why this site can see that no site acts as primary now, or undefined when one may. Sound
+   * by construction, so the alarm on it does not cry wolf. Quorum mode, the record read through
+   * a majority: the record names this site and it does not act, or names the peer and the
+   * peer's lease ran out (its renewals stopped a lease and the margin ago). Two-region mode,
+   * where a lost peer may be primary behind the partition: only a fresh beat of the peer at
+   * the record's epoch saying it is secondary too.
+   */
+  noPrimary(
+    role: Heartbeat['role'],
+    cluster: ClusterRecord,
+    states: Readonly<Record<PathId, PathState>>,
+    nowMs: number,
+    monoMs: number,
+  ): string | undefined {
+    if (role === 'primary') return undefined;
+    if (this.tuning.consistency === 'strong') {
+      if (!this.recordRead) return undefined;
+      if (cluster.primary === this.site)
+        return `the cluster record names ${this.site} primary at epoch ${cluster.epoch}, but it does not act as primary: ${this.roleWhy}`;
+      if (!gateOpen(this.lease, this.leaseTuning, cluster, monoMs)) return undefined;
+      return `${cluster.primary}'s lease at epoch ${cluster.epoch} ran out ${Math.round(silentForMs(this.lease, cluster, monoMs) / 1000)} s ago and no site has taken over`;
+    }
+    const live = this.newestLiveBeat(states);
+    if (live === undefined || live.role !== 'secondary' || live.epoch < cluster.epoch) return undefined;
+    const ageMs = nowMs - Date.parse(live.sentAt);
+    if (ageMs > 2 * this.tuning.intervalSeconds * 1000) return undefined;
+    return `${this.site} and ${this.peer} both beat as secondary at epoch ${cluster.epoch} (its beat of ${(ageMs / 1000).toFixed(1)} s ago)`;
+  }
+
+  /**
+   * How long the no-primary condition must hold before it is announced: longer than a
+   * promotion that must wait out the old primary's lease, and two ticks more.
+   */
+  get noPrimaryGraceMs(): number {
+    return this.leaseTuning.leaseMs + this.leaseTuning.driftMarginMs + 2 * this.tuning.intervalSeconds * 1000;
   }
 
   /** The peer's newest valid beat on a path that has not failed. */

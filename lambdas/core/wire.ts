@@ -37,6 +37,8 @@ export const MetricName = {
   peerHealthFailed: 'PeerHealthFailed',
   /** 1 while this site acts as primary. */
   actingPrimary: 'ActingPrimary',
+  /** 1 while this site can see that no site acts as primary (SiteCore.noPrimary). */
+  noPrimary: 'NoPrimary',
   /** Per path: the adaptive deadline a peer beat must arrive within, in seconds (the beat age is plotted against it). */
   deadline: 'DeadlineSeconds',
   /** Per path: 2 enabled, 1 pending, 0 disabled (the path registry, as this site applies it). */

@@ -95,6 +95,7 @@ export class HeartbeatModule {
       { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' },
     );
 
+    const noPrimary = this.core.noPrimary(role, cluster, states, nowMs, monoMs);
     const decision = checked.takeover;
     const hold = decision.start ? undefined : decision.hold;
     const outcomes: Outcome[] = [];
@@ -113,11 +114,11 @@ export class HeartbeatModule {
         : Promise.resolve(false),
       this.roleChange.announce(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.roleChange.confirmHandover(role, cluster, nowMs, timeout);
-        return out;
+        return [...out, ...(await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes))];
       }),
       this.announcer.flush(nowMs),
     ]);
-    metrics.push(...roleMetrics(role, this.core.modes));
+    metrics.push(...roleMetrics(role, noPrimary !== undefined, this.core.modes));
     // Only when there is something to count: a custom metric is billed for the hours it has data,
     // and these are rare (the alarm on undelivered notices treats no data as fine).
     const folded = outcomes.filter((o) => o === 'folded').length;

@@ -9,6 +9,10 @@ import type { ModuleDeps, Role } from './deps';
 export class RoleChange {
   /** The role this module last recorded as acting in. */
   private acting: Role | undefined;
+  /** Since when this container has seen no site acting as primary. */
+  private noPrimarySinceMs: number | undefined;
+  /** What it last recorded of that: `none` once it lasted a lease. */
+  private recordedSeen: 'seen' | 'none' | undefined;
 
   constructor(
     private readonly deps: ModuleDeps,
@@ -84,6 +88,62 @@ export class RoleChange {
           this.deps.log('warn', 'fence hook not called', { error: String(error) });
         }),
     ]);
+    return [notice];
+  }
+
+  /**
+   * No site acting as primary, as this site can see it (`why`, from SiteCore.noPrimary): once
+   * it has lasted the grace (a lease, the margin, two ticks: longer than a failover takes), it is recorded once in this site's
+   * view and announced as `no-primary`; seeing a primary again is recorded, quietly.
+   */
+  async watchPrimary(
+    why: string | undefined,
+    cluster: ClusterRecord,
+    nowMs: number,
+    timeoutMs: number,
+    outcomes: Outcome[],
+  ): Promise<Notice[]> {
+    const { settings, store } = this.deps;
+    this.noPrimarySinceMs = why === undefined ? undefined : (this.noPrimarySinceMs ?? nowMs);
+    const since = this.noPrimarySinceMs;
+    const seen = since !== undefined && nowMs - since >= this.core.noPrimaryGraceMs ? 'none' : 'seen';
+    if (seen === this.recordedSeen) return [];
+    let previous: string | undefined | null;
+    try {
+      previous = await store.views.recordPrimarySeen(
+        settings.site,
+        seen,
+        nowMs,
+        this.announcer.writer,
+        AbortSignal.timeout(timeoutMs),
+      );
+    } catch (error) {
+      this.deps.log('warn', 'primary watch not recorded', { seen, error: String(error) });
+      return [];
+    }
+    this.recordedSeen = seen;
+    if (seen !== 'none' || previous === null || since === undefined) return [];
+    const promote = `npx mirrorbeat failover --site ${settings.site} --region ${settings.region}`;
+    const notice: Notice = {
+      kind: 'no-primary',
+      site: settings.site,
+      region: settings.region,
+      cluster: settings.cluster,
+      atMs: nowMs,
+      detail: {
+        epoch: cluster.epoch,
+        primary: cluster.primary,
+        why,
+        sinceMs: since,
+        lastValidBeatAgeMs: this.announcer.ages(nowMs),
+        next:
+          settings.tuning.failoverMode === 'automatic' && cluster.primary !== settings.site
+            ? `nothing serves as primary and no automatic failover has taken over: read npx mirrorbeat status --region ${settings.region}; to promote this site: ${promote}`
+            : `nothing serves as primary: read npx mirrorbeat status --region ${settings.region}, then promote a site by hand: ${promote}`,
+      },
+    };
+    this.deps.log('warn', 'notice: no-primary', { why });
+    await this.announcer.publish(notice, nowMs, outcomes);
     return [notice];
   }
 

@@ -53,6 +53,17 @@ export class ViewStore {
     return this.recordChange(viewKey(site), 'role', role, nowMs, writer, signal);
   }
 
+  /** Whether this site sees a primary (itself or its peer): `none` once it has seen none for a lease. */
+  async recordPrimarySeen(
+    site: SiteId,
+    seen: 'seen' | 'none',
+    nowMs: number,
+    writer: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined | null> {
+    return this.recordChange(viewKey(site), 'primarySeen', seen, nowMs, writer, signal);
+  }
+
   /**
    * Records a new value if it differs from the stored one. Returns the previous value when
    * this writer changed it, null when someone else had already recorded it. A write that

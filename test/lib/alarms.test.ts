@@ -22,6 +22,8 @@ const ALARMS: Row[] = [
   ['BothPathsFailed', 'Critical', null, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['Unprotected', 'Critical', 'Verdict', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['PeerFailureReported', 'Warning', 'PeerHealthFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+  // Minimum over the minute: only a whole minute without a primary, never a failover's seconds.
+  ['NoPrimary', 'Critical', 'NoPrimary', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   // 30 ticks a minute at a 2 s interval: fewer than half of them, or none at all, is a stopped module.
   ['HeartbeatModuleStopped', 'Critical', 'Ticks', 15, 'LessThanThreshold', 2, 'breaching'],
   ['FailoverFailed', 'Critical', 'ExecutionsFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],

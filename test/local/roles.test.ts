@@ -1,7 +1,9 @@
 import * as path from 'node:path';
 import { simulateScenario } from '../../local/run';
 import type { Report } from '../../local/runtime';
-import { loadScenario } from '../../local/scenario';
+import { formatStatus } from '../../bin/commands/status';
+import { checkInvariants } from '../../local/chaos';
+import { loadScenario, parseScenario } from '../../local/scenario';
 import { dynamoEndpoint } from '../local-sites';
 
 /** The role protocol's regression scenarios (local/scenarios/), each a way today's roles once broke. */
@@ -106,5 +108,27 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(demoted?.atMs).toBeLessThanOrEqual(30_000 + 12_000 + 2_000);
     expect(promoted?.atMs).toBeGreaterThan(demoted?.atMs ?? Infinity);
     expect(report.maxSimultaneousPrimaries).toBe(1);
+  });
+
+  it('says no-primary once, with why, when a crashed primary is left unreplaced; never when a failover replaces it', async () => {
+    const events = [{ atMs: 20_000, fault: 'crash', site: 'production' }];
+    const scenario = (config: object) => parseScenario({ name: 'crash', seed: 3, durationMs: 80_000, config, events });
+    const rehearse = (config: object) => simulateScenario(scenario(config), { dynamoEndpoint: dynamoEndpoint() });
+    const manual = await rehearse({ failoverMode: 'manual' });
+    const raised = manual.report.notifications.filter((n) => n.kind === 'no-primary');
+    expect(raised).toEqual([expect.objectContaining({ site: 'standby' })]);
+    // The crash, then the lease (12 s) and its margin to see it ran out, then the grace (17 s).
+    expect(raised[0]?.atMs).toBeGreaterThan(20_000 + 13_000 + 17_000 - 2_000);
+    const page = manual.messages.find((m) => m.subject.includes('no site acts as primary'));
+    expect(page?.body).toMatch(/production's lease at epoch 1 ran out \d+ s ago and no site has taken over/);
+    expect(page?.body).toMatch(/npx mirrorbeat failover --site standby --region us-west-2/);
+    expect(checkInvariants(scenario({ failoverMode: 'manual' }), manual)).toEqual([]);
+    expect(formatStatus(manual.status).split('\n')[1]).toMatch(
+      /^ {2}NO PRIMARY: standby has seen no site acting as primary since 20\d\d-.*; promote one: npx mirrorbeat failover --site <site>$/,
+    );
+
+    const automatic = await rehearse({});
+    expect(automatic.report.failovers).toHaveLength(1);
+    expect(automatic.report.notifications.map((n) => n.kind)).not.toContain('no-primary');
   });
 });

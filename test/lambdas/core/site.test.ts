@@ -89,4 +89,67 @@ describe('the site core', () => {
     expect(core.fencedByBeat(now)).toBe(true);
     expect(core.shouldRenew(now)).toBe(false);
   });
+
+  describe('sees no primary only when it can know', () => {
+    const beat = (role: 'primary' | 'secondary', at: number) =>
+      ({
+        v: 1,
+        cluster: 'orders',
+        site: 'production',
+        region: 'us-east-1',
+        serial: at,
+        sentAt: new Date(at).toISOString(),
+        epoch: 1,
+        role,
+        health: 'ok',
+        sig: '',
+      }) as const;
+    const fresh = (role: 'primary' | 'secondary', at: number) => ({
+      network: { unreadable: false, arrivedAtMs: at, beat: beat(role, at) },
+      storage: { unreadable: false, arrivedAtMs: at, beat: beat(role, at) },
+    });
+    const tick = (core: SiteCore, reads: Parameters<SiteCore['check']>[0], at: number, record?: ClusterRecord) => {
+      const cluster = core.clusterRead(record, at);
+      const { states } = core.check(reads, cluster, at, at);
+      return core.noPrimary(core.role(cluster, at, at).role, cluster, states, at, at);
+    };
+    const named = (lease: number): ClusterRecord => ({ epoch: 1, primary: 'production', lease });
+
+    it('quorum mode: a lost peer is no primary once its lease ran out; unknown while it may hold it or the record is unread', () => {
+      const core = new SiteCore(tuning, 'standby', 'production');
+      expect(tick(core, fresh('primary', NOW), NOW, named(3))).toBeUndefined();
+      // The peer goes silent; its lease (12 s and the 1 s margin) still runs.
+      expect(tick(core, silent, NOW + 10_000, named(3))).toBeUndefined();
+      expect(tick(core, silent, NOW + 14_000)).toBeUndefined();
+      expect(tick(core, silent, NOW + 14_000, named(3))).toBe(
+        "production's lease at epoch 1 ran out 14 s ago and no site has taken over",
+      );
+      // A renewal seen is a primary, whatever the beats say.
+      expect(tick(core, fresh('secondary', NOW + 16_000), NOW + 16_000, named(4))).toBeUndefined();
+    });
+
+    it('quorum mode: the record naming this site while it does not act is no primary', () => {
+      const core = new SiteCore(tuning, 'production', 'standby');
+      expect(tick(core, fresh('secondary', NOW), NOW, named(3))).toMatch(
+        /^the cluster record names production primary at epoch 1, but it does not act as primary: /,
+      );
+      core.renewal('renewed', 1, NOW);
+      expect(tick(core, silent, NOW + 1_000, named(4))).toBeUndefined();
+    });
+
+    it('two-region mode: only a fresh beat of the peer saying secondary; a lost peer may be primary behind the partition', () => {
+      const core = new SiteCore({ ...tuning, consistency: 'eventual' }, 'standby', 'production');
+      expect(tick(core, fresh('primary', NOW), NOW, named(3))).toBeUndefined();
+      expect(tick(core, fresh('secondary', NOW + 2_000), NOW + 2_000, named(3))).toBe(
+        'standby and production both beat as secondary at epoch 1 (its beat of 0.0 s ago)',
+      );
+      expect(tick(core, silent, NOW + 60_000, named(3))).toBeUndefined();
+    });
+
+    it('waits out a promotion that must let the old lease run down before it says so', () => {
+      const core = new SiteCore(tuning, 'standby', 'production');
+      // lease 12 s + margin 1 s + two ticks of 2 s
+      expect(core.noPrimaryGraceMs).toBe(17_000);
+    });
+  });
 });
