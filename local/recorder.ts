@@ -95,6 +95,8 @@ export class Recorder {
   private readonly noPrimary = { gaps: [] as { fromMs: number; toMs: number | null }[], seenPrimary: false };
   /** The epoch each site acts as primary at, as last recorded in the primary timeline. */
   private readonly actingAt = new Map<SiteId, number>();
+  /** Sites that ticked since they last stopped (crashed, froze): a thawed or restarted site acts only after its next tick. */
+  private readonly tickedSinceStop = new Set<SiteId>();
 
   constructor(private readonly world: World) {}
 
@@ -109,6 +111,7 @@ export class Recorder {
   observeTick(site: Site, report: TickReport): void {
     const w = this.world;
     this.ticks += 1;
+    this.tickedSinceStop.add(site.id);
     this.log.noticesRaised += report.notices.length;
     for (const line of embeddedMetricLines(site.settings.cluster, site.id, report.metrics, w.clock.nowMs))
       this.emfBytes += line.length + 1;
@@ -194,7 +197,9 @@ export class Recorder {
     const w = this.world;
     const atMs = w.clock.at;
     for (const site of Object.values(w.sites)) {
-      const now = acting(w, site) && site.role === 'primary' ? site.epoch : undefined;
+      if (!acting(w, site)) this.tickedSinceStop.delete(site.id);
+      const now =
+        acting(w, site) && this.tickedSinceStop.has(site.id) && site.role === 'primary' ? site.epoch : undefined;
       const before = this.actingAt.get(site.id);
       if (now === before) continue;
       if (before !== undefined) this.primaryTimeline.push({ atMs, site: site.id, epoch: before, acting: false });

@@ -1,4 +1,5 @@
 /** How the timeline words a workflow step's result and an execution's outcome. */
+import { ExecutionError } from 'aws-local-stepfunctions';
 
 export function summarizeStep(step: string, result: Record<string, unknown>): string {
   switch (step) {
@@ -43,4 +44,12 @@ export function outcomeOf(output: unknown): string {
   if (o.confirm !== undefined && (o.confirm as { result?: { peerLost?: boolean } }).result?.peerLost === false)
     return 'aborted (peer back)';
   return 'succeeded';
+}
+
+/** The error and cause of the Fail state an execution ended in, if it ended in one (aws-local-stepfunctions' FailStateError). */
+export function failStateOf(error: unknown): { error: string; cause: string } | undefined {
+  if (!(error instanceof ExecutionError)) return undefined;
+  const failed = error.cause;
+  if (!(failed instanceof Error) || failed.constructor.name !== 'FailStateError') return undefined;
+  return { error: failed.name, cause: failed.message };
 }

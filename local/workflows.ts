@@ -5,7 +5,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { ExecutionAlreadyExists } from '@aws-sdk/client-sfn';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { executionName, parseStepInput } from '../lambdas/core/steps';
 import { DetailType, EVENT_SOURCE, peerOf, type SiteId } from '../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/failover-steps/steps';
@@ -17,7 +17,7 @@ import { LOCAL_ACCOUNT } from './definitions';
 import { emulate } from './emulate';
 import { type Recorder, safeJson } from './recorder';
 import { type Regions, REPLICATION_MEDIAN_MS } from './regions';
-import { outcomeOf, summarizeStep } from './step-summary';
+import { failStateOf, outcomeOf, summarizeStep } from './step-summary';
 import type { Execution, Site, World } from './world';
 
 /**
@@ -390,12 +390,4 @@ export class Workflows {
       now: () => w.clock.nowMs + site.skewMs,
     };
   }
-}
-
-/** The error and cause of the Fail state an execution ended in, if it ended in one (aws-local-stepfunctions' FailStateError). */
-function failStateOf(error: unknown): { error: string; cause: string } | undefined {
-  if (!(error instanceof ExecutionError)) return undefined;
-  const failed = error.cause;
-  if (!(failed instanceof Error) || failed.constructor.name !== 'FailStateError') return undefined;
-  return { error: failed.name, cause: failed.message };
 }

@@ -6,6 +6,7 @@ import { ConfigError, CONTEXT_KEY } from '../../lib/config';
 import { benchTable, runBench, writeResults } from '../../bench/run';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
 import { startDynamoLocal } from '../../local/dynamo';
+import { renderPage } from '../../local/page';
 import { simulateScenario } from '../../local/run';
 import { loadScenario, SCENARIO_BASE_CONFIG, type Scenario, ScenarioError } from '../../local/scenario';
 import { formatEntry, formatFirstPage, formatHeader, formatSummary } from '../../local/text';
@@ -40,6 +41,10 @@ export function registerRehearse(program: Command): void {
     .option('--seed <n>', "seed of the run's randomness (default: the scenario's seed, else 1)")
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
     .option(
+      '--html <file>',
+      'also write the game day as one self-contained page: a lane per site, gaps without a primary shaded',
+    )
+    .option(
       '--cdk-json <file>',
       "the cdk.json whose configuration to rehearse, as synth reads it; the scenario's config goes on top (default: ./cdk.json, else the built-in demo cluster)",
     )
@@ -49,20 +54,30 @@ export function registerRehearse(program: Command): void {
       collect,
       [],
     )
-    .action(async (opts: { scenario: string; seed?: string; json?: boolean; cdkJson?: string; context: string[] }) => {
-      if (opts.seed !== undefined && !/^\d{1,10}$/.test(opts.seed))
-        throw new ScenarioError(
-          `--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0 to 4294967295`,
-        );
-      const seed = opts.seed === undefined ? undefined : Number(opts.seed);
-      if (seed !== undefined && seed > 2 ** 32 - 1)
-        throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
-      await runSimulation(path.resolve(opts.scenario), {
-        seed,
-        json: opts.json === true,
-        base: rehearsedConfig(opts.cdkJson, opts.context),
-      });
-    });
+    .action(
+      async (opts: {
+        scenario: string;
+        seed?: string;
+        json?: boolean;
+        html?: string;
+        cdkJson?: string;
+        context: string[];
+      }) => {
+        if (opts.seed !== undefined && !/^\d{1,10}$/.test(opts.seed))
+          throw new ScenarioError(
+            `--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0 to 4294967295`,
+          );
+        const seed = opts.seed === undefined ? undefined : Number(opts.seed);
+        if (seed !== undefined && seed > 2 ** 32 - 1)
+          throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
+        await runSimulation(path.resolve(opts.scenario), {
+          seed,
+          json: opts.json === true,
+          base: rehearsedConfig(opts.cdkJson, opts.context),
+          ...(opts.html === undefined ? {} : { html: path.resolve(opts.html) }),
+        });
+      },
+    );
 
   program
     .command('bench')
@@ -171,7 +186,7 @@ interface RehearsedConfig {
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
 async function runSimulation(
   file: string,
-  opts: { seed: number | undefined; json: boolean; base: RehearsedConfig },
+  opts: { seed: number | undefined; json: boolean; base: RehearsedConfig; html?: string },
 ): Promise<void> {
   const scenario = loadScenario(
     file,
@@ -183,13 +198,25 @@ async function runSimulation(
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;
   if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed, configuration)}\n`);
-  const { report, status, messages } = await simulateScenario(scenario, {
+  const result = await simulateScenario(scenario, {
     seed,
     ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }),
   });
+  const { report, status, messages } = result;
+  const summary = formatSummary(report, Date.now() - started, configuration);
+  if (opts.html !== undefined) {
+    try {
+      writeFileSync(opts.html, renderPage({ scenario, seed, configuration, result, summary }));
+    } catch (error) {
+      throw new ScenarioError(
+        `--html: cannot write ${opts.html}: ${(error as { code?: string }).code ?? String(error)}; give a path in a folder you can write`,
+      );
+    }
+  }
+  const page = opts.html === undefined ? '' : `\nthe game day as a page: ${opts.html}\n`;
   process.stdout.write(
     opts.json
       ? `${JSON.stringify({ ...report, configuration })}\n`
-      : `${formatSummary(report, Date.now() - started, configuration)}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n`,
+      : `${summary}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n${page}`,
   );
 }
