@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../lib/config';
 import { ScenarioError } from '../local/scenario';
 import { AwsAccessError } from './commands/aws';
+import { registerControls } from './commands/controls';
 import { registerInspect } from './commands/inspect';
 import { registerPaths } from './commands/paths';
 import { registerRehearse } from './commands/rehearse';
@@ -21,6 +22,7 @@ export function buildCli(): Command {
   registerInspect(program);
   registerPaths(program);
   registerRoles(program);
+  registerControls(program);
   registerRehearse(program);
   return program;
 }

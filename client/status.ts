@@ -5,6 +5,9 @@ import {
   clusterKey,
   type ClusterRecord,
   DEFAULT_PATH_MODE,
+  type Maintenance,
+  maintenanceKey,
+  maintenanceOf,
   observationKey,
   pathKey,
   serialKey,
@@ -47,6 +50,8 @@ export interface SiteStatus {
   readonly verdictSince: string | null;
   /** Since when this site has seen no site acting as primary (past the grace), or null. */
   readonly noPrimarySince: string | null;
+  /** Maintenance mode as this site's replica holds it. */
+  readonly maintenance: Maintenance | null;
   readonly paths: Partial<Record<PathId, PathStatus>>;
   /** How long ago this site's heartbeat module last ticked (from its serial counter). */
   readonly lastTickAgeMs: number | null;
@@ -132,10 +137,11 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
   const get = async (table: string, key: Record<string, string>) =>
     (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: key.pk !== clusterKey().pk }))).Item;
   try {
-    const [cluster, view, serial, ...perPath] = await Promise.all([
+    const [cluster, view, serial, maintenance, ...perPath] = await Promise.all([
       get(t.heartbeatVolume, { ...clusterKey() }),
       get(t.heartbeatVolume, { ...viewKey(t.site) }),
       get(t.observations, { ...serialKey(t.site) }),
+      get(t.heartbeatVolume, { ...maintenanceKey() }),
       ...PATHS.flatMap((path) => [
         get(t.heartbeatVolume, { ...pathKey(t.site, path) }),
         get(t.heartbeatVolume, { ...stateKey(t.site, path) }),
@@ -169,6 +175,7 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       verdict: (view?.verdict as SiteVerdict | undefined) ?? null,
       verdictSince: (view?.verdictSince as string | undefined) ?? null,
       noPrimarySince: view?.primarySeen === 'none' ? ((view.primarySeenSince as string | undefined) ?? null) : null,
+      maintenance: maintenanceOf(maintenance) ?? null,
       paths,
       lastTickAgeMs: lastSerial === undefined || !Number.isFinite(lastSerial) ? null : Math.max(0, nowMs - lastSerial),
     };
@@ -184,6 +191,7 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       verdict: null,
       verdictSince: null,
       noPrimarySince: null,
+      maintenance: null,
       paths: {},
       lastTickAgeMs: null,
     };

@@ -68,6 +68,11 @@ export class SiteMetrics {
     return this.metric(MetricName.noPrimary, cloudwatch.Stats.MINIMUM);
   }
 
+  /** 1 while maintenance mode is on (mirrorbeat maintenance), as this site read it. */
+  maintenance(): cloudwatch.Metric {
+    return this.metric(MetricName.maintenance, cloudwatch.Stats.MAXIMUM);
+  }
+
   /** 1 while the peer's valid beats say its workload failed. */
   peerHealthFailed(): cloudwatch.Metric {
     return this.metric(MetricName.peerHealthFailed, cloudwatch.Stats.MAXIMUM);

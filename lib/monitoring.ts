@@ -184,8 +184,8 @@ export class SiteMonitoring extends Construct {
         height: 3,
       }),
       new cloudwatch.SingleValueWidget({
-        title: 'Now: acts as primary (1) · path modes (2 enabled, 1 pending, 0 disabled)',
-        metrics: [m.actingPrimary(), ...PATHS.map((p) => m.pathMode(p))],
+        title: 'Now: acts as primary (1) · maintenance mode (1) · path modes (2 enabled, 1 pending, 0 disabled)',
+        metrics: [m.actingPrimary(), m.maintenance(), ...PATHS.map((p) => m.pathMode(p))],
         width: 8,
         height: 3,
       }),

@@ -1,4 +1,5 @@
 import type { HeartbeatModule } from '../lambdas/heartbeat-module/module';
+import { setMaintenance } from '../client/maintenance';
 import { signHeartbeat, type Heartbeat } from '../lambdas/core/message';
 import { DetailType, EVENT_SOURCE, type PathId, peerOf, type SiteId } from '../lambdas/core/wire';
 import type { Bus } from './bus';
@@ -182,6 +183,19 @@ export class Faults {
 
   private async command(event: Extract<ScenarioEvent, { command: string }>): Promise<void> {
     const w = this.world;
+    if (event.command === 'maintenance') {
+      // As `mirrorbeat maintenance` does it: into every replica that answers.
+      const writes = await setMaintenance(
+        Object.values(w.sites).map((s) => ({ site: s.id, store: s.store })),
+        { on: event.state === 'on', reason: event.reason ?? 'scenario', by: 'operator', sinceMs: w.clock.nowMs },
+      );
+      const missed = writes.filter((x) => !x.written).map((x) => x.site);
+      w.note({
+        kind: 'command',
+        text: `maintenance ${event.state}${missed.length > 0 ? ` (not written at ${missed.join(', ')})` : ''}`,
+      });
+      return;
+    }
     if (event.command === 'switchover' || event.command === 'failover') {
       // The workflow runs in the site it promotes: by default the one that is not primary now.
       const target = event.site === undefined ? w.sites[peerOf(this.primarySite().id)] : w.sites[event.site];

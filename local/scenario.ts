@@ -62,7 +62,7 @@ const faults = [
     status: z.enum(['ok', 'degraded', 'failed'], { error: 'ok, degraded or failed' }),
   }),
 ] as const;
-const COMMAND_NAMES = 'activate, deactivate, switchover, failover, approve or reject';
+const COMMAND_NAMES = 'activate, deactivate, switchover, failover, approve, reject or maintenance';
 /** site: where the command runs (path control: the site that starts it; switchover and failover: the site to promote). */
 const commands = [
   z.strictObject({
@@ -75,6 +75,12 @@ const commands = [
   z.strictObject({ atMs, command: z.literal('switchover'), site: site.optional(), dryRun: z.boolean().optional() }),
   z.strictObject({ atMs, command: z.literal('failover'), site: site.optional(), dryRun: z.boolean().optional() }),
   z.strictObject({ atMs, command: z.enum(['approve', 'reject'], { error: COMMAND_NAMES }), site: site.optional() }),
+  z.strictObject({
+    atMs,
+    command: z.literal('maintenance'),
+    state: z.enum(['on', 'off'], { error: 'on or off' }),
+    reason: z.string().max(200, 'at most 200 characters').optional(),
+  }),
 ] as const;
 
 const FAULT_NAMES = [

@@ -19,6 +19,15 @@ export function formatStatus(s: ClusterStatus): string {
   lines.push(
     `mirrorbeat ${s.cluster}: ${newest === undefined ? 'cluster record unreadable' : `epoch ${newest.epoch}, primary ${newest.primary}`}`,
   );
+  // Maintenance mode, as the replicas hold it: the newest switch wins, as the sites apply it.
+  const switched = s.sites
+    .map((x) => x.maintenance)
+    .filter((m) => m !== null)
+    .sort((a, b) => b.sinceMs - a.sinceMs)[0];
+  if (switched?.on === true)
+    lines.push(
+      `  MAINTENANCE: on since ${new Date(switched.sinceMs).toISOString()} by ${switched.by}${switched.reason === '' ? '' : ` (${switched.reason})`}: no automatic failover; end it: npx mirrorbeat maintenance off`,
+    );
   // What pages at night first: a site that sees nobody serving, if its record is current.
   for (const site of s.sites)
     if (site.noPrimarySince !== null && site.lastTickAgeMs !== null && site.lastTickAgeMs <= STALE_AFTER_MS)

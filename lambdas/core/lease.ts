@@ -135,6 +135,8 @@ export interface RoleView {
   readonly peerConfirmedAtWall: number | undefined;
   /** A valid peer beat sent at this site's epoch or later says the peer is secondary: the old primary stepped down. */
   readonly peerSteppedDown: boolean;
+  /** Maintenance mode is on: a two-region self-fence primary does not step down for a silent standby. */
+  readonly maintenance?: boolean;
 }
 
 export interface RoleDecision {
@@ -161,6 +163,7 @@ export function roleOf(state: LeaseState, t: LeaseTuning, v: RoleView): RoleDeci
   if (
     t.mode === 'two-region' &&
     t.isolationPolicy === 'self-fence' &&
+    v.maintenance !== true &&
     v.peerConfirmedAtWall !== undefined &&
     v.nowWall - v.peerConfirmedAtWall + t.holdMs >= t.leaseMs
   ) {
@@ -193,6 +196,8 @@ export interface TakeoverView {
   readonly fencedByBeat: boolean;
   /** This tick's read of the cluster record succeeded (in quorum mode: this region reaches a majority). */
   readonly recordRead: boolean;
+  /** Maintenance mode, when on: no automatic failover starts; why, for the notice. */
+  readonly maintenance?: string;
 }
 
 export type TakeoverDecision =
@@ -207,6 +212,7 @@ export type TakeoverDecision =
  */
 export function takeover(state: LeaseState, t: LeaseTuning, v: TakeoverView): TakeoverDecision {
   if (v.record.primary === v.site || v.fencedByBeat || v.trigger === undefined) return { start: false };
+  if (v.maintenance !== undefined) return { start: false, hold: `${v.maintenance}: automatic failover is held` };
   if (v.trigger === 'peer-failure-reported')
     return v.onPeerFailure === 'failover' ? { start: true, reason: v.trigger, gated: false } : { start: false };
   // Silence is only what reads that succeeded showed: a site that cannot read the record cannot take over either.

@@ -18,6 +18,7 @@ export const NOTICE_KINDS = [
   'switchover-completed',
   'clock-untrusted',
   'no-primary',
+  'maintenance',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 export type Severity = 'warning' | 'critical';
@@ -76,6 +77,7 @@ const HEADLINE: Record<NoticeKind, string> = {
   'switchover-completed': 'switchover completed',
   'clock-untrusted': 'local clock jumped: beats now stamped from the monotonic clock',
   'no-primary': 'no site acts as primary',
+  maintenance: 'maintenance mode: automatic failover held',
 };
 
 /**

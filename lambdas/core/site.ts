@@ -21,7 +21,7 @@ import {
 } from './lease';
 import type { Health, Heartbeat } from './message';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from './verdict';
-import { type ClusterRecord, INITIAL_CLUSTER } from './volume';
+import { type ClusterRecord, INITIAL_CLUSTER, type Maintenance } from './volume';
 import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './wire';
 
 /**
@@ -80,6 +80,8 @@ export class SiteCore {
   private recordRead = false;
   /** Why the last role decision came out as it did. */
   roleWhy = '';
+  /** Maintenance mode as last read (lambdas/core/volume.ts); undefined: never set. */
+  maintenance: Maintenance | undefined;
 
   constructor(
     private readonly tuning: Tuning,
@@ -167,6 +169,7 @@ export class SiteCore {
       nowWall: nowMs,
       peerConfirmedAtWall: confirming.length === 0 ? undefined : Math.max(...confirming),
       peerSteppedDown: beats.some((b) => b.epoch >= cluster.epoch && b.role === 'secondary'),
+      maintenance: this.maintenance?.on === true,
     });
     this.roleWhy = decision.why;
     return decision;
@@ -308,6 +311,7 @@ export class SiteCore {
       onPeerFailure: this.tuning.onPeerFailure,
       fencedByBeat: this.fencedByBeat(cluster),
       recordRead: this.recordRead,
+      ...(this.maintenance?.on === true ? { maintenance: maintenanceWhy(this.maintenance) } : {}),
     });
     const last = this.failoverAttempt;
     if (
@@ -324,4 +328,9 @@ export class SiteCore {
   failoverStarted(epoch: number, monoMs: number): void {
     this.failoverAttempt = { epoch, atMono: monoMs };
   }
+}
+
+/** Maintenance mode in words, for holds and notices. */
+export function maintenanceWhy(m: Maintenance): string {
+  return `maintenance mode since ${new Date(m.sinceMs).toISOString()} by ${m.by}${m.reason === '' ? '' : ` (${m.reason})`}`;
 }

@@ -19,6 +19,8 @@ import type { PathId, PathMode, SiteId } from './wire';
  *   NOTICE   / <site>#<id>       the site's notice journal: each notice, its delivery and its acknowledgement
  *                                (replicated, so either region shows both sites' notices)
  *   FOLD     / <site>#<kind>#<path or site>  the rate-limit window of one notice kind and path
+ *   MAINTENANCE / MAINTENANCE  maintenance mode: { on, reason, by, sinceMs }, written by `mirrorbeat maintenance`
+ *                              into both replicas (it holds automatic failover and self-fencing)
  *
  * Observations (site-local, never replicated):
  *   SERIAL   / <site>            this site's beat serial counter
@@ -51,6 +53,31 @@ export const foldKey = (site: SiteId, kind: string, scope: string): ItemKey => (
 });
 
 export const serialKey = (site: SiteId): ItemKey => ({ pk: 'SERIAL', sk: site });
+export const maintenanceKey = (): ItemKey => ({ pk: 'MAINTENANCE', sk: 'MAINTENANCE' });
+
+/**
+ * Maintenance mode, as an operator set it: while on, no automatic failover starts and a
+ * two-region self-fence primary does not step down for a silent standby. The quorum lease
+ * is not touched: a primary that cannot reach a majority still stops acting.
+ */
+export interface Maintenance {
+  readonly on: boolean;
+  readonly reason: string;
+  readonly by: string;
+  /** When it was switched on or off (the operator's clock). */
+  readonly sinceMs: number;
+}
+
+/** The maintenance item as read, checked field by field; anything else is maintenance off. */
+export function maintenanceOf(item: Readonly<Record<string, unknown>> | undefined): Maintenance | undefined {
+  if (item === undefined || typeof item.on !== 'boolean' || typeof item.sinceMs !== 'number') return undefined;
+  return {
+    on: item.on,
+    reason: typeof item.reason === 'string' ? item.reason : '',
+    by: typeof item.by === 'string' ? item.by : 'unknown',
+    sinceMs: item.sinceMs,
+  };
+}
 export const observationKey = (path: PathId, peer: SiteId): ItemKey => ({ pk: 'OBSERVED', sk: `${path}#${peer}` });
 export const invalidKey = (path: PathId, reason: string): ItemKey => ({ pk: 'INVALID', sk: `${path}#${reason}` });
 

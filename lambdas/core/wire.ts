@@ -39,6 +39,8 @@ export const MetricName = {
   actingPrimary: 'ActingPrimary',
   /** 1 while this site can see that no site acts as primary (SiteCore.noPrimary). */
   noPrimary: 'NoPrimary',
+  /** 1 while maintenance mode is on, as this site read it. */
+  maintenance: 'Maintenance',
   /** Per path: the adaptive deadline a peer beat must arrive within, in seconds (the beat age is plotted against it). */
   deadline: 'DeadlineSeconds',
   /** Per path: 2 enabled, 1 pending, 0 disabled (the path registry, as this site applies it). */

@@ -12,6 +12,7 @@ import type { Outcome } from '../shared/notifier';
 import { Announcer } from './announcer';
 import { type ModuleDeps, pathTimeoutMs, type Role } from './deps';
 import type { HealthReading } from './health';
+import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
 import { readNetworkBeat, receiveStorageBeat } from './peer-reads';
 import { RoleChange } from './role-change';
@@ -52,6 +53,7 @@ export class HeartbeatModule {
   private readonly announcer: Announcer;
   private readonly roleChange: RoleChange;
   private readonly pathCommands: PathCommands;
+  private readonly maintenance: MaintenanceWatch;
   private lastSerial = 0;
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
@@ -61,6 +63,7 @@ export class HeartbeatModule {
     this.announcer = new Announcer(deps, this.core);
     this.roleChange = new RoleChange(deps, this.core, this.announcer);
     this.pathCommands = new PathCommands(deps, this.core, this.announcer.recorded);
+    this.maintenance = new MaintenanceWatch(deps, this.core, this.announcer);
   }
 
   /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
@@ -102,7 +105,7 @@ export class HeartbeatModule {
     const clockNotice =
       clock.jumpMs === undefined ? undefined : this.announcer.clockNotice(clock.jumpMs, clock.correctionMs, nowMs);
     const view = { role, states, phi, deadlineMs, verdict, hold };
-    const [, notices, failoverStarted, roleNotices, flushed] = await Promise.all([
+    const [, notices, failoverStarted, roleNotices, flushed, maintenanceNotices] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       this.pathCommands.handle(nowMs, timeout).then(() => []),
       this.announcer.changes(nowMs, view, timeout, outcomes).then(async (out) => {
@@ -117,8 +120,9 @@ export class HeartbeatModule {
         return [...out, ...(await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes))];
       }),
       this.announcer.flush(nowMs),
+      this.maintenance.announce(nowMs, timeout, outcomes),
     ]);
-    metrics.push(...roleMetrics(role, noPrimary !== undefined, this.core.modes));
+    metrics.push(...roleMetrics(role, noPrimary !== undefined, this.core.maintenance?.on === true, this.core.modes));
     // Only when there is something to count: a custom metric is billed for the hours it has data,
     // and these are rare (the alarm on undelivered notices treats no data as fine).
     const folded = outcomes.filter((o) => o === 'folded').length;
@@ -141,7 +145,7 @@ export class HeartbeatModule {
       deadlineMs,
       verdict,
       failoverStarted,
-      notices: [...notices, ...roleNotices],
+      notices: [...notices, ...roleNotices, ...maintenanceNotices],
       metrics,
     };
   }
@@ -169,6 +173,7 @@ export class HeartbeatModule {
       this.nextSerial(nowMs, timeout),
       this.pathCommands.refreshModes(nowMs, timeout),
       this.readHealth(),
+      this.maintenance.refresh(nowMs, timeout),
     ]);
     await this.renew(cluster, nowMs, monoMs, timeout);
     const key = await this.deps.keys.current().catch((error: unknown) => {

@@ -47,11 +47,17 @@ export function sendMetrics(sent: Readonly<Record<PathId, 'sent' | 'failed' | 'd
   ]);
 }
 
-/** The role this site acted in, whether it sees no primary at all, and each path's mode in its registry. */
-export function roleMetrics(role: Role, noPrimary: boolean, modes: Readonly<Record<PathId, PathMode>>): MetricPoint[] {
+/** The role this site acted in, whether it sees no primary at all, maintenance mode, and each path's mode in its registry. */
+export function roleMetrics(
+  role: Role,
+  noPrimary: boolean,
+  maintenance: boolean,
+  modes: Readonly<Record<PathId, PathMode>>,
+): MetricPoint[] {
   return [
     { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
     { name: MetricName.noPrimary, value: noPrimary ? 1 : 0, unit: 'Count' },
+    { name: MetricName.maintenance, value: maintenance ? 1 : 0, unit: 'Count' },
     ...PATHS.map((path): MetricPoint => ({
       name: MetricName.pathMode,
       value: MODE_VALUE[modes[path]],

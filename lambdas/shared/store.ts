@@ -6,6 +6,9 @@ import {
   clusterKey,
   type ClusterRecord,
   INITIAL_CLUSTER,
+  type Maintenance,
+  maintenanceKey,
+  maintenanceOf,
   invalidKey,
   leaseKey,
   observationKey,
@@ -298,5 +301,21 @@ export class SiteStore {
       }),
       { abortSignal: signal },
     );
+  }
+
+  /** Maintenance mode as this region's replica holds it (undefined: never set). */
+  async readMaintenance(signal?: AbortSignal): Promise<Maintenance | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.heartbeatVolume, Key: maintenanceKey(), ConsistentRead: true }),
+      { abortSignal: signal },
+    );
+    return maintenanceOf(out.Item);
+  }
+
+  /** Switches maintenance mode in this region's replica (`mirrorbeat maintenance` writes both). */
+  async writeMaintenance(m: Maintenance, signal?: AbortSignal): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.heartbeatVolume, Item: { ...maintenanceKey(), ...m } }), {
+      abortSignal: signal,
+    });
   }
 }

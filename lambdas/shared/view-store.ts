@@ -53,6 +53,17 @@ export class ViewStore {
     return this.recordChange(viewKey(site), 'role', role, nowMs, writer, signal);
   }
 
+  /** The maintenance state this site announced last (on, with the reminder count, or off). */
+  async recordMaintenance(
+    site: SiteId,
+    state: string,
+    nowMs: number,
+    writer: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined | null> {
+    return this.recordChange(viewKey(site), 'maintenance', state, nowMs, writer, signal);
+  }
+
   /** Whether this site sees a primary (itself or its peer): `none` once it has seen none for a lease. */
   async recordPrimarySeen(
     site: SiteId,

@@ -14,6 +14,7 @@ import {
 import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../../bin/commands/failover';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { formatHistory, readHistory } from '../../client/history';
 import { acknowledgeNotices, readClusterStatus, readNotice } from '../../client/status';
 import { formatNotice, formatStatus } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
@@ -136,6 +137,16 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     expect(formatStatus(status)).toMatch(/notices \(newest first; 3 unacknowledged;/);
     expect(formatStatus(status)).toMatch(/^ {2}NO PRIMARY: standby has seen no site acting as primary since /m);
     expect(formatStatus(status)).toMatch(/! .* critical no site acts as primary \(standby\); UNACKNOWLEDGED/);
+    // The same decision in the history, with why; the path failures and the lost peer are observations, not decisions.
+    const history = await readHistory(tables);
+    expect(history.unread).toEqual([]);
+    expect(history.entries.map((e) => [e.site, e.kind])).toEqual([['standby', 'no-primary']]);
+    expect(formatHistory(history).split('\n')).toEqual([
+      expect.stringMatching(
+        /^20\d\d-\S+ {2}standby {4}no-primary {11}mirrorbeat orders: no site acts as primary \(standby\) \(epoch 1\)$/,
+      ),
+      expect.stringMatching(/^ {36}production's lease at epoch 1 ran out \d+ s ago and no site has taken over$/),
+    ]);
     expect(formatStatus(status)).toMatch(
       /! .* critical peer site lost on every enabled path \(standby\); UNACKNOWLEDGED/,
     );
@@ -257,6 +268,18 @@ describe('mirrorbeat path', () => {
   const cdkContext = () =>
     (JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: object }).context;
 
+  it.each([
+    [['maintenance', 'maybe'], 'mirrorbeat: maintenance: got "maybe"; allowed: on or off'],
+    [
+      ['maintenance', 'on'],
+      'mirrorbeat: --reason: required to switch maintenance on, such as --reason "CHG-42 database upgrade"',
+    ],
+  ])('refuses %j in one line naming the fix, before calling AWS', (args, message) => {
+    const out = cli(...args);
+    expect(out.status).toBe(2);
+    expect(out.stderr.trim().split('\n')).toEqual([message]);
+  });
+
   it('reports a bad configuration in the words docs/CONFIGURATION.md shows, as cdk synth does', () => {
     const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'CONFIGURATION.md'), 'utf8');
     const documented = /^mirrorbeat: invalid configuration: mirrorbeat\.intervalSeconds: .*$/m.exec(docs)?.[0];
@@ -283,6 +306,8 @@ describe('mirrorbeat path', () => {
     ['approve'],
     ['ack', '--all'],
     ['notice', '1795634231798.peer-lost'],
+    ['maintenance', 'on', '--reason', 'CHG-1'],
+    ['history'],
   ])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
     const out = cli(...args);
     expect(out.status).toBe(1);

@@ -53,7 +53,12 @@ describe('the dashboard', () => {
     const modes = titled('standby', /^Path modes/);
     expect(metricNames(modes)).toEqual(['PathMode', 'PathMode']);
     expect(JSON.stringify(modes.properties.metrics)).toContain('"Path","network"');
-    expect(metricNames(titled('standby', /^Now: acts as primary/))).toEqual(['ActingPrimary', 'PathMode', 'PathMode']);
+    expect(metricNames(titled('standby', /^Now: acts as primary/))).toEqual([
+      'ActingPrimary',
+      'Maintenance',
+      'PathMode',
+      'PathMode',
+    ]);
     expect(titled('standby', /^Now: acts as primary/).properties.view).toBe('singleValue');
   });
 

@@ -131,4 +131,28 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(automatic.report.failovers).toHaveLength(1);
     expect(automatic.report.notifications.map((n) => n.kind)).not.toContain('no-primary');
   });
+
+  it('holds automatic failover while maintenance mode is on, reminds once it began, and fails over once it ends', async () => {
+    const events = [
+      { atMs: 5_000, command: 'maintenance', state: 'on', reason: 'CHG-42 database upgrade' },
+      // Each site reads the switch within 20 s (MAINTENANCE_READ_EVERY_MS).
+      { atMs: 30_000, fault: 'crash', site: 'production' },
+      { atMs: 80_000, command: 'maintenance', state: 'off' },
+    ];
+    const scenario = parseScenario({ name: 'maintenance', seed: 3, durationMs: 120_000, events });
+    const result = await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
+    const { report } = result;
+    // Nothing fails over while it is on; the lost primary is replaced after it ends.
+    expect(report.failovers).toEqual([expect.objectContaining({ to: 'standby', promotedAtMs: expect.any(Number) })]);
+    expect(report.failovers[0]?.startedAtMs).toBeGreaterThan(80_000);
+    const maintenance = report.notifications.filter((n) => n.kind === 'maintenance');
+    // On, at both sites (production's before its crash); off, at the standby that lives.
+    expect(maintenance.map((n) => n.site).sort()).toEqual(['production', 'standby', 'standby']);
+    const lost = result.messages.find((m) => m.subject.includes('peer site lost'));
+    expect(lost?.body).toMatch(
+      /maintenance mode since .* by operator \(CHG-42 database upgrade\): automatic failover is held/,
+    );
+    expect(report.notifications.map((n) => n.kind)).toContain('no-primary');
+    expect(checkInvariants(scenario, result)).toEqual([]);
+  });
 });
