@@ -155,4 +155,13 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.notifications.map((n) => n.kind)).toContain('no-primary');
     expect(checkInvariants(scenario, result)).toEqual([]);
   });
+
+  it('rehearses a crash, a cold restart and a failback: one primary at a time, each gap without one on record', async () => {
+    const report = await run('crash-restart-failback');
+    expect(sitesOf(report)).toEqual(['production@1', 'standby@2', 'production@3']);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.noPrimaryGaps).toHaveLength(2);
+    expect(report.noPrimaryGaps.every((g) => g.toMs !== null)).toBe(true);
+    expect(report.notifications.map((n) => n.kind)).toContain('switchover-completed');
+  });
 });
