@@ -1,4 +1,5 @@
 import type { MirrorbeatConfig } from '../lib/config';
+import { MAINTENANCE_READ_EVERY_MS } from '../lambdas/heartbeat-module/maintenance';
 
 /**
  * Unit prices (USD, us-east-1, on-demand, Linux/arm64), as published on the AWS pricing
@@ -54,7 +55,8 @@ const round = (usd: number) => Math.round(usd * 100) / 100;
  * < 4 KB); writes — the serial counter, its
  * own storage beat (replicated: 1 rWRU in the peer region), the storage observation when a
  * new beat was read. The receiver reads two items and writes one per network beat. Once a
- * minute the module flushes its notices: two queries (ended fold windows, the outbox). The
+ * minute the module flushes its notices: two queries (ended fold windows, the outbox); every
+ * 20 s it reads the maintenance item (lambdas/heartbeat-module/maintenance.ts). The
  * primary alone renews its lease every tick: one conditional write, replicated to the other
  * region (quorum mode: the cluster record; two-region mode: its own LEASE item, which the
  * standby then reads as one more item per tick). The witness region holds no billed replica.
@@ -74,7 +76,7 @@ export function monthlyCost(
   const lambda =
     sites *
     ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
-  const reads = ticksPerMonth * (8 + 2) + invocations * 2;
+  const reads = ticksPerMonth * (8 + 2) + invocations * 2 + MONTH_S / (MAINTENANCE_READ_EVERY_MS / 1000);
   const writes = ticksPerMonth * (3 + 1);
   const leaseReads = config.consistency === 'eventual' ? ticksPerMonth : 0;
   const renewals =
