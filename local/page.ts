@@ -68,6 +68,15 @@ const touches = (entries: readonly TimelineEntry[], lane: SiteId | 'witness' | '
           : e.site === lane),
   );
 
+/** The faults and commands of a lane as markers. */
+const faultMarks = (entries: readonly TimelineEntry[], lane: SiteId | 'witness' | 'scenario') =>
+  touches(entries, lane).map((e) => ({
+    atMs: e.atMs,
+    symbol: '✖',
+    color: '#444',
+    detail: `${seconds(e.atMs)} ${e.text}`,
+  }));
+
 export function renderPage(input: PageInput): string {
   const { scenario, result } = input;
   const { report, timeline } = result;
@@ -162,12 +171,7 @@ export function renderPage(input: PageInput): string {
           color: '#1f77b4',
           detail: decisionRecord(timeline, site, f.startedAtMs, f.promotedAtMs ?? endMs),
         })),
-      ...touches(timeline, site).map((e) => ({
-        atMs: e.atMs,
-        symbol: '✖',
-        color: '#444',
-        detail: `${seconds(e.atMs)} ${e.text}`,
-      })),
+      ...faultMarks(timeline, site),
     ]);
     // A crashed site records nothing: what its rows show after the crash is its last record, greyed out.
     const life = touches(timeline, site)
@@ -182,26 +186,12 @@ export function renderPage(input: PageInput): string {
   if (scenario.config.consistency === 'strong') {
     lanes.push(`<text x="8" y="${y + 12}" class="lane">witness</text>`);
     y += 18;
-    markers(
-      touches(timeline, 'witness').map((e) => ({
-        atMs: e.atMs,
-        symbol: '✖',
-        color: '#444',
-        detail: `${seconds(e.atMs)} ${e.text}`,
-      })),
-    );
+    markers(faultMarks(timeline, 'witness'));
     y += 8;
   }
   lanes.push(`<text x="8" y="${y + 12}" class="lane">scenario (path faults, commands)</text>`);
   y += 18;
-  markers(
-    touches(timeline, 'scenario').map((e) => ({
-      atMs: e.atMs,
-      symbol: '✖',
-      color: '#444',
-      detail: `${seconds(e.atMs)} ${e.text}`,
-    })),
-  );
+  markers(faultMarks(timeline, 'scenario'));
   const height = y + 30;
 
   const gaps = report.noPrimaryGaps

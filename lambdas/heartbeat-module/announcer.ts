@@ -129,6 +129,24 @@ export class Announcer {
     return notices;
   }
 
+  /**
+   * Records one change in this site's view (ViewStore): the previous value when this writer
+   * changed it (undefined: none before), null when another invocation already had, and
+   * `false` when the write failed (logged; the next tick tries again).
+   */
+  async recordOnce(
+    what: string,
+    record: (writer: string, signal: AbortSignal) => Promise<string | undefined | null>,
+    timeoutMs: number,
+  ): Promise<string | undefined | null | false> {
+    try {
+      return await record(this.writer, AbortSignal.timeout(timeoutMs));
+    } catch (error) {
+      this.deps.log('warn', `${what} not recorded`, { error: String(error) });
+      return false;
+    }
+  }
+
   /** Hands a notice to the desk (journal, rate limit, SNS); a desk that failed never fails the tick. */
   async publish(notice: Notice, nowMs: number, outcomes: Outcome[]): Promise<void> {
     if (this.deps.notices === undefined) return;

@@ -44,19 +44,12 @@ export class MaintenanceWatch {
     const state = m.on ? `on@${m.sinceMs}#${reminder}` : `off@${m.sinceMs}`;
     if (state === this.announced) return [];
     const { settings, store } = this.deps;
-    let previous: string | undefined | null;
-    try {
-      previous = await store.views.recordMaintenance(
-        settings.site,
-        state,
-        nowMs,
-        this.announcer.writer,
-        AbortSignal.timeout(timeoutMs),
-      );
-    } catch (error) {
-      this.deps.log('warn', 'maintenance notice not recorded', { error: String(error) });
-      return [];
-    }
+    const previous = await this.announcer.recordOnce(
+      'maintenance notice',
+      (writer, signal) => store.views.recordMaintenance(settings.site, state, nowMs, writer, signal),
+      timeoutMs,
+    );
+    if (previous === false) return [];
     this.announced = state;
     // A site that never saw it on has nothing to say about it being off.
     if (previous === null || (!m.on && previous === undefined)) return [];

@@ -31,19 +31,12 @@ export class RoleChange {
     const { settings, store } = this.deps;
     const previous = this.acting;
     if (previous === role) return [];
-    let recordedPrevious: string | undefined | null;
-    try {
-      recordedPrevious = await store.views.recordRole(
-        settings.site,
-        role,
-        nowMs,
-        this.announcer.writer,
-        AbortSignal.timeout(timeoutMs),
-      );
-    } catch (error) {
-      this.deps.log('warn', 'role change not recorded', { role, error: String(error) });
-      return [];
-    }
+    const recordedPrevious = await this.announcer.recordOnce(
+      `role change to ${role}`,
+      (writer, signal) => store.views.recordRole(settings.site, role, nowMs, writer, signal),
+      timeoutMs,
+    );
+    if (recordedPrevious === false) return [];
     this.acting = role;
     if (role !== 'secondary' || recordedPrevious !== 'primary') return [];
     const why =
@@ -108,19 +101,12 @@ export class RoleChange {
     const since = this.noPrimarySinceMs;
     const seen = since !== undefined && nowMs - since >= this.core.noPrimaryGraceMs ? 'none' : 'seen';
     if (seen === this.recordedSeen) return [];
-    let previous: string | undefined | null;
-    try {
-      previous = await store.views.recordPrimarySeen(
-        settings.site,
-        seen,
-        nowMs,
-        this.announcer.writer,
-        AbortSignal.timeout(timeoutMs),
-      );
-    } catch (error) {
-      this.deps.log('warn', 'primary watch not recorded', { seen, error: String(error) });
-      return [];
-    }
+    const previous = await this.announcer.recordOnce(
+      `primary watch (${seen})`,
+      (writer, signal) => store.views.recordPrimarySeen(settings.site, seen, nowMs, writer, signal),
+      timeoutMs,
+    );
+    if (previous === false) return [];
     this.recordedSeen = seen;
     if (seen !== 'none' || previous === null || since === undefined) return [];
     const promote = `npx mirrorbeat failover --site ${settings.site} --region ${settings.region}`;
