@@ -46,7 +46,7 @@ export class MaintenanceWatch {
     const { settings, store } = this.deps;
     const previous = await this.announcer.recordOnce(
       'maintenance notice',
-      (writer, signal) => store.views.recordMaintenance(settings.site, state, nowMs, writer, signal),
+      (writer, signal) => store.views.recordView(settings.site, 'maintenance', state, nowMs, writer, signal),
       timeoutMs,
     );
     if (previous === false) return [];

@@ -103,7 +103,7 @@ export class RoleChange {
     if (seen === this.recordedSeen) return [];
     const previous = await this.announcer.recordOnce(
       `primary watch (${seen})`,
-      (writer, signal) => store.views.recordPrimarySeen(settings.site, seen, nowMs, writer, signal),
+      (writer, signal) => store.views.recordView(settings.site, 'primarySeen', seen, nowMs, writer, signal),
       timeoutMs,
     );
     if (previous === false) return [];

@@ -53,26 +53,19 @@ export class ViewStore {
     return this.recordChange(viewKey(site), 'role', role, nowMs, writer, signal);
   }
 
-  /** The maintenance state this site announced last (on, with the reminder count, or off). */
-  async recordMaintenance(
+  /**
+   * One more attribute of the site's view item, recorded once per change: `primarySeen`
+   * (`seen`, or `none` past the no-primary grace) and `maintenance` (what was last announced).
+   */
+  async recordView(
     site: SiteId,
-    state: string,
+    attribute: 'primarySeen' | 'maintenance',
+    value: string,
     nowMs: number,
     writer: string,
     signal?: AbortSignal,
   ): Promise<string | undefined | null> {
-    return this.recordChange(viewKey(site), 'maintenance', state, nowMs, writer, signal);
-  }
-
-  /** Whether this site sees a primary (itself or its peer): `none` once it has seen none for a lease. */
-  async recordPrimarySeen(
-    site: SiteId,
-    seen: 'seen' | 'none',
-    nowMs: number,
-    writer: string,
-    signal?: AbortSignal,
-  ): Promise<string | undefined | null> {
-    return this.recordChange(viewKey(site), 'primarySeen', seen, nowMs, writer, signal);
+    return this.recordChange(viewKey(site), attribute, value, nowMs, writer, signal);
   }
 
   /**
