@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import type { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import type { SiteNames } from './names';
+import { FAILOVER_EXAMPLE, PATH_CONTROL_EXAMPLE } from '../lambdas/core/steps';
 import { NOTIFY_STEP, type WorkflowOutcome } from '../lambdas/shared/workflow-notices';
 import type { NoticeTopics } from './notices';
 
@@ -56,6 +57,7 @@ abstract class Workflow extends Construct {
     workflowName: string,
     build: (w: Workflow) => sfn.IChainable,
     timeout: Duration,
+    comment: string,
   ) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
@@ -72,6 +74,8 @@ abstract class Workflow extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(build(this)),
       timeout,
+      // The console shows it above "Start execution": the input to type.
+      comment,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
@@ -133,10 +137,23 @@ abstract class Workflow extends Construct {
     const task = this.invoke(
       id,
       { step: NOTIFY_STEP, notify: { outcome, at: id } },
-      { resultPath: sfn.JsonPath.DISCARD },
+      // The error and cause the Fail state after it ends the execution with (see failed).
+      { resultSelector: { 'error.$': '$.Payload.error', 'cause.$': '$.Payload.cause' }, resultPath: '$.failure' },
     );
     task.addRetry(AWS_RETRY);
     return task;
+  }
+
+  /**
+   * The end of a failed execution: the console shows the error and cause the notice before it
+   * worked out (the step's own message, naming the field and the fix). Without `error`, the
+   * error is the step's (InvalidInput, CommandRefused, FenceConflict, ...).
+   */
+  failed(id: string, error?: string): sfn.Fail {
+    return new sfn.Fail(this, id, {
+      ...(error === undefined ? { errorPath: '$.failure.error' } : { error }),
+      causePath: '$.failure.cause',
+    });
   }
 
   /**
@@ -190,16 +207,9 @@ export class FailoverWorkflow extends Workflow {
       props,
       'failover',
       (w) => {
-        const drillFailed = new sfn.Fail(w, 'DrillFailed', {
-          error: 'DrillFailed',
-          cause: 'a step failed in the drill; see $.error in the execution output',
-        });
-        const failedNotice = w.notice('NotifyFailoverFailed', 'failed').next(
-          new sfn.Fail(w, 'FailoverFailed', {
-            error: 'FailoverFailed',
-            cause: 'a failover step failed; see the execution history',
-          }),
-        );
+        // A drill sends no notice (the step handler guards it) but still ends with the step's own error and cause.
+        const drillFailed = w.notice('ExplainDrillFailure', 'failed').next(w.failed('DrillFailed'));
+        const failedNotice = w.notice('NotifyFailoverFailed', 'failed').next(w.failed('FailoverFailed'));
         const failedOrDrill = new sfn.Choice(w, 'FailedInDrill?')
           .when(flag('$.dryRun'), drillFailed)
           .otherwise(failedNotice);
@@ -207,26 +217,17 @@ export class FailoverWorkflow extends Workflow {
         const failed = w.step('CancelDrain', 'cancel-drain', 'cancelDrain', failedOrDrill).next(failedOrDrill);
 
         const aborted = w.notice('NotifyFailoverAborted', 'aborted').next(new sfn.Succeed(w, 'Aborted'));
-        const blockedNotice = w.notice('NotifyGatesBlocked', 'gates-blocked').next(
-          new sfn.Fail(w, 'GatesBlocked', {
-            error: 'GatesBlocked',
-            cause: 'the replication-lag or cooldown gate did not pass; see $.gates',
-          }),
-        );
+        const blockedNotice = w
+          .notice('NotifyGatesBlocked', 'gates-blocked')
+          .next(w.failed('GatesBlocked', 'GatesBlocked'));
         const blocked = w.step('CancelDrainBlocked', 'cancel-drain', 'cancelDrain', failed).next(blockedNotice);
-        const withdrawnNotice = w.notice('NotifySwitchoverWithdrawn', 'switchover-withdrawn').next(
-          new sfn.Fail(w, 'SwitchoverWithdrawn', {
-            error: 'SwitchoverWithdrawn',
-            cause: 'the primary did not confirm the handover in time; it stays primary',
-          }),
-        );
+        const withdrawnNotice = w
+          .notice('NotifySwitchoverWithdrawn', 'switchover-withdrawn')
+          .next(w.failed('SwitchoverWithdrawn', 'SwitchoverWithdrawn'));
         const withdrawn = w.step('CancelDrainExpired', 'cancel-drain', 'cancelDrain', failed).next(withdrawnNotice);
-        const refusedNotice = w.notice('NotifySwitchoverRefused', 'switchover-refused').next(
-          new sfn.Fail(w, 'SwitchoverRefused', {
-            error: 'SwitchoverRefused',
-            cause: 'see $.error.Cause for why and what to run instead',
-          }),
-        );
+        const refusedNotice = w
+          .notice('NotifySwitchoverRefused', 'switchover-refused')
+          .next(w.failed('SwitchoverRefused', 'SwitchoverRefused'));
         const refused = new sfn.Choice(w, 'RefusedInDrill?')
           .when(flag('$.dryRun'), drillFailed)
           .otherwise(refusedNotice);
@@ -323,6 +324,7 @@ export class FailoverWorkflow extends Workflow {
           .otherwise(started.next(confirm));
       },
       Duration.hours(2),
+      `Failover, switchover or drill of ${props.names.cluster} to this site. Input: ${FAILOVER_EXAMPLE}; "kind": "switchover" hands over from a live primary; "dryRun": true runs every step and changes nothing; leave "reason" out or give a short text.`,
     );
   }
 }
@@ -343,9 +345,7 @@ export class PathControlWorkflow extends Workflow {
       props,
       'path-control',
       (w) => {
-        const refused = w
-          .notice('NotifyRefused', 'command-refused')
-          .next(new sfn.Fail(w, 'Refused', { error: 'CommandRefused', cause: 'see the notice for the reason' }));
+        const refused = w.notice('NotifyRefused', 'command-refused').next(w.failed('Refused'));
         const rollback = w.step('Rollback', 'rollback', 'rollback', refused).next(refused);
 
         const apply = w.step('Apply', 'apply', 'apply', refused);
@@ -358,7 +358,7 @@ export class PathControlWorkflow extends Workflow {
         const applied = new sfn.Succeed(w, 'Applied');
         const done = new sfn.Choice(w, 'Activated?')
           .when(
-            sfn.Condition.stringEquals('$.action', 'activate'),
+            sfn.Condition.stringEquals('$.finalize.result.notice', 'path-activated'),
             w.notice('NotifyActivated', 'path-activated').next(applied),
           )
           .otherwise(w.notice('NotifyDeactivated', 'path-deactivated').next(applied));
@@ -376,6 +376,7 @@ export class PathControlWorkflow extends Workflow {
         return apply;
       },
       Duration.minutes(15),
+      `Switch the heartbeat paths of ${props.names.cluster} on or off at both sites (one request command, one acknowledgement). Input: ${PATH_CONTROL_EXAMPLE}; add "force": true to disable the last working path.`,
     );
   }
 }

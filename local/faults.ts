@@ -218,7 +218,7 @@ export class Faults {
       }
       return;
     }
-    if (!('path' in event)) {
+    if (event.command !== 'paths' && !('path' in event)) {
       const site =
         event.site === undefined ? Object.values(w.sites).find((s) => s.approvals.length > 0) : w.sites[event.site];
       const waiting = site?.approvals.shift();
@@ -235,16 +235,28 @@ export class Faults {
       return;
     }
     const site = event.site === undefined ? this.primarySite() : w.sites[event.site];
-    w.note({ kind: 'command', site: site.id, text: `path-control: ${event.command} ${event.path}` });
+    const input =
+      event.command === 'paths'
+        ? {
+            ...(event.network === undefined ? {} : { network: event.network }),
+            ...(event.storage === undefined ? {} : { storage: event.storage }),
+          }
+        : { path: event.path, action: event.command };
+    const asked =
+      event.command === 'paths'
+        ? Object.entries(input)
+            .map(([p, a]) => `${p} ${a}`)
+            .join(', ')
+        : `${event.command} ${event.path}`;
+    w.note({ kind: 'command', site: site.id, text: `path-control: ${asked}` });
     if (site.crashed) {
       // Nobody can start a workflow in a region that is down.
       w.note({ kind: 'command', site: site.id, text: 'path-control not started: the site is down' });
       return;
     }
     try {
-      this.workflows.startExecution(site, 'path-control', `scenario-${event.command}-${event.path}-${w.clock.at}`, {
-        path: event.path,
-        action: event.command,
+      this.workflows.startExecution(site, 'path-control', `scenario-${asked.replace(/[ ,]+/g, '-')}-${w.clock.at}`, {
+        ...input,
         reason: 'scenario command',
         force: event.force ?? false,
       });

@@ -62,13 +62,23 @@ const faults = [
     status: z.enum(['ok', 'degraded', 'failed'], { error: 'ok, degraded or failed' }),
   }),
 ] as const;
-const COMMAND_NAMES = 'activate, deactivate, switchover, failover, approve, reject or maintenance';
+const COMMAND_NAMES = 'activate, deactivate, paths, switchover, failover, approve, reject or maintenance';
+const pathAction = z.enum(['activate', 'deactivate'], { error: 'activate or deactivate' });
 /** site: where the command runs (path control: the site that starts it; switchover and failover: the site to promote). */
 const commands = [
   z.strictObject({
     atMs,
     command: z.enum(['activate', 'deactivate'], { error: COMMAND_NAMES }),
     path,
+    site: site.optional(),
+    force: z.boolean().optional(),
+  }),
+  // One request command for both paths: {"command": "paths", "network": "activate", "storage": "deactivate"}.
+  z.strictObject({
+    atMs,
+    command: z.literal('paths'),
+    network: pathAction.optional(),
+    storage: pathAction.optional(),
     site: site.optional(),
     force: z.boolean().optional(),
   }),

@@ -1,12 +1,11 @@
 import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { PathId } from '../../lambdas/core/wire';
 
-export interface PathRequest {
-  readonly path: PathId;
-  readonly action: 'activate' | 'deactivate';
-  readonly reason: string;
-  readonly force: boolean;
-}
+/** The path-control input: one path and its action, or one action per path (both switched with one acknowledgement). */
+export type PathRequest = (
+  | { readonly path: PathId; readonly action: 'activate' | 'deactivate' }
+  | Partial<Record<PathId, 'activate' | 'deactivate'>>
+) & { readonly reason: string; readonly force: boolean };
 
 export interface WorkflowOutcome {
   readonly executionArn: string;

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { signatureMatches, signMessage } from './message';
-import { type PathId, type PathMode, PATHS, SITE_IDS, type SiteId } from './wire';
+import { PATH_MODES, type PathId, type PathMode, PATHS, SITE_IDS, type SiteId } from './wire';
 
 /**
  * The request command of the path-control workflow (seed claim 23) and the peer's
@@ -11,13 +11,24 @@ const sig = z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA2
 const id = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an execution name'));
 const at = z.number().check(z.int(), z.minimum(0));
 
+/** One path switched on or off; a request command carries one change per path, applied together. */
+export interface PathChange {
+  readonly path: PathId;
+  readonly action: 'activate' | 'deactivate';
+}
+
+const change = z.strictObject({ path: z.enum(PATHS), action: z.enum(['activate', 'deactivate']) });
+
 export const pathCommandSchema = z.strictObject({
   id,
   cluster: z.string().check(z.minLength(1), z.maxLength(64)),
   from: z.enum(SITE_IDS),
   to: z.enum(SITE_IDS),
-  path: z.enum(PATHS),
-  action: z.enum(['activate', 'deactivate']),
+  changes: z.array(change).check(
+    z.minLength(1),
+    z.maxLength(PATHS.length),
+    z.refine((c) => new Set(c.map((x) => x.path)).size === c.length, 'one change per path'),
+  ),
   reason: z.string().check(z.maxLength(500)),
   force: z.boolean(),
   issuedAtMs: at,
@@ -33,8 +44,8 @@ export const pathAckSchema = z.strictObject({
   from: z.enum(SITE_IDS),
   to: z.enum(SITE_IDS),
   accepted: z.boolean(),
-  /** The peer's mode of the path after acting on the command. */
-  mode: z.enum(['disabled', 'pending', 'enabled']),
+  /** The peer's mode of each path the command named, after acting on it. */
+  modes: z.strictObject({ network: z.optional(z.enum(PATH_MODES)), storage: z.optional(z.enum(PATH_MODES)) }),
   detail: z.string().check(z.maxLength(500)),
   atMs: at,
   sig,
@@ -92,3 +103,27 @@ export function lastWorkingPathRefusal(
     return `the ${other} path is enabled but ${otherState ?? 'has carried no beat yet'}, so ${path} is the only path still working and the peer would look lost`;
   return undefined;
 }
+
+/**
+ * Why applying `changes` together would leave the cluster with no working path, if it would.
+ * A path counts as working when it stays enabled and carries valid beats; a path this command
+ * activates carries none yet, so it cannot stand in for the one the command deactivates.
+ */
+export function unprotectedRefusal(
+  changes: readonly PathChange[],
+  modeOf: (path: PathId) => PathMode,
+  stateOf: (path: PathId) => string | undefined,
+): string | undefined {
+  const off = changes.filter((c) => c.action === 'deactivate').map((c) => c.path);
+  const [path] = off;
+  if (path === undefined) return undefined;
+  if (off.length === PATHS.length) return 'both paths would be disabled, so the cluster would be unprotected';
+  const other: PathId = path === 'network' ? 'storage' : 'network';
+  if (changes.some((c) => c.path === other && c.action === 'activate') && modeOf(other) !== 'enabled')
+    return `the ${other} path is only being activated and carries no beat yet, so ${path} is the only path still working; activate ${other} first and deactivate ${path} once ${other} is healthy`;
+  return lastWorkingPathRefusal(path, modeOf(other), stateOf(other));
+}
+
+/** "network activate, storage deactivate": how a command reads in notices, logs and the CLI. */
+export const describeChanges = (changes: readonly PathChange[]): string =>
+  changes.map((c) => `${c.path} ${c.action}`).join(', ');

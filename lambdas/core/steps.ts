@@ -36,3 +36,28 @@ export const executionName = (arn: string): string => arn.split(':').pop() ?? ar
 export function resultOf(input: StepInput, step: string): Record<string, unknown> | undefined {
   return (input.state[step] as { result?: Record<string, unknown> } | undefined)?.result;
 }
+
+/**
+ * The execution input may hold only `inputKeys` (what a person types) and the results the
+ * workflow's own steps left (`resultKeys`): anything else is a typo, refused with the fix.
+ */
+export function refuseUnknownKeys(
+  state: Readonly<Record<string, unknown>>,
+  inputKeys: readonly string[],
+  resultKeys: readonly string[],
+  example: string,
+): void {
+  const unknown = Object.keys(state).filter((k) => !inputKeys.includes(k) && !resultKeys.includes(k));
+  if (unknown.length > 0)
+    throw new StepError(
+      'InvalidInput',
+      `${unknown.join(', ')}: not a key of this input; allowed: ${inputKeys.join(', ')}, such as ${example}`,
+    );
+}
+
+/** The console input of the failover workflow, as its Comment and its errors show it. */
+export const FAILOVER_EXAMPLE = '{"kind": "failover", "dryRun": true, "reason": "game day"}';
+
+/** The console input of the path-control workflow, as its Comment and its errors show it. */
+export const PATH_CONTROL_EXAMPLE =
+  '{"path": "network", "action": "deactivate", "reason": "maintenance"} or {"network": "activate", "storage": "deactivate", "reason": "..."}';

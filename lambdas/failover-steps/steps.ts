@@ -3,14 +3,14 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Heartbeat } from '../core/message';
-import { executionName, resultOf, StepError, type StepInput } from '../core/steps';
+import { executionName, FAILOVER_EXAMPLE, refuseUnknownKeys, resultOf, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
 import { clusterKey } from '../core/volume';
 import { PATHS, type PathId } from '../core/wire';
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
-import { NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
+import { failureOf, NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
 import { type ActionDeps, plannedActions, takeActions } from './actions';
 import { fence } from './fence';
 import { cooldownGate, replicationGate } from './gates';
@@ -58,7 +58,25 @@ export interface FailoverOptions {
   readonly gated: boolean;
 }
 
+/** What a person types into the console (the heartbeat module adds the rest), and the keys the workflow's steps add. */
+const INPUT_KEYS = ['kind', 'dryRun', 'reason', 'requestedBy', 'expectedEpoch'] as const;
+const MODULE_KEYS = ['expectedLease', 'gated', 'from', 'to', 'evidence'] as const;
+const RESULT_KEYS = [
+  'confirm',
+  'drain',
+  'checkDrain',
+  'cancelDrain',
+  'gates',
+  'approval',
+  'fence',
+  'promote',
+  'verify',
+  'error',
+  'failure',
+] as const;
+
 export function optionsOf(state: Readonly<Record<string, unknown>>): FailoverOptions {
+  refuseUnknownKeys(state, INPUT_KEYS, [...MODULE_KEYS, ...RESULT_KEYS], FAILOVER_EXAMPLE);
   const { kind = 'failover', dryRun = false, requestedBy = 'operator', reason } = state;
   if (kind !== 'failover' && kind !== 'switchover')
     throw new StepError('InvalidInput', `kind: got ${JSON.stringify(kind)}; allowed: failover or switchover`);
@@ -116,7 +134,13 @@ export async function runFailoverStep(input: StepInput, deps: FailoverDeps): Pro
   // The notice of a failed run goes out even when the run's input was malformed. A drill sends
   // none: the state machine skips its notify states, and this guards the rest.
   if (input.step === NOTIFY_STEP)
-    return input.state.dryRun === true ? { notice: null, delivery: 'drill' } : runNotifyStep(input, deps);
+    return input.state.dryRun === true
+      ? {
+          notice: null,
+          delivery: 'drill',
+          ...failureOf(input.state, { outcome: 'DrillFailed', next: 'a step failed in the drill; see $.error' }),
+        }
+      : runNotifyStep(input, deps);
   const started = performance.now();
   const options = optionsOf(input.state);
   const result = await runStep(input, options, deps);

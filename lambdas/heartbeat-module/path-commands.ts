@@ -2,10 +2,11 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   checkControl,
-  lastWorkingPathRefusal,
+  describeChanges,
   type PathCommandMessage,
   pathCommandSchema,
   signAck,
+  unprotectedRefusal,
 } from '../core/command';
 import type { SiteCore } from '../core/site';
 import { DetailType, EVENT_SOURCE, PATHS, type PathId, type PathMode } from '../core/wire';
@@ -85,20 +86,21 @@ export class PathCommands {
 
   private async actOn(command: PathCommandMessage, nowMs: number): Promise<void> {
     const { settings, store } = this.deps;
-    const other: PathId = command.path === 'network' ? 'storage' : 'network';
-    const refusal =
-      command.action === 'deactivate' && !command.force
-        ? lastWorkingPathRefusal(command.path, this.core.modes[other], this.recorded[other])
-        : undefined;
+    // All of the command or none of it: one acknowledgement answers for every path it names.
+    const refusal = command.force
+      ? undefined
+      : unprotectedRefusal(
+          command.changes,
+          (p) => this.core.modes[p],
+          (p) => this.recorded[p],
+        );
     const refuse = refusal !== undefined;
-    const mode: PathMode = refuse
-      ? this.core.modes[command.path]
-      : command.action === 'activate'
-        ? 'enabled'
-        : 'disabled';
+    const modes: Partial<Record<PathId, PathMode>> = {};
+    for (const { path, action } of command.changes)
+      modes[path] = refuse ? this.core.modes[path] : action === 'activate' ? 'enabled' : 'disabled';
     const detail = refuse
       ? `at ${settings.site}, ${refusal}: send "force": true to do it anyway`
-      : `${command.path} ${mode} at ${settings.site}`;
+      : `${command.changes.map((c) => `${c.path} ${modes[c.path]}`).join(', ')} at ${settings.site}`;
     const ack = signAck(
       {
         id: command.id,
@@ -106,22 +108,17 @@ export class PathCommands {
         from: settings.site,
         to: command.from,
         accepted: !refuse,
-        mode,
+        modes,
         detail,
         atMs: Math.round(nowMs),
       },
       await this.deps.keys.current(),
     );
-    if (!refuse && this.core.modes[command.path] !== mode) {
-      await store.paths.setPathMode(
-        settings.site,
-        command.path,
-        mode,
-        `${command.from}:${command.id}`,
-        command.reason,
-        nowMs,
-      );
-      this.core.setMode(command.path, mode, nowMs);
+    for (const { path } of refuse ? [] : command.changes) {
+      const mode = modes[path] as PathMode;
+      if (this.core.modes[path] === mode) continue;
+      await store.paths.setPathMode(settings.site, path, mode, `${command.from}:${command.id}`, command.reason, nowMs);
+      this.core.setMode(path, mode, nowMs);
     }
     // The storage path's answer is the acknowledgement item; the network path's, a PathAck event.
     if (await store.paths.putAck(ack)) {
@@ -147,9 +144,8 @@ export class PathCommands {
         );
       this.deps.log('info', `request command ${refuse ? 'refused' : 'applied'}`, {
         id: command.id,
-        path: command.path,
-        action: command.action,
-        mode,
+        changes: describeChanges(command.changes),
+        modes,
       });
     }
   }

@@ -1,6 +1,13 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { checkControl, lastWorkingPathRefusal, pathAckSchema, signCommand } from '../core/command';
-import { executionName, StepError, type StepInput } from '../core/steps';
+import {
+  checkControl,
+  describeChanges,
+  type PathChange,
+  pathAckSchema,
+  signCommand,
+  unprotectedRefusal,
+} from '../core/command';
+import { executionName, PATH_CONTROL_EXAMPLE, refuseUnknownKeys, StepError, type StepInput } from '../core/steps';
 import { DetailType, EVENT_SOURCE, PATH_MODES, PATHS, type PathId, type PathMode } from '../core/wire';
 import { deadline } from '../shared/deadlines';
 import type { SigningKeys } from '../shared/keys';
@@ -13,12 +20,16 @@ export const PATH_CONTROL_STEPS = ['apply', 'forward', 'check-ack', 'finalize', 
 /** How long the peer has to acknowledge a request command before the change is rolled back. */
 export const ACK_TIMEOUT_INTERVALS = 15;
 
+/** One request command: one path, or both at once, switched at both sites with one acknowledgement. */
 export interface PathCommand {
-  readonly path: PathId;
-  readonly action: 'activate' | 'deactivate';
+  readonly changes: readonly PathChange[];
   readonly reason: string;
   readonly force: boolean;
 }
+
+/** What a person may type into the console, in either form, and the keys the workflow's own steps add. */
+const INPUT_KEYS = ['path', 'action', ...PATHS, 'reason', 'force', 'requestedBy'] as const;
+const RESULT_KEYS = ['apply', 'forward', 'ack', 'finalize', 'rollback', 'error', 'failure'] as const;
 
 export interface PathControlDeps extends NotifyDeps {
   readonly settings: Settings;
@@ -29,23 +40,41 @@ export interface PathControlDeps extends NotifyDeps {
   readonly now: () => number;
 }
 
-/** The console input, checked field by field; a bad one fails the execution with the field named. */
+/** The console input, checked field by field; a bad one fails the execution with the field named and the fix. */
 export function parsePathCommand(state: Record<string, unknown>): PathCommand {
   if (typeof state !== 'object' || state === null || Array.isArray(state))
-    throw new StepError(
-      'InvalidInput',
-      'input: expected an object such as {"path": "network", "action": "deactivate", "reason": "..."}',
-    );
-  const { path, action, reason = '', force = false } = state;
-  if (!PATHS.includes(path as PathId))
-    throw new StepError('InvalidInput', `path: got ${JSON.stringify(path)}; allowed: "network" or "storage"`);
-  if (action !== 'activate' && action !== 'deactivate')
-    throw new StepError('InvalidInput', `action: got ${JSON.stringify(action)}; allowed: "activate" or "deactivate"`);
+    throw new StepError('InvalidInput', `input: expected an object such as ${PATH_CONTROL_EXAMPLE}`);
+  refuseUnknownKeys(state, INPUT_KEYS, RESULT_KEYS, PATH_CONTROL_EXAMPLE);
+  const { path, action, reason = '', force = false, requestedBy } = state;
+  const perPath = PATHS.filter((p) => state[p] !== undefined);
+  let changes: PathChange[];
+  if (path !== undefined || action !== undefined) {
+    if (perPath.length > 0)
+      throw new StepError(
+        'InvalidInput',
+        `${perPath.join(', ')}: give either "path" and "action", or one action per path ("network": "activate"), not both`,
+      );
+    if (!PATHS.includes(path as PathId))
+      throw new StepError('InvalidInput', `path: got ${JSON.stringify(path)}; allowed: "network" or "storage"`);
+    changes = [{ path: path as PathId, action: actionOf('action', action) }];
+  } else {
+    if (perPath.length === 0)
+      throw new StepError('InvalidInput', `path: missing; give a path and an action, such as ${PATH_CONTROL_EXAMPLE}`);
+    changes = perPath.map((p) => ({ path: p, action: actionOf(p, state[p]) }));
+  }
   if (typeof reason !== 'string' || reason.length > 500)
     throw new StepError('InvalidInput', 'reason: expected a text of at most 500 characters');
   if (typeof force !== 'boolean')
     throw new StepError('InvalidInput', `force: got ${JSON.stringify(force)}; allowed: true or false`);
-  return { path: path as PathId, action, reason, force };
+  if (requestedBy !== undefined && (typeof requestedBy !== 'string' || requestedBy.length > 128))
+    throw new StepError('InvalidInput', 'requestedBy: expected who asked, a text of at most 128 characters');
+  return { changes, reason, force };
+}
+
+function actionOf(field: string, value: unknown): PathChange['action'] {
+  if (value !== 'activate' && value !== 'deactivate')
+    throw new StepError('InvalidInput', `${field}: got ${JSON.stringify(value)}; allowed: "activate" or "deactivate"`);
+  return value;
 }
 
 const setMode = (deps: PathControlDeps, path: PathId, mode: PathMode, changedBy: string, reason: string) =>
@@ -59,30 +88,28 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
   const id = executionName(input.execution);
   switch (input.step) {
     case 'apply': {
-      const other: PathId = command.path === 'network' ? 'storage' : 'network';
-      const [previousMode, otherMode, otherState] = await Promise.all([
-        store.paths.readPathMode(settings.site, command.path),
-        store.paths.readPathMode(settings.site, other),
-        store.views.readPathState(settings.site, other),
+      const [modes, states] = await Promise.all([
+        Promise.all(PATHS.map((p) => store.paths.readPathMode(settings.site, p))),
+        Promise.all(PATHS.map((p) => store.views.readPathState(settings.site, p))),
       ]);
-      if (command.action === 'deactivate' && !command.force) {
-        const refusal = lastWorkingPathRefusal(command.path, otherMode, otherState);
+      const modeOf = (p: PathId) => modes[PATHS.indexOf(p)] as PathMode;
+      if (!command.force) {
+        const refusal = unprotectedRefusal(command.changes, modeOf, (p) => states[PATHS.indexOf(p)]);
         if (refusal !== undefined)
           throw new StepError(
             'CommandRefused',
-            `refusing to disable the ${command.path} path: ${refusal}; start again with "force": true to do it anyway`,
+            `refusing to ${command.changes.length === 1 ? `disable the ${command.changes[0]?.path} path` : describeChanges(command.changes)}: ${refusal}; start again with "force": true to do it anyway`,
           );
       }
-      await setMode(
-        deps,
-        command.path,
-        command.action === 'activate' ? 'pending' : 'disabled',
-        input.execution,
-        command.reason,
-      );
+      const previousModes: Partial<Record<PathId, PathMode>> = {};
+      for (const { path, action } of command.changes) {
+        previousModes[path] = modeOf(path);
+        await setMode(deps, path, action === 'activate' ? 'pending' : 'disabled', input.execution, command.reason);
+      }
       return {
         commandId: id,
-        previousMode,
+        changes: command.changes,
+        previousModes,
         ackDeadlineMs: Math.round(deps.now()) + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000,
       };
     }
@@ -97,6 +124,7 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
           from: settings.site,
           to: settings.peer,
           ...command,
+          changes: [...command.changes],
           issuedAtMs: nowMs,
           expiresAtMs: Math.round(
             apply?.result?.ackDeadlineMs ?? nowMs + ACK_TIMEOUT_INTERVALS * settings.tuning.intervalSeconds * 1000,
@@ -141,24 +169,34 @@ export async function runPathControlStep(input: StepInput, deps: PathControlDeps
         );
       if (!check.message.accepted)
         throw new StepError('CommandRefused', `${settings.peer} refused: ${check.message.detail}`);
-      return { acknowledged: true, expired: false, peerMode: check.message.mode, via: 'peer' };
+      return { acknowledged: true, expired: false, peerModes: check.message.modes, via: 'peer' };
     }
     case 'finalize': {
-      if (command.action === 'activate') await setMode(deps, command.path, 'enabled', input.execution, command.reason);
-      return { mode: command.action === 'activate' ? 'enabled' : 'disabled' };
+      const modes: Partial<Record<PathId, PathMode>> = {};
+      for (const { path, action } of command.changes) {
+        if (action === 'activate') await setMode(deps, path, 'enabled', input.execution, command.reason);
+        modes[path] = action === 'activate' ? 'enabled' : 'disabled';
+      }
+      // One notice for the command: a deactivation in it makes it the (warning) deactivated one.
+      const notice = command.changes.some((c) => c.action === 'deactivate') ? 'path-deactivated' : 'path-activated';
+      return { modes, notice };
     }
     case 'rollback': {
-      const apply = input.state.apply as { result?: { previousMode?: string } } | undefined;
-      const previous = apply?.result?.previousMode;
-      if (!PATH_MODES.includes(previous as PathMode)) return { restored: null };
-      await setMode(
-        deps,
-        command.path,
-        previous as PathMode,
-        input.execution,
-        `rollback: the peer did not acknowledge (${command.reason})`,
-      );
-      return { restored: previous };
+      const apply = input.state.apply as { result?: { previousModes?: Record<string, unknown> } } | undefined;
+      const restored: Partial<Record<PathId, PathMode>> = {};
+      for (const { path } of command.changes) {
+        const previous = apply?.result?.previousModes?.[path];
+        if (!PATH_MODES.includes(previous as PathMode)) continue;
+        await setMode(
+          deps,
+          path,
+          previous as PathMode,
+          input.execution,
+          `rollback: the peer did not acknowledge (${command.reason})`,
+        );
+        restored[path] = previous as PathMode;
+      }
+      return { restored: Object.keys(restored).length === 0 ? null : restored };
     }
     default:
       throw new StepError(

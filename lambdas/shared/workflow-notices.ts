@@ -1,6 +1,6 @@
 import { type Notice, type NoticeKind, noticeId } from '../core/notices';
 import { executionName, StepError, type StepInput } from '../core/steps';
-import { PATHS, type PathId } from '../core/wire';
+import { PATHS } from '../core/wire';
 import type { NoticeDesk } from './notifier';
 import type { Settings } from './settings';
 
@@ -172,20 +172,30 @@ function detailOf(
     }
     case 'switchover-refused':
     case 'failed':
+      return { ...asked, ...error };
     case 'command-refused':
-      return { ...asked, ...error, ...(typeof state.path === 'string' ? { action: state.action ?? null } : {}) };
+      return { ...asked, ...error, changes: changesIn(state) };
     case 'promoted':
     case 'switchover-completed':
       return { decision: resultOf(state, 'verify')?.decision ?? null };
     case 'path-activated':
     case 'path-deactivated':
       return {
-        action: state.action ?? null,
+        changes: changesIn(state),
         requestedBy: state.requestedBy ?? 'operator',
         reason: state.reason ?? null,
         acknowledged: resultOf(state, 'ack') ?? null,
       };
   }
+}
+
+/** What a path-control input asked for, as typed (it may be malformed: the notice of a refusal says so). */
+function changesIn(state: Readonly<Record<string, unknown>>): string {
+  const asked =
+    state.path !== undefined || state.action !== undefined
+      ? [`${String(state.path)} ${String(state.action)}`]
+      : PATHS.filter((p) => state[p] !== undefined).map((p) => `${p} ${String(state[p])}`);
+  return asked.join(', ') || 'nothing';
 }
 
 function pick(from: Readonly<Record<string, unknown>>, keys: readonly string[]): Record<string, unknown> {
@@ -203,10 +213,9 @@ export async function runNotifyStep(input: StepInput, deps: NotifyDeps): Promise
   const { kind, next } = described;
   const { settings } = deps;
   const state = input.state;
-  const path =
-    typeof state.path === 'string' && (PATHS as readonly string[]).includes(state.path)
-      ? (state.path as PathId)
-      : undefined;
+  // A command on one path is that path's notice; one on both paths is the cluster's.
+  const named = PATHS.filter((p) => state.path === p || (state.path === undefined && state[p] !== undefined));
+  const path = named.length === 1 ? named[0] : undefined;
   const nowMs = deps.now();
   const startedAtMs =
     typeof input.startedAt === 'string' && Number.isFinite(Date.parse(input.startedAt))
@@ -229,5 +238,30 @@ export async function runNotifyStep(input: StepInput, deps: NotifyDeps): Promise
   };
   const id = noticeId({ kind, path, atMs: startedAtMs }, `${executionName(input.execution)}.${at}`);
   const { outcome: delivery } = await deps.notices.announce(notice, nowMs, id);
-  return { notice: id, kind, delivery };
+  return { notice: id, kind, delivery, ...failureOf(state, notice.detail) };
+}
+
+/**
+ * The error and cause a failed execution ends with (its Fail state reads them): the step's own
+ * message, which names the field and the fix, rather than "see the notice".
+ */
+export function failureOf(
+  state: Readonly<Record<string, unknown>>,
+  detail: Readonly<Record<string, unknown>>,
+): { error: string; cause: string } {
+  const caught = state.error as { Error?: unknown; Cause?: unknown } | undefined;
+  let cause = typeof detail.why === 'string' ? detail.why : undefined;
+  if (typeof caught?.Cause === 'string') {
+    // A Lambda step's error arrives as {"errorType", "errorMessage", "trace"}; anything else as text.
+    try {
+      const parsed = JSON.parse(caught.Cause) as { errorMessage?: unknown };
+      cause = typeof parsed.errorMessage === 'string' ? parsed.errorMessage : caught.Cause;
+    } catch {
+      cause = caught.Cause;
+    }
+  }
+  return {
+    error: typeof caught?.Error === 'string' ? caught.Error : String(detail.outcome),
+    cause: (cause ?? String(detail.next)).slice(0, 32_000),
+  };
 }

@@ -1,5 +1,5 @@
 import type { Report } from '../../local/runtime';
-import { runScenario } from '../local-sites';
+import { runScenario, simulateEvents } from '../local-sites';
 
 /** The path-control workflow as synthesized, the peer's heartbeat module answering it, on DynamoDB Local. */
 const kinds = (r: Report, site?: string) =>
@@ -53,6 +53,32 @@ describe('path control between the two sites', () => {
     expect(lastState(report, 'production', 'network')).toBe('healthy');
     expect(lastState(report, 'standby', 'network')).toBe('healthy');
     expect(report.pathStates.filter((p) => p.state === 'failed')).toEqual([]);
+  });
+
+  it('switches both paths in one request command, all or nothing, with the refusal as the execution cause', async () => {
+    const { report, timeline } = await simulateEvents(
+      [
+        { atMs: 10_000, command: 'deactivate', path: 'network' },
+        // Network is only being activated: it cannot carry the cluster while storage goes off.
+        { atMs: 30_000, command: 'paths', network: 'activate', storage: 'deactivate' },
+        { atMs: 50_000, command: 'paths', network: 'activate', storage: 'activate' },
+        { atMs: 80_000, command: 'paths', network: 'deactivate', storage: 'deactivate', force: true },
+      ],
+      { durationMs: 100_000 },
+    );
+    expect(kinds(report, 'production')).toEqual(
+      expect.arrayContaining(['path-deactivated:network', 'command-refused', 'path-activated', 'path-deactivated']),
+    );
+    const stopped = timeline.find((e) => e.text.includes('stopped: CommandRefused'));
+    expect(stopped?.text).toContain(
+      'refusing to network activate, storage deactivate: the network path is only being activated',
+    );
+    // The refused command changed nothing at either site: storage stayed on until the forced one.
+    const storageOff = report.pathStates.filter((p) => p.path === 'storage' && p.state === 'disabled');
+    expect(storageOff.every((p) => p.atMs >= 80_000)).toBe(true);
+    for (const site of ['production', 'standby'])
+      for (const path of ['network', 'storage']) expect(lastState(report, site, path)).toBe('disabled');
+    expect(report.failovers).toEqual([]);
   });
 
   it('removes and installs the storage mirror with the same handshake', async () => {

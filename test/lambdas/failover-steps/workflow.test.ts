@@ -18,6 +18,7 @@ import { PATHS, type PromotionActions } from '../../../lambdas/core/wire';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../../../lambdas/failover-steps/steps';
 import { siteNoticeDesk } from '../../../lambdas/shared/notifier';
 import { synthesizeDefinitions } from '../../../local/definitions';
+import { failStateOf } from '../../../local/step-summary';
 import { config } from '../../helpers';
 import { type LocalSite, localSites, TEST_KEY } from '../../local-sites';
 
@@ -175,10 +176,12 @@ async function execute(
     return { status: 'succeeded', output, error: undefined, states: entered, notices: notices() };
   } catch (error) {
     await logs.catch(() => undefined);
+    // A Fail state's error and cause, as the console shows them; any other failure as it came.
+    const stop = failStateOf(error);
     return {
       status: 'failed',
       output: undefined,
-      error: `${(error as Error).name}: ${(error as Error).message}`,
+      error: stop ? `${stop.error}: ${stop.cause}` : `${(error as Error).name}: ${(error as Error).message}`,
       states: entered,
       notices: notices(),
     };
@@ -398,6 +401,24 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     await expect(
       runFailoverStep({ step: 'fence', execution: 'x', state: { expectedEpoch: 0 } }, deps(sites.standby)),
     ).rejects.toThrow(/^expectedEpoch: got 0;/);
+  });
+
+  it('ends a bad console input with the field and the fix as the execution error and cause, drills too', async () => {
+    const typo = await execute({ kind: 'failover', dryrun: true }, deps(sites.standby), 'typo-1');
+    expect(typo.status).toBe('failed');
+    expect(typo.states.at(-1)).toBe('FailoverFailed');
+    expect(typo.error).toBe(
+      'InvalidInput: dryrun: not a key of this input; allowed: kind, dryRun, reason, requestedBy, expectedEpoch, such as {"kind": "failover", "dryRun": true, "reason": "game day"}',
+    );
+    const drill = await execute({ dryRun: true, kind: 'takeover' }, deps(sites.standby), 'drill-typo');
+    expect(drill.states.slice(-2)).toEqual(['ExplainDrillFailure', 'DrillFailed']);
+    expect(drill.error).toBe('InvalidInput: kind: got "takeover"; allowed: failover or switchover');
+    expect(drill.notices).toEqual([]);
+    expect(await cluster(sites.standby)).toBeUndefined();
+  });
+
+  it('says in its Comment what to type', () => {
+    expect(definition.Comment).toContain('{"kind": "failover", "dryRun": true');
   });
 
   it('a drill runs every step, reports the timings and the actions it would take, and writes or calls nothing', async () => {
