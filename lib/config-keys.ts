@@ -217,6 +217,54 @@ export const configObject = z.strictObject({
         .describe('Your Lambda, invoked with the decision record after the built-in promotion actions.'),
     })
     .prefault({}),
+  readiness: z
+    .strictObject({
+      ebs: z
+        .strictObject({
+          volumes: z
+            .array(
+              z.union(
+                [
+                  z.strictObject({
+                    volumeId: z
+                      .string()
+                      .regex(/^vol-[0-9a-f]{8,17}$/, 'an EBS volume id such as vol-0123456789abcdef0'),
+                  }),
+                  z.strictObject({
+                    tag: z.strictObject({
+                      key: z.string().min(1, 'a tag key').max(128, 'a tag key of at most 128 characters'),
+                      value: z.string().max(256, 'a tag value of at most 256 characters'),
+                    }),
+                  }),
+                ],
+                { error: 'each volume is {"volumeId": "vol-…"} or {"tag": {"key": "…", "value": "…"}}' },
+              ),
+            )
+            .min(1, 'at least one protected volume')
+            .max(20, 'at most 20 volumes (each costs a few EBS direct API calls per failover)'),
+          maxSnapshotAgeSeconds: seconds(60, 7 * 86_400, 'the largest snapshot age')
+            .default(3600)
+            .describe(
+              "A volume is ready only when its newest completed snapshot in the promoted site's region is at most this old.",
+            ),
+          policy: z
+            .enum(['block', 'warn'], { error: 'block or warn' })
+            .default('block')
+            .describe(
+              'block: a volume that is not ready stops the failover (GatesBlocked); warn: it goes on, with the figures in the decision record.',
+            ),
+          kmsKeyArns: list(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/, 'a KMS key ARN'))
+            .default([])
+            .describe(
+              'The keys that encrypt the snapshots in the standby region: reading a block needs kms:Decrypt on them.',
+            ),
+        })
+        .optional()
+        .describe(
+          'Data readiness gate on EBS (EBS direct APIs): the protected volumes, by id (snapshots of it, or copies tagged mirrorbeat:volume=<id>) or by tag; checked before every promotion.',
+        ),
+    })
+    .prefault({}),
   health: z
     .strictObject({
       alarmNames: list(z.string().min(1).max(255, 'a CloudWatch alarm name of at most 255 characters'))

@@ -15,7 +15,7 @@ import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
 import { SiteMonitoring } from './monitoring';
 import { type HandlerName, RESERVED_CONCURRENCY, SiteNames } from './names';
 import { SiteKey } from './site-key';
-import { bindHealthSources, bindPromotionActions } from './workload';
+import { bindHealthSources, bindPromotionActions, bindReadiness } from './workload';
 import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
@@ -205,6 +205,7 @@ export class SiteStack extends Stack {
         grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
     }
     bindPromotionActions(this, config);
+    bindReadiness(this, config);
 
     new events.Rule(this, 'HeartbeatRule', {
       eventBus: this.siteBus,

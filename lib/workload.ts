@@ -2,8 +2,9 @@ import { ArnFormat, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Env, type HealthSources, type PromotionActions } from '../lambdas/core/wire';
+import { type EbsReadiness, Env, type HealthSources, type PromotionActions } from '../lambdas/core/wire';
 import type { MirrorbeatConfig } from './config';
+import { acknowledgeNag } from './nag';
 import type { SiteStack } from './site-stack';
 
 /** What a site knows of the workload it protects: the health sources it reads, the promotion actions it takes. */
@@ -45,6 +46,48 @@ export function bindHealthSources(stack: SiteStack, config: MirrorbeatConfig): v
       ),
     }),
   );
+}
+
+/** The data readiness gate, and the right to read exactly what it reads: snapshots in this region, the named keys. */
+export function bindReadiness(stack: SiteStack, config: MirrorbeatConfig): void {
+  const ebs = config.readiness.ebs;
+  if (ebs === undefined) return;
+  const { volumes, maxSnapshotAgeSeconds, policy } = ebs;
+  stack.failoverSteps.addEnvironment(
+    Env.readiness,
+    JSON.stringify({ volumes, maxSnapshotAgeSeconds, policy } satisfies EbsReadiness),
+  );
+  const role = stack.failoverSteps.role;
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      // DescribeSnapshots has no resource-level permissions.
+      actions: ['ec2:DescribeSnapshots'],
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      // Read only: the gate never writes a snapshot. Snapshot ids are not known at deploy time.
+      actions: ['ebs:ListSnapshotBlocks', 'ebs:ListChangedBlocks', 'ebs:GetSnapshotBlock'],
+      resources: [stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' })],
+    }),
+  );
+  // The partition is a literal where the stack's region fixes it, a token where it does not.
+  for (const partition of ['<AWS::Partition>', stack.region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws'])
+    acknowledgeNag(
+      role,
+      `IAM5[Resource::arn:${partition}:ec2:${stack.region}::snapshot/*]`,
+      "The readiness gate reads whichever snapshot is newest at failover time; the EBS direct APIs' read actions only, in this region.",
+    );
+  if (ebs.kmsKeyArns.length > 0)
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: ebs.kmsKeyArns,
+        // Only for the EBS direct APIs reading a snapshot, not as a general decrypt.
+        conditions: { StringEquals: { 'kms:ViaService': `ebs.${stack.region}.amazonaws.com` } },
+      }),
+    );
 }
 
 /** The built-in promotion actions the configuration names, and the right to take exactly those. */

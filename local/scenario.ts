@@ -170,6 +170,25 @@ const scenarioSchema = z.strictObject({
     .min(1_000, 'at least 1000')
     .max(3_600_000, 'at most 3600000 (one hour)'),
   config: z.record(z.string(), z.unknown()).optional(),
+  /** The snapshots the local EBS fake holds for each volume readiness.ebs protects. */
+  ebs: z
+    .strictObject({
+      snapshotAgeSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .default(300),
+      snapshotIntervalSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(30 * 86_400)
+        .default(3600),
+      changedBlocks: z.number().int().min(0).max(64).default(8),
+      corrupt: z.boolean().default(false),
+    })
+    .prefault({}),
   events: z.array(event).max(10_000, 'at most 10000 events').default([]),
 });
 
@@ -180,6 +199,12 @@ export interface Scenario {
   readonly config: MirrorbeatConfig;
   /** The scenario file's own config keys, as written (the rest came from the base). */
   readonly ownConfig: Readonly<Record<string, unknown>>;
+  readonly ebs: {
+    readonly snapshotAgeSeconds: number;
+    readonly snapshotIntervalSeconds: number;
+    readonly changedBlocks: number;
+    readonly corrupt: boolean;
+  };
   readonly events: readonly ScenarioEvent[];
 }
 
@@ -251,7 +276,15 @@ export function parseScenario(
     .map((e, i) => ({ e, i }))
     .sort((a, b) => a.e.atMs - b.e.atMs || a.i - b.i)
     .map(({ e }) => e);
-  return { name: s.name, seed: s.seed, durationMs: s.durationMs, config, ownConfig: s.config ?? {}, events };
+  return {
+    name: s.name,
+    seed: s.seed,
+    durationMs: s.durationMs,
+    config,
+    ownConfig: s.config ?? {},
+    ebs: s.ebs,
+    events,
+  };
 }
 
 /** Reads and validates a scenario file; its config goes on top of `base` (see parseScenario). */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
@@ -12,9 +14,10 @@ import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from '../lambdas/f
 import { PATH_CONTROL_STEPS, type PathControlDeps, runPathControlStep } from '../lambdas/path-control-steps/steps';
 import { NOTIFY_STEP } from '../lambdas/shared/workflow-notices';
 import type { Bus } from './bus';
-import { asHandler } from './calls';
+import { asHandler, recordingClient } from './calls';
 import { LOCAL_ACCOUNT } from './definitions';
 import { emulate } from './emulate';
+import { EbsFake, snapshotPair } from './fakes/ebs';
 import { type Recorder, safeJson } from './recorder';
 import { type Regions, REPLICATION_MEDIAN_MS } from './regions';
 import { failStateOf, outcomeOf, summarizeStep } from './step-summary';
@@ -25,6 +28,9 @@ import type { Execution, Site, World } from './world';
  * Task bound to the deployed step handler on virtual time, task tokens answered by scenario
  * commands, and the emulated Step Functions API the heartbeat module starts executions with.
  */
+
+/** The fake's clients sign with these; nothing leaves loopback. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALFAKE', secretAccessKey: 'local-fake-secret' };
 
 /** Median duration (ms) of one Lambda step. */
 const STEP_MEDIAN_MS = 120;
@@ -45,12 +51,41 @@ export class Workflows {
   /** Rejecters of workflow tasks that have not settled yet. */
   private readonly pendingTasks = new Set<(error: Error) => void>();
 
+  /** The EBS direct API fake (HTTP on loopback), when the configuration protects volumes. */
+  private ebs: { fake: EbsFake; endpoint: string } | undefined;
+
   constructor(
     private readonly world: World,
     private readonly regions: Regions,
     private readonly bus: Bus,
     private readonly recorder: Recorder,
   ) {}
+
+  /** Starts the fakes the configuration needs: the EBS direct APIs, seeded with the scenario's snapshots. */
+  async startFakes(): Promise<void> {
+    const { scenario, clock } = this.world;
+    const readiness = scenario.config.readiness.ebs;
+    if (readiness === undefined) return;
+    const fake = new EbsFake();
+    readiness.volumes.forEach((volume, i) =>
+      snapshotPair(fake, {
+        volumeId: 'volumeId' in volume ? volume.volumeId : `vol-0fa4e${String(i).padStart(12, '0')}`,
+        tags: 'tag' in volume ? { [volume.tag.key]: volume.tag.value } : {},
+        nowMs: clock.nowMs,
+        ageSeconds: scenario.ebs.snapshotAgeSeconds,
+        intervalSeconds: scenario.ebs.snapshotIntervalSeconds,
+        blocks: 64,
+        changedBlocks: scenario.ebs.changedBlocks,
+        corrupt: scenario.ebs.corrupt,
+      }),
+    );
+    this.ebs = { fake, endpoint: await fake.listen() };
+  }
+
+  async stopFakes(): Promise<void> {
+    await this.ebs?.fake.close();
+    this.ebs = undefined;
+  }
 
   /** Lets every workflow execution that a finished event woke reach its next task (or its end). */
   async settle(): Promise<void> {
@@ -371,8 +406,30 @@ export class Workflows {
         emulate(new Route53RecoveryClusterClient({ region: 'us-west-2' }), async () => {
           throw new Error('the local runtime does not emulate Route 53 ARC; leave promotion.arc out of scenarios');
         }),
+      readiness: this.readinessOf(),
+      // The real EBS client, over HTTP to the fake; EC2's snapshot listing answered from the same store.
+      ebs: recordingClient(
+        new EBSClient({
+          region: site.settings.region,
+          endpoint: this.ebs?.endpoint ?? 'http://127.0.0.1:9',
+          credentials: LOCAL_CREDENTIALS,
+          maxAttempts: 1,
+        }),
+      ),
+      ec2: emulate(new EC2Client({ region: site.settings.region }), async (_command, input) => {
+        if (this.ebs === undefined) throw new Error('no EBS fake: readiness.ebs is not configured');
+        return this.ebs.fake.describeSnapshots(input);
+      }),
+      sleep: async () => undefined,
       now: () => w.clock.nowMs + site.skewMs,
     };
+  }
+
+  private readinessOf(): FailoverDeps['readiness'] {
+    const ebs = this.world.scenario.config.readiness.ebs;
+    return ebs === undefined
+      ? undefined
+      : { volumes: ebs.volumes, maxSnapshotAgeSeconds: ebs.maxSnapshotAgeSeconds, policy: ebs.policy };
   }
 
   private pathControlDeps(site: Site): PathControlDeps {

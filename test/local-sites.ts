@@ -62,6 +62,8 @@ interface ScenarioOptions {
   durationMs?: number;
   seed?: number;
   config?: Record<string, unknown>;
+  /** The snapshots the local EBS fake holds (scenario key ebs). */
+  ebs?: Record<string, unknown>;
 }
 
 /** The same, with the whole result: timeline, executions, status. */
@@ -71,6 +73,7 @@ export async function simulateEvents(events: unknown[], over: ScenarioOptions = 
     seed: over.seed ?? 3,
     durationMs: over.durationMs ?? 90_000,
     config: over.config ?? {},
+    ...(over.ebs === undefined ? {} : { ebs: over.ebs }),
     events,
   });
   return simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });

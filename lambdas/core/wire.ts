@@ -70,7 +70,17 @@ export const Env = {
   failoverStateMachine: 'MIRRORBEAT_FAILOVER_STATE_MACHINE',
   healthSources: 'MIRRORBEAT_HEALTH_SOURCES',
   promotionActions: 'MIRRORBEAT_PROMOTION_ACTIONS',
+  readiness: 'MIRRORBEAT_READINESS',
 } as const;
+
+/** The data readiness gate's configuration (readiness.ebs), passed to the failover steps as JSON. */
+export interface EbsReadiness {
+  readonly volumes: readonly (
+    { readonly volumeId: string } | { readonly tag: { readonly key: string; readonly value: string } }
+  )[];
+  readonly maxSnapshotAgeSeconds: number;
+  readonly policy: 'block' | 'warn';
+}
 
 /** Detection and failover tuning, passed to the handlers as one JSON variable. */
 export interface Tuning {

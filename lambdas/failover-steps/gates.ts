@@ -4,7 +4,7 @@ import type { FailoverDeps, FailoverOptions } from './steps';
 
 /** The failover's gates: replication lag within the RPO budget (read in the peer's region), and the cooldown after a promotion. */
 export interface GateCheck {
-  readonly gate: 'replication-lag' | 'cooldown';
+  readonly gate: 'replication-lag' | 'cooldown' | 'ebs-readiness';
   readonly passed: boolean;
   readonly evidence: string;
   readonly [more: string]: unknown;

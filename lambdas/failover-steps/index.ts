@@ -1,8 +1,10 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { parseStepInput } from '../core/steps';
-import { Env, type PromotionActions } from '../core/wire';
+import { type EbsReadiness, Env, type PromotionActions } from '../core/wire';
 import { documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient } from '../shared/clients';
 import { SigningKeys } from '../shared/keys';
 import { deployedNoticeDesk } from '../shared/desk';
@@ -42,6 +44,10 @@ const deps: FailoverDeps = {
   promotionHook: settings.optional(Env.promotionHook),
   fenceHook: settings.optional(Env.fenceHook),
   notices: deployedNoticeDesk(settings, 5_000),
+  // The data readiness gate reads this region's snapshots: the promoted site's own.
+  readiness: settings.optional(Env.readiness) === undefined ? undefined : settings.json<EbsReadiness>(Env.readiness),
+  ebs: new EBSClient({ region: settings.region, maxAttempts: 3 }),
+  ec2: new EC2Client({ region: settings.region, maxAttempts: 3 }),
   now: Date.now,
 };
 

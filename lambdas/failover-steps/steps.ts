@@ -6,7 +6,7 @@ import type { Heartbeat } from '../core/message';
 import { executionName, FAILOVER_EXAMPLE, refuseUnknownKeys, resultOf, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
 import { clusterKey } from '../core/volume';
-import { PATHS, type PathId } from '../core/wire';
+import { type EbsReadiness, PATHS, type PathId } from '../core/wire';
 import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
@@ -14,6 +14,7 @@ import { failureOf, NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../share
 import { type ActionDeps, plannedActions, takeActions } from './actions';
 import { fence } from './fence';
 import { cooldownGate, replicationGate } from './gates';
+import { ebsReadinessGate, type ReadinessDeps } from './readiness';
 
 export const FAILOVER_STEPS = [
   'confirm',
@@ -27,7 +28,9 @@ export const FAILOVER_STEPS = [
   NOTIFY_STEP,
 ] as const;
 
-export interface FailoverDeps extends ActionDeps, NotifyDeps {
+export interface FailoverDeps extends ActionDeps, NotifyDeps, ReadinessDeps {
+  /** readiness.ebs, when configured: the data readiness gate. */
+  readonly readiness: EbsReadiness | undefined;
   readonly settings: Settings;
   readonly store: SiteStore;
   readonly db: DynamoDBDocumentClient;
@@ -186,7 +189,11 @@ async function runStep(
       return { peerLost: lost, reason: options.reason, states, beatAgesMs: ages };
     }
     case 'gates': {
-      const checks = [await replicationGate(deps), await cooldownGate(options, deps)];
+      const checks = [
+        await replicationGate(deps),
+        await cooldownGate(options, deps),
+        ...(deps.readiness === undefined ? [] : [await ebsReadinessGate(deps.readiness, deps)]),
+      ];
       return { passed: checks.every((c) => c.passed), checks };
     }
     case 'drain': {

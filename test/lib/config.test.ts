@@ -244,7 +244,7 @@ describe('docs/CONFIGURATION.md', () => {
   function schemaKeys(): string[] {
     return Object.entries(configObject.shape).flatMap(([key, field]) => {
       const inner = (field as { unwrap?: () => unknown }).unwrap?.() as { shape?: Record<string, unknown> } | undefined;
-      return inner?.shape !== undefined && ['notifications', 'promotion', 'health'].includes(key)
+      return inner?.shape !== undefined && ['notifications', 'promotion', 'health', 'readiness'].includes(key)
         ? Object.keys(inner.shape).map((k) => `${key}.${k}`)
         : [key];
     });

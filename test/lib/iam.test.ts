@@ -25,7 +25,7 @@ import { type PolicyDocument, ResolvedStack } from '../iam-template';
  */
 const ROOT = path.join(__dirname, '..', '..');
 const ACCOUNT = LOCAL_ACCOUNT;
-const SCENARIOS = ['demo.json', 'path-maintenance.json', 'switchover-and-failback.json'];
+const SCENARIOS = ['demo.json', 'path-maintenance.json', 'switchover-and-failback.json', 'ebs-readiness.json'];
 
 /** SDK clients and the IAM service prefix of their actions. */
 const SERVICE: Record<string, string> = {
@@ -38,6 +38,8 @@ const SERVICE: Record<string, string> = {
   SecretsManagerClient: 'secretsmanager',
   Route53Client: 'route53',
   Route53RecoveryClusterClient: 'route53-recovery-cluster',
+  EBSClient: 'ebs',
+  EC2Client: 'ec2',
 };
 const CLIENT_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-dynamodb': 'DynamoDBClient',
@@ -50,6 +52,8 @@ const CLIENT_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-secrets-manager': 'SecretsManagerClient',
   '@aws-sdk/client-route-53': 'Route53Client',
   '@aws-sdk/client-route53-recovery-cluster': 'Route53RecoveryClusterClient',
+  '@aws-sdk/client-ebs': 'EBSClient',
+  '@aws-sdk/client-ec2': 'EC2Client',
 };
 /** lib-dynamodb's document commands and the low-level operation each becomes. */
 const DOCUMENT_COMMANDS: Record<string, string> = {
@@ -229,7 +233,14 @@ function checksOf(call: SdkCall, stacks: Record<SiteId, ResolvedStack>, config: 
     case 'SFNClient':
       return [{ ...base, action, resource: String(input.stateMachineArn) }];
     case 'CloudWatchClient':
+    case 'EC2Client':
+      // Neither GetMetricData nor DescribeSnapshots has resource-level permissions.
       return [{ ...base, action, resource: '*' }];
+    case 'EBSClient': {
+      // The EBS direct APIs act on the snapshot named in the path (the second one for ListChangedBlocks).
+      const snapshot = String(input.SnapshotId ?? input.SecondSnapshotId);
+      return [{ ...base, action, resource: `arn:aws:ec2:${call.region}::snapshot/${snapshot}` }];
+    }
     default:
       throw new Error(
         `no resource model for ${call.client} ${call.command}: add it to checksOf in test/lib/iam.test.ts`,

@@ -100,6 +100,25 @@ describe('the failover workflow', () => {
     expect(epochOf(result)).toBe(1);
   });
 
+  it('checks the EBS snapshot copies before it promotes, and a stale one blocks the failover with the figures', async () => {
+    const config = {
+      readiness: { ebs: { volumes: [{ volumeId: 'vol-0123456789abcdef0' }], maxSnapshotAgeSeconds: 600 } },
+    };
+    const crash = [{ atMs: 30_000, fault: 'crash', site: 'production' }];
+    const ready = await simulateEvents(crash, { config, ebs: { snapshotAgeSeconds: 120 } });
+    expect(outcomes(ready)).toEqual(['promoted']);
+    // The promoted notice carries the decision record, and the record the gate's figures.
+    const promoted = ready.messages.find((m) => m.subject.includes('promoted'));
+    expect(promoted?.body).toContain('ebs-readiness');
+    expect(promoted?.body).toMatch(/checksum matches.*at risk/);
+
+    const stale = await simulateEvents(crash, { config, ebs: { snapshotAgeSeconds: 3_600 } });
+    expect(outcomes(stale)).toEqual(['stopped: GatesBlocked']);
+    expect(texts(stale, /stopped: GatesBlocked/)[0]).toContain('older than maxSnapshotAgeSeconds 600');
+    expect(kinds(stale.report, 'standby')).not.toContain('promoted');
+    expect(epochOf(stale)).toBe(1);
+  });
+
   it('runs a drill through every step without changing anything or paging anyone', async () => {
     const result = await simulateEvents([{ atMs: 10_000, command: 'failover', dryRun: true }], { durationMs: 20_000 });
     expect(outcomes(result)).toEqual(['drill complete']);

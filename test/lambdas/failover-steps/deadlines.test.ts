@@ -1,3 +1,5 @@
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -57,6 +59,9 @@ function deps(site: LocalSite): FailoverDeps {
     siteBus: undefined,
     promotionHook: undefined,
     fenceHook: 'arn:aws:lambda:us-east-1:123456789012:function:fence-hook',
+    readiness: { volumes: [{ volumeId: 'vol-0123456789abcdef0' }], maxSnapshotAgeSeconds: 3600, policy: 'warn' },
+    ebs: silent(EBSClient, site.settings.region),
+    ec2: silent(EC2Client, site.settings.region),
     notices: siteNoticeDesk({
       settings: site.settings,
       sns: silent(SNSClient, site.settings.region),

@@ -1,3 +1,5 @@
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -113,6 +115,9 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
       timeoutMs: 5_000,
       log: () => undefined,
     }),
+    readiness: undefined,
+    ebs: new EBSClient({ region: site.settings.region }),
+    ec2: new EC2Client({ region: site.settings.region }),
     now: () => NOW,
     ...overrides,
   };
