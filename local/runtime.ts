@@ -159,13 +159,13 @@ class Simulation implements World {
       this.sites[id] = site;
     }
     await this.regions.connect(volume, run, this.tables);
-    await this.workflows.startFakes();
+    await this.workflows.deps.startFakes();
   }
 
   async tearDown(): Promise<void> {
     // An aborted execution stops after its current state, once that state's task settles.
     this.workflows.abortAll();
-    await this.workflows.stopFakes();
+    await this.workflows.deps.stopFakes();
     await Promise.all(
       this.tables.map(({ db, name }) => db.send(new DeleteTableCommand({ TableName: name })).catch(() => undefined)),
     );

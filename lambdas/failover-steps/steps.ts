@@ -189,11 +189,12 @@ async function runStep(
       return { peerLost: lost, reason: options.reason, states, beatAgesMs: ages };
     }
     case 'gates': {
-      const checks = [
-        await replicationGate(deps),
-        await cooldownGate(options, deps),
-        ...(deps.readiness === undefined ? [] : [await ebsReadinessGate(deps.readiness, deps)]),
-      ];
+      // Side by side: each waits on another service under its own deadline.
+      const checks = await Promise.all([
+        replicationGate(deps),
+        cooldownGate(options, deps),
+        ...(deps.readiness === undefined ? [] : [ebsReadinessGate(deps.readiness, deps)]),
+      ]);
       return { passed: checks.every((c) => c.passed), checks };
     }
     case 'drain': {

@@ -96,7 +96,11 @@ describe('the failover workflow', () => {
       durationMs: 20_000,
     });
     expect(result.report.failovers[0]?.promotedAtMs).toBeNull();
-    expect(texts(result, /already primary at epoch 1.*mirrorbeat switchover --to standby/)).toHaveLength(1);
+    expect(
+      texts(result, /notice failover-aborted.*already primary at epoch 1.*mirrorbeat switchover --to standby/),
+    ).toHaveLength(1);
+    // The execution ends with the same words as its cause, as the console shows it.
+    expect(texts(result, /stopped: SwitchoverRefused \(production is already primary/)).toHaveLength(1);
     expect(epochOf(result)).toBe(1);
   });
 
@@ -202,7 +206,7 @@ describe('the failover workflow', () => {
     // The blocked workflow reads as a decision with its reason, not as a crash.
     expect(outcomes(result)).toEqual(['promoted', 'stopped: GatesBlocked']);
     expect(
-      texts(result, /failover workflow .* stopped: GatesBlocked \(the replication-lag or cooldown gate/),
+      texts(result, /failover workflow .* stopped: GatesBlocked \(cooldown: the last promotion was at .*held until/),
     ).toHaveLength(1);
     expect(texts(result, /ExecutionError/)).toEqual([]);
   });

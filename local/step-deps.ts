@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EBSClient } from '@aws-sdk/client-ebs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import { DetailType, EVENT_SOURCE, peerOf } from '../lambdas/core/wire';
+import type { FailoverDeps } from '../lambdas/failover-steps/steps';
+import type { PathControlDeps } from '../lambdas/path-control-steps/steps';
+import type { Bus } from './bus';
+import { recordingClient } from './calls';
+import { LOCAL_ACCOUNT } from './definitions';
+import { emulate } from './emulate';
+import { EbsFake, snapshotPair } from './fakes/ebs';
+import type { Recorder } from './recorder';
+import { type Regions, REPLICATION_MEDIAN_MS } from './regions';
+import type { Site, World } from './world';
+
+/** The fake's clients sign with these; nothing leaves loopback. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALFAKE', secretAccessKey: 'local-fake-secret' };
+
+/**
+ * What the local runtime's step handlers run with: the deployed step code's dependencies,
+ * each service it calls either emulated in process (EventBridge, CloudWatch, Lambda, EC2) or
+ * served by a local fake over HTTP (the EBS direct APIs), so the real SDK clients are used.
+ */
+export class StepDeps {
+  /** The EBS direct API fake (HTTP on loopback), when the configuration protects volumes. */
+  private ebs: { fake: EbsFake; endpoint: string } | undefined;
+
+  constructor(
+    private readonly world: World,
+    private readonly regions: Regions,
+    private readonly bus: Bus,
+    private readonly recorder: Recorder,
+  ) {}
+
+  /** Starts the fakes the configuration needs: the EBS direct APIs, seeded with the scenario's snapshots. */
+  async startFakes(): Promise<void> {
+    const { scenario, clock } = this.world;
+    const readiness = scenario.config.readiness.ebs;
+    if (readiness === undefined) return;
+    const fake = new EbsFake();
+    readiness.volumes.forEach((volume, i) =>
+      snapshotPair(fake, {
+        volumeId: 'volumeId' in volume ? volume.volumeId : `vol-0fa4e${String(i).padStart(12, '0')}`,
+        tags: 'tag' in volume ? { [volume.tag.key]: volume.tag.value } : {},
+        nowMs: clock.nowMs,
+        ageSeconds: scenario.ebs.snapshotAgeSeconds,
+        intervalSeconds: scenario.ebs.snapshotIntervalSeconds,
+        blocks: 64,
+        changedBlocks: scenario.ebs.changedBlocks,
+        corrupt: scenario.ebs.corrupt,
+      }),
+    );
+    this.ebs = { fake, endpoint: await fake.listen() };
+  }
+
+  async stopFakes(): Promise<void> {
+    await this.ebs?.fake.close();
+    this.ebs = undefined;
+  }
+
+  failover(site: Site): FailoverDeps {
+    const w = this.world;
+    const peer = w.sites[peerOf(site.id)];
+    return {
+      settings: site.settings,
+      store: site.store,
+      db: site.db,
+      notices: this.recorder.noticeDesk(site, 5_000),
+      // ReplicationLatency lives in the peer's region: unreachable when that region is down or cut off.
+      peerCloudWatch: emulate(new CloudWatchClient({ region: site.settings.peerRegion }), async () => {
+        if (peer.crashed || peer.isolated || site.isolated)
+          throw Object.assign(new Error(`monitoring.${site.settings.peerRegion}.amazonaws.com unreachable`), {
+            name: 'TimeoutError',
+          });
+        return { MetricDataResults: [{ Id: 'lag', Values: [this.regions.link.lagMs + REPLICATION_MEDIAN_MS] }] };
+      }),
+      events: emulate(new EventBridgeClient({ region: site.settings.region }), async (_command, input) => {
+        for (const entry of (input.Entries ?? []) as { DetailType?: string }[])
+          if (entry.DetailType === DetailType.sitePromoted)
+            w.note({
+              site: site.id,
+              kind: 'workflow',
+              text: `${EVENT_SOURCE} ${DetailType.sitePromoted} event on the ${site.id} site bus`,
+            });
+        return { FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] };
+      }),
+      lambdaFor: () => emulate(new LambdaClient({ region: site.settings.region }), async () => ({ StatusCode: 202 })),
+      siteBus: w.names(site.id).siteBus,
+      promotionHook: undefined,
+      fenceHook: undefined,
+      keys: w.keys(),
+      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) =>
+        this.bus.putEvents(site, input),
+      ),
+      peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${w.names(peer.id).siteBus}`,
+      // The scenario's configuration names no traffic actions unless it sets promotion.*; those are not emulated.
+      actions: {},
+      route53: emulate(new Route53Client({ region: 'us-east-1' }), async () => {
+        throw new Error(
+          'the local runtime does not emulate Route 53; leave promotion.route53FailoverRecord out of scenarios',
+        );
+      }),
+      arcFor: () =>
+        emulate(new Route53RecoveryClusterClient({ region: 'us-west-2' }), async () => {
+          throw new Error('the local runtime does not emulate Route 53 ARC; leave promotion.arc out of scenarios');
+        }),
+      readiness: this.readinessOf(),
+      // The real EBS client, over HTTP to the fake; EC2's snapshot listing answered from the same store.
+      ebs: recordingClient(
+        new EBSClient({
+          region: site.settings.region,
+          endpoint: this.ebs?.endpoint ?? 'http://127.0.0.1:9',
+          credentials: LOCAL_CREDENTIALS,
+          maxAttempts: 1,
+        }),
+      ),
+      ec2: emulate(new EC2Client({ region: site.settings.region }), async (_command, input) => {
+        if (this.ebs === undefined) throw new Error('no EBS fake: readiness.ebs is not configured');
+        return this.ebs.fake.describeSnapshots(input);
+      }),
+      sleep: async () => undefined,
+      now: () => w.clock.nowMs + site.skewMs,
+    };
+  }
+
+  private readinessOf(): FailoverDeps['readiness'] {
+    const ebs = this.world.scenario.config.readiness.ebs;
+    return ebs === undefined
+      ? undefined
+      : { volumes: ebs.volumes, maxSnapshotAgeSeconds: ebs.maxSnapshotAgeSeconds, policy: ebs.policy };
+  }
+
+  pathControl(site: Site): PathControlDeps {
+    const w = this.world;
+    const peer = w.sites[peerOf(site.id)];
+    return {
+      settings: site.settings,
+      store: site.store,
+      peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) =>
+        this.bus.putEvents(site, input),
+      ),
+      peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${w.names(peer.id).siteBus}`,
+      keys: w.keys(),
+      notices: this.recorder.noticeDesk(site, 5_000),
+      now: () => w.clock.nowMs + site.skewMs,
+    };
+  }
+}
