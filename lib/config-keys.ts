@@ -53,6 +53,32 @@ const seconds = (min: number, max: number, what: string) =>
     .min(min, `${what}: at least ${min}`)
     .max(max, `${what}: at most ${max}`);
 
+const AURORA_CLUSTER_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][0-9A-Za-z-]{0,62}$/;
+
+/** The capacity one site's workload needs when that site is promoted. */
+const siteCapacity = z.strictObject({
+  autoScalingGroups: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1, 'an Auto Scaling group name').max(255),
+        minSize: z.number().int('a whole number').min(0, 'at least 0'),
+        desiredCapacity: z.number().int('a whole number').min(0, 'at least 0'),
+      }),
+    )
+    .max(10, 'at most 10 groups')
+    .default([]),
+  ecsServices: z
+    .array(
+      z.strictObject({
+        cluster: z.string().min(1, 'an ECS cluster name').max(255),
+        service: z.string().min(1, 'an ECS service name').max(255),
+        desiredCount: z.number().int('a whole number').min(0, 'at least 0'),
+      }),
+    )
+    .max(10, 'at most 10 services')
+    .default([]),
+});
+
 /** The keys as written, before the defaults that depend on other keys are filled in. */
 export const configObject = z.strictObject({
   clusterName: z
@@ -209,6 +235,43 @@ export const configObject = z.strictObject({
         .optional()
         .describe(
           'The production (PRIMARY) record of a Route 53 failover pair and its health check; promotion of the standby inverts the check, promotion of production restores it.',
+        ),
+      route53Records: z
+        .strictObject({
+          hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'a hosted zone id such as Z0123456789ABC'),
+          recordName: z.string().min(1, 'a DNS name such as api.example.com').max(255),
+          recordType: z.enum(['A', 'AAAA', 'CNAME'], { error: 'A, AAAA or CNAME' }).default('A'),
+          routing: z.enum(['failover', 'weighted'], { error: 'failover or weighted' }),
+          setIdentifiers: z.strictObject({
+            production: z.string().min(1, "the production record's set identifier").max(128),
+            standby: z.string().min(1, "the standby record's set identifier").max(128),
+          }),
+          weight: z.number().int('a whole number').min(1, 'at least 1').max(255, 'at most 255').default(100),
+        })
+        .optional()
+        .describe(
+          "A Route 53 record pair, one record per site (by set identifier): promotion makes the promoted site's record PRIMARY and the other SECONDARY (failover routing), or gives it the weight and the other 0 (weighted), in one change, and waits until Route 53 reports it INSYNC.",
+        ),
+      auroraGlobalDatabase: z
+        .strictObject({
+          globalClusterIdentifier: z
+            .string()
+            .regex(/^[A-Za-z][0-9A-Za-z-]{0,62}$/, 'a global database identifier such as orders-global'),
+          clusterArns: z.strictObject({
+            production: z.string().regex(AURORA_CLUSTER_ARN, "the production region's member cluster ARN"),
+            standby: z.string().regex(AURORA_CLUSTER_ARN, "the standby region's member cluster ARN"),
+          }),
+          waitSeconds: seconds(60, 3600, 'waitSeconds').default(900),
+        })
+        .optional()
+        .describe(
+          "An Aurora global database with one member cluster in each site's region: promotion makes the promoted site's cluster the writer (SwitchoverGlobalCluster for a switchover, FailoverGlobalCluster with AllowDataLoss for a failover) and waits until it is the available writer, at most waitSeconds.",
+        ),
+      capacity: z
+        .strictObject({ production: siteCapacity.optional(), standby: siteCapacity.optional() })
+        .optional()
+        .describe(
+          "The capacity each site's workload needs when that site is promoted, set in its region before traffic moves: Auto Scaling groups (minimum and desired, the maximum raised when below) and ECS services (desired count).",
         ),
       hookFunctionArn: z
         .string()

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { SITE_IDS, type Tuning } from '../lambdas/core/wire';
+import { type PromotionActions, SITE_IDS, type SiteId, type Tuning } from '../lambdas/core/wire';
 import { configObject, STRONG_CONSISTENCY_REGION_SETS } from './config-keys';
 import { SiteNames } from './names';
 
@@ -126,6 +126,17 @@ export const configSchema = configObject.transform(withDefaults).superRefine((c,
       c.failoverMode,
     );
   }
+  const aurora = c.promotion.auroraGlobalDatabase;
+  for (const site of SITE_IDS) {
+    const region = site === 'production' ? c.productionRegion : c.standbyRegion;
+    const arn = aurora?.clusterArns[site];
+    if (arn !== undefined && arn.split(':')[3] !== region)
+      issue(
+        ['promotion', 'auroraGlobalDatabase', 'clusterArns', site],
+        `the ${site} member cluster must be in ${region} (the ${site} site's region), not ${arn.split(':')[3]}`,
+        arn,
+      );
+  }
   const standbyTakesOverAfter = c.deadlineFloorSeconds + c.confirmationWindowSeconds;
   if (c.consistency === 'eventual' && c.isolationPolicy === 'self-fence' && c.leaseSeconds >= standbyTakesOverAfter) {
     issue(
@@ -137,6 +148,21 @@ export const configSchema = configObject.transform(withDefaults).superRefine((c,
 });
 
 export type MirrorbeatConfig = z.infer<typeof configSchema>;
+
+/** The promotion actions one site's failover steps take, from the configuration (its own capacity only). */
+export function promotionActionsOf(c: MirrorbeatConfig, site: SiteId): PromotionActions {
+  const { arc, route53FailoverRecord, route53Records, capacity, auroraGlobalDatabase } = c.promotion;
+  const own = capacity?.[site];
+  return {
+    ...(own === undefined ? {} : { capacity: { [site]: own } }),
+    ...(auroraGlobalDatabase === undefined ? {} : { auroraGlobalDatabase }),
+    ...(arc === undefined
+      ? {}
+      : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
+    ...(route53FailoverRecord === undefined ? {} : { route53HealthCheckId: route53FailoverRecord.healthCheckId }),
+    ...(route53Records === undefined ? {} : { route53Records }),
+  };
+}
 
 /** The part of the configuration the handlers act on, as they receive it. */
 export function tuningOf(c: MirrorbeatConfig): Tuning {

@@ -204,7 +204,7 @@ export class SiteStack extends Stack {
       for (const fn of [this.failoverSteps, this.heartbeatModule])
         grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
     }
-    bindPromotionActions(this, config);
+    bindPromotionActions(this, config, site);
     bindReadiness(this, config);
 
     new events.Rule(this, 'HeartbeatRule', {

@@ -37,6 +37,9 @@ const AWS_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
+/** How often a promotion looks at an action under way (the Aurora writer, a Route 53 change). */
+export const WORKLOAD_POLL_SECONDS = 10;
+
 interface WorkflowProps {
   readonly names: SiteNames;
   readonly steps: MirrorbeatFunction;
@@ -193,8 +196,8 @@ const flag = (path: string): sfn.Condition =>
 
 /**
  * failover and switchover, one state machine (input `kind`):
- *   failover:   confirm → gates → (approval → confirm again) → fence → promote → verify → notify
- *   switchover: drain → wait for the handover → gates → fence → promote → verify → notify
+ *   failover:   confirm → gates → (approval → confirm again) → fence → promote (⇄ wait) → verify → notify
+ *   switchover: drain → wait for the handover → gates → fence → promote (⇄ wait) → verify → notify
  * `dryRun: true` runs every step without side effects and sends no notice (a drill). Each
  * task is a step of lambdas/failover-steps; a failure anywhere withdraws a pending handover
  * and sends a critical notice. Started again for an epoch it completed, it does nothing.
@@ -281,7 +284,18 @@ export class FailoverWorkflow extends Workflow {
             )
             .otherwise(promote),
         );
-        promote.next(verify).next(
+        // An action that takes minutes (the Aurora writer, a Route 53 change going INSYNC) leaves the
+        // promotion pending: wait, and run the step again, which resumes it where it stood.
+        const waitForWorkload = new sfn.Wait(w, 'WaitForWorkload', {
+          time: sfn.WaitTime.duration(Duration.seconds(WORKLOAD_POLL_SECONDS)),
+        });
+        const underWay = new sfn.Choice(w, 'PromotionUnderWay?');
+        const resume = w.step('ResumePromotion', 'promote', 'promote', failed).next(underWay);
+        underWay
+          .when(sfn.Condition.isPresent('$.promote.result.pending'), waitForWorkload.next(resume))
+          .otherwise(verify);
+        promote.next(underWay);
+        verify.next(
           new sfn.Choice(w, 'Verified?')
             .when(flag('$.dryRun'), new sfn.Succeed(w, 'DrillComplete'))
             .when(

@@ -1,9 +1,9 @@
-import { ArnFormat, Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { type EbsReadiness, Env, type HealthSources, type PromotionActions } from '../lambdas/core/wire';
-import type { MirrorbeatConfig } from './config';
+import { type EbsReadiness, Env, type HealthSources, type SiteId } from '../lambdas/core/wire';
+import { type MirrorbeatConfig, promotionActionsOf } from './config';
 import { acknowledgeNag } from './nag';
 import type { SiteStack } from './site-stack';
 
@@ -48,6 +48,9 @@ export function bindHealthSources(stack: SiteStack, config: MirrorbeatConfig): v
   );
 }
 
+const hostedZoneArn = (stack: SiteStack, id: string) =>
+  stack.formatArn({ service: 'route53', region: '', account: '', resource: 'hostedzone', resourceName: id });
+
 /** The data readiness gate, and the right to read exactly what it reads: snapshots in this region, the named keys. */
 export function bindReadiness(stack: SiteStack, config: MirrorbeatConfig): void {
   const ebs = config.readiness.ebs;
@@ -91,14 +94,10 @@ export function bindReadiness(stack: SiteStack, config: MirrorbeatConfig): void 
 }
 
 /** The built-in promotion actions the configuration names, and the right to take exactly those. */
-export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig): void {
-  const { arc, route53FailoverRecord } = config.promotion;
-  const actions: PromotionActions = {
-    ...(arc === undefined
-      ? {}
-      : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
-    ...(route53FailoverRecord === undefined ? {} : { route53HealthCheckId: route53FailoverRecord.healthCheckId }),
-  };
+export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig, site: SiteId): void {
+  const { arc, route53FailoverRecord, route53Records, auroraGlobalDatabase } = config.promotion;
+  const actions = promotionActionsOf(config, site);
+  const own = actions.capacity?.[site];
   stack.failoverSteps.addEnvironment(Env.promotionActions, JSON.stringify(actions));
   if (arc !== undefined) {
     stack.failoverSteps.role.addToPrincipalPolicy(
@@ -108,6 +107,105 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig)
           'route53-recovery-cluster:GetRoutingControlState',
         ],
         resources: [arc.routingControls.production, arc.routingControls.standby],
+      }),
+    );
+  }
+  const role = stack.failoverSteps.role;
+  if (route53Records !== undefined) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['route53:ListResourceRecordSets'],
+        resources: [hostedZoneArn(stack, route53Records.hostedZoneId)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // Only the pair's own name may change in that zone.
+        actions: ['route53:ChangeResourceRecordSets'],
+        resources: [hostedZoneArn(stack, route53Records.hostedZoneId)],
+        conditions: {
+          'ForAllValues:StringEquals': {
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
+              route53Records.recordName.toLowerCase().replace(/\.$/, ''),
+            ],
+            'route53:ChangeResourceRecordSetsRecordTypes': [route53Records.recordType],
+          },
+        },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // A change's id is known only once it is made.
+        actions: ['route53:GetChange'],
+        resources: [
+          stack.formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' }),
+        ],
+      }),
+    );
+    acknowledgeNag(
+      role,
+      'IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
+      'GetChange of the change the promote step just made; change ids are not known before.',
+    );
+  }
+  if (own !== undefined && own.autoScalingGroups.length > 0) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['autoscaling:UpdateAutoScalingGroup'],
+        resources: own.autoScalingGroups.map((g) =>
+          stack.formatArn({
+            service: 'autoscaling',
+            resource: 'autoScalingGroup',
+            resourceName: `*:autoScalingGroupName/${g.name}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+    // The account is a literal when the stack's environment names it, a token when it does not.
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+    for (const g of own.autoScalingGroups)
+      acknowledgeNag(
+        role,
+        `IAM5[Resource::arn:<AWS::Partition>:autoscaling:${stack.region}:${account}:autoScalingGroup:*:autoScalingGroupName/${g.name}]`,
+        "An Auto Scaling group's ARN holds a generated id; the group is named.",
+      );
+  }
+  if (own !== undefined && own.ecsServices.length > 0)
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: own.ecsServices.map((e) =>
+          stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${e.cluster}/${e.service}` }),
+        ),
+      }),
+    );
+  if (auroraGlobalDatabase !== undefined) {
+    const globalCluster = stack.formatArn({
+      service: 'rds',
+      region: '',
+      resource: 'global-cluster',
+      resourceName: auroraGlobalDatabase.globalClusterIdentifier,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const members = [auroraGlobalDatabase.clusterArns.production, auroraGlobalDatabase.clusterArns.standby];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['rds:DescribeGlobalClusters'], resources: [globalCluster] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // The API authorizes the global cluster and its member clusters.
+        actions: ['rds:SwitchoverGlobalCluster', 'rds:FailoverGlobalCluster'],
+        resources: [globalCluster, ...members],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['rds:DescribeDBClusters'],
+        resources: [auroraGlobalDatabase.clusterArns[site]],
       }),
     );
   }

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import { promotionActionsOf } from '../lib/config';
 import { DetailType, EVENT_SOURCE, peerOf } from '../lambdas/core/wire';
 import type { FailoverDeps } from '../lambdas/failover-steps/steps';
 import type { PathControlDeps } from '../lambdas/path-control-steps/steps';
@@ -14,6 +18,7 @@ import { recordingClient } from './calls';
 import { LOCAL_ACCOUNT } from './definitions';
 import { emulate } from './emulate';
 import { EbsFake, snapshotPair } from './fakes/ebs';
+import { type Caller, WorkloadFake } from './fakes/workload';
 import type { Recorder } from './recorder';
 import { type Regions, REPLICATION_MEDIAN_MS } from './regions';
 import type { Site, World } from './world';
@@ -29,6 +34,7 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'AKIALOCALFAKE', secretAccessKey: 'loca
 export class StepDeps {
   /** The EBS direct API fake (HTTP on loopback), when the configuration protects volumes. */
   private ebs: { fake: EbsFake; endpoint: string } | undefined;
+  private workloadFake: WorkloadFake | undefined;
 
   constructor(
     private readonly world: World,
@@ -36,6 +42,17 @@ export class StepDeps {
     private readonly bus: Bus,
     private readonly recorder: Recorder,
   ) {}
+
+  /** The user's workload the promotion actions move (Route 53, Auto Scaling, ECS, Aurora), made on first use. */
+  get workload(): WorkloadFake {
+    const w = this.world;
+    this.workloadFake ??= new WorkloadFake(
+      w.scenario.config,
+      { production: w.sites.production.settings.region, standby: w.sites.standby.settings.region },
+      () => w.clock.nowMs,
+    );
+    return this.workloadFake;
+  }
 
   /** Starts the fakes the configuration needs: the EBS direct APIs, seeded with the scenario's snapshots. */
   async startFakes(): Promise<void> {
@@ -66,6 +83,11 @@ export class StepDeps {
   failover(site: Site): FailoverDeps {
     const w = this.world;
     const peer = w.sites[peerOf(site.id)];
+    const caller: Caller = {
+      region: site.settings.region,
+      note: (text) => w.note({ site: site.id, kind: 'workflow', text }),
+      reachable: (id) => !w.sites[id].crashed && !w.sites[id].isolated && !site.isolated,
+    };
     return {
       settings: site.settings,
       store: site.store,
@@ -98,13 +120,12 @@ export class StepDeps {
         this.bus.putEvents(site, input),
       ),
       peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${w.names(peer.id).siteBus}`,
-      // The scenario's configuration names no traffic actions unless it sets promotion.*; those are not emulated.
-      actions: {},
-      route53: emulate(new Route53Client({ region: 'us-east-1' }), async () => {
-        throw new Error(
-          'the local runtime does not emulate Route 53; leave promotion.route53FailoverRecord out of scenarios',
-        );
-      }),
+      // The configuration's promotion actions, against the local workload fake.
+      actions: promotionActionsOf(w.scenario.config, site.id),
+      route53: emulate(new Route53Client({ region: 'us-east-1' }), this.workload.route53(caller)),
+      autoScaling: emulate(new AutoScalingClient({ region: site.settings.region }), this.workload.autoScaling(caller)),
+      ecs: emulate(new ECSClient({ region: site.settings.region }), this.workload.ecs(caller)),
+      rds: emulate(new RDSClient({ region: site.settings.region }), this.workload.rds(caller)),
       arcFor: () =>
         emulate(new Route53RecoveryClusterClient({ region: 'us-west-2' }), async () => {
           throw new Error('the local runtime does not emulate Route 53 ARC; leave promotion.arc out of scenarios');

@@ -24,8 +24,13 @@ export function summarizeStep(step: string, result: Record<string, unknown>): st
       if (result.alreadyFenced === true)
         return `epoch ${String(result.epoch)} already fenced${result.alreadyDone === true ? ' and verified: nothing to do' : '; resuming at promote'}`;
       return `epoch ${String(result.epoch)} written, ${String(result.fenced)} fenced; network fence ${String(result.networkFence)}`;
-    case 'promote':
-      return `${result.dryRun === true ? 'would promote' : 'promoted'} at epoch ${String(result.epoch)} (${((result.actions as { action: string }[] | undefined) ?? []).map((a) => a.action).join(', ') || 'no actions'})`;
+    case 'promote': {
+      const done = ((result.actions as { action: string }[] | undefined) ?? []).map((a) => a.action).join(', ');
+      const pending = result.pending as { action: string; detail: string } | undefined;
+      if (pending !== undefined)
+        return `promoting at epoch ${String(result.epoch)}: ${done || 'nothing'} done; ${pending.action} under way (${pending.detail})`;
+      return `${result.dryRun === true ? 'would promote' : 'promoted'} at epoch ${String(result.epoch)} (${done || 'no actions'})`;
+    }
     case 'verify':
       return result.ok === true
         ? 'cluster record confirmed'

@@ -77,6 +77,9 @@ function describeStep(step: string, r: Record<string, unknown>, dryRun: boolean)
       const actions = ((r.actions as { action: string; target: string; detail: string }[] | undefined) ?? []).map(
         (a) => `${a.action} (${a.detail})`,
       );
+      const pending = r.pending as { action: string; detail: string } | undefined;
+      if (pending !== undefined)
+        return `${actions.length === 0 ? '' : `took: ${actions.join(', ')}; `}under way: ${pending.action} (${pending.detail})`;
       return `${r.dryRun === true ? 'would take' : 'took'}: ${actions.join(', ') || 'no actions configured'}`;
     }
     case 'verify':

@@ -191,7 +191,7 @@ function decisionLines(d: Readonly<Record<string, unknown>>): string[] {
   const confirm = d.confirm as { peerLost?: boolean; states?: Record<string, string> } | null | undefined;
   const gates = (d.gates as { checks?: GateCheck[] } | null | undefined)?.checks ?? [];
   const fence = d.fence as { epoch?: number; fenced?: string; networkFence?: string } | null | undefined;
-  const actions = (d.actions ?? []) as { action?: string; target?: string; detail?: unknown }[];
+  const actions = (d.actions ?? []) as { action?: string; target?: string; detail?: unknown; tookMs?: number }[];
   const steps = Object.entries((d.stepMs ?? {}) as Record<string, number>).map(([step, took]) => `${step} ${ms(took)}`);
   const lines = [
     `Decision: ${flat(d.kind)} of ${flat(d.cluster)} from ${flat(d.from)} to ${flat(d.to)} at epoch ${flat(d.epoch)}; reason ${flat(d.reason)}, requested by ${flat(d.requestedBy)} (execution ${flat(d.execution)})`,
@@ -211,9 +211,16 @@ function decisionLines(d: Readonly<Record<string, unknown>>): string[] {
     lines.push(
       `Fence:    epoch ${flat(fence.epoch)} written, ${flat(fence.fenced)} fenced; fence message on the network path: ${flat(fence.networkFence)}`,
     );
-  lines.push(
-    `Actions:  ${actions.length === 0 ? 'none configured' : actions.map((a) => `${flat(a.action)}${a.target === undefined ? '' : ` → ${a.target}`}`).join('; ')}`,
-  );
+  // One line per action: what it acted on, what it did, how long it took (an Aurora writer takes minutes).
+  if (actions.length === 0) lines.push('Actions:  none configured');
+  else
+    lines.push(
+      'Actions:',
+      ...actions.map(
+        (a) =>
+          `  ${flat(a.action)}${a.target === undefined ? '' : ` → ${a.target}`}${a.detail === undefined ? '' : `: ${flat(a.detail)}`}${a.tookMs === undefined ? '' : ` (${ms(a.tookMs)})`}`,
+      ),
+    );
   lines.push(`Timings:  ${[...steps, `decision to verified ${ms(d.decisionToVerifiedMs)}`].join(', ')}`);
   return lines;
 }

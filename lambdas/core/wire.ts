@@ -114,6 +114,42 @@ export interface PromotionActions {
   };
   /** The health check of the production (PRIMARY) failover record: inverted while the standby is primary. */
   readonly route53HealthCheckId?: string;
+  /** A Route 53 record pair, one record per site: the promoted site's becomes PRIMARY (or takes the weight). */
+  readonly route53Records?: Route53Records;
+  /** The capacity each site's workload needs when that site is promoted. */
+  readonly capacity?: Partial<Record<SiteId, SiteCapacity>>;
+  /** An Aurora global database, one member cluster per site: the promoted site's becomes the writer. */
+  readonly auroraGlobalDatabase?: AuroraGlobalDatabase;
+}
+
+export interface AuroraGlobalDatabase {
+  readonly globalClusterIdentifier: string;
+  readonly clusterArns: Readonly<Record<SiteId, string>>;
+  /** How long a promotion waits for the promoted cluster to be the available writer. */
+  readonly waitSeconds: number;
+}
+
+export interface Route53Records {
+  readonly hostedZoneId: string;
+  readonly recordName: string;
+  readonly recordType: 'A' | 'AAAA' | 'CNAME';
+  readonly routing: 'failover' | 'weighted';
+  readonly setIdentifiers: Readonly<Record<SiteId, string>>;
+  /** Weighted routing: the promoted site's weight (the other's becomes 0). */
+  readonly weight: number;
+}
+
+export interface SiteCapacity {
+  readonly autoScalingGroups: readonly {
+    readonly name: string;
+    readonly minSize: number;
+    readonly desiredCapacity: number;
+  }[];
+  readonly ecsServices: readonly {
+    readonly cluster: string;
+    readonly service: string;
+    readonly desiredCount: number;
+  }[];
 }
 
 /** Where the heartbeat module reads the health of the workload it protects. */

@@ -1,6 +1,9 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { parseStepInput } from '../core/steps';
@@ -32,6 +35,11 @@ const deps: FailoverDeps = {
   actions: settings.json<PromotionActions>(Env.promotionActions),
   // Route 53's control plane answers in us-east-1 whatever the caller's region.
   route53: new Route53Client({ region: 'us-east-1', maxAttempts: 3 }),
+  // The promoted region's capacity: this site's own region.
+  autoScaling: new AutoScalingClient({ region: settings.region, maxAttempts: 3 }),
+  ecs: new ECSClient({ region: settings.region, maxAttempts: 3 }),
+  // Aurora's global database API answers in any member's region: this one, up while it is promoted.
+  rds: new RDSClient({ region: settings.region, maxAttempts: 3 }),
   arcFor: ({ url, region }) => {
     let client = arcClients.get(url);
     if (client === undefined)

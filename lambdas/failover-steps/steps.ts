@@ -11,7 +11,7 @@ import type { SigningKeys } from '../shared/keys';
 import type { Settings } from '../shared/settings';
 import type { SiteStore } from '../shared/store';
 import { failureOf, NOTIFY_STEP, type NotifyDeps, runNotifyStep } from '../shared/workflow-notices';
-import { type ActionDeps, plannedActions, takeActions } from './actions';
+import { type ActionDeps, type PromotionProgress, rehearseActions, takeActions } from './actions';
 import { fence } from './fence';
 import { cooldownGate, replicationGate } from './gates';
 import { ebsReadinessGate, type ReadinessDeps } from './readiness';
@@ -271,8 +271,11 @@ async function runStep(
         confirm: resultOf(input, 'confirm'),
         gates: resultOf(input, 'gates'),
       };
-      if (options.dryRun) return { epoch, dryRun: true, actions: plannedActions(deps, settings.site) };
-      return { epoch, actions: await takeActions(deps, settings.site, decision) };
+      if (options.dryRun)
+        return { epoch, dryRun: true, actions: await rehearseActions(deps, settings.site, options.kind) };
+      // Run again while an action is under way (the workflow's WaitForWorkload): it resumes where it stood.
+      const previous = resultOf(input, 'promote') as PromotionProgress | undefined;
+      return { epoch, ...(await takeActions(deps, settings.site, decision, options.kind, previous)) };
     }
     case 'verify': {
       const epoch = fencedEpoch(input);

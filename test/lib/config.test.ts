@@ -124,6 +124,28 @@ describe('configuration', () => {
       { promotion: { arc: { clusterEndpoints: [], routingControls: { production: 'x', standby: 'y' } } } },
       /^mirrorbeat\.promotion\.arc\.clusterEndpoints: .*at least one cluster endpoint/,
     ],
+    [
+      {
+        promotion: {
+          auroraGlobalDatabase: {
+            globalClusterIdentifier: 'orders-global',
+            clusterArns: {
+              production: 'arn:aws:rds:us-east-1:123456789012:cluster:orders-use1',
+              standby: 'arn:aws:rds:eu-west-1:123456789012:cluster:orders-euw1',
+            },
+          },
+        },
+      },
+      /^mirrorbeat\.promotion\.auroraGlobalDatabase\.clusterArns\.standby: got "arn:aws:rds:eu-west-1:123456789012:cluster:orders-euw1"; allowed: the standby member cluster must be in us-west-2 \(the standby site's region\), not eu-west-1$/,
+    ],
+    [
+      { promotion: { route53Records: { hostedZoneId: 'Z1', recordName: 'api.example.com', routing: 'geo' } } },
+      /^mirrorbeat\.promotion\.route53Records\.routing: got "geo"; allowed: failover or weighted$/,
+    ],
+    [
+      { promotion: { capacity: { standby: { ecsServices: [{ cluster: 'c', service: 's', desiredCount: -1 }] } } } },
+      /^mirrorbeat\.promotion\.capacity\.standby\.ecsServices\[0\]\.desiredCount: got -1; allowed: at least 0$/,
+    ],
     [{ cooldownSeconds: -1 }, /^mirrorbeat\.cooldownSeconds: .*at least 0/],
     [
       { notifications: { foldAfter: 2.5 } },

@@ -25,7 +25,13 @@ import { type PolicyDocument, ResolvedStack } from '../iam-template';
  */
 const ROOT = path.join(__dirname, '..', '..');
 const ACCOUNT = LOCAL_ACCOUNT;
-const SCENARIOS = ['demo.json', 'path-maintenance.json', 'switchover-and-failback.json', 'ebs-readiness.json'];
+const SCENARIOS = [
+  'demo.json',
+  'path-maintenance.json',
+  'switchover-and-failback.json',
+  'ebs-readiness.json',
+  'workload-promotion.json',
+];
 
 /** SDK clients and the IAM service prefix of their actions. */
 const SERVICE: Record<string, string> = {
@@ -40,6 +46,9 @@ const SERVICE: Record<string, string> = {
   Route53RecoveryClusterClient: 'route53-recovery-cluster',
   EBSClient: 'ebs',
   EC2Client: 'ec2',
+  AutoScalingClient: 'autoscaling',
+  ECSClient: 'ecs',
+  RDSClient: 'rds',
 };
 const CLIENT_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-dynamodb': 'DynamoDBClient',
@@ -54,6 +63,9 @@ const CLIENT_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-route53-recovery-cluster': 'Route53RecoveryClusterClient',
   '@aws-sdk/client-ebs': 'EBSClient',
   '@aws-sdk/client-ec2': 'EC2Client',
+  '@aws-sdk/client-auto-scaling': 'AutoScalingClient',
+  '@aws-sdk/client-ecs': 'ECSClient',
+  '@aws-sdk/client-rds': 'RDSClient',
 };
 /** lib-dynamodb's document commands and the low-level operation each becomes. */
 const DOCUMENT_COMMANDS: Record<string, string> = {
@@ -240,6 +252,69 @@ function checksOf(call: SdkCall, stacks: Record<SiteId, ResolvedStack>, config: 
       // The EBS direct APIs act on the snapshot named in the path (the second one for ListChangedBlocks).
       const snapshot = String(input.SnapshotId ?? input.SecondSnapshotId);
       return [{ ...base, action, resource: `arn:aws:ec2:${call.region}::snapshot/${snapshot}` }];
+    }
+    case 'Route53Client': {
+      if (call.command === 'GetChangeCommand')
+        return [
+          { ...base, action, resource: `arn:aws:route53:::change/${String(input.Id).replace(/^\/change\//, '')}` },
+        ];
+      if (input.HealthCheckId !== undefined)
+        return [{ ...base, action, resource: `arn:aws:route53:::healthcheck/${input.HealthCheckId as string}` }];
+      const zone = `arn:aws:route53:::hostedzone/${String(input.HostedZoneId)}`;
+      const changes = (input.ChangeBatch as { Changes?: { ResourceRecordSet: { Name: string; Type: string } }[] })
+        ?.Changes;
+      // ChangeResourceRecordSets is authorized on the names and types it changes.
+      return [
+        {
+          ...base,
+          action,
+          resource: zone,
+          ...(changes === undefined
+            ? {}
+            : {
+                context: {
+                  'route53:ChangeResourceRecordSetsNormalizedRecordNames': changes.map((c) =>
+                    c.ResourceRecordSet.Name.toLowerCase().replace(/\.$/, ''),
+                  ),
+                  'route53:ChangeResourceRecordSetsRecordTypes': changes.map((c) => c.ResourceRecordSet.Type),
+                  'route53:ChangeResourceRecordSetsActions': changes.map(() => 'UPSERT'),
+                },
+              }),
+        },
+      ];
+    }
+    case 'AutoScalingClient':
+      // Describe has no resource-level permissions; an update acts on the group (its ARN holds a generated id).
+      return [
+        {
+          ...base,
+          action,
+          resource:
+            call.command === 'UpdateAutoScalingGroupCommand'
+              ? `arn:aws:autoscaling:${call.region}:${ACCOUNT}:autoScalingGroup:0f1e2d3c-4b5a-6978-8899-aabbccddeeff:autoScalingGroupName/${String(input.AutoScalingGroupName)}`
+              : '*',
+        },
+      ];
+    case 'ECSClient':
+      return [
+        {
+          ...base,
+          action,
+          // DescribeServices names its services in a list; UpdateService one.
+          resource: `arn:aws:ecs:${call.region}:${ACCOUNT}:service/${String(input.cluster)}/${String((input.services as string[] | undefined)?.[0] ?? input.service)}`,
+        },
+      ];
+    case 'RDSClient': {
+      if (call.command === 'DescribeDBClustersCommand')
+        return [{ ...base, action, resource: String(input.DBClusterIdentifier) }];
+      const global = `arn:aws:rds::${ACCOUNT}:global-cluster:${String(input.GlobalClusterIdentifier)}`;
+      // Moving the writer is authorized on the global cluster and on the member cluster it promotes.
+      return [
+        { ...base, action, resource: global },
+        ...(input.TargetDbClusterIdentifier === undefined
+          ? []
+          : [{ ...base, action, resource: input.TargetDbClusterIdentifier as string }]),
+      ];
     }
     default:
       throw new Error(
@@ -469,6 +544,50 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
         }),
       ).toBe('Allowed');
     });
+  });
+
+  it("lets the promote step change only the workload the configuration names: the pair's own record, its region's groups and services, its global database", async () => {
+    const config = loadScenario(path.join(ROOT, 'local', 'scenarios', 'workload-promotion.json')).config;
+    const stacks = deployed(config);
+    const role = new SiteNames(config.clusterName, 'standby').role('failover-steps');
+    const as = (action: string, resource: string, context?: Record<string, string[]>) =>
+      decide({
+        what: 'standby failover-steps',
+        principal: roleArn(role),
+        identity: stacks.standby.rolePolicies(role),
+        action,
+        resource,
+        ...(context === undefined ? {} : { context }),
+      });
+    const records = (name: string, type = 'A') => ({
+      'route53:ChangeResourceRecordSetsNormalizedRecordNames': [name],
+      'route53:ChangeResourceRecordSetsRecordTypes': [type],
+      'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+    });
+    const zone = 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ';
+    expect(await as('route53:ChangeResourceRecordSets', zone, records('api.orders.example.com'))).toBe('Allowed');
+    expect(await as('route53:ChangeResourceRecordSets', zone, records('www.orders.example.com'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(await as('route53:ChangeResourceRecordSets', zone, records('api.orders.example.com', 'TXT'))).toBe(
+      'ImplicitlyDenied',
+    );
+    const group = (region: string, name: string) =>
+      `arn:aws:autoscaling:${region}:${ACCOUNT}:autoScalingGroup:0f1e2d3c-4b5a-6978-8899-aabbccddeeff:autoScalingGroupName/${name}`;
+    expect(await as('autoscaling:UpdateAutoScalingGroup', group('us-west-2', 'orders-workers-usw2'))).toBe('Allowed');
+    expect(await as('autoscaling:UpdateAutoScalingGroup', group('us-west-2', 'billing'))).toBe('ImplicitlyDenied');
+    expect(await as('autoscaling:UpdateAutoScalingGroup', group('us-east-1', 'orders-workers-use1'))).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(await as('ecs:UpdateService', `arn:aws:ecs:us-west-2:${ACCOUNT}:service/orders-usw2/billing`)).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(await as('rds:FailoverGlobalCluster', `arn:aws:rds::${ACCOUNT}:global-cluster:orders-global`)).toBe(
+      'Allowed',
+    );
+    expect(await as('rds:FailoverGlobalCluster', `arn:aws:rds::${ACCOUNT}:global-cluster:billing-global`)).toBe(
+      'ImplicitlyDenied',
+    );
   });
 
   describe('the services that act for the stack', () => {

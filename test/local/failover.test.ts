@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Report, SimulationResult } from '../../local/runtime';
 import { simulateEvents } from '../local-sites';
 
@@ -121,6 +123,33 @@ describe('the failover workflow', () => {
     expect(texts(stale, /stopped: GatesBlocked/)[0]).toContain('older than maxSnapshotAgeSeconds 600');
     expect(kinds(stale.report, 'standby')).not.toContain('promoted');
     expect(epochOf(stale)).toBe(1);
+  });
+
+  it("moves the workload on a failover: the region's capacity, the Aurora writer (waited for across runs), then the record pair once INSYNC", async () => {
+    const scenario = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'local', 'scenarios', 'workload-promotion.json'), 'utf8'),
+    ) as { config: Record<string, unknown> };
+    const result = await simulateEvents([{ atMs: 10_000, fault: 'crash', site: 'production' }], {
+      durationMs: 160_000,
+      config: scenario.config,
+    });
+    expect(outcomes(result)).toEqual(['promoted']);
+    // Capacity before the database, the database before traffic; a production crash is a failover, with data loss allowed.
+    expect(texts(result, /Auto Scaling group|ECS service|Aurora|Route 53 change/)).toEqual([
+      'standby: us-west-2 Auto Scaling group orders-workers-usw2: min 2, desired 4, max 4',
+      'standby: us-west-2 ECS service orders-usw2/api: desired 6',
+      'standby: Aurora orders-global: failing-over to orders-usw2',
+      'standby: Aurora orders-global: orders-usw2 is the writer',
+      'standby: Route 53 change C000000000001: orders-use1 SECONDARY, orders-usw2 PRIMARY',
+    ]);
+    expect(texts(result, /ResumePromotion: promoting at epoch 2/).length).toBeGreaterThanOrEqual(5);
+    const promoted = result.messages.find((m) => m.subject.includes('promoted'));
+    expect(promoted?.body).toContain('orders-usw2 is the writer (FailoverGlobalCluster), available');
+    expect(promoted?.body).toContain('standby PRIMARY, the other SECONDARY, C000000000001 INSYNC');
+    // The Aurora move takes a minute and INSYNC half of one: the promotion waited for both.
+    const failover = result.report.failovers[0];
+    expect((failover?.promotedAtMs ?? 0) - (failover?.startedAtMs ?? 0)).toBeGreaterThan(90_000);
+    expect(epochOf(result)).toBe(2);
   });
 
   it('runs a drill through every step without changing anything or paging anyone', async () => {

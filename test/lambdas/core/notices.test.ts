@@ -36,7 +36,16 @@ describe('the text of a notice', () => {
             ],
           },
           fence: { epoch: 2, fenced: 'production', networkFence: 'sent' },
-          actions: [{ action: 'arc-routing-controls', target: 'standby On, production Off' }, { action: 'hook' }],
+          actions: [
+            {
+              action: 'aurora-global-database',
+              target: 'orders-global',
+              detail: 'orders-usw2 is the writer (FailoverGlobalCluster), available',
+              tookMs: 61_200,
+            },
+            { action: 'arc-routing-controls', target: 'standby On, production Off' },
+            { action: 'hook' },
+          ],
           stepMs: { confirm: 13, gates: 6, fence: 35, promote: 120 },
           decisionToVerifiedMs: 781.9,
         },
@@ -52,7 +61,10 @@ describe('the text of a notice', () => {
       'Confirmed: peer still lost (network failed, storage failed)',
       'Gates:    replication-lag passed: lag 700 ms within 30000 ms; cooldown passed: no earlier promotion',
       'Fence:    epoch 2 written, production fenced; fence message on the network path: sent',
-      'Actions:  arc-routing-controls → standby On, production Off; hook',
+      'Actions:',
+      '  aurora-global-database → orders-global: orders-usw2 is the writer (FailoverGlobalCluster), available (61200 ms)',
+      '  arc-routing-controls → standby On, production Off',
+      '  hook',
       'Timings:  confirm 13 ms, gates 6 ms, fence 35 ms, promote 120 ms, decision to verified 782 ms',
     ]) {
       expect(text.split('\n')).toContain(line);

@@ -1,5 +1,8 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { createServer, type Server, type Socket } from 'node:net';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -62,6 +65,9 @@ function deps(site: LocalSite): FailoverDeps {
     readiness: { volumes: [{ volumeId: 'vol-0123456789abcdef0' }], maxSnapshotAgeSeconds: 3600, policy: 'warn' },
     ebs: silent(EBSClient, site.settings.region),
     ec2: silent(EC2Client, site.settings.region),
+    autoScaling: silent(AutoScalingClient, site.settings.region),
+    ecs: silent(ECSClient, site.settings.region),
+    rds: silent(RDSClient, site.settings.region),
     notices: siteNoticeDesk({
       settings: site.settings,
       sns: silent(SNSClient, site.settings.region),

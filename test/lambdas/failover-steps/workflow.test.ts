@@ -1,5 +1,8 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EBSClient } from '@aws-sdk/client-ebs';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -118,6 +121,9 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     readiness: undefined,
     ebs: new EBSClient({ region: site.settings.region }),
     ec2: new EC2Client({ region: site.settings.region }),
+    autoScaling: new AutoScalingClient({ region: site.settings.region }),
+    ecs: new ECSClient({ region: site.settings.region }),
+    rds: new RDSClient({ region: site.settings.region }),
     now: () => NOW,
     ...overrides,
   };
@@ -246,6 +252,7 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
       'Fence',
       'AlreadyPromoted?',
       'Promote',
+      'PromotionUnderWay?',
       'Verify',
       'Verified?',
       'Switchover?',

@@ -1,0 +1,188 @@
+import {
+  type AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { StepError } from '../core/steps';
+import type { Route53Records, SiteCapacity, SiteId } from '../core/wire';
+import { deadline } from '../shared/deadlines';
+
+/**
+ * The promotion actions that move the user's workload, not just a record: the capacity of the
+ * promoted region (Auto Scaling groups, ECS services) and the Route 53 record pair that sends
+ * traffic there. Each sets a state, so running it again changes nothing more.
+ */
+
+export interface WorkloadClients {
+  readonly route53: Route53Client;
+  readonly autoScaling: AutoScalingClient;
+  readonly ecs: ECSClient;
+}
+
+/**
+ * One run of an action that takes longer than a step may: done, or under way (`ref` says what
+ * was started, so the next run of the step looks at it instead of starting it again).
+ */
+export type Progress =
+  | { readonly done: true; readonly detail: string }
+  | { readonly done: false; readonly detail: string; readonly ref: string };
+
+/** The pair as Route 53 holds it: the promoted site's record and the other's. */
+async function readPair(route53: Route53Client, records: Route53Records): Promise<Record<SiteId, ResourceRecordSet>> {
+  const name = normalized(records.recordName);
+  const out = await route53.send(
+    new ListResourceRecordSetsCommand({
+      HostedZoneId: records.hostedZoneId,
+      StartRecordName: records.recordName,
+      StartRecordType: records.recordType,
+      MaxItems: 100,
+    }),
+    deadline(),
+  );
+  const found: Partial<Record<SiteId, ResourceRecordSet>> = {};
+  for (const set of out.ResourceRecordSets ?? []) {
+    if (normalized(set.Name ?? '') !== name || set.Type !== records.recordType) continue;
+    for (const site of ['production', 'standby'] as const)
+      if (set.SetIdentifier === records.setIdentifiers[site]) found[site] = set;
+  }
+  for (const site of ['production', 'standby'] as const)
+    if (found[site] === undefined)
+      throw new StepError(
+        'InvalidInput',
+        `promotion.route53Records: no ${records.recordType} record ${records.recordName} with set identifier ${records.setIdentifiers[site]} in hosted zone ${records.hostedZoneId}; create the pair or correct setIdentifiers.${site}`,
+      );
+  return found as Record<SiteId, ResourceRecordSet>;
+}
+
+const normalized = (name: string) => name.toLowerCase().replace(/\.$/, '');
+
+/** What the promoted and the other record must say: PRIMARY/SECONDARY, or the weight and 0. */
+function wanted(records: Route53Records, promoted: SiteId, set: ResourceRecordSet, site: SiteId): ResourceRecordSet {
+  const on = site === promoted;
+  return records.routing === 'failover'
+    ? { ...set, Failover: on ? 'PRIMARY' : 'SECONDARY' }
+    : { ...set, Weight: on ? records.weight : 0 };
+}
+
+/** What the pair says once the promoted site has it. */
+export const describe = (records: Route53Records, promoted: SiteId): string =>
+  records.routing === 'failover'
+    ? `${promoted} PRIMARY, the other SECONDARY`
+    : `${promoted} weight ${records.weight}, the other 0`;
+
+const same = (a: ResourceRecordSet, b: ResourceRecordSet) => a.Failover === b.Failover && a.Weight === b.Weight;
+
+/** The change a promotion makes to the pair, or what it would make (dry run). */
+export async function planRecords(
+  route53: Route53Client,
+  records: Route53Records,
+  promoted: SiteId,
+): Promise<{ changes: ResourceRecordSet[]; detail: string }> {
+  const pair = await readPair(route53, records);
+  const changes = (['production', 'standby'] as const)
+    .map((site) => wanted(records, promoted, pair[site], site))
+    .filter((set, i) => !same(set, pair[(['production', 'standby'] as const)[i] as SiteId]));
+  const state = describe(records, promoted);
+  return { changes, detail: changes.length === 0 ? `already ${state}` : state };
+}
+
+/**
+ * Changes the pair in one batch (atomic in Route 53); the change id is the `ref` the next run
+ * asks GetChange about, until Route 53 reports it INSYNC on all its authoritative servers.
+ */
+export async function changeRecords(
+  route53: Route53Client,
+  records: Route53Records,
+  promoted: SiteId,
+  changeId: string | undefined,
+): Promise<Progress> {
+  if (changeId !== undefined) {
+    const status = (await route53.send(new GetChangeCommand({ Id: changeId }), deadline())).ChangeInfo?.Status;
+    const id = changeId.replace(/^\/change\//, '');
+    return status === 'INSYNC'
+      ? { done: true, detail: `${describe(records, promoted)}, ${id} INSYNC` }
+      : { done: false, detail: `${id} ${status ?? 'PENDING'}`, ref: changeId };
+  }
+  const { changes, detail } = await planRecords(route53, records, promoted);
+  if (changes.length === 0) return { done: true, detail };
+  const out = await route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: records.hostedZoneId,
+      ChangeBatch: {
+        Comment: `mirrorbeat: promote ${promoted}`,
+        Changes: changes.map((set) => ({ Action: 'UPSERT', ResourceRecordSet: set })),
+      },
+    }),
+    deadline(),
+  );
+  const id = out.ChangeInfo?.Id ?? '';
+  return out.ChangeInfo?.Status === 'INSYNC'
+    ? { done: true, detail: `${detail}, ${id.replace(/^\/change\//, '')} INSYNC` }
+    : { done: false, detail: `${id.replace(/^\/change\//, '')} ${out.ChangeInfo?.Status ?? 'PENDING'}`, ref: id };
+}
+
+/** The capacity the promoted region needs, set on each Auto Scaling group and ECS service; the lines it did. */
+export async function setCapacity(
+  clients: WorkloadClients,
+  capacity: SiteCapacity,
+  dryRun: boolean,
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const group of capacity.autoScalingGroups) {
+    const out = await clients.autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group.name] }),
+      deadline(),
+    );
+    const current = out.AutoScalingGroups?.[0];
+    if (current === undefined)
+      throw new StepError(
+        'InvalidInput',
+        `promotion.capacity: no Auto Scaling group ${group.name} in this region; correct its name`,
+      );
+    const maxSize = Math.max(current.MaxSize ?? 0, group.desiredCapacity);
+    const line = `${group.name} min ${current.MinSize}→${group.minSize}, desired ${current.DesiredCapacity}→${group.desiredCapacity}${maxSize === current.MaxSize ? '' : `, max ${current.MaxSize}→${maxSize}`}`;
+    if (!dryRun)
+      await clients.autoScaling.send(
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: group.name,
+          MinSize: group.minSize,
+          DesiredCapacity: group.desiredCapacity,
+          MaxSize: maxSize,
+        }),
+        deadline(),
+      );
+    lines.push(line);
+  }
+  for (const service of capacity.ecsServices) {
+    const name = `${service.cluster}/${service.service}`;
+    const out = await clients.ecs.send(
+      new DescribeServicesCommand({ cluster: service.cluster, services: [service.service] }),
+      deadline(),
+    );
+    const current = out.services?.find((s) => s.status !== 'INACTIVE');
+    if (current === undefined)
+      throw new StepError(
+        'InvalidInput',
+        `promotion.capacity: no ECS service ${name} in this region; correct its cluster or service name`,
+      );
+    if (!dryRun)
+      await clients.ecs.send(
+        new UpdateServiceCommand({
+          cluster: service.cluster,
+          service: service.service,
+          desiredCount: service.desiredCount,
+        }),
+        deadline(),
+      );
+    lines.push(`${name} desired ${current.desiredCount}→${service.desiredCount}`);
+  }
+  return lines;
+}
