@@ -268,7 +268,11 @@ export const configObject = z.strictObject({
           "An Aurora global database with one member cluster in each site's region: promotion makes the promoted site's cluster the writer (SwitchoverGlobalCluster for a switchover, FailoverGlobalCluster with AllowDataLoss for a failover) and waits until it is the available writer, at most waitSeconds.",
         ),
       capacity: z
-        .strictObject({ production: siteCapacity.optional(), standby: siteCapacity.optional() })
+        .strictObject({
+          production: siteCapacity.optional(),
+          standby: siteCapacity.optional(),
+          whenFenced: z.enum(['keep', 'zero'], { error: 'keep or zero' }).default('keep'),
+        })
         .optional()
         .describe(
           "The capacity each site's workload needs when that site is promoted, set in its region before traffic moves: Auto Scaling groups (minimum and desired, the maximum raised when below) and ECS services (desired count).",

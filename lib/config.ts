@@ -155,6 +155,7 @@ export function promotionActionsOf(c: MirrorbeatConfig, site: SiteId): Promotion
   const own = capacity?.[site];
   return {
     ...(own === undefined ? {} : { capacity: { [site]: own } }),
+    ...(own !== undefined && capacity?.whenFenced === 'zero' ? { zeroWhenFenced: true } : {}),
     ...(auroraGlobalDatabase === undefined ? {} : { auroraGlobalDatabase }),
     ...(arc === undefined
       ? {}

@@ -4,7 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { type EbsReadiness, Env, type HealthSources, type SiteId } from '../lambdas/core/wire';
 import { type MirrorbeatConfig, promotionActionsOf } from './config';
-import { acknowledgeNag } from './nag';
+import { acknowledgeNag, arnWildcardFinding } from './nag';
 import type { SiteStack } from './site-stack';
 
 /** What a site knows of the workload it protects: the health sources it reads, the promotion actions it takes. */
@@ -99,6 +99,16 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig,
   const actions = promotionActionsOf(config, site);
   const own = actions.capacity?.[site];
   stack.failoverSteps.addEnvironment(Env.promotionActions, JSON.stringify(actions));
+  if (actions.zeroWhenFenced === true) {
+    // The heartbeat module hands its fence hook event to this site's failover steps, which zero its capacity once fenced.
+    stack.heartbeatModule.addEnvironment(Env.workloadFence, stack.failoverSteps.function.functionArn);
+    stack.failoverSteps.function.grantInvoke(stack.heartbeatModule.role);
+    acknowledgeNag(
+      stack.heartbeatModule.role,
+      arnWildcardFinding(stack.failoverSteps.function),
+      "Invoking this site's own failover steps with a fence event (promotion.capacity.whenFenced: zero).",
+    );
+  }
   if (arc !== undefined) {
     stack.failoverSteps.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -197,6 +197,7 @@ class Simulation implements World {
       },
       fenceHook: async (event) => {
         this.note({ site: site.id, kind: 'role', text: `fence hook called: ${String(event.why)}` });
+        this.workflows.deps.fenceWorkload(site, event);
       },
       log: () => undefined,
     });

@@ -11,6 +11,7 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { promotionActionsOf } from '../lib/config';
 import { DetailType, EVENT_SOURCE, peerOf } from '../lambdas/core/wire';
+import { fenceWorkload, NotFencedYet } from '../lambdas/failover-steps/fence-workload';
 import type { FailoverDeps } from '../lambdas/failover-steps/steps';
 import type { PathControlDeps } from '../lambdas/path-control-steps/steps';
 import type { Bus } from './bus';
@@ -147,6 +148,33 @@ export class StepDeps {
       sleep: async () => undefined,
       now: () => w.clock.nowMs + site.skewMs,
     };
+  }
+
+  /**
+   * The built-in workload fence, as the heartbeat module's asynchronous invoke of the failover
+   * steps runs it: a "not fenced yet" failure is retried as Lambda retries an event (after
+   * 1 and 3 minutes), on the virtual clock; what it did goes on the timeline.
+   */
+  fenceWorkload(site: Site, event: Readonly<Record<string, unknown>>, attempt = 0): void {
+    const w = this.world;
+    const deps = this.failover(site);
+    if (deps.actions.zeroWhenFenced !== true) return;
+    // An asynchronous invoke starts a moment later; the clock waits for it like any event.
+    const delayMs = attempt === 0 ? 200 : 60_000 * attempt;
+    w.clock.schedule(w.clock.nowMs + delayMs, async () => {
+      if (site.crashed) return;
+      try {
+        const result = await fenceWorkload(event, {
+          ...deps,
+          site: site.id,
+          readCluster: () => site.store.readCluster(),
+        });
+        w.note({ site: site.id, kind: 'role', text: `workload fence: ${result.detail}` });
+      } catch (error) {
+        if (error instanceof NotFencedYet && attempt < 2) this.fenceWorkload(site, event, attempt + 1);
+        else w.note({ site: site.id, kind: 'role', text: `workload fence failed: ${(error as Error).message}` });
+      }
+    });
   }
 
   private readinessOf(): FailoverDeps['readiness'] {

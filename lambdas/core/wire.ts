@@ -70,6 +70,8 @@ export const Env = {
   failoverStateMachine: 'MIRRORBEAT_FAILOVER_STATE_MACHINE',
   healthSources: 'MIRRORBEAT_HEALTH_SOURCES',
   promotionActions: 'MIRRORBEAT_PROMOTION_ACTIONS',
+  /** The heartbeat module's built-in fence target: this site's failover-steps function, which zeroes its capacity. */
+  workloadFence: 'MIRRORBEAT_WORKLOAD_FENCE',
   readiness: 'MIRRORBEAT_READINESS',
 } as const;
 
@@ -118,6 +120,8 @@ export interface PromotionActions {
   readonly route53Records?: Route53Records;
   /** The capacity each site's workload needs when that site is promoted. */
   readonly capacity?: Partial<Record<SiteId, SiteCapacity>>;
+  /** Once this site is fenced (another site named primary), its capacity goes to zero. */
+  readonly zeroWhenFenced?: boolean;
   /** An Aurora global database, one member cluster per site: the promoted site's becomes the writer. */
   readonly auroraGlobalDatabase?: AuroraGlobalDatabase;
 }

@@ -14,6 +14,7 @@ import { deployedNoticeDesk } from '../shared/desk';
 import { logger } from '../shared/observability';
 import { readSettings } from '../shared/settings';
 import { SiteStore } from '../shared/store';
+import { fenceWorkload, isFenceEvent } from './fence-workload';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from './steps';
 
 const settings = readSettings();
@@ -61,6 +62,16 @@ const deps: FailoverDeps = {
 
 /** One handler for the steps of the failover workflow; the state machine names the step. */
 export const handler = async (event: unknown): Promise<Record<string, unknown>> => {
+  // The heartbeat module's built-in fence target: this site's own workload, once it is fenced.
+  if (isFenceEvent(event)) {
+    const result = await fenceWorkload(event, {
+      ...deps,
+      site: settings.site,
+      readCluster: () => deps.store.readCluster(),
+    });
+    logger.info('workload fence', { event, result });
+    return result;
+  }
   const input = parseStepInput(event, FAILOVER_STEPS);
   const result = await runFailoverStep(input, deps);
   logger.info(`failover step ${input.step}`, { execution: input.execution, result });

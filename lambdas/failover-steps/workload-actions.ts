@@ -186,3 +186,18 @@ export async function setCapacity(
   }
   return lines;
 }
+
+/**
+ * A fenced site's capacity to zero: each Auto Scaling group's minimum and desired capacity
+ * (its maximum is left for the next promotion), each ECS service's desired count.
+ */
+export async function zeroCapacity(clients: WorkloadClients, capacity: SiteCapacity): Promise<string[]> {
+  return setCapacity(
+    clients,
+    {
+      autoScalingGroups: capacity.autoScalingGroups.map((g) => ({ ...g, minSize: 0, desiredCapacity: 0 })),
+      ecsServices: capacity.ecsServices.map((e) => ({ ...e, desiredCount: 0 })),
+    },
+    false,
+  );
+}

@@ -42,24 +42,32 @@ const heartbeatModule = new HeartbeatModule({
   sfn: sfnClient(),
   failoverStateMachineArn: settings.optional(Env.failoverStateMachine),
   notices: deployedNoticeDesk(settings, pathTimeoutMs(settings.tuning.intervalSeconds)),
-  fenceHook: fenceHookOf(settings.optional(Env.fenceHook)),
+  fenceHook: fenceHookOf([settings.optional(Env.fenceHook), settings.optional(Env.workloadFence)]),
   health: new HealthProbe(healthSources, healthSources.alarmNames.length > 0 ? cloudwatchClient() : undefined),
   log: (level, message, detail) => logger[level](message, detail ?? {}),
 });
 
-/** Your fence hook as a function: an asynchronous invoke, so a slow hook never holds the tick. */
+/**
+ * Your fence hook and the built-in workload fence (this site's failover steps), as one
+ * function: asynchronous invokes, so a slow hook never holds the tick.
+ */
 function fenceHookOf(
-  functionArn: string | undefined,
+  functionArns: readonly (string | undefined)[],
 ): ((event: Readonly<Record<string, unknown>>) => Promise<void>) | undefined {
-  if (functionArn === undefined) return undefined;
+  const targets = functionArns.filter((arn): arn is string => arn !== undefined);
+  if (targets.length === 0) return undefined;
   return async (event) => {
-    await lambdaClientFor(functionArn).send(
-      new InvokeCommand({
-        FunctionName: functionArn,
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify(event)),
-      }),
-      deadline(),
+    await Promise.all(
+      targets.map((functionArn) =>
+        lambdaClientFor(functionArn).send(
+          new InvokeCommand({
+            FunctionName: functionArn,
+            InvocationType: 'Event',
+            Payload: Buffer.from(JSON.stringify(event)),
+          }),
+          deadline(),
+        ),
+      ),
     );
   };
 }

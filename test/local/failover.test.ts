@@ -152,6 +152,29 @@ describe('the failover workflow', () => {
     expect(epochOf(result)).toBe(2);
   });
 
+  it("fences the old primary's workload on a switchover (capacity to zero once the record names the new primary), and a later promotion brings it back", async () => {
+    const scenario = JSON.parse(
+      readFileSync(path.join(__dirname, '..', '..', 'local', 'scenarios', 'workload-promotion.json'), 'utf8'),
+    ) as { config: Record<string, unknown>; events: unknown[]; durationMs: number };
+    const result = await simulateEvents(scenario.events, { durationMs: scenario.durationMs, config: scenario.config });
+    expect(outcomes(result)).toEqual(['drill complete', 'switched over', 'promoted']);
+    const fence = texts(result, /workload fence/);
+    // The handover comes first: the fence waits (retried) until the record names the standby.
+    expect(fence).toEqual([
+      'production: workload fence: standby is primary at epoch 2: orders-workers-use1 min 2→0, desired 4→0; orders-use1/api desired 6→0',
+    ]);
+    const production = texts(result, /us-east-1 Auto Scaling group/);
+    expect(production).toEqual([
+      'production: us-east-1 Auto Scaling group orders-workers-use1: min 0, desired 0, max 4',
+      'production: us-east-1 Auto Scaling group orders-workers-use1: min 2, desired 4, max 4',
+    ]);
+    expect(texts(result, /Aurora orders-global: (switching-over|failing-over)/)).toEqual([
+      'standby: Aurora orders-global: switching-over to orders-usw2',
+      'production: Aurora orders-global: failing-over to orders-use1',
+    ]);
+    expect(result.report.maxSimultaneousPrimaries).toBe(1);
+  });
+
   it('runs a drill through every step without changing anything or paging anyone', async () => {
     const result = await simulateEvents([{ atMs: 10_000, command: 'failover', dryRun: true }], { durationMs: 20_000 });
     expect(outcomes(result)).toEqual(['drill complete']);

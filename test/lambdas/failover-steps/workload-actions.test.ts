@@ -22,7 +22,9 @@ import {
 } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ClusterRecord } from '../../../lambdas/core/volume';
 import type { PromotionActions } from '../../../lambdas/core/wire';
+import { fenceWorkload, NotFencedYet } from '../../../lambdas/failover-steps/fence-workload';
 import {
   type ActionDeps,
   type PromotionProgress,
@@ -312,5 +314,57 @@ describe('the workload promotion actions', () => {
     const again = await takeActions(deps({ route53Records: weighted }), 'standby', {}, 'failover', undefined);
     expect(again.actions[0]?.detail).toBe('already standby weight 100, the other 0');
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+  });
+});
+
+describe('the built-in workload fence (promotion.capacity.whenFenced: zero)', () => {
+  const capacity = ACTIONS.capacity?.standby;
+  const fencing = (record: Partial<ClusterRecord>, zeroWhenFenced = true) =>
+    fenceWorkload(
+      { fenced: 'standby', epoch: 3, by: 'heartbeat-module' },
+      {
+        ...deps({ capacity: { standby: capacity! }, zeroWhenFenced }),
+        site: 'standby',
+        readCluster: async () => ({ epoch: 3, primary: 'production', ...record }),
+      },
+    );
+
+  it('zeroes the capacity once the cluster record names another primary', async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [{ AutoScalingGroupName: 'workers', MinSize: 2, MaxSize: 4, DesiredCapacity: 4 } as never],
+    });
+    const result = await fencing({});
+    expect(result).toEqual({
+      fenced: true,
+      detail: 'production is primary at epoch 3: workers min 2→0, desired 4→0; orders/api desired 0→0',
+    });
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)[0]?.args[0].input).toEqual({
+      AutoScalingGroupName: 'workers',
+      MinSize: 0,
+      DesiredCapacity: 0,
+      MaxSize: 4,
+    });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0]?.args[0].input).toMatchObject({ desiredCount: 0 });
+  });
+
+  it('leaves a site that stepped down on its lease, still named primary, as it is; waits out a handover under way', async () => {
+    expect(await fencing({ primary: 'standby' })).toMatchObject({ fenced: false });
+    await expect(
+      fencing({ primary: 'standby', epoch: 2, handover: { to: 'production' } as ClusterRecord['handover'] }),
+    ).rejects.toBeInstanceOf(NotFencedYet);
+    expect(await fencing({}, false)).toMatchObject({ fenced: false, detail: expect.stringContaining('keep') });
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('refuses an event for the other site, or without an epoch, naming the field', async () => {
+    const own = { ...deps({ capacity: { standby: capacity! }, zeroWhenFenced: true }), site: 'standby' as const };
+    const readCluster = async () => ({ epoch: 3, primary: 'production' }) as ClusterRecord;
+    await expect(fenceWorkload({ fenced: 'production', epoch: 3 }, { ...own, readCluster })).rejects.toThrow(
+      "fenced: got production; this is the standby site's function: it fences its own workload only",
+    );
+    await expect(fenceWorkload({ fenced: 'standby' }, { ...own, readCluster })).rejects.toThrow(
+      'epoch: got undefined; allowed: the epoch of the fence, a whole number from 1',
+    );
   });
 });
