@@ -30,6 +30,8 @@ export interface MirrorbeatFunctionProps {
   readonly reservedConcurrency?: number;
   /** @default - no variables beyond the house ones */
   readonly environment?: Record<string, string>;
+  /** A fixed name, for a function the peer site invokes by name. @default - generated */
+  readonly functionName?: string;
 }
 
 /**
@@ -57,6 +59,7 @@ export class MirrorbeatFunction extends Construct {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       handler: 'handler',
+      ...(props.functionName === undefined ? {} : { functionName: props.functionName }),
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,

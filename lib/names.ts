@@ -59,6 +59,11 @@ export class SiteNames {
     return `${this.prefix}-${this.site}-${handler}`;
   }
 
+  /** The functions a peer invokes by name (the failover steps, for the workload fence). */
+  functionName(handler: string): string {
+    return `${this.prefix}-${this.site}-${handler}`;
+  }
+
   stateMachine(workflow: string): string {
     return `${this.prefix}-${this.site}-${workflow}`;
   }

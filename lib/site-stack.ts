@@ -115,6 +115,8 @@ export class SiteStack extends Stack {
         logKey: this.key.key,
         ...(config.reserveConcurrency ? { reservedConcurrency: RESERVED_CONCURRENCY[handlerName] } : {}),
         ...(timeout ? { timeout } : {}),
+        // The peer's fence step invokes the failover steps by name, for the workload fence.
+        ...(handlerName === 'failover-steps' ? { functionName: this.names.functionName(handlerName) } : {}),
         environment: {
           [Env.cluster]: config.clusterName,
           [Env.site]: site,

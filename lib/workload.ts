@@ -108,6 +108,18 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig,
       arnWildcardFinding(stack.failoverSteps.function),
       "Invoking this site's own failover steps with a fence event (promotion.capacity.whenFenced: zero).",
     );
+    // The fence step of this site, once it promotes, hands the same event to the peer's failover steps, in the peer's region.
+    const peerFence = stack.formatArn({
+      service: 'lambda',
+      region: site === 'production' ? config.standbyRegion : config.productionRegion,
+      resource: 'function',
+      resourceName: stack.peerNames.functionName('failover-steps'),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    stack.failoverSteps.addEnvironment(Env.peerWorkloadFence, peerFence);
+    stack.failoverSteps.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [peerFence] }),
+    );
   }
   if (arc !== undefined) {
     stack.failoverSteps.role.addToPrincipalPolicy(

@@ -84,6 +84,7 @@ export class StepDeps {
   failover(site: Site): FailoverDeps {
     const w = this.world;
     const peer = w.sites[peerOf(site.id)];
+    const peerFence = `arn:aws:lambda:${peer.settings.region}:${LOCAL_ACCOUNT}:function:${w.names(peer.id).functionName('failover-steps')}`;
     const caller: Caller = {
       region: site.settings.region,
       note: (text) => w.note({ site: site.id, kind: 'workflow', text }),
@@ -112,10 +113,22 @@ export class StepDeps {
             });
         return { FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] };
       }),
-      lambdaFor: () => emulate(new LambdaClient({ region: site.settings.region }), async () => ({ StatusCode: 202 })),
+      // The peer's failover steps, invoked by name for its workload fence, run there; any other function is a hook.
+      lambdaFor: () =>
+        emulate(new LambdaClient({ region: site.settings.region }), async (_command, input) => {
+          if (input.FunctionName === peerFence) {
+            if (peer.crashed || peer.isolated || site.isolated)
+              throw Object.assign(new Error(`lambda.${peer.settings.region}.amazonaws.com unreachable`), {
+                name: 'TimeoutError',
+              });
+            this.fenceWorkload(peer, JSON.parse(Buffer.from(input.Payload as Uint8Array).toString()) as never);
+          }
+          return { StatusCode: 202 };
+        }),
       siteBus: w.names(site.id).siteBus,
       promotionHook: undefined,
       fenceHook: undefined,
+      peerWorkloadFence: promotionActionsOf(w.scenario.config, site.id).zeroWhenFenced === true ? peerFence : undefined,
       keys: w.keys(),
       peerEvents: emulate(new EventBridgeClient({ region: site.settings.peerRegion }), async (_command, input) =>
         this.bus.putEvents(site, input),

@@ -72,6 +72,8 @@ export const Env = {
   promotionActions: 'MIRRORBEAT_PROMOTION_ACTIONS',
   /** The heartbeat module's built-in fence target: this site's failover-steps function, which zeroes its capacity. */
   workloadFence: 'MIRRORBEAT_WORKLOAD_FENCE',
+  /** The peer's failover-steps function, which the fence step hands the fence event to (the peer's workload fence). */
+  peerWorkloadFence: 'MIRRORBEAT_PEER_WORKLOAD_FENCE',
   readiness: 'MIRRORBEAT_READINESS',
 } as const;
 

@@ -105,11 +105,13 @@ export async function fence(
   }
   await putFenceRecord(deps, epoch, input.execution);
   // From here on the record is final: what follows reaches other regions, each under a deadline, and only reports.
-  const [networkFence, fenceHook] = await Promise.all([
+  const [networkFence, fenceHook, workloadFence] = await Promise.all([
     sendFenceMessage(deps, epoch),
     deps.fenceHook === undefined ? null : invokeFenceHook(deps, deps.fenceHook, epoch),
+    // The old primary's own failover steps zero its capacity once its replica shows this epoch.
+    deps.peerWorkloadFence === undefined ? null : invokeFenceHook(deps, deps.peerWorkloadFence, epoch),
   ]);
-  return { epoch, fenced: settings.peer, networkFence, fenceHook, actAfterMs };
+  return { epoch, fenced: settings.peer, networkFence, fenceHook, workloadFence, actAfterMs };
 }
 
 async function putFenceRecord(deps: FailoverDeps, epoch: number, execution: string, condition?: string): Promise<void> {

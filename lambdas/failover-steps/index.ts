@@ -52,6 +52,7 @@ const deps: FailoverDeps = {
   siteBus: settings.optional(Env.siteBus),
   promotionHook: settings.optional(Env.promotionHook),
   fenceHook: settings.optional(Env.fenceHook),
+  peerWorkloadFence: settings.optional(Env.peerWorkloadFence),
   notices: deployedNoticeDesk(settings, 5_000),
   // The data readiness gate reads this region's snapshots: the promoted site's own.
   readiness: settings.optional(Env.readiness) === undefined ? undefined : settings.json<EbsReadiness>(Env.readiness),

@@ -40,6 +40,8 @@ export interface FailoverDeps extends ActionDeps, NotifyDeps, ReadinessDeps {
   readonly peerEvents: EventBridgeClient;
   readonly peerBusArn: string;
   readonly fenceHook: string | undefined;
+  /** The peer's failover-steps function, for its workload fence (promotion.capacity.whenFenced: zero). */
+  readonly peerWorkloadFence: string | undefined;
   readonly now: () => number;
 }
 

@@ -244,6 +244,9 @@ function checksOf(call: SdkCall, stacks: Record<SiteId, ResolvedStack>, config: 
     }
     case 'SFNClient':
       return [{ ...base, action, resource: String(input.stateMachineArn) }];
+    case 'LambdaClient':
+      // The fence step invoking the peer's failover steps (the workload fence) by its ARN.
+      return [{ ...base, action, resource: input.FunctionName as string }];
     case 'CloudWatchClient':
     case 'EC2Client':
       // Neither GetMetricData nor DescribeSnapshots has resource-level permissions.

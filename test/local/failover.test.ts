@@ -158,16 +158,18 @@ describe('the failover workflow', () => {
     ) as { config: Record<string, unknown>; events: unknown[]; durationMs: number };
     const result = await simulateEvents(scenario.events, { durationMs: scenario.durationMs, config: scenario.config });
     expect(outcomes(result)).toEqual(['drill complete', 'switched over', 'promoted']);
+    // The new primary's fence step and the old primary's heartbeat module both hand it the event: the first zeroes, a repeat changes nothing.
     const fence = texts(result, /workload fence/);
-    // The handover comes first: the fence waits (retried) until the record names the standby.
-    expect(fence).toEqual([
+    expect(fence[0]).toBe(
       'production: workload fence: standby is primary at epoch 2: orders-workers-use1 min 2→0, desired 4→0; orders-use1/api desired 6→0',
-    ]);
+    );
+    for (const repeat of fence.slice(1)) expect(repeat).toMatch(/min 0→0, desired 0→0/);
+    // Zeroed right after the fence (before the promotion finished), restored by production's own promotion later.
     const production = texts(result, /us-east-1 Auto Scaling group/);
-    expect(production).toEqual([
-      'production: us-east-1 Auto Scaling group orders-workers-use1: min 0, desired 0, max 4',
+    expect(production[0]).toBe('production: us-east-1 Auto Scaling group orders-workers-use1: min 0, desired 0, max 4');
+    expect(production.at(-1)).toBe(
       'production: us-east-1 Auto Scaling group orders-workers-use1: min 2, desired 4, max 4',
-    ]);
+    );
     expect(texts(result, /Aurora orders-global: (switching-over|failing-over)/)).toEqual([
       'standby: Aurora orders-global: switching-over to orders-usw2',
       'production: Aurora orders-global: failing-over to orders-use1',

@@ -62,6 +62,7 @@ function deps(site: LocalSite): FailoverDeps {
     siteBus: undefined,
     promotionHook: undefined,
     fenceHook: 'arn:aws:lambda:us-east-1:123456789012:function:fence-hook',
+    peerWorkloadFence: undefined,
     readiness: { volumes: [{ volumeId: 'vol-0123456789abcdef0' }], maxSnapshotAgeSeconds: 3600, policy: 'warn' },
     ebs: silent(EBSClient, site.settings.region),
     ec2: silent(EC2Client, site.settings.region),

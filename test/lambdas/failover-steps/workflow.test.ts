@@ -110,6 +110,7 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     siteBus: 'mirrorbeat-orders-standby',
     promotionHook: CONFIG.promotion.hookFunctionArn,
     fenceHook: undefined,
+    peerWorkloadFence: undefined,
     notices: siteNoticeDesk({
       settings: site.settings,
       sns: new SNSClient({ region: site.settings.region }),
