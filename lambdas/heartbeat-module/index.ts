@@ -57,7 +57,8 @@ function fenceHookOf(
   const targets = functionArns.filter((arn): arn is string => arn !== undefined);
   if (targets.length === 0) return undefined;
   return async (event) => {
-    await Promise.all(
+    // Each target on its own: a hook that cannot be invoked does not keep the other from its event.
+    const outcomes = await Promise.allSettled(
       targets.map((functionArn) =>
         lambdaClientFor(functionArn).send(
           new InvokeCommand({
@@ -69,6 +70,8 @@ function fenceHookOf(
         ),
       ),
     );
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${targets[i]}: ${String(o.reason)}`] : []));
+    if (failed.length > 0) throw new Error(failed.join('; '));
   };
 }
 
