@@ -236,6 +236,8 @@ describe('mirrorbeat path', () => {
     return spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), ...args], {
       encoding: 'utf8',
       cwd: path.join(__dirname, '..', '..'),
+      // A child that hangs fails its test (killed, no status) instead of stalling the whole run.
+      timeout: 60_000,
       env: {
         ...env,
         AWS_EC2_METADATA_DISABLED: 'true',
