@@ -160,7 +160,7 @@ export function promotionActionsOf(c: MirrorbeatConfig, site: SiteId): Promotion
     ...(arc === undefined
       ? {}
       : { arc: { clusterEndpoints: arc.clusterEndpoints, routingControls: arc.routingControls } }),
-    ...(route53FailoverRecord === undefined ? {} : { route53HealthCheckId: route53FailoverRecord.healthCheckId }),
+    ...(route53FailoverRecord === undefined ? {} : { route53FailoverRecord }),
     ...(route53Records === undefined ? {} : { route53Records }),
   };
 }

@@ -2,7 +2,7 @@ import { ArnFormat, Duration, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { type EbsReadiness, Env, type HealthSources, type SiteId } from '../lambdas/core/wire';
+import { type EbsReadiness, Env, type HealthSources, normalizedRecordName, type SiteId } from '../lambdas/core/wire';
 import { type MirrorbeatConfig, promotionActionsOf } from './config';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import type { SiteStack } from './site-stack';
@@ -147,9 +147,7 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig,
         resources: [hostedZoneArn(stack, route53Records.hostedZoneId)],
         conditions: {
           'ForAllValues:StringEquals': {
-            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
-              route53Records.recordName.toLowerCase().replace(/\.$/, ''),
-            ],
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizedRecordName(route53Records.recordName)],
             'route53:ChangeResourceRecordSetsRecordTypes': [route53Records.recordType],
           },
         },
@@ -232,6 +230,13 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig,
     );
   }
   if (route53FailoverRecord !== undefined) {
+    // Reading the zone shows whether the PRIMARY record carries the check (a drill fails if not).
+    stack.failoverSteps.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['route53:ListResourceRecordSets'],
+        resources: [hostedZoneArn(stack, route53FailoverRecord.hostedZoneId)],
+      }),
+    );
     stack.failoverSteps.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['route53:GetHealthCheck', 'route53:UpdateHealthCheck'],

@@ -110,14 +110,24 @@ export interface Tuning {
   readonly runbookUrl?: string;
 }
 
+/** A Route 53 failover pair's PRIMARY (production) record, and the health check it carries. */
+export interface Route53FailoverRecord {
+  readonly hostedZoneId: string;
+  readonly recordName: string;
+  readonly healthCheckId: string;
+}
+
+/** A DNS name as Route 53 compares it (and its IAM condition keys name it): lower case, no final dot. */
+export const normalizedRecordName = (name: string): string => name.toLowerCase().replace(/\.$/, '');
+
 /** The built-in promotion actions the configuration asks for. */
 export interface PromotionActions {
   readonly arc?: {
     readonly clusterEndpoints: readonly { readonly url: string; readonly region: string }[];
     readonly routingControls: Readonly<Record<SiteId, string>>;
   };
-  /** The health check of the production (PRIMARY) failover record: inverted while the standby is primary. */
-  readonly route53HealthCheckId?: string;
+  /** The production (PRIMARY) failover record and its health check: the check is inverted while the standby is primary. */
+  readonly route53FailoverRecord?: Route53FailoverRecord;
   /** A Route 53 record pair, one record per site: the promoted site's becomes PRIMARY (or takes the weight). */
   readonly route53Records?: Route53Records;
   /** The capacity each site's workload needs when that site is promoted. */

@@ -11,14 +11,17 @@ import {
   EVENT_SOURCE,
   type AuroraGlobalDatabase,
   type PromotionActions,
+  type Route53FailoverRecord,
   type Route53Records,
   type SiteCapacity,
   type SiteId,
 } from '../core/wire';
+import { StepError } from '../core/steps';
 import { deadline, HOOK_DEADLINE_MS } from '../shared/deadlines';
 import { promoteAurora, rehearseAurora } from './aurora';
 import {
   changeRecords,
+  checkFailoverRecord,
   describe,
   planRecords,
   type Progress,
@@ -110,11 +113,11 @@ export function plannedActions(deps: ActionDeps, promoted: SiteId): ActionTaken[
     const off = actions.arc.routingControls[promoted === 'production' ? 'standby' : 'production'];
     planned.push({ action: 'arc-routing-controls', target: `${on}, ${off}`, detail: `${promoted} On, the other Off` });
   }
-  if (actions.route53HealthCheckId !== undefined) {
+  if (actions.route53FailoverRecord !== undefined) {
     // The health check guards the production (PRIMARY) failover record: inverted, Route 53 answers with the standby.
     planned.push({
       action: 'route53-health-check',
-      target: actions.route53HealthCheckId,
+      target: actions.route53FailoverRecord.healthCheckId,
       detail: `Inverted ${promoted === 'standby'}`,
     });
   }
@@ -166,6 +169,14 @@ export async function rehearseActions(
         case 'route53-records': {
           const plan = await planRecords(deps.route53, deps.actions.route53Records as Route53Records, promoted);
           return { ...planned, detail: plan.changes.length === 0 ? plan.detail : `would set ${plan.detail}` };
+        }
+        case 'route53-health-check': {
+          const check = await checkFailoverRecord(
+            deps.route53,
+            deps.actions.route53FailoverRecord as Route53FailoverRecord,
+          );
+          if (!check.tied) throw new StepError('InvalidInput', `promotion.route53FailoverRecord: ${check.detail}`);
+          return { ...planned, detail: `would set ${planned.detail}; ${check.detail}` };
         }
         case 'hook':
           return { ...planned, detail: 'would be invoked with the decision record' };
@@ -235,7 +246,8 @@ async function runAction(
     case 'arc-routing-controls':
       return finished(`${planned.detail} via ${await setRoutingControls(deps, promoted)}`);
     case 'route53-health-check': {
-      const id = deps.actions.route53HealthCheckId as string;
+      const record = deps.actions.route53FailoverRecord as Route53FailoverRecord;
+      const id = record.healthCheckId;
       // UpdateHealthCheck needs the current version; a concurrent change makes it retry.
       const current = await deps.route53.send(new GetHealthCheckCommand({ HealthCheckId: id }), deadline());
       await deps.route53.send(
@@ -246,7 +258,8 @@ async function runAction(
         }),
         deadline(),
       );
-      return finished(planned.detail);
+      // A promotion under way does not stop for a record that does not use the check; it says so.
+      return finished(`${planned.detail}; ${(await checkFailoverRecord(deps.route53, record)).detail}`);
     }
     case 'hook': {
       const out = await deps

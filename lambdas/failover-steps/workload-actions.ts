@@ -12,7 +12,13 @@ import {
   type Route53Client,
 } from '@aws-sdk/client-route-53';
 import { StepError } from '../core/steps';
-import type { Route53Records, SiteCapacity, SiteId } from '../core/wire';
+import {
+  normalizedRecordName,
+  type Route53FailoverRecord,
+  type Route53Records,
+  type SiteCapacity,
+  type SiteId,
+} from '../core/wire';
 import { deadline } from '../shared/deadlines';
 
 /**
@@ -37,19 +43,8 @@ export type Progress =
 
 /** The pair as Route 53 holds it: the promoted site's record and the other's. */
 async function readPair(route53: Route53Client, records: Route53Records): Promise<Record<SiteId, ResourceRecordSet>> {
-  const name = normalized(records.recordName);
-  const out = await route53.send(
-    new ListResourceRecordSetsCommand({
-      HostedZoneId: records.hostedZoneId,
-      StartRecordName: records.recordName,
-      StartRecordType: records.recordType,
-      MaxItems: 100,
-    }),
-    deadline(),
-  );
   const found: Partial<Record<SiteId, ResourceRecordSet>> = {};
-  for (const set of out.ResourceRecordSets ?? []) {
-    if (normalized(set.Name ?? '') !== name || set.Type !== records.recordType) continue;
+  for (const set of await recordSetsNamed(route53, records.hostedZoneId, records.recordName, records.recordType)) {
     for (const site of ['production', 'standby'] as const)
       if (set.SetIdentifier === records.setIdentifiers[site]) found[site] = set;
   }
@@ -62,7 +57,49 @@ async function readPair(route53: Route53Client, records: Route53Records): Promis
   return found as Record<SiteId, ResourceRecordSet>;
 }
 
-const normalized = (name: string) => name.toLowerCase().replace(/\.$/, '');
+/** The record sets of one name (and type) in a zone: a name has at most a few, well under one page. */
+async function recordSetsNamed(
+  route53: Route53Client,
+  hostedZoneId: string,
+  recordName: string,
+  recordType?: Route53Records['recordType'],
+): Promise<ResourceRecordSet[]> {
+  const out = await route53.send(
+    new ListResourceRecordSetsCommand({
+      HostedZoneId: hostedZoneId,
+      StartRecordName: recordName,
+      ...(recordType === undefined ? {} : { StartRecordType: recordType }),
+      MaxItems: 100,
+    }),
+    deadline(),
+  );
+  const name = normalizedRecordName(recordName);
+  return (out.ResourceRecordSets ?? []).filter(
+    (set) => normalizedRecordName(set.Name ?? '') === name && (recordType === undefined || set.Type === recordType),
+  );
+}
+
+/**
+ * Whether inverting the health check moves traffic: the PRIMARY failover record of that name
+ * must carry the check. Returns what it found; `tied` false says the configuration names a check
+ * no PRIMARY record of that name uses (a drill fails on it, a promotion reports it).
+ */
+export async function checkFailoverRecord(
+  route53: Route53Client,
+  record: Route53FailoverRecord,
+): Promise<{ tied: boolean; detail: string }> {
+  const sets = await recordSetsNamed(route53, record.hostedZoneId, record.recordName);
+  const primary = sets.find((set) => set.Failover === 'PRIMARY' && set.HealthCheckId === record.healthCheckId);
+  return primary === undefined
+    ? {
+        tied: false,
+        detail: `no PRIMARY failover record ${record.recordName} in hosted zone ${record.hostedZoneId} carries health check ${record.healthCheckId}, so inverting it moves no traffic; correct promotion.route53FailoverRecord or the record`,
+      }
+    : {
+        tied: true,
+        detail: `PRIMARY ${primary.Type} record ${record.recordName} (${primary.SetIdentifier}) carries it`,
+      };
+}
 
 /** What the promoted and the other record must say: PRIMARY/SECONDARY, or the weight and 0. */
 function wanted(records: Route53Records, promoted: SiteId, set: ResourceRecordSet, site: SiteId): ResourceRecordSet {
@@ -87,9 +124,11 @@ export async function planRecords(
   promoted: SiteId,
 ): Promise<{ changes: ResourceRecordSet[]; detail: string }> {
   const pair = await readPair(route53, records);
-  const changes = (['production', 'standby'] as const)
-    .map((site) => wanted(records, promoted, pair[site], site))
-    .filter((set, i) => !same(set, pair[(['production', 'standby'] as const)[i] as SiteId]));
+  const changes: ResourceRecordSet[] = [];
+  for (const site of ['production', 'standby'] as const) {
+    const set = wanted(records, promoted, pair[site], site);
+    if (!same(set, pair[site])) changes.push(set);
+  }
   const state = describe(records, promoted);
   return { changes, detail: changes.length === 0 ? `already ${state}` : state };
 }
@@ -148,6 +187,14 @@ export async function setCapacity(
         `promotion.capacity: no Auto Scaling group ${group.name} in this region; correct its name`,
       );
     const maxSize = Math.max(current.MaxSize ?? 0, group.desiredCapacity);
+    if (
+      current.MinSize === group.minSize &&
+      current.DesiredCapacity === group.desiredCapacity &&
+      maxSize === current.MaxSize
+    ) {
+      lines.push(`${group.name} already min ${group.minSize}, desired ${group.desiredCapacity}`);
+      continue;
+    }
     const line = `${group.name} min ${current.MinSize}→${group.minSize}, desired ${current.DesiredCapacity}→${group.desiredCapacity}${maxSize === current.MaxSize ? '' : `, max ${current.MaxSize}→${maxSize}`}`;
     if (!dryRun)
       await clients.autoScaling.send(
@@ -173,6 +220,10 @@ export async function setCapacity(
         'InvalidInput',
         `promotion.capacity: no ECS service ${name} in this region; correct its cluster or service name`,
       );
+    if (current.desiredCount === service.desiredCount) {
+      lines.push(`${name} already desired ${service.desiredCount}`);
+      continue;
+    }
     if (!dryRun)
       await clients.ecs.send(
         new UpdateServiceCommand({

@@ -23,6 +23,7 @@ interface RecordSet {
   SetIdentifier: string;
   Failover?: 'PRIMARY' | 'SECONDARY';
   Weight?: number;
+  HealthCheckId?: string;
   TTL: number;
   ResourceRecords: { Value: string }[];
 }
@@ -77,8 +78,20 @@ export class WorkloadFake {
           TTL: 60,
           ResourceRecords: [{ Value: site === 'production' ? '192.0.2.10' : '198.51.100.10' }],
         });
-    if (route53FailoverRecord !== undefined)
+    if (route53FailoverRecord !== undefined) {
       this.healthChecks.set(route53FailoverRecord.healthCheckId, { inverted: false, version: 1 });
+      // The pair the check guards: production's PRIMARY record carries it.
+      for (const site of SITE_IDS)
+        this.records.push({
+          Name: `${route53FailoverRecord.recordName.replace(/\.$/, '')}.`,
+          Type: 'A',
+          SetIdentifier: site,
+          Failover: site === 'production' ? 'PRIMARY' : 'SECONDARY',
+          ...(site === 'production' ? { HealthCheckId: route53FailoverRecord.healthCheckId } : {}),
+          TTL: 60,
+          ResourceRecords: [{ Value: site === 'production' ? '192.0.2.20' : '198.51.100.20' }],
+        });
+    }
     for (const site of SITE_IDS) {
       const groups = new Map<string, Group>();
       const services = new Map<string, number>();

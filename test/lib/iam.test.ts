@@ -424,6 +424,8 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
         action: 'route53:GetHealthCheck',
         resource: () => 'arn:aws:route53:::healthcheck/0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',
       },
+      // Whether the PRIMARY record carries the check.
+      { action: 'route53:ListResourceRecordSets', resource: () => 'arn:aws:route53:::hostedzone/Z0123456789ABC' },
       {
         action: 'route53:UpdateHealthCheck',
         resource: () => 'arn:aws:route53:::healthcheck/0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11',

@@ -434,7 +434,9 @@ describe('promotion actions', () => {
   it('hands the failover steps the actions, and both the fence step and a demoted heartbeat module the fence hook', () => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ MIRRORBEAT_PROMOTION_ACTIONS: Match.stringLikeRegexp('"route53HealthCheckId"') }),
+        Variables: Match.objectLike({
+          MIRRORBEAT_PROMOTION_ACTIONS: Match.stringLikeRegexp('"route53FailoverRecord"'),
+        }),
       },
     });
     expect(actionsOf(t, 'HeartbeatModuleRole')).toContain('lambda:InvokeFunction');

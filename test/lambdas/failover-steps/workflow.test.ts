@@ -6,7 +6,12 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+  UpdateHealthCheckCommand,
+} from '@aws-sdk/client-route-53';
 import {
   Route53RecoveryClusterClient,
   UpdateRoutingControlStatesCommand,
@@ -84,6 +89,20 @@ beforeEach(async () => {
     .on(GetHealthCheckCommand)
     .resolves({ HealthCheck: { Id: 'hc', CallerReference: 'r', HealthCheckConfig: undefined, HealthCheckVersion: 4 } });
   route53.on(UpdateHealthCheckCommand).resolves({});
+  route53.on(ListResourceRecordSetsCommand).resolves({
+    ResourceRecordSets: [
+      {
+        Name: 'api.example.com.',
+        Type: 'A',
+        SetIdentifier: 'production',
+        Failover: 'PRIMARY',
+        HealthCheckId: CONFIG.promotion.route53FailoverRecord.healthCheckId,
+      },
+      { Name: 'api.example.com.', Type: 'A', SetIdentifier: 'standby', Failover: 'SECONDARY' },
+    ],
+    IsTruncated: false,
+    MaxItems: 100,
+  });
   arc
     .on(UpdateRoutingControlStatesCommand)
     .rejectsOnce(Object.assign(new Error('endpoint down'), { name: 'EndpointTemporarilyUnavailableException' }))
@@ -101,7 +120,7 @@ function deps(site: LocalSite, overrides: Partial<FailoverDeps> = {}): FailoverD
     peerBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/mirrorbeat-orders-production',
     actions: {
       arc: CONFIG.promotion.arc,
-      route53HealthCheckId: CONFIG.promotion.route53FailoverRecord.healthCheckId,
+      route53FailoverRecord: CONFIG.promotion.route53FailoverRecord,
     } satisfies PromotionActions,
     route53: new Route53Client({ region: 'us-east-1' }),
     arcFor: ({ region }) => new Route53RecoveryClusterClient({ region }),
@@ -458,8 +477,29 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     expect(await cluster(sites.standby)).toBeUndefined();
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
     expect(arc.calls()).toHaveLength(0);
-    expect(route53.calls()).toHaveLength(0);
+    // The drill reads the zone (the PRIMARY record must carry the check) and changes nothing.
+    expect(route53.calls().map((c) => c.args[0].constructor.name)).toEqual(['ListResourceRecordSetsCommand']);
+    expect(
+      (run.output?.promote as { result: { actions: { action: string; detail: string }[] } }).result.actions.find(
+        (a) => a.action === 'route53-health-check',
+      )?.detail,
+    ).toBe('would set Inverted true; PRIMARY A record api.example.com (production) carries it');
     expect(lambda.calls()).toHaveLength(0);
+  });
+
+  it('a drill fails, naming the key, when no PRIMARY record carries the configured health check', async () => {
+    await lastHeard(1_000);
+    route53.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [{ Name: 'api.example.com.', Type: 'A', SetIdentifier: 'production', Failover: 'PRIMARY' }],
+      IsTruncated: false,
+      MaxItems: 100,
+    });
+    const run = await execute({ dryRun: true }, deps(sites.standby), 'drill-unused-check');
+    expect(run.states.at(-1)).toBe('DrillFailed');
+    expect(run.error).toBe(
+      'InvalidInput: promotion.route53FailoverRecord: no PRIMARY failover record api.example.com in hosted zone Z0123456789ABC carries health check 0b7c0a2e-3f2f-4a8e-9c55-3c1f0f0e9a11, so inverting it moves no traffic; correct promotion.route53FailoverRecord or the record',
+    );
+    expect(route53.commandCalls(UpdateHealthCheckCommand)).toHaveLength(0);
   });
 
   it("a failover back to production restores the health check and turns production's routing control On", async () => {
