@@ -1,6 +1,6 @@
 import type { ClusterRecord } from '../core/volume';
 import { SITE_IDS, type PromotionActions, type SiteId } from '../core/wire';
-import { type WorkloadClients, zeroCapacity } from './workload-actions';
+import { type WorkloadClients, zeroCapacity, zeroOwnWeight } from './workload-actions';
 
 /**
  * The built-in fence of a site's own workload (`promotion.capacity.whenFenced: "zero"`):
@@ -10,6 +10,8 @@ import { type WorkloadClients, zeroCapacity } from './workload-actions';
  * and must find its capacity where it was. So the capacity goes to zero only once the
  * cluster record names another primary; while a handover or a fence has not reached this
  * region's replica yet, the event fails and Lambda's asynchronous retries bring it back.
+ * With a weighted record pair (`promotion.route53Records`), the site's own record goes to
+ * weight 0 as well.
  */
 
 export interface FenceEvent {
@@ -59,5 +61,7 @@ export async function fenceWorkload(
     };
   }
   const lines = await zeroCapacity(deps, capacity);
+  const records = deps.actions.route53Records;
+  if (records?.routing === 'weighted') lines.push(await zeroOwnWeight(deps.route53, records, deps.site));
   return { fenced: true, detail: `${record.primary} is primary at epoch ${record.epoch}: ${lines.join('; ')}` };
 }

@@ -168,6 +168,33 @@ export async function changeRecords(
     : { done: false, detail: `${id.replace(/^\/change\//, '')} ${out.ChangeInfo?.Status ?? 'PENDING'}`, ref: id };
 }
 
+/**
+ * A fenced site's own record of a weighted pair to weight 0, so no resolver is sent to it,
+ * but only while the other record has a weight: with both at 0 Route 53 shares traffic
+ * equally, and the promotion's change sets the other's weight anyway. The change is not
+ * waited on (the promotion's is).
+ */
+export async function zeroOwnWeight(route53: Route53Client, records: Route53Records, site: SiteId): Promise<string> {
+  const pair = await readPair(route53, records);
+  const own = pair[site];
+  const other = pair[site === 'production' ? 'standby' : 'production'];
+  const name = `${records.recordName} ${records.setIdentifiers[site]}`;
+  if (own.Weight === 0) return `${name} already weight 0`;
+  if ((other.Weight ?? 0) === 0)
+    return `${name} left at weight ${own.Weight}: the other record has weight 0 too, so its promotion moves the traffic`;
+  const out = await route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: records.hostedZoneId,
+      ChangeBatch: {
+        Comment: `mirrorbeat: ${site} fenced`,
+        Changes: [{ Action: 'UPSERT', ResourceRecordSet: { ...own, Weight: 0 } }],
+      },
+    }),
+    deadline(),
+  );
+  return `${name} weight ${own.Weight}→0 (${(out.ChangeInfo?.Id ?? '').replace(/^\/change\//, '')})`;
+}
+
 /** The capacity the promoted region needs, set on each Auto Scaling group and ECS service; the lines it did. */
 export async function setCapacity(
   clients: WorkloadClients,

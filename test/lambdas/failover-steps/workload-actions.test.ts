@@ -358,6 +358,42 @@ describe('the built-in workload fence (promotion.capacity.whenFenced: zero)', ()
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
   });
 
+  it("with a weighted pair, weights the fenced site's own record to 0, but not while the other's is 0 too", async () => {
+    autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [{ AutoScalingGroupName: 'workers', MinSize: 0, MaxSize: 4, DesiredCapacity: 0 } as never],
+    });
+    const weighted = { ...ACTIONS.route53Records!, routing: 'weighted' as const };
+    const w = (id: string, weight: number) => ({ ...record(id, 'PRIMARY'), Failover: undefined, Weight: weight });
+    const fence = (weights: [number, number]) => {
+      route53.on(ListResourceRecordSetsCommand).resolves({
+        ResourceRecordSets: [w('use1', weights[0]), w('usw2', weights[1])],
+        IsTruncated: false,
+        MaxItems: 100,
+      });
+      return fenceWorkload(
+        { fenced: 'standby', epoch: 3, by: 'fence-step' },
+        {
+          ...deps({ capacity: { standby: capacity! }, zeroWhenFenced: true, route53Records: weighted }),
+          site: 'standby',
+          readCluster: async () => ({ epoch: 3, primary: 'production' }) as ClusterRecord,
+        },
+      );
+    };
+    route53
+      .on(ChangeResourceRecordSetsCommand)
+      .resolves({ ChangeInfo: { Id: '/change/C7', Status: 'PENDING', SubmittedAt: new Date() } });
+
+    expect((await fence([100, 100])).detail).toMatch(/; api\.example\.com usw2 weight 100→0 \(C7\)$/);
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)[0]?.args[0].input.ChangeBatch?.Changes).toEqual([
+      { Action: 'UPSERT', ResourceRecordSet: w('usw2', 0) },
+    ]);
+    expect((await fence([0, 100])).detail).toMatch(
+      /api\.example\.com usw2 left at weight 100: the other record has weight 0 too, so its promotion moves the traffic$/,
+    );
+    expect((await fence([100, 0])).detail).toMatch(/api\.example\.com usw2 already weight 0$/);
+    expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+  });
+
   it('refuses an event for the other site, or without an epoch, naming the field', async () => {
     const own = { ...deps({ capacity: { standby: capacity! }, zeroWhenFenced: true }), site: 'standby' as const };
     const readCluster = async () => ({ epoch: 3, primary: 'production' }) as ClusterRecord;
