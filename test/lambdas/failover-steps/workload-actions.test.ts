@@ -375,7 +375,7 @@ describe('the built-in workload fence (promotion.capacity.whenFenced: zero)', ()
         {
           ...deps({ capacity: { standby: capacity! }, zeroWhenFenced: true, route53Records: weighted }),
           site: 'standby',
-          readCluster: async () => ({ epoch: 3, primary: 'production' }) as ClusterRecord,
+          readCluster: async () => ({ epoch: 3, primary: 'production' }),
         },
       );
     };
