@@ -1,76 +1,151 @@
 import { Random } from '../local/random';
-import type { PathId } from '../lambdas/core/wire';
 
 /**
- * Synthetic traces of what a checker sees of its peer: when each valid beat becomes visible
- * on each path (network: processed by the receiver; storage: applied to the local replica),
- * and whether the peer's workload is healthy. Latencies follow heavy-tailed distributions:
- * cross-region one-way 35–80 ms typical, global-table replication under a second typical,
- * sometimes several.
+ * Synthetic five-minute traces of one checker (the standby) and its peer (the primary), as
+ * the parts that deploy see them. Every figure below is a model of a documented behaviour
+ * or, where AWS documents none, an assumption named as such (bench/README.md, "The corpus",
+ * cites each one):
+ *
+ * - Both sites run the heartbeat module as one Lambda invocation a minute from EventBridge
+ *   Scheduler, ticking every interval for 58 s. Scheduler documents one-minute granularity
+ *   and, with the flexible time window OFF, no precision within the minute: the start is
+ *   drawn late by a log-normal 300 ms, and 1 % of minutes 2–15 s late. An invocation that
+ *   arrives while the last one still runs gets a fresh container (cold start, state lost);
+ *   2 % of the others do too (containers are recycled).
+ * - Network path: PutEvents to the peer's bus across regions, rule matching, an asynchronous
+ *   invoke of the receiver, its conditional writes: a log-normal 250 ms, capped at 10 s.
+ * - Storage path: the beat's write replicates to the peer region's replica, which global
+ *   tables document as typically under a second: log-normal 600 ms, capped at 20 s.
+ * - The lease: the primary renews every tick. Quorum mode: the write commits through a
+ *   majority of production, standby and witness in tens of milliseconds and every read
+ *   through a majority sees it. Two-region mode: the renewal replicates like a beat.
  */
-export const FAILURE_CLASSES = ['site-crash', 'site-isolated', 'workload-failed'] as const;
+export const FAILURE_CLASSES = ['site-crash', 'site-isolated', 'workload-failed', 'crash-witness-down'] as const;
 export const NON_FAILURE_CLASSES = [
   'network-partition-short',
   'network-partition-long',
   'storage-partition',
   'replication-lag-spike',
   'sender-pause',
-  'lambda-handoff-cold-start',
+  'scheduler-late',
   'network-loss-30',
-  'clock-skew',
   'forged-and-replayed',
+  'witness-down',
+  'standby-isolated',
+  'probe-loss',
 ] as const;
 export type TraceClass = (typeof FAILURE_CLASSES)[number] | (typeof NON_FAILURE_CLASSES)[number];
+
+/** One beat of the peer: when it was sent, when each path makes it visible to the checker (Infinity: never). */
+export interface Beat {
+  readonly serial: number;
+  readonly sentAtMs: number;
+  readonly networkAtMs: number;
+  readonly storageAtMs: number;
+  readonly healthFailed: boolean;
+}
+
+/** One invocation of the checker's heartbeat module: its ticks, and whether it began in a fresh container. */
+export interface Invocation {
+  readonly cold: boolean;
+  readonly ticks: readonly number[];
+}
 
 export interface Trace {
   readonly id: string;
   readonly class: TraceClass;
   readonly durationMs: number;
   readonly intervalMs: number;
-  /** Ground truth: when the peer stopped serving (crash, isolation, workload failure); undefined for non-failures. */
+  /** Ground truth: when the peer stopped serving; undefined for non-failures. */
   readonly failureAtMs: number | undefined;
-  /** Visibility times of valid beats at the checker, per path, ascending. */
-  readonly arrivals: Readonly<Record<PathId, readonly number[]>>;
-  /** Workload health failed from this time on (reported in beats, seen by health checks). */
-  readonly unhealthyFromMs: number | undefined;
-  /** Windows in which the network between the checker's probes and the peer is cut (route53's view). */
-  readonly networkDown: readonly (readonly [number, number])[];
-  /** Invalid messages injected (counted and ignored by validating detectors). */
-  readonly invalidInjected: number;
+  readonly beats: readonly Beat[];
+  /** When each of the peer's lease renewals becomes visible to the checker's read, ascending, per mode. */
+  readonly renewals: { readonly quorum: readonly number[]; readonly twoRegion: readonly number[] };
+  readonly checker: readonly Invocation[];
+  /** Windows in which the checker's region reaches no majority (quorum mode: the cluster record is unreadable). */
+  readonly checkerNoMajority: readonly Window[];
+  /** Windows in which forged or replayed items sit in the peer's storage slot (the checker reads an invalid beat). */
+  readonly forgedStorage: readonly Window[];
+  /** Route 53's view: windows in which the production endpoint does not answer healthy from the internet. */
+  readonly endpointDown: readonly Window[];
+  /** Fraction of Route 53 probes lost on the internet, endpoint healthy. */
+  readonly probeLoss: number;
 }
 
-const TRACE_MS = 300_000;
+export type Window = readonly [number, number];
+
+export const TRACE_MS = 300_000;
+const inside = (t: number, windows: readonly Window[]) => windows.some(([a, b]) => t >= a && t < b);
 
 interface Faults {
   stopAtMs?: number;
-  networkCut: [number, number][];
-  storageCut: [number, number][];
-  /** Extra replication delay windows: [from, to, extraMs]. */
+  /** Production's region cut off from every other region and from the internet. */
+  isolatedFrom?: number;
+  networkCut: Window[];
+  storageCut: Window[];
   storageLag: [number, number, number][];
-  /** Sender silent on both paths (paused or between invocations). */
-  senderGaps: [number, number][];
+  senderGaps: Window[];
   networkLoss: number;
   unhealthyFromMs?: number;
-  invalid: number;
+  witnessDown: Window[];
+  checkerIsolated: Window[];
+  /** Per site, the minutes whose invocation starts 2–15 s late. */
+  lateMinutes: { sender: Set<number>; checker: Set<number> };
+  forged: Window[];
+  probeLoss: number;
 }
 
-const inside = (t: number, windows: readonly (readonly [number, number])[]) =>
-  windows.some(([a, b]) => t >= a && t < b);
+/** The ticks of one site's per-minute invocations under Scheduler's lateness; `late` forces some minutes 2–15 s late. */
+export function invocations(random: Random, intervalMs: number, late: ReadonlySet<number>): Invocation[] {
+  const out: Invocation[] = [];
+  let busyUntil = -Infinity;
+  for (let minute = 0; minute * 60_000 < TRACE_MS; minute += 1) {
+    const delay =
+      late.has(minute) || random.chance(0.01)
+        ? random.between(2_000, 15_000)
+        : Math.min(random.logNormal(300, 0.6), 2_000);
+    const arrives = minute * 60_000 + delay;
+    const cold = arrives < busyUntil || random.chance(0.02) || minute === 0;
+    const start = arrives + (cold ? random.between(300, 1_500) : random.between(5, 40));
+    const ticks: number[] = [];
+    for (let t = start; t - start < 58_000 && t < TRACE_MS; t += intervalMs) ticks.push(t);
+    out.push({ cold, ticks });
+    busyUntil = start + 58_000 + intervalMs;
+  }
+  return out;
+}
 
 export function generateTrace(cls: TraceClass, index: number, seed: number, intervalMs = 2_000): Trace {
-  const random = new Random(seed * 1_000_003 + index * 7_919 + cls.length * 131 + cls.charCodeAt(0));
-  const f: Faults = { networkCut: [], storageCut: [], storageLag: [], senderGaps: [], networkLoss: 0, invalid: 0 };
+  const random = new Random(seed * 1_000_003 + index * 7_919 + cls.length * 131 + cls.charCodeAt(0) * 17);
+  const f: Faults = {
+    networkCut: [],
+    storageCut: [],
+    storageLag: [],
+    senderGaps: [],
+    networkLoss: 0,
+    witnessDown: [],
+    checkerIsolated: [],
+    lateMinutes: { sender: new Set(), checker: new Set() },
+    forged: [],
+    probeLoss: 0.002,
+  };
   const at = random.between(120_000, 220_000);
   switch (cls) {
     case 'site-crash':
       f.stopAtMs = at;
       break;
     case 'site-isolated':
+      f.isolatedFrom = at;
       f.networkCut.push([at, TRACE_MS]);
       f.storageCut.push([at, TRACE_MS]);
       break;
     case 'workload-failed':
       f.unhealthyFromMs = at;
+      break;
+    case 'crash-witness-down':
+      // The witness went first: the standby then reaches no majority and may not take over (safety over liveness).
+      f.witnessDown.push([at - random.between(10_000, 60_000), TRACE_MS]);
+      f.stopAtMs = at;
       break;
     case 'network-partition-short':
       f.networkCut.push([at, at + random.between(5_000, 25_000)]);
@@ -89,51 +164,94 @@ export function generateTrace(cls: TraceClass, index: number, seed: number, inte
       for (let t = 60_000; t < TRACE_MS - 20_000; t += random.between(40_000, 80_000))
         f.senderGaps.push([t, t + random.between(1_000, 5_000)]);
       break;
-    case 'lambda-handoff-cold-start':
-      // Every minute the next invocation starts late: scheduler jitter plus a cold start up to 3 s.
-      for (let m = 60_000; m < TRACE_MS; m += 60_000) f.senderGaps.push([m - 2_000, m + random.between(0, 3_000)]);
+    case 'scheduler-late':
+      // Each site's invocations start 2–15 s late in two of the five minutes, drawn apart.
+      for (const late of [f.lateMinutes.sender, f.lateMinutes.checker])
+        late.add(1 + Math.floor(random.between(0, 2))).add(3 + Math.floor(random.between(0, 2)));
       break;
     case 'network-loss-30':
       f.networkLoss = 0.3;
       break;
-    case 'clock-skew':
-      // Freshness is judged on the receiver's arrival clock: a sender clock off by seconds changes no arrival.
-      break;
     case 'forged-and-replayed':
-      f.invalid = Math.round(random.between(20, 200));
+      for (let t = 30_000; t < TRACE_MS; t += random.between(2_000, 30_000)) f.forged.push([t, t + 1]);
+      break;
+    case 'witness-down':
+      f.witnessDown.push([at, at + random.between(30_000, 150_000)]);
+      break;
+    case 'standby-isolated':
+      f.checkerIsolated.push([at, at + random.between(20_000, 150_000)]);
+      break;
+    case 'probe-loss':
+      // The internet between Route 53's checkers and production loses 10 % of probes; our paths are untouched.
+      f.probeLoss = 0.1;
       break;
   }
+  // Production cut off, the standby cut off: neither path between the sites carries anything then.
+  f.networkCut.push(...f.checkerIsolated);
+  f.storageCut.push(...f.checkerIsolated);
 
-  const arrivals: Record<PathId, number[]> = { network: [], storage: [] };
+  const sender = invocations(random, intervalMs, f.lateMinutes.sender);
+  const checker = invocations(random, intervalMs, f.lateMinutes.checker);
+  const beats: Beat[] = [];
+  const quorum: number[] = [];
+  const twoRegion: number[] = [];
   let storageDue = 0;
-  const phase = random.between(0, intervalMs);
-  for (let sent = phase; sent < TRACE_MS; sent += intervalMs + random.between(-30, 30)) {
+  let serial = 0;
+  const sends = sender.flatMap((inv) => inv.ticks).sort((a, b) => a - b);
+  for (const sent of sends) {
     if (f.stopAtMs !== undefined && sent >= f.stopAtMs) break;
     if (inside(sent, f.senderGaps)) continue;
+    serial += 1;
+    let network = Infinity;
     if (!inside(sent, f.networkCut) && !random.chance(f.networkLoss)) {
-      const arrival = sent + Math.min(random.logNormal(50, 0.3), 5_000);
-      if (!inside(arrival, f.networkCut)) arrivals.network.push(arrival);
+      const arrival = sent + Math.min(random.logNormal(250, 0.5), 10_000);
+      if (!inside(arrival, f.networkCut)) network = arrival;
     }
-    // Storage: written to the sender's replica, applied to the checker's in order after the replication latency.
     let applied = sent + Math.min(random.logNormal(600, 0.7), 20_000);
     for (const [from, to, extra] of f.storageLag) if (sent >= from && sent < to) applied += extra;
     const cut = f.storageCut.find(([a, b]) => applied >= a && applied < b);
     if (cut !== undefined) applied = cut[1] >= TRACE_MS ? Infinity : cut[1] + random.between(0, 2_000);
+    // A replica applies one item's writes in order.
     applied = Math.max(applied, storageDue);
     storageDue = applied;
-    if (applied < TRACE_MS) arrivals.storage.push(applied);
+    beats.push({
+      serial,
+      sentAtMs: sent,
+      networkAtMs: network,
+      storageAtMs: applied,
+      healthFailed: f.unhealthyFromMs !== undefined && sent >= f.unhealthyFromMs,
+    });
+    // Two-region mode: the renewal (its own item) replicates as the beat does.
+    if (applied < TRACE_MS) twoRegion.push(applied);
+    // Quorum mode: the renewal commits when production reaches a majority (the standby or the witness).
+    const reachesStandby = !inside(sent, f.storageCut);
+    const reachesWitness = !inside(sent, f.witnessDown) && (f.isolatedFrom === undefined || sent < f.isolatedFrom);
+    if (reachesStandby || reachesWitness) quorum.push(sent + random.between(20, 80));
   }
-  const failureAtMs = f.stopAtMs ?? f.unhealthyFromMs ?? (cls === 'site-isolated' ? at : undefined);
+  twoRegion.sort((a, b) => a - b);
+  // The checker reaches a majority with production or the witness.
+  const checkerNoMajority: Window[] = [...f.checkerIsolated];
+  for (const [a, b] of f.witnessDown) {
+    const productionGone = f.stopAtMs ?? f.isolatedFrom;
+    if (productionGone !== undefined) checkerNoMajority.push([Math.max(a, productionGone), b]);
+    for (const [c, d] of f.storageCut) if (c < b && d > a) checkerNoMajority.push([Math.max(a, c), Math.min(b, d)]);
+  }
+  const endpointDown: Window[] = [];
+  const gone = f.stopAtMs ?? f.isolatedFrom ?? f.unhealthyFromMs;
+  if (gone !== undefined) endpointDown.push([gone, TRACE_MS]);
   return {
     id: `${cls}#${index}`,
     class: cls,
     durationMs: TRACE_MS,
     intervalMs,
-    failureAtMs,
-    arrivals: { network: arrivals.network.sort((a, b) => a - b), storage: arrivals.storage },
-    unhealthyFromMs: f.unhealthyFromMs,
-    networkDown: [...f.networkCut, ...(f.stopAtMs !== undefined ? [[f.stopAtMs, TRACE_MS] as [number, number]] : [])],
-    invalidInjected: f.invalid,
+    failureAtMs: gone,
+    beats,
+    renewals: { quorum, twoRegion },
+    checker,
+    checkerNoMajority,
+    forgedStorage: f.forged,
+    endpointDown,
+    probeLoss: f.probeLoss,
   };
 }
 

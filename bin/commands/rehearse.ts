@@ -86,17 +86,19 @@ export function registerRehearse(program: Command): void {
     )
     .option('--cdk-json <file>', 'the cdk.json whose configuration to measure', 'cdk.json')
     .option('-c, --context <key=value>', `override one key: -c ${CONTEXT_KEY}.confirmationWindowSeconds=4`, collect, [])
-    .option('--traces <n>', 'traces per class', '40')
-    .option('--seed <n>', 'seed of the trace corpus', '1')
-    .option('--out <dir>', 'where to write bench.json, bench.txt and detection.svg', 'bench/results')
+    .option('--traces <n>', 'traces per class and seed', '500')
+    .option('--seeds <list>', 'seeds of the trace corpus, one corpus each, comma-separated', '1,2,3')
+    .option('--out <dir>', 'where to write bench.json, bench.txt and detection.svg', 'bench/results/latest')
+    .option('--update-results', 'also refresh the committed copy in bench/results/ that the README shows')
     .option('--json', 'print exactly one JSON report on stdout and nothing else')
     .action(
       async (opts: {
         cdkJson: string;
         context: string[];
         traces: string;
-        seed: string;
+        seeds: string;
         out: string;
+        updateResults?: boolean;
         json?: boolean;
       }) => {
         const whole = (name: string, value: string, max: number) => {
@@ -107,16 +109,20 @@ export function registerRehearse(program: Command): void {
         const config = loadConfig(opts.cdkJson, opts.context);
         const { report, latencies } = await runBench({
           config,
-          tracesPerClass: whole('traces', opts.traces, 1000),
-          seed: whole('seed', opts.seed, 2 ** 32 - 1),
+          tracesPerClass: whole('traces', opts.traces, 5000),
+          seeds: opts.seeds.split(',').map((seed) => whole('seeds', seed.trim(), 2 ** 32 - 1)),
         });
-        writeResults(path.resolve(opts.out), report, latencies);
+        const written = [opts.out, ...(opts.updateResults === true ? [COMMITTED_RESULTS] : [])];
+        for (const dir of written) writeResults(path.resolve(dir), report, latencies);
         process.stdout.write(
-          opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${opts.out}/\n`,
+          opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${written.join(' and ')}\n`,
         );
       },
     );
 }
+
+/** The copy of the results the README shows, refreshed only on request (`--update-results`). */
+const COMMITTED_RESULTS = 'bench/results';
 
 /** `mirrorbeat chaos`: on a violation, the shrunk schedule is saved as a regression scenario. */
 async function runChaos(runs: number, seed: number): Promise<void> {

@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DETECTOR_IDS } from '../../bench/detectors';
+import { benchTunings, upperBound95 } from '../../bench/detection';
+import { decide, DETECTOR_IDS } from '../../bench/detectors';
+import { phiAccrualDecision, route53Decision } from '../../bench/peers';
 import { runBench, writeResults } from '../../bench/run';
 import { corpus, FAILURE_CLASSES, generateTrace, NON_FAILURE_CLASSES } from '../../bench/traces';
 import { config } from '../helpers';
@@ -18,19 +20,70 @@ describe('the benchmark corpus', () => {
     }
   });
 
-  it('stops every beat after a crash, and only network beats during a network partition', () => {
+  it('stops every beat after a crash, only network beats in a network partition, and renewals only where a majority is', () => {
     const crash = generateTrace('site-crash', 0, 9);
-    expect(
-      [...crash.arrivals.network, ...crash.arrivals.storage].filter((t) => t > (crash.failureAtMs as number) + 25_000),
-    ).toEqual([]);
+    const after = (crash.failureAtMs as number) + 25_000;
+    expect(crash.beats.filter((b) => b.networkAtMs > after && Number.isFinite(b.networkAtMs))).toEqual([]);
+    expect(crash.beats.filter((b) => b.sentAtMs >= (crash.failureAtMs as number))).toEqual([]);
+    expect(crash.renewals.quorum.filter((t) => t > after)).toEqual([]);
     const partition = generateTrace('network-partition-long', 0, 9);
-    const [from, to] = partition.networkDown[0] as readonly [number, number];
-    expect(partition.arrivals.network.filter((t) => t > from + 1_000 && t < to)).toEqual([]);
-    expect(partition.arrivals.storage.filter((t) => t > from + 1_000 && t < to).length).toBeGreaterThan(10);
+    const during = partition.beats.filter((b) => b.sentAtMs > 200_000 && b.sentAtMs < 210_000);
+    expect(partition.beats.some((b) => !Number.isFinite(b.networkAtMs))).toBe(true);
+    expect(during.every((b) => Number.isFinite(b.storageAtMs))).toBe(true);
+    // Production still reaches the witness: its lease goes on being renewed.
+    const isolated = generateTrace('site-isolated', 0, 9);
+    expect(isolated.renewals.quorum.filter((t) => t > (isolated.failureAtMs as number) + 1_000)).toEqual([]);
+    expect(partition.renewals.quorum.length).toBeGreaterThan(100);
+  });
+
+  it("runs each site's module as per-minute invocations of 58 s, with Scheduler's lateness and cold starts", () => {
+    const trace = generateTrace('scheduler-late', 3, 2);
+    expect(trace.checker.length).toBe(5);
+    for (const inv of trace.checker) {
+      const ticks = inv.ticks;
+      expect((ticks.at(-1) as number) - (ticks[0] as number)).toBeLessThan(58_000);
+    }
+    expect(trace.checker[0]?.cold).toBe(true);
   });
 
   it('gives the same trace for the same seed', () => {
     expect(generateTrace('replication-lag-spike', 2, 4)).toEqual(generateTrace('replication-lag-spike', 2, 4));
+  });
+});
+
+describe('the detectors, each over traces that tell them apart', () => {
+  const tunings = benchTunings(config());
+  const crash = generateTrace('site-crash', 1, 11);
+  const partition = generateTrace('network-partition-long', 1, 11);
+
+  it("mirrorbeat's own core decides after a crash, once the lease ran out, and never on a partition of one path", () => {
+    const decision = decide('mirrorbeat', crash, tunings, 1) as number;
+    const lastRenewal = crash.renewals.quorum.filter((t) => t < decision).at(-1) as number;
+    expect(decision).toBeGreaterThan(crash.failureAtMs as number);
+    // The gate: a lease and the drift margin (12 s + 1 s at interval 2) with no renewal seen.
+    expect(decision - lastRenewal).toBeGreaterThanOrEqual(13_000);
+    expect(decide('mirrorbeat', partition, tunings, 1)).toBeUndefined();
+    expect(decide('mirrorbeat', generateTrace('storage-partition', 1, 11), tunings, 1)).toBeUndefined();
+  });
+
+  it("Route 53's checkers do not see a partition between our regions; threshold 1 decides before threshold 3", () => {
+    expect(route53Decision(partition, 3, 5)).toBeUndefined();
+    const slow = route53Decision(crash, 3, 5) as number;
+    const fast = route53Decision(crash, 1, 5) as number;
+    expect(fast).toBeLessThan(slow);
+    expect(fast - (crash.failureAtMs as number)).toBeLessThanOrEqual(12_000);
+    expect(slow - (crash.failureAtMs as number)).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('phi accrual on one path takes a partition of that path for a failure', () => {
+    const decision = phiAccrualDecision(partition) as number;
+    expect(decision).toBeGreaterThan(0);
+  });
+
+  it('bounds the false-failover rate from above at 95 % (Clopper–Pearson, one-sided)', () => {
+    expect(upperBound95(0, 1000)).toBeCloseTo(1 - 0.05 ** (1 / 1000), 6);
+    expect(upperBound95(5, 100)).toBeCloseTo(0.1023, 3);
+    expect(upperBound95(10, 10)).toBe(1);
   });
 });
 
@@ -39,13 +92,14 @@ describe('mirrorbeat bench, reduced', () => {
     const { report, latencies } = await runBench({
       config: config(),
       tracesPerClass: 2,
-      seed: 3,
+      seeds: [3, 4],
       dynamoEndpoint: dynamoEndpoint(),
       importRuns: 1,
     });
     expect(Object.keys(report.detection).sort()).toEqual([...DETECTOR_IDS].sort());
     for (const f of Object.values(report.detection)) {
-      expect(f).toMatchObject({ traces: 24, failures: 6, falseFailovers: expect.any(Number) });
+      expect(f).toMatchObject({ traces: 60, failures: 16, nonFailureTraces: 44, falseFailovers: expect.any(Number) });
+      expect(f.falseFailoverRateUpper95).toBeGreaterThan(0);
       expect(f.detected).toBeLessThanOrEqual(f.failures);
     }
     expect(report.config).toMatchObject({ intervalSeconds: 2 });
@@ -61,7 +115,10 @@ describe('mirrorbeat bench, reduced', () => {
     ]);
     expect(report.failover.decisionToPromotedMs).toEqual(expect.any(Number));
     expect(report.failover.stateTransitions).toBeGreaterThan(5);
-    expect(report.corpus.classes).toMatchObject({ 'site-crash': 2, 'forged-and-replayed': 2 });
+    expect(report.corpus.classes).toMatchObject({ 'site-crash': 4, 'forged-and-replayed': 4 });
+    expect(report.endToEnd.p99Ms['route53-health-check']).toBe(
+      (report.detection['route53-health-check'].p99Ms as number) + 60_000,
+    );
 
     const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-bench-'));
     writeResults(dir, report, latencies);

@@ -1,0 +1,128 @@
+import type { Heartbeat } from '../lambdas/core/message';
+import { type PeerRead, SiteCore } from '../lambdas/core/site';
+import type { ClusterRecord } from '../lambdas/core/volume';
+import type { PathId, Tuning } from '../lambdas/core/wire';
+import type { Beat, Trace } from './traces';
+
+/**
+ * The standby's decision over one trace, made by the very core the heartbeat module runs
+ * (lambdas/core/site.ts), called in the module's order (lambdas/heartbeat-module/module.ts,
+ * `tick`): each invocation begins (`newInvocation`, or a fresh core in a fresh container),
+ * each tick reads the clock, the cluster record (through a majority, or not at all), and the
+ * peer's beat on each path, and the core decides. What the module reads from its tables is
+ * what the trace makes visible by then; what outlives a container (the observations of the
+ * peer's last beats, in the local table) outlives it here too.
+ */
+export interface DriveOptions {
+  readonly tuning: Tuning;
+  /** Paths the checker counts (the others disabled, as an operator would). */
+  readonly paths: readonly PathId[];
+}
+
+const MODULE_SITE = { site: 'standby', peer: 'production' } as const;
+
+function heartbeatOf(beat: Beat): Heartbeat {
+  return {
+    v: 1,
+    cluster: 'bench',
+    site: 'production',
+    region: 'us-east-1',
+    serial: beat.serial,
+    sentAt: new Date(beat.sentAtMs).toISOString(),
+    epoch: 1,
+    role: 'primary',
+    health: beat.healthFailed ? 'failed' : 'ok',
+    sig: `${'A'.repeat(43)}=`,
+  };
+}
+
+/** Beats ordered by when each path makes them visible, with a cursor per path. */
+class PathView {
+  private readonly order: readonly Beat[];
+  private next = 0;
+  /** The newest beat visible so far (by serial), and when the module recorded it as arrived. */
+  newest: Beat | undefined;
+  arrivedAtMs: number | undefined;
+
+  constructor(
+    beats: readonly Beat[],
+    private readonly at: (b: Beat) => number,
+  ) {
+    this.order = beats.filter((b) => Number.isFinite(at(b))).sort((a, b) => at(a) - at(b));
+  }
+
+  /** Every beat visible by `now`; returns the newest by serial. */
+  advance(now: number): Beat | undefined {
+    while (this.next < this.order.length && this.at(this.order[this.next] as Beat) <= now) {
+      const b = this.order[this.next] as Beat;
+      if (this.newest === undefined || b.serial > this.newest.serial) this.newest = b;
+      this.next += 1;
+    }
+    return this.newest;
+  }
+}
+
+/** The time of the first tick at which the core decided to start a failover, or undefined. */
+export function driveCore(trace: Trace, options: DriveOptions): number | undefined {
+  const { tuning, paths } = options;
+  const renewals = tuning.consistency === 'strong' ? trace.renewals.quorum : trace.renewals.twoRegion;
+  const network = new PathView(trace.beats, (b) => b.networkAtMs);
+  const storage = new PathView(trace.beats, (b) => b.storageAtMs);
+  let storageSeenSerial: number | undefined;
+  let renewalCursor = 0;
+  let core: SiteCore | undefined;
+  // Each invocation's ticks, interleaved in time when two containers overlap.
+  const ticks = trace.checker
+    .flatMap((inv, i) => inv.ticks.map((t, k) => ({ t, inv: i, first: k === 0, cold: inv.cold })))
+    .sort((a, b) => a.t - b.t);
+  const cores = new Map<number, SiteCore>();
+  for (const { t: now, inv, first, cold } of ticks) {
+    if (first) {
+      // A warm container keeps its core (a new invocation forgets the lease it held); a fresh one starts from nothing.
+      if (cold || core === undefined) {
+        core = new SiteCore(tuning, MODULE_SITE.site, MODULE_SITE.peer);
+        for (const path of ['network', 'storage'] as const)
+          if (!paths.includes(path)) core.setMode(path, 'disabled', now);
+      } else core.newInvocation();
+      cores.set(inv, core);
+    }
+    const site = cores.get(inv) as SiteCore;
+    site.readClock(now, now);
+    while (renewalCursor < renewals.length && (renewals[renewalCursor] as number) <= now) renewalCursor += 1;
+    const readable = tuning.consistency !== 'strong' || !trace.checkerNoMajority.some(([a, b]) => now >= a && now < b);
+    const record: ClusterRecord | undefined = readable
+      ? { epoch: 1, primary: 'production', lease: renewalCursor }
+      : undefined;
+    const cluster = site.clusterRead(record, now);
+    site.role(cluster, now, now);
+
+    const net = network.advance(now);
+    const networkRead: PeerRead =
+      net === undefined
+        ? { unreadable: false }
+        : { arrivedAtMs: net.networkAtMs, beat: heartbeatOf(net), unreadable: false };
+    // Storage: the module reads the peer's item from its replica; a new serial is recorded as arrived at this tick.
+    const item = storage.advance(now);
+    // A forged or replayed item written over the peer's slot is what the tick reads until the peer's next write replaces it.
+    const forged = trace.forgedStorage.some(([a]) => a <= now && (item === undefined || a > item.storageAtMs));
+    let storageRead: PeerRead;
+    if (item === undefined) storageRead = { unreadable: false };
+    else if (forged) storageRead = { ...lastStorage(storage), unreadable: false, invalid: 'signature' };
+    else {
+      if (item.serial !== storageSeenSerial) {
+        storageSeenSerial = item.serial;
+        storage.arrivedAtMs = now;
+      }
+      storageRead = { ...lastStorage(storage), unreadable: false };
+    }
+    const checked = site.check({ network: networkRead, storage: storageRead }, cluster, now, now);
+    if (checked.takeover.start) return now;
+  }
+  return undefined;
+}
+
+function lastStorage(view: PathView): Pick<PeerRead, 'arrivedAtMs' | 'beat'> {
+  return view.arrivedAtMs === undefined || view.newest === undefined
+    ? {}
+    : { arrivedAtMs: view.arrivedAtMs, beat: heartbeatOf(view.newest) };
+}
