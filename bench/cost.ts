@@ -28,14 +28,19 @@ export const PRICES = {
   route53ArcClusterHour: 2.5,
   route53HealthCheckMonth: 0.75,
   route53HealthCheckFastIntervalMonth: 1.0,
+  xrayTraceRecorded: 5.0 / 1e6,
 } as const;
+
+/** Lambda's platform log lines (start, report) per invocation, in the JSON log format: about this many bytes. */
+const PLATFORM_LOG_BYTES = 400;
 
 /** What one site pair is made of, as deployed: read from the synthesized templates and the module's output. */
 export interface DeploymentProfile {
   readonly heartbeatModuleMemoryMb: number;
   readonly receiverMemoryMb: number;
-  /** Alarms and dashboards per site. */
+  /** Alarms and dashboards per site; an alarm on metric math is billed per metric it reads. */
   readonly alarmsPerSite: number;
+  readonly alarmMetricsPerSite?: number;
   readonly dashboardsPerSite: number;
   /** Distinct custom metric series one site publishes in steady state. */
   readonly metricSeriesPerSite: number;
@@ -70,8 +75,9 @@ export function monthlyCost(
   const sites = 2;
   const ticksPerMonth = MONTH_S / config.intervalSeconds;
   const invocations = MONTH_S / 60;
-  // The module's invocation stays open for 58 s of every minute, sleeping between ticks: billed for all of it.
-  const moduleGbS = invocations * 58 * (p.heartbeatModuleMemoryMb / 1024);
+  // One invocation ticks all the time (up to 10 minutes each, sleeping between ticks: billed for all of it);
+  // the other per-minute invocations find the ticker held and return at once (about 0.1 s each).
+  const moduleGbS = (MONTH_S + invocations * 0.1) * (p.heartbeatModuleMemoryMb / 1024);
   const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
   const lambda =
     sites *
@@ -94,10 +100,20 @@ export function monthlyCost(
   // Failovers are rare: budget one drill a month of about 12 transitions per workflow.
   const stepFunctions = sites * 2 * 12 * PRICES.stepFunctionsTransition;
   const metrics = sites * p.metricSeriesPerSite * PRICES.cloudWatchMetricMonth;
-  const alarms = sites * p.alarmsPerSite * PRICES.cloudWatchAlarmMonth;
+  const alarms = sites * (p.alarmMetricsPerSite ?? p.alarmsPerSite) * PRICES.cloudWatchAlarmMonth;
   const dashboards = sites * p.dashboardsPerSite * PRICES.cloudWatchDashboardMonth;
   const logs =
-    (sites * ticksPerMonth * (p.logBytesPerTick + p.logBytesPerReceipt) * PRICES.cloudWatchLogsIngestGb) / 1024 ** 3;
+    (sites *
+      (ticksPerMonth * (p.logBytesPerTick + p.logBytesPerReceipt + PLATFORM_LOG_BYTES) +
+        invocations * PLATFORM_LOG_BYTES) *
+      PRICES.cloudWatchLogsIngestGb) /
+    1024 ** 3;
+  // X-Ray's default sampling (1 request a second, then 5 %) traces nearly every invocation at these rates.
+  const tracedPerMonth =
+    config.tracing === 'all'
+      ? Math.min(ticksPerMonth, MONTH_S) + 0.05 * Math.max(0, ticksPerMonth - MONTH_S) + invocations
+      : 0;
+  const xray = sites * tracedPerMonth * PRICES.xrayTraceRecorded;
   // One secret plus its replica; each module and receiver container re-reads both versions every 5 minutes.
   const secrets = 2 * PRICES.secretMonth + sites * 2 * (MONTH_S / 300) * 2 * PRICES.secretsApiCall;
   const kms = sites * PRICES.kmsKeyMonth;
@@ -112,6 +128,7 @@ export function monthlyCost(
     'cloudwatch-alarms': round(alarms),
     'cloudwatch-dashboards': round(dashboards),
     'cloudwatch-logs': round(logs),
+    xray: round(xray),
     secretsmanager: round(secrets),
     kms: round(kms),
     sns: round(sns),

@@ -70,19 +70,21 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
   const storage = new PathView(trace.beats, (b) => b.storageAtMs);
   let storageSeenSerial: number | undefined;
   let renewalCursor = 0;
-  let core: SiteCore | undefined;
-  // Each invocation's ticks, interleaved in time when two containers overlap.
+  // Each invocation's ticks, interleaved in time when two containers overlap at the handoff.
   const ticks = trace.checker
-    .flatMap((inv, i) => inv.ticks.map((t, k) => ({ t, inv: i, first: k === 0, cold: inv.cold })))
+    .flatMap((inv, i) => inv.ticks.map((t, k) => ({ t, inv: i, first: k === 0, ...inv })))
     .sort((a, b) => a.t - b.t);
+  const byContainer = new Map<number, SiteCore>();
   const cores = new Map<number, SiteCore>();
-  for (const { t: now, inv, first, cold } of ticks) {
+  for (const { t: now, inv, first, cold, container } of ticks) {
     if (first) {
       // A warm container keeps its core (a new invocation forgets the lease it held); a fresh one starts from nothing.
+      let core = byContainer.get(container);
       if (cold || core === undefined) {
         core = new SiteCore(tuning, MODULE_SITE.site, MODULE_SITE.peer);
         for (const path of ['network', 'storage'] as const)
           if (!paths.includes(path)) core.setMode(path, 'disabled', now);
+        byContainer.set(container, core);
       } else core.newInvocation();
       cores.set(inv, core);
     }

@@ -40,8 +40,9 @@ export function route53Decision(
   for (const { at, checker } of probes) {
     const ok = !trace.endpointDown.some(([a, b]) => at >= a && at < b) && !random.chance(trace.probeLoss);
     // The streak counts consecutive results that disagree with the checker's current status.
-    streak[checker] = ok === healthy[checker] ? 0 : (streak[checker] as number) + 1;
-    if ((streak[checker] as number) >= threshold) {
+    const disagreeing = ok === healthy[checker] ? 0 : (streak[checker] ?? 0) + 1;
+    streak[checker] = disagreeing;
+    if (disagreeing >= threshold) {
       healthy[checker] = ok;
       streak[checker] = 0;
       healthyCount += ok ? 1 : -1;

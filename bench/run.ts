@@ -97,6 +97,7 @@ export async function runBench(
     heartbeatModuleMemoryMb: memory('HeartbeatModule'),
     receiverMemoryMb: memory('NetworkReceiver'),
     alarmsPerSite: run.definitions.standby.alarms,
+    alarmMetricsPerSite: run.definitions.standby.alarmMetrics,
     dashboardsPerSite: run.definitions.standby.dashboards,
     metricSeriesPerSite: run.metricSeries,
     logBytesPerTick: run.emfBytesPerTick,
@@ -142,7 +143,7 @@ export function benchTable(r: BenchReport): string {
   }
   const ours = r.detection.mirrorbeat?.p99Ms;
   const route53 = r.detection['route53-health-check']?.p99Ms;
-  if (ours != null && route53 != null)
+  if (typeof ours === 'number' && typeof route53 === 'number')
     lines.push('', `p99: mirrorbeat ${(route53 / ours).toFixed(2)}× faster than route53-health-check (threshold 3)`);
   lines.push(
     `through DNS (TTL ${r.endToEnd.dnsTtlSeconds} s; mirrorbeat adds its promotion and Route 53's ≤ ${r.endToEnd.recordPropagationSeconds} s propagation of the record change), p99: ${Object.entries(

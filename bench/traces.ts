@@ -6,12 +6,13 @@ import { Random } from '../local/random';
  * or, where AWS documents none, an assumption named as such (bench/README.md, "The corpus",
  * cites each one):
  *
- * - Both sites run the heartbeat module as one Lambda invocation a minute from EventBridge
- *   Scheduler, ticking every interval for 58 s. Scheduler documents one-minute granularity
- *   and, with the flexible time window OFF, no precision within the minute: the start is
- *   drawn late by a log-normal 300 ms, and 1 % of minutes 2–15 s late. An invocation that
- *   arrives while the last one still runs gets a fresh container (cold start, state lost);
- *   2 % of the others do too (containers are recycled).
+ * - Both sites run the heartbeat module as Lambda invocations that EventBridge Scheduler
+ *   starts every minute; the one that holds the site's ticker ticks every interval for up to
+ *   10 minutes, and a newer one takes over before it ends (`invocations`). Scheduler documents
+ *   one-minute granularity and, with the flexible time window OFF, no precision within the
+ *   minute: each minute's invocation is drawn late by a log-normal 300 ms, and 1 % of minutes
+ *   2–15 s late. The invocation that takes over runs in a fresh container (its core starts
+ *   from nothing).
  * - Network path: PutEvents to the peer's bus across regions, rule matching, an asynchronous
  *   invoke of the receiver, its conditional writes: a log-normal 250 ms, capped at 10 s.
  * - Storage path: the beat's write replicates to the peer region's replica, which global
@@ -45,8 +46,9 @@ export interface Beat {
   readonly healthFailed: boolean;
 }
 
-/** One invocation of the checker's heartbeat module: its ticks, and whether it began in a fresh container. */
+/** One invocation of the checker's heartbeat module: its container, whether that began fresh, its ticks. */
 export interface Invocation {
+  readonly container: number;
   readonly cold: boolean;
   readonly ticks: readonly number[];
 }
@@ -95,24 +97,49 @@ interface Faults {
   probeLoss: number;
 }
 
-/** The ticks of one site's per-minute invocations under Scheduler's lateness; `late` forces some minutes 2–15 s late. */
+/** The handler's handoff (lambdas/heartbeat-module/index.ts): a ticker runs at most 10 minutes; a newer one claims it 90 s before its end. */
+const RUN_AT_MOST_MS = 10 * 60_000;
+const HANDOFF_MS = 90_000;
+
+/**
+ * The ticks of one site's heartbeat module: one invocation ticks at a time, in one container,
+ * for up to 10 minutes; the per-minute invocations return at once while it runs, until one
+ * arrives within 90 s of its end and claims the ticker. That one runs in another container
+ * (cold: its core starts from nothing); the old one stops at its first tick after the new
+ * one's first. The trace begins somewhere in the life of the ticker then running. `late`:
+ * minutes whose invocation Scheduler delivers 2–15 s late.
+ */
 export function invocations(random: Random, intervalMs: number, late: ReadonlySet<number>): Invocation[] {
   const out: Invocation[] = [];
-  let busyUntil = -Infinity;
-  for (let minute = 0; minute * 60_000 < TRACE_MS; minute += 1) {
-    const delay =
-      late.has(minute) || random.chance(0.01)
-        ? random.between(2_000, 15_000)
-        : Math.min(random.logNormal(300, 0.6), 2_000);
-    const arrives = minute * 60_000 + delay;
-    const cold = arrives < busyUntil || random.chance(0.02) || minute === 0;
-    const start = arrives + (cold ? random.between(300, 1_500) : random.between(5, 40));
+  let start = -random.between(0, RUN_AT_MOST_MS - HANDOFF_MS);
+  let container = 0;
+  let cold = random.chance(0.02);
+  for (;;) {
+    const end = start + RUN_AT_MOST_MS;
+    // The first minute's invocation that arrives within the handoff of this ticker's end claims the ticker.
+    let next: number | undefined;
+    for (let minute = Math.max(0, Math.ceil(start / 60_000)); minute * 60_000 < TRACE_MS + 60_000; minute += 1) {
+      const delay =
+        late.has(minute) || random.chance(0.01)
+          ? random.between(2_000, 15_000)
+          : Math.min(random.logNormal(300, 0.6), 2_000);
+      const arrives = minute * 60_000 + delay;
+      if (arrives > start && arrives > end - HANDOFF_MS) {
+        next = arrives + random.between(300, 1_500);
+        break;
+      }
+    }
     const ticks: number[] = [];
-    for (let t = start; t - start < 58_000 && t < TRACE_MS; t += intervalMs) ticks.push(t);
-    out.push({ cold, ticks });
-    busyUntil = start + 58_000 + intervalMs;
+    for (let t = start; t < end && t < TRACE_MS; t += intervalMs) {
+      if (t >= 0) ticks.push(t);
+      if (next !== undefined && t > next) break;
+    }
+    if (ticks.length > 0) out.push({ container, cold, ticks });
+    if (next === undefined || next >= TRACE_MS) return out;
+    start = next;
+    container += 1;
+    cold = true;
   }
-  return out;
 }
 
 export function generateTrace(cls: TraceClass, index: number, seed: number, intervalMs = 2_000): Trace {

@@ -173,6 +173,12 @@ export const configObject = z.strictObject({
     .describe(
       "Set aside Lambda concurrency for the handlers (12 per site), so a workload in the same account and region cannot throttle the beats. An account must keep 100 unreserved: turn this off only where the account's limit is too low (npx mirrorbeat preflight tells).",
     ),
+  tracing: z
+    .enum(['failover', 'all'], { error: 'failover or all' })
+    .default('failover')
+    .describe(
+      'X-Ray tracing: failover (the failover and path-control steps and both state machines, which run rarely) or all (also the heartbeat module and the network receiver, every beat: about $13 a month per site pair at interval 2).',
+    ),
   notifications: z
     .strictObject({
       criticalEmails: list(email)

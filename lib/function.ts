@@ -32,11 +32,13 @@ export interface MirrorbeatFunctionProps {
   readonly environment?: Record<string, string>;
   /** A fixed name, for a function the peer site invokes by name. @default - generated */
   readonly functionName?: string;
+  /** X-Ray active tracing. @default true */
+  readonly tracing?: boolean;
 }
 
 /**
  * Every mirrorbeat handler: Node.js 24 on arm64, bundled by the local esbuild with source
- * maps, an explicit log group with retention under the site's key, X-Ray tracing, reserved
+ * maps, an explicit log group with retention under the site's key, X-Ray tracing (unless turned off), reserved
  * concurrency when the stack sets it aside, and a role of its own that
  * starts with nothing but writing to that log group.
  */
@@ -69,7 +71,7 @@ export class MirrorbeatFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: props.tracing === false ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `mirrorbeat-${props.handler}`,

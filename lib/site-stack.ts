@@ -115,6 +115,10 @@ export class SiteStack extends Stack {
         logKey: this.key.key,
         ...(config.reserveConcurrency ? { reservedConcurrency: RESERVED_CONCURRENCY[handlerName] } : {}),
         ...(timeout ? { timeout } : {}),
+        // The per-beat handlers run every tick: traced only with tracing all (a trace per beat is most of what X-Ray would bill).
+        tracing:
+          config.tracing === 'all' ||
+          !(['heartbeat-module', 'network-receiver'] as HandlerName[]).includes(handlerName),
         // The peer's fence step invokes the failover steps by name, for the workload fence.
         ...(handlerName === 'failover-steps' ? { functionName: this.names.functionName(handlerName) } : {}),
         environment: {
@@ -136,8 +140,9 @@ export class SiteStack extends Stack {
     this.heartbeatModule = handler(
       'HeartbeatModule',
       'heartbeat-module',
-      "Sends this site's beats on both paths and checks the peer's, every interval, for one minute",
-      Duration.seconds(75),
+      "Sends this site's beats on both paths and checks the peer's, every interval, for up to 10 minutes, handing over to the next invocation",
+      // The handler ticks for up to 10 minutes (lambdas/heartbeat-module/index.ts, RUN_FOR_MS).
+      Duration.seconds(660),
     );
     this.networkReceiver = handler(
       'NetworkReceiver',

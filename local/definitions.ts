@@ -21,6 +21,8 @@ export interface SiteDefinitions {
   /** Memory of each Lambda function, by logical id. */
   readonly functionMemoryMb: Readonly<Record<string, number>>;
   readonly alarms: number;
+  /** The metrics the alarms read, as CloudWatch bills them (one per alarm, one per metric of a metric-math alarm). */
+  readonly alarmMetrics: number;
   readonly dashboards: number;
   /** The site's dashboard body, as deployed, with ARNs resolved. */
   readonly dashboard: Record<string, Json> | null;
@@ -47,6 +49,7 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
     const rules: { id: string; pattern: Record<string, unknown>; targets: string[] }[] = [];
     const functionMemoryMb: Record<string, number> = {};
     let alarms = 0;
+    let alarmMetrics = 0;
     let dashboards = 0;
     let dashboard: Record<string, Json> | null = null;
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
@@ -57,7 +60,12 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
       }
       if (resource.Type === 'AWS::Lambda::Function')
         functionMemoryMb[logicalId] = Number(resource.Properties.MemorySize ?? 128);
-      if (resource.Type === 'AWS::CloudWatch::Alarm') alarms += 1;
+      if (resource.Type === 'AWS::CloudWatch::Alarm') {
+        alarms += 1;
+        // An alarm on metric math is billed for each metric it reads.
+        const metrics = (resource.Properties.Metrics ?? []) as { MetricStat?: unknown }[];
+        alarmMetrics += Math.max(1, metrics.filter((m) => m.MetricStat !== undefined).length);
+      }
       if (resource.Type === 'AWS::CloudWatch::Dashboard') {
         dashboards += 1;
         dashboard = JSON.parse(text(resolve(resource.Properties.DashboardBody))) as Record<string, Json>;
@@ -73,7 +81,7 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
         });
       }
     }
-    out[id] = { region, stateMachines, rules, functionMemoryMb, alarms, dashboards, dashboard };
+    out[id] = { region, stateMachines, rules, functionMemoryMb, alarms, alarmMetrics, dashboards, dashboard };
   }
   return out;
 }

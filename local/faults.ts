@@ -1,4 +1,3 @@
-import type { HeartbeatModule } from '../lambdas/heartbeat-module/module';
 import { setMaintenance } from '../client/maintenance';
 import { signHeartbeat, type Heartbeat } from '../lambdas/core/message';
 import { DetailType, EVENT_SOURCE, type PathId, peerOf, type SiteId } from '../lambdas/core/wire';
@@ -14,9 +13,10 @@ import type { Site, World } from './world';
 
 /** What faults need from the part that runs the heartbeat modules. */
 export interface ModuleRunner {
-  tick(site: Site, invocationStart?: boolean): Promise<void>;
-  /** A fresh heartbeat module for the site: a cold container. */
-  heartbeatModule(site: Site): HeartbeatModule;
+  /** A tick of the site's invocation under way (a frozen one resumes with its overdue tick). */
+  tick(site: Site): Promise<void>;
+  /** Every container of the site gone; a new invocation starts now in a fresh one. */
+  restart(site: Site): void;
 }
 
 export class Faults {
@@ -98,8 +98,7 @@ export class Faults {
         site.crashed = false;
         site.pausedUntilMs = Math.min(site.pausedUntilMs, w.clock.nowMs);
         site.role = undefined;
-        (site as { module: HeartbeatModule }).module = this.runner.heartbeatModule(site);
-        w.clock.schedule(w.clock.nowMs, async () => this.runner.tick(site, true));
+        this.runner.restart(site);
         return describe('restarted: a cold container, state from the tables', site.id);
       }
       case 'skew':

@@ -21,14 +21,15 @@ import { Regions } from './regions';
 import type { Scenario } from './scenario';
 import { createLocalSite } from './sites';
 import { type ExecutionRecord, Workflows } from './workflows';
-import type { Site, SimulationOptions, TimelineEntry, World } from './world';
+import type { Container, Site, SimulationOptions, TimelineEntry, World } from './world';
 
 export type { DeliveredMessage, Report, RuntimeLog } from './recorder';
 export type { ExecutionRecord } from './workflows';
 export type { SimulationOptions, TimelineEntry } from './world';
 
-/** The heartbeat module's per-minute invocation ticks for this long (lambdas/heartbeat-module/index.ts). */
-const INVOCATION_RUNS_MS = 58_000;
+/** The handler's handoff (lambdas/heartbeat-module/index.ts): an invocation ticks at most this long, and a newer one takes over this long before its end. */
+const INVOCATION_RUNS_AT_MOST_MS = 10 * 60_000;
+const HANDOFF_MS = 90_000;
 
 export interface SimulationResult {
   readonly report: Report;
@@ -140,7 +141,7 @@ class Simulation implements World {
         settings,
         db,
         store,
-        module: undefined as unknown as HeartbeatModule,
+        containers: [],
         crashed: false,
         isolated: false,
         pausedUntilMs: 0,
@@ -155,7 +156,6 @@ class Simulation implements World {
         approvals: [],
         counts: { network: { sent: 0, failed: 0, accepted: 0 }, storage: { sent: 0, failed: 0, accepted: 0 } },
       };
-      (site as { module: HeartbeatModule }).module = this.heartbeatModule(site);
       this.sites[id] = site;
     }
     await this.regions.connect(volume, run, this.tables);
@@ -209,7 +209,7 @@ class Simulation implements World {
     for (const site of SITE_IDS) {
       const phase = this.random.between(0, this.intervalMs);
       for (let minute = 0; minute * 60_000 < this.scenario.durationMs; minute += 1) {
-        // The scheduler fires each minute with a little jitter; each invocation ticks for 58 s.
+        // The scheduler fires each minute with a little jitter; the invocation that holds the ticker ticks.
         const invocation = clock.startMs + minute * 60_000 + phase + this.random.between(0, 400);
         clock.schedule(invocation, async () => this.invocation(this.sites[site], invocation, endMs));
       }
@@ -257,23 +257,69 @@ class Simulation implements World {
     };
   }
 
+  private invocationCount = 0;
+
+  /**
+   * One invocation as Lambda runs it: in a free warm container of the site, or a new one (a
+   * cold start: nothing carried over but what the tables hold). As the handler does, it ticks
+   * only if it claims the site's ticker, and then until a newer invocation has claimed it.
+   */
   private async invocation(site: Site, startedAtMs: number, endMs: number): Promise<void> {
-    for (let k = 0; k * this.intervalMs < INVOCATION_RUNS_MS; k += 1) {
-      const at = startedAtMs + k * this.intervalMs;
-      // A new invocation first forgets the lease its container held (lambdas/heartbeat-module/index.ts does the same).
-      if (at <= endMs) this.clock.schedule(at, async () => this.tick(site, k === 0));
+    if (site.crashed || this.clock.nowMs < site.pausedUntilMs) return;
+    let container = site.containers.find((c) => !c.busy);
+    if (container === undefined) {
+      container = { module: this.heartbeatModule(site), busy: false };
+      site.containers.push(container);
     }
+    const running = container;
+    this.invocationCount += 1;
+    const id = `${site.id}-invocation-${this.invocationCount}`;
+    const claimed = await asHandler(this.caller(site, 'heartbeat-module'), () =>
+      running.module.claimTicker(id, this.clock.nowMs, startedAtMs + INVOCATION_RUNS_AT_MOST_MS, HANDOFF_MS),
+    );
+    if (!claimed) return;
+    running.busy = true;
+    running.begins = id;
+    const tickAt = (k: number) => {
+      const at = startedAtMs + k * this.intervalMs;
+      const over = at > endMs || at - startedAtMs >= INVOCATION_RUNS_AT_MOST_MS;
+      if (over || site.crashed || !site.containers.includes(running)) {
+        running.busy = false;
+        return;
+      }
+      this.clock.schedule(at, async () => {
+        const superseded = await this.tickIn(site, running);
+        if (superseded) running.busy = false;
+        else tickAt(k + 1);
+      });
+    };
+    tickAt(0);
   }
 
-  async tick(site: Site, invocationStart = false): Promise<void> {
+  restart(site: Site): void {
+    site.containers.length = 0;
+    void this.invocation(site, this.clock.nowMs, this.clock.startMs + this.scenario.durationMs);
+  }
+
+  async tick(site: Site): Promise<void> {
+    const running = site.containers.filter((c) => c.busy).at(-1);
+    if (running !== undefined) await this.tickIn(site, running);
+  }
+
+  /** One tick of the module in `container`; whether a newer invocation has taken over from this one. */
+  private async tickIn(site: Site, container: Container): Promise<boolean> {
     const { clock } = this;
-    if (site.crashed || clock.nowMs < site.pausedUntilMs) return;
-    if (invocationStart) site.module.beginInvocation();
+    if (site.crashed || clock.nowMs < site.pausedUntilMs) return false;
+    if (container.begins !== undefined) {
+      container.module.beginInvocation(container.begins);
+      delete container.begins;
+    }
     // The wall clock carries the scenario's skew; the monotonic clock is the virtual one.
     const report = await asHandler(this.caller(site, 'heartbeat-module'), () =>
-      site.module.tick(clock.nowMs + site.skewMs, clock.nowMs),
+      container.module.tick(clock.nowMs + site.skewMs, clock.nowMs),
     );
     this.recorder.observeTick(site, report);
     await this.regions.replicate(site);
+    return report.superseded;
   }
 }

@@ -38,13 +38,22 @@ export interface Execution {
   abort: () => void;
 }
 
+/** One Lambda container of a heartbeat module: its state lives as long as the container. */
+export interface Container {
+  readonly module: HeartbeatModule;
+  busy: boolean;
+  /** The invocation just handed to this container, begun at its first tick that runs. */
+  begins?: string;
+}
+
 /** One site as the runtime runs it: its tables, its heartbeat module, what faults did to it, what it last reported. */
 export interface Site {
   readonly id: SiteId;
   readonly settings: Settings;
   readonly db: DynamoDBDocumentClient;
   readonly store: SiteStore;
-  readonly module: HeartbeatModule;
+  /** The site's warm Lambda containers of the heartbeat module; `busy` while one runs an invocation. */
+  readonly containers: Container[];
   crashed: boolean;
   isolated: boolean;
   pausedUntilMs: number;

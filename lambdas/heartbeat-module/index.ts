@@ -21,9 +21,18 @@ import { HealthProbe } from './health';
 import { pathTimeoutMs } from './deps';
 import { HeartbeatModule } from './module';
 
-/** Stop this long before the Lambda timeout, and leave the next minute's invocation to carry on. */
+/** Stop this long before the Lambda timeout. */
 const SAFETY_MS = 3_000;
-const RUN_FOR_MS = 58_000;
+/**
+ * The handoff. One invocation ticks at a time, for up to RUN_FOR_MS (lib/site-stack.ts gives
+ * the function this and a margin as its timeout), with its state in one container all along.
+ * Scheduler still invokes every minute: an invocation that finds a live ticker with more than
+ * HANDOFF_MS to run returns at once; one that finds the ticker near its end, or silent for
+ * three intervals, claims it, and the old one stops at its next tick. So the next invocation
+ * takes over before the last one ends, with up to HANDOFF_MS of Scheduler lateness to spare.
+ */
+const RUN_FOR_MS = 10 * 60_000;
+const HANDOFF_MS = 90_000;
 
 const settings = readSettings();
 const peerBusArn = settings.required(Env.peerBus);
@@ -84,10 +93,10 @@ function isAlarmStateChange(event: unknown): event is { detail?: { alarmName?: s
   );
 }
 
-/** Invoked every minute by EventBridge Scheduler; ticks every intervalSeconds until just before the next invocation. */
+/** Invoked every minute by EventBridge Scheduler; the invocation that holds the site's ticker ticks every intervalSeconds until a newer one takes over. */
 export const handler = async (
   event: unknown,
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
 ): Promise<{ ticks: number } | { extraBeat: Record<string, unknown> }> => {
   if (isAlarmStateChange(event)) {
     // A watched alarm went to ALARM: beat now, on both paths, rather than at the next tick.
@@ -96,7 +105,9 @@ export const handler = async (
     return { extraBeat: beat };
   }
   const startedAt = Date.now();
-  heartbeatModule.beginInvocation();
+  const id = context.awsRequestId;
+  if (!(await heartbeatModule.claimTicker(id, startedAt, startedAt + RUN_FOR_MS, HANDOFF_MS))) return { ticks: 0 };
+  heartbeatModule.beginInvocation(id);
   const intervalMs = settings.tuning.intervalSeconds * 1000;
   let ticks = 0;
   for (let next = startedAt; ; next += intervalMs) {
@@ -106,6 +117,10 @@ export const handler = async (
     try {
       const report = await heartbeatModule.tick(Date.now(), performance.now());
       publishMetrics(settings.cluster, settings.site, report.metrics);
+      if (report.superseded) {
+        ticks += 1;
+        break;
+      }
       if (report.verdict !== 'ok')
         logger.info('tick', {
           serial: report.serial,

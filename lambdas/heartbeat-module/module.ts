@@ -4,7 +4,7 @@ import { invalidBeatPoints, type MetricPoint } from '../core/emf';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice } from '../core/notices';
 import type { PathState, SiteVerdict } from '../core/verdict';
-import { type ClusterRecord, serialFloor } from '../core/volume';
+import type { ClusterRecord } from '../core/volume';
 import type { TakeoverDecision } from '../core/lease';
 import { SiteCore } from '../core/site';
 import { DetailType, EVENT_SOURCE, MetricName, type PathId } from '../core/wire';
@@ -16,6 +16,7 @@ import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
 import { readNetworkBeat, receiveStorageBeat } from './peer-reads';
 import { RoleChange } from './role-change';
+import { Ticker } from './ticker';
 import { checkMetrics, roleMetrics, sendMetrics } from './tick-metrics';
 
 export interface TickReport {
@@ -35,6 +36,8 @@ export interface TickReport {
   readonly deadlineMs: Readonly<Record<PathId, number>>;
   readonly verdict: SiteVerdict;
   readonly failoverStarted: boolean;
+  /** A newer invocation of this site's module has taken over ticking: this one stops after this tick. */
+  readonly superseded: boolean;
   readonly notices: readonly Notice[];
   readonly metrics: readonly MetricPoint[];
 }
@@ -54,7 +57,7 @@ export class HeartbeatModule {
   private readonly roleChange: RoleChange;
   private readonly pathCommands: PathCommands;
   private readonly maintenance: MaintenanceWatch;
-  private lastSerial = 0;
+  private readonly ticker: Ticker;
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
 
@@ -64,11 +67,22 @@ export class HeartbeatModule {
     this.roleChange = new RoleChange(deps, this.core, this.announcer);
     this.pathCommands = new PathCommands(deps, this.core, this.announcer.recorded);
     this.maintenance = new MaintenanceWatch(deps, this.core, this.announcer);
+    this.ticker = new Ticker(deps);
   }
 
-  /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
-  beginInvocation(): void {
+  /** Whether invocation `id` is to tick (ticker.ts; lambdas/heartbeat-module/index.ts, the handoff). */
+  async claimTicker(id: string, nowMs: number, untilMs: number, handoffMs: number): Promise<boolean> {
+    return this.ticker.claim(id, nowMs, untilMs, handoffMs);
+  }
+
+  /**
+   * A new invocation: a lease held before it counts no more (the container may have been
+   * frozen). Given the id it claimed the ticker with, every serial it takes tells it whether a
+   * newer invocation has claimed the ticker since.
+   */
+  beginInvocation(id?: string): void {
     this.core.newInvocation();
+    this.ticker.begin(id);
   }
 
   /**
@@ -145,6 +159,7 @@ export class HeartbeatModule {
       deadlineMs,
       verdict,
       failoverStarted,
+      superseded: this.ticker.superseded,
       notices: [...notices, ...roleNotices, ...maintenanceNotices],
       metrics,
     };
@@ -170,7 +185,7 @@ export class HeartbeatModule {
     const { settings, store } = this.deps;
     const [cluster, serial, , reading] = await Promise.all([
       this.readCluster(monoMs, timeout),
-      this.nextSerial(nowMs, timeout),
+      this.ticker.nextSerial(nowMs, timeout),
       this.pathCommands.refreshModes(nowMs, timeout),
       this.readHealth(),
       this.maintenance.refresh(nowMs, timeout),
@@ -270,21 +285,6 @@ export class HeartbeatModule {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }
     return this.core.clusterRead(record, monoMs);
-  }
-
-  private async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {
-    try {
-      this.lastSerial = await this.deps.store.nextSerial(
-        this.deps.settings.site,
-        nowMs,
-        AbortSignal.timeout(timeoutMs),
-      );
-    } catch (error) {
-      // The counter is down with the local table; the network beat must still go out, with a serial above any before it.
-      this.lastSerial = Math.max(this.lastSerial + 1, serialFloor(nowMs));
-      this.deps.log('warn', 'serial counter unavailable; using the time floor', { error: String(error) });
-    }
-    return this.lastSerial;
   }
 
   /**

@@ -59,19 +59,77 @@ export class SiteStore {
    * serial, and the time floor keeps serials rising even if the table was recreated empty.
    */
   async nextSerial(site: SiteId, nowMs: number, signal?: AbortSignal): Promise<number> {
-    const floor = serialFloor(nowMs);
+    return (await this.nextSerialAs(site, nowMs, undefined, signal)).serial;
+  }
+
+  /**
+   * The site's ticker: the one invocation of the heartbeat module that ticks now. An invocation
+   * claims it when no ticker ticked within `staleBeforeMs`, or the current one ends before
+   * `endsBeforeMs` (it is near its own end: the next takes over before it stops); otherwise it
+   * leaves the ticking to the one that holds it. One conditional write on the serial counter's item.
+   */
+  async claimTicker(
+    site: SiteId,
+    claim: { readonly id: string; readonly untilMs: number; readonly nowMs: number },
+    bounds: { readonly staleBeforeMs: number; readonly endsBeforeMs: number },
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.observations,
           Key: serialKey(site),
-          UpdateExpression: 'SET serial = :floor',
-          ConditionExpression: 'attribute_not_exists(serial) OR serial < :floor',
-          ExpressionAttributeValues: { ':floor': floor },
+          UpdateExpression: 'SET ticker = :id, tickerUntil = :until, tickerSeenAt = :now',
+          ConditionExpression:
+            'attribute_not_exists(ticker) OR tickerSeenAt < :stale OR tickerUntil < :ends OR ticker = :id',
+          ExpressionAttributeValues: {
+            ':id': claim.id,
+            ':until': claim.untilMs,
+            ':now': claim.nowMs,
+            ':stale': bounds.staleBeforeMs,
+            ':ends': bounds.endsBeforeMs,
+          },
         }),
         { abortSignal: signal },
       );
-      return floor;
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The next serial, for the invocation that ticks (`ticker`): the update also marks the ticker
+   * alive and returns which invocation the item names, so an older invocation learns, in the
+   * update it makes anyway, that a newer one has taken over (lambdas/heartbeat-module/index.ts).
+   */
+  async nextSerialAs(
+    site: SiteId,
+    nowMs: number,
+    ticker: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ serial: number; ticker: string | undefined }> {
+    const floor = serialFloor(nowMs);
+    const alive = ticker === undefined ? '' : ', tickerSeenAt = :now';
+    const aliveValue = ticker === undefined ? {} : { ':now': nowMs };
+    const answer = (attributes: Record<string, unknown> | undefined) => ({
+      serial: Number(attributes?.serial),
+      ticker: typeof attributes?.ticker === 'string' ? attributes.ticker : undefined,
+    });
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.observations,
+          Key: serialKey(site),
+          UpdateExpression: `SET serial = :floor${alive}`,
+          ConditionExpression: 'attribute_not_exists(serial) OR serial < :floor',
+          ExpressionAttributeValues: { ':floor': floor, ...aliveValue },
+          ReturnValues: 'ALL_NEW',
+        }),
+        { abortSignal: signal },
+      );
+      return answer(out.Attributes);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
@@ -79,13 +137,13 @@ export class SiteStore {
       new UpdateCommand({
         TableName: this.observations,
         Key: serialKey(site),
-        UpdateExpression: 'ADD serial :one',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
+        UpdateExpression: `ADD serial :one${alive === '' ? '' : ' SET tickerSeenAt = :now'}`,
+        ExpressionAttributeValues: { ':one': 1, ...aliveValue },
+        ReturnValues: 'ALL_NEW',
       }),
       { abortSignal: signal },
     );
-    return Number(out.Attributes?.serial);
+    return answer(out.Attributes);
   }
 
   /**

@@ -131,14 +131,25 @@ describe.each(both)('the %s site', (site, t) => {
     });
   });
 
-  it('runs every handler on Node.js 24 and arm64 with source maps and X-Ray', () => {
+  it('runs every handler on Node.js 24 and arm64 with source maps; X-Ray on the steps, not on every beat unless tracing is all', () => {
     const functions = t.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions)).toHaveLength(4);
+    const traced = (template: Template) =>
+      Object.entries(template.findResources('AWS::Lambda::Function'))
+        .filter(([, fn]) => fn.Properties.TracingConfig?.Mode === 'Active')
+        .map(([id]) => id.replace(/Function.*$/, ''))
+        .sort();
+    expect(traced(t)).toEqual(['FailoverSteps', 'PathControlSteps']);
+    expect(traced(templates({ tracing: 'all' })[site as 'production' | 'standby'])).toEqual([
+      'FailoverSteps',
+      'HeartbeatModule',
+      'NetworkReceiver',
+      'PathControlSteps',
+    ]);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        TracingConfig: { Mode: 'Active' },
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/Logs/) } },
         Environment: {
           Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', MIRRORBEAT_SITE: site }),

@@ -1,0 +1,68 @@
+import { serialFloor } from '../core/volume';
+import { type ModuleDeps, pathTimeoutMs } from './deps';
+
+/**
+ * The serials of this site's beats and, for the handler's handoff (index.ts), the site's
+ * ticker: which invocation of the heartbeat module ticks now. Both live on the serial
+ * counter's item, so an invocation learns that a newer one has taken over from the update
+ * every tick makes anyway.
+ */
+export class Ticker {
+  private lastSerial = 0;
+  /** The invocation ticking in this container, and whether a newer one has taken over from it. */
+  private invocation: { id: string; superseded: boolean } | undefined;
+
+  constructor(private readonly deps: ModuleDeps) {}
+
+  /**
+   * Whether invocation `id` is to tick: it claims the site's ticker when no live invocation
+   * holds it (none ticked for three intervals), or the one that does ends within `handoffMs`.
+   * A table that cannot answer lets it tick: two tickers beat twice for a while, none would
+   * leave the site silent.
+   */
+  async claim(id: string, nowMs: number, untilMs: number, handoffMs: number): Promise<boolean> {
+    const { settings, store } = this.deps;
+    const intervalMs = settings.tuning.intervalSeconds * 1000;
+    try {
+      return await store.claimTicker(
+        settings.site,
+        { id, untilMs, nowMs },
+        { staleBeforeMs: nowMs - 3 * intervalMs, endsBeforeMs: nowMs + handoffMs },
+        AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)),
+      );
+    } catch (error) {
+      this.deps.log('warn', 'ticker unreadable; ticking anyway', { error: String(error) });
+      return true;
+    }
+  }
+
+  /** The invocation that claimed the ticker with `id` begins (undefined: an invocation outside the handoff). */
+  begin(id: string | undefined): void {
+    this.invocation = id === undefined ? undefined : { id, superseded: false };
+  }
+
+  /** Whether a newer invocation has claimed the ticker since this one began. */
+  get superseded(): boolean {
+    return this.invocation?.superseded === true;
+  }
+
+  /** The next serial; the counter down, a serial above any before it from the time floor. */
+  async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {
+    const { settings, store } = this.deps;
+    const invocation = this.invocation;
+    try {
+      if (invocation === undefined)
+        this.lastSerial = await store.nextSerial(settings.site, nowMs, AbortSignal.timeout(timeoutMs));
+      else {
+        const out = await store.nextSerialAs(settings.site, nowMs, invocation.id, AbortSignal.timeout(timeoutMs));
+        this.lastSerial = out.serial;
+        invocation.superseded = out.ticker !== undefined && out.ticker !== invocation.id;
+      }
+    } catch (error) {
+      // The counter is down with the local table; the network beat must still go out, with a serial above any before it.
+      this.lastSerial = Math.max(this.lastSerial + 1, serialFloor(nowMs));
+      this.deps.log('warn', 'serial counter unavailable; using the time floor', { error: String(error) });
+    }
+    return this.lastSerial;
+  }
+}
