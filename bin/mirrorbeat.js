@@ -6,6 +6,10 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   );
   process.exit(2);
 }
-// The CLI is TypeScript; tsx compiles it on the fly, as it does for the CDK app.
+// The CLI is TypeScript; tsx compiles it on the fly, as it does for the CDK app. esbuild's synchronous API
+// talks to its service through a worker thread by default, and a service that exits under it leaves that call
+// waiting forever (seen in CI: a child asleep for minutes beside a defunct esbuild); without the worker, the
+// call fails instead (https://github.com/evanw/esbuild/issues/2396, ESBUILD_WORKER_THREADS=0).
+process.env.ESBUILD_WORKER_THREADS ??= '0';
 require('tsx/cjs/api').register();
 void require('./cli.ts').main(process.argv);

@@ -185,7 +185,8 @@ describe('mirrorbeat simulate', () => {
     const out = spawnSync(
       process.execPath,
       [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), 'simulate', '--scenario', file, '--json'],
-      { encoding: 'utf8' },
+      // A child that hangs fails this test instead of holding the whole run.
+      { encoding: 'utf8', timeout: 60_000 },
     );
     expect(out.status).toBe(2);
     expect(out.stdout).toBe('');

@@ -58,6 +58,32 @@ describe('the heartbeat module on DynamoDB Local', () => {
     ).toEqual(all.sort());
   });
 
+  it('hands over between invocations: a live ticker keeps ticking, the next claims it near its end and the old one stops', async () => {
+    const { production } = await localSites();
+    const [a, b, c] = [moduleOf(production), moduleOf(production), moduleOf(production)];
+    const RUN = 600_000;
+    const HANDOFF = 90_000;
+    expect(await a.claimTicker('inv-a', NOW, NOW + RUN, HANDOFF)).toBe(true);
+    a.beginInvocation('inv-a');
+    expect((await a.tick(NOW)).superseded).toBe(false);
+    // A minute later the ticker is alive (it ticked 2 s ago) with 9 minutes to run: that invocation returns at once.
+    await a.tick(NOW + 58_000);
+    expect(await b.claimTicker('inv-b', NOW + 60_000, NOW + 60_000 + RUN, HANDOFF)).toBe(false);
+    expect((await a.tick(NOW + 60_000)).superseded).toBe(false);
+    // Within 90 s of its end, alive still, the next claims it; the old one learns at its next tick and stops.
+    await a.tick(NOW + 538_000);
+    expect(await b.claimTicker('inv-b', NOW + 540_000, NOW + 540_000 + RUN, HANDOFF)).toBe(true);
+    b.beginInvocation('inv-b');
+    expect((await b.tick(NOW + 540_000)).superseded).toBe(false);
+    expect((await a.tick(NOW + 540_000)).superseded).toBe(true);
+    // A ticker silent for three intervals (its container died) is taken over by the next minute's invocation.
+    expect(await c.claimTicker('inv-c', NOW + 545_000, NOW + 545_000 + RUN, HANDOFF)).toBe(false);
+    expect(await c.claimTicker('inv-c', NOW + 547_000, NOW + 547_000 + RUN, HANDOFF)).toBe(true);
+    c.beginInvocation('inv-c');
+    await c.tick(NOW + 547_000);
+    expect((await b.tick(NOW + 548_000)).superseded).toBe(true);
+  });
+
   it('keeps serials rising when the counter item is lost, from the time floor', async () => {
     const { production } = await localSites();
     const hm = moduleOf(production);
