@@ -135,7 +135,7 @@ export const configObject = z.strictObject({
   confirmationWindowSeconds: seconds(0, 600, 'the confirmation window')
     .optional()
     .describe(
-      'How long every enabled path must stay failed before the peer counts as lost. Default 5 × intervalSeconds.',
+      'How long every enabled path must stay failed before the peer counts as lost. Default intervalSeconds in quorum mode (the lease gates every takeover there), 5 × intervalSeconds in two-region mode.',
     ),
   failoverMode: z
     .enum(['automatic', 'approval', 'manual'], { error: 'automatic, approval or manual' })

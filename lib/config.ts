@@ -40,8 +40,11 @@ function withDefaults(c: ConfigInput) {
     failoverMode,
     deadlineFloorSeconds,
     deadlineCeilingSeconds: c.deadlineCeilingSeconds ?? Math.max(30, 5 * deadlineFloorSeconds),
-    confirmationWindowSeconds: c.confirmationWindowSeconds ?? 5 * c.intervalSeconds,
-    leaseSeconds: c.leaseSeconds ?? 6 * c.intervalSeconds,
+    // Quorum mode: the lease gates every takeover, so the window only has to outlast one late beat.
+    confirmationWindowSeconds: c.confirmationWindowSeconds ?? (consistency === 'strong' ? 1 : 5) * c.intervalSeconds,
+    // Quorum mode: a lease that outlasts two missed renewals in a row and half an interval of lateness; the standby's
+    // wait (lease + margin) is most of the detection time there. Two-region mode: longer, as its renewals replicate.
+    leaseSeconds: c.leaseSeconds ?? (consistency === 'strong' ? 3.5 : 6) * c.intervalSeconds,
     health: { ...c.health, timeoutMs: c.health.timeoutMs ?? Math.min(800, 300 * c.intervalSeconds) },
   };
 }

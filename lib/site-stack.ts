@@ -28,6 +28,9 @@ const PEER_SENDERS = [
 /** Handlers that put events on their own site's bus: the failover steps' SitePromoted. */
 const OWN_SENDERS = ['failover-steps'] as const satisfies readonly HandlerName[];
 
+/** The heartbeat module's memory (MB): the smallest at which a tick's measured CPU fits its path timeout. */
+export const HEARTBEAT_MODULE_MEMORY_MB = 256;
+
 export interface SiteStackProps extends StackProps {
   readonly config: MirrorbeatConfig;
   readonly site: SiteId;
@@ -106,7 +109,13 @@ export class SiteStack extends Stack {
     );
 
     const tuning = tuningOf(config);
-    const handler = (id: string, handlerName: HandlerName, description: string, timeout?: Duration) =>
+    const handler = (
+      id: string,
+      handlerName: HandlerName,
+      description: string,
+      timeout?: Duration,
+      memorySize?: number,
+    ) =>
       new MirrorbeatFunction(this, id, {
         handler: handlerName,
         roleName: this.names.role(handlerName),
@@ -115,6 +124,7 @@ export class SiteStack extends Stack {
         logKey: this.key.key,
         ...(config.reserveConcurrency ? { reservedConcurrency: RESERVED_CONCURRENCY[handlerName] } : {}),
         ...(timeout ? { timeout } : {}),
+        ...(memorySize ? { memorySize } : {}),
         // The per-beat handlers run every tick: traced only with tracing all (a trace per beat is most of what X-Ray would bill).
         tracing:
           config.tracing === 'all' ||
@@ -143,6 +153,10 @@ export class SiteStack extends Stack {
       "Sends this site's beats on both paths and checks the peer's, every interval, for up to 10 minutes, handing over to the next invocation",
       // The handler ticks for up to 10 minutes (lambdas/heartbeat-module/index.ts, RUN_FOR_MS).
       Duration.seconds(660),
+      // It runs all the time, so its memory is most of the bill. Lambda gives CPU in proportion to memory; `npm run
+      // bench` measures a tick's CPU and stretches it to each share: at 128 MB the p90 fits the 800 ms path timeout,
+      // the p99 (an occasional slow tick) not reliably, so it stays at 256 MB (bench/README.md, "Cost").
+      HEARTBEAT_MODULE_MEMORY_MB,
     );
     this.networkReceiver = handler(
       'NetworkReceiver',

@@ -5,6 +5,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type HandlerName, SiteNames } from '../lib/names';
 import { SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { checkBefore } from '../lambdas/core/site';
 import { HeartbeatModule } from '../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { NoticeJournal } from '../lambdas/shared/journal';
@@ -39,6 +40,11 @@ export interface SimulationResult {
   readonly metricSeries: Readonly<Record<SiteId, number>>;
   /** Mean bytes of embedded-metric-format log a tick writes. */
   readonly emfBytesPerTick: number;
+  /**
+   * CPU time (user + system, this process) of heartbeat-module ticks, ms: the handler's own work, without TLS. `first`:
+   * each container's first tick (clients and connections built); `steady`: the others, but those starting a failover.
+   */
+  readonly tickCpuMs: { readonly steady: readonly number[]; readonly first: readonly number[] };
   /** What `mirrorbeat status` would show at the end of the run. */
   readonly status: ClusterStatus;
   /** The runtime's own account, for invariant checks. */
@@ -251,6 +257,7 @@ class Simulation implements World {
       executions: this.workflows.executions,
       metricSeries,
       emfBytesPerTick,
+      tickCpuMs: this.tickCpuMs,
       status,
       log: this.recorder.log,
       messages: this.recorder.messages,
@@ -258,6 +265,7 @@ class Simulation implements World {
   }
 
   private invocationCount = 0;
+  private readonly tickCpuMs = { steady: [] as number[], first: [] as number[] };
 
   /**
    * One invocation as Lambda runs it: in a free warm container of the site, or a new one (a
@@ -290,7 +298,10 @@ class Simulation implements World {
       this.clock.schedule(at, async () => {
         const superseded = await this.tickIn(site, running);
         if (superseded) running.busy = false;
-        else tickAt(k + 1);
+        else {
+          tickAt(k + 1);
+          this.checksBefore(site, running, at + this.intervalMs);
+        }
       });
     };
     tickAt(0);
@@ -306,8 +317,27 @@ class Simulation implements World {
     if (running !== undefined) await this.tickIn(site, running);
   }
 
+  /**
+   * As the handler does: a decision that would change before the next tick (at `nextTickAtMs`) is
+   * checked then (lambdas/heartbeat-module/index.ts), and again while the check asks for it.
+   */
+  private checksBefore(site: Site, container: Container, nextTickAtMs: number): void {
+    const report = container.lastReport;
+    const wake = report?.wakeAtMs;
+    if (report === undefined || wake === undefined) return;
+    // The module's clock carries the site's skew and its correction: the wake is relative to the check's own time.
+    const at = this.clock.nowMs + (wake - report.atMs);
+    if (!checkBefore(at, nextTickAtMs, this.intervalMs)) return;
+    this.clock.schedule(at, async () => {
+      if (!container.busy || !site.containers.includes(container) || site.crashed) return;
+      if (this.clock.nowMs < site.pausedUntilMs) return;
+      if (await this.tickIn(site, container, 'check')) return;
+      this.checksBefore(site, container, nextTickAtMs);
+    });
+  }
+
   /** One tick of the module in `container`; whether a newer invocation has taken over from this one. */
-  private async tickIn(site: Site, container: Container): Promise<boolean> {
+  private async tickIn(site: Site, container: Container, kind: 'tick' | 'check' = 'tick'): Promise<boolean> {
     const { clock } = this;
     if (site.crashed || clock.nowMs < site.pausedUntilMs) return false;
     if (container.begins !== undefined) {
@@ -315,9 +345,16 @@ class Simulation implements World {
       delete container.begins;
     }
     // The wall clock carries the scenario's skew; the monotonic clock is the virtual one.
+    const cpu = process.cpuUsage();
     const report = await asHandler(this.caller(site, 'heartbeat-module'), () =>
-      container.module.tick(clock.nowMs + site.skewMs, clock.nowMs),
+      container.module.tick(clock.nowMs + site.skewMs, clock.nowMs, kind),
     );
+    const used = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu));
+    // A container's first tick builds its SDK clients and connections; a tick that starts a failover runs the local
+    // workflow in this process too: the one counted apart, the other not at all.
+    if (container.lastReport === undefined) this.tickCpuMs.first.push(used);
+    else if (kind === 'tick' && !report.failoverStarted) this.tickCpuMs.steady.push(used);
+    container.lastReport = report;
     this.recorder.observeTick(site, report);
     await this.regions.replicate(site);
     return report.superseded;

@@ -3,7 +3,7 @@ import type { HandlerName, SiteNames } from '../lib/names';
 import type { Health, Heartbeat } from '../lambdas/core/message';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import type { PathId, SiteId } from '../lambdas/core/wire';
-import type { HeartbeatModule } from '../lambdas/heartbeat-module/module';
+import type { HeartbeatModule, TickReport } from '../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
@@ -44,6 +44,8 @@ export interface Container {
   busy: boolean;
   /** The invocation just handed to this container, begun at its first tick that runs. */
   begins?: string;
+  /** What its last tick or check reported: when to check again before the next tick. */
+  lastReport?: TickReport;
 }
 
 /** One site as the runtime runs it: its tables, its heartbeat module, what faults did to it, what it last reported. */

@@ -33,8 +33,8 @@ export function templates(overrides: Record<string, unknown> = {}): { production
 }
 
 /** A handler's settings as the stack would set them for the standby site with the default tuning. */
-export function standbySettings(): Settings {
-  const c = config();
+export function standbySettings(overrides: Record<string, unknown> = {}): Settings {
+  const c = config(overrides);
   return readSettings({
     MIRRORBEAT_CLUSTER: c.clusterName,
     MIRRORBEAT_SITE: 'standby',

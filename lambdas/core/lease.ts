@@ -114,6 +114,13 @@ export function gateOpen(state: LeaseState, t: LeaseTuning, record: ClusterRecor
   return silentForMs(state, record, nowMono) >= t.leaseMs + t.driftMarginMs;
 }
 
+/** When (own mono) the gate opens if no renewal is seen before: undefined when this site has not watched the record's renewal. */
+export function gateOpensAtMono(state: LeaseState, t: LeaseTuning, record: ClusterRecord): number | undefined {
+  const w = state.watch;
+  if (w === undefined || w.epoch !== record.epoch || w.lease !== (record.lease ?? 0)) return undefined;
+  return w.sinceMono + t.leaseMs + t.driftMarginMs;
+}
+
 /**
  * How long a promoted site waits, after its promotion, before it acts: nothing when the old
  * primary handed over or its lease was seen to run out (quorum mode, gated), otherwise one lease

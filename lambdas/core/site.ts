@@ -4,6 +4,7 @@ import {
   FRESH_CLOCK,
   FRESH_LEASE,
   gateOpen,
+  gateOpensAtMono,
   type LeaseState,
   leaseTuningOf,
   type LeaseTuning,
@@ -21,7 +22,7 @@ import {
 } from './lease';
 import type { Health, Heartbeat } from './message';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from './verdict';
-import { type ClusterRecord, INITIAL_CLUSTER, type Maintenance } from './volume';
+import { type ClusterRecord, INITIAL_CLUSTER, type Maintenance, maintenanceWhy } from './volume';
 import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './wire';
 
 /**
@@ -57,6 +58,25 @@ export interface Checked {
   /** A valid peer beat claimed primary at a higher epoch: the epoch this site is fenced at, newly. */
   readonly fencedAt?: { readonly epoch: number; readonly via: PathId };
   readonly takeover: TakeoverDecision;
+  /**
+   * The next instant (wall) at which, with nothing new read, a decision would change: a path
+   * passing its deadline, the confirmation window ending, the lease gate opening. The module
+   * checks again then when it comes before its next tick, so detection is not rounded up to
+   * the tick (docs/ARCHITECTURE.md, "Detection").
+   */
+  readonly wakeAtMs: number | undefined;
+}
+
+/**
+ * Whether the heartbeat module checks between two ticks at `wakeAtMs` (Checked.wakeAtMs): when
+ * that comes at least a quarter interval before the next tick; closer, the tick decides.
+ */
+export function checkBefore(
+  wakeAtMs: number | undefined,
+  nextTickAtMs: number,
+  intervalMs: number,
+): wakeAtMs is number {
+  return wakeAtMs !== undefined && wakeAtMs <= nextTickAtMs - intervalMs / 4;
 }
 
 /** Within one episode of a lost peer, a failover is attempted again (a new execution) after this long. */
@@ -236,7 +256,7 @@ export class SiteCore {
       peerHealth === 'failed',
       this.allFailedSinceMs,
       nowMs,
-      this.tuning.confirmationWindowSeconds * 1000,
+      this.confirmationMs(),
     );
     return {
       states,
@@ -248,7 +268,54 @@ export class SiteCore {
       peerHealth,
       ...(fencedAt === undefined ? {} : { fencedAt }),
       takeover: this.takeover(verdict, cluster, monoMs),
+      wakeAtMs: this.wakeAt(states, deadlineMs, cluster, nowMs, monoMs),
     };
+  }
+
+  /**
+   * How long every path must stay failed before the peer counts as lost. Two-region mode tells
+   * a crash from a partition: when both paths are in use and the last beats they carried were
+   * sent within one and a half intervals of each other (by the peer's own clock: two send times
+   * of one sender), the peer stopped on both at once, as a crash does, and one interval of
+   * confirmation is enough; when one path fell silent earlier, the partition that took it may
+   * be spreading, and the whole window applies. (A site cut off from everything looks like a
+   * crash either way; in two-region mode a person approves the failover by default.)
+   */
+  private confirmationMs(): number {
+    const window = this.tuning.confirmationWindowSeconds * 1000;
+    if (this.tuning.consistency === 'strong' || PATHS.some((p) => this.modes[p] !== 'enabled')) return window;
+    const [a, b] = PATHS.map((p) => this.lastBeat[p]).map((beat) =>
+      beat === undefined ? NaN : Date.parse(beat.sentAt),
+    );
+    const together = Math.abs((a as number) - (b as number)) <= 1.5 * this.tuning.intervalSeconds * 1000;
+    return together ? Math.min(window, this.tuning.intervalSeconds * 1000) : window;
+  }
+
+  /** Checked.wakeAtMs: the earliest future instant at which a path would fail, the window end or the gate open. */
+  private wakeAt(
+    states: Readonly<Record<PathId, PathState>>,
+    deadlineMs: Readonly<Record<PathId, number>>,
+    cluster: ClusterRecord,
+    nowMs: number,
+    monoMs: number,
+  ): number | undefined {
+    const at: number[] = [];
+    for (const path of PATHS) {
+      const last = this.detectors[path].lastArrivalMs;
+      // A path fails once its beat is older than the deadline (verdict.ts, pathState): one millisecond past it.
+      if (last !== undefined && (states[path] === 'healthy' || states[path] === 'suspect'))
+        at.push(last + deadlineMs[path] + 1);
+    }
+    if (this.allFailedSinceMs !== undefined) at.push(this.allFailedSinceMs + this.confirmationMs());
+    if (cluster.primary !== this.site) {
+      const gate = gateOpensAtMono(this.lease, this.leaseTuning, cluster);
+      if (gate !== undefined) at.push(nowMs + (gate - monoMs));
+      // The standby reads the record twice an interval: it sees each renewal within half an interval, and its
+      // wait for the lease to run out starts that much closer to the renewal.
+      at.push(nowMs + (this.tuning.intervalSeconds * 1000) / 2);
+    }
+    const future = at.filter((t) => t > nowMs);
+    return future.length === 0 ? undefined : Math.min(...future);
   }
 
   /**
@@ -328,9 +395,4 @@ export class SiteCore {
   failoverStarted(epoch: number, monoMs: number): void {
     this.failoverAttempt = { epoch, atMono: monoMs };
   }
-}
-
-/** Maintenance mode in words, for holds and notices. */
-export function maintenanceWhy(m: Maintenance): string {
-  return `maintenance mode since ${new Date(m.sinceMs).toISOString()} by ${m.by}${m.reason === '' ? '' : ` (${m.reason})`}`;
 }

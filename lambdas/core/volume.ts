@@ -128,3 +128,8 @@ export interface PathRegistryEntry {
 
 /** A path nobody registered yet is enabled: a fresh deployment protects on both paths. */
 export const DEFAULT_PATH_MODE: PathMode = 'enabled';
+
+/** Maintenance mode in words, for holds and notices. */
+export function maintenanceWhy(m: Maintenance): string {
+  return `maintenance mode since ${new Date(m.sinceMs).toISOString()} by ${m.by}${m.reason === '' ? '' : ` (${m.reason})`}`;
+}

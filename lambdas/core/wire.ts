@@ -28,7 +28,6 @@ export const MetricName = {
   pathFailed: 'PathFailed',
   peerBeatAge: 'PeerBeatAgeSeconds',
   invalidBeats: 'InvalidBeats',
-  beatsSent: 'BeatsSent',
   sendFailures: 'SendFailures',
   phi: 'Phi',
   /** 1 while this site's verdict on its peer is the one in the Verdict dimension. */

@@ -2,6 +2,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Heartbeat } from '../core/message';
+import type { PathId } from '../core/wire';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { NoticeDesk } from '../shared/notifier';
@@ -29,3 +30,32 @@ export type Role = Heartbeat['role'];
 
 /** How long one path's send or read may take; a slow path must not hold up the tick or the other path. */
 export const pathTimeoutMs = (intervalSeconds: number) => Math.max(500, Math.floor(intervalSeconds * 1000 * 0.4));
+
+/**
+ * Runs one path's send under its own deadline. The deadline is enforced here, not only
+ * through the SDK's abort signal: a stuck credential fetch or retry must not hold the tick.
+ */
+export async function sendWithin(
+  deps: Pick<ModuleDeps, 'log'>,
+  path: PathId,
+  timeoutMs: number,
+  action: (signal: AbortSignal) => Promise<unknown>,
+): Promise<'sent' | 'failed'> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error(`${path} send exceeded ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([action(controller.signal), deadline]);
+    return 'sent';
+  } catch (error) {
+    deps.log('warn', `${path} beat not sent`, { path, error: String(error) });
+    return 'failed';
+  } finally {
+    clearTimeout(timer);
+  }
+}

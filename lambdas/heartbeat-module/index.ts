@@ -19,6 +19,7 @@ import { SiteStore } from '../shared/store';
 import { Env, type HealthSources } from '../core/wire';
 import { HealthProbe } from './health';
 import { pathTimeoutMs } from './deps';
+import { checkBefore } from '../core/site';
 import { HeartbeatModule } from './module';
 
 /** Stop this long before the Lambda timeout. */
@@ -115,17 +116,30 @@ export const handler = async (
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (Date.now() - startedAt >= RUN_FOR_MS || context.getRemainingTimeInMillis() < intervalMs + SAFETY_MS) break;
     try {
-      const report = await heartbeatModule.tick(Date.now(), performance.now());
+      const [tickWall, tickMono] = [Date.now(), performance.now()];
+      const report = await heartbeatModule.tick(tickWall, tickMono);
       publishMetrics(settings.cluster, settings.site, report.metrics);
       if (report.superseded) {
         ticks += 1;
         break;
+      }
+      // A decision that would change before the next tick (a path's deadline, the confirmation window, the lease
+      // gate, the standby's second read of the record) is checked then, not rounded up to the tick.
+      const toMono = (atMs: number) => tickMono + (atMs - report.atMs);
+      const nextTickMono = tickMono + (next + intervalMs - tickWall);
+      for (let wake = report.wakeAtMs; wake !== undefined && checkBefore(toMono(wake), nextTickMono, intervalMs);) {
+        const wait = toMono(wake) - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const checked = await heartbeatModule.tick(Date.now(), performance.now(), 'check');
+        publishMetrics(settings.cluster, settings.site, checked.metrics);
+        wake = checked.wakeAtMs;
       }
       if (report.verdict !== 'ok')
         logger.info('tick', {
           serial: report.serial,
           sent: report.sent,
           states: report.states,
+          phi: report.phi,
           verdict: report.verdict,
         });
     } catch (error) {

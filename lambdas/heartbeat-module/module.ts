@@ -10,7 +10,7 @@ import { SiteCore } from '../core/site';
 import { DetailType, EVENT_SOURCE, MetricName, type PathId } from '../core/wire';
 import type { Outcome } from '../shared/notifier';
 import { Announcer } from './announcer';
-import { type ModuleDeps, pathTimeoutMs, type Role } from './deps';
+import { type ModuleDeps, pathTimeoutMs, type Role, sendWithin } from './deps';
 import type { HealthReading } from './health';
 import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
@@ -21,12 +21,15 @@ import { checkMetrics, roleMetrics, sendMetrics } from './tick-metrics';
 
 export interface TickReport {
   readonly serial: number;
+  /** The tick's time by the site's corrected wall clock (what `wakeAtMs` is measured on). */
+  readonly atMs: number;
   /** Whether this site acted as primary in this tick (what its beats said). */
   readonly role: Role;
   /** The epoch of the cluster record this tick read. */
   readonly epoch: number;
   readonly health: Health;
-  readonly sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled'>>;
+  /** This site's beat on each path; `not-due` in a check between two ticks, which sends nothing. */
+  readonly sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled' | 'not-due'>>;
   readonly states: Readonly<Record<PathId, PathState>>;
   readonly phi: Readonly<Record<PathId, number>>;
   /** Whether a valid beat from the peer arrived on the path since the last tick. */
@@ -38,6 +41,8 @@ export interface TickReport {
   readonly failoverStarted: boolean;
   /** A newer invocation of this site's module has taken over ticking: this one stops after this tick. */
   readonly superseded: boolean;
+  /** When to check again before the next tick, if a decision would change by then (lambdas/core/site.ts, Checked.wakeAtMs). */
+  readonly wakeAtMs: number | undefined;
   readonly notices: readonly Notice[];
   readonly metrics: readonly MetricPoint[];
 }
@@ -60,6 +65,8 @@ export class HeartbeatModule {
   private readonly ticker: Ticker;
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
+  /** The last beat this site composed: what a check between two ticks reports as its serial and health. */
+  private lastBeat: { serial: number; reading: HealthReading } = { serial: 0, reading: { health: 'ok', evidence: [] } };
 
   constructor(private readonly deps: ModuleDeps) {
     this.core = new SiteCore(deps.settings.tuning, deps.settings.site, deps.settings.peer);
@@ -88,13 +95,16 @@ export class HeartbeatModule {
   /**
    * One tick. `wallMs` is the wall clock, `monoMs` the monotonic clock (leases are timed on it);
    * a wall clock that jumps against the monotonic one is corrected, and said so, before use.
+   * `check`: a check between two ticks, at a report's `wakeAtMs` — the same reads and decisions,
+   * but no beat, no renewal, no request commands and no outbox flush (those keep the tick's rhythm).
    */
-  async tick(wallMs: number, monoMs: number = wallMs): Promise<TickReport> {
+  async tick(wallMs: number, monoMs: number = wallMs, kind: 'tick' | 'check' = 'tick'): Promise<TickReport> {
     const { settings } = this.deps;
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
     const clock = this.core.readClock(wallMs, monoMs);
     const nowMs = clock.nowMs;
-    const { cluster, serial, reading, role, sent } = await this.beat(nowMs, monoMs, timeout);
+    const { cluster, serial, reading, role, sent } =
+      kind === 'tick' ? await this.beat(nowMs, monoMs, timeout) : await this.observe(monoMs, nowMs, timeout);
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
       receiveStorageBeat(this.deps, nowMs, cluster, timeout),
@@ -105,12 +115,12 @@ export class HeartbeatModule {
     this.announcer.lastArrivalMs = checked.lastArrivalMs;
     if (checked.fencedAt !== undefined)
       this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', checked.fencedAt);
-    const metrics: MetricPoint[] = [...checkMetrics(checked, nowMs), ...sendMetrics(sent)];
+    const metrics: MetricPoint[] = [...checkMetrics(checked, nowMs), ...(kind === 'tick' ? sendMetrics(sent) : [])];
     if (storageRead.invalid !== undefined) metrics.push(...invalidBeatPoints('storage', storageRead.invalid));
-    metrics.push(
-      { name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } },
-      { name: MetricName.peerHealthFailed, value: peerHealth === 'failed' ? 1 : 0, unit: 'Count' },
-    );
+    // Rare series only when they happen: the alarms on them treat no data as fine, the dashboard as "ok".
+    if (verdict !== 'ok')
+      metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } });
+    if (peerHealth === 'failed') metrics.push({ name: MetricName.peerHealthFailed, value: 1, unit: 'Count' });
 
     const noPrimary = this.core.noPrimary(role, cluster, states, nowMs, monoMs);
     const decision = checked.takeover;
@@ -121,7 +131,7 @@ export class HeartbeatModule {
     const view = { role, states, phi, deadlineMs, verdict, hold };
     const [, notices, failoverStarted, roleNotices, flushed, maintenanceNotices] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
-      this.pathCommands.handle(nowMs, timeout).then(() => []),
+      kind === 'tick' ? this.pathCommands.handle(nowMs, timeout).then(() => []) : [],
       this.announcer.changes(nowMs, view, timeout, outcomes).then(async (out) => {
         if (clockNotice !== undefined) await this.announcer.publish(clockNotice, nowMs, outcomes);
         return clockNotice === undefined ? out : [...out, clockNotice];
@@ -133,7 +143,7 @@ export class HeartbeatModule {
         await this.roleChange.confirmHandover(role, cluster, nowMs, timeout);
         return [...out, ...(await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes))];
       }),
-      this.announcer.flush(nowMs),
+      kind === 'tick' ? this.announcer.flush(nowMs) : 0,
       this.maintenance.announce(nowMs, timeout, outcomes),
     ]);
     metrics.push(...roleMetrics(role, noPrimary !== undefined, this.core.maintenance?.on === true, this.core.modes));
@@ -145,6 +155,7 @@ export class HeartbeatModule {
     if (undelivered > 0) metrics.push({ name: MetricName.noticesUndelivered, value: undelivered, unit: 'Count' });
     return {
       serial,
+      atMs: nowMs,
       role,
       epoch: cluster.epoch,
       health: reading.health,
@@ -160,6 +171,7 @@ export class HeartbeatModule {
       verdict,
       failoverStarted,
       superseded: this.ticker.superseded,
+      wakeAtMs: checked.wakeAtMs,
       notices: [...notices, ...roleNotices, ...maintenanceNotices],
       metrics,
     };
@@ -180,6 +192,14 @@ export class HeartbeatModule {
     return { serial, health: reading.health, sent };
   }
 
+  /** A check between two ticks reads the cluster record and decides the role as a tick does, and sends nothing. */
+  private async observe(monoMs: number, nowMs: number, timeout: number) {
+    const cluster = await this.readCluster(monoMs, timeout);
+    const role = this.roleAt(cluster, nowMs, monoMs);
+    const notDue = { network: 'not-due', storage: 'not-due' } as const;
+    return { cluster, ...this.lastBeat, role, sent: notDue };
+  }
+
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
   private async beat(nowMs: number, monoMs: number, timeout: number) {
     const { settings, store } = this.deps;
@@ -197,6 +217,7 @@ export class HeartbeatModule {
       return undefined;
     });
     this.healthFailedSinceMs = reading.health === 'failed' ? (this.healthFailedSinceMs ?? nowMs) : undefined;
+    this.lastBeat = { serial, reading };
     const role = this.roleAt(cluster, nowMs, monoMs);
     const beat =
       key === undefined
@@ -287,33 +308,13 @@ export class HeartbeatModule {
     return this.core.clusterRead(record, monoMs);
   }
 
-  /**
-   * Runs one path's send under its own deadline. The deadline is enforced here, not only
-   * through the SDK's abort signal: a stuck credential fetch or retry must not hold the tick.
-   */
+  /** One path's send under its own deadline (deps.ts, sendWithin), unless the path is disabled. */
   private async send(
     path: PathId,
     timeoutMs: number,
     action: (signal: AbortSignal) => Promise<unknown>,
   ): Promise<'sent' | 'failed' | 'disabled'> {
-    if (this.core.modes[path] === 'disabled') return 'disabled';
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new Error(`${path} send exceeded ${timeoutMs} ms`));
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([action(controller.signal), deadline]);
-      return 'sent';
-    } catch (error) {
-      this.deps.log('warn', `${path} beat not sent`, { path, error: String(error) });
-      return 'failed';
-    } finally {
-      clearTimeout(timer);
-    }
+    return this.core.modes[path] === 'disabled' ? 'disabled' : sendWithin(this.deps, path, timeoutMs, action);
   }
 
   private async sendNetwork(beat: Heartbeat, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,6 @@
-// The metric points one tick emits (EMF): path states, phi, deadlines, beat ages, sends, verdict, role, modes.
+// The metric points one tick emits (EMF): only the series an alarm or the dashboard reads, and the rare ones only
+// when they happen (a custom metric is billed for each hour it has data); what was sent is a log field. Steady
+// state: Ticks, PathFailed, Phi, Deadline and PeerBeatAge per path, ActingPrimary, NoPrimary, PathMode per path.
 import type { MetricPoint } from '../core/emf';
 import type { Checked } from '../core/site';
 import { MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
@@ -34,17 +36,14 @@ export function checkMetrics(checked: Checked, nowMs: number): MetricPoint[] {
   return metrics;
 }
 
-/** Whether this site's beat went out on each path. */
-export function sendMetrics(sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled'>>): MetricPoint[] {
-  return PATHS.flatMap((path): MetricPoint[] => [
-    { name: MetricName.beatsSent, value: sent[path] === 'sent' ? 1 : 0, unit: 'Count', dimensions: { Path: path } },
-    {
-      name: MetricName.sendFailures,
-      value: sent[path] === 'failed' ? 1 : 0,
-      unit: 'Count',
-      dimensions: { Path: path },
-    },
-  ]);
+/** A beat that did not go out, per path (nothing when every enabled path sent). */
+export function sendMetrics(sent: Readonly<Record<PathId, 'sent' | 'failed' | 'disabled' | 'not-due'>>): MetricPoint[] {
+  return PATHS.filter((path) => sent[path] === 'failed').map((path): MetricPoint => ({
+    name: MetricName.sendFailures,
+    value: 1,
+    unit: 'Count',
+    dimensions: { Path: path },
+  }));
 }
 
 /** The role this site acted in, whether it sees no primary at all, maintenance mode, and each path's mode in its registry. */
@@ -57,7 +56,7 @@ export function roleMetrics(
   return [
     { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
     { name: MetricName.noPrimary, value: noPrimary ? 1 : 0, unit: 'Count' },
-    { name: MetricName.maintenance, value: maintenance ? 1 : 0, unit: 'Count' },
+    ...(maintenance ? [{ name: MetricName.maintenance, value: 1, unit: 'Count' } as const] : []),
     ...PATHS.map((path): MetricPoint => ({
       name: MetricName.pathMode,
       value: MODE_VALUE[modes[path]],

@@ -25,8 +25,10 @@ describe('configuration', () => {
       failoverMode: 'automatic',
       consistency: 'strong',
       witnessRegion: 'us-east-2',
-      confirmationWindowSeconds: 10,
-      leaseSeconds: 12,
+      // Quorum mode: the lease gates every takeover, so one interval of confirmation is enough.
+      confirmationWindowSeconds: 2,
+      // Quorum mode: two failed renewals in a row and half an interval of lateness.
+      leaseSeconds: 7,
       notifications: { criticalEmails: [], warningEmails: [] },
       cooldownSeconds: 3600,
       approvalTimeoutSeconds: 1800,
@@ -40,6 +42,9 @@ describe('configuration', () => {
       consistency: 'eventual',
       isolationPolicy: 'stay-primary',
       failoverMode: 'approval',
+      // No lease gates a takeover there: the confirmation window keeps a flapping partition from failing over.
+      confirmationWindowSeconds: 10,
+      leaseSeconds: 12,
     });
     expect(parseConfig({ ...BASE_CONFIG, consistency: 'eventual', isolationPolicy: 'self-fence' })).toMatchObject({
       failoverMode: 'automatic',

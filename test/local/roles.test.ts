@@ -117,8 +117,8 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     const manual = await rehearse({ failoverMode: 'manual' });
     const raised = manual.report.notifications.filter((n) => n.kind === 'no-primary');
     expect(raised).toEqual([expect.objectContaining({ site: 'standby' })]);
-    // The crash, then the lease (12 s) and its margin to see it ran out, then the grace (17 s).
-    expect(raised[0]?.atMs).toBeGreaterThan(20_000 + 13_000 + 17_000 - 2_000);
+    // The crash, then the lease (quorum mode's 7 s) and its margin to see it ran out, then the grace (lease, margin, two ticks: 12 s).
+    expect(raised[0]?.atMs).toBeGreaterThan(20_000 + 8_000 + 12_000 - 2_000);
     const page = manual.messages.find((m) => m.subject.includes('no site acts as primary'));
     expect(page?.body).toMatch(/production's lease at epoch 1 ran out \d+ s ago and no site has taken over/);
     expect(page?.body).toMatch(/npx mirrorbeat failover --site standby --region us-west-2/);

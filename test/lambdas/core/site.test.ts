@@ -1,14 +1,30 @@
-import { SiteCore } from '../../../lambdas/core/site';
+import { checkBefore, SiteCore } from '../../../lambdas/core/site';
 import type { ClusterRecord } from '../../../lambdas/core/volume';
 import { standbySettings } from '../../helpers';
 
 /** The site core driven step by step, with no I/O: what the tables said in, decisions out. */
-const tuning = standbySettings().tuning;
+// A 12 s lease (quorum mode's default is 3.5 intervals): the figures below are timed against it.
+const tuning = standbySettings({ leaseSeconds: 12 }).tuning;
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
 const silent = {
   network: { unreadable: false, arrivedAtMs: NOW - 60_000 },
   storage: { unreadable: false, arrivedAtMs: NOW - 60_000 },
 };
+
+/** A valid beat of the peer sent at `at`. */
+const beat = (role: 'primary' | 'secondary', at: number) =>
+  ({
+    v: 1,
+    cluster: 'orders',
+    site: 'production',
+    region: 'us-east-1',
+    serial: at,
+    sentAt: new Date(at).toISOString(),
+    epoch: 1,
+    role,
+    health: 'ok',
+    sig: '',
+  }) as const;
 
 describe('the site core', () => {
   it('as standby: the trigger comes after the confirmation window, the takeover after the lease stood still a lease and the margin', () => {
@@ -26,6 +42,74 @@ describe('the site core', () => {
     });
     core.failoverStarted(1, NOW + 13_000);
     expect(at(15_000).takeover).toEqual({ start: false });
+  });
+
+  it('asks to be checked again when a decision would change before the next tick: a deadline, the window, the gate', () => {
+    const core = new SiteCore(tuning, 'standby', 'production');
+    const beats = (lastMs: number) => ({
+      network: { unreadable: false, arrivedAtMs: NOW + lastMs },
+      storage: { unreadable: false, arrivedAtMs: NOW + lastMs + 300 },
+    });
+    const renewal = (lease: number): ClusterRecord => ({ epoch: 1, primary: 'production', lease });
+    const at = (ms: number, lastBeatMs: number, lease: number) =>
+      core.check(beats(lastBeatMs), core.clusterRead(renewal(lease), NOW + ms), NOW + ms, NOW + ms);
+    // Beats and renewals every 2 s: the soonest change is the standby's second read of the record, half an interval on.
+    for (let t = 0; t <= 20_000; t += 2_000) at(t, t, t / 2_000);
+    expect(at(21_000, 20_000, 10).wakeAtMs).toBe(NOW + 22_000);
+    // A primary has no second read: its next change is the network path's deadline (the floor, 6 s after the beat).
+    const primary = new SiteCore(tuning, 'production', 'standby');
+    const named: ClusterRecord = { epoch: 1, primary: 'production' };
+    primary.check(beats(0), primary.clusterRead(named, NOW), NOW, NOW);
+    expect(primary.check(beats(0), named, NOW + 1_000, NOW + 1_000).wakeAtMs).toBe(NOW + 6_001);
+    // Silent from +20 s: at +23 s the second read comes first; at +25.7 s the network path's deadline, 1 ms past it.
+    expect(at(23_000, 20_000, 10).wakeAtMs).toBe(NOW + 24_000);
+    expect(at(25_700, 20_000, 10).wakeAtMs).toBe(NOW + 26_001);
+    // Both failed at +26.5 s; the window (2 s) ends at +28.5 s, when the trigger holds and the gate not yet.
+    expect(at(26_500, 20_000, 10).states).toEqual({ network: 'failed', storage: 'failed' });
+    expect(at(28_100, 20_000, 10).wakeAtMs).toBe(NOW + 28_500);
+    expect(at(28_500, 20_000, 10)).toMatchObject({ verdict: 'peer-lost', takeover: { start: false } });
+    // The renewal seen at +20 s stands 12 s and the 1 s margin: the gate opens at +33 s, and a check then takes over.
+    expect(at(32_600, 20_000, 10).wakeAtMs).toBe(NOW + 33_000);
+    expect(at(33_000, 20_000, 10).takeover).toMatchObject({ start: true, reason: 'peer-lost' });
+    // The module checks between ticks only a quarter interval or more before the next one.
+    expect(checkBefore(NOW + 1_000, NOW + 2_000, 2_000)).toBe(true);
+    expect(checkBefore(NOW + 1_600, NOW + 2_000, 2_000)).toBe(false);
+    expect(checkBefore(undefined, NOW + 2_000, 2_000)).toBe(false);
+  });
+
+  it('two-region mode tells a crash from a partition: paths that stopped together need one interval, not the window', () => {
+    // Two-region mode's defaults: a 10 s confirmation window.
+    const twoRegion = { ...tuning, consistency: 'eventual' as const, confirmationWindowSeconds: 10 };
+    const core = new SiteCore(twoRegion, 'standby', 'production');
+    const record: ClusterRecord = { epoch: 1, primary: 'production', lease: 1 };
+    const lastBeats = (networkSentMs: number, storageSentMs: number) => ({
+      network: {
+        unreadable: false,
+        arrivedAtMs: NOW + networkSentMs + 200,
+        beat: beat('primary', NOW + networkSentMs),
+      },
+      storage: {
+        unreadable: false,
+        arrivedAtMs: NOW + storageSentMs + 700,
+        beat: beat('primary', NOW + storageSentMs),
+      },
+    });
+    const at = (ms: number, reads: ReturnType<typeof lastBeats>) =>
+      core.check(reads, core.clusterRead(record, NOW + ms), NOW + ms, NOW + ms).verdict;
+    // Both paths' last beats were sent at +0 (a crash): failed at +6.7 s, lost one interval (2 s) later.
+    const crash = lastBeats(0, 0);
+    at(0, crash);
+    expect(at(6_800, crash)).toBe('degraded');
+    expect(at(8_800, crash)).toBe('peer-lost');
+    // The network path went quiet 10 s before the storage path (a partition spreading): the whole window (10 s).
+    const partition = new SiteCore(twoRegion, 'standby', 'production');
+    const spread = lastBeats(20_000, 30_000);
+    const verdict = (ms: number) =>
+      partition.check(spread, partition.clusterRead(record, NOW + ms), NOW + ms, NOW + ms).verdict;
+    verdict(30_000);
+    expect(verdict(36_800)).toBe('degraded');
+    expect(verdict(38_800)).toBe('degraded');
+    expect(verdict(46_800)).toBe('peer-lost');
   });
 
   it('as standby: an unreadable record proves no silence, and a renewal seen restarts the watch', () => {
@@ -91,19 +175,6 @@ describe('the site core', () => {
   });
 
   describe('sees no primary only when it can know', () => {
-    const beat = (role: 'primary' | 'secondary', at: number) =>
-      ({
-        v: 1,
-        cluster: 'orders',
-        site: 'production',
-        region: 'us-east-1',
-        serial: at,
-        sentAt: new Date(at).toISOString(),
-        epoch: 1,
-        role,
-        health: 'ok',
-        sig: '',
-      }) as const;
     const fresh = (role: 'primary' | 'secondary', at: number) => ({
       network: { unreadable: false, arrivedAtMs: at, beat: beat(role, at) },
       storage: { unreadable: false, arrivedAtMs: at, beat: beat(role, at) },

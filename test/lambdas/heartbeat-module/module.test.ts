@@ -20,7 +20,8 @@ const recording = (push: (n: Notice) => unknown): ModuleDeps['notices'] => ({
 
 const KEY = Buffer.from('k'.repeat(64));
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
-const settings = standbySettings();
+// The lease these tests time against: 12 s (quorum mode's default is 3.5 intervals; these keep the round figures).
+const settings = standbySettings({ leaseSeconds: 12 });
 
 /** An in-memory stand-in for the tables, with switches to make one path's calls fail or hang. */
 class FakeStore {
@@ -471,7 +472,7 @@ describe('the heartbeat module', () => {
 });
 
 function readSettingsFor(site: 'production' | 'standby') {
-  const s = standbySettings();
+  const s = standbySettings({ leaseSeconds: 12 });
   return {
     ...s,
     site,
