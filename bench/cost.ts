@@ -83,12 +83,16 @@ export function monthlyCost(
     sites *
     ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
   const reads = ticksPerMonth * (8 + 2) + invocations * 2 + MONTH_S / (MAINTENANCE_READ_EVERY_MS / 1000);
+  // The standby checks again half an interval after each tick (lambdas/core/site.ts, wakeAtMs): the cluster record,
+  // the peer's storage beat and the two observations. Checks at a deadline are rare (a failing path) and not counted.
+  const standbyCheckReads = ticksPerMonth * 4;
   const writes = ticksPerMonth * (3 + 1);
   const leaseReads = config.consistency === 'eventual' ? ticksPerMonth : 0;
   const renewals =
     ticksPerMonth * (PRICES.dynamoWriteRequestUnit + PRICES.dynamoReplicatedWriteRequestUnit) +
     leaseReads * PRICES.dynamoReadRequestUnit;
   const dynamo =
+    standbyCheckReads * PRICES.dynamoReadRequestUnit +
     sites *
       (reads * PRICES.dynamoReadRequestUnit +
         writes * PRICES.dynamoWriteRequestUnit +

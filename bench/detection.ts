@@ -55,11 +55,11 @@ export function upperBound95(k: number, n: number): number {
  * failover in both (`health.onPeerFailure: failover`), so the workload-failed class is a
  * detection, as a Route 53 health check on the workload's endpoint would make it.
  */
-export function benchTunings(config: MirrorbeatConfig): BenchTunings {
-  const base: Tuning = { ...tuningOf(config), onPeerFailure: 'failover' };
+export function benchTunings(config: MirrorbeatConfig, twoRegionConfig: MirrorbeatConfig = config): BenchTunings {
+  const tuning = (c: MirrorbeatConfig): Tuning => ({ ...tuningOf(c), onPeerFailure: 'failover' });
   return {
-    quorum: { ...base, consistency: 'strong', isolationPolicy: 'self-fence' },
-    twoRegion: { ...base, consistency: 'eventual', isolationPolicy: 'stay-primary' },
+    quorum: { ...tuning(config), consistency: 'strong', isolationPolicy: 'self-fence' },
+    twoRegion: { ...tuning(twoRegionConfig), consistency: 'eventual', isolationPolicy: 'stay-primary' },
   };
 }
 
@@ -75,8 +75,9 @@ export function detectionFigures(
   tracesPerClass: number,
   seeds: readonly number[],
   detectors: readonly DetectorId[] = DETECTOR_IDS,
+  twoRegionConfig: MirrorbeatConfig = config,
 ): DetectionResult {
-  const tunings = benchTunings(config);
+  const tunings = benchTunings(config, twoRegionConfig);
   const found = Object.fromEntries(detectors.map((id) => [id, [] as number[]])) as Record<DetectorId, number[]>;
   const figures = {} as Record<DetectorId, DetectorFigures>;
   for (const id of detectors)

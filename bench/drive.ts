@@ -1,5 +1,5 @@
 import type { Heartbeat } from '../lambdas/core/message';
-import { type PeerRead, SiteCore } from '../lambdas/core/site';
+import { checkBefore, type PeerRead, SiteCore } from '../lambdas/core/site';
 import type { ClusterRecord } from '../lambdas/core/volume';
 import type { PathId, Tuning } from '../lambdas/core/wire';
 import type { Beat, Trace } from './traces';
@@ -67,28 +67,19 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
   const { tuning, paths } = options;
   const renewals = tuning.consistency === 'strong' ? trace.renewals.quorum : trace.renewals.twoRegion;
   const network = new PathView(trace.beats, (b) => b.networkAtMs);
-  const storage = new PathView(trace.beats, (b) => b.storageAtMs);
+  // Quorum mode: the heartbeat volume is an MRSC table, whose strongly consistent read returns a beat once its write committed.
+  const storageAt = (b: Beat) => (tuning.consistency === 'strong' ? b.storageQuorumAtMs : b.storageAtMs);
+  const storage = new PathView(trace.beats, storageAt);
   let storageSeenSerial: number | undefined;
   let renewalCursor = 0;
   // Each invocation's ticks, interleaved in time when two containers overlap at the handoff.
   const ticks = trace.checker
-    .flatMap((inv, i) => inv.ticks.map((t, k) => ({ t, inv: i, first: k === 0, ...inv })))
+    .flatMap((inv, i) => inv.ticks.map((t, k) => ({ t, inv: i, first: k === 0, next: inv.ticks[k + 1], ...inv })))
     .sort((a, b) => a.t - b.t);
   const byContainer = new Map<number, SiteCore>();
   const cores = new Map<number, SiteCore>();
-  for (const { t: now, inv, first, cold, container } of ticks) {
-    if (first) {
-      // A warm container keeps its core (a new invocation forgets the lease it held); a fresh one starts from nothing.
-      let core = byContainer.get(container);
-      if (cold || core === undefined) {
-        core = new SiteCore(tuning, MODULE_SITE.site, MODULE_SITE.peer);
-        for (const path of ['network', 'storage'] as const)
-          if (!paths.includes(path)) core.setMode(path, 'disabled', now);
-        byContainer.set(container, core);
-      } else core.newInvocation();
-      cores.set(inv, core);
-    }
-    const site = cores.get(inv) as SiteCore;
+  /** One check of the module at `now` (a tick, or a wake between two: the same reads, lambdas/heartbeat-module/module.ts). */
+  const checkAt = (site: SiteCore, now: number) => {
     site.readClock(now, now);
     while (renewalCursor < renewals.length && (renewals[renewalCursor] as number) <= now) renewalCursor += 1;
     const readable = tuning.consistency !== 'strong' || !trace.checkerNoMajority.some(([a, b]) => now >= a && now < b);
@@ -103,10 +94,10 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
       net === undefined
         ? { unreadable: false }
         : { arrivedAtMs: net.networkAtMs, beat: heartbeatOf(net), unreadable: false };
-    // Storage: the module reads the peer's item from its replica; a new serial is recorded as arrived at this tick.
+    // Storage: the module reads the peer's item from its replica; a new serial is recorded as arrived at this read.
     const item = storage.advance(now);
     // A forged or replayed item written over the peer's slot is what the tick reads until the peer's next write replaces it.
-    const forged = trace.forgedStorage.some(([a]) => a <= now && (item === undefined || a > item.storageAtMs));
+    const forged = trace.forgedStorage.some(([a]) => a <= now && (item === undefined || a > storageAt(item)));
     let storageRead: PeerRead;
     if (item === undefined) storageRead = { unreadable: false };
     else if (forged) storageRead = { ...lastStorage(storage), unreadable: false, invalid: 'signature' };
@@ -117,8 +108,34 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
       }
       storageRead = { ...lastStorage(storage), unreadable: false };
     }
-    const checked = site.check({ network: networkRead, storage: storageRead }, cluster, now, now);
+    return site.check({ network: networkRead, storage: storageRead }, cluster, now, now);
+  };
+  for (const [i, { t: now, inv, first, next, cold, container }] of ticks.entries()) {
+    if (first) {
+      // A warm container keeps its core (a new invocation forgets the lease it held); a fresh one starts from nothing.
+      let core = byContainer.get(container);
+      if (cold || core === undefined) {
+        core = new SiteCore(tuning, MODULE_SITE.site, MODULE_SITE.peer);
+        for (const path of ['network', 'storage'] as const)
+          if (!paths.includes(path)) core.setMode(path, 'disabled', now);
+        byContainer.set(container, core);
+      } else core.newInvocation();
+      cores.set(inv, core);
+    }
+    const site = cores.get(inv) as SiteCore;
+    let checked = checkAt(site, now);
     if (checked.takeover.start) return now;
+    // The module checks again when a decision would change before its next tick (lambdas/heartbeat-module/index.ts).
+    // Not past the next tick of another invocation either (at a handoff), so what the paths show only moves forward.
+    const other = ticks[i + 1]?.t ?? Infinity;
+    for (
+      let wake = checked.wakeAtMs;
+      next !== undefined && checkBefore(wake, next, trace.intervalMs) && wake < other;
+      wake = checked.wakeAtMs
+    ) {
+      checked = checkAt(site, wake);
+      if (checked.takeover.start) return wake;
+    }
   }
   return undefined;
 }

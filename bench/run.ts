@@ -5,7 +5,8 @@ import { definitionsFor, simulateScenario } from '../local/run';
 import { parseScenario } from '../local/scenario';
 import { detectionChart } from './chart';
 import { alternativesCost, monthlyCost, PRICES_READ_ON } from './cost';
-import { type DetectorFigures, detectionFigures } from './detection';
+import { pathTimeoutMs } from '../lambdas/heartbeat-module/deps';
+import { type DetectorFigures, detectionFigures, percentile } from './detection';
 import type { DetectorId } from './detectors';
 import { bundleFigures } from './size';
 
@@ -27,7 +28,27 @@ export interface BenchReport {
    * all its servers generally within 60 s, and then the TTL.
    */
   endToEnd: { dnsTtlSeconds: number; recordPropagationSeconds: number; p99Ms: Partial<Record<DetectorId, number>> };
+  /**
+   * CPU time of heartbeat-module ticks in the local runtime (this machine; no TLS: Lambda keeps its connections
+   * alive, so a steady tick's TLS is record encryption only), stretched to the CPU share Lambda gives each memory
+   * size (one vCPU at 1,769 MB, proportionally less below), against the path timeout a tick's sends must meet.
+   * `steady`: every tick but a container's first (which builds its clients and connections) and one that starts a
+   * failover (whose local workflow runs in the same process); `firstMaxMs`: the slowest first tick.
+   */
+  tick: {
+    steadyP50Ms: number;
+    steadyP90Ms: number;
+    steadyP99Ms: number;
+    firstMaxMs: number;
+    memoryMb: number;
+    pathTimeoutMs: number;
+    /** Per memory size, at Lambda's CPU share: the steady p90 and p99 and the slowest first tick; whether the p99 fits. */
+    atMemoryMs: Record<string, { steadyP90: number; steadyP99: number; firstMax: number; fits: boolean }>;
+  };
 }
+
+/** Lambda: "At 1,769 MB, a function has the equivalent of one vCPU"; CPU is allocated in proportion to memory. */
+export const MB_PER_VCPU = 1769;
 
 /** The TTL a failover record would carry (Route 53's console default for a new record is 300 s; 60 s is the common choice for failover). */
 export const DNS_TTL_SECONDS = 60;
@@ -53,6 +74,8 @@ function endToEnd(
 
 export interface BenchOptions {
   readonly config: MirrorbeatConfig;
+  /** The same configuration in two-region mode, with that mode's defaults (the mirrorbeat-two-region detector). */
+  readonly twoRegionConfig?: MirrorbeatConfig;
   readonly tracesPerClass: number;
   /** One corpus per seed; the figures are over all of them. */
   readonly seeds: readonly number[];
@@ -80,6 +103,10 @@ async function failoverFigures(config: MirrorbeatConfig, seed: number, dynamoEnd
       stateTransitions: execution?.transitions ?? null,
     },
     metricSeries: Math.max(result.metricSeries.production, result.metricSeries.standby),
+    tickCpuMs: {
+      steady: [...result.tickCpuMs.steady].sort((a, b) => a - b),
+      first: [...result.tickCpuMs.first].sort((a, b) => a - b),
+    },
     emfBytesPerTick: result.emfBytesPerTick,
     definitions: definitionsFor(scenario),
   };
@@ -89,8 +116,9 @@ export async function runBench(
   options: BenchOptions,
 ): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
   const { config, tracesPerClass, seeds } = options;
-  const detection = detectionFigures(config, tracesPerClass, seeds);
+  // The failover run first, in a small heap: its ticks' CPU times are not to carry the corpus's garbage collection.
   const run = await failoverFigures(config, seeds[0] ?? 1, options.dynamoEndpoint);
+  const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
   const memory = (prefix: string) =>
     Object.entries(run.definitions.standby.functionMemoryMb).find(([id]) => id.startsWith(prefix))?.[1] ?? 128;
   const cost = monthlyCost(config, {
@@ -115,8 +143,42 @@ export async function runBench(
     pricesReadOn: PRICES_READ_ON,
     corpus: { seeds: [...seeds], tracesPerClass, classes: detection.classes },
     endToEnd: endToEnd(detection.figures, run.failover.decisionToPromotedMs),
+    tick: tickFigures(run.tickCpuMs, memory('HeartbeatModule'), config.intervalSeconds),
   };
   return { report, latencies: detection.latencies };
+}
+
+function tickFigures(
+  cpuMs: { readonly steady: readonly number[]; readonly first: readonly number[] },
+  memoryMb: number,
+  intervalSeconds: number,
+): BenchReport['tick'] {
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const steadyP90Ms = round(percentile(cpuMs.steady, 0.9) ?? 0);
+  const steadyP99Ms = round(percentile(cpuMs.steady, 0.99) ?? 0);
+  const firstMaxMs = round(cpuMs.first.at(-1) ?? 0);
+  const timeout = pathTimeoutMs(intervalSeconds);
+  const stretch = (ms: number, mb: number) => Math.round(ms * Math.max(1, MB_PER_VCPU / mb));
+  const sizes = [...new Set([128, 192, 256, memoryMb])].sort((a, b) => a - b);
+  return {
+    steadyP50Ms: round(percentile(cpuMs.steady, 0.5) ?? 0),
+    steadyP90Ms,
+    steadyP99Ms,
+    firstMaxMs,
+    memoryMb,
+    pathTimeoutMs: timeout,
+    atMemoryMs: Object.fromEntries(
+      sizes.map((mb) => [
+        mb,
+        {
+          steadyP90: stretch(steadyP90Ms, mb),
+          steadyP99: stretch(steadyP99Ms, mb),
+          firstMax: stretch(firstMaxMs, mb),
+          fits: stretch(steadyP99Ms, mb) < timeout,
+        },
+      ]),
+    ),
+  };
 }
 
 const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
@@ -168,6 +230,10 @@ export function benchTable(r: BenchReport): string {
   lines.push(
     '',
     `failover in the local runtime: decision to promoted ${seconds(r.failover.decisionToPromotedMs)}, ${String(r.failover.stateTransitions)} state transitions`,
+    `heartbeat-module tick (deployed at ${r.tick.memoryMb} MB): CPU here p50 ${r.tick.steadyP50Ms} ms, p90 ${r.tick.steadyP90Ms} ms, p99 ${r.tick.steadyP99Ms} ms, a container's first tick up to ${r.tick.firstMaxMs} ms`,
+    `  at Lambda's CPU share, p90 / p99 / first tick: ${Object.entries(r.tick.atMemoryMs)
+      .map(([mb, t]) => `${mb} MB ${t.steadyP90} / ${t.steadyP99} / ${t.firstMax} ms`)
+      .join(', ')}; a path's sends must finish within ${r.tick.pathTimeoutMs} ms`,
   );
   return lines.join('\n');
 }

@@ -43,6 +43,8 @@ export interface Beat {
   readonly sentAtMs: number;
   readonly networkAtMs: number;
   readonly storageAtMs: number;
+  /** Quorum mode: when the beat's write committed in the MRSC table, from which the checker's strongly consistent read returns it. */
+  readonly storageQuorumAtMs: number;
   readonly healthFailed: boolean;
 }
 
@@ -223,11 +225,20 @@ export function generateTrace(cls: TraceClass, index: number, seed: number, inte
   const quorum: number[] = [];
   const twoRegion: number[] = [];
   let storageDue = 0;
+  let storageQuorumDue = 0;
   let serial = 0;
-  const sends = sender.flatMap((inv) => inv.ticks).sort((a, b) => a - b);
+  // A paused sender ticks at once when it resumes (the handler's loop does not sleep for a tick already due): the
+  // ticks due in a pause are one tick at its end.
+  const sends = [
+    ...new Set(
+      sender
+        .flatMap((inv) => inv.ticks)
+        .map((t) => f.senderGaps.find(([a, b]) => t >= a && t < b)?.[1] ?? t)
+        .sort((a, b) => a - b),
+    ),
+  ];
   for (const sent of sends) {
     if (f.stopAtMs !== undefined && sent >= f.stopAtMs) break;
-    if (inside(sent, f.senderGaps)) continue;
     serial += 1;
     let network = Infinity;
     if (!inside(sent, f.networkCut) && !random.chance(f.networkLoss)) {
@@ -241,19 +252,29 @@ export function generateTrace(cls: TraceClass, index: number, seed: number, inte
     // A replica applies one item's writes in order.
     applied = Math.max(applied, storageDue);
     storageDue = applied;
+    // Two-region mode: the renewal (its own item) replicates as the beat does.
+    if (applied < TRACE_MS) twoRegion.push(applied);
+    // Quorum mode: a write (the renewal, then the beat) commits when production reaches a majority (the standby or the witness).
+    const reachesStandby = !inside(sent, f.storageCut);
+    const reachesWitness = !inside(sent, f.witnessDown) && (f.isolatedFrom === undefined || sent < f.isolatedFrom);
+    const majority = reachesStandby || reachesWitness;
+    if (majority) quorum.push(sent + random.between(20, 80));
+    // The beat in the MRSC table: the checker's strongly consistent read returns it once committed. A lagging link
+    // between the sites slows the commit by as much; a cut one keeps the beat from the checker's read until it heals.
+    let committed = majority ? sent + random.between(40, 160) : Infinity;
+    for (const [from, to, extra] of f.storageLag) if (sent >= from && sent < to) committed += extra;
+    const cutQ = f.storageCut.find(([a, b]) => committed >= a && committed < b);
+    if (cutQ !== undefined) committed = cutQ[1] >= TRACE_MS ? Infinity : cutQ[1] + random.between(0, 2_000);
+    committed = Math.max(committed, storageQuorumDue);
+    storageQuorumDue = committed;
     beats.push({
       serial,
       sentAtMs: sent,
       networkAtMs: network,
       storageAtMs: applied,
+      storageQuorumAtMs: committed,
       healthFailed: f.unhealthyFromMs !== undefined && sent >= f.unhealthyFromMs,
     });
-    // Two-region mode: the renewal (its own item) replicates as the beat does.
-    if (applied < TRACE_MS) twoRegion.push(applied);
-    // Quorum mode: the renewal commits when production reaches a majority (the standby or the witness).
-    const reachesStandby = !inside(sent, f.storageCut);
-    const reachesWitness = !inside(sent, f.witnessDown) && (f.isolatedFrom === undefined || sent < f.isolatedFrom);
-    if (reachesStandby || reachesWitness) quorum.push(sent + random.between(20, 80));
   }
   twoRegion.sort((a, b) => a - b);
   // The checker reaches a majority with production or the witness.

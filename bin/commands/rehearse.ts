@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import fc from 'fast-check';
-import { ConfigError, CONTEXT_KEY } from '../../lib/config';
+import { ConfigError, CONTEXT_KEY, parseConfig } from '../../lib/config';
 import { benchTable, runBench, writeResults } from '../../bench/run';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
 import { startDynamoLocal } from '../../local/dynamo';
@@ -107,8 +107,23 @@ export function registerRehearse(program: Command): void {
           return Number(value);
         };
         const config = loadConfig(opts.cdkJson, opts.context);
+        // Two-region mode's figures with that mode's own defaults (a longer lease and confirmation window).
+        // (its witness, failover mode and isolation policy are quorum mode's: the detector runs stay-primary there).
+        const {
+          witnessRegion: _w,
+          failoverMode: _f,
+          isolationPolicy: _i,
+          ...raw
+        } = loadRawConfig(opts.cdkJson, opts.context);
+        let twoRegionConfig;
+        try {
+          twoRegionConfig = parseConfig({ ...raw, consistency: 'eventual' });
+        } catch {
+          twoRegionConfig = undefined; // keys only quorum mode takes: measure two-region mode with the same values
+        }
         const { report, latencies } = await runBench({
           config,
+          twoRegionConfig,
           tracesPerClass: whole('traces', opts.traces, 5000),
           seeds: opts.seeds.split(',').map((seed) => whole('seeds', seed.trim(), 2 ** 32 - 1)),
         });

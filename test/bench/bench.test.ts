@@ -5,6 +5,7 @@ import { benchTunings, upperBound95 } from '../../bench/detection';
 import { decide, DETECTOR_IDS } from '../../bench/detectors';
 import { phiAccrualDecision, route53Decision } from '../../bench/peers';
 import { runBench, writeResults } from '../../bench/run';
+import { HEARTBEAT_MODULE_MEMORY_MB } from '../../lib/site-stack';
 import { corpus, FAILURE_CLASSES, generateTrace, NON_FAILURE_CLASSES } from '../../bench/traces';
 import { config } from '../helpers';
 import { dynamoEndpoint } from '../local-sites';
@@ -69,8 +70,9 @@ describe('the detectors, each over traces that tell them apart', () => {
     const decision = decide('mirrorbeat', crash, tunings, 1) as number;
     const lastRenewal = crash.renewals.quorum.filter((t) => t < decision).at(-1) as number;
     expect(decision).toBeGreaterThan(crash.failureAtMs as number);
-    // The gate: a lease and the drift margin (12 s + 1 s at interval 2) with no renewal seen.
-    expect(decision - lastRenewal).toBeGreaterThanOrEqual(13_000);
+    // The gate: a lease and the drift margin (quorum mode's 7 s + 1 s at interval 2) with no renewal seen.
+    expect(tunings.quorum.leaseSeconds).toBe(7);
+    expect(decision - lastRenewal).toBeGreaterThanOrEqual(8_000);
     expect(decide('mirrorbeat', partition, tunings, 1)).toBeUndefined();
     expect(decide('mirrorbeat', generateTrace('storage-partition', 1, 11), tunings, 1)).toBeUndefined();
   });
@@ -125,6 +127,12 @@ describe('mirrorbeat bench, reduced', () => {
     expect(report.failover.decisionToPromotedMs).toEqual(expect.any(Number));
     expect(report.failover.stateTransitions).toBeGreaterThan(5);
     expect(report.corpus.classes).toMatchObject({ 'site-crash': 4, 'forged-and-replayed': 4 });
+    // A tick's CPU, measured, and stretched to Lambda's CPU share: less memory, longer.
+    expect(report.tick).toMatchObject({ memoryMb: HEARTBEAT_MODULE_MEMORY_MB, pathTimeoutMs: 800 });
+    expect(report.tick.steadyP50Ms).toBeGreaterThan(0);
+    expect(report.tick.firstMaxMs).toBeGreaterThan(0);
+    const at = report.tick.atMemoryMs;
+    expect(at['128']?.steadyP99).toBeGreaterThan(at['256']?.steadyP99 as number);
     expect(report.endToEnd.p99Ms['route53-health-check']).toBe(
       (report.detection['route53-health-check'].p99Ms as number) + 60_000,
     );
