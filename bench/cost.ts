@@ -1,5 +1,6 @@
 import type { MirrorbeatConfig } from '../lib/config';
 import { MAINTENANCE_READ_EVERY_MS } from '../lambdas/heartbeat-module/maintenance';
+import { reclaimAfterMs } from '../lambdas/heartbeat-module/ticker';
 
 /**
  * Unit prices (USD, us-east-1, on-demand, Linux/arm64), as published on the AWS pricing
@@ -75,9 +76,11 @@ export function monthlyCost(
   const sites = 2;
   const ticksPerMonth = MONTH_S / config.intervalSeconds;
   const invocations = MONTH_S / 60;
-  // One invocation ticks all the time (up to 10 minutes each, sleeping between ticks: billed for all of it);
-  // the other per-minute invocations find the ticker held and return at once (about 0.1 s each).
-  const moduleGbS = (MONTH_S + invocations * 0.1) * (p.heartbeatModuleMemoryMb / 1024);
+  // One invocation ticks all the time (up to 10 minutes each, sleeping between ticks: billed for all of it); the other
+  // per-minute invocations find the ticker held, look once more after three intervals (a ticker that died just now
+  // is replaced then: lambdas/heartbeat-module/ticker.ts) and return, about 0.2 s of work besides the wait.
+  const refusedS = reclaimAfterMs(config.intervalSeconds) / 1000 + 0.2;
+  const moduleGbS = (MONTH_S + invocations * refusedS) * (p.heartbeatModuleMemoryMb / 1024);
   const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
   const lambda =
     sites *

@@ -7,6 +7,7 @@ import { type HandlerName, SiteNames } from '../lib/names';
 import { SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { checkBefore } from '../lambdas/core/site';
 import { HeartbeatModule } from '../lambdas/heartbeat-module/module';
+import { reclaimAfterMs } from '../lambdas/heartbeat-module/ticker';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { NoticeJournal } from '../lambdas/shared/journal';
 import { type ClusterStatus, readClusterStatus } from '../client/status';
@@ -272,7 +273,7 @@ class Simulation implements World {
    * cold start: nothing carried over but what the tables hold). As the handler does, it ticks
    * only if it claims the site's ticker, and then until a newer invocation has claimed it.
    */
-  private async invocation(site: Site, startedAtMs: number, endMs: number): Promise<void> {
+  private async invocation(site: Site, startedAtMs: number, endMs: number, again?: string): Promise<void> {
     if (site.crashed || this.clock.nowMs < site.pausedUntilMs) return;
     let container = site.containers.find((c) => !c.busy);
     if (container === undefined) {
@@ -280,12 +281,17 @@ class Simulation implements World {
       site.containers.push(container);
     }
     const running = container;
-    this.invocationCount += 1;
-    const id = `${site.id}-invocation-${this.invocationCount}`;
+    if (again === undefined) this.invocationCount += 1;
+    const id = again ?? `${site.id}-invocation-${this.invocationCount}`;
     const claimed = await asHandler(this.caller(site, 'heartbeat-module'), () =>
       running.module.claimTicker(id, this.clock.nowMs, startedAtMs + INVOCATION_RUNS_AT_MOST_MS, HANDOFF_MS),
     );
-    if (!claimed) return;
+    if (!claimed) {
+      // As the handler does: one more look once a ticker that died just now has been silent long enough.
+      const at = this.clock.nowMs + reclaimAfterMs(this.scenario.config.intervalSeconds);
+      if (again === undefined && at <= endMs) this.clock.schedule(at, () => this.invocation(site, at, endMs, id));
+      return;
+    }
     running.busy = true;
     running.begins = id;
     const tickAt = (k: number) => {
@@ -296,6 +302,11 @@ class Simulation implements World {
         return;
       }
       this.clock.schedule(at, async () => {
+        // A restart ended the container between two of its ticks: its next one never comes.
+        if (!site.containers.includes(running)) {
+          running.busy = false;
+          return;
+        }
         const superseded = await this.tickIn(site, running);
         if (superseded) running.busy = false;
         else {

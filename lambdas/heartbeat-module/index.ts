@@ -21,6 +21,7 @@ import { HealthProbe } from './health';
 import { pathTimeoutMs } from './deps';
 import { checkBefore } from '../core/site';
 import { HeartbeatModule } from './module';
+import { reclaimAfterMs } from './ticker';
 
 /** Stop this long before the Lambda timeout. */
 const SAFETY_MS = 3_000;
@@ -105,9 +106,14 @@ export const handler = async (
     logger.info('extra beat on an alarm state change', { alarm: event.detail?.alarmName, ...beat });
     return { extraBeat: beat };
   }
-  const startedAt = Date.now();
   const id = context.awsRequestId;
-  if (!(await heartbeatModule.claimTicker(id, startedAt, startedAt + RUN_FOR_MS, HANDOFF_MS))) return { ticks: 0 };
+  const claim = (atMs: number) => heartbeatModule.claimTicker(id, atMs, atMs + RUN_FOR_MS, HANDOFF_MS);
+  if (!(await claim(Date.now()))) {
+    // The ticker may have died with its container just now: look once more when a dead one has been silent long enough.
+    await new Promise((resolve) => setTimeout(resolve, reclaimAfterMs(settings.tuning.intervalSeconds)));
+    if (!(await claim(Date.now()))) return { ticks: 0 };
+  }
+  const startedAt = Date.now();
   heartbeatModule.beginInvocation(id);
   const intervalMs = settings.tuning.intervalSeconds * 1000;
   let ticks = 0;

@@ -7,6 +7,18 @@ import { type ModuleDeps, pathTimeoutMs } from './deps';
  * counter's item, so an invocation learns that a newer one has taken over from the update
  * every tick makes anyway.
  */
+/** A ticker that has not ticked for this many intervals is dead: the next invocation may claim it. */
+export const TICKER_DEAD_AFTER_INTERVALS = 3;
+
+/**
+ * How long an invocation refused the ticker waits to look once more: a ticker whose container
+ * died between two ticks still looks alive for three intervals, and without a second look the
+ * site would stay silent until next minute's invocation (long enough for the standby to take
+ * over a primary that was only restarting).
+ */
+export const reclaimAfterMs = (intervalSeconds: number): number =>
+  TICKER_DEAD_AFTER_INTERVALS * intervalSeconds * 1000 + 500;
+
 export class Ticker {
   private lastSerial = 0;
   /** The invocation ticking in this container, and whether a newer one has taken over from it. */
@@ -27,7 +39,7 @@ export class Ticker {
       return await store.claimTicker(
         settings.site,
         { id, untilMs, nowMs },
-        { staleBeforeMs: nowMs - 3 * intervalMs, endsBeforeMs: nowMs + handoffMs },
+        { staleBeforeMs: nowMs - TICKER_DEAD_AFTER_INTERVALS * intervalMs, endsBeforeMs: nowMs + handoffMs },
         AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)),
       );
     } catch (error) {

@@ -22,6 +22,16 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.noPrimaryMs).toBe(0);
   });
 
+  it('takes the ticker back after a restart between two ticks: no failover, never two primaries', async () => {
+    // Found by chaos (seed 4242): the restarted site's invocation was refused while its dead ticker still looked alive,
+    // and the site stayed silent until the next minute's invocation; the standby took over a primary that had not stopped.
+    const report = await run('regression-restart-between-ticks');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.failovers).toEqual([]);
+    const back = report.primaryTimeline.find((p) => p.site === 'production' && p.acting && p.atMs > 5_000);
+    expect(back?.atMs).toBeLessThan(5_000 + 3 * 2_000 + 2_000 + 2_000);
+  });
+
   it('keeps one primary at a time in two-region self-fence mode under a replica 28 s behind', async () => {
     const report = await run('regression-lagging-replica-two-region');
     expect(report.maxSimultaneousPrimaries).toBe(1);
