@@ -273,23 +273,33 @@ class Simulation implements World {
    * cold start: nothing carried over but what the tables hold). As the handler does, it ticks
    * only if it claims the site's ticker, and then until a newer invocation has claimed it.
    */
-  private async invocation(site: Site, startedAtMs: number, endMs: number, again?: string): Promise<void> {
+  private async invocation(
+    site: Site,
+    startedAtMs: number,
+    endMs: number,
+    again?: { readonly id: string; readonly container: Container },
+  ): Promise<void> {
+    if (again !== undefined) again.container.waiting = false;
     if (site.crashed || this.clock.nowMs < site.pausedUntilMs) return;
-    let container = site.containers.find((c) => !c.busy);
+    if (again !== undefined && !site.containers.includes(again.container)) return;
+    let container = again?.container ?? site.containers.find((c) => !c.busy && c.waiting !== true);
     if (container === undefined) {
       container = { module: this.heartbeatModule(site), busy: false };
       site.containers.push(container);
     }
     const running = container;
     if (again === undefined) this.invocationCount += 1;
-    const id = again ?? `${site.id}-invocation-${this.invocationCount}`;
+    const id = again?.id ?? `${site.id}-invocation-${this.invocationCount}`;
     const claimed = await asHandler(this.caller(site, 'heartbeat-module'), () =>
       running.module.claimTicker(id, this.clock.nowMs, startedAtMs + INVOCATION_RUNS_AT_MOST_MS, HANDOFF_MS),
     );
     if (!claimed) {
-      // As the handler does: one more look once a ticker that died just now has been silent long enough.
+      // As the handler does: one more look, in the same container, once a ticker that died just now has been silent long enough.
       const at = this.clock.nowMs + reclaimAfterMs(this.scenario.config.intervalSeconds);
-      if (again === undefined && at <= endMs) this.clock.schedule(at, () => this.invocation(site, at, endMs, id));
+      if (again === undefined && at <= endMs) {
+        running.waiting = true;
+        this.clock.schedule(at, () => this.invocation(site, at, endMs, { id, container: running }));
+      }
       return;
     }
     running.busy = true;

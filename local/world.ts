@@ -44,6 +44,8 @@ export interface Container {
   busy: boolean;
   /** The invocation just handed to this container, begun at its first tick that runs. */
   begins?: string;
+  /** An invocation refused the ticker waits here to look once more (lambdas/heartbeat-module/ticker.ts, reclaimAfterMs). */
+  waiting?: boolean;
   /** What its last tick or check reported: when to check again before the next tick. */
   lastReport?: TickReport;
 }

@@ -65,8 +65,11 @@ export class HeartbeatModule {
   private readonly ticker: Ticker;
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
-  /** The last beat this site composed: what a check between two ticks reports as its serial and health. */
-  private lastBeat: { serial: number; reading: HealthReading } = { serial: 0, reading: { health: 'ok', evidence: [] } };
+  /** This site's own last beat: what a check between two ticks reports as its serial and health. */
+  private ownLastBeat: { serial: number; reading: HealthReading } = {
+    serial: 0,
+    reading: { health: 'ok', evidence: [] },
+  };
 
   constructor(private readonly deps: ModuleDeps) {
     this.core = new SiteCore(deps.settings.tuning, deps.settings.site, deps.settings.peer);
@@ -104,7 +107,7 @@ export class HeartbeatModule {
     const clock = this.core.readClock(wallMs, monoMs);
     const nowMs = clock.nowMs;
     const { cluster, serial, reading, role, sent } =
-      kind === 'tick' ? await this.beat(nowMs, monoMs, timeout) : await this.observe(monoMs, nowMs, timeout);
+      kind === 'tick' ? await this.beat(nowMs, monoMs, timeout) : await this.observe(nowMs, monoMs, timeout);
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
       receiveStorageBeat(this.deps, nowMs, cluster, timeout),
@@ -193,11 +196,11 @@ export class HeartbeatModule {
   }
 
   /** A check between two ticks reads the cluster record and decides the role as a tick does, and sends nothing. */
-  private async observe(monoMs: number, nowMs: number, timeout: number) {
+  private async observe(nowMs: number, monoMs: number, timeout: number) {
     const cluster = await this.readCluster(monoMs, timeout);
     const role = this.roleAt(cluster, nowMs, monoMs);
     const notDue = { network: 'not-due', storage: 'not-due' } as const;
-    return { cluster, ...this.lastBeat, role, sent: notDue };
+    return { cluster, ...this.ownLastBeat, role, sent: notDue };
   }
 
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
@@ -217,7 +220,7 @@ export class HeartbeatModule {
       return undefined;
     });
     this.healthFailedSinceMs = reading.health === 'failed' ? (this.healthFailedSinceMs ?? nowMs) : undefined;
-    this.lastBeat = { serial, reading };
+    this.ownLastBeat = { serial, reading };
     const role = this.roleAt(cluster, nowMs, monoMs);
     const beat =
       key === undefined
