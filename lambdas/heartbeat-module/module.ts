@@ -14,7 +14,7 @@ import { type ModuleDeps, pathTimeoutMs, type Role, sendWithin } from './deps';
 import type { HealthReading } from './health';
 import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
-import { readNetworkBeat, receiveStorageBeat } from './peer-reads';
+import { readNetworkBeat, receiveStorageBeat, StorageSeen } from './peer-reads';
 import { RoleChange } from './role-change';
 import { Ticker } from './ticker';
 import { checkMetrics, roleMetrics, sendMetrics } from './tick-metrics';
@@ -63,6 +63,7 @@ export class HeartbeatModule {
   private readonly pathCommands: PathCommands;
   private readonly maintenance: MaintenanceWatch;
   private readonly ticker: Ticker;
+  private readonly storageSeen = new StorageSeen();
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
   /** This site's own last beat: what a check between two ticks reports as its serial and health. */
@@ -93,6 +94,7 @@ export class HeartbeatModule {
   beginInvocation(id?: string): void {
     this.core.newInvocation();
     this.ticker.begin(id);
+    this.storageSeen.forget();
   }
 
   /**
@@ -110,7 +112,7 @@ export class HeartbeatModule {
       kind === 'tick' ? await this.beat(nowMs, monoMs, timeout) : await this.observe(nowMs, monoMs, timeout);
     // The two reads of the peer are independent too: storage from the replica, network from the local observations.
     const [storageRead, networkRead] = await Promise.all([
-      receiveStorageBeat(this.deps, nowMs, cluster, timeout),
+      receiveStorageBeat(this.deps, nowMs, cluster, timeout, this.storageSeen),
       readNetworkBeat(this.deps, timeout),
     ]);
     const checked = this.core.check({ network: networkRead, storage: storageRead }, cluster, nowMs, monoMs);

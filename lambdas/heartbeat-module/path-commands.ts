@@ -24,21 +24,16 @@ export class PathCommands {
     private readonly recorded: Readonly<Partial<Record<PathId, string>>>,
   ) {}
 
-  /** Reads this site's modes from the registry; a read that fails keeps the last known mode. */
+  /** Reads this site's modes from the registry (one query for both); a read that fails keeps the last known modes. */
   async refreshModes(nowMs: number, timeoutMs: number): Promise<void> {
-    await Promise.all(
-      PATHS.map(async (path) => {
-        try {
-          this.core.setMode(
-            path,
-            await this.deps.store.paths.readPathMode(this.deps.settings.site, path, AbortSignal.timeout(timeoutMs)),
-            nowMs,
-          );
-        } catch {
-          // Keep the last known mode: a registry read failure is not an operator's command.
-        }
-      }),
-    );
+    let modes: Record<PathId, PathMode>;
+    try {
+      modes = await this.deps.store.paths.readPathModes(this.deps.settings.site, AbortSignal.timeout(timeoutMs));
+    } catch {
+      // Keep the last known modes: a registry read failure is not an operator's command.
+      return;
+    }
+    for (const path of PATHS) this.core.setMode(path, modes[path], nowMs);
   }
 
   /**

@@ -17,6 +17,30 @@ export async function readNetworkBeat(deps: ModuleDeps, timeoutMs: number): Prom
 }
 
 /**
+ * The last storage-path beat this invocation recorded. The module is the only writer of that
+ * observation, so within one invocation (one container ticking) it need not read it back every
+ * tick: it is read once, at the invocation's first tick, and kept. A write that fails or finds
+ * a newer record forgets it, so the next tick reads the table again.
+ */
+export class StorageSeen {
+  private seen: { last: Observation | undefined } | undefined;
+
+  /** A new invocation: another container may have recorded beats since this one last ticked. */
+  forget(): void {
+    this.seen = undefined;
+  }
+
+  async last(read: () => Promise<Observation | undefined>): Promise<Observation | undefined> {
+    if (this.seen === undefined) this.seen = { last: await read() };
+    return this.seen.last;
+  }
+
+  recorded(observation: Observation | undefined): void {
+    this.seen = observation === undefined ? undefined : { last: observation };
+  }
+}
+
+/**
  * Reads the peer's beat from this region's replica; a new valid one is recorded as arrived
  * now. Returns the last valid arrival on the storage path and the rejection reason, if any.
  */
@@ -25,6 +49,7 @@ export async function receiveStorageBeat(
   nowMs: number,
   cluster: ClusterRecord,
   timeoutMs: number,
+  seen: StorageSeen,
 ): Promise<PeerRead> {
   const { settings, store } = deps;
   let raw: unknown;
@@ -33,7 +58,7 @@ export async function receiveStorageBeat(
   try {
     [raw, last, keys] = await Promise.all([
       store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)),
-      store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs)),
+      seen.last(() => store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs))),
       deps.keys.all(),
     ]);
   } catch (error) {
@@ -49,11 +74,13 @@ export async function receiveStorageBeat(
     deps.log('warn', 'invalid storage-path beat', { reason: verdict.reason, detail: verdict.detail });
     return { arrivedAtMs: last?.arrivedAtMs, beat: last?.beat, unreadable: false, invalid: verdict.reason };
   }
-  // The beat is valid even if recording it fails; the next tick records it again.
-  await store
+  // The beat is valid even if recording it fails; the next tick reads the record again and records the beat then.
+  const recorded = await store
     .recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), AbortSignal.timeout(timeoutMs))
     .catch((error: unknown) => {
       deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
+      return false;
     });
+  seen.recorded(recorded ? { serial: verdict.beat.serial, arrivedAtMs: nowMs, beat: verdict.beat } : undefined);
   return { arrivedAtMs: nowMs, beat: verdict.beat, unreadable: false };
 }

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { PathAckMessage, PathCommandMessage } from '../core/command';
 import { ackKey, commandKey, DEFAULT_PATH_MODE, pathKey, TTL_ATTRIBUTE } from '../core/volume';
-import type { PathId, PathMode, SiteId } from '../core/wire';
+import { PATHS, type PathId, type PathMode, type SiteId } from '../core/wire';
 import { conditionalWrite } from './conditional-write';
 
 /** A request command found for this site, with the path that carried it. */
@@ -37,6 +37,28 @@ export class PathStore {
       { abortSignal: signal },
     );
     return (out.Item?.mode as PathMode | undefined) ?? DEFAULT_PATH_MODE;
+  }
+
+  /**
+   * Both of a site's modes in one request: the two items share a partition, so one strongly
+   * consistent query reads them for one read unit (two reads would cost two). A path with no item has the default mode.
+   */
+  async readPathModes(site: SiteId, signal?: AbortSignal): Promise<Record<PathId, PathMode>> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.heartbeatVolume,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :site)',
+        ExpressionAttributeValues: { ':pk': pathKey(site, 'network').pk, ':site': `${site}#` },
+        ConsistentRead: true,
+      }),
+      { abortSignal: signal },
+    );
+    const modes = Object.fromEntries(PATHS.map((p) => [p, DEFAULT_PATH_MODE])) as Record<PathId, PathMode>;
+    for (const item of out.Items ?? []) {
+      const path = String(item.sk).slice(site.length + 1) as PathId;
+      if (PATHS.includes(path)) modes[path] = item.mode as PathMode;
+    }
+    return modes;
   }
 
   /** Sets one path's mode in the path registry (this site's item), with who, when and why. */

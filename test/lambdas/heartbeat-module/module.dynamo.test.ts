@@ -8,6 +8,7 @@ import { serialKey } from '../../../lambdas/core/volume';
 import { receiveNetworkBeat } from '../../../lambdas/network-receiver/receiver';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
+import { asHandler, recordingClient, type SdkCall } from '../../../local/calls';
 import { localSites, moduleFor, TEST_KEY } from '../../local-sites';
 
 /** The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions are mocked. */
@@ -21,6 +22,23 @@ const sns = mockClient(SNSClient);
 const sfn = mockClient(SFNClient);
 
 const moduleOf = moduleFor;
+
+/** Production's beat as it reaches the standby's replica on the storage path: signed, as replication carries it. */
+const productionBeat = (serial: number, atMs: number): Heartbeat =>
+  signHeartbeat(
+    {
+      v: 1,
+      cluster: 'orders',
+      site: 'production',
+      region: 'us-east-1',
+      serial,
+      sentAt: new Date(atMs).toISOString(),
+      epoch: 1,
+      role: 'primary',
+      health: 'ok',
+    },
+    KEY,
+  );
 
 const networkBeats = (): Heartbeat[] =>
   events
@@ -110,29 +128,60 @@ describe('the heartbeat module on DynamoDB Local', () => {
     });
   });
 
+  it('reads its own storage-path record once an invocation, and both path modes in one request a tick', async () => {
+    const { production, standby, link } = await localSites();
+    const sender = moduleOf(production);
+    const checker = moduleOf(standby);
+    const calls: SdkCall[] = [];
+    recordingClient(standby.db);
+    const asStandby = <T>(work: () => Promise<T>) =>
+      asHandler(
+        { handler: 'heartbeat-module', site: 'standby', region: standby.settings.region, sink: (c) => calls.push(c) },
+        work,
+      );
+    const reads = (command: string, key: string) =>
+      calls.filter((c) => c.command === command && JSON.stringify(c.input).includes(key)).length;
+    checker.beginInvocation();
+    let serial: number | undefined;
+    for (let t = 0; t < 8_000; t += 2_000) {
+      await sender.tick(NOW + t);
+      await link.pump(NOW + t + 200);
+      serial = (await asStandby(() => checker.tick(NOW + t + 1_000))).peerSerials.storage;
+    }
+    expect(serial).toEqual(expect.any(Number));
+    expect(reads('GetItemCommand', 'storage#production')).toBe(1);
+    expect(reads('GetItemCommand', 'standby#network') + reads('GetItemCommand', 'standby#storage')).toBe(0);
+    expect(reads('QueryCommand', 'PATH')).toBe(4);
+    // What it kept is what the table holds; a new invocation reads the record again.
+    expect((await standby.store.readObservation('storage', 'production'))?.serial).toBe(serial);
+    checker.beginInvocation();
+    await sender.tick(NOW + 8_000);
+    await link.pump(NOW + 8_200);
+    const next = await asStandby(() => checker.tick(NOW + 9_000));
+    expect(reads('GetItemCommand', 'storage#production')).toBe(2);
+    expect(next.peerSerials.storage).toBeGreaterThan(serial as number);
+  });
+
+  it('reads the path modes an operator set, both from one request', async () => {
+    const { standby } = await localSites();
+    await standby.store.paths.setPathMode('standby', 'network', 'disabled', 'test', 'maintenance', NOW);
+    await standby.store.paths.setPathMode('production', 'storage', 'disabled', 'test', 'other site', NOW);
+    expect(await standby.store.paths.readPathModes('standby')).toEqual({ network: 'disabled', storage: 'enabled' });
+    expect(await standby.store.paths.readPathModes('production')).toEqual({ network: 'enabled', storage: 'disabled' });
+    const report = await moduleOf(standby).tick(NOW);
+    expect(report.sent.network).toBe('disabled');
+  });
+
   it('announces a failed path once, even when two invocations see it together', async () => {
     const { standby } = await localSites();
-    const beat = signHeartbeat(
-      {
-        v: 1,
-        cluster: 'orders',
-        site: 'production',
-        region: 'us-east-1',
-        serial: 7,
-        sentAt: new Date(NOW).toISOString(),
-        epoch: 1,
-        role: 'primary',
-        health: 'ok',
-      },
-      KEY,
-    );
+    const beat = productionBeat(7, NOW);
     await standby.store.recordBeat('network', beat, NOW, 300);
     await standby.store.recordBeat('storage', beat, NOW, 300);
     const [a, b] = [moduleOf(standby), moduleOf(standby)];
     await Promise.all([a.tick(NOW + 1_000), b.tick(NOW + 1_000)]);
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
     // The storage path keeps beating; the network path goes silent past its deadline.
-    await standby.store.recordBeat('storage', { ...beat, serial: 8 }, NOW + 20_000, 300);
+    await standby.store.writeBeat(productionBeat(8, NOW + 20_000));
     await Promise.all([a.tick(NOW + 20_000), b.tick(NOW + 20_000)]);
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published.filter((p) => p.MessageAttributes?.kind?.StringValue === 'path-failed')).toHaveLength(1);
@@ -153,20 +202,7 @@ describe('the heartbeat module on DynamoDB Local', () => {
 
   it('keeps a notice SNS refused, counts it undelivered, and publishes it from the outbox a minute later', async () => {
     const { standby } = await localSites();
-    const beat = signHeartbeat(
-      {
-        v: 1,
-        cluster: 'orders',
-        site: 'production',
-        region: 'us-east-1',
-        serial: 7,
-        sentAt: new Date(NOW).toISOString(),
-        epoch: 1,
-        role: 'primary',
-        health: 'ok',
-      },
-      KEY,
-    );
+    const beat = productionBeat(7, NOW);
     await standby.store.recordBeat('network', beat, NOW, 300);
     await standby.store.recordBeat('storage', beat, NOW, 300);
     const hm = moduleOf(standby);
@@ -178,17 +214,17 @@ describe('the heartbeat module on DynamoDB Local', () => {
         name: 'KMSAccessDeniedException',
       }),
     );
-    await standby.store.recordBeat('storage', { ...beat, serial: 8 }, NOW + 20_000, 300);
+    await standby.store.writeBeat(productionBeat(8, NOW + 20_000));
     expect(undelivered(await hm.tick(NOW + 20_000))).toBe(1);
     // SNS takes notices again; the next minute's flush publishes the one it refused, once.
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
-    await standby.store.recordBeat('storage', { ...beat, serial: 9 }, NOW + 80_000, 300);
+    await standby.store.writeBeat(productionBeat(9, NOW + 80_000));
     expect(undelivered(await hm.tick(NOW + 80_000))).toBe(0);
     const failedNetwork = sns
       .commandCalls(PublishCommand)
       .filter((c) => c.args[0].input.MessageAttributes?.path?.StringValue === 'network');
     expect(failedNetwork).toHaveLength(2);
-    await standby.store.recordBeat('storage', { ...beat, serial: 10 }, NOW + 140_000, 300);
+    await standby.store.writeBeat(productionBeat(10, NOW + 140_000));
     await hm.tick(NOW + 140_000);
     expect(
       sns
@@ -243,21 +279,7 @@ describe('recording a change in the heartbeat volume', () => {
 });
 
 describe('the network receiver on DynamoDB Local', () => {
-  const beat = (serial: number) =>
-    signHeartbeat(
-      {
-        v: 1,
-        cluster: 'orders',
-        site: 'production',
-        region: 'us-east-1',
-        serial,
-        sentAt: new Date(NOW).toISOString(),
-        epoch: 1,
-        role: 'primary',
-        health: 'ok',
-      },
-      KEY,
-    );
+  const beat = (serial: number) => productionBeat(serial, NOW);
 
   it('never lets a lower serial overwrite a higher one, whatever the delivery order', async () => {
     const { standby } = await localSites();

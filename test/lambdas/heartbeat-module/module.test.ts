@@ -38,8 +38,8 @@ class FakeStore {
   async readCluster() {
     return this.cluster;
   }
-  async readPathMode() {
-    return 'enabled' as const;
+  async readPathModes() {
+    return { network: 'enabled', storage: 'enabled' } as const;
   }
   async writeBeat(beat: Heartbeat) {
     if (this.failWrites) throw new Error('ProvisionedThroughputExceededException');
