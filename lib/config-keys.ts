@@ -53,6 +53,11 @@ const seconds = (min: number, max: number, what: string) =>
     .min(min, `${what}: at least ${min}`)
     .max(max, `${what}: at most ${max}`);
 
+/** Provisioned capacity of one table: whole read and write units a second. */
+const units = (key: string, rule = `${key}: a whole number of units from 1 to 10000`) =>
+  z.int({ error: rule }).min(1, rule).max(10_000, rule);
+const capacityUnits = (key: string) => z.strictObject({ read: units(`${key}.read`), write: units(`${key}.write`) });
+
 const AURORA_CLUSTER_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][0-9A-Za-z-]{0,62}$/;
 
 /** The capacity one site's workload needs when that site is promoted. */
@@ -178,6 +183,15 @@ export const configObject = z.strictObject({
     .default('failover')
     .describe(
       'X-Ray tracing: failover (the failover and path-control steps and both state machines, which run rarely) or all (also the heartbeat module and the network receiver, every beat: about $13 a month per site pair at interval 2).',
+    ),
+  tableCapacity: z
+    .strictObject({
+      heartbeatVolume: capacityUnits('tableCapacity.heartbeatVolume').optional(),
+      observations: capacityUnits('tableCapacity.observations').optional(),
+    })
+    .prefault({})
+    .describe(
+      "Provisioned capacity instead of on demand, per table (heartbeatVolume in each of its regions, two-region mode only; each site's observations): the read and write units kept at least (auto scaling may raise them to 4 times that). npm run bench measures the steady traffic and prints the units for your interval. Absent: on demand.",
     ),
   notifications: z
     .strictObject({

@@ -80,6 +80,13 @@ export const configSchema = configObject.transform(withDefaults).superRefine((c,
       c.witnessRegion,
     );
   }
+  if (c.consistency === 'strong' && c.tableCapacity.heartbeatVolume !== undefined) {
+    issue(
+      ['tableCapacity', 'heartbeatVolume'],
+      'quorum mode keeps the heartbeat volume on demand (provisioned capacity on a strongly consistent global table is not verified by mirrorbeat): remove it, or use consistency eventual',
+      c.tableCapacity.heartbeatVolume,
+    );
+  }
   if (c.deadlineFloorSeconds < 2 * c.intervalSeconds) {
     issue(
       ['deadlineFloorSeconds'],

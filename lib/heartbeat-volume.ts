@@ -6,11 +6,27 @@ import { Env } from '../lambdas/core/wire';
 import { KEY, serialKey, TTL_ATTRIBUTE } from '../lambdas/core/volume';
 import type { MirrorbeatFunction } from './function';
 
-/** What both of mirrorbeat's tables share: the pk/sk layout, on-demand billing, PITR, encryption at rest. */
+/** Provisioned capacity of a table: the units it keeps at least. */
+export interface TableCapacity {
+  readonly read: number;
+  readonly write: number;
+}
+
+/** Auto scaling may raise provisioned capacity to this many times the configured units (a failover's burst), never lower it. */
+export const CAPACITY_CEILING_FACTOR = 4;
+
+/** On demand, or provisioned with the given units as the floor auto scaling keeps (TableV2 scales writes automatically). */
+function billing(capacity: TableCapacity | undefined): dynamodb.Billing {
+  if (capacity === undefined) return dynamodb.Billing.onDemand();
+  const scaled = (units: number) =>
+    dynamodb.Capacity.autoscaled({ minCapacity: units, maxCapacity: units * CAPACITY_CEILING_FACTOR });
+  return dynamodb.Billing.provisioned({ readCapacity: scaled(capacity.read), writeCapacity: scaled(capacity.write) });
+}
+
+/** What both of mirrorbeat's tables share: the pk/sk layout, PITR, encryption at rest (billing is each table's own). */
 const TABLE_DEFAULTS = {
   partitionKey: { name: KEY.pk, type: dynamodb.AttributeType.STRING },
   sortKey: { name: KEY.sk, type: dynamodb.AttributeType.STRING },
-  billing: dynamodb.Billing.onDemand(),
   pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
   encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
 } satisfies Partial<dynamodb.TablePropsV2>;
@@ -48,6 +64,11 @@ export interface HeartbeatVolumeProps {
    * @default - eventual consistency, no witness
    */
   readonly witnessRegion?: string;
+  /**
+   * Provisioned capacity in each replica region.
+   * @default - on demand
+   */
+  readonly capacity?: TableCapacity;
 }
 
 /**
@@ -76,6 +97,7 @@ export class HeartbeatVolume extends Construct {
     this.globalTable = new dynamodb.TableV2(this, 'GlobalTable', {
       tableName: props.tableName,
       ...TABLE_DEFAULTS,
+      billing: billing(props.capacity),
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       replicas: [{ region: props.replicaRegion }],
@@ -95,6 +117,11 @@ export class HeartbeatVolume extends Construct {
 
 export interface ObservationsTableProps {
   readonly tableName: string;
+  /**
+   * Provisioned capacity.
+   * @default - on demand
+   */
+  readonly capacity?: TableCapacity;
 }
 
 /**
@@ -110,6 +137,7 @@ export class ObservationsTable extends Construct {
     this.table = new dynamodb.TableV2(this, 'Table', {
       tableName: props.tableName,
       ...TABLE_DEFAULTS,
+      billing: billing(props.capacity),
       timeToLiveAttribute: TTL_ATTRIBUTE,
       // Observations are rebuilt within one interval after loss; nothing here needs keeping.
       removalPolicy: RemovalPolicy.DESTROY,

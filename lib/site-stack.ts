@@ -72,9 +72,18 @@ export class SiteStack extends Stack {
 
     this.heartbeatVolume = new HeartbeatVolume(this, 'HeartbeatVolume', {
       tableName: this.names.heartbeatVolume,
-      ...(isProduction ? { replicaRegion: config.standbyRegion, witnessRegion: config.witnessRegion } : {}),
+      ...(isProduction
+        ? {
+            replicaRegion: config.standbyRegion,
+            witnessRegion: config.witnessRegion,
+            capacity: config.tableCapacity.heartbeatVolume,
+          }
+        : {}),
     });
-    this.observations = new ObservationsTable(this, 'Observations', { tableName: this.names.observations });
+    this.observations = new ObservationsTable(this, 'Observations', {
+      tableName: this.names.observations,
+      capacity: config.tableCapacity.observations,
+    });
     this.signingKey = isProduction
       ? new secretsmanager.Secret(this, 'SigningKey', {
           secretName: this.names.signingKey,

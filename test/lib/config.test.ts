@@ -312,3 +312,21 @@ describe('health sources', () => {
     );
   });
 });
+
+describe('table capacity', () => {
+  it('refuses units that are not whole, naming the key and the range', () => {
+    expect(() => config({ tableCapacity: { observations: { read: 2.5, write: 2 } } })).toThrow(
+      /^mirrorbeat\.tableCapacity\.observations\.read: got 2\.5; allowed: .*whole number of units from 1 to 10000/,
+    );
+  });
+
+  it('keeps the heartbeat volume on demand in quorum mode, and says what to do instead', () => {
+    const quorum = { consistency: 'strong', productionRegion: 'us-east-1', standbyRegion: 'us-east-2' };
+    expect(() => config({ ...quorum, tableCapacity: { heartbeatVolume: { read: 8, write: 4 } } })).toThrow(
+      /^mirrorbeat\.tableCapacity\.heartbeatVolume: .*remove it, or use consistency eventual/,
+    );
+    expect(config({ ...quorum, tableCapacity: { observations: { read: 6, write: 4 } } }).tableCapacity).toEqual({
+      observations: { read: 6, write: 4 },
+    });
+  });
+});

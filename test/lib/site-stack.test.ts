@@ -76,6 +76,46 @@ describe('the heartbeat volume', () => {
   });
 });
 
+describe('provisioned table capacity', () => {
+  it('keeps the configured units as the floor auto scaling holds, up to four times them, on both tables', () => {
+    const provisioned = templates({
+      consistency: 'eventual',
+      tableCapacity: { heartbeatVolume: { read: 8, write: 4 }, observations: { read: 6, write: 4 } },
+    });
+    const scaling = (units: number) => ({
+      MinCapacity: units,
+      MaxCapacity: 4 * units,
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 70 },
+    });
+    provisioned.production.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'mirrorbeat-orders-heartbeat-volume',
+      BillingMode: 'PROVISIONED',
+      WriteProvisionedThroughputSettings: { WriteCapacityAutoScalingSettings: scaling(4) },
+      Replicas: Match.arrayWith([
+        Match.objectLike({
+          Region: 'us-west-2',
+          ReadProvisionedThroughputSettings: { ReadCapacityAutoScalingSettings: scaling(8) },
+        }),
+      ]),
+    });
+    for (const [site, t] of [
+      ['production', provisioned.production],
+      ['standby', provisioned.standby],
+    ] as const)
+      t.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        TableName: `mirrorbeat-orders-${site}-observations`,
+        BillingMode: 'PROVISIONED',
+        WriteProvisionedThroughputSettings: { WriteCapacityAutoScalingSettings: scaling(4) },
+      });
+  });
+
+  it('stays on demand by default', () => {
+    for (const [, t] of both)
+      for (const table of Object.values(t.findResources('AWS::DynamoDB::GlobalTable')))
+        expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+  });
+});
+
 describe.each(both)('the %s site', (site, t) => {
   const peer = site === 'production' ? 'standby' : 'production';
   const peerRegion = site === 'production' ? 'us-west-2' : 'us-east-1';
