@@ -1,6 +1,6 @@
 import type { MirrorbeatConfig } from '../lib/config';
-import { MAINTENANCE_READ_EVERY_MS } from '../lambdas/heartbeat-module/maintenance';
 import { reclaimAfterMs } from '../lambdas/heartbeat-module/ticker';
+import type { DynamoTraffic } from './traffic';
 
 /**
  * Unit prices (USD, us-east-1, on-demand, Linux/arm64), as published on the AWS pricing
@@ -15,6 +15,10 @@ export const PRICES = {
   dynamoReplicatedWriteRequestUnit: 0.625 / 1e6,
   dynamoReadRequestUnit: 0.125 / 1e6,
   dynamoStorageGbMonth: 0.25,
+  /** Provisioned capacity, per unit-hour; a replicated WCU costs what a WCU does since the November 2024 price cut. */
+  dynamoWcuHour: 0.00065,
+  dynamoReplicatedWcuHour: 0.00065,
+  dynamoRcuHour: 0.00013,
   eventBridgeCustomEvent: 1.0 / 1e6,
   schedulerInvocation: 1.0 / 1e6,
   stepFunctionsTransition: 25 / 1e6,
@@ -48,26 +52,22 @@ export interface DeploymentProfile {
   /** Bytes of log (EMF lines and log records) per tick and per received beat. */
   readonly logBytesPerTick: number;
   readonly logBytesPerReceipt: number;
+  /** The steady DynamoDB traffic, measured in the local runtime (bench/traffic.ts). */
+  readonly dynamo: DynamoTraffic;
 }
 
 const MONTH_S = 30 * 24 * 3600;
 const round = (usd: number) => Math.round(usd * 100) / 100;
 
 /**
- * Monthly cost of one site pair at the configured interval, itemized by service. Per tick
- * and site the heartbeat module makes these DynamoDB calls (lambdas/heartbeat-module/module.ts):
- * reads — cluster record, two path modes, the peer's storage beat, two observations, and
- * the two queries for request commands (8 strongly consistent reads, 1 RRU each, items
- * < 4 KB); writes — the serial counter, its
- * own storage beat (replicated: 1 rWRU in the peer region), the storage observation when a
- * new beat was read. The receiver reads two items and writes one per network beat. Once a
- * minute the module flushes its notices: two queries (ended fold windows, the outbox); every
- * 20 s it reads the maintenance item (lambdas/heartbeat-module/maintenance.ts). The
- * primary alone renews its lease every tick: one conditional write, replicated to the other
- * region (quorum mode: the cluster record; two-region mode: its own LEASE item, which the
- * standby then reads as one more item per tick). The witness region holds no billed replica.
- * Notices themselves (a journal write, a fold-window update, an SNS publish) are rare and
- * not counted.
+ * Monthly cost of one site pair at the configured interval, itemized by service. DynamoDB is
+ * billed from the requests the deployed module and receiver made in the local runtime's
+ * steady state (bench/traffic.ts): every tick's reads and writes, the standby's extra read
+ * half an interval after each tick, the per-minute invocations' ticker claims, the notice
+ * flushes and maintenance reads, the primary's renewals. Writes to the heartbeat volume are
+ * billed again in the other replica; the witness region holds no billed replica. Notices
+ * themselves (a journal write, a fold-window update, an SNS publish) and the workflows' steps
+ * are rare and not counted.
  */
 export function monthlyCost(
   config: MirrorbeatConfig,
@@ -85,22 +85,11 @@ export function monthlyCost(
   const lambda =
     sites *
     ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
-  const reads = ticksPerMonth * (8 + 2) + invocations * 2 + MONTH_S / (MAINTENANCE_READ_EVERY_MS / 1000);
-  // The standby checks again half an interval after each tick (lambdas/core/site.ts, wakeAtMs): the cluster record,
-  // the peer's storage beat and the two observations. Checks at a deadline are rare (a failing path) and not counted.
-  const standbyCheckReads = ticksPerMonth * 4;
-  const writes = ticksPerMonth * (3 + 1);
-  const leaseReads = config.consistency === 'eventual' ? ticksPerMonth : 0;
-  const renewals =
-    ticksPerMonth * (PRICES.dynamoWriteRequestUnit + PRICES.dynamoReplicatedWriteRequestUnit) +
-    leaseReads * PRICES.dynamoReadRequestUnit;
   const dynamo =
-    standbyCheckReads * PRICES.dynamoReadRequestUnit +
-    sites *
-      (reads * PRICES.dynamoReadRequestUnit +
-        writes * PRICES.dynamoWriteRequestUnit +
-        ticksPerMonth * PRICES.dynamoReplicatedWriteRequestUnit) +
-    renewals +
+    MONTH_S *
+      (p.dynamo.readUnitsPerSecond * PRICES.dynamoReadRequestUnit +
+        p.dynamo.writeUnitsPerSecond * PRICES.dynamoWriteRequestUnit +
+        p.dynamo.replicatedWriteUnitsPerSecond * PRICES.dynamoReplicatedWriteRequestUnit) +
     2 * 0.001 * PRICES.dynamoStorageGbMonth;
   const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;
   const scheduler = sites * invocations * PRICES.schedulerInvocation;
@@ -141,6 +130,52 @@ export function monthlyCost(
     sns: round(sns),
   };
   return { total: round(Object.values(items).reduce((a, b) => a + b, 0)), items };
+}
+
+/** Hours in the month the cost model bills. */
+const MONTH_H = MONTH_S / 3600;
+
+/** Provisioned capacity a table must have to sustain `unitsPerSecond` with this much headroom (burst capacity covers a tick's spike). */
+export const PROVISIONED_HEADROOM = 2;
+
+/**
+ * DynamoDB with provisioned capacity (the `tableCapacity` key) instead of on demand, for the same
+ * measured traffic: each table provisioned at twice its busier region's mean rate, in whole
+ * units (at least 1). Twice, because a throttled beat is a missed beat: DynamoDB keeps up to
+ * five minutes of unused capacity for bursts, but auto scaling reacts in minutes, so the mean
+ * alone is not enough. Quorum mode keeps the heartbeat volume on demand (lib/config.ts).
+ */
+export function provisionedDynamoCost(
+  traffic: DynamoTraffic,
+  consistency: MirrorbeatConfig['consistency'],
+): { total: number; tableCapacity: Record<string, { read: number; write: number }> } {
+  const units = (rate: number) => Math.max(1, Math.ceil(rate * PROVISIONED_HEADROOM));
+  const tableCapacity: Record<string, { read: number; write: number }> = {};
+  for (const [where, rate] of Object.entries(traffic.byTable)) {
+    const table = where.endsWith(' volume') ? 'heartbeatVolume' : 'observations';
+    const now = tableCapacity[table] ?? { read: 1, write: 1 };
+    tableCapacity[table] = {
+      read: Math.max(now.read, units(rate.read)),
+      write: Math.max(now.write, units(rate.write)),
+    };
+  }
+  let usd = 2 * 0.001 * PRICES.dynamoStorageGbMonth;
+  for (const [where, rate] of Object.entries(traffic.byTable)) {
+    const volume = where.endsWith(' volume');
+    if (volume && consistency === 'strong')
+      usd += MONTH_S * (rate.read * PRICES.dynamoReadRequestUnit + rate.write * PRICES.dynamoWriteRequestUnit);
+    else {
+      const { read, write } = tableCapacity[volume ? 'heartbeatVolume' : 'observations'] as {
+        read: number;
+        write: number;
+      };
+      usd +=
+        MONTH_H *
+        (read * PRICES.dynamoRcuHour + write * (volume ? PRICES.dynamoReplicatedWcuHour : PRICES.dynamoWcuHour));
+    }
+  }
+  if (consistency === 'strong') delete tableCapacity.heartbeatVolume;
+  return { total: round(usd), tableCapacity };
 }
 
 /** What users pay today for the alternatives, per month. */

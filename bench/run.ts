@@ -4,11 +4,13 @@ import { tuningOf, type MirrorbeatConfig } from '../lib/config';
 import { definitionsFor, simulateScenario } from '../local/run';
 import { parseScenario } from '../local/scenario';
 import { detectionChart } from './chart';
-import { alternativesCost, monthlyCost, PRICES_READ_ON } from './cost';
+import { alternativesCost, monthlyCost, PRICES_READ_ON, provisionedDynamoCost } from './cost';
 import { pathTimeoutMs } from '../lambdas/heartbeat-module/deps';
 import { type DetectorFigures, detectionFigures, percentile } from './detection';
 import type { DetectorId } from './detectors';
 import { bundleFigures } from './size';
+import { dynamoTraffic, type DynamoTraffic } from './traffic';
+import type { SdkCall } from '../local/calls';
 
 /** The benchmark report (a contract other tools read; README, "Benchmarks"), with the extra figures the issue asks for after it. */
 export interface BenchReport {
@@ -45,6 +47,11 @@ export interface BenchReport {
     /** Per memory size, at Lambda's CPU share: the steady p90 and p99 and the slowest first tick. */
     atMemoryMs: Record<string, { steadyP90: number; steadyP99: number; firstMax: number }>;
   };
+  /**
+   * The steady DynamoDB traffic the cost bills, measured in the local runtime (bench/traffic.ts), and what it
+   * would cost with provisioned capacity instead of on demand (bench/cost.ts, provisionedDynamoCost).
+   */
+  dynamo: DynamoTraffic & { provisioned: ReturnType<typeof provisionedDynamoCost> };
 }
 
 /** Lambda: "At 1,769 MB, a function has the equivalent of one vCPU"; CPU is allocated in proportion to memory. */
@@ -84,16 +91,28 @@ export interface BenchOptions {
   readonly importRuns?: number;
 }
 
-/** Decision to promoted, and the failover workflow's state transitions, from a production crash in the local runtime. */
-async function failoverFigures(config: MirrorbeatConfig, seed: number, dynamoEndpoint: string | undefined) {
+/** The steady window whose DynamoDB requests are counted (bench/traffic.ts): whole minutes, after the first one. */
+const STEADY_FROM_MS = 60_000;
+const STEADY_TO_MS = 180_000;
+
+/**
+ * One run of the local runtime with the deployed handler code: two minutes of steady state,
+ * whose DynamoDB requests are counted, then a production crash, for decision to promoted
+ * and the failover workflow's state transitions.
+ */
+async function runtimeFigures(config: MirrorbeatConfig, seed: number, dynamoEndpoint: string | undefined) {
   const scenario = parseScenario({
-    name: 'bench: production crash',
+    name: 'bench: steady state, then a production crash',
     seed,
-    durationMs: 70_000,
+    durationMs: STEADY_TO_MS + 40_000,
     config,
-    events: [{ atMs: 30_000, fault: 'crash', site: 'production' }],
+    events: [{ atMs: STEADY_TO_MS, fault: 'crash', site: 'production' }],
   });
-  const result = await simulateScenario(scenario, dynamoEndpoint === undefined ? {} : { dynamoEndpoint });
+  const calls: SdkCall[] = [];
+  const result = await simulateScenario(scenario, {
+    ...(dynamoEndpoint === undefined ? {} : { dynamoEndpoint }),
+    onCall: (call) => calls.push(call),
+  });
   const failover = result.report.failovers[0];
   const execution = result.executions.find((e) => e.machine === 'failover');
   return {
@@ -102,6 +121,7 @@ async function failoverFigures(config: MirrorbeatConfig, seed: number, dynamoEnd
         failover === undefined || failover.promotedAtMs === null ? null : failover.promotedAtMs - failover.startedAtMs,
       stateTransitions: execution?.transitions ?? null,
     },
+    dynamo: dynamoTraffic(calls, STEADY_FROM_MS, STEADY_TO_MS, (table) => table.endsWith('-heartbeat-volume')),
     metricSeries: Math.max(result.metricSeries.production, result.metricSeries.standby),
     tickCpuMs: {
       steady: [...result.tickCpuMs.steady].sort((a, b) => a - b),
@@ -117,7 +137,7 @@ export async function runBench(
 ): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
   const { config, tracesPerClass, seeds } = options;
   // The failover run first, in a small heap: its ticks' CPU times are not to carry the corpus's garbage collection.
-  const run = await failoverFigures(config, seeds[0] ?? 1, options.dynamoEndpoint);
+  const run = await runtimeFigures(config, seeds[0] ?? 1, options.dynamoEndpoint);
   const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
   const memory = (prefix: string) =>
     Object.entries(run.definitions.standby.functionMemoryMb).find(([id]) => id.startsWith(prefix))?.[1] ?? 128;
@@ -130,6 +150,7 @@ export async function runBench(
     metricSeriesPerSite: run.metricSeries,
     logBytesPerTick: run.emfBytesPerTick,
     logBytesPerReceipt: 0,
+    dynamo: run.dynamo,
   });
   const sizes = bundleFigures(options.importRuns ?? 5);
   const report: BenchReport = {
@@ -144,6 +165,7 @@ export async function runBench(
     corpus: { seeds: [...seeds], tracesPerClass, classes: detection.classes },
     endToEnd: endToEnd(detection.figures, run.failover.decisionToPromotedMs),
     tick: tickFigures(run.tickCpuMs, memory('HeartbeatModule'), config.intervalSeconds),
+    dynamo: { ...run.dynamo, provisioned: provisionedDynamoCost(run.dynamo, config.consistency) },
   };
   return { report, latencies: detection.latencies };
 }
@@ -217,6 +239,11 @@ export function benchTable(r: BenchReport): string {
     `cost per month, one site pair (prices read ${r.pricesReadOn}): $${r.costPerMonthUsd.total.toFixed(2)}`,
   );
   for (const [k, v] of Object.entries(r.costPerMonthUsd.items)) lines.push(`  ${k.padEnd(24)} $${v.toFixed(2)}`);
+  const d = r.dynamo;
+  lines.push(
+    `  dynamodb, measured in steady state: ${d.readUnitsPerSecond} read and ${d.writeUnitsPerSecond} write units a second (+${d.replicatedWriteUnitsPerSecond} replicated); with provisioned capacity instead (2x the mean): $${d.provisioned.total.toFixed(2)}`,
+    `    as tableCapacity: ${JSON.stringify(d.provisioned.tableCapacity)}`,
+  );
   lines.push(
     `  beside it: ${Object.entries(r.alternativesPerMonthUsd)
       .map(([k, v]) => `${k} $${v.toFixed(2)}`)

@@ -17,6 +17,8 @@ export interface SdkCall {
   /** The low-level command, such as UpdateItemCommand (document-client commands arrive as these). */
   readonly command: string;
   readonly input: Readonly<Record<string, unknown>>;
+  /** When it was sent, on the runtime's virtual clock (ms since the run's start). */
+  readonly atMs?: number;
 }
 
 export type CallSink = (call: SdkCall) => void;

@@ -119,7 +119,15 @@ class Simulation implements World {
 
   caller(site: Site, handler: HandlerName): Parameters<typeof asHandler>[0] {
     const sink = this.options.onCall;
-    return sink === undefined ? undefined : { handler, site: site.id, region: site.settings.region, sink };
+    const { clock } = this;
+    return sink === undefined
+      ? undefined
+      : {
+          handler,
+          site: site.id,
+          region: site.settings.region,
+          sink: (call) => sink({ ...call, atMs: clock.at }),
+        };
   }
 
   // ---- setting up and tearing down ---------------------------------------------------------

@@ -118,8 +118,12 @@ export function registerRehearse(program: Command): void {
         let twoRegionConfig;
         try {
           twoRegionConfig = parseConfig({ ...raw, consistency: 'eventual' });
-        } catch {
-          twoRegionConfig = undefined; // keys only quorum mode takes: measure two-region mode with the same values
+        } catch (error) {
+          // Keys only quorum mode takes: two-region mode is measured with this configuration's values, and says so.
+          twoRegionConfig = undefined;
+          process.stderr.write(
+            `mirrorbeat bench: mirrorbeat-two-region runs with this configuration's tuning, not two-region mode's defaults (${error instanceof Error ? error.message : String(error)})\n`,
+          );
         }
         const { report, latencies } = await runBench({
           config,

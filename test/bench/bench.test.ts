@@ -9,6 +9,9 @@ import { HEARTBEAT_MODULE_MEMORY_MB } from '../../lib/site-stack';
 import { corpus, FAILURE_CLASSES, generateTrace, NON_FAILURE_CLASSES } from '../../bench/traces';
 import { config } from '../helpers';
 import { dynamoEndpoint } from '../local-sites';
+import { dynamoTraffic } from '../../bench/traffic';
+import { provisionedDynamoCost } from '../../bench/cost';
+import type { SdkCall } from '../../local/calls';
 
 describe('the benchmark corpus', () => {
   it('holds every class, each trace as its class says', () => {
@@ -98,6 +101,49 @@ describe('the detectors, each over traces that tell them apart', () => {
   });
 });
 
+describe('the DynamoDB traffic the cost bills', () => {
+  const call = (over: Partial<SdkCall>): SdkCall => ({
+    handler: 'heartbeat-module',
+    site: 'production',
+    region: 'us-east-1',
+    client: 'DynamoDBClient',
+    command: 'GetItemCommand',
+    input: { TableName: 'mirrorbeat-orders-heartbeat-volume', ConsistentRead: true },
+    atMs: 1_000,
+    ...over,
+  });
+  const isVolume = (t: string) => t.endsWith('-heartbeat-volume');
+
+  it('counts units in the window, bills a write to the volume again in the other replica, and leaves the workflows out', () => {
+    const calls = [
+      call({}),
+      call({ input: { TableName: 'mirrorbeat-orders-production-observations' } }),
+      call({
+        command: 'PutItemCommand',
+        input: { TableName: 'mirrorbeat-orders-heartbeat-volume', Item: { pk: 'BEAT' } },
+      }),
+      call({ command: 'PutItemCommand', input: { TableName: 'x-observations', Item: { big: 'b'.repeat(1500) } } }),
+      call({ region: 'us-west-2', site: 'standby', command: 'QueryCommand' }),
+      call({ handler: 'failover-steps', command: 'UpdateItemCommand' }),
+      call({ atMs: 5_000 }),
+    ];
+    const t = dynamoTraffic(calls, 0, 2_000, isVolume);
+    // 1 + 0.5 (eventually consistent) + 1 reads, 1 + 2 (1.5 KB) writes, over two seconds.
+    expect(t).toMatchObject({ readUnitsPerSecond: 1.25, writeUnitsPerSecond: 1.5, replicatedWriteUnitsPerSecond: 0.5 });
+    expect(t.byTable).toEqual({
+      'us-east-1 observations': { read: 0.25, write: 1 },
+      'us-east-1 volume': { read: 0.5, write: 0.5 },
+      'us-west-2 volume': { read: 0.5, write: 0.5 },
+    });
+    // Provisioned at twice the busier region's rate, whole units; quorum mode keeps the volume on demand.
+    expect(provisionedDynamoCost(t, 'eventual').tableCapacity).toEqual({
+      heartbeatVolume: { read: 1, write: 1 },
+      observations: { read: 1, write: 2 },
+    });
+    expect(provisionedDynamoCost(t, 'strong').tableCapacity).toEqual({ observations: { read: 1, write: 2 } });
+  });
+});
+
 describe('mirrorbeat bench, reduced', () => {
   it('reports the contract shape for every detector, and writes its results', async () => {
     const { report, latencies } = await runBench({
@@ -129,6 +175,11 @@ describe('mirrorbeat bench, reduced', () => {
     expect(report.corpus.classes).toMatchObject({ 'site-crash': 4, 'forged-and-replayed': 4 });
     // A tick's CPU, measured, and stretched to Lambda's CPU share: less memory, longer.
     expect(report.tick).toMatchObject({ memoryMb: HEARTBEAT_MODULE_MEMORY_MB, pathTimeoutMs: 800 });
+    // DynamoDB as measured in the runtime's steady state: a tick's reads and writes at both sites, the volume's replicated.
+    expect(report.dynamo.readUnitsPerSecond).toBeGreaterThan(4);
+    expect(report.dynamo.writeUnitsPerSecond).toBeGreaterThan(2);
+    expect(report.dynamo.replicatedWriteUnitsPerSecond).toBeGreaterThan(0.5);
+    expect(report.dynamo.requestsPerSecond['network-receiver PutItem observations']).toBeCloseTo(0.5, 1);
     expect(report.tick.steadyP50Ms).toBeGreaterThan(0);
     expect(report.tick.firstMaxMs).toBeGreaterThan(0);
     const at = report.tick.atMemoryMs;
