@@ -46,6 +46,8 @@ export interface BenchReport {
     pathTimeoutMs: number;
     /** Per memory size, at Lambda's CPU share: the steady p90 and p99 and the slowest first tick. */
     atMemoryMs: Record<string, { steadyP90: number; steadyP99: number; firstMax: number }>;
+    /** The Lambda line of the month at each of those memory sizes (`heartbeatModuleMemoryMb`). */
+    lambdaUsdAtMemory: Record<string, number>;
   };
   /**
    * The steady DynamoDB traffic the cost bills, measured in the local runtime (bench/traffic.ts), and what it
@@ -141,7 +143,7 @@ export async function runBench(
   const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
   const memory = (prefix: string) =>
     Object.entries(run.definitions.standby.functionMemoryMb).find(([id]) => id.startsWith(prefix))?.[1] ?? 128;
-  const cost = monthlyCost(config, {
+  const profile = {
     heartbeatModuleMemoryMb: memory('HeartbeatModule'),
     receiverMemoryMb: memory('NetworkReceiver'),
     alarmsPerSite: run.definitions.standby.alarms,
@@ -151,7 +153,9 @@ export async function runBench(
     logBytesPerTick: run.emfBytesPerTick,
     logBytesPerReceipt: 0,
     dynamo: run.dynamo,
-  });
+  };
+  const cost = monthlyCost(config, profile);
+  const lambdaAt = (mb: number) => monthlyCost(config, { ...profile, heartbeatModuleMemoryMb: mb }).items.lambda ?? 0;
   const sizes = bundleFigures(options.importRuns ?? 5);
   const report: BenchReport = {
     config: { ...tuningOf(config) },
@@ -164,7 +168,7 @@ export async function runBench(
     pricesReadOn: PRICES_READ_ON,
     corpus: { seeds: [...seeds], tracesPerClass, classes: detection.classes },
     endToEnd: endToEnd(detection.figures, run.failover.decisionToPromotedMs),
-    tick: tickFigures(run.tickCpuMs, memory('HeartbeatModule'), config.intervalSeconds),
+    tick: tickFigures(run.tickCpuMs, memory('HeartbeatModule'), config.intervalSeconds, lambdaAt),
     dynamo: { ...run.dynamo, provisioned: provisionedDynamoCost(run.dynamo, config.consistency) },
   };
   return { report, latencies: detection.latencies };
@@ -174,6 +178,7 @@ function tickFigures(
   cpuMs: { readonly steady: readonly number[]; readonly first: readonly number[] },
   memoryMb: number,
   intervalSeconds: number,
+  lambdaUsdAt: (memoryMb: number) => number,
 ): BenchReport['tick'] {
   const round = (ms: number) => Math.round(ms * 10) / 10;
   const steadyP90Ms = round(percentile(cpuMs.steady, 0.9) ?? 0);
@@ -198,6 +203,7 @@ function tickFigures(
         },
       ]),
     ),
+    lambdaUsdAtMemory: Object.fromEntries(sizes.map((mb) => [mb, lambdaUsdAt(mb)])),
   };
 }
 
@@ -259,6 +265,9 @@ export function benchTable(r: BenchReport): string {
     `  at Lambda's CPU share, p90 / p99 / first tick: ${Object.entries(r.tick.atMemoryMs)
       .map(([mb, t]) => `${mb} MB ${t.steadyP90} / ${t.steadyP99} / ${t.firstMax} ms`)
       .join(', ')}; a path's sends must finish within ${r.tick.pathTimeoutMs} ms`,
+    `  the lambda line a month at each (heartbeatModuleMemoryMb): ${Object.entries(r.tick.lambdaUsdAtMemory)
+      .map(([mb, usd]) => `${mb} MB $${usd.toFixed(2)}`)
+      .join(', ')}`,
   );
   return lines.join('\n');
 }

@@ -1,5 +1,20 @@
 import { z } from 'zod';
 import { MAX_CLUSTER_NAME_LENGTH } from './names';
+import {
+  AURORA_CLUSTER_ARN,
+  capacityUnits,
+  email,
+  LAMBDA_ARN,
+  list,
+  LOG_RETENTION_DAYS,
+  region,
+  ROUTING_CONTROL_ARN,
+  seconds,
+} from './config-rules';
+
+export { LOG_RETENTION_DAYS, STRONG_CONSISTENCY_REGION_SETS } from './config-rules';
+
+const MEMORY_RULE = 'a whole number of MB from 128 to 3008';
 
 /**
  * Every key of the configuration as written in cdk.json (or with `-c`), its type, its range
@@ -8,57 +23,6 @@ import { MAX_CLUSTER_NAME_LENGTH } from './names';
 
 /** The longest name derived from the cluster name (an IAM role's) sets its length. */
 const CLUSTER_NAME_RULE = `the cluster name: lower-case letters, digits and hyphens, 1 to ${MAX_CLUSTER_NAME_LENGTH} characters, starting with a letter`;
-
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/;
-const ROUTING_CONTROL_ARN =
-  /^arn:aws[a-z-]*:route53-recovery-control::\d{12}:controlpanel\/[a-z0-9]+\/routingcontrol\/[a-z0-9]+$/;
-
-/** Region sets in which DynamoDB multi-region strong consistency is offered (three regions of one set). */
-export const STRONG_CONSISTENCY_REGION_SETS: readonly (readonly string[])[] = [
-  ['us-east-1', 'us-east-2', 'us-west-2'],
-  ['eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1'],
-  ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
-];
-
-/** CloudWatch Logs accepts only these retention periods. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-/** A list key also accepts one comma-separated string, which is what `-c key=a,b` gives. */
-function list<T extends z.ZodType>(item: T) {
-  return z.preprocess(
-    (v) =>
-      typeof v === 'string'
-        ? v
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s.length > 0)
-        : v,
-    z.array(item),
-  );
-}
-
-const region = (what: string) =>
-  z
-    .string({ error: `${what}: an AWS region code such as us-east-1` })
-    .regex(REGION, `${what}: an AWS region code such as us-east-1`);
-
-const email = z.email({ error: 'an e-mail address such as oncall@example.com' });
-
-const seconds = (min: number, max: number, what: string) =>
-  z
-    .number({ error: `${what}: a number of seconds from ${min} to ${max}` })
-    .min(min, `${what}: at least ${min}`)
-    .max(max, `${what}: at most ${max}`);
-
-/** Provisioned capacity of one table: whole read and write units a second. */
-const units = (key: string, rule = `${key}: a whole number of units from 1 to 10000`) =>
-  z.int({ error: rule }).min(1, rule).max(10_000, rule);
-const capacityUnits = (key: string) => z.strictObject({ read: units(`${key}.read`), write: units(`${key}.write`) });
-
-const AURORA_CLUSTER_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster:[A-Za-z][0-9A-Za-z-]{0,62}$/;
 
 /** The capacity one site's workload needs when that site is promoted. */
 const siteCapacity = z.strictObject({
@@ -183,6 +147,14 @@ export const configObject = z.strictObject({
     .default('failover')
     .describe(
       'X-Ray tracing: failover (the failover and path-control steps and both state machines, which run rarely) or all (also the heartbeat module and the network receiver, every beat: about $13 a month per site pair at interval 2).',
+    ),
+  heartbeatModuleMemoryMb: z
+    .int({ error: MEMORY_RULE })
+    .min(128, MEMORY_RULE)
+    .max(3008, MEMORY_RULE)
+    .default(256)
+    .describe(
+      "The heartbeat module's memory: it runs all the time, so this is most of the Lambda bill, and Lambda gives CPU in proportion to it. Below 256, check each invocation's summary line (tick wall time against the path timeout) before relying on it.",
     ),
   tableCapacity: z
     .strictObject({

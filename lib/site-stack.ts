@@ -28,9 +28,6 @@ const PEER_SENDERS = [
 /** Handlers that put events on their own site's bus: the failover steps' SitePromoted. */
 const OWN_SENDERS = ['failover-steps'] as const satisfies readonly HandlerName[];
 
-/** The heartbeat module's memory (MB): the smallest at which a tick's measured CPU fits its path timeout. */
-export const HEARTBEAT_MODULE_MEMORY_MB = 256;
-
 export interface SiteStackProps extends StackProps {
   readonly config: MirrorbeatConfig;
   readonly site: SiteId;
@@ -164,8 +161,8 @@ export class SiteStack extends Stack {
       Duration.seconds(660),
       // It runs all the time, so its memory is most of the bill. Lambda gives CPU in proportion to memory; `npm run
       // bench` measures a tick's CPU and stretches it to each share: at 128 MB the p90 fits the 800 ms path timeout,
-      // the p99 (an occasional slow tick) not reliably, so it stays at 256 MB (bench/README.md, "Cost").
-      HEARTBEAT_MODULE_MEMORY_MB,
+      // the p99 (an occasional slow tick) not reliably, so the default stays at 256 MB (bench/README.md, "Cost").
+      config.heartbeatModuleMemoryMb,
     );
     this.networkReceiver = handler(
       'NetworkReceiver',

@@ -22,6 +22,7 @@ import { pathTimeoutMs } from './deps';
 import { checkBefore } from '../core/site';
 import { HeartbeatModule } from './module';
 import { reclaimAfterMs } from './ticker';
+import { TickTimings } from './tick-timing';
 
 /** Stop this long before the Lambda timeout. */
 const SAFETY_MS = 3_000;
@@ -116,6 +117,7 @@ export const handler = async (
   const startedAt = Date.now();
   heartbeatModule.beginInvocation(id);
   const intervalMs = settings.tuning.intervalSeconds * 1000;
+  const timings = new TickTimings(pathTimeoutMs(settings.tuning.intervalSeconds));
   let ticks = 0;
   for (let next = startedAt; ; next += intervalMs) {
     const wait = next - Date.now();
@@ -124,6 +126,7 @@ export const handler = async (
     try {
       const [tickWall, tickMono] = [Date.now(), performance.now()];
       const report = await heartbeatModule.tick(tickWall, tickMono);
+      timings.record(performance.now() - tickMono, report.sent);
       publishMetrics(settings.cluster, settings.site, report.metrics);
       if (report.superseded) {
         ticks += 1;
@@ -154,5 +157,7 @@ export const handler = async (
     }
     ticks += 1;
   }
+  // One line an invocation: whether the ticks fit the path timeout at this memory size.
+  logger.info('invocation summary', { ...timings.summary() });
   return { ticks };
 };

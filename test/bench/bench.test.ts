@@ -5,7 +5,6 @@ import { benchTunings, upperBound95 } from '../../bench/detection';
 import { decide, DETECTOR_IDS } from '../../bench/detectors';
 import { phiAccrualDecision, route53Decision } from '../../bench/peers';
 import { runBench, writeResults } from '../../bench/run';
-import { HEARTBEAT_MODULE_MEMORY_MB } from '../../lib/site-stack';
 import { corpus, FAILURE_CLASSES, generateTrace, NON_FAILURE_CLASSES } from '../../bench/traces';
 import { config } from '../helpers';
 import { dynamoEndpoint } from '../local-sites';
@@ -174,7 +173,7 @@ describe('mirrorbeat bench, reduced', () => {
     expect(report.failover.stateTransitions).toBeGreaterThan(5);
     expect(report.corpus.classes).toMatchObject({ 'site-crash': 4, 'forged-and-replayed': 4 });
     // A tick's CPU, measured, and stretched to Lambda's CPU share: less memory, longer.
-    expect(report.tick).toMatchObject({ memoryMb: HEARTBEAT_MODULE_MEMORY_MB, pathTimeoutMs: 800 });
+    expect(report.tick).toMatchObject({ memoryMb: config().heartbeatModuleMemoryMb, pathTimeoutMs: 800 });
     // DynamoDB as measured in the runtime's steady state: a tick's reads and writes at both sites, the volume's replicated.
     expect(report.dynamo.readUnitsPerSecond).toBeGreaterThan(4);
     expect(report.dynamo.writeUnitsPerSecond).toBeGreaterThan(2);
@@ -184,6 +183,10 @@ describe('mirrorbeat bench, reduced', () => {
     expect(report.tick.firstMaxMs).toBeGreaterThan(0);
     const at = report.tick.atMemoryMs;
     expect(at['128']?.steadyP99).toBeGreaterThan(at['256']?.steadyP99 as number);
+    // Each 128 MB of the always-running module (and of the refused invocations' wait) is about $9.60 a month for the pair.
+    const lambda = report.tick.lambdaUsdAtMemory;
+    expect((lambda['256'] as number) - (lambda['128'] as number)).toBeCloseTo(9.6, 0);
+    expect(lambda['256']).toBe(report.costPerMonthUsd.items.lambda);
     expect(report.endToEnd.p99Ms['route53-health-check']).toBe(
       (report.detection['route53-health-check'].p99Ms as number) + 60_000,
     );

@@ -76,6 +76,17 @@ describe('the heartbeat volume', () => {
   });
 });
 
+describe("the heartbeat module's memory", () => {
+  it('is 256 MB by default, and what the configuration says otherwise', () => {
+    const memoryOf = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::Function'))
+        .filter((f) => JSON.stringify(f.Properties.Description).includes("Sends this site's beats"))
+        .map((f) => f.Properties.MemorySize as number);
+    expect(memoryOf(production)[0]).toBe(256);
+    expect(memoryOf(templates({ heartbeatModuleMemoryMb: 128 }).standby)[0]).toBe(128);
+  });
+});
+
 describe('provisioned table capacity', () => {
   it('keeps the configured units as the floor auto scaling holds, up to four times them, on both tables', () => {
     const provisioned = templates({
