@@ -134,15 +134,6 @@ export const handler = async (
       }
       // A decision that would change before the next tick (a path's deadline, the confirmation window, the lease
       // gate, the standby's second read of the record) is checked then, not rounded up to the tick.
-      const toMono = (atMs: number) => tickMono + (atMs - report.atMs);
-      const nextTickMono = tickMono + (next + intervalMs - tickWall);
-      for (let wake = report.wakeAtMs; wake !== undefined && checkBefore(toMono(wake), nextTickMono, intervalMs);) {
-        const wait = toMono(wake) - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const checked = await heartbeatModule.tick(Date.now(), performance.now(), 'check');
-        publishMetrics(settings.cluster, settings.site, checked.metrics);
-        wake = checked.wakeAtMs;
-      }
       if (report.verdict !== 'ok')
         logger.info('tick', {
           serial: report.serial,
@@ -151,6 +142,20 @@ export const handler = async (
           phi: report.phi,
           verdict: report.verdict,
         });
+      const toMono = (atMs: number) => tickMono + (atMs - report.atMs);
+      const nextTickMono = tickMono + (next + intervalMs - tickWall);
+      for (let wake = report.wakeAtMs; wake !== undefined && checkBefore(toMono(wake), nextTickMono, intervalMs);) {
+        const wait = toMono(wake) - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const checked = await heartbeatModule.tick(Date.now(), performance.now(), 'check').catch((error: unknown) => {
+          // A check that fails waits for the next tick, which reads everything again.
+          logger.error('check between ticks failed', { error: String(error) });
+          return undefined;
+        });
+        if (checked === undefined) break;
+        publishMetrics(settings.cluster, settings.site, checked.metrics);
+        wake = checked.wakeAtMs;
+      }
     } catch (error) {
       // Nothing escapes a tick: the next one may find the fault gone.
       logger.error('tick failed', { error: String(error) });
