@@ -1,6 +1,6 @@
 import type { MirrorbeatConfig } from '../lib/config';
 import { reclaimAfterMs } from '../lambdas/heartbeat-module/ticker';
-import type { DynamoTraffic } from './traffic';
+import type { DynamoTraffic, TableUnits, TrafficTable } from './traffic';
 
 /**
  * Unit prices (USD, us-east-1, on-demand, Linux/arm64), as published on the AWS pricing
@@ -57,6 +57,8 @@ export interface DeploymentProfile {
 }
 
 const MONTH_S = 30 * 24 * 3600;
+/** A few kilobytes in each of the two regions: the heartbeat volume's replicas and the observations tables. */
+const DYNAMO_STORAGE_USD = 2 * 0.001 * PRICES.dynamoStorageGbMonth;
 const round = (usd: number) => Math.round(usd * 100) / 100;
 
 /**
@@ -90,7 +92,7 @@ export function monthlyCost(
       (p.dynamo.readUnitsPerSecond * PRICES.dynamoReadRequestUnit +
         p.dynamo.writeUnitsPerSecond * PRICES.dynamoWriteRequestUnit +
         p.dynamo.replicatedWriteUnitsPerSecond * PRICES.dynamoReplicatedWriteRequestUnit) +
-    2 * 0.001 * PRICES.dynamoStorageGbMonth;
+    DYNAMO_STORAGE_USD;
   const eventBridge = sites * ticksPerMonth * PRICES.eventBridgeCustomEvent;
   const scheduler = sites * invocations * PRICES.schedulerInvocation;
   // Failovers are rare: budget one drill a month of about 12 transitions per workflow.
@@ -148,33 +150,26 @@ export const PROVISIONED_HEADROOM = 2;
 export function provisionedDynamoCost(
   traffic: DynamoTraffic,
   consistency: MirrorbeatConfig['consistency'],
-): { total: number; tableCapacity: Record<string, { read: number; write: number }> } {
+): { total: number; tableCapacity: Partial<Record<TrafficTable, TableUnits>> } {
   const units = (rate: number) => Math.max(1, Math.ceil(rate * PROVISIONED_HEADROOM));
-  const tableCapacity: Record<string, { read: number; write: number }> = {};
-  for (const [where, rate] of Object.entries(traffic.byTable)) {
-    const table = where.endsWith(' volume') ? 'heartbeatVolume' : 'observations';
-    const now = tableCapacity[table] ?? { read: 1, write: 1 };
-    tableCapacity[table] = {
-      read: Math.max(now.read, units(rate.read)),
-      write: Math.max(now.write, units(rate.write)),
-    };
-  }
-  let usd = 2 * 0.001 * PRICES.dynamoStorageGbMonth;
-  for (const [where, rate] of Object.entries(traffic.byTable)) {
-    const volume = where.endsWith(' volume');
-    if (volume && consistency === 'strong')
-      usd += MONTH_S * (rate.read * PRICES.dynamoReadRequestUnit + rate.write * PRICES.dynamoWriteRequestUnit);
-    else {
-      const { read, write } = tableCapacity[volume ? 'heartbeatVolume' : 'observations'] as {
-        read: number;
-        write: number;
-      };
-      usd +=
-        MONTH_H *
-        (read * PRICES.dynamoRcuHour + write * (volume ? PRICES.dynamoReplicatedWcuHour : PRICES.dynamoWcuHour));
+  const tableCapacity: Partial<Record<TrafficTable, TableUnits>> = {};
+  let usd = DYNAMO_STORAGE_USD;
+  for (const [table, byRegion] of Object.entries(traffic.byTable) as [TrafficTable, Record<string, TableUnits>][]) {
+    const rates = Object.values(byRegion);
+    if (table === 'heartbeatVolume' && consistency === 'strong') {
+      for (const rate of rates)
+        usd += MONTH_S * (rate.read * PRICES.dynamoReadRequestUnit + rate.write * PRICES.dynamoWriteRequestUnit);
+      continue;
     }
+    // One setting for the table, as the key takes it: the busier region's rate.
+    const capacity = {
+      read: units(Math.max(0, ...rates.map((r) => r.read))),
+      write: units(Math.max(0, ...rates.map((r) => r.write))),
+    };
+    tableCapacity[table] = capacity;
+    const wcuHour = table === 'heartbeatVolume' ? PRICES.dynamoReplicatedWcuHour : PRICES.dynamoWcuHour;
+    usd += rates.length * MONTH_H * (capacity.read * PRICES.dynamoRcuHour + capacity.write * wcuHour);
   }
-  if (consistency === 'strong') delete tableCapacity.heartbeatVolume;
   return { total: round(usd), tableCapacity };
 }
 

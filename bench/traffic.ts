@@ -17,9 +17,16 @@ export interface DynamoTraffic {
    * Per region and table, units a second (replicated writes land in the replica's region):
    * what provisioned capacity would have to sustain there.
    */
-  readonly byTable: Readonly<Record<string, { readonly read: number; readonly write: number }>>;
+  readonly byTable: Readonly<Record<TrafficTable, Readonly<Record<string, TableUnits>>>>;
   /** Requests a second per site and command, for the report: where the units go. */
   readonly requestsPerSecond: Readonly<Record<string, number>>;
+}
+
+/** The two tables, named as the `tableCapacity` key names them. */
+export type TrafficTable = 'heartbeatVolume' | 'observations';
+export interface TableUnits {
+  readonly read: number;
+  readonly write: number;
 }
 
 const READS = new Set(['GetItemCommand', 'QueryCommand']);
@@ -45,10 +52,13 @@ export function dynamoTraffic(
   let writes = 0;
   let replicated = 0;
   const requests: Record<string, number> = {};
-  const byTable: Record<string, { read: number; write: number }> = {};
+  const byTable: Record<TrafficTable, Record<string, { read: number; write: number }>> = {
+    heartbeatVolume: {},
+    observations: {},
+  };
   const regions = [...new Set(calls.map((c) => c.region))];
-  const add = (region: string, kind: string, what: 'read' | 'write', units: number) => {
-    const entry = (byTable[`${region} ${kind}`] ??= { read: 0, write: 0 });
+  const add = (region: string, table: TrafficTable, what: 'read' | 'write', units: number) => {
+    const entry = (byTable[table][region] ??= { read: 0, write: 0 });
     entry[what] += units;
   };
   for (const call of calls) {
@@ -56,8 +66,8 @@ export function dynamoTraffic(
       continue;
     if (!STEADY_HANDLERS.has(call.handler)) continue;
     const table = String(call.input.TableName);
-    const kind = isVolume(table) ? 'volume' : 'observations';
-    const key = `${call.handler} ${call.command.replace(/Command$/, '')} ${kind}`;
+    const kind: TrafficTable = isVolume(table) ? 'heartbeatVolume' : 'observations';
+    const key = `${call.handler} ${call.command.replace(/Command$/, '')} ${kind === 'heartbeatVolume' ? 'volume' : kind}`;
     requests[key] = (requests[key] ?? 0) + 1;
     if (READS.has(call.command)) {
       const units = call.input.ConsistentRead === true ? 1 : 0.5;
@@ -67,7 +77,7 @@ export function dynamoTraffic(
       const units = Math.max(1, Math.ceil(itemBytes(call.input) / 1024));
       writes += units;
       add(call.region, kind, 'write', units);
-      if (kind === 'volume') {
+      if (kind === 'heartbeatVolume') {
         replicated += units;
         for (const other of regions) if (other !== call.region) add(other, kind, 'write', units);
       }
@@ -75,6 +85,15 @@ export function dynamoTraffic(
   }
   const seconds = (toMs - fromMs) / 1000;
   const perSecond = (n: number) => Math.round((n / seconds) * 1000) / 1000;
+  const unitsPerSecond = (byRegion: Record<string, { read: number; write: number }>) =>
+    Object.fromEntries(
+      Object.keys(byRegion)
+        .sort()
+        .map((region) => {
+          const { read, write } = byRegion[region] as { read: number; write: number };
+          return [region, { read: perSecond(read), write: perSecond(write) }];
+        }),
+    );
   // Per site: the pair's requests are two sites' worth.
   const requestsPerSecond = Object.fromEntries(
     Object.entries(requests)
@@ -85,11 +104,10 @@ export function dynamoTraffic(
     readUnitsPerSecond: perSecond(reads),
     writeUnitsPerSecond: perSecond(writes),
     replicatedWriteUnitsPerSecond: perSecond(replicated),
-    byTable: Object.fromEntries(
-      Object.entries(byTable)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, u]) => [k, { read: perSecond(u.read), write: perSecond(u.write) }]),
-    ),
+    byTable: {
+      heartbeatVolume: unitsPerSecond(byTable.heartbeatVolume),
+      observations: unitsPerSecond(byTable.observations),
+    },
     requestsPerSecond,
   };
 }

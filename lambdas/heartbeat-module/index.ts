@@ -132,8 +132,6 @@ export const handler = async (
         ticks += 1;
         break;
       }
-      // A decision that would change before the next tick (a path's deadline, the confirmation window, the lease
-      // gate, the standby's second read of the record) is checked then, not rounded up to the tick.
       if (report.verdict !== 'ok')
         logger.info('tick', {
           serial: report.serial,
@@ -142,6 +140,8 @@ export const handler = async (
           phi: report.phi,
           verdict: report.verdict,
         });
+      // A decision that would change before the next tick (a path's deadline, the confirmation window, the lease
+      // gate, the standby's second read of the record) is checked then, not rounded up to the tick.
       const toMono = (atMs: number) => tickMono + (atMs - report.atMs);
       const nextTickMono = tickMono + (next + intervalMs - tickWall);
       for (let wake = report.wakeAtMs; wake !== undefined && checkBefore(toMono(wake), nextTickMono, intervalMs);) {

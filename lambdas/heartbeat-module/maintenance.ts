@@ -1,8 +1,7 @@
 // Maintenance mode as the heartbeat module sees it: read from the replica now and then, handed to the core, announced.
 import type { Notice } from '../core/notices';
 import type { SiteCore } from '../core/site';
-import { maintenanceWhy } from '../core/volume';
-import type { Maintenance } from '../core/volume';
+import { type Maintenance, maintenanceWhy } from '../core/volume';
 import type { Outcome } from '../shared/notifier';
 import type { Announcer } from './announcer';
 import type { ModuleDeps } from './deps';

@@ -1,12 +1,6 @@
 import { serialFloor } from '../core/volume';
 import { type ModuleDeps, pathTimeoutMs } from './deps';
 
-/**
- * The serials of this site's beats and, for the handler's handoff (index.ts), the site's
- * ticker: which invocation of the heartbeat module ticks now. Both live on the serial
- * counter's item, so an invocation learns that a newer one has taken over from the update
- * every tick makes anyway.
- */
 /** A ticker that has not ticked for this many intervals is dead: the next invocation may claim it. */
 export const TICKER_DEAD_AFTER_INTERVALS = 3;
 
@@ -19,6 +13,12 @@ export const TICKER_DEAD_AFTER_INTERVALS = 3;
 export const reclaimAfterMs = (intervalSeconds: number): number =>
   TICKER_DEAD_AFTER_INTERVALS * intervalSeconds * 1000 + 500;
 
+/**
+ * The serials of this site's beats and, for the handler's handoff (index.ts), the site's
+ * ticker: which invocation of the heartbeat module ticks now. Both live on the serial
+ * counter's item, so an invocation learns that a newer one has taken over from the update
+ * every tick makes anyway.
+ */
 export class Ticker {
   private lastSerial = 0;
   /** The invocation ticking in this container, and whether a newer one has taken over from it. */

@@ -130,9 +130,8 @@ describe('the DynamoDB traffic the cost bills', () => {
     // 1 + 0.5 (eventually consistent) + 1 reads, 1 + 2 (1.5 KB) writes, over two seconds.
     expect(t).toMatchObject({ readUnitsPerSecond: 1.25, writeUnitsPerSecond: 1.5, replicatedWriteUnitsPerSecond: 0.5 });
     expect(t.byTable).toEqual({
-      'us-east-1 observations': { read: 0.25, write: 1 },
-      'us-east-1 volume': { read: 0.5, write: 0.5 },
-      'us-west-2 volume': { read: 0.5, write: 0.5 },
+      heartbeatVolume: { 'us-east-1': { read: 0.5, write: 0.5 }, 'us-west-2': { read: 0.5, write: 0.5 } },
+      observations: { 'us-east-1': { read: 0.25, write: 1 } },
     });
     // Provisioned at twice the busier region's rate, whole units; quorum mode keeps the volume on demand.
     expect(provisionedDynamoCost(t, 'eventual').tableCapacity).toEqual({

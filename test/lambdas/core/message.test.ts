@@ -6,6 +6,7 @@ import {
   signHeartbeat,
   type UnsignedHeartbeat,
 } from '../../../lambdas/core/message';
+import { productionBeat } from '../../beats';
 
 const key = Buffer.from('current-key-material-0123456789abcdef');
 const previousKey = Buffer.from('previous-key-material-0123456789abcd');
@@ -93,21 +94,7 @@ describe('acceptance (properties)', () => {
     nowMs: now,
     maxSkewMs: 30_000,
   };
-  const beat = (serial: number, signingKey = key) =>
-    signHeartbeat(
-      {
-        v: 1,
-        cluster: 'orders',
-        site: 'production',
-        region: 'us-east-1',
-        serial,
-        sentAt: new Date(now).toISOString(),
-        epoch: 1,
-        role: 'primary',
-        health: 'ok',
-      },
-      signingKey,
-    );
+  const beat = (serial: number, signingKey = key) => productionBeat(serial, now, signingKey);
 
   it('never accepts a replayed or reordered beat: accepted serials strictly increase, whatever the delivery order', () => {
     fc.assert(

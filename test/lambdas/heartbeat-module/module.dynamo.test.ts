@@ -9,6 +9,7 @@ import { receiveNetworkBeat } from '../../../lambdas/network-receiver/receiver';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import { asHandler, recordingClient, type SdkCall } from '../../../local/calls';
+import { productionBeat as signedBeat } from '../../beats';
 import { localSites, moduleFor, TEST_KEY } from '../../local-sites';
 
 /** The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions are mocked. */
@@ -24,21 +25,7 @@ const sfn = mockClient(SFNClient);
 const moduleOf = moduleFor;
 
 /** Production's beat as it reaches the standby's replica on the storage path: signed, as replication carries it. */
-const productionBeat = (serial: number, atMs: number): Heartbeat =>
-  signHeartbeat(
-    {
-      v: 1,
-      cluster: 'orders',
-      site: 'production',
-      region: 'us-east-1',
-      serial,
-      sentAt: new Date(atMs).toISOString(),
-      epoch: 1,
-      role: 'primary',
-      health: 'ok',
-    },
-    KEY,
-  );
+const productionBeat = (serial: number, atMs: number): Heartbeat => signedBeat(serial, atMs, KEY);
 
 const networkBeats = (): Heartbeat[] =>
   events

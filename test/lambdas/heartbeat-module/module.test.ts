@@ -7,6 +7,7 @@ import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { type Notice, noticeId } from '../../../lambdas/core/notices';
+import { productionBeat } from '../../beats';
 import { standbySettings } from '../../helpers';
 
 /** A notice desk that only records what the module handed it. */
@@ -213,21 +214,7 @@ describe('the heartbeat module', () => {
     expect(published.find((n) => n.kind === 'peer-lost')?.detail.next).toMatch(/still holds the lease/);
   });
 
-  const peerBeat = (serial: number, key = KEY) =>
-    signHeartbeat(
-      {
-        v: 1,
-        cluster: 'orders',
-        site: 'production',
-        region: 'us-east-1',
-        serial,
-        sentAt: new Date(NOW - 500).toISOString(),
-        epoch: 1,
-        role: 'primary',
-        health: 'ok',
-      },
-      key,
-    );
+  const peerBeat = (serial: number, key = KEY) => productionBeat(serial, NOW - 500, key);
 
   it("reads the peer's storage beat from the local replica and records its arrival on the receiver's clock", async () => {
     const store = new FakeStore();

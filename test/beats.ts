@@ -1,0 +1,19 @@
+import { type Heartbeat, signHeartbeat } from '../lambdas/core/message';
+
+/** Production's beat to the standby of cluster `orders`, as the heartbeat module signs it: healthy primary, epoch 1. */
+export function productionBeat(serial: number, sentAtMs: number, key: Buffer): Heartbeat {
+  return signHeartbeat(
+    {
+      v: 1,
+      cluster: 'orders',
+      site: 'production',
+      region: 'us-east-1',
+      serial,
+      sentAt: new Date(sentAtMs).toISOString(),
+      epoch: 1,
+      role: 'primary',
+      health: 'ok',
+    },
+    key,
+  );
+}
