@@ -326,7 +326,7 @@ export class Recorder {
     // Detection is the time to an automatic decision; planned and operator-started promotions detect nothing.
     const decision = this.failovers.find(
       (f) =>
-        (f.reason === 'peer-lost' || f.reason === 'peer-failure-reported') &&
+        (f.reason === 'peer-lost' || f.reason === 'peer-failure-reported' || f.reason === 'peer-stepped-down') &&
         f.startedAtMs >= (this.firstFatalAtMs ?? Infinity),
     )?.startedAtMs;
     return {

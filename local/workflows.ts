@@ -84,19 +84,21 @@ export class Workflows {
     );
   }
 
-  /** The emulated Step Functions API: StartExecution only. */
+  /**
+   * The emulated Step Functions API: StartExecution only. As Step Functions does for a Standard
+   * workflow, the same name and input as an execution still open answers as the first call did;
+   * a closed one, or other input, is ExecutionAlreadyExists.
+   */
   async stepFunctions(site: Site, command: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const w = this.world;
     if (command !== 'StartExecutionCommand')
       throw new Error(`the local runtime does not emulate Step Functions ${command}`);
     const machine = String(input.stateMachineArn).endsWith('-failover') ? 'failover' : 'path-control';
     const name = typeof input.name === 'string' ? input.name : randomUUID();
-    this.startExecution(
-      site,
-      machine,
-      name,
-      safeJson(typeof input.input === 'string' ? input.input : '{}') as Record<string, unknown>,
-    );
+    const given = typeof input.input === 'string' ? input.input : '{}';
+    const open = site.executions.get(`${machine}/${name}`);
+    if (open === undefined || open.status === 'done' || open.input !== given)
+      this.startExecution(site, machine, name, safeJson(given) as Record<string, unknown>, given);
     return { executionArn: this.executionArn(site, machine, name), startDate: new Date(w.clock.nowMs) };
   }
 
@@ -105,7 +107,7 @@ export class Workflows {
     return w.arn(site, 'states', `execution:${w.names(site.id).stateMachine(machine)}:${name}`);
   }
 
-  startExecution(site: Site, machine: string, name: string, input: Record<string, unknown>): void {
+  startExecution(site: Site, machine: string, name: string, input: Record<string, unknown>, given?: string): void {
     const w = this.world;
     const key = `${machine}/${name}`;
     if (site.executions.has(key))
@@ -117,7 +119,11 @@ export class Workflows {
     if (definition === undefined) throw new Error(`no ${machine} state machine in the synthesized ${site.id} template`);
     const states = definition.States as Record<string, Record<string, unknown>>;
     const arn = this.executionArn(site, machine, name);
-    const execution: Execution = { status: 'running', abort: () => undefined };
+    const execution: Execution = {
+      status: 'running',
+      abort: () => undefined,
+      ...(given === undefined ? {} : { input: given }),
+    };
     const record: ExecutionRecord = {
       site: site.id,
       machine,

@@ -36,6 +36,8 @@ export interface SimulationOptions {
 export interface Execution {
   status: 'running' | 'waiting' | 'done';
   abort: () => void;
+  /** The input it was started with, as given: StartExecution with the same name and input answers again while it runs. */
+  readonly input?: string;
 }
 
 /** One Lambda container of a heartbeat module: its state lives as long as the container. */

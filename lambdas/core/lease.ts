@@ -53,6 +53,8 @@ export interface LeaseState {
   readonly watch?: { readonly epoch: number; readonly lease: number; readonly sinceMono: number };
   /** The epoch this site was promoted to, and when it first read that promotion (own mono). */
   readonly promotion?: { readonly epoch: number; readonly seenAtMono: number };
+  /** As primary: the switchover's handover request it is draining for, and when it first read it (own mono). */
+  readonly handover?: { readonly execution: string; readonly seenAtMono: number };
 }
 
 export const FRESH_LEASE: LeaseState = {};
@@ -91,6 +93,26 @@ export function watched(state: LeaseState, record: ClusterRecord, nowMono: numbe
 export function promotionSeen(state: LeaseState, record: ClusterRecord, site: SiteId, nowMono: number): LeaseState {
   if (record.primary !== site || (state.promotion !== undefined && state.promotion.epoch >= record.epoch)) return state;
   return { ...state, promotion: { epoch: record.epoch, seenAtMono: nowMono } };
+}
+
+/** This site read a record asking it to hand over: it remembers when it first saw that request (its expiry runs from then). */
+export function handoverSeen(state: LeaseState, record: ClusterRecord, site: SiteId, nowMono: number): LeaseState {
+  const asked = record.primary === site ? record.handover : undefined;
+  if (asked === undefined) return state.handover === undefined ? state : { ...state, handover: undefined };
+  if (state.handover?.execution === asked.execution) return state;
+  return { ...state, handover: { execution: asked.execution, seenAtMono: nowMono } };
+}
+
+/**
+ * How long a primary drains for a switchover before it takes the request back: two leases in
+ * quorum mode, where the drain confirmation is visible to the standby at once; in two-region
+ * mode, the switchover's own patience (its drain limit: three ticks and two replication budgets)
+ * and two leases more, so a switchover that is still waiting is never pulled from under it.
+ */
+export function handoverExpiryMs(t: LeaseTuning, tuning: Pick<Tuning, 'intervalSeconds' | 'rpoBudgetSeconds'>): number {
+  const twoLeases = 2 * t.leaseMs;
+  if (t.mode === 'quorum') return twoLeases;
+  return (3 * tuning.intervalSeconds + 2 * tuning.rpoBudgetSeconds) * 1000 + twoLeases;
 }
 
 /** Whether the last successful renewal at `epoch` started less than one lease ago, and still will have when this decision ends. */
@@ -190,7 +212,12 @@ export function roleOf(state: LeaseState, t: LeaseTuning, v: RoleView): RoleDeci
   return { role: 'primary', why: `holds the lease at epoch ${record.epoch}` };
 }
 
-export type FailoverReason = 'peer-lost' | 'peer-failure-reported';
+/**
+ * Why a standby takes over: the peer is lost on every enabled path, its beats report its
+ * workload failed, or (quorum mode) its beats say it stepped down from primary without a
+ * handover — it lost its lease, so they are no valid primary heartbeat.
+ */
+export type FailoverReason = 'peer-lost' | 'peer-failure-reported' | 'peer-stepped-down';
 
 export interface TakeoverView {
   readonly site: SiteId;
@@ -238,7 +265,7 @@ export function takeover(state: LeaseState, t: LeaseTuning, v: TakeoverView): Ta
           : `waiting for the peer's lease to run out (no renewal seen for ${silent} s of ${(t.leaseMs + t.driftMarginMs) / 1000} s)`,
     };
   }
-  return { start: true, reason: 'peer-lost', gated: true, expectedLease: v.record.lease ?? 0 };
+  return { start: true, reason: v.trigger, gated: true, expectedLease: v.record.lease ?? 0 };
 }
 
 /**

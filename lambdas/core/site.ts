@@ -5,6 +5,8 @@ import {
   FRESH_LEASE,
   gateOpen,
   gateOpensAtMono,
+  handoverExpiryMs,
+  handoverSeen,
   type LeaseState,
   leaseTuningOf,
   type LeaseTuning,
@@ -22,7 +24,7 @@ import {
 } from './lease';
 import type { Health, Heartbeat } from './message';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from './verdict';
-import { type ClusterRecord, INITIAL_CLUSTER, type Maintenance, maintenanceWhy } from './volume';
+import { type ClusterRecord, type Handover, INITIAL_CLUSTER, type Maintenance, maintenanceWhy } from './volume';
 import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './wire';
 
 /**
@@ -79,8 +81,13 @@ export function checkBefore(
   return wakeAtMs !== undefined && wakeAtMs <= nextTickAtMs - intervalMs / 4;
 }
 
-/** Within one episode of a lost peer, a failover is attempted again (a new execution) after this long. */
-export const FAILOVER_RETRY_MS = 5 * 60_000;
+/**
+ * Within one episode of a lost peer, a failover is attempted again after one lease: a fence or
+ * promotion that failed is retried before the old primary's lease could have been renewed twice
+ * over, so no failure of one attempt leaves the cluster without a primary for long. An attempt
+ * still running is not duplicated (lambdas/heartbeat-module/module.ts, startFailover).
+ */
+export const failoverRetryMs = (t: LeaseTuning): number => t.leaseMs;
 
 export class SiteCore {
   readonly leaseTuning: LeaseTuning;
@@ -98,6 +105,10 @@ export class SiteCore {
   private failoverAttempt: { epoch: number; atMono: number } | undefined;
   /** Whether the last read of the cluster record succeeded. */
   private recordRead = false;
+  /** Whether a read of the cluster record succeeded in this invocation: a site decides its role only from state read in it. */
+  private readInInvocation = false;
+  /** Since when a live peer beat has said the peer stepped down from primary (quorum mode). */
+  private steppedDownSinceMs: number | undefined;
   /** Why the last role decision came out as it did. */
   roleWhy = '';
   /** Maintenance mode as last read (lambdas/core/volume.ts); undefined: never set. */
@@ -125,6 +136,7 @@ export class SiteCore {
   /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
   newInvocation(): void {
     this.lease = newInvocation(this.lease);
+    this.readInInvocation = false;
   }
 
   /** The wall clock, corrected for jumps the monotonic clock did not see. */
@@ -151,8 +163,10 @@ export class SiteCore {
     this.recordRead = record !== undefined;
     if (record !== undefined) {
       this.cached = record;
+      this.readInInvocation = true;
       // Only a record actually read moves the watch: an unreadable one (no majority) shows no renewal, but proves no silence either.
       this.lease = promotionSeen(watched(this.lease, record, monoMs), record, this.site, monoMs);
+      this.lease = handoverSeen(this.lease, record, this.site, monoMs);
     }
     const current = this.cached ?? INITIAL_CLUSTER;
     return this.fencedBy !== undefined && this.fencedBy.epoch > current.epoch ? this.fencedBy : current;
@@ -168,6 +182,18 @@ export class SiteCore {
     return cluster.primary === this.site && cluster.handover?.to !== this.peer && !this.fencedByBeat(cluster);
   }
 
+  /**
+   * The switchover's handover request this primary has drained for longer than the expiry
+   * (lambdas/core/lease.ts, handoverExpiryMs) without the standby fencing: the module takes it back
+   * with a conditional write, and the old roles resume. Undefined while none has expired.
+   */
+  expiredHandover(cluster: ClusterRecord, monoMs: number): Handover | undefined {
+    const asked = cluster.primary === this.site ? cluster.handover : undefined;
+    const seen = this.lease.handover;
+    if (asked === undefined || seen === undefined || seen.execution !== asked.execution) return undefined;
+    return monoMs - seen.seenAtMono >= handoverExpiryMs(this.leaseTuning, this.tuning) ? asked : undefined;
+  }
+
   /** The renewal that started at `startedAtMono` answered (a failed one changes nothing: the lease runs down). */
   renewal(outcome: 'renewed' | 'refused', epoch: number, startedAtMono: number): void {
     this.lease = outcome === 'renewed' ? renewed(this.lease, epoch, startedAtMono) : renewalRefused(this.lease);
@@ -181,6 +207,10 @@ export class SiteCore {
     const confirming = beats
       .filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary')
       .map((b) => Date.parse(b.sentAt));
+    if (!this.readInInvocation) {
+      this.roleWhy = 'has not read the cluster record in this invocation';
+      return { role: 'secondary', why: this.roleWhy };
+    }
     const decision = roleOf(this.lease, this.leaseTuning, {
       site: this.site,
       peer: this.peer,
@@ -250,13 +280,13 @@ export class SiteCore {
     }
     const pathStates = PATHS.map((p) => states[p]);
     this.allFailedSinceMs = allCountedPathsFailed(pathStates) ? (this.allFailedSinceMs ?? nowMs) : undefined;
-    const peerHealth = this.newestLiveBeat(states)?.health;
-    const verdict = siteVerdict(
-      pathStates,
-      peerHealth === 'failed',
-      this.allFailedSinceMs,
+    const live = this.newestLiveBeat(states);
+    const peerHealth = live?.health;
+    const verdict = this.steppedDown(
+      siteVerdict(pathStates, peerHealth === 'failed', this.allFailedSinceMs, nowMs, this.confirmationMs()),
+      live,
+      cluster,
       nowMs,
-      this.confirmationMs(),
     );
     return {
       states,
@@ -270,6 +300,33 @@ export class SiteCore {
       takeover: this.takeover(verdict, cluster, monoMs),
       wakeAtMs: this.wakeAt(states, deadlineMs, cluster, nowMs, monoMs),
     };
+  }
+
+  /**
+   * Quorum mode: the peer the record names primary beats, on a path that is alive, that it is
+   * secondary at the record's epoch, with no handover asked — it lost its lease. Such a beat is no
+   * valid primary heartbeat, so once that has held for the confirmation window and one interval
+   * more (a fresh container's first beat before its first renewal never pages), the verdict is
+   * `peer-stepped-down`: the trigger, as `peer-lost` is; the lease gate still decides when the
+   * takeover may start. In two-region mode a beat as secondary proves nothing about the lease.
+   */
+  private steppedDown(
+    verdict: SiteVerdict,
+    live: Heartbeat | undefined,
+    cluster: ClusterRecord,
+    nowMs: number,
+  ): SiteVerdict {
+    const down =
+      this.tuning.consistency === 'strong' &&
+      (verdict === 'ok' || verdict === 'degraded') &&
+      cluster.primary === this.peer &&
+      cluster.handover === undefined &&
+      live !== undefined &&
+      live.role === 'secondary' &&
+      live.epoch >= cluster.epoch;
+    this.steppedDownSinceMs = down ? (this.steppedDownSinceMs ?? nowMs) : undefined;
+    const confirmMs = this.confirmationMs() + this.tuning.intervalSeconds * 1000;
+    return down && nowMs - (this.steppedDownSinceMs ?? nowMs) >= confirmMs ? 'peer-stepped-down' : verdict;
   }
 
   /**
@@ -356,6 +413,16 @@ export class SiteCore {
     return this.leaseTuning.leaseMs + this.leaseTuning.driftMarginMs + 2 * this.tuning.intervalSeconds * 1000;
   }
 
+  /** The serial of the peer's last valid beat counted on each path: the failover's confirm step counts beats newer than these. */
+  lastSerials(): Partial<Record<PathId, number>> {
+    const out: Partial<Record<PathId, number>> = {};
+    for (const path of PATHS) {
+      const serial = this.lastBeat[path]?.serial;
+      if (serial !== undefined) out[path] = serial;
+    }
+    return out;
+  }
+
   /** The peer's newest valid beat on a path that has not failed. */
   newestLiveBeat(states: Readonly<Record<PathId, PathState>>): Heartbeat | undefined {
     return PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
@@ -367,7 +434,9 @@ export class SiteCore {
   /** The seed's trigger (the verdict) through the lease's gate, at most one attempt per retry window in an episode. */
   private takeover(verdict: SiteVerdict, cluster: ClusterRecord, monoMs: number): TakeoverDecision {
     const trigger =
-      verdict === 'peer-lost' ? 'peer-lost' : verdict === 'peer-failure-reported' ? 'peer-failure-reported' : undefined;
+      verdict === 'peer-lost' || verdict === 'peer-failure-reported' || verdict === 'peer-stepped-down'
+        ? verdict
+        : undefined;
     // The episode of a lost or failing peer is over: the next one may try again at once.
     if (trigger === undefined) this.failoverAttempt = undefined;
     const decision = takeover(this.lease, this.leaseTuning, {
@@ -385,7 +454,7 @@ export class SiteCore {
       decision.start &&
       last !== undefined &&
       last.epoch === cluster.epoch &&
-      monoMs - last.atMono < FAILOVER_RETRY_MS
+      monoMs - last.atMono < failoverRetryMs(this.leaseTuning)
     )
       return { start: false };
     return decision;

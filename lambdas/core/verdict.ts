@@ -1,7 +1,14 @@
 import type { PathId, PathMode } from './wire';
 
 export type PathState = 'disabled' | 'pending' | 'healthy' | 'suspect' | 'failed';
-export const SITE_VERDICTS = ['ok', 'degraded', 'peer-lost', 'unprotected', 'peer-failure-reported'] as const;
+export const SITE_VERDICTS = [
+  'ok',
+  'degraded',
+  'peer-lost',
+  'unprotected',
+  'peer-failure-reported',
+  'peer-stepped-down',
+] as const;
 export type SiteVerdict = (typeof SITE_VERDICTS)[number];
 
 export interface PathObservation {

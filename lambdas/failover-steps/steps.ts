@@ -161,7 +161,7 @@ async function runStep(
   switch (input.step) {
     case 'confirm': {
       // Re-check both paths now: beats that came back while the workflow started abort it.
-      const { states, ages, live } = await peerPaths(deps);
+      const { states, ages, live, observed } = await peerPaths(deps);
       if (options.expectedLease !== undefined) {
         // And the lease: a renewal since the start means the old primary still acts (it reaches the witness).
         const record = await store.readCluster();
@@ -175,6 +175,21 @@ async function runStep(
             why: `the cluster record moved since the start (epoch ${record.epoch}, lease renewal ${record.lease ?? 0}, expected ${options.expectedLease}): ${record.primary} still renews its lease`,
           };
         }
+      }
+      const since = sinceDecision(input, observed, states);
+      if (since !== undefined) {
+        // Counted, not timed: beats the module had not seen when it decided are what came back (no clock enters).
+        const back = since.filter((b) => options.reason !== 'peer-stepped-down' || b.role === 'primary');
+        return {
+          peerLost: back.length === 0,
+          reason: options.reason,
+          states,
+          beatAgesMs: ages,
+          newBeats: since.map((b) => ({ serial: b.serial, role: b.role, epoch: b.epoch })),
+          ...(back.length === 0
+            ? {}
+            : { why: `${settings.peer} beat again since the decision (serial ${back[0]?.serial})` }),
+        };
       }
       const lost = allCountedPathsFailed(PATHS.map((p) => states[p]));
       if (options.reason === 'peer-failure-reported') {
@@ -311,15 +326,41 @@ async function runStep(
 export const drainLimitMs = (settings: Settings): number =>
   (3 * settings.tuning.intervalSeconds + 2 * settings.tuning.rpoBudgetSeconds) * 1000;
 
+/**
+ * The peer's beats recorded since the heartbeat module decided (serials above those its evidence
+ * names, on the paths in use), or undefined when the start named none (a person's failover, an
+ * older module). Clock-free: a wall clock that stepped in this site cannot make a lost peer look alive.
+ */
+function sinceDecision(
+  input: StepInput,
+  observed: Readonly<Partial<Record<PathId, Heartbeat>>>,
+  states: Readonly<Record<PathId, PathState>>,
+): Heartbeat[] | undefined {
+  const evidence = input.state.evidence as { lastSerials?: Partial<Record<PathId, unknown>> } | undefined;
+  const known = evidence?.lastSerials;
+  if (input.state.requestedBy !== 'heartbeat-module' || known === undefined || typeof known !== 'object')
+    return undefined;
+  return PATHS.flatMap((path) => {
+    const beat = observed[path];
+    const seen = known[path];
+    if (beat === undefined || states[path] === 'disabled') return [];
+    return typeof seen === 'number' && beat.serial <= seen ? [] : [beat];
+  });
+}
+
 /** The peer as the observations show it now, judged with the floor deadline (never stricter than the module). */
-async function peerPaths(
-  deps: FailoverDeps,
-): Promise<{ states: Record<PathId, PathState>; ages: Record<PathId, number | null>; live: Heartbeat[] }> {
+async function peerPaths(deps: FailoverDeps): Promise<{
+  states: Record<PathId, PathState>;
+  ages: Record<PathId, number | null>;
+  live: Heartbeat[];
+  observed: Partial<Record<PathId, Heartbeat>>;
+}> {
   const { settings, store } = deps;
   const nowMs = deps.now();
   const states = {} as Record<PathId, PathState>;
   const ages = {} as Record<PathId, number | null>;
   const live: Heartbeat[] = [];
+  const observed: Partial<Record<PathId, Heartbeat>> = {};
   for (const path of PATHS) {
     const [observation, mode] = await Promise.all([
       store.readObservation(path, settings.peer),
@@ -333,8 +374,9 @@ async function peerPaths(
     );
     ages[path] = observation === undefined ? null : nowMs - observation.arrivedAtMs;
     if (observation !== undefined && states[path] !== 'failed') live.push(observation.beat);
+    if (observation !== undefined) observed[path] = observation.beat;
   }
-  return { states, ages, live };
+  return { states, ages, live, observed };
 }
 
 /** The decision record the promoted notice carries: why, on what evidence, through which gates, with what effect, how fast. */

@@ -66,6 +66,8 @@ export class HeartbeatModule {
   private readonly storageSeen = new StorageSeen();
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
+  /** This container's last failover attempt: its execution name and input, to ask whether it still runs. */
+  private lastAttempt: { epoch: number; start: { name: string; input: string } } | undefined;
   /** This site's own last beat: what a check between two ticks reports as its serial and health. */
   private ownLastBeat: { serial: number; reading: HealthReading } = {
     serial: 0,
@@ -142,7 +144,13 @@ export class HeartbeatModule {
         return clockNotice === undefined ? out : [...out, clockNotice];
       }),
       decision.start
-        ? this.startFailover(cluster, decision, { states, phi, deadlineMs, verdict, peerHealth }, nowMs, monoMs)
+        ? this.startFailover(
+            cluster,
+            decision,
+            { states, phi, deadlineMs, verdict, peerHealth, lastSerials: this.core.lastSerials() },
+            nowMs,
+            monoMs,
+          )
         : Promise.resolve(false),
       this.roleChange.announce(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.roleChange.confirmHandover(role, cluster, nowMs, timeout);
@@ -208,13 +216,14 @@ export class HeartbeatModule {
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
   private async beat(nowMs: number, monoMs: number, timeout: number) {
     const { settings, store } = this.deps;
-    const [cluster, serial, , reading] = await Promise.all([
+    const [read, serial, , reading] = await Promise.all([
       this.readCluster(monoMs, timeout),
       this.ticker.nextSerial(nowMs, timeout),
       this.pathCommands.refreshModes(nowMs, timeout),
       this.readHealth(),
       this.maintenance.refresh(nowMs, timeout),
     ]);
+    const cluster = await this.withdrawExpiredHandover(read, monoMs, timeout);
     await this.renew(cluster, nowMs, monoMs, timeout);
     const key = await this.deps.keys.current().catch((error: unknown) => {
       // Without the key nothing can be signed; the tick still checks the peer and reports.
@@ -284,6 +293,34 @@ export class HeartbeatModule {
     }
   }
 
+  /**
+   * A switchover's handover request this primary drained for, past its expiry with no fence
+   * (the standby that asked may have crashed midway): taken back with a conditional write naming
+   * its execution, so the switchover's fence, which needs it, can no longer succeed; then the old
+   * roles resume in this very tick. A write that fails leaves it for the next tick.
+   */
+  private async withdrawExpiredHandover(
+    cluster: ClusterRecord,
+    monoMs: number,
+    timeoutMs: number,
+  ): Promise<ClusterRecord> {
+    const expired = this.core.expiredHandover(cluster, monoMs);
+    if (expired === undefined) return cluster;
+    const withdrawn = await this.deps.store
+      .cancelHandover(expired.execution, AbortSignal.timeout(timeoutMs))
+      .catch((error: unknown) => {
+        this.deps.log('warn', 'expired handover not withdrawn', { error: String(error) });
+        return false;
+      });
+    if (!withdrawn) return cluster;
+    this.deps.log('warn', 'handover request expired with no fence: withdrawn, this site resumes as primary', {
+      execution: expired.execution,
+      epoch: cluster.epoch,
+    });
+    const { handover: _withdrawn, ...rest } = cluster;
+    return rest;
+  }
+
   /** Whether this site acts as primary now (lambdas/core/lease.ts, roleOf). */
   private roleAt(cluster: ClusterRecord, nowMs: number, monoMs: number): Role {
     return this.core.role(cluster, nowMs, monoMs).role;
@@ -345,7 +382,10 @@ export class HeartbeatModule {
   /**
    * Starts a failover attempt: its own execution name, the renewal it saw (the fence's
    * conditional write names it, so one attempt per epoch wins), and at most one attempt per
-   * FAILOVER_RETRY_MS (lambdas/core/site.ts) in one episode of a lost peer.
+   * retry window (one lease: lambdas/core/site.ts, failoverRetryMs) in one episode of a lost
+   * peer. The previous attempt of this container is started again first, with its own name and
+   * input: Step Functions answers as before while that execution still runs (no second one, no
+   * second approval request), and ExecutionAlreadyExists once it ended — then a new attempt starts.
    */
   private async startFailover(
     cluster: ClusterRecord,
@@ -356,24 +396,40 @@ export class HeartbeatModule {
   ): Promise<boolean> {
     const { failoverStateMachineArn, settings } = this.deps;
     if (failoverStateMachineArn === undefined || settings.tuning.failoverMode === 'manual') return false;
+    const previous = this.lastAttempt;
+    if (previous !== undefined && previous.epoch === cluster.epoch) {
+      try {
+        await this.deps.sfn.send(
+          new StartExecutionCommand({ stateMachineArn: failoverStateMachineArn, ...previous.start }),
+        );
+        // Still running: it goes on; the window starts again.
+        this.core.failoverStarted(cluster.epoch, monoMs);
+        return false;
+      } catch (error) {
+        // Ended (ExecutionAlreadyExists): a new attempt below. Anything else: the next tick tries again.
+        if (!(error instanceof ExecutionAlreadyExists)) {
+          this.deps.log('warn', 'failover attempt not checked', { error: String(error) });
+          return false;
+        }
+      }
+    }
     const name = `failover-e${cluster.epoch + 1}-${Math.round(nowMs)}`;
+    const start = {
+      name,
+      input: JSON.stringify({
+        reason: decision.reason,
+        requestedBy: 'heartbeat-module',
+        expectedEpoch: cluster.epoch,
+        gated: decision.gated,
+        ...(decision.expectedLease === undefined ? {} : { expectedLease: decision.expectedLease }),
+        from: cluster.primary,
+        to: settings.site,
+        evidence,
+      }),
+    };
     try {
-      await this.deps.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: failoverStateMachineArn,
-          name,
-          input: JSON.stringify({
-            reason: decision.reason,
-            requestedBy: 'heartbeat-module',
-            expectedEpoch: cluster.epoch,
-            gated: decision.gated,
-            ...(decision.expectedLease === undefined ? {} : { expectedLease: decision.expectedLease }),
-            from: cluster.primary,
-            to: settings.site,
-            evidence,
-          }),
-        }),
-      );
+      await this.deps.sfn.send(new StartExecutionCommand({ stateMachineArn: failoverStateMachineArn, ...start }));
+      this.lastAttempt = { epoch: cluster.epoch, start };
       this.core.failoverStarted(cluster.epoch, monoMs);
       this.deps.log('warn', `${decision.reason}: failover started`, { epoch: cluster.epoch + 1, execution: name });
       return true;

@@ -280,7 +280,7 @@ export class SiteStore {
   }
 
   /** A switchover that gave up withdraws its handover, and the primary resumes. */
-  async cancelHandover(execution: string): Promise<boolean> {
+  async cancelHandover(execution: string, signal?: AbortSignal): Promise<boolean> {
     return conditionalWrite(
       this.db,
       new UpdateCommand({
@@ -290,6 +290,7 @@ export class SiteStore {
         ConditionExpression: 'handover.execution = :execution',
         ExpressionAttributeValues: { ':execution': execution },
       }),
+      signal,
     );
   }
 

@@ -32,6 +32,24 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(back?.atMs).toBeLessThan(5_000 + 3 * 2_000 + 2_000 + 2_000);
   });
 
+  it('takes over from a production that lost its majority while the network path still carries its beats (as secondary)', async () => {
+    const report = await run('regression-stepped-down-network-alive');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.failovers.map((f) => [f.from, f.to, f.reason, f.promotedAtMs !== null])).toEqual([
+      ['production', 'standby', 'peer-stepped-down', true],
+    ]);
+    // Production stops within one lease of the cut; the standby acts within the lease, the margin, a window and two ticks more.
+    expect(sitesOf(report)).toEqual(['production@1', 'standby@2']);
+    expect(report.noPrimaryMs).toBeLessThanOrEqual(7_000 + 1_000 + 2_000 + 2 * 2_000);
+  });
+
+  it('takes a handover back when the standby that asked for it crashes before its fence: production resumes within two leases', async () => {
+    const report = await run('regression-switchover-standby-crashes');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(sitesOf(report)).toEqual(['production@1', 'production@1']);
+    expect(report.noPrimaryMs).toBeLessThanOrEqual(2 * 7_000 + 2 * 2_000);
+  });
+
   it('keeps one primary at a time in two-region self-fence mode under a replica 28 s behind', async () => {
     const report = await run('regression-lagging-replica-two-region');
     expect(report.maxSimultaneousPrimaries).toBe(1);

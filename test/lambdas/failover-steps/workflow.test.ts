@@ -340,6 +340,27 @@ describe('the failover workflow as synthesized, on DynamoDB Local', () => {
     expect(await cluster(sites.standby)).toBeUndefined();
   });
 
+  it('confirms by counting the beats since the decision, not by the clock: a standby clock stepped back 45 s still sees its peer lost', async () => {
+    await lastHeard(30_000);
+    const known = { evidence: { lastSerials: { network: NOW - 30_000, storage: NOW - 30_000 } } };
+    const confirm = (state: Record<string, unknown>, d: FailoverDeps) =>
+      runFailoverStep({ step: 'confirm', execution: 'x', state }, d);
+    const stepped = deps(sites.standby, { now: () => NOW - 45_000 });
+    expect(await confirm({ ...AUTOMATIC, ...known }, stepped)).toMatchObject({ peerLost: true, newBeats: [] });
+    // Timed on that clock, a 30 s old beat is 15 s in the future, and looks alive.
+    expect(await confirm(AUTOMATIC, stepped)).toMatchObject({ peerLost: false });
+    // A beat the module had not seen when it decided: the peer came back.
+    await sites.standby.store.recordBeat('network', beat(NOW - 1_000), NOW - 1_000, 3600);
+    expect(await confirm({ ...AUTOMATIC, ...known }, stepped)).toMatchObject({
+      peerLost: false,
+      why: `production beat again since the decision (serial ${NOW - 1_000})`,
+    });
+    // Stepped down: only a beat as primary since the decision calls the takeover off.
+    expect(await confirm({ ...AUTOMATIC, ...known, reason: 'peer-stepped-down' }, stepped)).toMatchObject({
+      peerLost: false,
+    });
+  });
+
   it('retries a throttled fence write and then promotes', async () => {
     await lastHeard(60_000);
     let throttled = 0;

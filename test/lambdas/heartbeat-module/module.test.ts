@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
@@ -196,6 +196,30 @@ describe('the heartbeat module', () => {
     });
     // One attempt per retry window in one episode; the fence's conditional write keeps it to one promotion.
     expect((await hm.tick(NOW + 15_000)).failoverStarted).toBe(false);
+  });
+
+  it('tries a failed failover again within one lease, without a second execution while the first still runs', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    const store = new FakeStore();
+    store.cluster = { epoch: 1, primary: 'production', lease: 40 };
+    store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+    const hm = moduleWith(store);
+    await hm.tick(NOW);
+    expect((await hm.tick(NOW + 13_000)).failoverStarted).toBe(true);
+    const first = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(JSON.parse(first?.input ?? '{}')).toMatchObject({ evidence: { lastSerials: {} } });
+    // One lease (12 s) on, the first attempt still runs: asked again by its own name and input, nothing new starts.
+    expect((await hm.tick(NOW + 24_000)).failoverStarted).toBe(false);
+    expect((await hm.tick(NOW + 25_000)).failoverStarted).toBe(false);
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([first, first]);
+    // It ended (its fence failed): Step Functions refuses the name again, and a new attempt starts.
+    sfn
+      .on(StartExecutionCommand, { name: first?.name })
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    expect((await hm.tick(NOW + 37_000)).failoverStarted).toBe(true);
+    const calls = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(calls).toEqual([first?.name, first?.name, first?.name, `failover-e2-${NOW + 37_000}`]);
   });
 
   it('never starts a failover while the primary still renews its lease, and says why', async () => {
