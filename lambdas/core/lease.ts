@@ -159,12 +159,25 @@ export interface RoleView {
   /** The cluster record as this site must act on it (its replica's, or a fence message's). */
   readonly record: ClusterRecord;
   readonly nowMono: number;
-  readonly nowWall: number;
-  /** Two-region mode: the send time (peer's clock) of the newest valid peer beat that still confirms this site, if any. */
-  readonly peerConfirmedAtWall: number | undefined;
+  /**
+   * Two-region self-fence: when (this site's mono) it sent its newest beat that the peer has
+   * acknowledged in a beat confirming this site as primary; undefined when none is known. A late
+   * beat never renews it, and no clock of another site enters it.
+   */
+  readonly ackedSentMono: number | undefined;
+  /**
+   * Whether the peer's beats at the record's epoch acknowledge anything from this site: a peer that
+   * never heard it at this epoch (a first deployment, an old primary fenced by this promotion) leaves
+   * a primary acting, as before any peer.
+   */
+  readonly peerSeen: boolean;
   /** A valid peer beat sent at this site's epoch or later says the peer is secondary: the old primary stepped down. */
   readonly peerSteppedDown: boolean;
-  /** Maintenance mode is on: a two-region self-fence primary does not step down for a silent standby. */
+  /**
+   * Maintenance mode is on and this site acted as primary at its last decision: a two-region
+   * self-fence primary does not step down for a silent standby. Maintenance never makes a site act
+   * that did not (a self-fenced or fenced site stays down).
+   */
   readonly maintenance?: boolean;
 }
 
@@ -193,12 +206,12 @@ export function roleOf(state: LeaseState, t: LeaseTuning, v: RoleView): RoleDeci
     t.mode === 'two-region' &&
     t.isolationPolicy === 'self-fence' &&
     v.maintenance !== true &&
-    v.peerConfirmedAtWall !== undefined &&
-    v.nowWall - v.peerConfirmedAtWall + t.holdMs >= t.leaseMs
+    v.peerSeen &&
+    (v.ackedSentMono === undefined || v.nowMono - v.ackedSentMono + t.holdMs >= t.leaseMs)
   ) {
     return {
       role: 'secondary',
-      why: `isolated: no valid beat sent by ${peer} in the last leaseSeconds (${t.leaseMs / 1000} s) on any path; isolationPolicy is self-fence`,
+      why: `isolated: ${peer} has acknowledged no beat this site sent in the last leaseSeconds (${t.leaseMs / 1000} s) on any path; isolationPolicy is self-fence`,
     };
   }
   const wait = record.actAfterMs ?? 0;

@@ -107,6 +107,20 @@ export class SiteCore {
   private recordRead = false;
   /** Whether a read of the cluster record succeeded in this invocation: a site decides its role only from state read in it. */
   private readInInvocation = false;
+  /** This container's own beats, oldest first: serial and send time on its monotonic clock (the self-fence lease runs from them). */
+  private readonly sends: { readonly serial: number; readonly sentMono: number }[] = [];
+  /** The highest serial of this site's beats that the peer acknowledged in a beat confirming this site as primary. */
+  private acked: number | undefined;
+  /** The highest serial of the peer's valid beats this site accepted: what its own beats echo as `ack`. */
+  private accepted: number | undefined;
+  /**
+   * The highest epoch at which the peer's beats acknowledged anything: a peer that has not heard
+   * this site at the current epoch (a first deployment; an old primary, fenced, that has not beaten
+   * since the promotion) leaves a primary acting, as before.
+   */
+  private acknowledgedAtEpoch = 0;
+  /** Whether this container's last role decision was to act as primary (maintenance may only keep it so). */
+  private acting = false;
   /** Since when a live peer beat has said the peer stepped down from primary (quorum mode). */
   private steppedDownSinceMs: number | undefined;
   /** Why the last role decision came out as it did. */
@@ -201,28 +215,54 @@ export class SiteCore {
 
   /** Whether this site acts as primary now (lambdas/core/lease.ts, roleOf). */
   role(cluster: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
+    const decision = this.decideRole(cluster, nowMs, monoMs);
+    this.roleWhy = decision.why;
+    this.acting = decision.role === 'primary';
+    return decision;
+  }
+
+  private decideRole(cluster: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
+    if (!this.readInInvocation) return { role: 'secondary', why: 'has not read the cluster record in this invocation' };
     const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
       .map((p) => this.lastBeat[p])
       .filter((b): b is Heartbeat => b !== undefined);
-    const confirming = beats
-      .filter((b) => b.epoch <= cluster.epoch && b.role === 'secondary')
-      .map((b) => Date.parse(b.sentAt));
-    if (!this.readInInvocation) {
-      this.roleWhy = 'has not read the cluster record in this invocation';
-      return { role: 'secondary', why: this.roleWhy };
-    }
-    const decision = roleOf(this.lease, this.leaseTuning, {
+    return roleOf(this.lease, this.leaseTuning, {
       site: this.site,
       peer: this.peer,
       record: cluster,
       nowMono: monoMs,
-      nowWall: nowMs,
-      peerConfirmedAtWall: confirming.length === 0 ? undefined : Math.max(...confirming),
+      ackedSentMono: this.ackedSentMono(nowMs, monoMs),
+      peerSeen: this.acknowledgedAtEpoch >= cluster.epoch,
       peerSteppedDown: beats.some((b) => b.epoch >= cluster.epoch && b.role === 'secondary'),
-      maintenance: this.maintenance?.on === true,
+      maintenance: this.maintenance?.on === true && this.acting,
     });
-    this.roleWhy = decision.why;
-    return decision;
+  }
+
+  /** This site sent (or is sending) its beat `serial` at `monoMs`: the self-fence lease may run from it once the peer acknowledges it. */
+  beatSent(serial: number, monoMs: number): void {
+    this.sends.push({ serial, sentMono: monoMs });
+    // Far more than two leases of beats at the shortest interval; the oldest go first.
+    if (this.sends.length > 256) this.sends.shift();
+  }
+
+  /** The highest serial of the peer's valid beats accepted so far: the `ack` this site's next beat carries. */
+  get ack(): number | undefined {
+    return this.accepted;
+  }
+
+  /**
+   * The own-mono send time of the newest beat of this site the peer acknowledged. A beat of an
+   * earlier container of this site is found by its serial, which is its send time on this site's
+   * (corrected) wall clock (volume.ts, serialFloor): its age on that clock, if not in the future.
+   */
+  private ackedSentMono(nowMs: number, monoMs: number): number | undefined {
+    const acked = this.acked;
+    if (acked === undefined) return undefined;
+    const own = this.sends.find((s) => s.serial === acked);
+    if (own !== undefined) return own.sentMono;
+    const first = this.sends[0];
+    if (first !== undefined && acked > first.serial) return undefined;
+    return acked <= nowMs ? monoMs - (nowMs - acked) : undefined;
   }
 
   /**
@@ -268,6 +308,7 @@ export class SiteCore {
         this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
         fencedAt = { epoch: read.beat.epoch, via: path };
       }
+      if (read.beat !== undefined) this.acknowledged(read.beat, cluster);
       if (detector.lastArrivalMs !== undefined) lastArrivalMs[path] = detector.lastArrivalMs;
       deadlineMs[path] = detector.deadlineMs();
       phi[path] = detector.phi(nowMs);
@@ -300,6 +341,14 @@ export class SiteCore {
       takeover: this.takeover(verdict, cluster, monoMs),
       wakeAtMs: this.wakeAt(states, deadlineMs, cluster, nowMs, monoMs),
     };
+  }
+
+  /** A valid peer beat: its serial is accepted, and its `ack` counts when it confirms this site (secondary, not ahead). */
+  private acknowledged(beat: Heartbeat, cluster: ClusterRecord): void {
+    this.accepted = Math.max(this.accepted ?? 0, beat.serial);
+    if (beat.ack !== undefined) this.acknowledgedAtEpoch = Math.max(this.acknowledgedAtEpoch, beat.epoch);
+    if (beat.ack !== undefined && beat.role === 'secondary' && beat.epoch <= cluster.epoch)
+      this.acked = Math.max(this.acked ?? 0, beat.ack);
   }
 
   /**

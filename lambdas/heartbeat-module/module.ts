@@ -233,6 +233,8 @@ export class HeartbeatModule {
     this.healthFailedSinceMs = reading.health === 'failed' ? (this.healthFailedSinceMs ?? nowMs) : undefined;
     this.ownLastBeat = { serial, reading };
     const role = this.roleAt(cluster, nowMs, monoMs);
+    const ack = this.core.ack;
+    this.core.beatSent(serial, monoMs);
     const beat =
       key === undefined
         ? undefined
@@ -247,6 +249,7 @@ export class HeartbeatModule {
               epoch: cluster.epoch,
               role,
               health: reading.health,
+              ...(ack === undefined ? {} : { ack }),
               ...(reading.health === 'failed'
                 ? {
                     notice: {

@@ -50,6 +50,16 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.noPrimaryMs).toBeLessThanOrEqual(2 * 7_000 + 2 * 2_000);
   });
 
+  it('two-region self-fence: steps of 60 s in the standby’s clock take nothing down; an isolated production fences itself, then the standby acts', async () => {
+    const report = await run('regression-skew-two-region');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(sitesOf(report)).toEqual(['production@1', 'standby@2']);
+    // Production acts until it is isolated at 120 s; it steps down within a lease of its last acknowledged beat.
+    const down = report.primaryTimeline.find((p) => p.site === 'production' && !p.acting);
+    expect(down?.atMs).toBeGreaterThan(120_000);
+    expect(down?.atMs).toBeLessThanOrEqual(120_000 + 12_000);
+  });
+
   it('keeps one primary at a time in two-region self-fence mode under a replica 28 s behind', async () => {
     const report = await run('regression-lagging-replica-two-region');
     expect(report.maxSimultaneousPrimaries).toBe(1);

@@ -36,9 +36,9 @@ describe('maintenance mode in the lease', () => {
       peer: 'standby' as const,
       record,
       nowMono: NOW + 1_000,
-      nowWall: NOW + 60_000,
-      // The standby's last beat was sent a minute ago.
-      peerConfirmedAtWall: NOW,
+      // The newest beat the standby acknowledged was sent a minute ago.
+      ackedSentMono: NOW + 1_000 - 60_000,
+      peerSeen: true,
       peerSteppedDown: false,
     };
     const twoRegion = leaseTuningOf({ ...base, consistency: 'eventual', isolationPolicy: 'self-fence' });

@@ -155,4 +155,67 @@ describe('roles that hold', () => {
     core.renewal('renewed', 1, NOW + 2_000);
     expect(core.role(read, NOW + 2_000, NOW + 2_000).role).toBe('primary');
   });
+
+  describe('two-region self-fence, a round-trip lease on the site’s own clock', () => {
+    const twoRegion = standbySettings({
+      consistency: 'eventual',
+      isolationPolicy: 'self-fence',
+      leaseSeconds: 12,
+    }).tuning;
+    const record: ClusterRecord = { epoch: 1, primary: 'production', lease: 1 };
+    /** The standby's beat, stamped by a clock `skewMs` off this site's, acknowledging `ack`. */
+    const standbyBeat = (serial: number, at: number, skewMs: number, ack?: number): Heartbeat => ({
+      ...beat('secondary', at + skewMs),
+      site: 'standby',
+      region: 'us-west-2',
+      serial,
+      ...(ack === undefined ? {} : { ack }),
+    });
+    /** One tick of production at +ms: renew, decide, send serial NOW + ms, then read the standby's beat. */
+    const tick = (core: SiteCore, ms: number, peer?: Heartbeat) => {
+      const now = NOW + ms;
+      const cluster = core.clusterRead(record, now);
+      core.renewal('renewed', 1, now);
+      const role = core.role(cluster, now, now).role;
+      core.beatSent(now, now);
+      const read = peer === undefined ? { unreadable: false } : { unreadable: false, arrivedAtMs: now, beat: peer };
+      core.check({ network: read, storage: { unreadable: false } }, cluster, now, now);
+      return role;
+    };
+
+    it('no offset between the sites’ clocks decides: a standby 60 s behind or ahead that acknowledges keeps it; one that stops acknowledging does not', () => {
+      for (const skewMs of [-60_000, 60_000]) {
+        const acknowledging = new SiteCore(twoRegion, 'production', 'standby');
+        const silentOnAcks = new SiteCore(twoRegion, 'production', 'standby');
+        tick(acknowledging, 0);
+        tick(silentOnAcks, 0);
+        for (let ms = 2_000; ms <= 40_000; ms += 2_000) {
+          const a = tick(acknowledging, ms, standbyBeat(ms, NOW + ms, skewMs, NOW + ms - 2_000));
+          // This one hears nothing after the first beat (sent at +0): a lease less the hold from that send.
+          const b = tick(silentOnAcks, ms, standbyBeat(ms, NOW + ms, skewMs, NOW));
+          if (ms >= 4_000) expect([skewMs, ms, a]).toEqual([skewMs, ms, 'primary']);
+          expect([skewMs, ms, b]).toEqual([skewMs, ms, ms < 10_000 ? 'primary' : 'secondary']);
+        }
+      }
+    });
+
+    it('maintenance keeps an acting primary acting for a silent standby, and never makes a self-fenced one act again', () => {
+      const acting = new SiteCore(twoRegion, 'production', 'standby');
+      const fenced = new SiteCore(twoRegion, 'production', 'standby');
+      for (let ms = 0; ms <= 8_000; ms += 2_000) {
+        tick(acting, ms, standbyBeat(ms + 1, NOW + ms, 0, NOW + ms - 2_000));
+        tick(fenced, ms, standbyBeat(ms + 1, NOW + ms, 0, NOW + ms - 2_000));
+      }
+      // The standby falls silent; one site goes into maintenance at once, the other only after it fenced itself.
+      acting.maintenance = { on: true, reason: 'CHG-1', by: 'ana', sinceMs: NOW + 9_000 };
+      for (let ms = 10_000; ms <= 30_000; ms += 2_000) expect(tick(acting, ms)).toBe('primary');
+      for (let ms = 10_000; ms <= 20_000; ms += 2_000) tick(fenced, ms);
+      expect(tick(fenced, 22_000)).toBe('secondary');
+      fenced.maintenance = { on: true, reason: 'CHG-2', by: 'ana', sinceMs: NOW + 23_000 };
+      for (let ms = 24_000; ms <= 40_000; ms += 2_000) expect(tick(fenced, ms)).toBe('secondary');
+      // Off again: the acting one fences itself at once.
+      acting.maintenance = { on: false, reason: '', by: 'ana', sinceMs: NOW + 31_000 };
+      expect(tick(acting, 32_000)).toBe('secondary');
+    });
+  });
 });

@@ -371,36 +371,47 @@ describe('the heartbeat module', () => {
   describe('as primary', () => {
     const production = readSettingsFor('production');
 
-    it('two-region self-fence: stops acting as primary once no beat sent by its peer in leaseSeconds reached it, and says so once', async () => {
+    it('two-region self-fence: acts while the standby acknowledges a beat it sent within leaseSeconds, timed from the send; says so once when not', async () => {
       const published: string[] = [];
       const store = new FakeStore();
-      const standbyBeat = signHeartbeat(
-        {
-          v: 1,
-          cluster: 'orders',
-          site: 'standby',
-          region: 'us-west-2',
-          serial: 3,
-          sentAt: new Date(NOW).toISOString(),
-          epoch: 1,
-          role: 'secondary',
-          health: 'ok',
-        },
-        KEY,
-      );
-      // Sent at NOW, arrived 10 s late: the lease counts from the send time.
-      store.observations.set('network', { serial: 3, arrivedAtMs: NOW + 10_000, beat: standbyBeat });
+      const standbyBeat = (serial: number, ack: number | undefined) =>
+        signHeartbeat(
+          {
+            v: 1,
+            cluster: 'orders',
+            site: 'standby',
+            region: 'us-west-2',
+            serial,
+            sentAt: new Date(NOW).toISOString(),
+            epoch: 1,
+            role: 'secondary',
+            health: 'ok',
+            ...(ack === undefined ? {} : { ack }),
+          },
+          KEY,
+        );
       const twoRegion = {
         ...production,
         tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'self-fence' as const },
       };
       const hm = moduleWith(store, { settings: twoRegion, notices: recording((n) => published.push(n.kind)) });
-      expect((await hm.tick(NOW + 2_000)).role).toBe('primary');
-      expect((await hm.tick(NOW + 9_999)).role).toBe('primary');
-      const report = await hm.tick(NOW + 10_000);
-      expect(report.role).toBe('secondary');
-      expect(store.written.at(-1)?.role).toBe('secondary');
-      await hm.tick(NOW + 14_000);
+      // No standby ever heard: a first deployment acts.
+      expect((await hm.tick(NOW)).role).toBe('primary');
+      expect(store.written.at(-1)?.ack).toBeUndefined();
+      // The standby never heard this site (its beat acknowledges nothing): it acts on, as at a first deployment.
+      store.observations.set('network', { serial: 3, arrivedAtMs: NOW + 1_000, beat: standbyBeat(3, undefined) });
+      await hm.tick(NOW + 2_000);
+      expect((await hm.tick(NOW + 4_000)).role).toBe('primary');
+      // It acknowledges the beat sent at +4 s (serial 3 of this site), and this site echoes the standby's serial back.
+      store.observations.set('network', { serial: 4, arrivedAtMs: NOW + 5_000, beat: standbyBeat(4, 3) });
+      await hm.tick(NOW + 6_000);
+      expect((await hm.tick(NOW + 8_000)).role).toBe('primary');
+      expect(store.written.at(-1)?.ack).toBe(4);
+      // A late beat acknowledging the same old serial renews nothing.
+      store.observations.set('network', { serial: 5, arrivedAtMs: NOW + 12_000, beat: standbyBeat(5, 3) });
+      // A lease (12 s) from the send at +4 s, less the decision's hold of one interval: acts to +13.999 s.
+      expect((await hm.tick(NOW + 13_999)).role).toBe('primary');
+      expect((await hm.tick(NOW + 14_000)).role).toBe('secondary');
       expect(published.filter((k) => k === 'demoted')).toHaveLength(1);
     });
 
