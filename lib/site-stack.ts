@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -271,6 +271,20 @@ export class SiteStack extends Stack {
     });
     this.heartbeatModule.addEnvironment(Env.failoverStateMachine, this.failover.stateMachine.stateMachineArn);
     this.failover.stateMachine.grantStartExecution(this.heartbeatModule.role);
+    // How its last failover attempt ended decides whether it tries again within a lease (failover-start.ts). No
+    // grant names the executions of one state machine by its name (grantExecution splits its ARN at deploy time).
+    const executionsOf = (partition: string, region: string, account: string) =>
+      `arn:${partition}:states:${region}:${account}:execution:${this.names.stateMachine('failover')}:*`;
+    const executions = executionsOf(this.partition, this.region, this.account);
+    const shown = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    this.heartbeatModule.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }),
+    );
+    acknowledgeNag(
+      this.heartbeatModule.role,
+      `IAM5[Resource::${executionsOf('<AWS::Partition>', shown(this.region, 'Region'), shown(this.account, 'AccountId'))}]`,
+      'Describing the failover executions the heartbeat module started: each attempt has its own name.',
+    );
     this.topics.bind(this.heartbeatModule);
     bindHealthSources(this, config);
 

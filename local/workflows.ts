@@ -91,6 +91,7 @@ export class Workflows {
    */
   async stepFunctions(site: Site, command: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
     const w = this.world;
+    if (command === 'DescribeExecutionCommand') return this.describeExecution(site, String(input.executionArn));
     if (command !== 'StartExecutionCommand')
       throw new Error(`the local runtime does not emulate Step Functions ${command}`);
     const machine = String(input.stateMachineArn).endsWith('-failover') ? 'failover' : 'path-control';
@@ -100,6 +101,19 @@ export class Workflows {
     if (open === undefined || open.status === 'done' || open.input !== given)
       this.startExecution(site, machine, name, safeJson(given) as Record<string, unknown>, given);
     return { executionArn: this.executionArn(site, machine, name), startDate: new Date(w.clock.nowMs) };
+  }
+
+  /** DescribeExecution's status, error and cause, from the execution's record (a Fail state's error; a crash as its error name). */
+  private describeExecution(site: Site, executionArn: string): Record<string, unknown> {
+    const record = this.executions.find(
+      (e) => e.site === site.id && this.executionArn(site, e.machine, e.name) === executionArn,
+    );
+    if (record === undefined) throw new Error(`ExecutionDoesNotExist: ${executionArn}`);
+    if (record.endedAtMs === null) return { executionArn, status: 'RUNNING' };
+    const failure = /^(stopped|failed): (.*)$/.exec(record.outcome ?? '');
+    return failure === null
+      ? { executionArn, status: 'SUCCEEDED' }
+      : { executionArn, status: 'FAILED', error: failure[2], cause: record.outcome };
   }
 
   private executionArn(site: Site, machine: string, name: string): string {

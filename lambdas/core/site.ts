@@ -89,6 +89,17 @@ export function checkBefore(
  */
 export const failoverRetryMs = (t: LeaseTuning): number => t.leaseMs;
 
+/**
+ * Two-region self-fence: where a primary may act without its peer's word at its epoch. Before any
+ * promotion (a first deployment: the standby may not be there yet), and after a takeover through
+ * the lease gate, whose old primary was lost to the promoted site and, if alive, fenced itself for
+ * want of acknowledgements before the promotion. Not after a switchover or a person's failover: that
+ * old primary knows it is secondary and may take over itself if this site falls silent.
+ */
+function mayActUnheard(cluster: ClusterRecord): boolean {
+  return cluster.gated === true || (cluster.epoch === INITIAL_CLUSTER.epoch && cluster.promotedAtMs === undefined);
+}
+
 export class SiteCore {
   readonly leaseTuning: LeaseTuning;
   private lease: LeaseState = FRESH_LEASE;
@@ -113,12 +124,22 @@ export class SiteCore {
   private acked: number | undefined;
   /** The highest serial of the peer's valid beats this site accepted: what its own beats echo as `ack`. */
   private accepted: number | undefined;
-  /**
-   * The highest epoch at which the peer's beats acknowledged anything: a peer that has not heard
-   * this site at the current epoch (a first deployment; an old primary, fenced, that has not beaten
-   * since the promotion) leaves a primary acting, as before.
-   */
+  /** The highest epoch at which the peer's beats acknowledged anything. */
   private acknowledgedAtEpoch = 0;
+  /**
+   * The peer's first beat this container read at the highest epoch it beat at, and when it arrived
+   * (this site's clock): until the peer acknowledges something at the current epoch (it has just
+   * started and not yet heard this site), the self-fence lease runs from that arrival — once, never
+   * renewed by more beats that acknowledge nothing. A peer never heard at the current epoch (a first
+   * deployment; an old primary, fenced, that has not beaten since the promotion) leaves a primary acting.
+   */
+  private firstHeard: { readonly epoch: number; readonly arrivedAtMs: number } | undefined;
+  /** This container's first beat at the epoch it beats at now: the peer must acknowledge it (unheardSincePromotion). */
+  private firstSentAtEpoch: { readonly epoch: number; readonly serial: number } | undefined;
+  /** The highest serial the peer's beats at the highest epoch they carried acknowledged. */
+  private peerAckAtEpoch: { readonly epoch: number; readonly ack: number } | undefined;
+  /** Whether the peer's beats were read in this invocation (two-region self-fence decides on them). */
+  private peerReadInInvocation = false;
   /** Whether this container's last role decision was to act as primary (maintenance may only keep it so). */
   private acting = false;
   /** Since when a live peer beat has said the peer stepped down from primary (quorum mode). */
@@ -151,6 +172,28 @@ export class SiteCore {
   newInvocation(): void {
     this.lease = newInvocation(this.lease);
     this.readInInvocation = false;
+    this.peerReadInInvocation = false;
+  }
+
+  /** Whether a two-region self-fence site must read the peer's beats (heard) before its first role decision in this invocation. */
+  get needsPeerRead(): boolean {
+    return this.selfFences && !this.peerReadInInvocation;
+  }
+
+  private get selfFences(): boolean {
+    return this.tuning.consistency === 'eventual' && this.tuning.isolationPolicy === 'self-fence';
+  }
+
+  /**
+   * The peer's last beats as the tables hold them, read before the first role decision of an
+   * invocation: what they acknowledge, without a check (the tick's own check follows).
+   */
+  heard(reads: Readonly<Record<PathId, PeerRead>>, cluster: ClusterRecord): void {
+    for (const path of PATHS) {
+      const read = reads[path];
+      if (read.beat !== undefined) this.acknowledged(read.beat, read.arrivedAtMs, cluster);
+    }
+    this.peerReadInInvocation = true;
   }
 
   /** The wall clock, corrected for jumps the monotonic clock did not see. */
@@ -223,6 +266,7 @@ export class SiteCore {
 
   private decideRole(cluster: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
     if (!this.readInInvocation) return { role: 'secondary', why: 'has not read the cluster record in this invocation' };
+    if (this.needsPeerRead) return { role: 'secondary', why: "has not read the peer's beats in this invocation" };
     const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
       .map((p) => this.lastBeat[p])
       .filter((b): b is Heartbeat => b !== undefined);
@@ -231,16 +275,20 @@ export class SiteCore {
       peer: this.peer,
       record: cluster,
       nowMono: monoMs,
-      ackedSentMono: this.ackedSentMono(nowMs, monoMs),
-      peerSeen: this.acknowledgedAtEpoch >= cluster.epoch,
+      ackedSentMono: this.ackedSentMono(cluster, nowMs, monoMs),
+      peerSeen:
+        (this.firstHeard?.epoch ?? 0) >= cluster.epoch ||
+        this.acknowledgedAtEpoch >= cluster.epoch ||
+        !mayActUnheard(cluster),
       peerSteppedDown: beats.some((b) => b.epoch >= cluster.epoch && b.role === 'secondary'),
       maintenance: this.maintenance?.on === true && this.acting,
     });
   }
 
   /** This site sent (or is sending) its beat `serial` at `monoMs`: the self-fence lease may run from it once the peer acknowledges it. */
-  beatSent(serial: number, monoMs: number): void {
+  beatSent(serial: number, monoMs: number, epoch: number): void {
     this.sends.push({ serial, sentMono: monoMs });
+    if ((this.firstSentAtEpoch?.epoch ?? 0) < epoch) this.firstSentAtEpoch = { epoch, serial };
     // Far more than two leases of beats at the shortest interval; the oldest go first.
     if (this.sends.length > 256) this.sends.shift();
   }
@@ -255,14 +303,18 @@ export class SiteCore {
    * earlier container of this site is found by its serial, which is its send time on this site's
    * (corrected) wall clock (volume.ts, serialFloor): its age on that clock, if not in the future.
    */
-  private ackedSentMono(nowMs: number, monoMs: number): number | undefined {
+  private ackedSentMono(cluster: ClusterRecord, nowMs: number, monoMs: number): number | undefined {
     const acked = this.acked;
-    if (acked === undefined) return undefined;
+    const onWall = (atMs: number) => (atMs <= nowMs ? monoMs - (nowMs - atMs) : undefined);
+    if (this.acknowledgedAtEpoch < cluster.epoch || acked === undefined) {
+      const heard = this.firstHeard;
+      return heard !== undefined && heard.epoch >= cluster.epoch ? onWall(heard.arrivedAtMs) : undefined;
+    }
     const own = this.sends.find((s) => s.serial === acked);
     if (own !== undefined) return own.sentMono;
     const first = this.sends[0];
     if (first !== undefined && acked > first.serial) return undefined;
-    return acked <= nowMs ? monoMs - (nowMs - acked) : undefined;
+    return onWall(acked);
   }
 
   /**
@@ -308,7 +360,8 @@ export class SiteCore {
         this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
         fencedAt = { epoch: read.beat.epoch, via: path };
       }
-      if (read.beat !== undefined) this.acknowledged(read.beat, cluster);
+      if (read.beat !== undefined) this.acknowledged(read.beat, read.arrivedAtMs, cluster);
+      this.peerReadInInvocation = true;
       if (detector.lastArrivalMs !== undefined) lastArrivalMs[path] = detector.lastArrivalMs;
       deadlineMs[path] = detector.deadlineMs();
       phi[path] = detector.phi(nowMs);
@@ -344,9 +397,25 @@ export class SiteCore {
   }
 
   /** A valid peer beat: its serial is accepted, and its `ack` counts when it confirms this site (secondary, not ahead). */
-  private acknowledged(beat: Heartbeat, cluster: ClusterRecord): void {
+  private acknowledged(beat: Heartbeat, arrivedAtMs: number | undefined, cluster: ClusterRecord): void {
     this.accepted = Math.max(this.accepted ?? 0, beat.serial);
+    const heard = this.firstHeard;
+    if (arrivedAtMs !== undefined && (heard === undefined || beat.epoch > heard.epoch))
+      this.firstHeard = { epoch: beat.epoch, arrivedAtMs };
+    else if (
+      arrivedAtMs !== undefined &&
+      heard !== undefined &&
+      beat.epoch === heard.epoch &&
+      arrivedAtMs < heard.arrivedAtMs
+    )
+      this.firstHeard = { epoch: beat.epoch, arrivedAtMs };
     if (beat.ack !== undefined) this.acknowledgedAtEpoch = Math.max(this.acknowledgedAtEpoch, beat.epoch);
+    const known = this.peerAckAtEpoch;
+    if (beat.ack !== undefined && (known === undefined || beat.epoch > known.epoch || beat.ack > known.ack))
+      this.peerAckAtEpoch = {
+        epoch: Math.max(beat.epoch, known?.epoch ?? 0),
+        ack: Math.max(beat.ack, known?.ack ?? 0),
+      };
     if (beat.ack !== undefined && beat.role === 'secondary' && beat.epoch <= cluster.epoch)
       this.acked = Math.max(this.acked ?? 0, beat.ack);
   }
@@ -488,6 +557,11 @@ export class SiteCore {
         : undefined;
     // The episode of a lost or failing peer is over: the next one may try again at once.
     if (trigger === undefined) this.failoverAttempt = undefined;
+    if (trigger !== undefined && this.unheardSincePromotion(cluster))
+      return {
+        start: false,
+        hold: `two-region mode: ${this.site} has not heard ${this.peer} since its promotion to epoch ${cluster.epoch}; a site cut off since then cannot tell the new primary lost from its own isolation, so a person decides: mirrorbeat failover`,
+      };
     const decision = takeover(this.lease, this.leaseTuning, {
       site: this.site,
       record: cluster,
@@ -507,6 +581,25 @@ export class SiteCore {
     )
       return { start: false };
     return decision;
+  }
+
+  /**
+   * Two-region mode, after a promotion: the peer has not acknowledged a beat this site sent at the
+   * record's epoch. A promoted primary acts unheard until it hears this site at its epoch
+   * (mayActUnheard); until it has acknowledged such a beat, it may still be acting unheard, and
+   * taking over in this half of a partition would make two primaries, so this site does not do so
+   * by itself. Quorum mode's record, read through a majority, needs no such rule.
+   */
+  private unheardSincePromotion(cluster: ClusterRecord): boolean {
+    if (this.tuning.consistency !== 'eventual' || cluster.epoch === INITIAL_CLUSTER.epoch) return false;
+    const first = this.firstSentAtEpoch;
+    const acked = this.peerAckAtEpoch;
+    return !(
+      first?.epoch === cluster.epoch &&
+      acked !== undefined &&
+      acked.epoch >= cluster.epoch &&
+      acked.ack >= first.serial
+    );
   }
 
   /** A failover attempt for `epoch` started; the next one waits for the retry window. */

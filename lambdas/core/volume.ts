@@ -100,6 +100,8 @@ export interface ClusterRecord {
   readonly verifiedAtMs?: number;
   /** This epoch came from a switchover: the old primary confirmed it stopped before the fence. */
   readonly handedOver?: boolean;
+  /** This epoch came from an automatic takeover through the lease gate: the old primary was lost to the promoted site. */
+  readonly gated?: boolean;
   /** A planned switchover asked the primary to hand over to `to` at this epoch. */
   readonly handover?: Handover;
 }

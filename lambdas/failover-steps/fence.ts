@@ -71,7 +71,7 @@ export async function fence(
         TableName: settings.heartbeatVolume,
         Key: clusterKey(),
         UpdateExpression:
-          'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver, actAfterMs = :wait, lease = if_not_exists(lease, :zero) + :one REMOVE handover, verifiedAt',
+          'SET epoch = :next, #primary = :me, promotedAt = :at, promotedBy = :by, handedOver = :handedOver, gated = :gated, actAfterMs = :wait, lease = if_not_exists(lease, :zero) + :one REMOVE handover, verifiedAt',
         ConditionExpression:
           (epoch - 1 === INITIAL_CLUSTER.epoch && handover === ''
             ? '(attribute_not_exists(epoch) OR (epoch = :prev AND #primary = :peer))'
@@ -87,6 +87,7 @@ export async function fence(
           ':at': at,
           ':by': input.execution,
           ':handedOver': handover !== '',
+          ':gated': options.gated,
           ':wait': actAfterMs,
           ':zero': 0,
           ':one': 1,

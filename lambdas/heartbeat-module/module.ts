@@ -1,20 +1,19 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
 import type { Notice } from '../core/notices';
 import type { PathState, SiteVerdict } from '../core/verdict';
 import type { ClusterRecord } from '../core/volume';
-import type { TakeoverDecision } from '../core/lease';
 import { SiteCore } from '../core/site';
 import { DetailType, EVENT_SOURCE, MetricName, type PathId } from '../core/wire';
 import type { Outcome } from '../shared/notifier';
 import { Announcer } from './announcer';
+import { FailoverStarter } from './failover-start';
 import { type ModuleDeps, pathTimeoutMs, type Role, sendWithin } from './deps';
 import type { HealthReading } from './health';
 import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
-import { readNetworkBeat, receiveStorageBeat, StorageSeen } from './peer-reads';
+import { hearPeer, readNetworkBeat, receiveStorageBeat, StorageSeen } from './peer-reads';
 import { RoleChange } from './role-change';
 import { Ticker } from './ticker';
 import { checkMetrics, roleMetrics, sendMetrics } from './tick-metrics';
@@ -63,11 +62,10 @@ export class HeartbeatModule {
   private readonly pathCommands: PathCommands;
   private readonly maintenance: MaintenanceWatch;
   private readonly ticker: Ticker;
+  private readonly failovers: FailoverStarter;
   private readonly storageSeen = new StorageSeen();
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
-  /** This container's last failover attempt: its execution name and input, to ask whether it still runs. */
-  private lastAttempt: { epoch: number; start: { name: string; input: string } } | undefined;
   /** This site's own last beat: what a check between two ticks reports as its serial and health. */
   private ownLastBeat: { serial: number; reading: HealthReading } = {
     serial: 0,
@@ -81,6 +79,7 @@ export class HeartbeatModule {
     this.pathCommands = new PathCommands(deps, this.core, this.announcer.recorded);
     this.maintenance = new MaintenanceWatch(deps, this.core, this.announcer);
     this.ticker = new Ticker(deps);
+    this.failovers = new FailoverStarter(deps, this.core);
   }
 
   /** Whether invocation `id` is to tick (ticker.ts; lambdas/heartbeat-module/index.ts, the handoff). */
@@ -129,6 +128,8 @@ export class HeartbeatModule {
       metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } });
     if (peerHealth === 'failed') metrics.push({ name: MetricName.peerHealthFailed, value: 1, unit: 'Count' });
 
+    if (verdict !== 'peer-lost' && verdict !== 'peer-failure-reported' && verdict !== 'peer-stepped-down')
+      this.failovers.episodeOver();
     const noPrimary = this.core.noPrimary(role, cluster, states, nowMs, monoMs);
     const decision = checked.takeover;
     const hold = decision.start ? undefined : decision.hold;
@@ -144,7 +145,7 @@ export class HeartbeatModule {
         return clockNotice === undefined ? out : [...out, clockNotice];
       }),
       decision.start
-        ? this.startFailover(
+        ? this.failovers.start(
             cluster,
             decision,
             { states, phi, deadlineMs, verdict, peerHealth, lastSerials: this.core.lastSerials() },
@@ -224,7 +225,7 @@ export class HeartbeatModule {
       this.maintenance.refresh(nowMs, timeout),
     ]);
     const cluster = await this.withdrawExpiredHandover(read, monoMs, timeout);
-    await this.renew(cluster, nowMs, monoMs, timeout);
+    await Promise.all([this.renew(cluster, nowMs, monoMs, timeout), hearPeer(this.deps, this.core, cluster, timeout)]);
     const key = await this.deps.keys.current().catch((error: unknown) => {
       // Without the key nothing can be signed; the tick still checks the peer and reports.
       this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
@@ -234,7 +235,7 @@ export class HeartbeatModule {
     this.ownLastBeat = { serial, reading };
     const role = this.roleAt(cluster, nowMs, monoMs);
     const ack = this.core.ack;
-    this.core.beatSent(serial, monoMs);
+    this.core.beatSent(serial, monoMs, cluster.epoch);
     const beat =
       key === undefined
         ? undefined
@@ -380,67 +381,5 @@ export class HeartbeatModule {
       throw new Error(
         `PutEvents refused the beat: ${out.Entries?.[0]?.ErrorCode ?? 'unknown'} ${out.Entries?.[0]?.ErrorMessage ?? ''}`,
       );
-  }
-
-  /**
-   * Starts a failover attempt: its own execution name, the renewal it saw (the fence's
-   * conditional write names it, so one attempt per epoch wins), and at most one attempt per
-   * retry window (one lease: lambdas/core/site.ts, failoverRetryMs) in one episode of a lost
-   * peer. The previous attempt of this container is started again first, with its own name and
-   * input: Step Functions answers as before while that execution still runs (no second one, no
-   * second approval request), and ExecutionAlreadyExists once it ended — then a new attempt starts.
-   */
-  private async startFailover(
-    cluster: ClusterRecord,
-    decision: Extract<TakeoverDecision, { start: true }>,
-    evidence: Record<string, unknown>,
-    nowMs: number,
-    monoMs: number,
-  ): Promise<boolean> {
-    const { failoverStateMachineArn, settings } = this.deps;
-    if (failoverStateMachineArn === undefined || settings.tuning.failoverMode === 'manual') return false;
-    const previous = this.lastAttempt;
-    if (previous !== undefined && previous.epoch === cluster.epoch) {
-      try {
-        await this.deps.sfn.send(
-          new StartExecutionCommand({ stateMachineArn: failoverStateMachineArn, ...previous.start }),
-        );
-        // Still running: it goes on; the window starts again.
-        this.core.failoverStarted(cluster.epoch, monoMs);
-        return false;
-      } catch (error) {
-        // Ended (ExecutionAlreadyExists): a new attempt below. Anything else: the next tick tries again.
-        if (!(error instanceof ExecutionAlreadyExists)) {
-          this.deps.log('warn', 'failover attempt not checked', { error: String(error) });
-          return false;
-        }
-      }
-    }
-    const name = `failover-e${cluster.epoch + 1}-${Math.round(nowMs)}`;
-    const start = {
-      name,
-      input: JSON.stringify({
-        reason: decision.reason,
-        requestedBy: 'heartbeat-module',
-        expectedEpoch: cluster.epoch,
-        gated: decision.gated,
-        ...(decision.expectedLease === undefined ? {} : { expectedLease: decision.expectedLease }),
-        from: cluster.primary,
-        to: settings.site,
-        evidence,
-      }),
-    };
-    try {
-      await this.deps.sfn.send(new StartExecutionCommand({ stateMachineArn: failoverStateMachineArn, ...start }));
-      this.lastAttempt = { epoch: cluster.epoch, start };
-      this.core.failoverStarted(cluster.epoch, monoMs);
-      this.deps.log('warn', `${decision.reason}: failover started`, { epoch: cluster.epoch + 1, execution: name });
-      return true;
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return false;
-      // The next tick tries again; the verdict still holds.
-      this.deps.log('warn', 'failover not started', { error: String(error) });
-      return false;
-    }
   }
 }

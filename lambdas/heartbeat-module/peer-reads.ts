@@ -1,5 +1,6 @@
 // The peer's beats as this site reads them: the network path from the local table, the storage path from the replica.
-import type { PeerRead } from '../core/site';
+import type { PeerRead, SiteCore } from '../core/site';
+import type { PathId } from '../core/wire';
 import type { ClusterRecord } from '../core/volume';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Observation } from '../shared/store';
@@ -83,4 +84,29 @@ export async function receiveStorageBeat(
     });
   seen.recorded(recorded ? { serial: verdict.beat.serial, arrivedAtMs: nowMs, beat: verdict.beat } : undefined);
   return { arrivedAtMs: nowMs, beat: verdict.beat, unreadable: false };
+}
+
+/**
+ * Two-region self-fence, the first tick of an invocation: what the peer's last beats acknowledge,
+ * read from the tables before the role is decided (a new container knows nothing of them). A
+ * read that fails leaves the site secondary until its check reads them.
+ */
+export async function hearPeer(
+  deps: ModuleDeps,
+  core: SiteCore,
+  cluster: ClusterRecord,
+  timeoutMs: number,
+): Promise<void> {
+  if (!core.needsPeerRead) return;
+  const { store, settings } = deps;
+  const read = async (path: PathId): Promise<PeerRead> => {
+    const seen = await store.readObservation(path, settings.peer, AbortSignal.timeout(timeoutMs));
+    return { arrivedAtMs: seen?.arrivedAtMs, beat: seen?.beat, unreadable: false };
+  };
+  try {
+    const [network, storage] = await Promise.all([read('network'), read('storage')]);
+    core.heard({ network, storage }, cluster);
+  } catch (error) {
+    deps.log('warn', "peer's beats unreadable before the role decision", { error: String(error) });
+  }
 }

@@ -180,6 +180,7 @@ export class SiteStore {
       ...(Number.isFinite(promotedAtMs) ? { promotedAtMs } : {}),
       ...(Number.isFinite(verifiedAtMs) ? { verifiedAtMs } : {}),
       ...(out.Item.handedOver === true ? { handedOver: true } : {}),
+      ...(out.Item.gated === true ? { gated: true } : {}),
       ...(handover === undefined
         ? {}
         : {

@@ -414,6 +414,12 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
         resource: (site) => `arn:aws:cloudwatch:${region(site)}:${ACCOUNT}:alarm:orders-5xx`,
       },
       { action: 'lambda:InvokeFunction', resource: () => FULL.fenceHookFunctionArn as string },
+      // Asked only once a failover attempt ended (failover-start.ts); the scenarios here end none that way.
+      {
+        action: 'states:DescribeExecution',
+        resource: (site) =>
+          `arn:aws:states:${region(site)}:${ACCOUNT}:execution:mirrorbeat-orders-${site}-failover:failover-e2-1`,
+      },
     ],
     'network-receiver': [{ action: 'secretsmanager:GetSecretValue', resource: secretArn }],
     'failover-steps': [

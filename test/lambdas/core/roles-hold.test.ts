@@ -177,7 +177,7 @@ describe('roles that hold', () => {
       const cluster = core.clusterRead(record, now);
       core.renewal('renewed', 1, now);
       const role = core.role(cluster, now, now).role;
-      core.beatSent(now, now);
+      core.beatSent(now, now, 1);
       const read = peer === undefined ? { unreadable: false } : { unreadable: false, arrivedAtMs: now, beat: peer };
       core.check({ network: read, storage: { unreadable: false } }, cluster, now, now);
       return role;

@@ -1,5 +1,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
@@ -198,7 +203,7 @@ describe('the heartbeat module', () => {
     expect((await hm.tick(NOW + 15_000)).failoverStarted).toBe(false);
   });
 
-  it('tries a failed failover again within one lease, without a second execution while the first still runs', async () => {
+  it('tries a failed failover again within one lease, without a second execution while the first still runs, and not after a gate refused', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
     const store = new FakeStore();
     store.cluster = { epoch: 1, primary: 'production', lease: 40 };
@@ -213,13 +218,18 @@ describe('the heartbeat module', () => {
     expect((await hm.tick(NOW + 24_000)).failoverStarted).toBe(false);
     expect((await hm.tick(NOW + 25_000)).failoverStarted).toBe(false);
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([first, first]);
-    // It ended (its fence failed): Step Functions refuses the name again, and a new attempt starts.
+    // It ended on a decision (a gate refused, with its reason): no new attempt for minutes.
     sfn
       .on(StartExecutionCommand, { name: first?.name })
       .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
-    expect((await hm.tick(NOW + 37_000)).failoverStarted).toBe(true);
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'GatesBlocked' });
+    expect((await hm.tick(NOW + 37_000)).failoverStarted).toBe(false);
+    // It ended in a failure (its fence write failed): a new attempt starts within the lease.
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'States.TaskFailed' });
+    expect((await hm.tick(NOW + 49_000)).failoverStarted).toBe(true);
     const calls = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
-    expect(calls).toEqual([first?.name, first?.name, first?.name, `failover-e2-${NOW + 37_000}`]);
+    expect(calls).toEqual([first?.name, first?.name, first?.name, first?.name, `failover-e2-${NOW + 49_000}`]);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({ executionArn: 'arn' });
   });
 
   it('never starts a failover while the primary still renews its lease, and says why', async () => {
