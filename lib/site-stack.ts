@@ -282,7 +282,7 @@ export class SiteStack extends Stack {
     );
     acknowledgeNag(
       this.heartbeatModule.role,
-      `IAM5[Resource::${executionsOf('<AWS::Partition>', shown(this.region, 'Region'), shown(this.account, 'AccountId'))}]`,
+      `IAM5[Resource::${executionsOf(shown(this.partition, 'Partition'), shown(this.region, 'Region'), shown(this.account, 'AccountId'))}]`,
       'Describing the failover executions the heartbeat module started: each attempt has its own name.',
     );
     this.topics.bind(this.heartbeatModule);
