@@ -1,176 +1,21 @@
-import { parseConfig, tuningOf } from '../lib/config';
 import { promotionWaitMs } from '../lambdas/core/lease';
 import type { Heartbeat } from '../lambdas/core/message';
 import { checkBefore, type PeerRead, SiteCore } from '../lambdas/core/site';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
-import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId, type Tuning } from '../lambdas/core/wire';
+import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import * as world from './world-types';
 
-/**
- * The role protocol in memory, in both modes: two sites each running the site core the
- * heartbeat module runs (lambdas/core/site.ts: detectors, verdict, lease, role, takeover), in
- * the module's order (read the record, withdraw an expired handover, renew, decide, beat with
- * its ack, check, start a failover; checks between ticks at the core's wake time). Quorum mode: a
- * linearizable cluster record behind the majority rule and a witness. Two-region mode: a replica
- * of the record and the lease items per site, copied over the storage link with its lag. Beats on
- * two paths that get lost at random (false suspicion when both are), drifting and stepping
- * clocks, late ticks, slow and failing fences, container recycles and handoffs, switchovers,
- * maintenance, and the faults of the scenario format. Thousands of random schedules run in
- * seconds (test/lambdas/core/lease.property.test.ts); the local runtime proves the wiring with
- * fewer, longer runs on DynamoDB Local.
- */
+export * from './world-types';
+export { overlapMs, worldViolations } from './world-invariants';
 
-export type WorldMode = 'quorum' | 'two-region';
-
-export type WorldFault =
-  | {
-      readonly atMs: number;
-      readonly fault: 'crash' | 'restart' | 'isolate' | 'pause' | 'heal-site';
-      readonly site: SiteId | 'witness';
-      readonly ms?: number;
-    }
-  | {
-      readonly atMs: number;
-      readonly fault: 'cut' | 'heal';
-      readonly leg: 'sites' | 'network' | 'storage' | 'production-witness' | 'standby-witness';
-    }
-  /** A site's wall clock steps by `ms` (its monotonic clock does not); a new container (recycle) or invocation (handoff). */
-  | { readonly atMs: number; readonly fault: 'skew'; readonly site: SiteId; readonly ms: number }
-  | { readonly atMs: number; readonly fault: 'recycle' | 'handoff'; readonly site: SiteId }
-  /** Storage-path beats and (two-region mode) replication arrive this late from now on. */
-  | { readonly atMs: number; readonly fault: 'lag'; readonly ms: number }
-  /** The next `count` fence writes fail (a throttled or failed step). */
-  | { readonly atMs: number; readonly fault: 'fence-fail'; readonly count: number }
-  | { readonly atMs: number; readonly fault: 'maintenance'; readonly on: boolean }
-  /** An operator's takeover (no gate), or a planned switchover to the site that is not primary (quorum mode). */
-  | { readonly atMs: number; readonly fault: 'operator-failover' | 'switchover' };
-
-export interface WorldSchedule {
-  readonly seed: number;
-  readonly durationMs: number;
-  readonly intervalSeconds: number;
-  /** Quorum mode unless said. */
-  readonly mode?: WorldMode;
-  /** Each site's clock rate error (0.01: 1 % fast), and its tick phase. */
-  readonly drift: Readonly<Record<SiteId, number>>;
-  readonly phaseMs: Readonly<Record<SiteId, number>>;
-  /** The chance that one beat is lost on one path after LOSS_FROM_MS: at 1 both paths fail with the peer alive (false suspicion). */
-  readonly loss: number;
-  /** How long the workflow takes from the start to the fence's conditional write, at most. */
-  readonly fenceDelayMaxMs: number;
-  readonly faults: readonly WorldFault[];
-}
-
-/** One stretch of a site acting as primary, at an epoch. */
-export type Acting = readonly [number, number, number];
-
-export interface WorldResult {
-  /** Real-time intervals during which each site acted as primary (from one decision to the next), with the epoch. */
-  readonly acting: Readonly<Record<SiteId, readonly Acting[]>>;
-  readonly takeovers: readonly {
-    readonly atMs: number;
-    readonly to: SiteId;
-    readonly gated: boolean;
-    readonly kind: 'automatic' | 'operator' | 'switchover';
-    readonly epoch: number;
-  }[];
-  readonly finalRecord: ClusterRecord;
-  /**
-   * Each time a site would have raised `no-primary` (SiteCore.noPrimary held for a lease, as
-   * the heartbeat module waits), and whether some site acted as primary at that instant.
-   */
-  readonly noPrimaryAlarms: readonly {
-    readonly atMs: number;
-    readonly site: SiteId;
-    readonly primaryActing: boolean;
-  }[];
-  /** Every tick's view of the world, for the invariants over time (worldViolations). */
-  readonly samples: readonly WorldSample[];
-  /** When the last fault took effect (0 without faults). */
-  readonly lastFaultAtMs: number;
-}
-
-export interface WorldSample {
-  readonly atMs: number;
-  /** Whether the site's compute runs (not crashed, not paused) and, in quorum mode, reaches a majority. */
-  readonly eligible: Readonly<Record<SiteId, boolean>>;
-  /** Whether production runs and, in quorum mode, reaches a majority, and nothing cuts it off. */
-  readonly productionHealthy: boolean;
-  readonly acting: Readonly<Record<SiteId, boolean>>;
-  readonly maintenance: boolean;
-  /** Fence writes still set to fail, and whether a switchover's handover request stands. */
-  readonly fenceFailures: number;
-  readonly handover: boolean;
-}
-
-const tunings = new Map<string, Tuning>();
-
-/** The tuning a deployed site gets at this interval with every other key left to its default (quorum mode unless said). */
-export function worldTuning(intervalSeconds: number, mode: WorldMode = 'quorum'): Tuning {
-  const key = `${mode}/${intervalSeconds}`;
-  let t = tunings.get(key);
-  if (t === undefined)
-    tunings.set(
-      key,
-      (t = tuningOf(
-        parseConfig({
-          clusterName: 'world',
-          productionRegion: 'us-east-1',
-          standbyRegion: 'us-west-2',
-          intervalSeconds,
-          ...(mode === 'two-region'
-            ? { consistency: 'eventual', failoverMode: 'automatic', isolationPolicy: 'self-fence' }
-            : {}),
-        }),
-      )),
-    );
-  return t;
-}
-
-/** Beats are never lost before this: each site has seen its peer once (a peer never seen is pending, not lost). */
-export const LOSS_FROM_MS = 20_000;
-
-interface SiteState {
-  core: SiteCore;
-  crashed: boolean;
-  isolated: boolean;
-  pausedUntilMs: number;
-  skewMs: number;
-  actingSince: { atMs: number; epoch: number } | undefined;
-  /** Since when its core has seen no site acting as primary, and whether it raised the alarm for it. */
-  noPrimarySinceMs: number | undefined;
-  noPrimaryRaised: boolean;
-  pendingFence: boolean;
-  serial: number;
-  /** The last beat the peer received from this site on each path, and when (the peer's observations). */
-  readonly delivered: Partial<Record<PathId, { beat: Heartbeat; atMs: number }>>;
-}
-
-/** Two-region mode: one region's replica of the cluster record and of each site's lease item. */
-interface Replica {
-  record: ClusterRecord;
-  leases: Record<SiteId, number>;
-}
-
-/** A small seeded generator (mulberry32), so a schedule replays exactly. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-export function runWorld(s: WorldSchedule): WorldResult {
-  const next = random(s.seed);
+export function runWorld(s: world.WorldSchedule): world.WorldResult {
+  const next = world.random(s.seed);
   const mode = s.mode ?? 'quorum';
   const quorum = mode === 'quorum';
-  const tuning = worldTuning(s.intervalSeconds, mode);
+  const tuning = world.worldTuning(s.intervalSeconds, mode);
   const intervalMs = s.intervalSeconds * 1000;
   let record: ClusterRecord = INITIAL_CLUSTER;
-  const replicas: Record<SiteId, Replica> = {
+  const replicas: Record<SiteId, world.Replica> = {
     production: { record: INITIAL_CLUSTER, leases: { production: 0, standby: 0 } },
     standby: { record: INITIAL_CLUSTER, leases: { production: 0, standby: 0 } },
   };
@@ -180,7 +25,7 @@ export function runWorld(s: WorldSchedule): WorldResult {
   let fenceFailures = 0;
   let maintenanceOn = false;
   let lastFaultAtMs = 0;
-  const fresh = (id: SiteId): SiteState => ({
+  const fresh = (id: SiteId): world.SiteState => ({
     core: new SiteCore(tuning, id, peerOf(id)),
     crashed: false,
     isolated: false,
@@ -195,9 +40,9 @@ export function runWorld(s: WorldSchedule): WorldResult {
   });
   const sites = { production: fresh('production'), standby: fresh('standby') };
   const acting: Record<SiteId, [number, number, number][]> = { production: [], standby: [] };
-  const takeovers: WorldResult['takeovers'][number][] = [];
+  const takeovers: world.WorldResult['takeovers'][number][] = [];
   const noPrimaryAlarms: { atMs: number; site: SiteId; primaryActing: boolean }[] = [];
-  const samples: WorldSample[] = [];
+  const samples: world.WorldSample[] = [];
   const mono = (id: SiteId, realMs: number) => realMs * (1 + s.drift[id]);
   const wall = (id: SiteId, realMs: number) => mono(id, realMs) + sites[id].skewMs;
   const runs = (id: SiteId, now: number) => !sites[id].crashed && now >= sites[id].pausedUntilMs;
@@ -220,21 +65,8 @@ export function runWorld(s: WorldSchedule): WorldResult {
     site.actingSince = undefined;
   };
 
-  type Event = { atMs: number; seq: number; run: (now: number) => void };
-  const queue: Event[] = [];
-  let seq = 0;
-  // Kept in time order (ties in scheduling order) by binary insertion.
-  const schedule = (atMs: number, run: (now: number) => void) => {
-    const event = { atMs, seq: seq++, run };
-    let low = 0;
-    let high = queue.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((queue[mid] as Event).atMs <= atMs) low = mid + 1;
-      else high = mid;
-    }
-    queue.splice(low, 0, event);
-  };
+  const queue = new world.EventQueue();
+  const schedule = (atMs: number, run: (now: number) => void) => queue.schedule(atMs, run);
 
   /** Two-region mode: what one replica holds reaches the other over the storage link, `lagMs` later, if the link is up then. */
   const replicate = (from: SiteId, now: number) => {
@@ -345,7 +177,7 @@ export function runWorld(s: WorldSchedule): WorldResult {
         sig: '',
       } as Heartbeat;
       const peer = sites[peerOf(id)];
-      const lost = () => now >= LOSS_FROM_MS && next() < s.loss;
+      const lost = () => now >= world.LOSS_FROM_MS && next() < s.loss;
       if (linked('network') && !lost()) peer.delivered.network = { beat, atMs: now };
       // Two-region mode: storage beats ride the replication that carries the record; they are not lost alone.
       if (linked('storage') && (!quorum || !lost())) {
@@ -361,6 +193,9 @@ export function runWorld(s: WorldSchedule): WorldResult {
     const checked = core.check(reads, rec, nowWall, m);
     // The no-primary alarm, as the heartbeat module raises it: the core's condition, held for the grace.
     const none = core.noPrimary(role, rec, checked.states, nowWall, m) !== undefined;
+    // A new epoch (a promotion while this site was frozen) starts the condition afresh, as role-change.ts does.
+    if (site.noPrimaryEpoch !== rec.epoch) site.noPrimarySinceMs = undefined;
+    site.noPrimaryEpoch = rec.epoch;
     site.noPrimarySinceMs = none ? (site.noPrimarySinceMs ?? now) : undefined;
     if (!none) site.noPrimaryRaised = false;
     else if (!site.noPrimaryRaised && now - (site.noPrimarySinceMs ?? now) >= core.noPrimaryGraceMs) {
@@ -544,11 +379,7 @@ export function runWorld(s: WorldSchedule): WorldResult {
     });
   }
 
-  for (let i = 0; i < queue.length; i += 1) {
-    const event = queue[i] as Event;
-    if (event.atMs > s.durationMs) break;
-    event.run(event.atMs);
-  }
+  queue.runUntil(s.durationMs);
   for (const id of SITE_IDS) stopActing(id, s.durationMs);
   return {
     acting,
@@ -558,78 +389,4 @@ export function runWorld(s: WorldSchedule): WorldResult {
     samples,
     lastFaultAtMs,
   };
-}
-
-/** The longest time two sites acted as primary at once. */
-export function overlapMs(result: WorldResult): number {
-  let worst = 0;
-  for (const [a0, a1] of result.acting.production) {
-    for (const [b0, b1] of result.acting.standby) worst = Math.max(worst, Math.min(a1, b1) - Math.max(a0, b0));
-  }
-  return worst;
-}
-
-/**
- * The promises every schedule must keep, as named violations (empty: kept):
- * - `two-primaries`: two sites acting at once (quorum mode, and two-region mode under self-fence);
- * - `fenced-acts`: a site acting at an epoch after a later epoch's primary began to act;
- * - `no-primary` (quorum mode): a site ran and reached a majority, automatic failover was allowed, and
- *   still no site acted for longer than `boundMs` (the detection bound, and a lease per failed fence);
- * - `false-failover` (quorum mode): an automatic takeover while production ran, reached a majority,
- *   was not cut off and was asked to hand over by no switchover, for the lease and the margin before it.
- */
-export function worldViolations(s: WorldSchedule, result: WorldResult): string[] {
-  const out: string[] = [];
-  const mode = s.mode ?? 'quorum';
-  const t = worldTuning(s.intervalSeconds, mode);
-  const overlap = overlapMs(result);
-  if (overlap > 0) out.push(`two-primaries: overlapping for ${Math.round(overlap)} ms`);
-  for (const id of SITE_IDS)
-    for (const [from, , epoch] of result.acting[id]) {
-      const later = SITE_IDS.flatMap((o) => result.acting[o]).find(([f, , e]) => e > epoch && f < from);
-      if (later !== undefined)
-        out.push(`fenced-acts: ${id} acts at epoch ${epoch} from ${from} ms, after epoch ${later[2]}`);
-    }
-  if (mode !== 'quorum') return out;
-  const leaseMs = t.leaseSeconds * 1000;
-  const marginMs = Math.max(1_000, Math.ceil(leaseMs * 0.05));
-  const intervalMs = t.intervalSeconds * 1000;
-  const maxDrift = Math.max(Math.abs(s.drift.production), Math.abs(s.drift.standby));
-  // The trigger (the path deadline: up to the ceiling on a lossy path, the window and an interval more to confirm a
-  // step-down) or the lease and the margin, whichever is later; the fence; the promoted site's wait; ticks around it.
-  const triggerMs = t.deadlineCeilingSeconds * 1000 + t.confirmationWindowSeconds * 1000 + 2 * intervalMs;
-  const boundMs = (ms: number) =>
-    (Math.max(triggerMs, leaseMs + marginMs, 2 * leaseMs) + s.fenceDelayMaxMs + 4 * intervalMs + ms) *
-    (1 + 2 * maxDrift);
-  let noneSince: number | undefined;
-  let firstPrimary = false;
-  const eligibleSince: Record<SiteId, number | undefined> = { production: undefined, standby: undefined };
-  let allowedSince: number | undefined;
-  for (const x of result.samples) {
-    for (const id of SITE_IDS) eligibleSince[id] = x.eligible[id] ? (eligibleSince[id] ?? x.atMs) : undefined;
-    allowedSince = !x.maintenance ? (allowedSince ?? x.atMs) : undefined;
-    const anyActing = x.acting.production || x.acting.standby;
-    firstPrimary ||= anyActing;
-    noneSince = anyActing || !firstPrimary ? undefined : (noneSince ?? x.atMs);
-    if (noneSince === undefined || allowedSince === undefined) continue;
-    const bound = boundMs(x.fenceFailures * (leaseMs + s.fenceDelayMaxMs + intervalMs));
-    const since = Math.max(noneSince, allowedSince, Math.min(...SITE_IDS.map((id) => eligibleSince[id] ?? Infinity)));
-    if (x.atMs - since > bound) {
-      out.push(
-        `no-primary: none acting from ${Math.round(noneSince)} ms to ${Math.round(x.atMs)} ms while a site ran with a majority (bound ${Math.round(bound)} ms)`,
-      );
-      break;
-    }
-  }
-  for (const takeover of result.takeovers) {
-    if (takeover.kind !== 'automatic') continue;
-    const window = result.samples.filter(
-      (x) => x.atMs <= takeover.atMs && x.atMs >= takeover.atMs - (leaseMs + marginMs) * (1 + 2 * maxDrift),
-    );
-    if (window.length > 0 && window.every((x) => x.productionHealthy && !x.handover) && takeover.to === 'standby')
-      out.push(
-        `false-failover: standby took over at ${Math.round(takeover.atMs)} ms from a production healthy for a lease before`,
-      );
-  }
-  return out;
 }

@@ -1,4 +1,4 @@
-import type { ClusterRecord } from './volume';
+import type { ClusterRecord, Handover } from './volume';
 import type { SiteId, Tuning } from './wire';
 
 /**
@@ -113,6 +113,25 @@ export function handoverExpiryMs(t: LeaseTuning, tuning: Pick<Tuning, 'intervalS
   const twoLeases = 2 * t.leaseMs;
   if (t.mode === 'quorum') return twoLeases;
   return (3 * tuning.intervalSeconds + 2 * tuning.rpoBudgetSeconds) * 1000 + twoLeases;
+}
+
+/**
+ * The switchover's handover request this primary has drained for longer than the expiry
+ * (handoverExpiryMs) without the standby fencing: the module takes it back with a conditional
+ * write, and the old roles resume. Undefined while none has expired.
+ */
+export function expiredHandoverOf(
+  state: LeaseState,
+  t: LeaseTuning,
+  tuning: Pick<Tuning, 'intervalSeconds' | 'rpoBudgetSeconds'>,
+  site: SiteId,
+  cluster: ClusterRecord,
+  nowMono: number,
+): Handover | undefined {
+  const asked = cluster.primary === site ? cluster.handover : undefined;
+  const seen = state.handover;
+  if (asked === undefined || seen === undefined || seen.execution !== asked.execution) return undefined;
+  return nowMono - seen.seenAtMono >= handoverExpiryMs(t, tuning) ? asked : undefined;
 }
 
 /** Whether the last successful renewal at `epoch` started less than one lease ago, and still will have when this decision ends. */

@@ -1,3 +1,4 @@
+import { sinceDecision } from './since-decision';
 import { performance } from 'node:perf_hooks';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -325,28 +326,6 @@ async function runStep(
 /** How long a switchover waits for the primary to confirm its handover: a few ticks plus two replication budgets. */
 export const drainLimitMs = (settings: Settings): number =>
   (3 * settings.tuning.intervalSeconds + 2 * settings.tuning.rpoBudgetSeconds) * 1000;
-
-/**
- * The peer's beats recorded since the heartbeat module decided (serials above those its evidence
- * names, on the paths in use), or undefined when the start named none (a person's failover, an
- * older module). Clock-free: a wall clock that stepped in this site cannot make a lost peer look alive.
- */
-function sinceDecision(
-  input: StepInput,
-  observed: Readonly<Partial<Record<PathId, Heartbeat>>>,
-  states: Readonly<Record<PathId, PathState>>,
-): Heartbeat[] | undefined {
-  const evidence = input.state.evidence as { lastSerials?: Partial<Record<PathId, unknown>> } | undefined;
-  const known = evidence?.lastSerials;
-  if (input.state.requestedBy !== 'heartbeat-module' || known === undefined || typeof known !== 'object')
-    return undefined;
-  return PATHS.flatMap((path) => {
-    const beat = observed[path];
-    const seen = known[path];
-    if (beat === undefined || states[path] === 'disabled') return [];
-    return typeof seen === 'number' && beat.serial <= seen ? [] : [beat];
-  });
-}
 
 /** The peer as the observations show it now, judged with the floor deadline (never stricter than the module). */
 async function peerPaths(deps: FailoverDeps): Promise<{

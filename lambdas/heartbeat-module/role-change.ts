@@ -11,6 +11,8 @@ export class RoleChange {
   private acting: Role | undefined;
   /** Since when this container has seen no site acting as primary. */
   private noPrimarySinceMs: number | undefined;
+  /** The epoch the no-primary condition was first seen at: a new epoch (a promotion while this site was frozen) starts it afresh. */
+  private noPrimaryEpoch: number | undefined;
   /** What it last recorded of that: `none` once it lasted a lease. */
   private recordedSeen: 'seen' | 'none' | undefined;
 
@@ -97,6 +99,8 @@ export class RoleChange {
     outcomes: Outcome[],
   ): Promise<Notice[]> {
     const { settings, store } = this.deps;
+    if (this.noPrimaryEpoch !== cluster.epoch) this.noPrimarySinceMs = undefined;
+    this.noPrimaryEpoch = cluster.epoch;
     this.noPrimarySinceMs = why === undefined ? undefined : (this.noPrimarySinceMs ?? nowMs);
     const since = this.noPrimarySinceMs;
     const seen = since !== undefined && nowMs - since >= this.core.noPrimaryGraceMs ? 'none' : 'seen';

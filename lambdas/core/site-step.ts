@@ -1,0 +1,143 @@
+import type { Health, Heartbeat } from './message';
+import type { LeaseTuning, TakeoverDecision } from './lease';
+import type { PathState, SiteVerdict } from './verdict';
+import type { ClusterRecord } from './volume';
+import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './wire';
+
+// The site core's inputs and outputs and its pure helpers (site.ts).
+
+/** What one tick learned of the peer on one path. */
+export interface PeerRead {
+  /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */
+  readonly arrivedAtMs?: number;
+  /** That beat, for its health and role. */
+  readonly beat?: Heartbeat;
+  readonly unreadable: boolean;
+  readonly invalid?: string;
+}
+
+/** What the check half of a tick decided. */
+export interface Checked {
+  readonly states: Readonly<Record<PathId, PathState>>;
+  readonly phi: Readonly<Record<PathId, number>>;
+  /** Whether a valid beat from the peer arrived on the path since the last tick. */
+  readonly arrived: Readonly<Record<PathId, boolean>>;
+  readonly deadlineMs: Readonly<Record<PathId, number>>;
+  /** The last valid arrival each detector counts, if any. */
+  readonly lastArrivalMs: Readonly<Partial<Record<PathId, number>>>;
+  readonly verdict: SiteVerdict;
+  readonly peerHealth: Health | undefined;
+  /** A valid peer beat claimed primary at a higher epoch: the epoch this site is fenced at, newly. */
+  readonly fencedAt?: { readonly epoch: number; readonly via: PathId };
+  readonly takeover: TakeoverDecision;
+  /**
+   * The next instant (wall) at which, with nothing new read, a decision would change: a path
+   * passing its deadline, the confirmation window ending, the lease gate opening. The module
+   * checks again then when it comes before its next tick, so detection is not rounded up to
+   * the tick (docs/ARCHITECTURE.md, "Detection").
+   */
+  readonly wakeAtMs: number | undefined;
+}
+
+/**
+ * Whether the heartbeat module checks between two ticks at `wakeAtMs` (Checked.wakeAtMs): when
+ * that comes at least a quarter interval before the next tick; closer, the tick decides.
+ */
+export function checkBefore(
+  wakeAtMs: number | undefined,
+  nextTickAtMs: number,
+  intervalMs: number,
+): wakeAtMs is number {
+  return wakeAtMs !== undefined && wakeAtMs <= nextTickAtMs - intervalMs / 4;
+}
+
+/**
+ * Within one episode of a lost peer, a failover is attempted again after one lease: a fence or
+ * promotion that failed is retried before the old primary's lease could have been renewed twice
+ * over, so no failure of one attempt leaves the cluster without a primary for long. An attempt
+ * still running is not duplicated (lambdas/heartbeat-module/module.ts, startFailover).
+ */
+export const failoverRetryMs = (t: LeaseTuning): number => t.leaseMs;
+
+/**
+ * How long every path must stay failed before the peer counts as lost. Two-region mode tells
+ * a crash from a partition: when both paths are in use and the last beats they carried were
+ * sent within one and a half intervals of each other (by the peer's own clock: two send times
+ * of one sender), the peer stopped on both at once, as a crash does, and one interval of
+ * confirmation is enough; when one path fell silent earlier, the partition that took it may
+ * be spreading, and the whole window applies. (A site cut off from everything looks like a
+ * crash either way; in two-region mode a person approves the failover by default.)
+ */
+export function confirmationMsOf(
+  tuning: Tuning,
+  modes: Readonly<Record<PathId, PathMode>>,
+  lastBeat: Readonly<Partial<Record<PathId, Heartbeat>>>,
+): number {
+  const window = tuning.confirmationWindowSeconds * 1000;
+  if (tuning.consistency === 'strong' || PATHS.some((p) => modes[p] !== 'enabled')) return window;
+  const [a, b] = PATHS.map((p) => lastBeat[p]).map((beat) => (beat === undefined ? NaN : Date.parse(beat.sentAt)));
+  const together = Math.abs((a as number) - (b as number)) <= 1.5 * tuning.intervalSeconds * 1000;
+  return together ? Math.min(window, tuning.intervalSeconds * 1000) : window;
+}
+
+/**
+ * Quorum mode: the peer the record names primary beats, on a path that is alive, that it is
+ * secondary at the record's epoch, with no handover asked: it lost its lease. Such a beat is no
+ * valid primary heartbeat; once that has held for the confirmation window and one interval more
+ * (a fresh container's first beat before its first renewal never pages), the verdict is
+ * `peer-stepped-down`: the trigger, as `peer-lost` is; the lease gate still decides when the
+ * takeover may start. In two-region mode a beat as secondary proves nothing about the lease.
+ */
+export function steppedDownOf(
+  tuning: Tuning,
+  peer: SiteId,
+  verdict: SiteVerdict,
+  live: Heartbeat | undefined,
+  cluster: ClusterRecord,
+): boolean {
+  return (
+    tuning.consistency === 'strong' &&
+    (verdict === 'ok' || verdict === 'degraded') &&
+    cluster.primary === peer &&
+    cluster.handover === undefined &&
+    live !== undefined &&
+    live.role === 'secondary' &&
+    live.epoch >= cluster.epoch
+  );
+}
+
+/**
+ * Checked.wakeAtMs: the earliest future instant at which a path would fail (one millisecond past
+ * its deadline: verdict.ts, pathState), the confirmation window would end, the gate would open, or
+ * the standby reads the record a second time (it sees each renewal within half an interval).
+ */
+export function wakeAtOf(w: {
+  readonly states: Readonly<Record<PathId, PathState>>;
+  readonly deadlineMs: Readonly<Record<PathId, number>>;
+  readonly lastArrivalMs: Readonly<Partial<Record<PathId, number>>>;
+  readonly windowEndsAtMs: number | undefined;
+  readonly gateAtMs: number | undefined;
+  readonly secondReadAtMs: number | undefined;
+  readonly nowMs: number;
+}): number | undefined {
+  const at: number[] = [];
+  for (const path of PATHS) {
+    const last = w.lastArrivalMs[path];
+    if (last !== undefined && (w.states[path] === 'healthy' || w.states[path] === 'suspect'))
+      at.push(last + w.deadlineMs[path] + 1);
+  }
+  for (const t of [w.windowEndsAtMs, w.gateAtMs, w.secondReadAtMs]) if (t !== undefined) at.push(t);
+  const future = at.filter((t) => t > w.nowMs);
+  return future.length === 0 ? undefined : Math.min(...future);
+}
+
+/** The peer's newest valid beat on a path that has not failed. */
+export function newestLiveBeatOf(
+  states: Readonly<Record<PathId, PathState>>,
+  lastBeat: Readonly<Partial<Record<PathId, Heartbeat>>>,
+): Heartbeat | undefined {
+  return PATHS.filter((p) => states[p] === 'healthy' || states[p] === 'suspect')
+    .map((p) => lastBeat[p])
+    .filter((b): b is Heartbeat => b !== undefined)
+    .sort((a, b) => b.serial - a.serial)[0];
+}
