@@ -1,4 +1,4 @@
-import { promotionWaitMs } from '../lambdas/core/lease';
+import { drainLimitMs, promotionWaitMs } from '../lambdas/core/lease';
 import type { Heartbeat } from '../lambdas/core/message';
 import { checkBefore, type PeerRead, SiteCore } from '../lambdas/core/site';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
@@ -258,7 +258,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     const execution = `switchover-${Math.round(now)}`;
     const asked = record.epoch;
     record = { ...record, handover: { to, execution, requestedAtMs: now } };
-    const limitMs = (3 * tuning.intervalSeconds + 2 * tuning.rpoBudgetSeconds) * 1000;
+    const limitMs = drainLimitMs(tuning);
     const poll = (at: number) => {
       // The workflow runs in the target's region: a crash there ends it.
       if (sites[to].crashed) return;

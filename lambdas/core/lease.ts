@@ -103,6 +103,10 @@ export function handoverSeen(state: LeaseState, record: ClusterRecord, site: Sit
   return { ...state, handover: { execution: asked.execution, seenAtMono: nowMono } };
 }
 
+/** How long a switchover waits for the primary to confirm its drain: three ticks and two replication budgets. */
+export const drainLimitMs = (tuning: Pick<Tuning, 'intervalSeconds' | 'rpoBudgetSeconds'>): number =>
+  (3 * tuning.intervalSeconds + 2 * tuning.rpoBudgetSeconds) * 1000;
+
 /**
  * How long a primary drains for a switchover before it takes the request back: two leases in
  * quorum mode, where the drain confirmation is visible to the standby at once; in two-region
@@ -112,7 +116,7 @@ export function handoverSeen(state: LeaseState, record: ClusterRecord, site: Sit
 export function handoverExpiryMs(t: LeaseTuning, tuning: Pick<Tuning, 'intervalSeconds' | 'rpoBudgetSeconds'>): number {
   const twoLeases = 2 * t.leaseMs;
   if (t.mode === 'quorum') return twoLeases;
-  return (3 * tuning.intervalSeconds + 2 * tuning.rpoBudgetSeconds) * 1000 + twoLeases;
+  return drainLimitMs(tuning) + twoLeases;
 }
 
 /**

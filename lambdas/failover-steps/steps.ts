@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { drainLimitMs } from '../core/lease';
 import type { Heartbeat } from '../core/message';
 import { executionName, FAILOVER_EXAMPLE, refuseUnknownKeys, resultOf, StepError, type StepInput } from '../core/steps';
 import { allCountedPathsFailed, pathState, type PathState } from '../core/verdict';
@@ -259,7 +260,7 @@ async function runStep(
       if (handover.drainedAtMs !== undefined)
         return { drained: true, expired: false, drainedAfterMs: handover.drainedAtMs - handover.requestedAtMs };
       const waitedMs = deps.now() - handover.requestedAtMs;
-      const limitMs = drainLimitMs(settings);
+      const limitMs = drainLimitMs(settings.tuning);
       return {
         drained: false,
         expired: waitedMs > limitMs,
@@ -323,9 +324,6 @@ async function runStep(
   }
 }
 
-/** How long a switchover waits for the primary to confirm its handover: a few ticks plus two replication budgets. */
-export const drainLimitMs = (settings: Settings): number =>
-  (3 * settings.tuning.intervalSeconds + 2 * settings.tuning.rpoBudgetSeconds) * 1000;
 
 /** The peer as the observations show it now, judged with the floor deadline (never stricter than the module). */
 async function peerPaths(deps: FailoverDeps): Promise<{

@@ -116,8 +116,8 @@ describe('roles that hold', () => {
   it('two-region mode: a handover outlives the switchover workflow’s own patience before it expires', () => {
     const twoRegion = standbySettings({ consistency: 'eventual', failoverMode: 'manual' }).tuning;
     const core = new SiteCore(twoRegion, 'production', 'standby');
-    const drainLimitMs = (3 * twoRegion.intervalSeconds + 2 * twoRegion.rpoBudgetSeconds) * 1000;
-    expect(handoverExpiryMs(core.leaseTuning, twoRegion)).toBe(drainLimitMs + 2 * twoRegion.leaseSeconds * 1000);
+    const drainLimit = (3 * twoRegion.intervalSeconds + 2 * twoRegion.rpoBudgetSeconds) * 1000;
+    expect(handoverExpiryMs(core.leaseTuning, twoRegion)).toBe(drainLimit + 2 * twoRegion.leaseSeconds * 1000);
   });
 
   it('a failed failover is tried again within one lease, not after minutes', () => {
