@@ -324,7 +324,6 @@ async function runStep(
   }
 }
 
-
 /** The peer as the observations show it now, judged with the floor deadline (never stricter than the module). */
 async function peerPaths(deps: FailoverDeps): Promise<{
   states: Record<PathId, PathState>;
