@@ -4,12 +4,17 @@
  * Two sites (0 = production, 1 = standby) and a witness region. The cluster record (epoch,
  * holder, lease renewals, how long a promoted site waits) is linearizable and answers a site
  * only while its region reaches a majority: the production-standby leg, or its own leg to a
- * live witness. Time runs in rounds, without end; in each round every live site takes its step
- * (in any interleaving with the other's), and the environment may crash a site or the witness,
- * cut or heal a leg, restart a crashed site, or let one site's monotonic clock gain or lose a
- * tick (bounded drift, of one sign per clock). The standby's trigger (both paths say the peer
- * is lost) is free: it may fire at any moment, false suspicion included, so the lease gate alone
- * must keep the safety.
+ * live witness. Time runs in rounds of one unit, without end. Each site steps once every I units
+ * of its own clock (its tick), in any interleaving with the other's when both step in one round;
+ * between rounds the environment may crash a site or the witness, cut or heal a leg, restart a
+ * crashed site, or let one site's monotonic clock gain or lose a unit (bounded drift, of one sign
+ * per clock). The standby's trigger (both paths say the peer is lost) is free: it may fire at
+ * any moment, false suspicion included, so the lease gate alone must keep the safety.
+ *
+ * The timing is the code's: model/check.sh passes I, L, MARGIN and DRIFT from model/timing.ts,
+ * which computes them from the default quorum-mode configuration and lambdas/core/lease.ts. The
+ * unit is the drift of one clock over one lease that the code's drift margin covers twice (at
+ * the defaults 500 ms: an interval of 4 units, a lease of 14, a margin of 2).
  *
  * Time is kept as ages, capped where larger values mean the same (a lease older than L is
  * simply expired), and the lease count as "renewed since this site last looked", so the state
@@ -18,19 +23,29 @@
  *   site step, primary branch   HeartbeatModule.renew + lease.ts renewed / holdsLease / roleOf
  *   site step, standby branch   lease.ts watched / gateOpen / takeover, then the fence step's
  *                               conditional write naming the renewal it saw (failover-steps)
+ *   promoted(i)                 the fence: the workflow promotes the workload at once, so the
+ *                               promoted site counts as acting from its fence, not its next tick
  *   ungated takeover            an operator's failover, or a reported workload failure
  *                               (lease.ts promotionWaitMs: the promoted site waits a lease)
  *
  * Variants (-D at spin -a): SAFETY (default: any FAULTS faults), NOPRIMARYLOSS (one fault, not
- * of production), LIVENESS (production crashes or is isolated once). MARGIN=0 must be found
- * unsafe: the check is not vacuous.
+ * of production), LIVENESS (production crashes or is isolated once: the standby acts within
+ * BOUND). MARGIN below 2 * DRIFT must be found unsafe, and one round less than BOUND too short
+ * (SHORTEN=1): the checks are neither vacuous nor loose.
  */
 
-#define L 3                /* leaseSeconds, in ticks */
-#ifndef MARGIN
-#define MARGIN 2           /* the drift margin: twice the largest drift of one clock */
+#ifndef I
+#define I 4                /* intervalSeconds, in units: one step of a site every I units of its clock */
 #endif
-#define DRIFT 1            /* how far one clock may gain or lose against real time */
+#ifndef L
+#define L 14               /* leaseSeconds, in units */
+#endif
+#ifndef MARGIN
+#define MARGIN 2           /* the drift margin (lease.ts driftMarginMs): twice the largest drift of one clock */
+#endif
+#ifndef DRIFT
+#define DRIFT 1            /* how far one clock may gain or lose against real time over a lease */
+#endif
 #define WAIT (L + MARGIN)
 #ifndef MAXEPOCH
 #define MAXEPOCH 3         /* at most two takeovers in one run */
@@ -38,7 +53,12 @@
 #ifndef FAULTS
 #define FAULTS 2
 #endif
-#define BOUND (WAIT + DRIFT + 3)   /* LIVENESS: rounds from the fault to the standby acting */
+#ifndef SHORTEN
+#define SHORTEN 0
+#endif
+/* LIVENESS: rounds from the fault to the standby acting: a tick to see the last renewal, the wait in
+   whole ticks, the drift, and the round the fault happens in (SHORTEN=1: one round less must fail) */
+#define BOUND (I + ((WAIT + I - 1) / I) * I + DRIFT + 1 - SHORTEN)
 
 #define cap(x, c) if :: x < c -> x++ :: else -> skip fi
 
@@ -47,6 +67,7 @@ bool linkPS = 1; bool linkW[2] = 1; bool witnessUp = 1;
 bool crashed[2];
 bool done[2];
 byte faults = 0;
+byte phase[2];             /* units of its own clock since a site's last step */
 bool pDown = 0; byte downAge = 0;
 bool everActed0 = 0;       /* ghost: production acted as primary at some point */
 
@@ -75,6 +96,12 @@ inline check() {
 
 /* The record changed: every site's watch has something new to see. */
 inline touched() { dirty[0] = 1; dirty[1] = 1 }
+
+/* The fence is the promoted site's first renewal: the workflow promotes its workload at once, without waiting for a tick. */
+inline promoted(i) {
+  rEpoch[i] = epoch; rHolder[i] = i; rAct[i] = actAfter; seenEpoch[i] = epoch; promoAge[i] = 0;
+  renewed[i] = 1; rsEpoch[i] = epoch; leaseAge[i] = 0
+}
 
 inline step(i) {
   if
@@ -105,13 +132,13 @@ inline step(i) {
           pDown &&
 #endif
           epoch < MAXEPOCH && watchAge[i] >= WAIT && maj(i) && epoch == wEpoch[i] && !dirty[i] ->
-          epoch++; holder = i; actAfter = 0; touched(); check()
+          epoch++; holder = i; actAfter = 0; promoted(i); touched(); check()
         }
 #if !defined(NOPRIMARYLOSS) && !defined(LIVENESS)
      :: atomic {
           /* an ungated takeover (an operator, a reported workload failure): the promoted site waits a lease */
           epoch < MAXEPOCH && maj(i) && epoch == rEpoch[i] && holder == rHolder[i] ->
-          epoch++; holder = i; actAfter = WAIT; touched(); check()
+          epoch++; holder = i; actAfter = WAIT; promoted(i); touched(); check()
         }
 #endif
 #ifdef LIVENESS
@@ -125,12 +152,12 @@ inline step(i) {
 
 proctype site(byte i) {
   do
-  :: !done[i] && !crashed[i] -> step(i); done[i] = 1
+  :: !done[i] && !crashed[i] -> step(i); phase[i] = 0; done[i] = 1
   od
 }
 
-/* One tick of site i's own clock: every age grows, capped. */
-inline age(i) { cap(leaseAge[i], L); cap(promoAge[i], WAIT); cap(watchAge[i], WAIT) }
+/* One unit of site i's own clock: every age grows, capped, and the next step comes nearer. */
+inline age(i) { cap(leaseAge[i], L); cap(promoAge[i], WAIT); cap(watchAge[i], WAIT); cap(phase[i], I) }
 
 inline advance(i) {
   if
@@ -140,7 +167,7 @@ inline advance(i) {
   fi
 }
 
-inline restart(i) { crashed[i] = 0; renewed[i] = 0; seenEpoch[i] = 0; wEpoch[i] = 0; dirty[i] = 1; faults++ }
+inline restart(i) { crashed[i] = 0; phase[i] = I; renewed[i] = 0; seenEpoch[i] = 0; wEpoch[i] = 0; dirty[i] = 1; faults++ }
 
 inline environment() {
   if
@@ -173,6 +200,9 @@ init {
   atomic {
     if :: dir[0] = -1 :: dir[0] = 0 :: dir[0] = 1 fi;
     if :: dir[1] = -1 :: dir[1] = 0 :: dir[1] = 1 fi;
+    /* both sites step at once, or the standby's ticks fall anywhere between production's */
+    phase[0] = I; phase[1] = I;
+    do :: phase[1] > 1 -> phase[1]-- :: break od; done[1] = phase[1] < I;
     run site(0); run site(1)
   }
   do
@@ -180,11 +210,11 @@ init {
      atomic {
        environment();
        advance(0); advance(1);
-       done[0] = crashed[0]; done[1] = crashed[1];
+       done[0] = crashed[0] || phase[0] < I; done[1] = crashed[1] || phase[1] < I;
        check();
 #ifdef LIVENESS
        if :: pDown -> cap(downAge, BOUND) :: else -> skip fi;
-       /* the standby acts within a lease, the margin, the drift and three rounds of its own steps */
+       /* the standby acts within BOUND rounds of the fault */
        assert(downAge < BOUND || act1);
 #endif
      }

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 
 /**
  * One direction of arrows: bin → bench → local → (lib, client) → lambdas, nothing pointing
- * back. The handlers import nothing of the CDK app; the local runtime nothing of the CLI.
+ * back (the SPIN model's timing reads lib and lambdas). The handlers import nothing of the CDK
+ * app; the local runtime nothing of the CLI.
  */
 const ROOT = path.join(__dirname, '..');
 const MAY_IMPORT: Record<string, readonly string[]> = {
@@ -12,6 +13,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   client: ['client', 'lambdas'],
   local: ['local', 'lib', 'client', 'lambdas'],
   bench: ['bench', 'local', 'lib', 'client', 'lambdas'],
+  model: ['model', 'lib', 'lambdas'],
   bin: ['bin', 'bench', 'local', 'lib', 'client', 'lambdas'],
 };
 

@@ -1,12 +1,25 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { DRIFT_FRACTION } from '../../lambdas/core/lease';
+import { modelTiming, QUORUM_DEFAULTS, spinFlags } from '../../model/timing';
 
-/** The SPIN model of the role protocol (model/roles.pml), checked exhaustively; .ci/run installs spin. */
+/** The SPIN model of the role protocol (model/roles.pml), checked exhaustively at the code's timing; .ci/run installs spin. */
 describe('the role protocol model (SPIN)', () => {
-  it('holds its three properties exhaustively, and catches the mutant without a drift margin', () => {
+  it("takes its timing from the code's defaults, in units of one clock's drift over a lease", () => {
+    const m = modelTiming();
+    // The default quorum-mode interval is 2 s and the lease 3.5 intervals; the margin is 5 % of it, at least 1 s.
+    expect(m).toEqual({ unitMs: 500, interval: 4, lease: 14, margin: 2, drift: 1 });
+    expect(DRIFT_FRACTION).toBe(0.05);
+    expect(spinFlags(modelTiming({ ...QUORUM_DEFAULTS, intervalSeconds: 1 }))).toBe('-DI=2 -DL=7 -DMARGIN=2 -DDRIFT=1');
+    expect(() => modelTiming({ ...QUORUM_DEFAULTS, intervalSeconds: 6 })).toThrow(/not a whole number of the model's unit/);
+    expect(() => modelTiming({ ...QUORUM_DEFAULTS, consistency: 'eventual' })).toThrow(/covers quorum mode/);
+  });
+
+  it('holds its three properties exhaustively, and catches each mutant', () => {
     const out = spawnSync('bash', [path.join(__dirname, '..', '..', 'model', 'check.sh')], { encoding: 'utf8' });
     process.stdout.write(out.stdout);
-    expect({ status: out.status, output: out.stdout + out.stderr }).toEqual({ status: 0, output: expect.stringContaining('violated as expected') });
+    expect({ status: out.status, output: out.stdout + out.stderr }).toEqual({ status: 0, output: expect.stringContaining('timing from the code: unit 500 ms') });
     expect(out.stdout.match(/: holds, \d+ states, exhaustive/g)).toHaveLength(3);
-  }, 300_000);
+    expect(out.stdout.match(/: violated as expected/g)).toHaveLength(3);
+  }, 600_000);
 });

@@ -1,0 +1,58 @@
+/**
+ * The SPIN model's time constants, computed from the code (model/check.sh passes them to spin -D):
+ * the default quorum-mode configuration through the config loader (lib/config.ts) and the lease
+ * tuning the heartbeat module and the fence step use (lambdas/core/lease.ts).
+ *
+ * The model's time unit is the largest drift of one clock over one lease, which the code's drift
+ * margin covers twice: so DRIFT is 1 and MARGIN 2 by construction, and the interval and the lease
+ * are the code's, counted in that unit. A configuration whose timing is not a whole number of
+ * units is refused here, not rounded: the model would check a protocol that does not deploy.
+ *
+ * Prints one line: the -D flags, then a comment with the figures in milliseconds.
+ */
+import { parseConfig, tuningOf } from '../lib/config';
+import { leaseTuningOf } from '../lambdas/core/lease';
+
+export interface ModelTiming {
+  readonly unitMs: number;
+  readonly interval: number;
+  readonly lease: number;
+  readonly margin: number;
+  readonly drift: number;
+}
+
+/** The default configuration of a cluster whose regions lie in one strong-consistency region set (quorum mode). */
+export const QUORUM_DEFAULTS = { clusterName: 'model', productionRegion: 'us-east-1', standbyRegion: 'us-east-2' };
+
+export function modelTiming(raw: Record<string, unknown> = QUORUM_DEFAULTS): ModelTiming {
+  const config = parseConfig(raw);
+  const t = leaseTuningOf(tuningOf(config));
+  if (t.mode !== 'quorum') throw new Error(`the model covers quorum mode; this configuration is ${t.mode}`);
+  const unitMs = t.driftMarginMs / 2;
+  const inUnits = (ms: number, what: string): number => {
+    const n = ms / unitMs;
+    if (!Number.isInteger(n))
+      throw new Error(`${what} (${ms} ms) is not a whole number of the model's unit (${unitMs} ms, half the drift margin)`);
+    return n;
+  };
+  return {
+    unitMs,
+    interval: inUnits(t.holdMs, 'the interval'),
+    lease: inUnits(t.leaseMs, 'the lease'),
+    margin: inUnits(t.driftMarginMs, 'the drift margin'),
+    drift: 1,
+  };
+}
+
+export function spinFlags(m: ModelTiming): string {
+  return `-DI=${m.interval} -DL=${m.lease} -DMARGIN=${m.margin} -DDRIFT=${m.drift}`;
+}
+
+if (require.main === module) {
+  const m = modelTiming();
+  const ms = (units: number): number => units * m.unitMs;
+  process.stdout.write(
+    `${spinFlags(m)} # unit ${m.unitMs} ms: interval ${ms(m.interval)} ms, lease ${ms(m.lease)} ms, ` +
+      `drift margin ${ms(m.margin)} ms, drift of one clock ${ms(m.drift)} ms\n`,
+  );
+}
