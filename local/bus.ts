@@ -62,7 +62,7 @@ export class Bus {
       for (const target of rule.targets) {
         if (!target.startsWith('NetworkReceiver')) continue;
         const receipt = await asHandler(w.caller(to, 'network-receiver'), () =>
-          receiveNetworkEvent(event['detail-type'], event.detail, w.clock.nowMs + to.skewMs, {
+          receiveNetworkEvent(event['detail-type'], event.detail, to.clock.wall(w.clock.nowMs), {
             settings: to.settings,
             store: to.store,
             keys: w.keys(),

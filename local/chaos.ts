@@ -37,6 +37,8 @@ export const eventArbitrary = fc.oneof(
       fc.integer({ min: -60_000, max: -31_000 }),
     ),
   }),
+  // Clocks running fast or slow, within the rate the drift margin covers.
+  fc.record({ atMs: at, fault: fc.constant('drift'), site, ppm: fc.integer({ min: -50_000, max: 50_000 }) }),
   fc.record({ atMs: at, fault: fc.constant('forge'), path, count: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ atMs: at, fault: fc.constant('replay'), path, count: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ atMs: at, fault: fc.constant('health'), site, status: fc.constantFrom('ok', 'degraded', 'failed') }),

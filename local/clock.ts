@@ -48,3 +48,40 @@ export class VirtualClock {
     this.nowMs = endMs;
   }
 }
+
+/**
+ * A site's own clocks, read against the virtual one: its monotonic clock runs at the site's
+ * rate (a `drift` fault: fast for positive ppm, slow for negative, from that moment on), its
+ * wall clock is that plus the steps `skew` faults made. Whole milliseconds, so a run's report
+ * stays the same for the same scenario and seed.
+ */
+export class SiteClock {
+  /** How far `skew` faults moved the wall clock (negative: behind). */
+  skewMs = 0;
+  private ppm = 0;
+  /** Virtual ms at which the current rate began, and how far the monotonic clock had run ahead by then. */
+  private sinceMs = 0;
+  private aheadMs = 0;
+
+  /** The site's monotonic clock at virtual time `realMs`. */
+  mono(realMs: number): number {
+    return Math.round(realMs + this.aheadMs + ((realMs - this.sinceMs) * this.ppm) / 1e6);
+  }
+
+  /** The site's wall clock at virtual time `realMs`. */
+  wall(realMs: number): number {
+    return this.mono(realMs) + this.skewMs;
+  }
+
+  /** From `realMs` on, the site's clocks run at `ppm` parts per million fast (negative: slow). */
+  drift(realMs: number, ppm: number): void {
+    this.aheadMs += ((realMs - this.sinceMs) * this.ppm) / 1e6;
+    this.sinceMs = realMs;
+    this.ppm = ppm;
+  }
+
+  /** Virtual ms that pass while the site's own clock counts `ownMs` (its timers, its sleeps). */
+  realFor(ownMs: number): number {
+    return Math.round(ownMs / (1 + this.ppm / 1e6));
+  }
+}

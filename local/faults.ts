@@ -102,8 +102,11 @@ export class Faults {
         return describe('restarted: a cold container, state from the tables', site.id);
       }
       case 'skew':
-        w.sites[event.site].skewMs = event.ms;
+        w.sites[event.site].clock.skewMs = event.ms;
         return describe(`clock skewed by ${event.ms} ms`, event.site);
+      case 'drift':
+        w.sites[event.site].clock.drift(w.clock.nowMs, event.ppm);
+        return describe(`clocks run ${event.ppm >= 0 ? 'fast' : 'slow'} by ${Math.abs(event.ppm)} ppm`, event.site);
       case 'health':
         if (event.status === 'failed' && w.scenario.config.health.onPeerFailure === 'failover')
           this.recorder.fatal(w.sites[event.site]);

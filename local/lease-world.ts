@@ -3,6 +3,7 @@ import type { Heartbeat } from '../lambdas/core/message';
 import { checkBefore, type PeerRead, SiteCore } from '../lambdas/core/site';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
 import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { SiteClock } from './clock';
 import * as world from './world-types';
 
 export * from './world-types';
@@ -30,7 +31,6 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     crashed: false,
     isolated: false,
     pausedUntilMs: 0,
-    skewMs: 0,
     actingSince: undefined,
     noPrimarySinceMs: undefined,
     noPrimaryRaised: false,
@@ -43,8 +43,11 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
   const takeovers: world.WorldResult['takeovers'][number][] = [];
   const noPrimaryAlarms: { atMs: number; site: SiteId; primaryActing: boolean }[] = [];
   const samples: world.WorldSample[] = [];
-  const mono = (id: SiteId, realMs: number) => realMs * (1 + s.drift[id]);
-  const wall = (id: SiteId, realMs: number) => mono(id, realMs) + sites[id].skewMs;
+  // Each site's own clocks (the runtime's): the schedule's rate error from the start, drift and skew faults later.
+  const clocks = { production: new SiteClock(), standby: new SiteClock() };
+  for (const id of SITE_IDS) clocks[id].drift(0, s.drift[id] * 1e6);
+  const mono = (id: SiteId, realMs: number) => clocks[id].mono(realMs);
+  const wall = (id: SiteId, realMs: number) => clocks[id].wall(realMs);
   const runs = (id: SiteId, now: number) => !sites[id].crashed && now >= sites[id].pausedUntilMs;
   const witnessUp = (now: number) => !witness.crashed && !witness.isolated && now >= witness.pausedUntilMs;
   const linked = (path: PathId) => legs[path] && !sites.production.isolated && !sites.standby.isolated;
@@ -220,7 +223,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     const wake = checked.wakeAtMs;
     const nextTickWall = nowWall + intervalMs;
     if (kind === 'tick' && checkBefore(wake, nextTickWall, intervalMs)) {
-      const at = now + (wake - nowWall) / (1 + s.drift[id]);
+      const at = now + clocks[id].realFor(wake - nowWall);
       schedule(at, (t) => tick(id, t, 'check'));
     }
   };
@@ -327,7 +330,10 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
             sites[id].core.maintenance = { on: f.on, reason: 'world', by: 'operator', sinceMs: now };
           return;
         case 'skew':
-          sites[f.site].skewMs += f.ms;
+          clocks[f.site].skewMs += f.ms;
+          return;
+        case 'drift':
+          clocks[f.site].drift(now, f.ppm);
           return;
         case 'recycle':
         case 'handoff': {

@@ -13,7 +13,7 @@ import { NoticeJournal } from '../lambdas/shared/journal';
 import { type ClusterStatus, readClusterStatus } from '../client/status';
 import { Bus } from './bus';
 import { asHandler, recordingClient } from './calls';
-import { VirtualClock } from './clock';
+import { SiteClock, VirtualClock } from './clock';
 import { LOCAL_ACCOUNT } from './definitions';
 import { emulate } from './emulate';
 import { Faults } from './faults';
@@ -160,7 +160,7 @@ class Simulation implements World {
         crashed: false,
         isolated: false,
         pausedUntilMs: 0,
-        skewMs: 0,
+        clock: new SiteClock(),
         health: 'ok',
         role: undefined,
         epoch: undefined,
@@ -312,8 +312,8 @@ class Simulation implements World {
     }
     running.busy = true;
     running.begins = id;
-    const tickAt = (k: number) => {
-      const at = startedAtMs + k * this.intervalMs;
+    // The handler sleeps an interval by its own clock between ticks: a drifting site ticks that much faster or slower.
+    const tickAt = (at: number) => {
       const over = at > endMs || at - startedAtMs >= INVOCATION_RUNS_AT_MOST_MS;
       if (over || site.crashed || !site.containers.includes(running)) {
         running.busy = false;
@@ -328,12 +328,13 @@ class Simulation implements World {
         const superseded = await this.tickIn(site, running);
         if (superseded) running.busy = false;
         else {
-          tickAt(k + 1);
-          this.checksBefore(site, running, at + this.intervalMs);
+          const next = at + site.clock.realFor(this.intervalMs);
+          tickAt(next);
+          this.checksBefore(site, running, next);
         }
       });
     };
-    tickAt(0);
+    tickAt(startedAtMs);
   }
 
   restart(site: Site): void {
@@ -355,7 +356,7 @@ class Simulation implements World {
     const wake = report?.wakeAtMs;
     if (report === undefined || wake === undefined) return;
     // The module's clock carries the site's skew and its correction: the wake is relative to the check's own time.
-    const at = this.clock.nowMs + (wake - report.atMs);
+    const at = this.clock.nowMs + site.clock.realFor(wake - report.atMs);
     if (!checkBefore(at, nextTickAtMs, this.intervalMs)) return;
     this.clock.schedule(at, async () => {
       if (!container.busy || !site.containers.includes(container) || site.crashed) return;
@@ -373,10 +374,10 @@ class Simulation implements World {
       container.module.beginInvocation(container.begins);
       delete container.begins;
     }
-    // The wall clock carries the scenario's skew; the monotonic clock is the virtual one.
+    // The site's own clocks: the wall clock carries the scenario's skew, both run at the site's drift.
     const cpu = process.cpuUsage();
     const report = await asHandler(this.caller(site, 'heartbeat-module'), () =>
-      container.module.tick(clock.nowMs + site.skewMs, clock.nowMs, kind),
+      container.module.tick(site.clock.wall(clock.nowMs), site.clock.mono(clock.nowMs), kind),
     );
     const used = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu));
     // A container's first tick builds its SDK clients and connections; a tick that starts a failover runs the local

@@ -53,6 +53,16 @@ const faults = [
     site,
     ms: z.number({ error: 'a whole number of milliseconds (negative: behind)' }).int().min(-3_600_000).max(3_600_000),
   }),
+  z.strictObject({
+    atMs,
+    fault: z.literal('drift'),
+    site,
+    ppm: z
+      .number({ error: 'a whole number of parts per million (negative: slow), from -100000 to 100000' })
+      .int('a whole number of parts per million (negative: slow), from -100000 to 100000')
+      .min(-100_000, 'at least -100000 (10 % slow)')
+      .max(100_000, 'at most 100000 (10 % fast)'),
+  }),
   z.strictObject({ atMs, fault: z.literal('forge'), path, count, site: site.optional() }),
   z.strictObject({ atMs, fault: z.literal('replay'), path, count, site: site.optional() }),
   z.strictObject({
@@ -103,6 +113,7 @@ const FAULT_NAMES = [
   'pause',
   'isolate',
   'skew',
+  'drift',
   'forge',
   'replay',
   'health',

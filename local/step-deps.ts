@@ -159,7 +159,7 @@ export class StepDeps {
         return this.ebs.fake.describeSnapshots(input);
       }),
       sleep: async () => undefined,
-      now: () => w.clock.nowMs + site.skewMs,
+      now: () => site.clock.wall(w.clock.nowMs),
     };
   }
 
@@ -209,7 +209,7 @@ export class StepDeps {
       peerBusArn: `arn:aws:events:${peer.settings.region}:${LOCAL_ACCOUNT}:event-bus/${w.names(peer.id).siteBus}`,
       keys: w.keys(),
       notices: this.recorder.noticeDesk(site, 5_000),
-      now: () => w.clock.nowMs + site.skewMs,
+      now: () => site.clock.wall(w.clock.nowMs),
     };
   }
 }

@@ -35,7 +35,8 @@ export function worldViolations(s: WorldSchedule, result: WorldResult): string[]
   const leaseMs = t.leaseSeconds * 1000;
   const marginMs = Math.max(1_000, Math.ceil(leaseMs * 0.05));
   const intervalMs = t.intervalSeconds * 1000;
-  const maxDrift = Math.max(Math.abs(s.drift.production), Math.abs(s.drift.standby));
+  const rates = [s.drift.production, s.drift.standby, ...s.faults.map((f) => (f.fault === 'drift' ? f.ppm / 1e6 : 0))];
+  const maxDrift = Math.max(...rates.map(Math.abs));
   // The trigger (the path deadline: up to the ceiling on a lossy path, the window and an interval more to confirm a
   // step-down) or the lease and the margin, whichever is later; the fence; the promoted site's wait; ticks around it.
   const triggerMs = t.deadlineCeilingSeconds * 1000 + t.confirmationWindowSeconds * 1000 + 2 * intervalMs;
@@ -46,14 +47,19 @@ export function worldViolations(s: WorldSchedule, result: WorldResult): string[]
   let firstPrimary = false;
   const eligibleSince: Record<SiteId, number | undefined> = { production: undefined, standby: undefined };
   let allowedSince: number | undefined;
+  // Each fence write that failed during the stretch costs a retry (a lease): those used up count, not only those left.
+  let usedFailures = 0;
+  let lastFailures = 0;
   for (const x of result.samples) {
     for (const id of SITE_IDS) eligibleSince[id] = x.eligible[id] ? (eligibleSince[id] ?? x.atMs) : undefined;
     allowedSince = !x.maintenance ? (allowedSince ?? x.atMs) : undefined;
     const anyActing = x.acting.production || x.acting.standby;
     firstPrimary ||= anyActing;
     noneSince = anyActing || !firstPrimary ? undefined : (noneSince ?? x.atMs);
+    usedFailures = noneSince === undefined ? 0 : usedFailures + Math.max(0, lastFailures - x.fenceFailures);
+    lastFailures = x.fenceFailures;
     if (noneSince === undefined || allowedSince === undefined) continue;
-    const bound = boundMs(x.fenceFailures * (leaseMs + s.fenceDelayMaxMs + intervalMs));
+    const bound = boundMs((usedFailures + x.fenceFailures) * (leaseMs + s.fenceDelayMaxMs + intervalMs));
     const since = Math.max(noneSince, allowedSince, Math.min(...SITE_IDS.map((id) => eligibleSince[id] ?? Infinity)));
     if (x.atMs - since > bound) {
       out.push(

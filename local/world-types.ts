@@ -34,6 +34,8 @@ export type WorldFault =
     }
   /** A site's wall clock steps by `ms` (its monotonic clock does not); a new container (recycle) or invocation (handoff). */
   | { readonly atMs: number; readonly fault: 'skew'; readonly site: SiteId; readonly ms: number }
+  /** From then on a site's clocks run `ppm` parts per million fast (negative: slow), in place of the schedule's rate. */
+  | { readonly atMs: number; readonly fault: 'drift'; readonly site: SiteId; readonly ppm: number }
   | { readonly atMs: number; readonly fault: 'recycle' | 'handoff'; readonly site: SiteId }
   /** Storage-path beats and (two-region mode) replication arrive this late from now on. */
   | { readonly atMs: number; readonly fault: 'lag'; readonly ms: number }
@@ -133,7 +135,6 @@ export interface SiteState {
   crashed: boolean;
   isolated: boolean;
   pausedUntilMs: number;
-  skewMs: number;
   actingSince: { atMs: number; epoch: number } | undefined;
   /** Since when its core has seen no site acting as primary, and whether it raised the alarm for it. */
   noPrimarySinceMs: number | undefined;

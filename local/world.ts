@@ -8,7 +8,7 @@ import type { SigningKeys } from '../lambdas/shared/keys';
 import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
 import type { asHandler, CallSink } from './calls';
-import type { VirtualClock } from './clock';
+import type { SiteClock, VirtualClock } from './clock';
 import type { SiteDefinitions } from './definitions';
 import type { Random } from './random';
 import type { Scenario } from './scenario';
@@ -63,7 +63,8 @@ export interface Site {
   crashed: boolean;
   isolated: boolean;
   pausedUntilMs: number;
-  skewMs: number;
+  /** Its own clocks: the wall clock's skew, the rate of both (`skew` and `drift` faults). */
+  readonly clock: SiteClock;
   health: Health;
   role: 'primary' | 'secondary' | undefined;
   epoch: number | undefined;

@@ -16,6 +16,26 @@ export interface PeerRead {
   readonly invalid?: string;
 }
 
+/**
+ * Arrival stamps as this site's clock can use them. The network receiver stamps a beat's arrival
+ * on its own wall clock, another host's; a stamp later than this site's now cannot be true (the
+ * beat is being read), so the beat counts as arrived at the read that first saw it, for as long
+ * as it is the last one. Otherwise a module whose clock is behind the receiver's sees a dead peer
+ * alive for as long as the difference (the fault search: a standby container 33 s behind).
+ */
+export class ArrivalStamps {
+  private readonly seen: Partial<Record<PathId, { readonly stamp: number; readonly atMs: number }>> = {};
+
+  own(path: PathId, read: PeerRead, nowMs: number): PeerRead {
+    const stamp = read.arrivedAtMs;
+    const seen = this.seen[path];
+    if (stamp !== undefined && seen?.stamp === stamp) return { ...read, arrivedAtMs: seen.atMs };
+    if (stamp === undefined || stamp <= nowMs) return read;
+    this.seen[path] = { stamp, atMs: nowMs };
+    return { ...read, arrivedAtMs: nowMs };
+  }
+}
+
 /** What the check half of a tick decided. */
 export interface Checked {
   readonly states: Readonly<Record<PathId, PathState>>;

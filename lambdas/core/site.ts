@@ -49,6 +49,7 @@ export class SiteCore {
   /** Per path, arrivals at or before this time do not count (set when the path came into use). */
   private readonly countFromMs: Partial<Record<PathId, number>> = {};
   private readonly lastBeat: Partial<Record<PathId, Heartbeat>> = {};
+  private readonly stamps = new step.ArrivalStamps();
   private failoverAttempt: { epoch: number; atMono: number } | undefined;
   /** Whether the last read of the cluster record succeeded. */
   private recordRead = false;
@@ -220,7 +221,7 @@ export class SiteCore {
     const lastArrivalMs: Partial<Record<PathId, number>> = {};
     let fencedAt: step.Checked['fencedAt'];
     for (const path of PATHS) {
-      const read = reads[path];
+      const read = this.stamps.own(path, reads[path], nowMs);
       const detector = this.detectors[path];
       const counts = read.arrivedAtMs !== undefined && read.arrivedAtMs > (this.countFromMs[path] ?? -Infinity);
       arrived[path] = counts && (detector.lastArrivalMs === undefined || read.arrivedAtMs > detector.lastArrivalMs);

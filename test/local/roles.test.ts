@@ -60,6 +60,19 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(down?.atMs).toBeLessThanOrEqual(120_000 + 12_000);
   });
 
+  it('clocks drifting apart within the margin (6 % slow and 6 % fast): each site ticks by its own clock, and an isolated production is replaced once', async () => {
+    const scenario = loadScenario(path.join(__dirname, '..', '..', 'local', 'scenarios', 'clocks-drift-apart.json'));
+    const { report, log } = await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
+    // Before the isolation, the fast standby sent about 1.06 / 0.94 as many network beats as the slow production.
+    const before = (site: string) =>
+      log.accepted.filter((a) => a.path === 'network' && a.site === site && a.atMs < 30_000);
+    const ratio = before('production').length / before('standby').length;
+    expect(ratio).toBeGreaterThan(1.08);
+    expect(ratio).toBeLessThan(1.2);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(sitesOf(report)).toEqual(['production@1', 'standby@2']);
+  });
+
   it('keeps one primary at a time in two-region self-fence mode under a replica 28 s behind', async () => {
     const report = await run('regression-lagging-replica-two-region');
     expect(report.maxSimultaneousPrimaries).toBe(1);

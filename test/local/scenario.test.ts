@@ -10,7 +10,7 @@ describe('the scenario loader', () => {
   it.each([
     [
       { ...base, events: [{ atMs: 1000, fault: 'meteor', path: 'network' }] },
-      /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, restart, pause, isolate, skew, forge, replay, health$/,
+      /^scenario\.events\[0\]\.fault: got "meteor"; allowed: fault: one of partition, heal, lag, loss, crash, restart, pause, isolate, skew, drift, forge, replay, health$/,
     ],
     [
       { ...base, events: [{ atMs: 1000, fault: 'partition', between: ['production', 'standby'] }] },
@@ -19,6 +19,14 @@ describe('the scenario loader', () => {
     [
       { ...base, events: [{ atMs: 1000, fault: 'skew', site: 'witness', ms: 5 }] },
       /^scenario\.events\[0\]\.site: got "witness"; allowed: production or standby$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'drift', site: 'standby', ppm: 250_000 }] },
+      /^scenario\.events\[0\]\.ppm: got 250000; allowed: at most 100000 \(10 % fast\)$/,
+    ],
+    [
+      { ...base, events: [{ atMs: 1000, fault: 'drift', site: 'standby', ppm: 0.5 }] },
+      /^scenario\.events\[0\]\.ppm: got 0\.5; allowed: a whole number of parts per million/,
     ],
     [
       { ...base, events: [{ atMs: 1000, fault: 'partition', path: 'radio' }] },
@@ -64,6 +72,7 @@ describe('the scenario loader', () => {
         { atMs: 6000, fault: 'pause', site: 'production', ms: 7000 },
         { atMs: 6000, fault: 'isolate', site: 'production' },
         { atMs: 6000, fault: 'skew', site: 'production', ms: 4000 },
+        { atMs: 0, fault: 'drift', site: 'production', ppm: 200 },
         { atMs: 6000, fault: 'forge', path: 'network', count: 20 },
         { atMs: 6000, fault: 'replay', path: 'network', count: 20 },
         { atMs: 6000, fault: 'health', site: 'production', status: 'failed' },
@@ -77,7 +86,7 @@ describe('the scenario loader', () => {
       ],
     });
     expect(s.events.map((e) => e.atMs)).toEqual([
-      4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 7000, 7000, 7000, 7000, 9000, 30000,
+      0, 4000, 5000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 6000, 7000, 7000, 7000, 7000, 9000, 30000,
     ]);
     expect(s.config.clusterName).toBe('demo');
   });

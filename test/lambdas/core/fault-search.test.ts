@@ -40,6 +40,8 @@ export const anyFault: fc.Arbitrary<WorldFault> = fc.oneof(
     leg: fc.constantFrom('sites', 'network', 'storage', 'production-witness', 'standby-witness'),
   }),
   fc.record({ atMs: at, fault: fc.constant('skew' as const), site, ms: fc.integer({ min: -60_000, max: 60_000 }) }),
+  // A change of rate mid-run, within the bound the margin covers, as the scenario format's drift.
+  fc.record({ atMs: at, fault: fc.constant('drift' as const), site, ppm: fc.integer({ min: -20_000, max: 20_000 }) }),
   fc.record({ atMs: at, fault: fc.constantFrom<'recycle' | 'handoff'>('recycle', 'handoff'), site }),
   fc.record({ atMs: at, fault: fc.constant('lag' as const), ms: fc.constantFrom(0, 2_000, 8_000, 15_000) }),
   fc.record({ atMs: at, fault: fc.constant('fence-fail' as const), count: fc.integer({ min: 1, max: 2 }) }),
