@@ -1,3 +1,4 @@
+import { driftMarginMs } from '../lambdas/core/lease';
 import { SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { type WorldResult, type WorldSchedule, worldTuning } from './world-types';
 
@@ -33,7 +34,7 @@ export function worldViolations(s: WorldSchedule, result: WorldResult): string[]
     }
   if (mode !== 'quorum') return out;
   const leaseMs = t.leaseSeconds * 1000;
-  const marginMs = Math.max(1_000, Math.ceil(leaseMs * 0.05));
+  const marginMs = driftMarginMs(leaseMs);
   const intervalMs = t.intervalSeconds * 1000;
   const rates = [s.drift.production, s.drift.standby, ...s.faults.map((f) => (f.fault === 'drift' ? f.ppm / 1e6 : 0))];
   const maxDrift = Math.max(...rates.map(Math.abs));
