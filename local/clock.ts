@@ -35,6 +35,41 @@ export class VirtualClock {
     this.queue.splice(low, 0, event);
   }
 
+  /**
+   * Runs an async task on the virtual clock from `atMs`, as a series of events: the event that
+   * starts or wakes it lasts until the task sleeps again (`sleepUntil`, virtual ms) or ends, so
+   * its work is awaited like any event's and a seed still gives one run. A task still asleep at
+   * the end of the run never wakes.
+   */
+  spawn(atMs: number, task: (sleepUntil: (atMs: number) => Promise<void>) => Promise<void>): void {
+    let step: { done: () => void; fail: (error: unknown) => void } | undefined;
+    const stepOver = () => {
+      const current = step;
+      step = undefined;
+      current?.done();
+    };
+    const stepFor = (go: () => void) => () =>
+      new Promise<void>((done, fail) => {
+        step = { done, fail };
+        go();
+      });
+    const sleepUntil = (wakeMs: number) =>
+      new Promise<void>((wake) => {
+        this.schedule(wakeMs, stepFor(wake));
+        stepOver();
+      });
+    this.schedule(
+      atMs,
+      stepFor(() => {
+        task(sleepUntil).then(stepOver, (error: unknown) => {
+          const current = step;
+          step = undefined;
+          current?.fail(error);
+        });
+      }),
+    );
+  }
+
   /** Runs every event due by `endMs`, calling `after` once each has run; then stands at `endMs`. */
   async runUntil(endMs: number, after: () => Promise<void>): Promise<void> {
     while (this.queue.length > 0) {

@@ -13,8 +13,6 @@ import type { Site, World } from './world';
 
 /** What faults need from the part that runs the heartbeat modules. */
 export interface ModuleRunner {
-  /** A tick of the site's invocation under way (a frozen one resumes with its overdue tick). */
-  tick(site: Site): Promise<void>;
   /** Every container of the site gone; a new invocation starts now in a fresh one. */
   restart(site: Site): void;
 }
@@ -80,9 +78,8 @@ export class Faults {
       }
       case 'pause': {
         const site = w.sites[event.site as SiteId];
+        // A frozen invocation resumes where it stopped: its sleeps end with the pause, its overdue tick runs at once.
         site.pausedUntilMs = w.clock.nowMs + event.ms;
-        // A frozen invocation resumes where it stopped: its overdue tick runs at once.
-        w.clock.schedule(w.clock.nowMs + event.ms, async () => this.runner.tick(site));
         return describe(`paused for ${event.ms} ms`, site.id);
       }
       case 'isolate': {

@@ -5,8 +5,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type HandlerName, SiteNames } from '../lib/names';
 import { SITE_IDS, type SiteId } from '../lambdas/core/wire';
-import { checkBefore } from '../lambdas/core/site';
-import { HeartbeatModule } from '../lambdas/heartbeat-module/module';
+import { HANDOFF_MS, RUN_FOR_MS, runInvocation } from '../lambdas/heartbeat-module/driver';
+import { HeartbeatModule, type TickReport } from '../lambdas/heartbeat-module/module';
 import { reclaimAfterMs } from '../lambdas/heartbeat-module/ticker';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { NoticeJournal } from '../lambdas/shared/journal';
@@ -29,9 +29,8 @@ export type { DeliveredMessage, Report, RuntimeLog } from './recorder';
 export type { ExecutionRecord } from './workflows';
 export type { SimulationOptions, TimelineEntry } from './world';
 
-/** The handler's handoff (lambdas/heartbeat-module/index.ts): an invocation ticks at most this long, and a newer one takes over this long before its end. */
-const INVOCATION_RUNS_AT_MOST_MS = 10 * 60_000;
-const HANDOFF_MS = 90_000;
+/** The heartbeat module's Lambda timeout (lib/site-stack.ts). */
+const HEARTBEAT_TIMEOUT_MS = 660_000;
 
 export interface SimulationResult {
   readonly report: Report;
@@ -226,7 +225,7 @@ class Simulation implements World {
       for (let minute = 0; minute * 60_000 < this.scenario.durationMs; minute += 1) {
         // The scheduler fires each minute with a little jitter; the invocation that holds the ticker ticks.
         const invocation = clock.startMs + minute * 60_000 + phase + this.random.between(0, 400);
-        clock.schedule(invocation, async () => this.invocation(this.sites[site], invocation, endMs));
+        this.invocation(this.sites[site], invocation);
       }
     }
     for (const event of this.scenario.events)
@@ -277,103 +276,59 @@ class Simulation implements World {
   private readonly tickCpuMs = { steady: [] as number[], first: [] as number[] };
 
   /**
-   * One invocation as Lambda runs it: in a free warm container of the site, or a new one (a
-   * cold start: nothing carried over but what the tables hold). As the handler does, it ticks
-   * only if it claims the site's ticker, and then until a newer invocation has claimed it.
+   * One invocation as Lambda runs it, through the handler's own loop (lambdas/heartbeat-module/driver.ts):
+   * in a free warm container of the site, or a new one (a cold start: nothing carried over but
+   * what the tables hold). It ticks only if it claims the site's ticker, and then until a newer
+   * invocation has claimed it. Its sleeps are the site's own clock on the virtual one; a paused
+   * site's sleeps end when the pause does (a frozen process resumes where it stopped).
    */
-  private async invocation(
-    site: Site,
-    startedAtMs: number,
-    endMs: number,
-    again?: { readonly id: string; readonly container: Container },
-  ): Promise<void> {
-    if (again !== undefined) again.container.waiting = false;
-    if (site.crashed || this.clock.nowMs < site.pausedUntilMs) return;
-    if (again !== undefined && !site.containers.includes(again.container)) return;
-    let container = again?.container ?? site.containers.find((c) => !c.busy && c.waiting !== true);
-    if (container === undefined) {
-      container = { module: this.heartbeatModule(site), busy: false };
-      site.containers.push(container);
-    }
-    const running = container;
-    if (again === undefined) this.invocationCount += 1;
-    const id = again?.id ?? `${site.id}-invocation-${this.invocationCount}`;
-    const claimed = await asHandler(this.caller(site, 'heartbeat-module'), () =>
-      running.module.claimTicker(id, this.clock.nowMs, startedAtMs + INVOCATION_RUNS_AT_MOST_MS, HANDOFF_MS),
-    );
-    if (!claimed) {
-      // As the handler does: one more look, in the same container, once a ticker that died just now has been silent long enough.
-      const at = this.clock.nowMs + reclaimAfterMs(this.scenario.config.intervalSeconds);
-      if (again === undefined && at <= endMs) {
-        running.waiting = true;
-        this.clock.schedule(at, () => this.invocation(site, at, endMs, { id, container: running }));
+  private invocation(site: Site, atMs: number): void {
+    this.clock.spawn(atMs, async (sleepUntil) => {
+      if (site.crashed || this.clock.nowMs < site.pausedUntilMs) return;
+      let container = site.containers.find((c) => !c.busy);
+      if (container === undefined) {
+        container = { module: this.heartbeatModule(site), busy: false };
+        site.containers.push(container);
       }
-      return;
-    }
-    running.busy = true;
-    running.begins = id;
-    // The handler sleeps an interval by its own clock between ticks: a drifting site ticks that much faster or slower.
-    const tickAt = (at: number) => {
-      const over = at > endMs || at - startedAtMs >= INVOCATION_RUNS_AT_MOST_MS;
-      if (over || site.crashed || !site.containers.includes(running)) {
-        running.busy = false;
-        return;
-      }
-      this.clock.schedule(at, async () => {
-        // A restart ended the container between two of its ticks: its next one never comes.
-        if (!site.containers.includes(running)) {
-          running.busy = false;
-          return;
-        }
-        const superseded = await this.tickIn(site, running);
-        if (superseded) running.busy = false;
-        else {
-          const next = at + site.clock.realFor(this.intervalMs);
-          tickAt(next);
-          this.checksBefore(site, running, next);
-        }
-      });
-    };
-    tickAt(startedAtMs);
+      const running = container;
+      running.busy = true;
+      this.invocationCount += 1;
+      const { clock } = this;
+      const mono = () => site.clock.mono(clock.nowMs);
+      await runInvocation(
+        {
+          mono,
+          sleepUntil: async (atMono) => {
+            await sleepUntil(clock.nowMs + site.clock.realFor(atMono - mono()));
+            while (clock.nowMs < site.pausedUntilMs) await sleepUntil(site.pausedUntilMs);
+          },
+          claim: (id) =>
+            asHandler(this.caller(site, 'heartbeat-module'), () =>
+              running.module.claimTicker(id, clock.nowMs, clock.nowMs + RUN_FOR_MS, HANDOFF_MS),
+            ),
+          reclaimAfterMs: reclaimAfterMs(this.scenario.config.intervalSeconds),
+          begin: (id) => running.module.beginInvocation(id),
+          step: (kind) => this.tickIn(site, running, kind),
+          failed: (kind, error) => {
+            throw new Error(`${site.id}: the heartbeat module's ${kind} failed: ${String(error)}`);
+          },
+          alive: () => !site.crashed && site.containers.includes(running),
+        },
+        `${site.id}-invocation-${this.invocationCount}`,
+        { intervalMs: this.intervalMs, remainingMs: HEARTBEAT_TIMEOUT_MS },
+      );
+      running.busy = false;
+    });
   }
 
   restart(site: Site): void {
     site.containers.length = 0;
-    void this.invocation(site, this.clock.nowMs, this.clock.startMs + this.scenario.durationMs);
+    this.invocation(site, this.clock.nowMs);
   }
 
-  async tick(site: Site): Promise<void> {
-    const running = site.containers.filter((c) => c.busy).at(-1);
-    if (running !== undefined) await this.tickIn(site, running);
-  }
-
-  /**
-   * As the handler does: a decision that would change before the next tick (at `nextTickAtMs`) is
-   * checked then (lambdas/heartbeat-module/index.ts), and again while the check asks for it.
-   */
-  private checksBefore(site: Site, container: Container, nextTickAtMs: number): void {
-    const report = container.lastReport;
-    const wake = report?.wakeAtMs;
-    if (report === undefined || wake === undefined) return;
-    // The module's clock carries the site's skew and its correction: the wake is relative to the check's own time.
-    const at = this.clock.nowMs + site.clock.realFor(wake - report.atMs);
-    if (!checkBefore(at, nextTickAtMs, this.intervalMs)) return;
-    this.clock.schedule(at, async () => {
-      if (!container.busy || !site.containers.includes(container) || site.crashed) return;
-      if (this.clock.nowMs < site.pausedUntilMs) return;
-      if (await this.tickIn(site, container, 'check')) return;
-      this.checksBefore(site, container, nextTickAtMs);
-    });
-  }
-
-  /** One tick of the module in `container`; whether a newer invocation has taken over from this one. */
-  private async tickIn(site: Site, container: Container, kind: 'tick' | 'check' = 'tick'): Promise<boolean> {
+  /** One tick or check of the module in `container`, as the handler's loop asks for it. */
+  private async tickIn(site: Site, container: Container, kind: 'tick' | 'check'): Promise<TickReport> {
     const { clock } = this;
-    if (site.crashed || clock.nowMs < site.pausedUntilMs) return false;
-    if (container.begins !== undefined) {
-      container.module.beginInvocation(container.begins);
-      delete container.begins;
-    }
     // The site's own clocks: the wall clock carries the scenario's skew, both run at the site's drift.
     const cpu = process.cpuUsage();
     const report = await asHandler(this.caller(site, 'heartbeat-module'), () =>
@@ -382,11 +337,11 @@ class Simulation implements World {
     const used = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu));
     // A container's first tick builds its SDK clients and connections; a tick that starts a failover runs the local
     // workflow in this process too: the one counted apart, the other not at all.
-    if (container.lastReport === undefined) this.tickCpuMs.first.push(used);
+    if (!container.ticked) this.tickCpuMs.first.push(used);
     else if (kind === 'tick' && !report.failoverStarted) this.tickCpuMs.steady.push(used);
-    container.lastReport = report;
+    container.ticked = true;
     this.recorder.observeTick(site, report);
     await this.regions.replicate(site);
-    return report.superseded;
+    return report;
   }
 }

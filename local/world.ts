@@ -3,7 +3,7 @@ import type { HandlerName, SiteNames } from '../lib/names';
 import type { Health, Heartbeat } from '../lambdas/core/message';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import type { PathId, SiteId } from '../lambdas/core/wire';
-import type { HeartbeatModule, TickReport } from '../lambdas/heartbeat-module/module';
+import type { HeartbeatModule } from '../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import type { Settings } from '../lambdas/shared/settings';
 import type { SiteStore } from '../lambdas/shared/store';
@@ -43,13 +43,10 @@ export interface Execution {
 /** One Lambda container of a heartbeat module: its state lives as long as the container. */
 export interface Container {
   readonly module: HeartbeatModule;
+  /** Running an invocation (from its claim of the ticker to its last tick). */
   busy: boolean;
-  /** The invocation just handed to this container, begun at its first tick that runs. */
-  begins?: string;
-  /** An invocation refused the ticker waits here to look once more (lambdas/heartbeat-module/ticker.ts, reclaimAfterMs). */
-  waiting?: boolean;
-  /** What its last tick or check reported: when to check again before the next tick. */
-  lastReport?: TickReport;
+  /** Whether it has ticked yet: its first tick builds its SDK clients and connections. */
+  ticked?: boolean;
 }
 
 /** One site as the runtime runs it: its tables, its heartbeat module, what faults did to it, what it last reported. */

@@ -19,23 +19,10 @@ import { SiteStore } from '../shared/store';
 import { Env, type HealthSources } from '../core/wire';
 import { HealthProbe } from './health';
 import { pathTimeoutMs } from './deps';
-import { checkBefore } from '../core/site';
 import { HeartbeatModule } from './module';
 import { reclaimAfterMs } from './ticker';
 import { TickTimings } from './tick-timing';
-
-/** Stop this long before the Lambda timeout. */
-const SAFETY_MS = 3_000;
-/**
- * The handoff. One invocation ticks at a time, for up to RUN_FOR_MS (lib/site-stack.ts gives
- * the function this and a margin as its timeout), with its state in one container all along.
- * Scheduler still invokes every minute: an invocation that finds a live ticker with more than
- * HANDOFF_MS to run returns at once; one that finds the ticker near its end, or silent for
- * three intervals, claims it, and the old one stops at its next tick. So the next invocation
- * takes over before the last one ends, with up to HANDOFF_MS of Scheduler lateness to spare.
- */
-const RUN_FOR_MS = 10 * 60_000;
-const HANDOFF_MS = 90_000;
+import { HANDOFF_MS, RUN_FOR_MS, runInvocation } from './driver';
 
 const settings = readSettings();
 const peerBusArn = settings.required(Env.peerBus);
@@ -107,62 +94,45 @@ export const handler = async (
     logger.info('extra beat on an alarm state change', { alarm: event.detail?.alarmName, ...beat });
     return { extraBeat: beat };
   }
-  const id = context.awsRequestId;
-  const claim = (atMs: number) => heartbeatModule.claimTicker(id, atMs, atMs + RUN_FOR_MS, HANDOFF_MS);
-  if (!(await claim(Date.now()))) {
-    // The ticker may have died with its container just now: look once more when a dead one has been silent long enough.
-    await new Promise((resolve) => setTimeout(resolve, reclaimAfterMs(settings.tuning.intervalSeconds)));
-    if (!(await claim(Date.now()))) return { ticks: 0 };
-  }
-  const startedAt = Date.now();
-  heartbeatModule.beginInvocation(id);
   const intervalMs = settings.tuning.intervalSeconds * 1000;
   const timings = new TickTimings(pathTimeoutMs(settings.tuning.intervalSeconds));
-  let ticks = 0;
-  for (let next = startedAt; ; next += intervalMs) {
-    const wait = next - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    if (Date.now() - startedAt >= RUN_FOR_MS || context.getRemainingTimeInMillis() < intervalMs + SAFETY_MS) break;
-    try {
-      const [tickWall, tickMono] = [Date.now(), performance.now()];
-      const report = await heartbeatModule.tick(tickWall, tickMono);
-      timings.record(performance.now() - tickMono, report.sent);
-      publishMetrics(settings.cluster, settings.site, report.metrics);
-      if (report.superseded) {
-        ticks += 1;
-        break;
-      }
-      if (report.verdict !== 'ok')
-        logger.info('tick', {
-          serial: report.serial,
-          sent: report.sent,
-          states: report.states,
-          phi: report.phi,
-          verdict: report.verdict,
-        });
-      // A decision that would change before the next tick (a path's deadline, the confirmation window, the lease
-      // gate, the standby's second read of the record) is checked then, not rounded up to the tick.
-      const toMono = (atMs: number) => tickMono + (atMs - report.atMs);
-      const nextTickMono = tickMono + (next + intervalMs - tickWall);
-      for (let wake = report.wakeAtMs; wake !== undefined && checkBefore(toMono(wake), nextTickMono, intervalMs);) {
-        const wait = toMono(wake) - performance.now();
+  const outcome = await runInvocation(
+    {
+      mono: () => performance.now(),
+      sleepUntil: async (atMono) => {
+        const wait = atMono - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const checked = await heartbeatModule.tick(Date.now(), performance.now(), 'check').catch((error: unknown) => {
-          // A check that fails waits for the next tick, which reads everything again.
-          logger.error('check between ticks failed', { error: String(error) });
-          return undefined;
-        });
-        if (checked === undefined) break;
-        publishMetrics(settings.cluster, settings.site, checked.metrics);
-        wake = checked.wakeAtMs;
-      }
-    } catch (error) {
-      // Nothing escapes a tick: the next one may find the fault gone.
-      logger.error('tick failed', { error: String(error) });
-    }
-    ticks += 1;
-  }
+      },
+      claim: async (id) => {
+        const nowMs = Date.now();
+        return heartbeatModule.claimTicker(id, nowMs, nowMs + RUN_FOR_MS, HANDOFF_MS);
+      },
+      reclaimAfterMs: reclaimAfterMs(settings.tuning.intervalSeconds),
+      begin: (id) => heartbeatModule.beginInvocation(id),
+      step: async (kind) => {
+        const tickMono = performance.now();
+        const report = await heartbeatModule.tick(Date.now(), tickMono, kind);
+        if (kind === 'tick') timings.record(performance.now() - tickMono, report.sent);
+        publishMetrics(settings.cluster, settings.site, report.metrics);
+        if (kind === 'tick' && report.verdict !== 'ok')
+          logger.info('tick', {
+            serial: report.serial,
+            sent: report.sent,
+            states: report.states,
+            phi: report.phi,
+            verdict: report.verdict,
+          });
+        return report;
+      },
+      // Nothing escapes a tick: the next one may find the fault gone (a check that fails waits for it too).
+      failed: (kind, error) =>
+        logger.error(kind === 'tick' ? 'tick failed' : 'check between ticks failed', { error: String(error) }),
+      alive: () => true,
+    },
+    context.awsRequestId,
+    { intervalMs, remainingMs: context.getRemainingTimeInMillis() },
+  );
   // One line an invocation: whether the ticks fit the path timeout at this memory size.
-  logger.info('invocation summary', { ...timings.summary() });
-  return { ticks };
+  if (outcome.claimed) logger.info('invocation summary', { ...timings.summary(), stopped: outcome.stopped });
+  return { ticks: outcome.ticks };
 };
