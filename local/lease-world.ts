@@ -1,8 +1,8 @@
-import { drainLimitMs, promotionWaitMs } from '../lambdas/core/lease';
-import type { Heartbeat } from '../lambdas/core/message';
-import { checkBefore, type PeerRead, SiteCore } from '../lambdas/core/site';
+import { type CarriedWatch, drainLimitMs, promotionWaitMs } from '../lambdas/core/lease';
+import { SiteCore } from '../lambdas/core/site';
+import { InvocationPlan, type Step, type StepReport } from '../lambdas/heartbeat-module/driver';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
-import { PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
+import { type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { SiteClock } from './clock';
 import * as world from './world-types';
 
@@ -21,7 +21,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     standby: { record: INITIAL_CLUSTER, leases: { production: 0, standby: 0 } },
   };
   const legs = { network: true, storage: true, 'production-witness': true, 'standby-witness': true };
-  const witness = { crashed: false, isolated: false, pausedUntilMs: 0 };
+  const witness: world.Witness = { crashed: false, isolated: false, pausedUntilMs: 0 };
   let lagMs = 0;
   let fenceFailures = 0;
   let maintenanceOn = false;
@@ -115,12 +115,13 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
   };
 
   /** The module's order: record (through a majority), expired handover, renewal, role, beat; then the check. */
-  const tick = (id: SiteId, now: number, kind: 'tick' | 'check') => {
+  const tick = (id: SiteId, now: number, kind: 'tick' | 'check'): StepReport => {
     const site = sites[id];
-    if (!runs(id, now)) return;
     const { core } = site;
     const m = mono(id, now);
     const nowWall = core.readClock(wall(id, now), m).nowMs;
+    // The tick's serial update leaves its watch in the site's own table (as it stood before this tick's read).
+    if (kind === 'tick') carried[id] = core.watchToCarry(m);
     const reachable = reaches(id, now);
     let rec = core.clusterRead(reachable ? readRecord(id) : undefined, m);
     if (kind === 'tick') {
@@ -143,15 +144,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
       }
     }
     // The check: the peer's beats as this site's tables hold them (read first in an invocation that must hear them).
-    const reads = Object.fromEntries(
-      PATHS.map((path) => {
-        const d = site.delivered[path];
-        return [
-          path,
-          d === undefined ? { unreadable: false } : { unreadable: false, arrivedAtMs: d.atMs, beat: d.beat },
-        ];
-      }),
-    ) as Record<PathId, PeerRead>;
+    const reads = world.peerReads(site.delivered);
     if (core.needsPeerRead) core.heard(reads, rec);
     const role = core.role(rec, nowWall, m).role;
     // A decision stands until the next one (a tick or a check), a crash or a freeze.
@@ -166,19 +159,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
       site.serial = Math.max(site.serial + 1, Math.floor(nowWall));
       const ack = core.ack;
       core.beatSent(site.serial, m, rec.epoch);
-      const beat = {
-        v: 1,
-        cluster: 'world',
-        site: id,
-        region: id,
-        serial: site.serial,
-        sentAt: new Date(nowWall).toISOString(),
-        epoch: rec.epoch,
-        role,
-        health: 'ok',
-        ...(ack === undefined ? {} : { ack }),
-        sig: '',
-      } as Heartbeat;
+      const beat = world.worldBeat(id, site.serial, nowWall, rec.epoch, role, ack);
       const peer = sites[peerOf(id)];
       const lost = () => now >= world.LOSS_FROM_MS && next() < s.loss;
       if (linked('network') && !lost()) peer.delivered.network = { beat, atMs: now };
@@ -219,13 +200,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
       };
       schedule(now + next() * s.fenceDelayMaxMs, (at) => fence(id, at, expected, decision.gated));
     }
-    // A decision that would change before the next tick is checked then (lambdas/heartbeat-module/index.ts).
-    const wake = checked.wakeAtMs;
-    const nextTickWall = nowWall + intervalMs;
-    if (kind === 'tick' && checkBefore(wake, nextTickWall, intervalMs)) {
-      const at = now + clocks[id].realFor(wake - nowWall);
-      schedule(at, (t) => tick(id, t, 'check'));
-    }
+    return { atMs: nowWall, wakeAtMs: checked.wakeAtMs, superseded: false };
   };
 
   const sample = (now: number) => {
@@ -244,14 +219,43 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     });
   };
 
+  /**
+   * A site's invocation, stepped as the handler's loop steps it (lambdas/heartbeat-module/driver.ts): its
+   * ticks and checks on its own clock, each tick's timer up to 300 ms late, a frozen site's next step at
+   * the end of the freeze. A newer invocation (a handoff, a recycle, a restart, the ten minutes run out)
+   * ends the one before; a crash ends it.
+   */
+  const invocations: Record<SiteId, number> = { production: 0, standby: 0 };
+  /** The lease watch each site's ticker left on its serial item, for the next invocation. */
+  const carried: Record<SiteId, CarriedWatch | undefined> = { production: undefined, standby: undefined };
+  const invoke = (id: SiteId, startAt: number) => {
+    const inv = ++invocations[id];
+    // It claims the ticker and takes the lease watch the last ticker left there (ticker-store.ts).
+    sites[id].core.newInvocation(carried[id]);
+    const plan = new InvocationPlan(intervalMs, mono(id, startAt));
+    const go = (step: Step, from: number) => {
+      if (step.kind === 'stop') {
+        // Its successor claimed the ticker before it stopped: a new invocation of the same core.
+        invoke(id, from);
+        return;
+      }
+      const late = step.kind === 'tick' ? next() * 300 : 0;
+      const run = (now: number) => {
+        if (invocations[id] !== inv || sites[id].crashed) return;
+        if (now < sites[id].pausedUntilMs) return schedule(sites[id].pausedUntilMs, run);
+        const began = mono(id, now);
+        const report = tick(id, now, step.kind);
+        if (step.kind === 'tick') sample(now);
+        go(plan.after(step.kind, began, report), now);
+      };
+      schedule(from + clocks[id].realFor(step.atMono - mono(id, from)) + late, run);
+    };
+    go(plan.first(), startAt);
+  };
   for (const id of SITE_IDS) {
-    for (let at = s.phaseMs[id]; at < s.durationMs; at += intervalMs) {
-      const jitter = next() * 300;
-      schedule(at + jitter, (now) => {
-        tick(id, now, 'tick');
-        sample(now);
-      });
-    }
+    invoke(id, s.phaseMs[id]);
+    // Samples on a fixed grid too: a crashed or frozen site is checked while it does not tick.
+    for (let at = s.phaseMs[id]; at < s.durationMs; at += intervalMs) schedule(at, sample);
   }
 
   /** A switchover (quorum mode): the target asks, the primary drains, the target's workflow fences when it sees the drain. */
@@ -339,27 +343,21 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
         case 'handoff': {
           const site = sites[f.site];
           if (site.crashed) return;
-          if (f.fault === 'handoff') site.core.newInvocation();
+          if (f.fault === 'handoff') invoke(f.site, now);
           else {
             // A new container: nothing but what the tables hold (the observations and maintenance stay).
             const maintenance = site.core.maintenance;
             site.core = new SiteCore(tuning, f.site, peerOf(f.site));
             site.core.maintenance = maintenance;
             site.pendingFence = false;
+            invoke(f.site, now);
           }
           return;
         }
         default:
           break;
       }
-      if (f.site === 'witness') {
-        if (f.fault === 'crash') witness.crashed = true;
-        if (f.fault === 'restart') Object.assign(witness, { crashed: false, pausedUntilMs: 0 });
-        if (f.fault === 'isolate') witness.isolated = true;
-        if (f.fault === 'heal-site') witness.isolated = false;
-        if (f.fault === 'pause') witness.pausedUntilMs = now + (f.ms ?? 0);
-        return;
-      }
+      if (f.site === 'witness') return world.witnessFault(witness, f, now);
       const site = sites[f.site];
       if (f.fault === 'crash') {
         site.crashed = true;
@@ -374,6 +372,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
           pendingFence: false,
         });
         site.core.maintenance = maintenance;
+        invoke(f.site, now);
       } else if (f.fault === 'isolate') {
         site.isolated = true;
       } else if (f.fault === 'heal-site') {

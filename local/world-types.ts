@@ -1,8 +1,9 @@
 import { parseConfig, tuningOf } from '../lib/config';
 import type { Heartbeat } from '../lambdas/core/message';
-import type { SiteCore } from '../lambdas/core/site';
+import type { Role } from '../lambdas/core/lease';
+import type { PeerRead, SiteCore } from '../lambdas/core/site';
 import type { ClusterRecord } from '../lambdas/core/volume';
-import type { PathId, SiteId, Tuning } from '../lambdas/core/wire';
+import { PATHS, type PathId, type SiteId, type Tuning } from '../lambdas/core/wire';
 
 /**
  * The fault world's schedules, results and state (lease-world.ts runs it). The role protocol in memory, in both modes: two sites each running the site core the
@@ -168,8 +169,11 @@ export function random(seed: number): () => number {
 export class EventQueue {
   private readonly events: { atMs: number; seq: number; run: (now: number) => void }[] = [];
   private seq = 0;
+  private nowMs = -Infinity;
 
-  schedule(atMs: number, run: (now: number) => void): void {
+  /** An event due before the one running now runs right after it (never before: time only moves on). */
+  schedule(dueMs: number, run: (now: number) => void): void {
+    const atMs = Math.max(dueMs, this.nowMs);
     let low = 0;
     let high = this.events.length;
     while (low < high) {
@@ -185,7 +189,57 @@ export class EventQueue {
     for (let i = 0; i < this.events.length; i += 1) {
       const event = this.events[i] as { atMs: number; run: (now: number) => void };
       if (event.atMs > endMs) break;
+      this.nowMs = event.atMs;
       event.run(event.atMs);
     }
   }
+}
+
+/** The peer's beats as a site's tables hold them: the last one delivered on each path, and when. */
+export function peerReads(delivered: SiteState['delivered']): Record<PathId, PeerRead> {
+  const reads = {} as Record<PathId, PeerRead>;
+  for (const path of PATHS) {
+    const d = delivered[path];
+    reads[path] = d === undefined ? { unreadable: false } : { unreadable: false, arrivedAtMs: d.atMs, beat: d.beat };
+  }
+  return reads;
+}
+
+/** The beat a site of the world sends: the module's fields, unsigned (the world has no forger). */
+export function worldBeat(
+  site: SiteId,
+  serial: number,
+  nowWall: number,
+  epoch: number,
+  role: Role,
+  ack: Heartbeat['ack'],
+): Heartbeat {
+  return {
+    v: 1,
+    cluster: 'world',
+    site,
+    region: site,
+    serial,
+    sentAt: new Date(nowWall).toISOString(),
+    epoch,
+    role,
+    health: 'ok',
+    ...(ack === undefined ? {} : { ack }),
+    sig: '',
+  };
+}
+
+export interface Witness {
+  crashed: boolean;
+  isolated: boolean;
+  pausedUntilMs: number;
+}
+
+/** A fault of the scenario format applied to the witness region. */
+export function witnessFault(witness: Witness, f: WorldFault, now: number): void {
+  if (f.fault === 'crash') witness.crashed = true;
+  if (f.fault === 'restart') Object.assign(witness, { crashed: false, pausedUntilMs: 0 });
+  if (f.fault === 'isolate') witness.isolated = true;
+  if (f.fault === 'heal-site') witness.isolated = false;
+  if (f.fault === 'pause') witness.pausedUntilMs = now + ((f as { ms?: number }).ms ?? 0);
 }

@@ -89,6 +89,41 @@ export function watched(state: LeaseState, record: ClusterRecord, nowMono: numbe
   return { ...state, watch: { epoch: record.epoch, lease, sinceMono: nowMono } };
 }
 
+/**
+ * The standby's watch as a tick leaves it for the site's next container (the ticker's item in
+ * the observations table): the renewal watched and how long it has stood, by this container's
+ * monotonic clock. A handoff or a recycle then does not start the watch again (issue 31, 10).
+ */
+export interface CarriedWatch {
+  readonly epoch: number;
+  readonly lease: number;
+  readonly silentMs: number;
+}
+
+/** What a tick at `nowMono` leaves for the next container: undefined while nothing is watched. */
+export function watchToCarry(state: LeaseState, nowMono: number): CarriedWatch | undefined {
+  const w = state.watch;
+  if (w === undefined) return undefined;
+  return { epoch: w.epoch, lease: w.lease, silentMs: Math.max(0, nowMono - w.sinceMono) };
+}
+
+/**
+ * A new invocation takes the watch its site's last ticker left (`carried`): it counts that
+ * silence as if its own clock had seen it, from `nowMono` back. Of two watches of the same
+ * renewal the longer stands, and a newer renewal replaces an older one; the record read next
+ * decides as always (watched). The time between the tick that wrote it and now is not counted,
+ * so the gate may open later than it could, never sooner.
+ */
+export function watchCarried(state: LeaseState, carried: CarriedWatch | undefined, nowMono: number): LeaseState {
+  if (carried === undefined) return state;
+  const seeded = { epoch: carried.epoch, lease: carried.lease, sinceMono: nowMono - carried.silentMs };
+  const w = state.watch;
+  const newer = w === undefined || seeded.epoch > w.epoch || (seeded.epoch === w.epoch && seeded.lease > w.lease);
+  const longer =
+    w !== undefined && seeded.epoch === w.epoch && seeded.lease === w.lease && seeded.sinceMono < w.sinceMono;
+  return newer || longer ? { ...state, watch: seeded } : state;
+}
+
 /** This site read a record naming it primary: it remembers when it first saw that epoch. */
 export function promotionSeen(state: LeaseState, record: ClusterRecord, site: SiteId, nowMono: number): LeaseState {
   if (record.primary !== site || (state.promotion !== undefined && state.promotion.epoch >= record.epoch)) return state;

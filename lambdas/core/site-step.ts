@@ -1,5 +1,5 @@
 import type { Health, Heartbeat } from './message';
-import type { LeaseTuning, TakeoverDecision } from './lease';
+import { gateOpen, type LeaseState, type LeaseTuning, silentForMs, type TakeoverDecision } from './lease';
 import type { PathState, SiteVerdict } from './verdict';
 import type { ClusterRecord } from './volume';
 import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './wire';
@@ -160,4 +160,41 @@ export function newestLiveBeatOf(
     .map((p) => lastBeat[p])
     .filter((b): b is Heartbeat => b !== undefined)
     .sort((a, b) => b.serial - a.serial)[0];
+}
+
+/**
+ * Why a site that does not act as primary can see that no site does now, or undefined when one
+ * may. Sound by construction, so the alarm on it does not cry wolf. Quorum mode, the record read
+ * through a majority: the record names this site and it does not act, or names the peer and the
+ * peer's lease ran out (its renewals stopped a lease and the margin ago). Two-region mode, where
+ * a lost peer may be primary behind the partition: only a fresh beat of the peer (`live`) at the
+ * record's epoch saying it is secondary too.
+ */
+export function noPrimaryOf(
+  c: {
+    readonly tuning: Tuning;
+    readonly leaseTuning: LeaseTuning;
+    readonly lease: LeaseState;
+    readonly site: SiteId;
+    readonly peer: SiteId;
+    readonly recordRead: boolean;
+    readonly roleWhy: string;
+    readonly live: Heartbeat | undefined;
+  },
+  cluster: ClusterRecord,
+  nowMs: number,
+  monoMs: number,
+): string | undefined {
+  if (c.tuning.consistency === 'strong') {
+    if (!c.recordRead) return undefined;
+    if (cluster.primary === c.site)
+      return `the cluster record names ${c.site} primary at epoch ${cluster.epoch}, but it does not act as primary: ${c.roleWhy}`;
+    if (!gateOpen(c.lease, c.leaseTuning, cluster, monoMs)) return undefined;
+    return `${cluster.primary}'s lease at epoch ${cluster.epoch} ran out ${Math.round(silentForMs(c.lease, cluster, monoMs) / 1000)} s ago and no site has taken over`;
+  }
+  const live = c.live;
+  if (live === undefined || live.role !== 'secondary' || live.epoch < cluster.epoch) return undefined;
+  const ageMs = nowMs - Date.parse(live.sentAt);
+  if (ageMs > 2 * c.tuning.intervalSeconds * 1000) return undefined;
+  return `${c.site} and ${c.peer} both beat as secondary at epoch ${cluster.epoch} (its beat of ${(ageMs / 1000).toFixed(1)} s ago)`;
 }

@@ -2,10 +2,10 @@ import { PhiAccrualDetector } from './detector';
 import { RoundTrip } from './round-trip';
 import * as step from './site-step';
 import {
+  type CarriedWatch,
   type ClockState,
   FRESH_CLOCK,
   FRESH_LEASE,
-  gateOpen,
   gateOpensAtMono,
   expiredHandoverOf,
   handoverSeen,
@@ -19,10 +19,11 @@ import {
   renewed,
   type RoleDecision,
   roleOf,
-  silentForMs,
   takeover,
   type TakeoverDecision,
+  watchCarried,
   watched,
+  watchToCarry,
 } from './lease';
 import type { Heartbeat } from './message';
 import { allCountedPathsFailed, pathState, type PathState, siteVerdict, type SiteVerdict } from './verdict';
@@ -39,6 +40,8 @@ export { checkBefore, type Checked, failoverRetryMs, type PeerRead } from './sit
 export class SiteCore {
   readonly leaseTuning: LeaseTuning;
   private lease: LeaseState = FRESH_LEASE;
+  /** The watch the site's last ticker left, until this invocation's first record read takes it. */
+  private carried: CarriedWatch | undefined;
   private clock: ClockState = FRESH_CLOCK;
   private cached: ClusterRecord | undefined;
   /** A higher epoch the peer's valid beats claimed primary at, before this site's replica shows it. */
@@ -85,9 +88,10 @@ export class SiteCore {
     });
   }
 
-  /** A new invocation: a lease held before it counts no more (the container may have been frozen). */
-  newInvocation(): void {
+  /** A new invocation: a lease held before counts no more (a frozen container); `carried`: the watch its last ticker left. */
+  newInvocation(carried?: CarriedWatch): void {
     this.lease = newInvocation(this.lease);
+    this.carried = carried;
     this.readInInvocation = false;
     this.roundTrip.peerRead = false;
   }
@@ -130,7 +134,9 @@ export class SiteCore {
       this.cached = record;
       this.readInInvocation = true;
       // Only a record actually read moves the watch: an unreadable one (no majority) shows no renewal, but proves no silence either.
-      this.lease = promotionSeen(watched(this.lease, record, monoMs), record, this.site, monoMs);
+      this.lease = watched(watchCarried(this.lease, this.carried, monoMs), record, monoMs);
+      this.carried = undefined;
+      this.lease = promotionSeen(this.lease, record, this.site, monoMs);
       this.lease = handoverSeen(this.lease, record, this.site, monoMs);
     }
     const current = this.cached ?? INITIAL_CLUSTER;
@@ -140,6 +146,11 @@ export class SiteCore {
   /** Whether the cluster record in force is the peer's fence beat, ahead of this site's replica. */
   fencedByBeat(cluster: ClusterRecord): boolean {
     return cluster === this.fencedBy;
+  }
+
+  /** The watch this tick leaves for the site's next container (lease.ts, watchToCarry). */
+  watchToCarry(monoMs: number): CarriedWatch | undefined {
+    return watchToCarry(this.lease, monoMs);
   }
 
   /** Whether this site should renew the lease now: the record names it and asks no handover. */
@@ -304,14 +315,7 @@ export class SiteCore {
     return step.confirmationMsOf(this.tuning, this.modes, this.lastBeat);
   }
 
-  /**
-   * Why this site can see that no site acts as primary now, or undefined when one may. Sound
-   * by construction, so the alarm on it does not cry wolf. Quorum mode, the record read through
-   * a majority: the record names this site and it does not act, or names the peer and the
-   * peer's lease ran out (its renewals stopped a lease and the margin ago). Two-region mode,
-   * where a lost peer may be primary behind the partition: only a fresh beat of the peer at
-   * the record's epoch saying it is secondary too.
-   */
+  /** Why this site can see that no site acts as primary now, or undefined when one may (site-step.ts, noPrimaryOf). */
   noPrimary(
     role: Heartbeat['role'],
     cluster: ClusterRecord,
@@ -320,18 +324,14 @@ export class SiteCore {
     monoMs: number,
   ): string | undefined {
     if (role === 'primary') return undefined;
-    if (this.tuning.consistency === 'strong') {
-      if (!this.recordRead) return undefined;
-      if (cluster.primary === this.site)
-        return `the cluster record names ${this.site} primary at epoch ${cluster.epoch}, but it does not act as primary: ${this.roleWhy}`;
-      if (!gateOpen(this.lease, this.leaseTuning, cluster, monoMs)) return undefined;
-      return `${cluster.primary}'s lease at epoch ${cluster.epoch} ran out ${Math.round(silentForMs(this.lease, cluster, monoMs) / 1000)} s ago and no site has taken over`;
-    }
+    const { tuning, leaseTuning, lease, site, peer, recordRead, roleWhy } = this;
     const live = this.newestLiveBeat(states);
-    if (live === undefined || live.role !== 'secondary' || live.epoch < cluster.epoch) return undefined;
-    const ageMs = nowMs - Date.parse(live.sentAt);
-    if (ageMs > 2 * this.tuning.intervalSeconds * 1000) return undefined;
-    return `${this.site} and ${this.peer} both beat as secondary at epoch ${cluster.epoch} (its beat of ${(ageMs / 1000).toFixed(1)} s ago)`;
+    return step.noPrimaryOf(
+      { tuning, leaseTuning, lease, site, peer, recordRead, roleWhy, live },
+      cluster,
+      nowMs,
+      monoMs,
+    );
   }
 
   /**

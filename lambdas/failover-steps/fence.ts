@@ -174,7 +174,7 @@ async function sendFenceMessage(deps: FailoverDeps, epoch: number): Promise<stri
         cluster: settings.cluster,
         site: settings.site,
         region: settings.region,
-        serial: await store.nextSerial(settings.site, nowMs),
+        serial: await store.ticker.nextSerial(settings.site, nowMs),
         sentAt: new Date(nowMs).toISOString(),
         epoch,
         role: 'primary',

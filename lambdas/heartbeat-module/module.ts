@@ -93,7 +93,8 @@ export class HeartbeatModule {
    * newer invocation has claimed the ticker since.
    */
   beginInvocation(id?: string): void {
-    this.core.newInvocation();
+    // The lease watch the last ticker left, as the claim read it: a handoff or recycle does not restart it.
+    this.core.newInvocation(id === undefined ? undefined : this.ticker.carried);
     this.ticker.begin(id);
     this.storageSeen.forget();
   }
@@ -219,7 +220,7 @@ export class HeartbeatModule {
     const { settings, store } = this.deps;
     const [read, serial, , reading] = await Promise.all([
       this.readCluster(monoMs, timeout),
-      this.ticker.nextSerial(nowMs, timeout),
+      this.ticker.nextSerial(nowMs, timeout, this.core.watchToCarry(monoMs)),
       this.pathCommands.refreshModes(nowMs, timeout),
       this.readHealth(),
       this.maintenance.refresh(nowMs, timeout),

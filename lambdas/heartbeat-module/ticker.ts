@@ -1,3 +1,4 @@
+import type { CarriedWatch } from '../core/lease';
 import { serialFloor } from '../core/volume';
 import { type ModuleDeps, pathTimeoutMs } from './deps';
 
@@ -24,6 +25,9 @@ export class Ticker {
   /** The invocation ticking in this container, and whether a newer one has taken over from it. */
   private invocation: { id: string; superseded: boolean } | undefined;
 
+  /** The standby's lease watch the last ticker left, as this invocation's claim read it (lease.ts, watchCarried). */
+  carried: CarriedWatch | undefined;
+
   constructor(private readonly deps: ModuleDeps) {}
 
   /**
@@ -36,12 +40,14 @@ export class Ticker {
     const { settings, store } = this.deps;
     const intervalMs = settings.tuning.intervalSeconds * 1000;
     try {
-      return await store.claimTicker(
+      const out = await store.ticker.claim(
         settings.site,
         { id, untilMs, nowMs },
         { staleBeforeMs: nowMs - TICKER_DEAD_AFTER_INTERVALS * intervalMs, endsBeforeMs: nowMs + handoffMs },
         AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)),
       );
+      this.carried = out.claimed ? out.carried : undefined;
+      return out.claimed;
     } catch (error) {
       this.deps.log('warn', 'ticker unreadable; ticking anyway', { error: String(error) });
       return true;
@@ -58,15 +64,19 @@ export class Ticker {
     return this.invocation?.superseded === true;
   }
 
-  /** The next serial; the counter down, a serial above any before it from the time floor. */
-  async nextSerial(nowMs: number, timeoutMs: number): Promise<number> {
+  /**
+   * The next serial; the counter down, a serial above any before it from the time floor. The
+   * ticking invocation's update leaves `watch` for the site's next container.
+   */
+  async nextSerial(nowMs: number, timeoutMs: number, watch?: CarriedWatch): Promise<number> {
     const { settings, store } = this.deps;
     const invocation = this.invocation;
     try {
       if (invocation === undefined)
-        this.lastSerial = await store.nextSerial(settings.site, nowMs, AbortSignal.timeout(timeoutMs));
+        this.lastSerial = await store.ticker.nextSerial(settings.site, nowMs, AbortSignal.timeout(timeoutMs));
       else {
-        const out = await store.nextSerialAs(settings.site, nowMs, invocation.id, AbortSignal.timeout(timeoutMs));
+        const signal = AbortSignal.timeout(timeoutMs);
+        const out = await store.ticker.nextSerialAs(settings.site, nowMs, invocation.id, watch, signal);
         this.lastSerial = out.serial;
         invocation.superseded = out.ticker !== undefined && out.ticker !== invocation.id;
       }

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Heartbeat } from '../core/message';
 import {
@@ -12,13 +11,12 @@ import {
   invalidKey,
   leaseKey,
   observationKey,
-  serialFloor,
-  serialKey,
   TTL_ATTRIBUTE,
 } from '../core/volume';
 import { type PathId, peerOf, type SiteId } from '../core/wire';
 import { conditionalWrite } from './conditional-write';
 import { PathStore } from './path-store';
+import { TickerStore } from './ticker-store';
 import { ViewStore } from './view-store';
 
 export interface Observation {
@@ -42,6 +40,8 @@ export class SiteStore {
   readonly paths: PathStore;
   /** What this site recorded of the peer: path states, verdict, role, each change once (view-store.ts). */
   readonly views: ViewStore;
+  /** The serials of this site's beats and its ticker (ticker-store.ts). */
+  readonly ticker: TickerStore;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -51,99 +51,7 @@ export class SiteStore {
   ) {
     this.paths = new PathStore(db, heartbeatVolume, observations);
     this.views = new ViewStore(db, heartbeatVolume);
-  }
-
-  /**
-   * Next serial of this site's beats: the send time in ms, or the last serial + 1 when that is
-   * not above it. Both are atomic updates of one item, so overlapping invocations never reuse a
-   * serial, and the time floor keeps serials rising even if the table was recreated empty.
-   */
-  async nextSerial(site: SiteId, nowMs: number, signal?: AbortSignal): Promise<number> {
-    return (await this.nextSerialAs(site, nowMs, undefined, signal)).serial;
-  }
-
-  /**
-   * The site's ticker: the one invocation of the heartbeat module that ticks now. An invocation
-   * claims it when no ticker ticked within `staleBeforeMs`, or the current one ends before
-   * `endsBeforeMs` (it is near its own end: the next takes over before it stops); otherwise it
-   * leaves the ticking to the one that holds it. One conditional write on the serial counter's item.
-   */
-  async claimTicker(
-    site: SiteId,
-    claim: { readonly id: string; readonly untilMs: number; readonly nowMs: number },
-    bounds: { readonly staleBeforeMs: number; readonly endsBeforeMs: number },
-    signal?: AbortSignal,
-  ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.observations,
-          Key: serialKey(site),
-          UpdateExpression: 'SET ticker = :id, tickerUntil = :until, tickerSeenAt = :now',
-          ConditionExpression:
-            'attribute_not_exists(ticker) OR tickerSeenAt < :stale OR tickerUntil < :ends OR ticker = :id',
-          ExpressionAttributeValues: {
-            ':id': claim.id,
-            ':until': claim.untilMs,
-            ':now': claim.nowMs,
-            ':stale': bounds.staleBeforeMs,
-            ':ends': bounds.endsBeforeMs,
-          },
-        }),
-        { abortSignal: signal },
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /**
-   * The next serial, for the invocation that ticks (`ticker`): the update also marks the ticker
-   * alive and returns which invocation the item names, so an older invocation learns, in the
-   * update it makes anyway, that a newer one has taken over (lambdas/heartbeat-module/index.ts).
-   */
-  async nextSerialAs(
-    site: SiteId,
-    nowMs: number,
-    ticker: string | undefined,
-    signal?: AbortSignal,
-  ): Promise<{ serial: number; ticker: string | undefined }> {
-    const floor = serialFloor(nowMs);
-    const alive = ticker === undefined ? '' : ', tickerSeenAt = :now';
-    const aliveValue = ticker === undefined ? {} : { ':now': nowMs };
-    const answer = (attributes: Record<string, unknown> | undefined) => ({
-      serial: Number(attributes?.serial),
-      ticker: typeof attributes?.ticker === 'string' ? attributes.ticker : undefined,
-    });
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.observations,
-          Key: serialKey(site),
-          UpdateExpression: `SET serial = :floor${alive}`,
-          ConditionExpression: 'attribute_not_exists(serial) OR serial < :floor',
-          ExpressionAttributeValues: { ':floor': floor, ...aliveValue },
-          ReturnValues: 'ALL_NEW',
-        }),
-        { abortSignal: signal },
-      );
-      return answer(out.Attributes);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    const out = await this.db.send(
-      new UpdateCommand({
-        TableName: this.observations,
-        Key: serialKey(site),
-        UpdateExpression: `ADD serial :one${alive === '' ? '' : ' SET tickerSeenAt = :now'}`,
-        ExpressionAttributeValues: { ':one': 1, ...aliveValue },
-        ReturnValues: 'ALL_NEW',
-      }),
-      { abortSignal: signal },
-    );
-    return answer(out.Attributes);
+    this.ticker = new TickerStore(db, observations);
   }
 
   /**

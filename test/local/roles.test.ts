@@ -5,6 +5,9 @@ import { formatStatus } from '../../bin/commands/status';
 import { checkInvariants } from '../../local/chaos';
 import { loadScenario, parseScenario } from '../../local/scenario';
 import { dynamoEndpoint } from '../local-sites';
+import { leaseTuningOf } from '../../lambdas/core/lease';
+import { reclaimAfterMs } from '../../lambdas/heartbeat-module/ticker';
+import { standbySettings } from '../helpers';
 
 /** The role protocol's regression scenarios (local/scenarios/), each a way today's roles once broke. */
 async function run(name: string): Promise<Report> {
@@ -30,6 +33,19 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.failovers).toEqual([]);
     const back = report.primaryTimeline.find((p) => p.site === 'production' && p.acting && p.atMs > 5_000);
     expect(back?.atMs).toBeLessThan(5_000 + 3 * 2_000 + 2_000 + 2_000);
+  });
+
+  it("carries the standby's lease watch across a recycle: a crash a second before it needs no second lease (issue 31, 10)", async () => {
+    const report = await run('regression-standby-recycled-after-crash');
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(report.failovers.map((f) => [f.from, f.to, f.reason, f.promotedAtMs !== null])).toEqual([
+      ['production', 'standby', 'peer-lost', true],
+    ]);
+    // The recycled standby's new container claims the dead ticker three intervals and a half later (ticker.ts).
+    // Had its watch started again there, the gate would hold a lease and the margin more: 45.5 s, as before the fix.
+    const { leaseMs, driftMarginMs } = leaseTuningOf(standbySettings().tuning);
+    const claimedAtMs = 31_000 + reclaimAfterMs(2);
+    expect(report.failovers[0]?.startedAtMs).toBeLessThan(claimedAtMs + leaseMs + driftMarginMs);
   });
 
   it('takes over from a production that lost its majority while the network path still carries its beats (as secondary)', async () => {

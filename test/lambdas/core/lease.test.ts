@@ -1,4 +1,15 @@
-import { leaseTuningOf, renewed, roleOf, takeover, watched } from '../../../lambdas/core/lease';
+import {
+  gateOpen,
+  leaseTuningOf,
+  newInvocation,
+  renewed,
+  roleOf,
+  silentForMs,
+  takeover,
+  watchCarried,
+  watched,
+  watchToCarry,
+} from '../../../lambdas/core/lease';
 import type { ClusterRecord } from '../../../lambdas/core/volume';
 import { standbySettings } from '../../helpers';
 
@@ -48,5 +59,65 @@ describe('maintenance mode in the lease', () => {
     // Quorum mode: no renewal through a majority for a lease, no role, maintenance or not.
     const quorum = leaseTuningOf(base);
     expect(roleOf(held, quorum, { ...view, nowMono: NOW + 60_000, maintenance: true }).role).toBe('secondary');
+  });
+});
+
+describe("the standby's watch carried to its next container (issue 31, 10)", () => {
+  const t = leaseTuningOf(base);
+  const gateMs = t.leaseMs + t.driftMarginMs;
+
+  it('leaves what it watched and for how long by its own clock; nothing when it watches nothing', () => {
+    expect(watchToCarry({}, NOW)).toBeUndefined();
+    expect(watchToCarry(watched({}, record, NOW), NOW + 4_321)).toEqual({ epoch: 1, lease: 4, silentMs: 4_321 });
+  });
+
+  it('a new container counts the silence the last ticker saw, on its own clock: the gate opens no later than it would have', () => {
+    const old = watched({}, record, NOW);
+    const carried = watchToCarry(old, NOW + 5_000);
+    // Another container, its monotonic clock anywhere: the first record read takes the carried watch.
+    const OTHER = 42;
+    const fresh = watched(watchCarried({}, carried, OTHER), record, OTHER);
+    expect(silentForMs(fresh, record, OTHER)).toBe(5_000);
+    expect(gateOpen(fresh, t, record, OTHER + gateMs - 5_000 - 1)).toBe(false);
+    expect(gateOpen(fresh, t, record, OTHER + gateMs - 5_000)).toBe(true);
+    // Without it the watch starts again at the first read.
+    expect(gateOpen(watched({}, record, OTHER), t, record, OTHER + gateMs - 5_000)).toBe(false);
+  });
+
+  it('a renewal the record shows and the carried watch did not see starts the watch again', () => {
+    const carried = watchToCarry(watched({}, record, NOW), NOW + 6_000);
+    const renewedRecord = { ...record, lease: 5 };
+    const fresh = watched(watchCarried({}, carried, NOW), renewedRecord, NOW);
+    expect(silentForMs(fresh, renewedRecord, NOW + 1_000)).toBe(1_000);
+    const promoted = { epoch: 2, primary: 'standby' as const, lease: 1 };
+    expect(silentForMs(watched(watchCarried({}, carried, NOW), promoted, NOW), promoted, NOW)).toBe(0);
+  });
+
+  it('of two watches of the same renewal the longer stands; a newer renewal replaces an older one, an older never a newer', () => {
+    const own = watched({}, record, NOW - 2_000);
+    expect(watchCarried(own, { epoch: 1, lease: 4, silentMs: 9_000 }, NOW).watch).toEqual({
+      epoch: 1,
+      lease: 4,
+      sinceMono: NOW - 9_000,
+    });
+    expect(watchCarried(own, { epoch: 1, lease: 4, silentMs: 500 }, NOW)).toBe(own);
+    expect(watchCarried(own, { epoch: 1, lease: 3, silentMs: 60_000 }, NOW)).toBe(own);
+    expect(watchCarried(own, { epoch: 0, lease: 9, silentMs: 60_000 }, NOW)).toBe(own);
+    expect(watchCarried(own, { epoch: 1, lease: 5, silentMs: 100 }, NOW).watch).toEqual({
+      epoch: 1,
+      lease: 5,
+      sinceMono: NOW - 100,
+    });
+    expect(watchCarried(own, { epoch: 2, lease: 0, silentMs: 100 }, NOW).watch).toEqual({
+      epoch: 2,
+      lease: 0,
+      sinceMono: NOW - 100,
+    });
+    expect(watchCarried(own, undefined, NOW)).toBe(own);
+  });
+
+  it('a new invocation of the same container keeps its watch and forgets its renewal', () => {
+    const state = renewed(watched({}, record, NOW), 1, NOW);
+    expect(newInvocation(state)).toEqual({ watch: state.watch });
   });
 });
