@@ -48,6 +48,15 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.failovers[0]?.startedAtMs).toBeLessThan(claimedAtMs + leaseMs + driftMarginMs);
   });
 
+  it('fails nothing over when production is recycled four times, each just before a tick (issue 31, 11)', async () => {
+    // Each new container claims the dead ticker 6.5 s after the recycle, so production renews and beats only every
+    // 8.45 s: past the gate's lease and margin, but never silent on both paths for the confirmation window.
+    const report = await run('regression-four-recycles');
+    expect(report.failovers).toEqual([]);
+    expect(report.maxSimultaneousPrimaries).toBe(1);
+    expect(sitesOf(report)).toEqual(Array(5).fill('production@1'));
+  });
+
   it('takes over from a production that lost its majority while the network path still carries its beats (as secondary)', async () => {
     const report = await run('regression-stepped-down-network-alive');
     expect(report.maxSimultaneousPrimaries).toBe(1);
