@@ -35,6 +35,31 @@ export default tseslint.config(
     rules: { '@typescript-eslint/require-await': 'off' },
   },
   {
+    // The virtual world reads no real time (docs/ARCHITECTURE.md, "The local two-site runtime"): the handlers take
+    // their clocks as arguments and their deadlines from lambdas/shared/deadlines.ts, which the local runtime
+    // switches to virtual time. Only the Lambda shells (index.ts) and the deadlines module read real time.
+    files: ['lambdas/**/*.ts', 'local/**/*.ts'],
+    // local/dynamo.ts starts a Java process, in real time, before the virtual world begins.
+    ignores: ['lambdas/*/index.ts', 'lambdas/shared/deadlines.ts', 'local/dynamo.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'take the time as an argument (the local runtime runs on virtual time)',
+        },
+        { object: 'performance', property: 'now', message: 'take the monotonic clock as an argument' },
+        { object: 'AbortSignal', property: 'timeout', message: 'use deadlineSignal (lambdas/shared/deadlines.ts)' },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'use deadlineTimer (lambdas/shared/deadlines.ts) or an injected sleep' },
+        { name: 'setInterval', message: 'the virtual world has no real timers' },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {

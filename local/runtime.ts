@@ -8,6 +8,7 @@ import { SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { HANDOFF_MS, RUN_FOR_MS, runInvocation } from '../lambdas/heartbeat-module/driver';
 import { HeartbeatModule, type TickReport } from '../lambdas/heartbeat-module/module';
 import { reclaimAfterMs } from '../lambdas/heartbeat-module/ticker';
+import { virtualDeadlines } from '../lambdas/shared/deadlines';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { NoticeJournal } from '../lambdas/shared/journal';
 import { type ClusterStatus, readClusterStatus } from '../client/status';
@@ -62,12 +63,15 @@ export interface SimulationResult {
  */
 export async function simulate(scenario: Scenario, options: SimulationOptions): Promise<SimulationResult> {
   const simulation = new Simulation(scenario, options);
-  try {
-    await simulation.setUp();
-    return await simulation.run();
-  } finally {
-    await simulation.tearDown();
-  }
+  // Virtual time: the handlers' deadlines never fire (lambdas/shared/deadlines.ts), so a busy machine changes nothing.
+  return virtualDeadlines(async () => {
+    try {
+      await simulation.setUp();
+      return await simulation.run();
+    } finally {
+      await simulation.tearDown();
+    }
+  });
 }
 
 /** The composition of the runtime's parts, and the heartbeat modules as the scheduler runs them. */

@@ -30,7 +30,7 @@ const deps: FailoverDeps = {
   ),
   db: documentClient(),
   peerCloudWatch: new CloudWatchClient({ region: settings.peerRegion, maxAttempts: 2 }),
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
   actions: settings.json<PromotionActions>(Env.promotionActions),

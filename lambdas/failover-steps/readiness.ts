@@ -270,6 +270,8 @@ async function checksumMatches(
 
 /** The EBS direct APIs throttle per account and per snapshot: back off and try again a few times. */
 async function throttled<T>(deps: ReadinessDeps, call: () => Promise<T>): Promise<T> {
+  // The Lambda's own wait; the local runtime injects its virtual one (local/step-deps.ts).
+  // eslint-disable-next-line no-restricted-globals
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -1,4 +1,5 @@
 // The heartbeat module's notices: each change of a path state or of the verdict, recorded once and announced.
+import { deadlineSignal } from '../shared/deadlines';
 import { randomUUID } from 'node:crypto';
 import type { Notice, NoticeKind } from '../core/notices';
 import type { SiteCore } from '../core/site';
@@ -65,7 +66,7 @@ export class Announcer {
               states[path],
               nowMs,
               this.writer,
-              AbortSignal.timeout(timeoutMs),
+              deadlineSignal(timeoutMs),
             ),
         });
     }
@@ -73,8 +74,7 @@ export class Announcer {
       changes.push({
         what: 'verdict',
         value: verdict,
-        record: () =>
-          store.views.recordVerdict(settings.site, verdict, nowMs, this.writer, AbortSignal.timeout(timeoutMs)),
+        record: () => store.views.recordVerdict(settings.site, verdict, nowMs, this.writer, deadlineSignal(timeoutMs)),
       });
 
     const notices: Notice[] = [];
@@ -140,7 +140,7 @@ export class Announcer {
     timeoutMs: number,
   ): Promise<string | undefined | null | false> {
     try {
-      return await record(this.writer, AbortSignal.timeout(timeoutMs));
+      return await record(this.writer, deadlineSignal(timeoutMs));
     } catch (error) {
       this.deps.log('warn', `${what} not recorded`, { error: String(error) });
       return false;

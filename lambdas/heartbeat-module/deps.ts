@@ -3,6 +3,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { Heartbeat } from '../core/message';
 import type { PathId } from '../core/wire';
+import { deadlineTimer } from '../shared/deadlines';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { NoticeDesk } from '../shared/notifier';
@@ -42,12 +43,12 @@ export async function sendWithin(
   action: (signal: AbortSignal) => Promise<unknown>,
 ): Promise<'sent' | 'failed'> {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  let cancel = () => {};
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = deadlineTimer(timeoutMs, () => {
       controller.abort();
       reject(new Error(`${path} send exceeded ${timeoutMs} ms`));
-    }, timeoutMs);
+    });
   });
   try {
     await Promise.race([action(controller.signal), deadline]);
@@ -56,6 +57,6 @@ export async function sendWithin(
     deps.log('warn', `${path} beat not sent`, { path, error: String(error) });
     return 'failed';
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 }

@@ -1,3 +1,4 @@
+import { deadlineSignal } from '../shared/deadlines';
 import { DescribeAlarmsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Health } from '../core/message';
 import type { HealthSources } from '../core/wire';
@@ -38,7 +39,7 @@ export class HealthProbe {
     try {
       const out = await this.cloudwatch.send(
         new DescribeAlarmsCommand({ AlarmNames: [...names], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
-        { abortSignal: AbortSignal.timeout(this.sources.timeoutMs) },
+        { abortSignal: deadlineSignal(this.sources.timeoutMs) },
       );
       const found = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])];
       const evidence: string[] = [];
@@ -70,7 +71,7 @@ export class HealthProbe {
       const response = await this.fetchFn(url, {
         method: 'GET',
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.sources.timeoutMs),
+        signal: deadlineSignal(this.sources.timeoutMs),
       });
       await response.body?.cancel();
       return response.ok

@@ -35,7 +35,7 @@ const heartbeatModule = new HeartbeatModule({
     settings.observations,
     settings.tuning.consistency === 'eventual',
   ),
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
   sfn: sfnClient(),
@@ -113,7 +113,7 @@ export const handler = async (
         const tickMono = performance.now();
         const report = await heartbeatModule.tick(Date.now(), tickMono, kind);
         if (kind === 'tick') timings.record(performance.now() - tickMono, report.sent);
-        publishMetrics(settings.cluster, settings.site, report.metrics);
+        publishMetrics(settings.cluster, settings.site, report.metrics, Date.now());
         if (kind === 'tick' && report.verdict !== 'ok')
           logger.info('tick', {
             serial: report.serial,

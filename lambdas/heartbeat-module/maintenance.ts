@@ -1,4 +1,5 @@
 // Maintenance mode as the heartbeat module sees it: read from the replica now and then, handed to the core, announced.
+import { deadlineSignal } from '../shared/deadlines';
 import type { Notice } from '../core/notices';
 import type { SiteCore } from '../core/site';
 import { type Maintenance, maintenanceWhy } from '../core/volume';
@@ -27,7 +28,7 @@ export class MaintenanceWatch {
     if (this.lastReadMs !== undefined && nowMs - this.lastReadMs < MAINTENANCE_READ_EVERY_MS) return;
     this.lastReadMs = nowMs;
     try {
-      this.core.maintenance = await this.deps.store.readMaintenance(AbortSignal.timeout(timeoutMs));
+      this.core.maintenance = await this.deps.store.readMaintenance(deadlineSignal(timeoutMs));
     } catch (error) {
       this.deps.log('warn', 'maintenance mode unreadable; keeping the last one read', { error: String(error) });
     }

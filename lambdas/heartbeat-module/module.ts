@@ -1,3 +1,4 @@
+import { deadlineSignal } from '../shared/deadlines';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
 import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
@@ -289,7 +290,7 @@ export class HeartbeatModule {
     if (!this.core.shouldRenew(cluster)) return;
     try {
       this.core.renewal(
-        await store.renewLease(cluster.epoch, settings.site, nowMs, AbortSignal.timeout(timeoutMs)),
+        await store.renewLease(cluster.epoch, settings.site, nowMs, deadlineSignal(timeoutMs)),
         cluster.epoch,
         monoMs,
       );
@@ -312,7 +313,7 @@ export class HeartbeatModule {
     const expired = this.core.expiredHandover(cluster, monoMs);
     if (expired === undefined) return cluster;
     const withdrawn = await this.deps.store
-      .cancelHandover(expired.execution, AbortSignal.timeout(timeoutMs))
+      .cancelHandover(expired.execution, deadlineSignal(timeoutMs))
       .catch((error: unknown) => {
         this.deps.log('warn', 'expired handover not withdrawn', { error: String(error) });
         return false;
@@ -348,7 +349,7 @@ export class HeartbeatModule {
   private async readCluster(monoMs: number, timeoutMs: number): Promise<ClusterRecord> {
     let record: ClusterRecord | undefined;
     try {
-      record = await this.deps.store.readCluster(AbortSignal.timeout(timeoutMs));
+      record = await this.deps.store.readCluster(deadlineSignal(timeoutMs));
     } catch (error) {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }

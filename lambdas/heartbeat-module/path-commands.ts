@@ -1,4 +1,5 @@
 // The path registry as the heartbeat module sees it: this site's modes, and the peer's request commands acted on.
+import { deadlineSignal } from '../shared/deadlines';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   checkControl,
@@ -28,7 +29,7 @@ export class PathCommands {
   async refreshModes(nowMs: number, timeoutMs: number): Promise<void> {
     let modes: Record<PathId, PathMode>;
     try {
-      modes = await this.deps.store.paths.readPathModes(this.deps.settings.site, AbortSignal.timeout(timeoutMs));
+      modes = await this.deps.store.paths.readPathModes(this.deps.settings.site, deadlineSignal(timeoutMs));
     } catch {
       // Keep the last known modes: a registry read failure is not an operator's command.
       return;
@@ -47,7 +48,7 @@ export class PathCommands {
     let received: ReceivedCommand[];
     let keys: Buffer[];
     try {
-      received = await store.paths.receivedCommands(settings.site, AbortSignal.timeout(timeoutMs));
+      received = await store.paths.receivedCommands(settings.site, deadlineSignal(timeoutMs));
       if (received.length === 0) return;
       keys = await this.deps.keys.all();
     } catch (error) {
@@ -129,7 +130,7 @@ export class PathCommands {
               },
             ],
           }),
-          { abortSignal: AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)) },
+          { abortSignal: deadlineSignal(pathTimeoutMs(settings.tuning.intervalSeconds)) },
         )
         .catch((error: unknown) =>
           this.deps.log('warn', 'acknowledgement not sent on the network path', {

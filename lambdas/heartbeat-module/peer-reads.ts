@@ -1,4 +1,5 @@
 // The peer's beats as this site reads them: the network path from the local table, the storage path from the replica.
+import { deadlineSignal } from '../shared/deadlines';
 import type { PeerRead, SiteCore } from '../core/site';
 import type { PathId } from '../core/wire';
 import type { ClusterRecord } from '../core/volume';
@@ -9,7 +10,7 @@ import type { ModuleDeps } from './deps';
 /** The peer's last valid network-path beat, as the network receiver recorded it in the local table. */
 export async function readNetworkBeat(deps: ModuleDeps, timeoutMs: number): Promise<PeerRead> {
   try {
-    const seen = await deps.store.readObservation('network', deps.settings.peer, AbortSignal.timeout(timeoutMs));
+    const seen = await deps.store.readObservation('network', deps.settings.peer, deadlineSignal(timeoutMs));
     return { arrivedAtMs: seen?.arrivedAtMs, beat: seen?.beat, unreadable: false };
   } catch (error) {
     deps.log('warn', 'peer observation unreadable', { error: String(error) });
@@ -58,8 +59,8 @@ export async function receiveStorageBeat(
   let keys: Buffer[];
   try {
     [raw, last, keys] = await Promise.all([
-      store.readBeat(settings.peer, AbortSignal.timeout(timeoutMs)),
-      seen.last(() => store.readObservation('storage', settings.peer, AbortSignal.timeout(timeoutMs))),
+      store.readBeat(settings.peer, deadlineSignal(timeoutMs)),
+      seen.last(() => store.readObservation('storage', settings.peer, deadlineSignal(timeoutMs))),
       deps.keys.all(),
     ]);
   } catch (error) {
@@ -77,7 +78,7 @@ export async function receiveStorageBeat(
   }
   // The beat is valid even if recording it fails; the next tick reads the record again and records the beat then.
   const recorded = await store
-    .recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), AbortSignal.timeout(timeoutMs))
+    .recordBeat('storage', verdict.beat, nowMs, observationTtlSeconds(settings), deadlineSignal(timeoutMs))
     .catch((error: unknown) => {
       deps.log('warn', 'storage-path beat not recorded', { error: String(error) });
       return false;
@@ -100,7 +101,7 @@ export async function hearPeer(
   if (!core.needsPeerRead) return;
   const { store, settings } = deps;
   const read = async (path: PathId): Promise<PeerRead> => {
-    const seen = await store.readObservation(path, settings.peer, AbortSignal.timeout(timeoutMs));
+    const seen = await store.readObservation(path, settings.peer, deadlineSignal(timeoutMs));
     return { arrivedAtMs: seen?.arrivedAtMs, beat: seen?.beat, unreadable: false };
   };
   try {

@@ -1,4 +1,5 @@
 // A primary that stops acting as one: the demoted notice, the fence hook, and the handover's confirmation.
+import { deadlineSignal } from '../shared/deadlines';
 import type { Notice } from '../core/notices';
 import type { SiteCore } from '../core/site';
 import type { ClusterRecord } from '../core/volume';
@@ -152,7 +153,7 @@ export class RoleChange {
     )
       return;
     try {
-      if (await this.deps.store.markDrained(handover.execution, nowMs, AbortSignal.timeout(timeoutMs)))
+      if (await this.deps.store.markDrained(handover.execution, nowMs, deadlineSignal(timeoutMs)))
         this.deps.log('info', 'handover confirmed: this site no longer acts as primary', {
           execution: handover.execution,
         });

@@ -1,3 +1,4 @@
+import { deadlineSignal } from '../shared/deadlines';
 import type { CarriedWatch } from '../core/lease';
 import { serialFloor } from '../core/volume';
 import { type ModuleDeps, pathTimeoutMs } from './deps';
@@ -44,7 +45,7 @@ export class Ticker {
         settings.site,
         { id, untilMs, nowMs },
         { staleBeforeMs: nowMs - TICKER_DEAD_AFTER_INTERVALS * intervalMs, endsBeforeMs: nowMs + handoffMs },
-        AbortSignal.timeout(pathTimeoutMs(settings.tuning.intervalSeconds)),
+        deadlineSignal(pathTimeoutMs(settings.tuning.intervalSeconds)),
       );
       this.carried = out.claimed ? out.carried : undefined;
       return out.claimed;
@@ -73,9 +74,9 @@ export class Ticker {
     const invocation = this.invocation;
     try {
       if (invocation === undefined)
-        this.lastSerial = await store.ticker.nextSerial(settings.site, nowMs, AbortSignal.timeout(timeoutMs));
+        this.lastSerial = await store.ticker.nextSerial(settings.site, nowMs, deadlineSignal(timeoutMs));
       else {
-        const signal = AbortSignal.timeout(timeoutMs);
+        const signal = deadlineSignal(timeoutMs);
         const out = await store.ticker.nextSerialAs(settings.site, nowMs, invocation.id, watch, signal);
         this.lastSerial = out.serial;
         invocation.superseded = out.ticker !== undefined && out.ticker !== invocation.id;

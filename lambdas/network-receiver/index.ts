@@ -17,7 +17,7 @@ const deps = {
     settings.observations,
     settings.tuning.consistency === 'eventual',
   ),
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
 };
 
 /** Invoked by the site bus rule for each Heartbeat, PathCommand and PathAck event from the peer site. */
@@ -26,7 +26,7 @@ export const handler = async (event: EventBridgeEvent<string, unknown>): Promise
   if (!receipt.accepted) {
     logger.warn('network-path beat rejected', { reason: receipt.reason, detail: receipt.detail });
     if (receipt.reason !== 'stale')
-      publishMetrics(settings.cluster, settings.site, invalidBeatPoints('network', receipt.reason));
+      publishMetrics(settings.cluster, settings.site, invalidBeatPoints('network', receipt.reason), Date.now());
   }
   return receipt;
 };

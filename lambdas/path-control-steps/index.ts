@@ -20,7 +20,7 @@ const deps = {
   ),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey)),
+  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
   notices: deployedNoticeDesk(settings, 5_000),
   now: Date.now,
 };

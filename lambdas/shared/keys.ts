@@ -16,7 +16,7 @@ export class SigningKeys {
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
   ) {}
 
   async all(): Promise<Buffer[]> {

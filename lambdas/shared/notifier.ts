@@ -1,3 +1,4 @@
+import { deadlineSignal } from './deadlines';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
   type Notice,
@@ -93,7 +94,7 @@ export class NoticeDesk {
   constructor(private readonly deps: DeskDeps) {}
 
   private signal(): AbortSignal {
-    return AbortSignal.timeout(this.deps.timeoutMs);
+    return deadlineSignal(this.deps.timeoutMs);
   }
 
   /** Announces one notice; `id` defaults to one made of its time, kind and path (see noticeId). */

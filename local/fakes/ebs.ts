@@ -104,6 +104,8 @@ export class EbsFake {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    // A block token's expiry, as the EBS direct APIs return it: nothing in mirrorbeat reads it.
+    // eslint-disable-next-line no-restricted-properties
     const expiry = Math.floor(Date.now() / 1000) + 7 * 86_400;
     if (parts.length === 3 && parts[2] === 'blocks') {
       const page = this.page([...snapshot.blocks.keys()], url, max);

@@ -35,9 +35,10 @@ class FakeStore {
   written: Heartbeat[] = [];
   observations = new Map<string, Observation>();
   failWrites = false;
-  /** The path registry and the recorded view are the same fake (SiteStore's are path-store.ts and view-store.ts). */
+  /** The path registry, the recorded view and the ticker are the same fake (SiteStore's are path-store.ts, view-store.ts, ticker-store.ts). */
   readonly paths = this;
   readonly views = this;
+  readonly ticker = this;
   async nextSerial() {
     return ++this.serial;
   }
