@@ -1,5 +1,7 @@
 import type { Heartbeat } from '../lambdas/core/message';
-import { checkBefore, type PeerRead, SiteCore } from '../lambdas/core/site';
+import type { CarriedWatch } from '../lambdas/core/lease';
+import { type PeerRead, SiteCore } from '../lambdas/core/site';
+import { InvocationPlan } from '../lambdas/heartbeat-module/driver';
 import type { ClusterRecord } from '../lambdas/core/volume';
 import type { PathId, Tuning } from '../lambdas/core/wire';
 import type { Beat, Trace } from './traces';
@@ -7,7 +9,9 @@ import type { Beat, Trace } from './traces';
 /**
  * The standby's decision over one trace, made by the very core the heartbeat module runs
  * (lambdas/core/site.ts), called in the module's order (lambdas/heartbeat-module/module.ts,
- * `tick`): each invocation begins (`newInvocation`, or a fresh core in a fresh container),
+ * `tick`) and at the times the handler's own plan steps it (lambdas/heartbeat-module/driver.ts,
+ * `InvocationPlan`): each invocation begins (`newInvocation`, or a fresh core in a fresh container,
+ * with the lease watch the last ticker left),
  * each tick reads the clock, the cluster record (through a majority, or not at all), and the
  * peer's beat on each path, and the core decides. What the module reads from its tables is
  * what the trace makes visible by then; what outlives a container (the observations of the
@@ -78,6 +82,8 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
     .sort((a, b) => a.t - b.t);
   const byContainer = new Map<number, SiteCore>();
   const cores = new Map<number, SiteCore>();
+  const plans = new Map<number, InvocationPlan>();
+  let carried: CarriedWatch | undefined;
   /** One check of the module at `now` (a tick, or a wake between two: the same reads, lambdas/heartbeat-module/module.ts). */
   const checkAt = (site: SiteCore, now: number) => {
     site.readClock(now, now);
@@ -119,22 +125,30 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
         for (const path of ['network', 'storage'] as const)
           if (!paths.includes(path)) core.setMode(path, 'disabled', now);
         byContainer.set(container, core);
-      } else core.newInvocation();
+      }
+      // It claims the ticker and takes the lease watch the last ticker left there (lambdas/shared/ticker-store.ts).
+      core.newInvocation(carried);
       cores.set(inv, core);
+      plans.set(inv, new InvocationPlan(trace.intervalMs, now));
     }
     const site = cores.get(inv) as SiteCore;
+    const plan = plans.get(inv) as InvocationPlan;
+    // The tick's serial update leaves the watch as it stood before the tick's read, for the next container.
+    carried = site.watchToCarry(now);
     let checked = checkAt(site, now);
     if (checked.takeover.start) return now;
-    // The module checks again when a decision would change before its next tick (lambdas/heartbeat-module/index.ts).
-    // Not past the next tick of another invocation either (at a handoff), so what the paths show only moves forward.
+    // The module checks again when a decision would change before its next tick: the handler's own plan says when
+    // (lambdas/heartbeat-module/driver.ts). Its last tick in the trace ends it (superseded, or the trace's end). Not
+    // past the next tick of another invocation either (at a handoff), so what the paths show only moves forward.
     const other = ticks[i + 1]?.t ?? Infinity;
+    const report = (at: number, superseded: boolean) => ({ atMs: at, wakeAtMs: checked.wakeAtMs, superseded });
     for (
-      let wake = checked.wakeAtMs;
-      next !== undefined && checkBefore(wake, next, trace.intervalMs) && wake < other;
-      wake = checked.wakeAtMs
+      let step = plan.after('tick', now, report(now, next === undefined));
+      step.kind === 'check' && step.atMono < other;
+      step = plan.after('check', step.atMono, report(step.atMono, false))
     ) {
-      checked = checkAt(site, wake);
-      if (checked.takeover.start) return wake;
+      checked = checkAt(site, step.atMono);
+      if (checked.takeover.start) return step.atMono;
     }
   }
   return undefined;

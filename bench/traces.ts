@@ -1,3 +1,4 @@
+import { HANDOFF_MS, InvocationPlan, RUN_FOR_MS } from '../lambdas/heartbeat-module/driver';
 import { Random } from '../local/random';
 
 /**
@@ -99,10 +100,6 @@ interface Faults {
   probeLoss: number;
 }
 
-/** The handler's handoff (lambdas/heartbeat-module/index.ts): a ticker runs at most 10 minutes; a newer one claims it 90 s before its end. */
-const RUN_AT_MOST_MS = 10 * 60_000;
-const HANDOFF_MS = 90_000;
-
 /**
  * The ticks of one site's heartbeat module: one invocation ticks at a time, in one container,
  * for up to 10 minutes; the per-minute invocations return at once while it runs, until one
@@ -113,11 +110,11 @@ const HANDOFF_MS = 90_000;
  */
 export function invocations(random: Random, intervalMs: number, late: ReadonlySet<number>): Invocation[] {
   const out: Invocation[] = [];
-  let start = -random.between(0, RUN_AT_MOST_MS - HANDOFF_MS);
+  let start = -random.between(0, RUN_FOR_MS - HANDOFF_MS);
   let container = 0;
   let cold = random.chance(0.02);
   for (;;) {
-    const end = start + RUN_AT_MOST_MS;
+    const end = start + RUN_FOR_MS;
     // The first minute's invocation that arrives within the handoff of this ticker's end claims the ticker.
     let next: number | undefined;
     for (let minute = Math.max(0, Math.ceil(start / 60_000)); minute * 60_000 < TRACE_MS + 60_000; minute += 1) {
@@ -131,10 +128,14 @@ export function invocations(random: Random, intervalMs: number, late: ReadonlySe
         break;
       }
     }
+    // Its ticks as the handler's own plan steps them (driver.ts): until it has run its time, or its first tick after
+    // the next one claimed the ticker (that tick's serial update tells it).
     const ticks: number[] = [];
-    for (let t = start; t < end && t < TRACE_MS; t += intervalMs) {
+    const plan = new InvocationPlan(intervalMs, start);
+    for (let step = plan.first(); step.kind === 'tick' && step.atMono < TRACE_MS;) {
+      const t = step.atMono;
       if (t >= 0) ticks.push(t);
-      if (next !== undefined && t > next) break;
+      step = plan.after('tick', t, { atMs: t, wakeAtMs: undefined, superseded: next !== undefined && t > next });
     }
     if (ticks.length > 0) out.push({ container, cold, ticks });
     if (next === undefined || next >= TRACE_MS) return out;
