@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../lib/config';
 import { ScenarioError } from '../local/scenario';
@@ -16,6 +18,7 @@ const EXIT_BAD_INPUT = 2;
 export function buildCli(): Command {
   const program = new Command('mirrorbeat')
     .description('Two-region heartbeat over two independent paths, with fenced failover')
+    .version(version(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError();
   registerSetup(program);
@@ -25,6 +28,12 @@ export function buildCli(): Command {
   registerControls(program);
   registerRehearse(program);
   return program;
+}
+
+/** mirrorbeat's version, as its package.json says. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,17 +1,20 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import fc from 'fast-check';
 import { ConfigError, CONTEXT_KEY, parseConfig } from '../../lib/config';
-import { benchTable, runBench, writeResults } from '../../bench/run';
-import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
-import { startDynamoLocal } from '../../local/dynamo';
-import { renderPage } from '../../local/page';
-import { simulateScenario } from '../../local/run';
-import { loadScenario, SCENARIO_BASE_CONFIG, type Scenario, ScenarioError } from '../../local/scenario';
-import { formatEntry, formatFirstPage, formatHeader, formatSummary } from '../../local/text';
+import { SCENARIO_BASE_CONFIG, ScenarioError } from '../../local/scenario';
 import { collect, loadConfig, loadRawConfig } from './options';
-import { formatStatus } from './status';
+import type * as Rehearsals from './rehearse-run';
+import type { RehearsedConfig } from './rehearse-run';
+
+/**
+ * The runs themselves (the local runtime, the bench, fast-check: over a second to load) are
+ * required only when one of these commands runs, so `mirrorbeat --help` stays fast. A require,
+ * not import(): the CLI runs as CommonJS (tsx, jest), where import() would take the ESM loader.
+ */
+const rehearsals = (): typeof Rehearsals =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./rehearse-run') as typeof Rehearsals;
 
 /** Without AWS: a scenario on the local runtime, random fault schedules, the benchmarks. */
 export function registerRehearse(program: Command): void {
@@ -29,6 +32,7 @@ export function registerRehearse(program: Command): void {
         throw new ConfigError(`--runs: got ${JSON.stringify(opts.runs)}; allowed: a whole number from 1`);
       if (!Number.isInteger(seed) || seed < 0)
         throw new ConfigError(`--seed: got ${JSON.stringify(opts.seed)}; allowed: a whole number from 0`);
+      const { runChaos } = rehearsals();
       await runChaos(runs, seed);
     });
 
@@ -70,6 +74,7 @@ export function registerRehearse(program: Command): void {
         const seed = opts.seed === undefined ? undefined : Number(opts.seed);
         if (seed !== undefined && seed > 2 ** 32 - 1)
           throw new ScenarioError(`--seed: got ${opts.seed}; allowed: a whole number from 0 to 4294967295`);
+        const { runSimulation } = rehearsals();
         await runSimulation(path.resolve(opts.scenario), {
           seed,
           json: opts.json === true,
@@ -125,67 +130,21 @@ export function registerRehearse(program: Command): void {
             `mirrorbeat bench: mirrorbeat-two-region runs with this configuration's tuning, not two-region mode's defaults (${error instanceof Error ? error.message : String(error)})\n`,
           );
         }
-        const { report, latencies } = await runBench({
+        const { runBenchCommand } = rehearsals();
+        await runBenchCommand({
           config,
           twoRegionConfig,
           tracesPerClass: whole('traces', opts.traces, 5000),
           seeds: opts.seeds.split(',').map((seed) => whole('seeds', seed.trim(), 2 ** 32 - 1)),
+          written: [opts.out, ...(opts.updateResults === true ? [COMMITTED_RESULTS] : [])],
+          json: opts.json === true,
         });
-        const written = [opts.out, ...(opts.updateResults === true ? [COMMITTED_RESULTS] : [])];
-        for (const dir of written) writeResults(path.resolve(dir), report, latencies);
-        process.stdout.write(
-          opts.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${written.join(' and ')}\n`,
-        );
       },
     );
 }
 
 /** The copy of the results the README shows, refreshed only on request (`--update-results`). */
 const COMMITTED_RESULTS = 'bench/results';
-
-/** `mirrorbeat chaos`: on a violation, the shrunk schedule is saved as a regression scenario. */
-async function runChaos(runs: number, seed: number): Promise<void> {
-  const dynamo = await startDynamoLocal();
-  const ran: Scenario[] = [];
-  const notices = { raised: 0, folded: 0, summarized: 0 };
-  try {
-    const outcome = await fc.check(
-      fc.asyncProperty(scheduleArbitrary, async (schedule) => {
-        const scenario = scenarioOf(schedule);
-        ran.push(scenario);
-        const result = await simulateScenario(scenario, { dynamoEndpoint: dynamo.endpoint });
-        notices.raised += result.log.noticesRaised;
-        notices.folded += result.log.foldedAll;
-        notices.summarized += result.log.noticesSummarized;
-        const violations = checkInvariants(scenario, result);
-        if (violations.length > 0) throw new Error(violations.map((v) => `${v.invariant}: ${v.detail}`).join('; '));
-      }),
-      { numRuns: runs, seed },
-    );
-    process.stdout.write(
-      `chaos: ${outcome.numRuns} schedules (seed ${seed}), faults ${JSON.stringify(faultCounts(ran))}\n`,
-    );
-    process.stdout.write(
-      `notices: ${notices.raised} raised by the heartbeat modules, ${notices.folded} folded, ${notices.summarized} of them counted in summaries\n`,
-    );
-    if (outcome.failed && outcome.counterexample !== null) {
-      const [schedule] = outcome.counterexample;
-      const file = path.join('local', 'scenarios', `regression-${seed}.json`);
-      writeFileSync(
-        file,
-        `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, config: schedule.config, events: schedule.events }, null, 2)}\n`,
-      );
-      process.stdout.write(
-        `violation after shrinking: ${String((outcome.errorInstance as Error | undefined)?.message ?? outcome.errorInstance)}\nsaved the minimal schedule to ${file}\n`,
-      );
-      process.exitCode = 1;
-    } else {
-      process.stdout.write('violations: 0\n');
-    }
-  } finally {
-    await dynamo.stop();
-  }
-}
 
 /** The configuration a scenario runs on: cdk.json's (with -c overrides), as synth reads it, or the built-in demo cluster. */
 function rehearsedConfig(cdkJson: string | undefined, overrides: readonly string[]): RehearsedConfig {
@@ -200,48 +159,4 @@ function rehearsedConfig(cdkJson: string | undefined, overrides: readonly string
     raw,
     source: `${path.basename(file)} (cluster ${String(raw.clusterName)})${overrides.length > 0 ? ` with -c ${overrides.join(' -c ')}` : ''}`,
   };
-}
-
-interface RehearsedConfig {
-  readonly raw: Readonly<Record<string, unknown>>;
-  /** Which configuration ran, in words for the first line of the summary. */
-  readonly source: string;
-}
-
-/** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
-async function runSimulation(
-  file: string,
-  opts: { seed: number | undefined; json: boolean; base: RehearsedConfig; html?: string },
-): Promise<void> {
-  const scenario = loadScenario(
-    file,
-    opts.base.raw,
-    opts.base.raw === SCENARIO_BASE_CONFIG ? undefined : opts.base.source,
-  );
-  const keys = Object.keys(scenario.ownConfig);
-  const configuration = `${opts.base.source}${keys.length > 0 ? `, with the scenario's ${keys.join(', ')} on top` : ''}`;
-  const started = Date.now();
-  const seed = opts.seed ?? scenario.seed ?? 1;
-  if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed, configuration)}\n`);
-  const result = await simulateScenario(scenario, {
-    seed,
-    ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }),
-  });
-  const { report, status, messages } = result;
-  const summary = formatSummary(report, Date.now() - started, configuration);
-  if (opts.html !== undefined) {
-    try {
-      writeFileSync(opts.html, renderPage({ scenario, seed, configuration, result, summary }));
-    } catch (error) {
-      throw new ScenarioError(
-        `--html: cannot write ${opts.html}: ${(error as { code?: string }).code ?? String(error)}; give a path in a folder you can write`,
-      );
-    }
-  }
-  const page = opts.html === undefined ? '' : `\nthe game day as a page: ${opts.html}\n`;
-  process.stdout.write(
-    opts.json
-      ? `${JSON.stringify({ ...report, configuration })}\n`
-      : `${summary}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n${page}`,
-  );
 }

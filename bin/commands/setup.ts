@@ -1,10 +1,17 @@
 import type { Command } from 'commander';
 import { ConfigError, configWarnings, CONTEXT_KEY, describeRoles } from '../../lib/config';
 import type { SiteId } from '../../lambdas/core/wire';
-import { sketchDashboard } from '../../local/dashboard';
-import { synthesizeDefinitions } from '../../local/definitions';
-import { formatPreflight, preflight, sdkClients } from './preflight';
+import type * as Dashboard from '../../local/dashboard';
+import type * as Definitions from '../../local/definitions';
+import type * as Preflight from './preflight';
 import { collect, loadConfig, siteOption } from './options';
+
+// The CDK synthesis and the AWS SDK clients load only when a command needs them (rehearse.ts says why).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const dashboard = () => require('../../local/dashboard') as typeof Dashboard;
+const definitions = () => require('../../local/definitions') as typeof Definitions;
+const preflights = () => require('./preflight') as typeof Preflight;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Before and around a deploy: the configuration, the dashboard it synthesizes, the preflight. */
 export function registerSetup(program: Command): void {
@@ -42,6 +49,7 @@ export function registerSetup(program: Command): void {
     )
     .option('--json', 'print JSON only')
     .action(async (opts: { cdkJson: string; context: string[]; json?: boolean }) => {
+      const { formatPreflight, preflight, sdkClients } = preflights();
       const results = await preflight(loadConfig(opts.cdkJson, opts.context), sdkClients());
       process.stdout.write(opts.json ? `${JSON.stringify(results)}\n` : `${formatPreflight(results)}\n`);
       if (results.some((r) => r.status === 'fail')) process.exitCode = 1;
@@ -57,8 +65,8 @@ export function registerSetup(program: Command): void {
     .option('--site <site>', 'the site whose dashboard to sketch', siteOption, 'production' as SiteId)
     .option('--json', 'print the dashboard body (the JSON CloudFormation deploys) instead')
     .action((opts: { cdkJson: string; context: string[]; site: SiteId; json?: boolean }) => {
-      const body = synthesizeDefinitions(loadConfig(opts.cdkJson, opts.context))[opts.site].dashboard;
+      const body = definitions().synthesizeDefinitions(loadConfig(opts.cdkJson, opts.context))[opts.site].dashboard;
       if (body === null) throw new ConfigError(`the ${opts.site} site has no dashboard`);
-      process.stdout.write(opts.json ? `${JSON.stringify(body)}\n` : `${sketchDashboard(body)}\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(body)}\n` : `${dashboard().sketchDashboard(body)}\n`);
     });
 }

@@ -1,0 +1,123 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import type { MirrorbeatConfig } from '../../lib/config';
+import { benchTable, runBench, writeResults } from '../../bench/run';
+import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
+import { startDynamoLocal } from '../../local/dynamo';
+import { renderPage } from '../../local/page';
+import { simulateScenario } from '../../local/run';
+import { loadScenario, SCENARIO_BASE_CONFIG, type Scenario, ScenarioError } from '../../local/scenario';
+import { formatEntry, formatFirstPage, formatHeader, formatSummary } from '../../local/text';
+import { formatStatus } from './status';
+
+// What `mirrorbeat chaos`, `simulate` and `bench` run (rehearse.ts registers them and loads this file when one runs).
+
+/** `mirrorbeat bench`: runs it, writes the results to each folder, prints the table or the JSON report. */
+export async function runBenchCommand(o: {
+  config: MirrorbeatConfig;
+  twoRegionConfig: MirrorbeatConfig | undefined;
+  tracesPerClass: number;
+  seeds: number[];
+  written: string[];
+  json: boolean;
+}): Promise<void> {
+  const { report, latencies } = await runBench({
+    config: o.config,
+    twoRegionConfig: o.twoRegionConfig,
+    tracesPerClass: o.tracesPerClass,
+    seeds: o.seeds,
+  });
+  for (const dir of o.written) writeResults(path.resolve(dir), report, latencies);
+  process.stdout.write(
+    o.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${o.written.join(' and ')}\n`,
+  );
+}
+
+/** `mirrorbeat chaos`: on a violation, the shrunk schedule is saved as a regression scenario. */
+export async function runChaos(runs: number, seed: number): Promise<void> {
+  const dynamo = await startDynamoLocal();
+  const ran: Scenario[] = [];
+  const notices = { raised: 0, folded: 0, summarized: 0 };
+  try {
+    const outcome = await fc.check(
+      fc.asyncProperty(scheduleArbitrary, async (schedule) => {
+        const scenario = scenarioOf(schedule);
+        ran.push(scenario);
+        const result = await simulateScenario(scenario, { dynamoEndpoint: dynamo.endpoint });
+        notices.raised += result.log.noticesRaised;
+        notices.folded += result.log.foldedAll;
+        notices.summarized += result.log.noticesSummarized;
+        const violations = checkInvariants(scenario, result);
+        if (violations.length > 0) throw new Error(violations.map((v) => `${v.invariant}: ${v.detail}`).join('; '));
+      }),
+      { numRuns: runs, seed },
+    );
+    process.stdout.write(
+      `chaos: ${outcome.numRuns} schedules (seed ${seed}), faults ${JSON.stringify(faultCounts(ran))}\n`,
+    );
+    process.stdout.write(
+      `notices: ${notices.raised} raised by the heartbeat modules, ${notices.folded} folded, ${notices.summarized} of them counted in summaries\n`,
+    );
+    if (outcome.failed && outcome.counterexample !== null) {
+      const [schedule] = outcome.counterexample;
+      const file = path.join('local', 'scenarios', `regression-${seed}.json`);
+      writeFileSync(
+        file,
+        `${JSON.stringify({ name: `regression: chaos seed ${seed}`, seed: schedule.seed, durationMs: scenarioOf(schedule).durationMs, config: schedule.config, events: schedule.events }, null, 2)}\n`,
+      );
+      process.stdout.write(
+        `violation after shrinking: ${String((outcome.errorInstance as Error | undefined)?.message ?? outcome.errorInstance)}\nsaved the minimal schedule to ${file}\n`,
+      );
+      process.exitCode = 1;
+    } else {
+      process.stdout.write('violations: 0\n');
+    }
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+export interface RehearsedConfig {
+  readonly raw: Readonly<Record<string, unknown>>;
+  /** Which configuration ran, in words for the first line of the summary. */
+  readonly source: string;
+}
+
+/** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
+export async function runSimulation(
+  file: string,
+  opts: { seed: number | undefined; json: boolean; base: RehearsedConfig; html?: string },
+): Promise<void> {
+  const scenario = loadScenario(
+    file,
+    opts.base.raw,
+    opts.base.raw === SCENARIO_BASE_CONFIG ? undefined : opts.base.source,
+  );
+  const keys = Object.keys(scenario.ownConfig);
+  const configuration = `${opts.base.source}${keys.length > 0 ? `, with the scenario's ${keys.join(', ')} on top` : ''}`;
+  const started = Date.now();
+  const seed = opts.seed ?? scenario.seed ?? 1;
+  if (!opts.json) process.stdout.write(`${formatHeader(scenario, seed, configuration)}\n`);
+  const result = await simulateScenario(scenario, {
+    seed,
+    ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }),
+  });
+  const { report, status, messages } = result;
+  const summary = formatSummary(report, Date.now() - started, configuration);
+  if (opts.html !== undefined) {
+    try {
+      writeFileSync(opts.html, renderPage({ scenario, seed, configuration, result, summary }));
+    } catch (error) {
+      throw new ScenarioError(
+        `--html: cannot write ${opts.html}: ${(error as { code?: string }).code ?? String(error)}; give a path in a folder you can write`,
+      );
+    }
+  }
+  const page = opts.html === undefined ? '' : `\nthe game day as a page: ${opts.html}\n`;
+  process.stdout.write(
+    opts.json
+      ? `${JSON.stringify({ ...report, configuration })}\n`
+      : `${summary}\n${formatFirstPage(messages)}\n\nat the end, mirrorbeat status would say:\n${formatStatus(status)}\n${page}`,
+  );
+}
