@@ -10,6 +10,7 @@ import { type DetectorFigures, detectionFigures, percentile } from './detection'
 import type { DetectorId } from './detectors';
 import { bundleFigures } from './size';
 import { dynamoTraffic, type DynamoTraffic } from './traffic';
+import { type RuntimeWaits, runtimeWaits } from './waits';
 import type { SdkCall } from '../local/calls';
 
 /** The benchmark report (a contract other tools read; README, "Benchmarks"), with the extra figures the issue asks for after it. */
@@ -54,6 +55,8 @@ export interface BenchReport {
    * would cost with provisioned capacity instead of on demand (bench/cost.ts, provisionedDynamoCost).
    */
   dynamo: DynamoTraffic & { provisioned: ReturnType<typeof provisionedDynamoCost> };
+  /** What a user waits for, end to end, on this machine (bench/waits.ts); absent when not timed. */
+  runtime?: RuntimeWaits;
 }
 
 /** Lambda: "At 1,769 MB, a function has the equivalent of one vCPU"; CPU is allocated in proportion to memory. */
@@ -91,6 +94,8 @@ export interface BenchOptions {
   /** DynamoDB Local to use for the failover run; one is started when absent. */
   readonly dynamoEndpoint?: string;
   readonly importRuns?: number;
+  /** Whether to time what a user waits for (bench/waits.ts: three more CLI processes, half a minute or more). */
+  readonly waits?: boolean;
 }
 
 /** The steady window whose DynamoDB requests are counted (bench/traffic.ts): whole minutes, after the first one. */
@@ -170,6 +175,7 @@ export async function runBench(
     endToEnd: endToEnd(detection.figures, run.failover.decisionToPromotedMs),
     tick: tickFigures(run.tickCpuMs, memory('HeartbeatModule'), config.intervalSeconds, lambdaAt),
     dynamo: { ...run.dynamo, provisioned: provisionedDynamoCost(run.dynamo, config.consistency) },
+    ...(options.waits === false ? {} : { runtime: runtimeWaits() }),
   };
   return { report, latencies: detection.latencies };
 }
@@ -269,6 +275,11 @@ export function benchTable(r: BenchReport): string {
       .map(([mb, usd]) => `${mb} MB $${usd.toFixed(2)}`)
       .join(', ')}`,
   );
+  if (r.runtime !== undefined)
+    lines.push(
+      '',
+      `what a user waits for, on this machine: mirrorbeat --help ${seconds(r.runtime.helpMs)}, a five-minute scenario ${seconds(r.runtime.fiveMinuteScenarioMs)}, the demo ${seconds(r.runtime.demoMs)}`,
+    );
   return lines.join('\n');
 }
 
