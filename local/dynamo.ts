@@ -69,6 +69,17 @@ function javaFailure(code: number | null, stderr: string): string {
 }
 
 export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}): Promise<DynamoLocal> {
+  return (await spawnDynamoLocal(options)).ready;
+}
+
+/**
+ * Starts the JVM and returns at once: `ready` settles when it answers. A caller can do other
+ * work meanwhile (the synthesis, about 4 s) while the JVM boots on another core; `kill` ends it
+ * when that work fails.
+ */
+export async function spawnDynamoLocal(
+  options: { readyTimeoutMs?: number } = {},
+): Promise<{ readonly ready: Promise<DynamoLocal>; kill(): void }> {
   const readyTimeoutMs = options.readyTimeoutMs ?? startDeadlineMs();
   const port = await freePort();
   let child: ChildProcess;
@@ -77,6 +88,12 @@ export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}
   } catch (error) {
     throw new LocalStartError(`${NEEDS_JAVA}: ${String(error)}`, { cause: error });
   }
+  const ready = readiness(child, port, readyTimeoutMs);
+  ready.catch(() => undefined); // the caller awaits it; until then a failed start is not an unhandled rejection
+  return { ready, kill: () => child.kill() };
+}
+
+async function readiness(child: ChildProcess, port: number, readyTimeoutMs: number): Promise<DynamoLocal> {
   child.stdout?.resume();
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

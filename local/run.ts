@@ -1,6 +1,6 @@
 import type { SiteId } from '../lambdas/core/wire';
 import { type SiteDefinitions, synthesizeDefinitions } from './definitions';
-import { type DynamoLocal, startDynamoLocal } from './dynamo';
+import { type DynamoLocal, spawnDynamoLocal } from './dynamo';
 import { simulate, type SimulationResult, type TimelineEntry } from './runtime';
 import type { Scenario } from './scenario';
 import type { CallSink } from './calls';
@@ -31,9 +31,18 @@ export async function simulateScenario(
     onCall?: CallSink;
   } = {},
 ): Promise<SimulationResult> {
-  const definitions = definitionsFor(scenario);
+  // The JVM boots on another core while this one synthesizes the templates.
+  const spawned = options.dynamoEndpoint === undefined ? await spawnDynamoLocal() : undefined;
+  let definitions;
+  try {
+    definitions = definitionsFor(scenario);
+  } catch (error) {
+    spawned?.kill();
+    throw error;
+  }
   let dynamo: DynamoLocal | undefined;
-  const endpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal()).endpoint;
+  const endpoint =
+    options.dynamoEndpoint ?? (dynamo = await (spawned as { ready: Promise<DynamoLocal> }).ready).endpoint;
   try {
     return await simulate(scenario, {
       dynamoEndpoint: endpoint,
