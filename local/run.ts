@@ -1,5 +1,6 @@
 import type { SiteId } from '../lambdas/core/wire';
 import { type SiteDefinitions, synthesizeDefinitions } from './definitions';
+import { cacheDefinitions, cachedDefinitions } from './definitions-cache';
 import { type DynamoLocal, spawnDynamoLocal } from './dynamo';
 import { simulate, type SimulationResult, type TimelineEntry } from './runtime';
 import type { Scenario } from './scenario';
@@ -10,11 +11,15 @@ process.env.JSII_DEPRECATED ??= 'quiet';
 
 const synthesized = new Map<string, Record<SiteId, SiteDefinitions>>();
 
-/** The workflows and rules as deployed for this configuration; synthesized once per configuration per process. */
+/** The workflows and rules as deployed for this configuration: synthesized once, then from the cache (definitions-cache.ts). */
 export function definitionsFor(scenario: Scenario): Record<SiteId, SiteDefinitions> {
   const key = JSON.stringify(scenario.config);
-  let definitions = synthesized.get(key);
-  if (definitions === undefined) synthesized.set(key, (definitions = synthesizeDefinitions(scenario.config)));
+  let definitions = synthesized.get(key) ?? cachedDefinitions(scenario.config);
+  if (definitions === undefined) {
+    definitions = synthesizeDefinitions(scenario.config);
+    cacheDefinitions(scenario.config, definitions);
+  }
+  synthesized.set(key, definitions);
   return definitions;
 }
 
