@@ -8,12 +8,11 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import { parseStepInput } from '../core/steps';
 import { type EbsReadiness, Env, type PromotionActions } from '../core/wire';
-import { documentClient, eventsClient, lambdaClientFor, regionOfArn, secretsClient } from '../shared/clients';
-import { SigningKeys } from '../shared/keys';
+import { documentClient, eventsClient, lambdaClientFor, regionOfArn } from '../shared/clients';
 import { deployedNoticeDesk } from '../shared/desk';
 import { logger } from '../shared/observability';
+import { siteParts } from '../shared/shell';
 import { readSettings } from '../shared/settings';
-import { SiteStore } from '../shared/store';
 import { fenceWorkload, isFenceEvent } from './fence-workload';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from './steps';
 
@@ -22,15 +21,9 @@ const peerBusArn = settings.required(Env.peerBus);
 const arcClients = new Map<string, Route53RecoveryClusterClient>();
 const deps: FailoverDeps = {
   settings,
-  store: new SiteStore(
-    documentClient(),
-    settings.heartbeatVolume,
-    settings.observations,
-    settings.tuning.consistency === 'eventual',
-  ),
+  ...siteParts(settings),
   db: documentClient(),
   peerCloudWatch: new CloudWatchClient({ region: settings.peerRegion, maxAttempts: 2 }),
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
   actions: settings.json<PromotionActions>(Env.promotionActions),

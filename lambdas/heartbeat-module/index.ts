@@ -2,20 +2,11 @@ import { performance } from 'node:perf_hooks';
 import type { Context } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { deadline } from '../shared/deadlines';
-import {
-  cloudwatchClient,
-  documentClient,
-  eventsClient,
-  lambdaClientFor,
-  regionOfArn,
-  secretsClient,
-  sfnClient,
-} from '../shared/clients';
-import { SigningKeys } from '../shared/keys';
+import { cloudwatchClient, eventsClient, lambdaClientFor, regionOfArn, sfnClient } from '../shared/clients';
 import { deployedNoticeDesk } from '../shared/desk';
 import { logger, publishMetrics } from '../shared/observability';
+import { siteParts } from '../shared/shell';
 import { readSettings } from '../shared/settings';
-import { SiteStore } from '../shared/store';
 import { Env, type HealthSources } from '../core/wire';
 import { HealthProbe } from './health';
 import { pathTimeoutMs } from './deps';
@@ -29,13 +20,7 @@ const peerBusArn = settings.required(Env.peerBus);
 const healthSources = settings.json<HealthSources>(Env.healthSources);
 const heartbeatModule = new HeartbeatModule({
   settings,
-  store: new SiteStore(
-    documentClient(),
-    settings.heartbeatVolume,
-    settings.observations,
-    settings.tuning.consistency === 'eventual',
-  ),
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
+  ...siteParts(settings),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
   sfn: sfnClient(),

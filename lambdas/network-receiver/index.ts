@@ -1,23 +1,14 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { documentClient, secretsClient } from '../shared/clients';
-import { SigningKeys } from '../shared/keys';
 import { logger, publishMetrics } from '../shared/observability';
+import { siteParts } from '../shared/shell';
 import { readSettings } from '../shared/settings';
-import { SiteStore } from '../shared/store';
 import { invalidBeatPoints } from '../core/emf';
-import { Env } from '../core/wire';
 import { type Receipt, receiveNetworkEvent } from './receiver';
 
 const settings = readSettings();
 const deps = {
   settings,
-  store: new SiteStore(
-    documentClient(),
-    settings.heartbeatVolume,
-    settings.observations,
-    settings.tuning.consistency === 'eventual',
-  ),
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
+  ...siteParts(settings),
 };
 
 /** Invoked by the site bus rule for each Heartbeat, PathCommand and PathAck event from the peer site. */

@@ -1,26 +1,19 @@
 import { parseStepInput } from '../core/steps';
 import { Env } from '../core/wire';
-import { documentClient, eventsClient, regionOfArn, secretsClient } from '../shared/clients';
-import { SigningKeys } from '../shared/keys';
+import { eventsClient, regionOfArn } from '../shared/clients';
 import { deployedNoticeDesk } from '../shared/desk';
 import { logger } from '../shared/observability';
+import { siteParts } from '../shared/shell';
 import { readSettings } from '../shared/settings';
-import { SiteStore } from '../shared/store';
 import { PATH_CONTROL_STEPS, runPathControlStep } from './steps';
 
 const settings = readSettings();
 const peerBusArn = settings.required(Env.peerBus);
 const deps = {
   settings,
-  store: new SiteStore(
-    documentClient(),
-    settings.heartbeatVolume,
-    settings.observations,
-    settings.tuning.consistency === 'eventual',
-  ),
+  ...siteParts(settings),
   peerEvents: eventsClient(regionOfArn(peerBusArn)),
   peerBusArn,
-  keys: new SigningKeys(secretsClient(), settings.required(Env.signingKey), Date.now),
   notices: deployedNoticeDesk(settings, 5_000),
   now: Date.now,
 };
