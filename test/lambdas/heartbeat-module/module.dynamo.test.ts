@@ -94,21 +94,26 @@ describe('the heartbeat module on DynamoDB Local', () => {
     const item = async () =>
       (await standby.db.send(new GetCommand({ TableName: standby.settings.observations, Key: serialKey('standby') })))
         .Item?.watch as unknown;
-    const a = moduleOf(standby);
-    expect(await a.claimTicker('inv-a', NOW, NOW + 600_000, 90_000)).toBe(true);
-    a.beginInvocation('inv-a');
+    /** A new container claims the (dead) ticker at `atMs` and ticks at each [wall offset, its own mono]. */
+    const container = async (id: string, atMs: number, ticks: [number, number][]) => {
+      const m = moduleOf(standby);
+      expect(await m.claimTicker(id, atMs, atMs + 600_000, 90_000)).toBe(true);
+      m.beginInvocation(id);
+      for (const [offset, mono] of ticks) await m.tick(atMs + offset, mono);
+    };
     // Container A watches the record's renewal stand still for 6 s of its own monotonic clock.
-    await a.tick(NOW, 100);
-    await a.tick(NOW + 2_000, 2_100);
-    await a.tick(NOW + 6_000, 6_100);
+    await container('inv-a', NOW, [
+      [0, 100],
+      [2_000, 2_100],
+      [6_000, 6_100],
+    ]);
     // Each tick leaves the watch as it stood before the tick's read: 6 s at the third.
     expect(await item()).toEqual({ epoch: 1, lease: 0, silentMs: 6_000 });
     // A dies; B, another container with its own monotonic clock, claims the dead ticker and takes the watch over.
-    const b = moduleOf(standby);
-    expect(await b.claimTicker('inv-b', NOW + 13_000, NOW + 613_000, 90_000)).toBe(true);
-    b.beginInvocation('inv-b');
-    await b.tick(NOW + 13_000, 50);
-    await b.tick(NOW + 15_000, 2_050);
+    await container('inv-b', NOW + 13_000, [
+      [0, 50],
+      [2_000, 2_050],
+    ]);
     // A's 6 s and B's own 2 s: the 7 s between A's last tick and B's first read are not counted (the gate opens later, never sooner).
     expect(await item()).toEqual({ epoch: 1, lease: 0, silentMs: 8_000 });
     // A hand-edited or malformed watch is no watch: the next container starts its own.
@@ -120,11 +125,10 @@ describe('the heartbeat module on DynamoDB Local', () => {
         ExpressionAttributeValues: { ':w': { epoch: 1, lease: 0, silentMs: -600_000 } },
       }),
     );
-    const c = moduleOf(standby);
-    expect(await c.claimTicker('inv-c', NOW + 30_000, NOW + 630_000, 90_000)).toBe(true);
-    c.beginInvocation('inv-c');
-    await c.tick(NOW + 30_000, 0);
-    await c.tick(NOW + 32_000, 2_000);
+    await container('inv-c', NOW + 30_000, [
+      [0, 0],
+      [2_000, 2_000],
+    ]);
     expect(await item()).toEqual({ epoch: 1, lease: 0, silentMs: 2_000 });
   });
 
