@@ -12,6 +12,15 @@ import { bundleFigures } from './size';
 import { dynamoTraffic, type DynamoTraffic } from './traffic';
 import { type RuntimeWaits, runtimeWaits } from './waits';
 import type { SdkCall } from '../local/calls';
+import { startDynamoLocal } from '../local/dynamo';
+import {
+  BENCH_INTERVALS,
+  configAtInterval,
+  type IntervalFigures,
+  intervalRow,
+  intervalTable,
+  sameTiming,
+} from './intervals';
 
 /** The benchmark report (a contract other tools read; README, "Benchmarks"), with the extra figures the issue asks for after it. */
 export interface BenchReport {
@@ -55,6 +64,11 @@ export interface BenchReport {
    * would cost with provisioned capacity instead of on demand (bench/cost.ts, provisionedDynamoCost).
    */
   dynamo: DynamoTraffic & { provisioned: ReturnType<typeof provisionedDynamoCost> };
+  /**
+   * mirrorbeat (quorum mode) at each interval a user may pick, with that interval's default timing (bench/intervals.ts):
+   * detection over the same corpus, and the month's cost from a runtime run at that interval.
+   */
+  intervals: Record<string, IntervalFigures>;
   /** What a user waits for, end to end, on this machine (bench/waits.ts); absent when not timed. */
   runtime?: RuntimeWaits;
 }
@@ -105,19 +119,21 @@ const STEADY_TO_MS = 180_000;
 /**
  * One run of the local runtime with the deployed handler code: two minutes of steady state,
  * whose DynamoDB requests are counted, then a production crash, for decision to promoted
- * and the failover workflow's state transitions.
+ * and the failover workflow's state transitions. `steadyOnly`: one steady minute and no crash,
+ * for the cost at another interval.
  */
-async function runtimeFigures(config: MirrorbeatConfig, seed: number, dynamoEndpoint: string | undefined) {
+async function runtimeFigures(config: MirrorbeatConfig, seed: number, dynamoEndpoint: string, steadyOnly = false) {
+  const steadyTo = steadyOnly ? STEADY_FROM_MS + 60_000 : STEADY_TO_MS;
   const scenario = parseScenario({
-    name: 'bench: steady state, then a production crash',
+    name: steadyOnly ? 'bench: steady state' : 'bench: steady state, then a production crash',
     seed,
-    durationMs: STEADY_TO_MS + 40_000,
+    durationMs: steadyOnly ? steadyTo : steadyTo + 40_000,
     config,
-    events: [{ atMs: STEADY_TO_MS, fault: 'crash', site: 'production' }],
+    events: steadyOnly ? [] : [{ atMs: steadyTo, fault: 'crash', site: 'production' }],
   });
   const calls: SdkCall[] = [];
   const result = await simulateScenario(scenario, {
-    ...(dynamoEndpoint === undefined ? {} : { dynamoEndpoint }),
+    dynamoEndpoint,
     onCall: (call) => calls.push(call),
   });
   const failover = result.report.failovers[0];
@@ -128,7 +144,7 @@ async function runtimeFigures(config: MirrorbeatConfig, seed: number, dynamoEndp
         failover === undefined || failover.promotedAtMs === null ? null : failover.promotedAtMs - failover.startedAtMs,
       stateTransitions: execution?.transitions ?? null,
     },
-    dynamo: dynamoTraffic(calls, STEADY_FROM_MS, STEADY_TO_MS, (table) => table.endsWith('-heartbeat-volume')),
+    dynamo: dynamoTraffic(calls, STEADY_FROM_MS, steadyTo, (table) => table.endsWith('-heartbeat-volume')),
     metricSeries: Math.max(result.metricSeries.production, result.metricSeries.standby),
     tickCpuMs: {
       steady: [...result.tickCpuMs.steady].sort((a, b) => a - b),
@@ -139,16 +155,13 @@ async function runtimeFigures(config: MirrorbeatConfig, seed: number, dynamoEndp
   };
 }
 
-export async function runBench(
-  options: BenchOptions,
-): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
-  const { config, tracesPerClass, seeds } = options;
-  // The failover run first, in a small heap: its ticks' CPU times are not to carry the corpus's garbage collection.
-  const run = await runtimeFigures(config, seeds[0] ?? 1, options.dynamoEndpoint);
-  const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
+type RuntimeRun = Awaited<ReturnType<typeof runtimeFigures>>;
+
+/** What the cost model needs of a deployment, from the synthesized templates and a runtime run. */
+function profileOf(run: RuntimeRun) {
   const memory = (prefix: string) =>
     Object.entries(run.definitions.standby.functionMemoryMb).find(([id]) => id.startsWith(prefix))?.[1] ?? 128;
-  const profile = {
+  return {
     heartbeatModuleMemoryMb: memory('HeartbeatModule'),
     receiverMemoryMb: memory('NetworkReceiver'),
     alarmsPerSite: run.definitions.standby.alarms,
@@ -159,9 +172,59 @@ export async function runBench(
     logBytesPerReceipt: 0,
     dynamo: run.dynamo,
   };
+}
+
+/**
+ * The `intervals` rows: the configuration's own run where it is one of them at its defaults, else the `mirrorbeat`
+ * detector over the same corpus and a runtime run (its DynamoDB traffic, log bytes and metric series) for the cost.
+ */
+async function intervalFigures(
+  options: BenchOptions,
+  own: { figures: DetectorFigures; cost: number },
+  dynamoEndpoint: string,
+): Promise<Record<string, IntervalFigures>> {
+  const rows: Record<string, IntervalFigures> = {};
+  for (const seconds of BENCH_INTERVALS) {
+    const config = configAtInterval(options.config, seconds);
+    if (sameTiming(config, options.config)) {
+      rows[seconds] = intervalRow(config, own.figures, own.cost);
+      continue;
+    }
+    const run = await runtimeFigures(config, options.seeds[0] ?? 1, dynamoEndpoint, true);
+    const figures = detectionFigures(config, options.tracesPerClass, options.seeds, ['mirrorbeat']).figures.mirrorbeat;
+    rows[seconds] = intervalRow(config, figures, monthlyCost(config, profileOf(run)).total);
+  }
+  return rows;
+}
+
+export async function runBench(
+  options: BenchOptions,
+): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
+  const started = options.dynamoEndpoint === undefined ? await startDynamoLocal() : undefined;
+  try {
+    return await benchWith(options, options.dynamoEndpoint ?? (started?.endpoint as string));
+  } finally {
+    await started?.stop();
+  }
+}
+
+async function benchWith(
+  options: BenchOptions,
+  dynamoEndpoint: string,
+): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
+  const { config, tracesPerClass, seeds } = options;
+  // The failover run first, in a small heap: its ticks' CPU times are not to carry the corpus's garbage collection.
+  const run = await runtimeFigures(config, seeds[0] ?? 1, dynamoEndpoint);
+  const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
+  const profile = profileOf(run);
   const cost = monthlyCost(config, profile);
   const lambdaAt = (mb: number) => monthlyCost(config, { ...profile, heartbeatModuleMemoryMb: mb }).items.lambda ?? 0;
   const sizes = bundleFigures(options.importRuns ?? 5);
+  const intervals = await intervalFigures(
+    options,
+    { figures: detection.figures.mirrorbeat, cost: cost.total },
+    dynamoEndpoint,
+  );
   const report: BenchReport = {
     config: { ...tuningOf(config) },
     detection: detection.figures,
@@ -173,8 +236,9 @@ export async function runBench(
     pricesReadOn: PRICES_READ_ON,
     corpus: { seeds: [...seeds], tracesPerClass, classes: detection.classes },
     endToEnd: endToEnd(detection.figures, run.failover.decisionToPromotedMs),
-    tick: tickFigures(run.tickCpuMs, memory('HeartbeatModule'), config.intervalSeconds, lambdaAt),
+    tick: tickFigures(run.tickCpuMs, profile.heartbeatModuleMemoryMb, config.intervalSeconds, lambdaAt),
     dynamo: { ...run.dynamo, provisioned: provisionedDynamoCost(run.dynamo, config.consistency) },
+    intervals,
     ...(options.waits === false ? {} : { runtime: runtimeWaits() }),
   };
   return { report, latencies: detection.latencies };
@@ -246,6 +310,7 @@ export function benchTable(r: BenchReport): string {
       .map(([id, ms]) => `${id} ${seconds(ms)}`)
       .join(', ')}`,
   );
+  lines.push('', ...intervalTable(r.intervals));
   lines.push(
     '',
     `cost per month, one site pair (prices read ${r.pricesReadOn}): $${r.costPerMonthUsd.total.toFixed(2)}`,

@@ -160,6 +160,22 @@ describe('mirrorbeat bench, reduced', () => {
       expect(f.detected).toBeLessThanOrEqual(f.failures);
     }
     expect(report.config).toMatchObject({ intervalSeconds: 2 });
+    // Every interval of the contract, each with its own default timing; the configuration's own row is its run.
+    expect(Object.keys(report.intervals).sort()).toEqual(['1', '10', '2', '5']);
+    for (const row of Object.values(report.intervals))
+      expect(row).toMatchObject({
+        p99Ms: expect.any(Number),
+        falseFailovers: expect.any(Number),
+        nonFailureTraces: 44,
+        costPerMonthUsd: expect.any(Number),
+      });
+    expect(report.intervals['2']).toMatchObject({
+      p99Ms: report.detection.mirrorbeat.p99Ms,
+      costPerMonthUsd: report.costPerMonthUsd.total,
+    });
+    // A longer interval ticks less: it costs less and detects later.
+    expect(report.intervals['10']?.costPerMonthUsd).toBeLessThan(report.intervals['1']?.costPerMonthUsd as number);
+    expect(report.intervals['10']?.leaseSeconds).toBeGreaterThan(report.intervals['1']?.leaseSeconds as number);
     expect(report.costPerMonthUsd.total).toBeCloseTo(
       Object.values(report.costPerMonthUsd.items).reduce((a, b) => a + b, 0),
       1,
