@@ -129,7 +129,7 @@ export const configObject = z.strictObject({
   leaseSeconds: seconds(1, 3600, 'the primary lease')
     .optional()
     .describe(
-      'The primary lease: a primary acts only while its last successful renewal started less than this long ago by its own clock; the standby waits this long plus a drift margin after the last renewal it saw. Default 6 × intervalSeconds; under two-region self-fence less than deadlineFloorSeconds + confirmationWindowSeconds.',
+      'The primary lease: a primary acts only while its last successful renewal started less than this long ago by its own clock; the standby waits this long plus a drift margin after the last renewal it saw. Default in quorum mode the larger of 3.5 × intervalSeconds and intervalSeconds + 5 (a sender paused 5 s between ticks keeps its lease), in two-region mode 6 × intervalSeconds; under two-region self-fence less than deadlineFloorSeconds + confirmationWindowSeconds.',
     ),
   logRetentionDays: z
     .number()

@@ -20,6 +20,13 @@ export function regionSetOf(productionRegion: string, standbyRegion: string): re
 
 type ConfigInput = z.infer<typeof configObject>;
 
+/**
+ * The longest pause of a primary's sender between two ticks that the default lease rides out: cold starts, garbage
+ * collection and throttled calls, up to 5 s in the bench's corpus (bench/traces.ts, sender-pause). Beyond it the standby
+ * may take over, as it should from a primary that stopped renewing.
+ */
+export const PAUSE_TOLERATED_SECONDS = 5;
+
 /** Fills the defaults that depend on other keys, so every default is valid at every legal setting. */
 function withDefaults(c: ConfigInput) {
   const set = regionSetOf(c.productionRegion, c.standbyRegion);
@@ -42,9 +49,14 @@ function withDefaults(c: ConfigInput) {
     deadlineCeilingSeconds: c.deadlineCeilingSeconds ?? Math.max(30, 5 * deadlineFloorSeconds),
     // Quorum mode: the lease gates every takeover, so the window only has to outlast one late beat.
     confirmationWindowSeconds: c.confirmationWindowSeconds ?? (consistency === 'strong' ? 1 : 5) * c.intervalSeconds,
-    // Quorum mode: a lease that outlasts two missed renewals in a row and half an interval of lateness; the standby's
-    // wait (lease + margin) is most of the detection time there. Two-region mode: longer, as its renewals replicate.
-    leaseSeconds: c.leaseSeconds ?? (consistency === 'strong' ? 3.5 : 6) * c.intervalSeconds,
+    // Quorum mode: a lease that outlasts two missed renewals in a row and half an interval of lateness, and a sender
+    // paused for up to PAUSE_TOLERATED_SECONDS between two ticks (at 1 s, 3.5 intervals would not); the standby's wait
+    // (lease + margin) is most of the detection time there. Two-region mode: longer, as its renewals replicate.
+    leaseSeconds:
+      c.leaseSeconds ??
+      (consistency === 'strong'
+        ? Math.max(3.5 * c.intervalSeconds, c.intervalSeconds + PAUSE_TOLERATED_SECONDS)
+        : 6 * c.intervalSeconds),
     health: { ...c.health, timeoutMs: c.health.timeoutMs ?? Math.min(800, 300 * c.intervalSeconds) },
   };
 }

@@ -37,6 +37,14 @@ describe('configuration', () => {
     });
   });
 
+  it("sizes quorum mode's default lease to ride out a sender paused 5 s between two ticks, at every interval", () => {
+    const lease = (intervalSeconds: number) => parseConfig({ ...BASE_CONFIG, intervalSeconds }).leaseSeconds;
+    // One interval and the pause at short intervals (3.5 intervals at 1 s, 3.5 s, would not outlast it); 3.5 beyond.
+    expect([1, 2, 3, 5, 10].map(lease)).toEqual([6, 7, 10.5, 17.5, 35]);
+    for (const intervalSeconds of [1, 2, 3, 5, 10])
+      expect(lease(intervalSeconds)).toBeGreaterThanOrEqual(intervalSeconds + 5);
+  });
+
   it('defaults to two-region mode where no region set holds both sites, with a person deciding failover', () => {
     expect(parseConfig({ ...BASE_CONFIG, productionRegion: 'eu-west-1', standbyRegion: 'us-east-1' })).toMatchObject({
       consistency: 'eventual',

@@ -10,7 +10,8 @@ describe('the role protocol model (SPIN)', () => {
     // The default quorum-mode interval is 2 s and the lease 3.5 intervals; the margin is 5 % of it, at least 1 s.
     expect(m).toEqual({ unitMs: 500, interval: 4, lease: 14, margin: 2, drift: 1 });
     expect(DRIFT_FRACTION).toBe(0.05);
-    expect(spinFlags(modelTiming({ ...QUORUM_DEFAULTS, intervalSeconds: 1 }))).toBe('-DI=2 -DL=7 -DMARGIN=2 -DDRIFT=1');
+    // At 1 s the default lease is the interval and a 5 s pause (lib/config.ts), 6 s.
+    expect(spinFlags(modelTiming({ ...QUORUM_DEFAULTS, intervalSeconds: 1 }))).toBe('-DI=2 -DL=12 -DMARGIN=2 -DDRIFT=1');
     expect(() => modelTiming({ ...QUORUM_DEFAULTS, intervalSeconds: 6 })).toThrow(/not a whole number of the model's unit/);
     expect(() => modelTiming({ ...QUORUM_DEFAULTS, consistency: 'eventual' })).toThrow(/covers quorum mode/);
   });
