@@ -33,10 +33,12 @@ export class Regions {
   async connect(volume: string, run: string, tables: { db: DynamoDBDocumentClient; name: string }[]): Promise<void> {
     const w = this.world;
     const config = w.scenario.config;
+    // The link is DynamoDB's own replication, not a caller in a region: its clients are not behind the majority rule.
+    const replica = (id: SiteId) => regionDocumentClient(w.options.dynamoEndpoint, w.sites[id].settings.region);
     this.link = new ReplicationLink(
       [
-        { name: 'production', db: w.sites.production.db, table: volume },
-        { name: 'standby', db: w.sites.standby.db, table: volume },
+        { name: 'production', db: replica('production'), table: volume },
+        { name: 'standby', db: replica('standby'), table: volume },
       ],
       () => w.random.logNormal(REPLICATION_MEDIAN_MS, 0.6),
       () => w.random.next(),
@@ -49,10 +51,22 @@ export class Regions {
       tables.push({ db, name });
       this.quorum = new QuorumVolume(
         { db, name },
-        { sitesLinked: () => this.sitesLinked(), witnessLinked: (site) => this.witnessLinked(site) },
+        {
+          sitesLinked: () => this.sitesLinked(),
+          witnessLinked: (site) => this.witnessLinked(site),
+          nowMs: () => this.world.clock.nowMs,
+        },
+        volume,
       );
       for (const id of SITE_IDS) this.quorum.bind(w.sites[id].db, id);
     }
+  }
+
+  /** A client of `site`'s region for the runtime's own reads: the cluster record where it lives, without the majority rule. */
+  observer(site: SiteId): DynamoDBDocumentClient {
+    const db = regionDocumentClient(this.world.options.dynamoEndpoint, this.world.sites[site].settings.region);
+    this.quorum?.bind(db, site, true);
+    return db;
   }
 
   private sitesLinked(): boolean {

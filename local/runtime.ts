@@ -240,9 +240,11 @@ class Simulation implements World {
       await this.workflows.settle();
       this.recorder.trackPrimaries();
     });
+    // What the runtime itself reads after the run is no handler's call: no majority rule (Regions.observer).
+    const observers = { production: this.regions.observer('production'), standby: this.regions.observer('standby') };
     // Folded notices whose window is still open: their summary comes after the run.
     for (const site of Object.values(this.sites)) {
-      const open = await new NoticeJournal(site.db, site.settings.heartbeatVolume).closedWindows(
+      const open = await new NoticeJournal(observers[site.id], site.settings.heartbeatVolume).closedWindows(
         site.id,
         clock.nowMs,
         -365 * 86_400_000,
@@ -257,7 +259,7 @@ class Simulation implements World {
       SITE_IDS.map((id) => ({
         site: id,
         region: this.sites[id].settings.region,
-        db: this.sites[id].db,
+        db: observers[id],
         heartbeatVolume: this.sites[id].settings.heartbeatVolume,
         observations: this.sites[id].settings.observations,
       })),

@@ -18,7 +18,7 @@ export function formatHeader(scenario: Scenario, seed: number, configuration?: s
     `  seed ${seed}, ${seconds(scenario.durationMs)} of scenario time; interval ${c.intervalSeconds} s, deadline ${c.deadlineFloorSeconds}–${c.deadlineCeilingSeconds} s (phi ${c.phiThreshold}), confirmation ${c.confirmationWindowSeconds} s, failover ${c.failoverMode}`,
     `  two sites (production ${c.productionRegion}, standby ${c.standbyRegion}) on DynamoDB Local, the deployed handlers and the synthesized workflows`,
     c.consistency === 'strong'
-      ? `  quorum mode: witness ${c.witnessRegion ?? '?'}, lease ${c.leaseSeconds} s; the cluster record answers only a region that reaches a majority`
+      ? `  quorum mode: witness ${c.witnessRegion ?? '?'}, lease ${c.leaseSeconds} s; the heartbeat volume takes writes and strong reads only from a region that reaches a majority`
       : `  two-region mode (no witness): lease ${c.leaseSeconds} s, isolationPolicy ${c.isolationPolicy}`,
     '',
   ].join('\n');
