@@ -10,6 +10,8 @@ import type { ModuleDeps, Role } from './deps';
 export class RoleChange {
   /** The role this module last recorded as acting in. */
   private acting: Role | undefined;
+  /** A role change announced while its record could not be written (it is not announced again once written). */
+  private announcedUnrecorded: Role | undefined;
   /** Since when this container has seen no site acting as primary. */
   private noPrimarySinceMs: number | undefined;
   /** The epoch the no-primary condition was first seen at: a new epoch (a promotion while this site was frozen) starts it afresh. */
@@ -34,14 +36,31 @@ export class RoleChange {
     const { settings, store } = this.deps;
     const previous = this.acting;
     if (previous === role) return [];
-    const recordedPrevious = await this.announcer.recordOnce(
+    const recorded = await this.announcer.recordOnce(
       `role change to ${role}`,
       (writer, signal) => store.views.recordRole(settings.site, role, nowMs, writer, signal),
       timeoutMs,
     );
-    if (recordedPrevious === false) return [];
+    // The record is what keeps two overlapping invocations from both announcing. When it cannot be written (in quorum
+    // mode a region without a majority can write nothing to the heartbeat volume, which is exactly when a primary steps
+    // down) this container's own memory decides, once, and the record is tried again next tick: a notice and a
+    // fence-hook call too many (the hook must be idempotent) rather than a demoted site that never says so and never
+    // fences itself.
+    if (recorded === false) {
+      if (role !== 'secondary' || previous !== 'primary' || this.announcedUnrecorded === role) return [];
+      this.announcedUnrecorded = role;
+      return this.demoted(cluster, nowMs, outcomes);
+    }
     this.acting = role;
-    if (role !== 'secondary' || recordedPrevious !== 'primary') return [];
+    const already = this.announcedUnrecorded === role;
+    this.announcedUnrecorded = undefined;
+    if (role !== 'secondary' || recorded !== 'primary' || already) return [];
+    return this.demoted(cluster, nowMs, outcomes);
+  }
+
+  /** The demoted notice and the fence hook, for a change to secondary from primary. */
+  private async demoted(cluster: ClusterRecord, nowMs: number, outcomes: Outcome[]): Promise<Notice[]> {
+    const { settings } = this.deps;
     const why =
       cluster.primary === settings.site && cluster.handover?.to === settings.peer
         ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`

@@ -49,6 +49,7 @@ class FakeStore {
     return { network: 'enabled', storage: 'enabled' } as const;
   }
   async writeBeat(beat: Heartbeat) {
+    this.majority();
     if (this.failWrites) throw new Error('ProvisionedThroughputExceededException');
     this.written.push(beat);
   }
@@ -72,12 +73,15 @@ class FakeStore {
   }
   records = new Map<string, string>();
   async recordPathState(_site: string, path: string, state: string) {
+    this.majority();
     return this.change(path, state);
   }
   async recordVerdict(_site: string, verdict: string) {
+    this.majority();
     return this.change('verdict', verdict);
   }
   async recordRole(_site: string, role: string) {
+    this.majority();
     return this.change('role', role);
   }
   cluster: {
@@ -87,10 +91,13 @@ class FakeStore {
     promotedAtMs?: number;
     actAfterMs?: number;
   } = { epoch: 1, primary: 'production' };
-  /** The region reaches no majority: every renewal times out. */
+  /** The region reaches no majority: every write to the heartbeat volume (renewals, beats, records) times out, as on an MRSC table. */
   noMajority = false;
-  async renewLease(epoch: number, site: string) {
+  private majority() {
     if (this.noMajority) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+  }
+  async renewLease(epoch: number, site: string) {
+    this.majority();
     if (this.cluster.epoch !== epoch || this.cluster.primary !== site) return 'refused';
     this.cluster = { ...this.cluster, lease: (this.cluster.lease ?? 0) + 1 };
     return 'renewed';
@@ -429,15 +436,26 @@ describe('the heartbeat module', () => {
     it('quorum mode: keeps its role with a silent standby, steps down within one lease without a majority, resumes with one', async () => {
       const published: string[] = [];
       const store = new FakeStore();
-      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
+      const fenced: string[] = [];
+      const hm = moduleWith(store, {
+        settings: production,
+        notices: recording((n) => published.push(n.kind)),
+        fenceHook: async (event) => void fenced.push(String(event.why)),
+      });
       for (let t = 0; t <= 30_000; t += 2_000) expect((await hm.tick(NOW + t)).role).toBe('primary');
       store.noMajority = true;
       // The last renewal started at +30 s: a decision at +38 s still ends inside the lease, one at +40 s would not.
       expect((await hm.tick(NOW + 38_000)).role).toBe('primary');
+      // Without a majority the role change cannot be recorded either: the site says so and fences itself all the same,
+      // once, though every tick tries the record again.
       expect((await hm.tick(NOW + 40_000)).role).toBe('secondary');
+      expect((await hm.tick(NOW + 42_000)).role).toBe('secondary');
+      expect(published).toEqual(['demoted']);
+      expect(fenced).toEqual([expect.stringMatching(/lease was not renewed/)]);
       store.noMajority = false;
       expect((await hm.tick(NOW + 44_000)).role).toBe('primary');
       expect(published).toEqual(['demoted']);
+      expect(fenced).toHaveLength(1);
     });
 
     it('a fresh container acts as primary only after its own first renewal', async () => {
