@@ -1,12 +1,17 @@
-import type { DetectorId } from './detectors';
-
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 const DOTS = 120;
 
-/** A strip chart of detection times per detector: a dot per detected failure (evenly thinned past DOTS), p50 and p99 marked. */
-export function detectionChart(latencies: Record<DetectorId, number[]>, title: string): string {
-  const rows = Object.entries(latencies) as [DetectorId, number[]][];
+/**
+ * A strip chart of detection times per row (a detector, or an interval): a dot per detected failure (evenly thinned past
+ * DOTS), p50 and p99 marked; the rows named in `highlight` in blue.
+ */
+export function detectionChart(
+  latencies: Readonly<Record<string, number[]>>,
+  title: string,
+  highlight: (row: string) => boolean = (row) => row === 'mirrorbeat',
+): string {
+  const rows = Object.entries(latencies);
   const step = Math.max(10, ...rows.flatMap(([, l]) => l.map((ms) => ms / 1000))) > 60 ? 10 : 5;
   const maxS = Math.ceil((Math.max(10, ...rows.flatMap(([, l]) => l.map((ms) => ms / 1000))) + 1) / step) * step;
   const width = 800;
@@ -42,7 +47,7 @@ export function detectionChart(latencies: Record<DetectorId, number[]>, title: s
         : Array.from({ length: DOTS }, (_, k) => sorted[Math.round((k * (sorted.length - 1)) / (DOTS - 1))] as number);
     shown.forEach((ms, j) =>
       parts.push(
-        `<circle cx="${x(ms / 1000).toFixed(1)}" cy="${(y - 8 + ((j * 7) % 17)).toFixed(1)}" r="2.2" fill="${id === 'mirrorbeat' ? '#1565c0' : '#888'}" fill-opacity="0.6"/>`,
+        `<circle cx="${x(ms / 1000).toFixed(1)}" cy="${(y - 8 + ((j * 7) % 17)).toFixed(1)}" r="2.2" fill="${highlight(id) ? '#1565c0' : '#888'}" fill-opacity="0.6"/>`,
       ),
     );
     const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;

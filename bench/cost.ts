@@ -81,12 +81,17 @@ export function monthlyCost(
   // One invocation ticks all the time (up to 10 minutes each, sleeping between ticks: billed for all of it); the other
   // per-minute invocations find the ticker held, look once more after three intervals (a ticker that died just now
   // is replaced then: lambdas/heartbeat-module/ticker.ts) and return, about 0.2 s of work besides the wait.
-  const refusedS = reclaimAfterMs(config.intervalSeconds) / 1000 + 0.2;
+  // That second look is the backstop for a ticker killed without warning, and it is priced apart (lambda-backstop): it
+  // waits three intervals, so it costs more the longer the interval; without it such a site stays silent until the
+  // next minute's invocation.
+  const refusedS = 0.2;
+  const backstopS = reclaimAfterMs(config.intervalSeconds) / 1000;
   const moduleGbS = (MONTH_S + invocations * refusedS) * (p.heartbeatModuleMemoryMb / 1024);
   const receiverGbS = ticksPerMonth * 0.03 * (p.receiverMemoryMb / 1024);
   const lambda =
     sites *
     ((moduleGbS + receiverGbS) * PRICES.lambdaArmGbSecond + (invocations + ticksPerMonth) * PRICES.lambdaRequest);
+  const backstop = sites * invocations * backstopS * (p.heartbeatModuleMemoryMb / 1024) * PRICES.lambdaArmGbSecond;
   const dynamo =
     MONTH_S *
       (p.dynamo.readUnitsPerSecond * PRICES.dynamoReadRequestUnit +
@@ -118,6 +123,7 @@ export function monthlyCost(
   const sns = 100 * PRICES.snsPublish;
   const items = {
     lambda: round(lambda),
+    'lambda-backstop': round(backstop),
     dynamodb: round(dynamo),
     eventbridge: round(eventBridge),
     scheduler: round(scheduler),

@@ -10,8 +10,11 @@ export interface DetectorFigures {
   p50Ms: number | null;
   p99Ms: number | null;
   maxMs: number | null;
+  /** Non-failure traces in which the detector failed over: the numerator of the rate below, over nonFailureTraces. */
   falseFailovers: number;
   nonFailureTraces: number;
+  /** Failure traces in which it decided before the failure happened (counted as misses too, not in the rate). */
+  earlyDecisions: number;
   /** One-sided 95 % upper bound (Clopper–Pearson) on the rate of false failovers per non-failure trace. */
   falseFailoverRateUpper95: number;
   /** Misses and false failovers by trace class, where there were any. */
@@ -69,7 +72,11 @@ export interface DetectionResult {
   classes: Record<string, number>;
 }
 
-/** Every detector over the corpus of every seed: a false failover is any decision before the failure, or in a non-failure trace. */
+/**
+ * Every detector over the corpus of every seed. A false failover is a decision in a non-failure trace (the rate's
+ * numerator and denominator are both non-failure traces); a decision before the failure in a failure trace is an early
+ * decision, reported apart and counted as a miss.
+ */
 export function detectionFigures(
   config: MirrorbeatConfig,
   tracesPerClass: number,
@@ -90,6 +97,7 @@ export function detectionFigures(
       maxMs: null,
       falseFailovers: 0,
       nonFailureTraces: 0,
+      earlyDecisions: 0,
       falseFailoverRateUpper95: 1,
       misses: {},
       falseFailoversByClass: {},
@@ -103,12 +111,15 @@ export function detectionFigures(
         const decision = decide(id, trace, tunings, seed * 31 + i);
         f.traces += 1;
         const early = decision !== undefined && (trace.failureAtMs === undefined || decision < trace.failureAtMs);
-        if (trace.failureAtMs === undefined) f.nonFailureTraces += 1;
-        if (early) {
-          f.falseFailovers += 1;
-          f.falseFailoversByClass[trace.class] = (f.falseFailoversByClass[trace.class] ?? 0) + 1;
+        if (trace.failureAtMs === undefined) {
+          f.nonFailureTraces += 1;
+          if (early) {
+            f.falseFailovers += 1;
+            f.falseFailoversByClass[trace.class] = (f.falseFailoversByClass[trace.class] ?? 0) + 1;
+          }
+          continue;
         }
-        if (trace.failureAtMs === undefined) continue;
+        if (early) f.earlyDecisions += 1;
         f.failures += 1;
         if (decision !== undefined && !early) {
           f.detected += 1;

@@ -17,6 +17,11 @@ export interface IntervalFigures {
   /** Failure traces not detected, by class (crash-witness-down is not to be: no majority, no takeover). */
   misses: DetectorFigures['misses'];
   costPerMonthUsd: number;
+  /**
+   * Of that, the backstop for a ticker killed without warning (each refused per-minute invocation looks again three
+   * intervals later): without it such a site stays silent until the next minute's invocation.
+   */
+  backstopPerMonthUsd: number;
   /** The timing the interval's defaults give (lib/config.ts): what the figures above were measured with. */
   leaseSeconds: number;
   confirmationWindowSeconds: number;
@@ -57,20 +62,24 @@ const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFix
 /** The rows as the bench's text report shows them. */
 export function intervalTable(rows: Record<string, IntervalFigures>): string[] {
   const lines = [
-    'mirrorbeat at each interval (its default timing)  lease   p50      p99      max   false failovers   cost a month',
+    'mirrorbeat at each interval (its default timing)  lease   p50      p99      max   false failovers   cost a month (of it the backstop)',
   ];
   for (const [interval, r] of Object.entries(rows)) {
     const why = Object.entries(r.falseFailoversByClass)
       .map(([c, n]) => `${c} ${n}`)
       .join(', ');
     lines.push(
-      `  ${`${interval} s`.padEnd(47)} ${`${r.leaseSeconds} s`.padStart(5)} ${seconds(r.p50Ms).padStart(8)} ${seconds(r.p99Ms).padStart(8)} ${seconds(r.maxMs).padStart(8)}   ${`${r.falseFailovers} of ${r.nonFailureTraces}`.padEnd(15)} $${r.costPerMonthUsd.toFixed(2)}${why ? `  (false: ${why})` : ''}`,
+      `  ${`${interval} s`.padEnd(47)} ${`${r.leaseSeconds} s`.padStart(5)} ${seconds(r.p50Ms).padStart(8)} ${seconds(r.p99Ms).padStart(8)} ${seconds(r.maxMs).padStart(8)}   ${`${r.falseFailovers} of ${r.nonFailureTraces}`.padEnd(15)} $${r.costPerMonthUsd.toFixed(2)} ($${r.backstopPerMonthUsd.toFixed(2)})${why ? `  (false: ${why})` : ''}`,
     );
   }
   return lines;
 }
 
-export function intervalRow(config: MirrorbeatConfig, f: DetectorFigures, costPerMonthUsd: number): IntervalFigures {
+export function intervalRow(
+  config: MirrorbeatConfig,
+  f: DetectorFigures,
+  cost: { total: number; items: Record<string, number> },
+): IntervalFigures {
   return {
     p50Ms: f.p50Ms,
     p99Ms: f.p99Ms,
@@ -79,7 +88,8 @@ export function intervalRow(config: MirrorbeatConfig, f: DetectorFigures, costPe
     nonFailureTraces: f.nonFailureTraces,
     falseFailoversByClass: f.falseFailoversByClass,
     misses: f.misses,
-    costPerMonthUsd,
+    costPerMonthUsd: cost.total,
+    backstopPerMonthUsd: cost.items['lambda-backstop'] ?? 0,
     leaseSeconds: config.leaseSeconds,
     confirmationWindowSeconds: config.confirmationWindowSeconds,
     deadlineFloorSeconds: config.deadlineFloorSeconds,

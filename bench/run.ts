@@ -180,26 +180,35 @@ function profileOf(run: RuntimeRun) {
  */
 async function intervalFigures(
   options: BenchOptions,
-  own: { figures: DetectorFigures; cost: number },
+  own: { figures: DetectorFigures; latencies: number[]; cost: { total: number; items: Record<string, number> } },
   dynamoEndpoint: string,
-): Promise<Record<string, IntervalFigures>> {
+): Promise<{ rows: Record<string, IntervalFigures>; latencies: Record<string, number[]> }> {
   const rows: Record<string, IntervalFigures> = {};
+  const latencies: Record<string, number[]> = {};
+  const label = (seconds: number, row: IntervalFigures) => `${seconds} s, $${row.costPerMonthUsd.toFixed(0)}/month`;
   for (const seconds of BENCH_INTERVALS) {
     const config = configAtInterval(options.config, seconds);
     if (sameTiming(config, options.config)) {
       rows[seconds] = intervalRow(config, own.figures, own.cost);
+      latencies[label(seconds, rows[seconds])] = own.latencies;
       continue;
     }
     const run = await runtimeFigures(config, options.seeds[0] ?? 1, dynamoEndpoint, true);
-    const figures = detectionFigures(config, options.tracesPerClass, options.seeds, ['mirrorbeat']).figures.mirrorbeat;
-    rows[seconds] = intervalRow(config, figures, monthlyCost(config, profileOf(run)).total);
+    const detected = detectionFigures(config, options.tracesPerClass, options.seeds, ['mirrorbeat']);
+    rows[seconds] = intervalRow(config, detected.figures.mirrorbeat, monthlyCost(config, profileOf(run)));
+    latencies[label(seconds, rows[seconds])] = detected.latencies.mirrorbeat;
   }
-  return rows;
+  return { rows, latencies };
 }
 
-export async function runBench(
-  options: BenchOptions,
-): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
+/** The report and what its charts plot: detection times per detector, and mirrorbeat's per interval. */
+export interface BenchRun {
+  report: BenchReport;
+  latencies: Record<DetectorId, number[]>;
+  intervalLatencies: Record<string, number[]>;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const started = options.dynamoEndpoint === undefined ? await startDynamoLocal() : undefined;
   try {
     return await benchWith(options, options.dynamoEndpoint ?? (started?.endpoint as string));
@@ -208,21 +217,21 @@ export async function runBench(
   }
 }
 
-async function benchWith(
-  options: BenchOptions,
-  dynamoEndpoint: string,
-): Promise<{ report: BenchReport; latencies: Record<DetectorId, number[]> }> {
+async function benchWith(options: BenchOptions, dynamoEndpoint: string): Promise<BenchRun> {
   const { config, tracesPerClass, seeds } = options;
   // The failover run first, in a small heap: its ticks' CPU times are not to carry the corpus's garbage collection.
   const run = await runtimeFigures(config, seeds[0] ?? 1, dynamoEndpoint);
   const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
   const profile = profileOf(run);
   const cost = monthlyCost(config, profile);
-  const lambdaAt = (mb: number) => monthlyCost(config, { ...profile, heartbeatModuleMemoryMb: mb }).items.lambda ?? 0;
+  const lambdaAt = (mb: number) => {
+    const { items } = monthlyCost(config, { ...profile, heartbeatModuleMemoryMb: mb });
+    return Math.round(((items.lambda ?? 0) + (items['lambda-backstop'] ?? 0)) * 100) / 100;
+  };
   const sizes = bundleFigures(options.importRuns ?? 5);
   const intervals = await intervalFigures(
     options,
-    { figures: detection.figures.mirrorbeat, cost: cost.total },
+    { figures: detection.figures.mirrorbeat, latencies: detection.latencies.mirrorbeat, cost },
     dynamoEndpoint,
   );
   const report: BenchReport = {
@@ -238,10 +247,10 @@ async function benchWith(
     endToEnd: endToEnd(detection.figures, run.failover.decisionToPromotedMs),
     tick: tickFigures(run.tickCpuMs, profile.heartbeatModuleMemoryMb, config.intervalSeconds, lambdaAt),
     dynamo: { ...run.dynamo, provisioned: provisionedDynamoCost(run.dynamo, config.consistency) },
-    intervals,
+    intervals: intervals.rows,
     ...(options.waits === false ? {} : { runtime: runtimeWaits() }),
   };
-  return { report, latencies: detection.latencies };
+  return { report, latencies: detection.latencies, intervalLatencies: intervals.latencies };
 }
 
 function tickFigures(
@@ -277,6 +286,13 @@ function tickFigures(
   };
 }
 
+/** mirrorbeat's p99 against Route 53's, said the way round it is. */
+export function compared(oursMs: number, route53Ms: number): string {
+  if (oursMs <= route53Ms)
+    return `mirrorbeat ${(route53Ms / oursMs).toFixed(2)}× faster than route53-health-check (threshold 3)`;
+  return `mirrorbeat ${(oursMs / route53Ms).toFixed(2)}× slower than route53-health-check (threshold 3)`;
+}
+
 const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 export function benchTable(r: BenchReport): string {
@@ -297,12 +313,14 @@ export function benchTable(r: BenchReport): string {
     const missed = Object.entries(f.misses)
       .map(([c, n]) => `${c} ${n}`)
       .join(', ');
-    if (missed) lines.push(`${''.padEnd(25)} missed: ${missed}`);
+    if (missed)
+      lines.push(
+        `${''.padEnd(25)} missed: ${missed}${f.earlyDecisions > 0 ? ` (${f.earlyDecisions} of them decided before the failure)` : ''}`,
+      );
   }
   const ours = r.detection.mirrorbeat?.p99Ms;
   const route53 = r.detection['route53-health-check']?.p99Ms;
-  if (typeof ours === 'number' && typeof route53 === 'number')
-    lines.push('', `p99: mirrorbeat ${(route53 / ours).toFixed(2)}× faster than route53-health-check (threshold 3)`);
+  if (typeof ours === 'number' && typeof route53 === 'number') lines.push('', `p99: ${compared(ours, route53)}`);
   lines.push(
     `through DNS (TTL ${r.endToEnd.dnsTtlSeconds} s; mirrorbeat adds its promotion and Route 53's ≤ ${r.endToEnd.recordPropagationSeconds} s propagation of the record change), p99: ${Object.entries(
       r.endToEnd.p99Ms,
@@ -336,7 +354,7 @@ export function benchTable(r: BenchReport): string {
     `  at Lambda's CPU share, p90 / p99 / first tick: ${Object.entries(r.tick.atMemoryMs)
       .map(([mb, t]) => `${mb} MB ${t.steadyP90} / ${t.steadyP99} / ${t.firstMax} ms`)
       .join(', ')}; a path's sends must finish within ${r.tick.pathTimeoutMs} ms`,
-    `  the lambda line a month at each (heartbeatModuleMemoryMb): ${Object.entries(r.tick.lambdaUsdAtMemory)
+    `  lambda and its backstop a month at each (heartbeatModuleMemoryMb): ${Object.entries(r.tick.lambdaUsdAtMemory)
       .map(([mb, usd]) => `${mb} MB $${usd.toFixed(2)}`)
       .join(', ')}`,
   );
@@ -349,12 +367,16 @@ export function benchTable(r: BenchReport): string {
 }
 
 /** Writes the report, the table and the chart to `dir` (bench/results/ for the full run). */
-export function writeResults(dir: string, report: BenchReport, latencies: Record<DetectorId, number[]>): void {
+export function writeResults(dir: string, { report, latencies, intervalLatencies }: BenchRun): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(path.join(dir, 'bench.txt'), `${benchTable(report)}\n`);
   writeFileSync(
     path.join(dir, 'detection.svg'),
     `${detectionChart(latencies, `Detection time after a true failure (${report.corpus.tracesPerClass} traces per failure class, interval ${String(report.config.intervalSeconds)} s)`)}\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'intervals.svg'),
+    `${detectionChart(intervalLatencies, 'mirrorbeat (quorum mode) at each interval, its default timing: detection time and cost', (row) => row.startsWith(`${String(report.config.intervalSeconds)} s`))}\n`,
   );
 }

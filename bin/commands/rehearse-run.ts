@@ -22,15 +22,15 @@ export async function runBenchCommand(o: {
   written: string[];
   json: boolean;
 }): Promise<void> {
-  const { report, latencies } = await runBench({
+  const run = await runBench({
     config: o.config,
     twoRegionConfig: o.twoRegionConfig,
     tracesPerClass: o.tracesPerClass,
     seeds: o.seeds,
   });
-  for (const dir of o.written) writeResults(path.resolve(dir), report, latencies);
+  for (const dir of o.written) writeResults(path.resolve(dir), run);
   process.stdout.write(
-    o.json ? `${JSON.stringify(report)}\n` : `${benchTable(report)}\n\nwritten to ${o.written.join(' and ')}\n`,
+    o.json ? `${JSON.stringify(run.report)}\n` : `${benchTable(run.report)}\n\nwritten to ${o.written.join(' and ')}\n`,
   );
 }
 

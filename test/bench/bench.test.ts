@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { benchTunings, upperBound95 } from '../../bench/detection';
+import { benchTunings, detectionFigures, upperBound95 } from '../../bench/detection';
+import { configAtInterval } from '../../bench/intervals';
 import { decide, DETECTOR_IDS } from '../../bench/detectors';
 import { phiAccrualDecision, route53Decision } from '../../bench/peers';
-import { runBench, writeResults } from '../../bench/run';
+import { compared, runBench, writeResults } from '../../bench/run';
 import { corpus, FAILURE_CLASSES, generateTrace, NON_FAILURE_CLASSES } from '../../bench/traces';
 import { config } from '../helpers';
 import { dynamoEndpoint } from '../local-sites';
@@ -142,9 +143,26 @@ describe('the DynamoDB traffic the cost bills', () => {
   });
 });
 
+describe("the bench's sentences", () => {
+  it('says slower when mirrorbeat is slower, never "0.43× faster"', () => {
+    expect(compared(9_000, 30_000)).toBe('mirrorbeat 3.33× faster than route53-health-check (threshold 3)');
+    expect(compared(69_000, 30_000)).toBe('mirrorbeat 2.30× slower than route53-health-check (threshold 3)');
+  });
+});
+
+describe('mirrorbeat at a 1 s interval', () => {
+  it('rides out senders paused up to 5 s (its default lease), and still detects a crash within 8 s', () => {
+    // With a lease of 3.5 intervals (3.5 s), about half of these traces failed over by mistake.
+    const f = detectionFigures(configAtInterval(config(), 1), 40, [11], ['mirrorbeat']).figures.mirrorbeat;
+    expect(f.falseFailoversByClass).toEqual({});
+    expect(f.falseFailovers).toBe(0);
+    expect(f.maxMs).toBeLessThan(8_000);
+  });
+});
+
 describe('mirrorbeat bench, reduced', () => {
   it('reports the contract shape for every detector, and writes its results', async () => {
-    const { report, latencies } = await runBench({
+    const run = await runBench({
       config: config(),
       tracesPerClass: 2,
       seeds: [3, 4],
@@ -153,9 +171,14 @@ describe('mirrorbeat bench, reduced', () => {
       // What a user waits for is three more CLI processes: `npm run bench` times it, CI need not.
       waits: false,
     });
+    const { report } = run;
     expect(Object.keys(report.detection).sort()).toEqual([...DETECTOR_IDS].sort());
     for (const f of Object.values(report.detection)) {
       expect(f).toMatchObject({ traces: 60, failures: 16, nonFailureTraces: 44, falseFailovers: expect.any(Number) });
+      // The rate's numerator and denominator are both non-failure traces; early decisions in failure traces are apart.
+      for (const cls of Object.keys(f.falseFailoversByClass)) expect(NON_FAILURE_CLASSES).toContain(cls);
+      expect(Object.values(f.falseFailoversByClass).reduce((a, b) => a + b, 0)).toBe(f.falseFailovers);
+      expect(f.earlyDecisions).toBeLessThanOrEqual(f.failures - f.detected);
       expect(f.falseFailoverRateUpper95).toBeGreaterThan(0);
       expect(f.detected).toBeLessThanOrEqual(f.failures);
     }
@@ -176,6 +199,10 @@ describe('mirrorbeat bench, reduced', () => {
     // A longer interval ticks less: it costs less and detects later.
     expect(report.intervals['10']?.costPerMonthUsd).toBeLessThan(report.intervals['1']?.costPerMonthUsd as number);
     expect(report.intervals['10']?.leaseSeconds).toBeGreaterThan(report.intervals['1']?.leaseSeconds as number);
+    // The backstop waits three intervals: it is the one item that costs more the longer the interval.
+    expect(report.intervals['10']?.backstopPerMonthUsd).toBeGreaterThan(
+      4 * (report.intervals['2']?.backstopPerMonthUsd as number),
+    );
     expect(report.costPerMonthUsd.total).toBeCloseTo(
       Object.values(report.costPerMonthUsd.items).reduce((a, b) => a + b, 0),
       1,
@@ -203,16 +230,21 @@ describe('mirrorbeat bench, reduced', () => {
     // Each 128 MB of the always-running module (and of the refused invocations' wait) is about $9.60 a month for the pair.
     const lambda = report.tick.lambdaUsdAtMemory;
     expect((lambda['256'] as number) - (lambda['128'] as number)).toBeCloseTo(9.6, 0);
-    expect(lambda['256']).toBe(report.costPerMonthUsd.items.lambda);
+    const { items } = report.costPerMonthUsd;
+    expect(lambda['256']).toBeCloseTo((items.lambda as number) + (items['lambda-backstop'] as number), 2);
+    // The backstop (a refused invocation's second look, three intervals and 0.5 s later) is priced apart: at 2 s $1.87.
+    expect(items['lambda-backstop']).toBeCloseTo(1.87, 1);
     expect(report.endToEnd.p99Ms['route53-health-check']).toBe(
       (report.detection['route53-health-check'].p99Ms as number) + 60_000,
     );
 
     const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-bench-'));
-    writeResults(dir, report, latencies);
+    writeResults(dir, run);
     expect(JSON.parse(readFileSync(path.join(dir, 'bench.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(path.join(dir, 'detection.svg'), 'utf8')).toMatch(
       /^<svg[^>]*>[\s\S]*mirrorbeat[\s\S]*<\/svg>\n$/,
     );
+    // One row per interval, labelled with its month's cost.
+    expect(readFileSync(path.join(dir, 'intervals.svg'), 'utf8').match(/>\d+ s, \$\d+\/month</g)).toHaveLength(4);
   });
 });
