@@ -3,7 +3,8 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 const DOTS = 120;
 
 /**
- * A strip chart of detection times per row (a detector, or an interval): a dot per detected failure (evenly thinned past
+ * A strip chart of detection times per row (a detector, or an interval): a dot per detected failure (evenly thinned
+ * past
  * DOTS), p50 and p99 marked; the rows named in `highlight` in blue.
  */
 export function detectionChart(

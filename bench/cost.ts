@@ -143,7 +143,10 @@ export function monthlyCost(
 /** Hours in the month the cost model bills. */
 const MONTH_H = MONTH_S / 3600;
 
-/** Provisioned capacity a table must have to sustain `unitsPerSecond` with this much headroom (burst capacity covers a tick's spike). */
+/**
+ * Provisioned capacity a table must have to sustain `unitsPerSecond` with this much headroom (burst capacity covers a
+ * tick's spike).
+ */
 export const PROVISIONED_HEADROOM = 2;
 
 /**

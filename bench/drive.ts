@@ -71,7 +71,8 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
   const { tuning, paths } = options;
   const renewals = tuning.consistency === 'strong' ? trace.renewals.quorum : trace.renewals.twoRegion;
   const network = new PathView(trace.beats, (b) => b.networkAtMs);
-  // Quorum mode: the heartbeat volume is an MRSC table, whose strongly consistent read returns a beat once its write committed.
+  // Quorum mode: the heartbeat volume is an MRSC table, whose strongly consistent read returns a beat once its write
+  // committed.
   const storageAt = (b: Beat) => (tuning.consistency === 'strong' ? b.storageQuorumAtMs : b.storageAtMs);
   const storage = new PathView(trace.beats, storageAt);
   let storageSeenSerial: number | undefined;
@@ -84,7 +85,10 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
   const cores = new Map<number, SiteCore>();
   const plans = new Map<number, InvocationPlan>();
   let carried: CarriedWatch | undefined;
-  /** One check of the module at `now` (a tick, or a wake between two: the same reads, lambdas/heartbeat-module/module.ts). */
+  /**
+   * One check of the module at `now` (a tick, or a wake between two: the same reads,
+   * lambdas/heartbeat-module/module.ts).
+   */
   const checkAt = (site: SiteCore, now: number) => {
     site.readClock(now, now);
     while (renewalCursor < renewals.length && (renewals[renewalCursor] as number) <= now) renewalCursor += 1;
@@ -102,7 +106,8 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
         : { arrivedAtMs: net.networkAtMs, beat: heartbeatOf(net), unreadable: false };
     // Storage: the module reads the peer's item from its replica; a new serial is recorded as arrived at this read.
     const item = storage.advance(now);
-    // A forged or replayed item written over the peer's slot is what the tick reads until the peer's next write replaces it.
+    // A forged or replayed item written over the peer's slot is what the tick reads until the peer's next write
+    // replaces it.
     const forged = trace.forgedStorage.some(([a]) => a <= now && (item === undefined || a > storageAt(item)));
     let storageRead: PeerRead;
     if (item === undefined) storageRead = { unreadable: false };

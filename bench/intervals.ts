@@ -5,7 +5,9 @@ import type { DetectorFigures } from './detection';
 export const BENCH_INTERVALS = [1, 2, 5, 10] as const;
 export type BenchInterval = (typeof BENCH_INTERVALS)[number];
 
-/** mirrorbeat (quorum mode) at one interval, with that interval's default timing, and what the pair costs a month there. */
+/**
+ * mirrorbeat (quorum mode) at one interval, with that interval's default timing, and what the pair costs a month there.
+ */
 export interface IntervalFigures {
   p50Ms: number | null;
   p99Ms: number | null;
@@ -37,8 +39,10 @@ const TIMING_KEYS = [
 ] as const;
 
 /**
- * The configuration at another interval, as a user who changed only `intervalSeconds` gets it: every timing default that
- * follows the interval (lease, confirmation window, deadlines, the health sources' timeout) is taken again for it. Keys the
+ * The configuration at another interval, as a user who changed only `intervalSeconds` gets it: every timing default
+ * that
+ * follows the interval (lease, confirmation window, deadlines, the health sources' timeout) is taken again for it. Keys
+ * the
  * configuration set by hand are timing defaults too here: the row measures the interval, not one hand-tuned lease.
  */
 export function configAtInterval(config: MirrorbeatConfig, intervalSeconds: number): MirrorbeatConfig {

@@ -7,7 +7,10 @@ import type { Trace } from './traces';
  * describes it (bench/README.md, "The peers", cites each figure).
  */
 
-/** Route 53's default health checker regions (eight), with this many checkers each: an assumption, Route 53 does not publish it. */
+/**
+ * Route 53's default health checker regions (eight), with this many checkers each: an assumption, Route 53 does not
+ * publish it.
+ */
 export const ROUTE53_REGIONS = 8;
 export const ROUTE53_CHECKERS_PER_REGION = 2;
 /** Route 53 considers an endpoint unhealthy when this fraction of its checkers or fewer report it healthy. */
@@ -52,7 +55,10 @@ export function route53Decision(
   return undefined;
 }
 
-/** Akka's cluster failure detector defaults (akka.cluster.failure-detector), which Cassandra's phi_convict_threshold 8 matches. */
+/**
+ * Akka's cluster failure detector defaults (akka.cluster.failure-detector), which Cassandra's phi_convict_threshold 8
+ * matches.
+ */
 export const AKKA = {
   threshold: 8,
   minStdDeviationMs: 100,

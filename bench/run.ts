@@ -22,7 +22,10 @@ import {
   sameTiming,
 } from './intervals';
 
-/** The benchmark report (a contract other tools read; README, "Benchmarks"), with the extra figures the issue asks for after it. */
+/**
+ * The benchmark report (a contract other tools read; README, "Benchmarks"), with the extra figures the issue asks for
+ * after it.
+ */
 export interface BenchReport {
   config: Record<string, unknown>;
   detection: Record<DetectorId, DetectorFigures>;
@@ -65,7 +68,8 @@ export interface BenchReport {
    */
   dynamo: DynamoTraffic & { provisioned: ReturnType<typeof provisionedDynamoCost> };
   /**
-   * mirrorbeat (quorum mode) at each interval a user may pick, with that interval's default timing (bench/intervals.ts):
+   * mirrorbeat (quorum mode) at each interval a user may pick, with that interval's default timing
+   * (bench/intervals.ts):
    * detection over the same corpus, and the month's cost from a runtime run at that interval.
    */
   intervals: Record<string, IntervalFigures>;
@@ -76,7 +80,10 @@ export interface BenchReport {
 /** Lambda: "At 1,769 MB, a function has the equivalent of one vCPU"; CPU is allocated in proportion to memory. */
 export const MB_PER_VCPU = 1769;
 
-/** The TTL a failover record would carry (Route 53's console default for a new record is 300 s; 60 s is the common choice for failover). */
+/**
+ * The TTL a failover record would carry (Route 53's console default for a new record is 300 s; 60 s is the common
+ * choice for failover).
+ */
 export const DNS_TTL_SECONDS = 60;
 /** ChangeResourceRecordSets: "changes generally propagate to all Route 53 name servers within 60 seconds". */
 export const RECORD_PROPAGATION_SECONDS = 60;

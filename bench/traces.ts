@@ -44,7 +44,10 @@ export interface Beat {
   readonly sentAtMs: number;
   readonly networkAtMs: number;
   readonly storageAtMs: number;
-  /** Quorum mode: when the beat's write committed in the MRSC table, from which the checker's strongly consistent read returns it. */
+  /**
+   * Quorum mode: when the beat's write committed in the MRSC table, from which the checker's strongly consistent read
+   * returns it.
+   */
   readonly storageQuorumAtMs: number;
   readonly healthFailed: boolean;
 }
@@ -255,7 +258,8 @@ export function generateTrace(cls: TraceClass, index: number, seed: number, inte
     storageDue = applied;
     // Two-region mode: the renewal (its own item) replicates as the beat does.
     if (applied < TRACE_MS) twoRegion.push(applied);
-    // Quorum mode: a write (the renewal, then the beat) commits when production reaches a majority (the standby or the witness).
+    // Quorum mode: a write (the renewal, then the beat) commits when production reaches a majority (the standby or the
+    // witness).
     const reachesStandby = !inside(sent, f.storageCut);
     const reachesWitness = !inside(sent, f.witnessDown) && (f.isolatedFrom === undefined || sent < f.isolatedFrom);
     const majority = reachesStandby || reachesWitness;

@@ -7,7 +7,10 @@ import type { SdkCall } from '../local/calls';
  * cost model bills (bench/cost.ts).
  */
 export interface DynamoTraffic {
-  /** Read request units a second, both sites: a strongly consistent read of up to 4 KB is 1, an eventually consistent one 0.5. */
+  /**
+   * Read request units a second, both sites: a strongly consistent read of up to 4 KB is 1, an eventually consistent
+   * one 0.5.
+   */
   readonly readUnitsPerSecond: number;
   /** Write request units a second in the region written, both sites: up to 1 KB an item is 1. */
   readonly writeUnitsPerSecond: number;

@@ -1,4 +1,5 @@
-// Past decisions, from the notice journal: failovers, aborts and gates, promotions, demotions, path control, maintenance.
+// Past decisions, from the notice journal: failovers, aborts and gates, promotions, demotions, path control,
+// maintenance.
 import type { NoticeKind } from '../lambdas/core/notices';
 import { SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { NoticeJournal } from '../lambdas/shared/journal';

@@ -1,4 +1,5 @@
-// Maintenance mode, switched by an operator: written into every site's replica, so each site reads it from its own region.
+// Maintenance mode, switched by an operator: written into every site's replica, so each site reads it from its own
+// region.
 import type { Maintenance } from '../lambdas/core/volume';
 import type { SiteId } from '../lambdas/core/wire';
 import type { SiteStore } from '../lambdas/shared/store';

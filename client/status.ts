@@ -1,4 +1,7 @@
-/** Reading a cluster's status from each site's tables, and acknowledging its notices: shared by the CLI and the local runtime. */
+/**
+ * Reading a cluster's status from each site's tables, and acknowledging its notices: shared by the CLI and the local
+ * runtime.
+ */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import {
@@ -74,7 +77,9 @@ export interface ClusterStatus {
   readonly cluster: string;
   readonly atMs: number;
   readonly sites: readonly SiteStatus[];
-  /** Both sites' newest notices, newest first. The journal is replicated: a site that is down still shows its last ones. */
+  /**
+   * Both sites' newest notices, newest first. The journal is replicated: a site that is down still shows its last ones.
+   */
   readonly notices: readonly NoticeStatus[];
 }
 

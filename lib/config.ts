@@ -22,7 +22,8 @@ type ConfigInput = z.infer<typeof configObject>;
 
 /**
  * The longest pause of a primary's sender between two ticks that the default lease rides out: cold starts, garbage
- * collection and throttled calls, up to 5 s in the bench's corpus (bench/traces.ts, sender-pause). Beyond it the standby
+ * collection and throttled calls, up to 5 s in the bench's corpus (bench/traces.ts, sender-pause). Beyond it the
+ * standby
  * may take over, as it should from a primary that stopped renewing.
  */
 export const PAUSE_TOLERATED_SECONDS = 5;

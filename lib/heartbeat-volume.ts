@@ -12,10 +12,15 @@ export interface TableCapacity {
   readonly write: number;
 }
 
-/** Auto scaling may raise provisioned capacity to this many times the configured units (a failover's burst), never lower it. */
+/**
+ * Auto scaling may raise provisioned capacity to this many times the configured units (a failover's burst), never lower
+ * it.
+ */
 export const CAPACITY_CEILING_FACTOR = 4;
 
-/** On demand, or provisioned with the given units as the floor auto scaling keeps (TableV2 scales writes automatically). */
+/**
+ * On demand, or provisioned with the given units as the floor auto scaling keeps (TableV2 scales writes automatically).
+ */
 function billing(capacity: TableCapacity | undefined): dynamodb.Billing {
   if (capacity === undefined) return dynamodb.Billing.onDemand();
   const scaled = (units: number) =>

@@ -63,7 +63,10 @@ export class SiteMetrics {
     return this.metric(MetricName.actingPrimary, cloudwatch.Stats.MAXIMUM);
   }
 
-  /** 1 in a minute throughout which this site saw no site acting as primary (Minimum: a failover's seconds do not count). */
+  /**
+   * 1 in a minute throughout which this site saw no site acting as primary (Minimum: a failover's seconds do not
+   * count).
+   */
   noPrimary(): cloudwatch.Metric {
     return this.metric(MetricName.noPrimary, cloudwatch.Stats.MINIMUM);
   }

@@ -19,7 +19,10 @@ import { bindHealthSources, bindPromotionActions, bindReadiness } from './worklo
 import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
-/** Handlers that put events on the peer's site bus (beats, commands, acknowledgements, the fence); the peer's bus policy admits exactly their roles. */
+/**
+ * Handlers that put events on the peer's site bus (beats, commands, acknowledgements, the fence); the peer's bus policy
+ * admits exactly their roles.
+ */
 const PEER_SENDERS = [
   'heartbeat-module',
   'path-control-steps',
@@ -131,7 +134,8 @@ export class SiteStack extends Stack {
         ...(config.reserveConcurrency ? { reservedConcurrency: RESERVED_CONCURRENCY[handlerName] } : {}),
         ...(timeout ? { timeout } : {}),
         ...(memorySize ? { memorySize } : {}),
-        // The per-beat handlers run every tick: traced only with tracing all (a trace per beat is most of what X-Ray would bill).
+        // The per-beat handlers run every tick: traced only with tracing all (a trace per beat is most of what X-Ray
+        // would bill).
         tracing:
           config.tracing === 'all' ||
           !(['heartbeat-module', 'network-receiver'] as HandlerName[]).includes(handlerName),
@@ -180,7 +184,8 @@ export class SiteStack extends Stack {
       'Steps of the path-control workflow: apply, forward, check-ack, finalize, rollback',
     );
 
-    // Who writes what: beats and observations by the module and receiver, the cluster record by the fence, the path registry by path control.
+    // Who writes what: beats and observations by the module and receiver, the cluster record by the fence, the path
+    // registry by path control.
     this.heartbeatVolume.bind(this.heartbeatModule, 'readWrite');
     this.heartbeatVolume.bind(this.networkReceiver, 'read');
     this.heartbeatVolume.bind(this.failoverSteps, 'readWrite');

@@ -100,7 +100,8 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig,
   const own = actions.capacity?.[site];
   stack.failoverSteps.addEnvironment(Env.promotionActions, JSON.stringify(actions));
   if (actions.zeroWhenFenced === true) {
-    // The heartbeat module hands its fence hook event to this site's failover steps, which zero its capacity once fenced.
+    // The heartbeat module hands its fence hook event to this site's failover steps, which zero its capacity once
+    // fenced.
     stack.heartbeatModule.addEnvironment(Env.workloadFence, stack.failoverSteps.function.functionArn);
     stack.failoverSteps.function.grantInvoke(stack.heartbeatModule.role);
     acknowledgeNag(
@@ -108,7 +109,8 @@ export function bindPromotionActions(stack: SiteStack, config: MirrorbeatConfig,
       arnWildcardFinding(stack.failoverSteps.function),
       "Invoking this site's own failover steps with a fence event (promotion.capacity.whenFenced: zero).",
     );
-    // The fence step of this site, once it promotes, hands the same event to the peer's failover steps, in the peer's region.
+    // The fence step of this site, once it promotes, hands the same event to the peer's failover steps, in the peer's
+    // region.
     const peerFence = stack.formatArn({
       service: 'lambda',
       region: site === 'production' ? config.standbyRegion : config.productionRegion,

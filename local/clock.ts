@@ -10,7 +10,8 @@ interface Scheduled {
 
 export class VirtualClock {
   /** Wall-clock ms the run starts at, on a minute boundary (the scheduler fires on minutes). */
-  // The virtual epoch: the current minute, so items' TTLs lie ahead of DynamoDB Local's own clock. Reports count from it.
+  // The virtual epoch: the current minute, so items' TTLs lie ahead of DynamoDB Local's own clock. Reports count from
+  // it.
   // eslint-disable-next-line no-restricted-properties
   readonly startMs = Math.floor(Date.now() / 60_000) * 60_000;
   nowMs = this.startMs;

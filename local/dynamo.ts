@@ -153,7 +153,10 @@ async function readiness(child: ChildProcess, port: number, readyTimeoutMs: numb
 }
 
 /** A document client for one simulated region of a running DynamoDB Local. */
-/** A document client of DynamoDB Local as if in `region`, trying each request `maxAttempts` times (the deployed ones: 2). */
+/**
+ * A document client of DynamoDB Local as if in `region`, trying each request `maxAttempts` times (the deployed ones:
+ * 2).
+ */
 export function regionDocumentClient(endpoint: string, region: string, maxAttempts = 2): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts }),

@@ -131,7 +131,10 @@ export class Faults {
     describe(this.regions.quorum === undefined ? `${text} (two-region mode: there is no witness)` : text);
   }
 
-  /** Injects bad messages aimed at one site: forged (signed with a key nobody holds) or replayed (a valid beat sent again). */
+  /**
+   * Injects bad messages aimed at one site: forged (signed with a key nobody holds) or replayed (a valid beat sent
+   * again).
+   */
   private async inject(kind: 'forge' | 'replay', path: PathId, count: number, target: Site): Promise<void> {
     const w = this.world;
     const sender = w.sites[peerOf(target.id)];
@@ -171,7 +174,8 @@ export class Faults {
           }),
         );
       } else {
-        // An attacker with write access to the replica: the forged item sits there until the peer's next beat replaces it.
+        // An attacker with write access to the replica: the forged item sits there until the peer's next beat replaces
+        // it.
         w.clock.schedule(at, async () => {
           await target.store.writeBeat(beat);
           await this.regions.replicate(target);

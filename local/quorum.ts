@@ -37,7 +37,10 @@ export interface Reachability {
  */
 export const WRITE_CONFLICT_MS = 100;
 
-/** The client command names a document client's requests carry in the middleware context, and the document command to resend each as. */
+/**
+ * The client command names a document client's requests carry in the middleware context, and the document command to
+ * resend each as.
+ */
 const COMMANDS = {
   GetItemCommand: GetCommand,
   PutItemCommand: PutCommand,
@@ -54,7 +57,10 @@ const WRITES = new Set([
   'BatchWriteItemCommand',
   'TransactWriteItemsCommand',
 ]);
-/** Requests that read: strongly consistent ones (ConsistentRead) go through a majority too; eventually consistent ones answer locally. */
+/**
+ * Requests that read: strongly consistent ones (ConsistentRead) go through a majority too; eventually consistent ones
+ * answer locally.
+ */
 const READS = new Set([
   'GetItemCommand',
   'QueryCommand',
@@ -63,7 +69,10 @@ const READS = new Set([
   'TransactGetItemsCommand',
 ]);
 
-/** Whether a request needs a majority of the three regions on an MRSC table: every write, and every strongly consistent read. */
+/**
+ * Whether a request needs a majority of the three regions on an MRSC table: every write, and every strongly consistent
+ * read.
+ */
 export function needsMajority(commandName: string, input: Record<string, unknown>): boolean {
   if (WRITES.has(commandName)) return true;
   // A transaction's reads are serializable, so strong.
@@ -136,7 +145,8 @@ export class QuorumVolume {
   }
 
   /**
-   * Routes `site`'s requests to the heartbeat volume through the majority rule; the handlers use their client unchanged.
+   * Routes `site`'s requests to the heartbeat volume through the majority rule; the handlers use their client
+   * unchanged.
    * `observer`: the runtime's own reads after a run (what `mirrorbeat status` would say), which see the cluster record
    * where it lives but are no caller in a region, so the rule does not apply to them.
    */

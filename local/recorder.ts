@@ -28,7 +28,10 @@ export interface Report {
   }[];
   readonly detectionMs: number | null;
   readonly maxSimultaneousPrimaries: number;
-  /** Virtual ms after the first primary during which no site acted as primary (a crashed or frozen site acts as nothing). */
+  /**
+   * Virtual ms after the first primary during which no site acted as primary (a crashed or frozen site acts as
+   * nothing).
+   */
   readonly noPrimaryMs: number;
   /** Each stretch without a primary after the first one acted; `toMs` null when the run ended in it. */
   readonly noPrimaryGaps: { fromMs: number; toMs: number | null }[];
@@ -50,7 +53,10 @@ export interface DeliveredMessage {
 
 /** What the runtime saw happen, beyond the report: the evidence invariants are checked against. */
 export interface RuntimeLog {
-  /** Valid peer beats a site accepted, by path, with scenario time (network: at the receiver; storage: at the reading tick). */
+  /**
+   * Valid peer beats a site accepted, by path, with scenario time (network: at the receiver; storage: at the reading
+   * tick).
+   */
   readonly accepted: { atMs: number; site: SiteId; path: PathId; serial: number }[];
   /** Times an accepted serial on a path was lower than one accepted before it. */
   serialRegressions: number;
@@ -58,7 +64,10 @@ export interface RuntimeLog {
   noticesRaised: number;
   noticesDelivered: number;
   noticesFolded: number;
-  /** Notices any handler's desk folded; of them, how many a summary that reached the topic counted, and how many wait in windows still open at the end. */
+  /**
+   * Notices any handler's desk folded; of them, how many a summary that reached the topic counted, and how many wait in
+   * windows still open at the end.
+   */
   foldedAll: number;
   noticesSummarized: number;
   foldedOpenAtEnd: number;
@@ -95,7 +104,10 @@ export class Recorder {
   private readonly noPrimary = { gaps: [] as { fromMs: number; toMs: number | null }[], seenPrimary: false };
   /** The epoch each site acts as primary at, as last recorded in the primary timeline. */
   private readonly actingAt = new Map<SiteId, number>();
-  /** Sites that ticked since they last stopped (crashed, froze): a thawed or restarted site acts only after its next tick. */
+  /**
+   * Sites that ticked since they last stopped (crashed, froze): a thawed or restarted site acts only after its next
+   * tick.
+   */
   private readonly tickedSinceStop = new Set<SiteId>();
 
   constructor(private readonly world: World) {}

@@ -62,7 +62,10 @@ export class Regions {
     }
   }
 
-  /** A client of `site`'s region for the runtime's own reads: the cluster record where it lives, without the majority rule. */
+  /**
+   * A client of `site`'s region for the runtime's own reads: the cluster record where it lives, without the majority
+   * rule.
+   */
   observer(site: SiteId): DynamoDBDocumentClient {
     const db = regionDocumentClient(this.world.options.dynamoEndpoint, this.world.sites[site].settings.region);
     this.quorum?.bind(db, site, true);

@@ -11,7 +11,10 @@ process.env.JSII_DEPRECATED ??= 'quiet';
 
 const synthesized = new Map<string, Record<SiteId, SiteDefinitions>>();
 
-/** The workflows and rules as deployed for this configuration: synthesized once, then from the cache (definitions-cache.ts). */
+/**
+ * The workflows and rules as deployed for this configuration: synthesized once, then from the cache
+ * (definitions-cache.ts).
+ */
 export function definitionsFor(scenario: Scenario): Record<SiteId, SiteDefinitions> {
   const key = JSON.stringify(scenario.config);
   let definitions = synthesized.get(key) ?? cachedDefinitions(scenario.config);

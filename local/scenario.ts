@@ -74,7 +74,9 @@ const faults = [
 ] as const;
 const COMMAND_NAMES = 'activate, deactivate, paths, switchover, failover, approve, reject or maintenance';
 const pathAction = z.enum(['activate', 'deactivate'], { error: 'activate or deactivate' });
-/** site: where the command runs (path control: the site that starts it; switchover and failover: the site to promote). */
+/**
+ * site: where the command runs (path control: the site that starts it; switchover and failover: the site to promote).
+ */
 const commands = [
   z.strictObject({
     atMs,

@@ -51,7 +51,10 @@ export function outcomeOf(output: unknown): string {
   return 'succeeded';
 }
 
-/** The error and cause of the Fail state an execution ended in, if it ended in one (aws-local-stepfunctions' FailStateError). */
+/**
+ * The error and cause of the Fail state an execution ended in, if it ended in one (aws-local-stepfunctions'
+ * FailStateError).
+ */
 export function failStateOf(error: unknown): { error: string; cause: string } | undefined {
   if (!(error instanceof ExecutionError)) return undefined;
   const failed = error.cause;

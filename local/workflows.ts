@@ -103,7 +103,10 @@ export class Workflows {
     return { executionArn: this.executionArn(site, machine, name), startDate: new Date(w.clock.nowMs) };
   }
 
-  /** DescribeExecution's status, error and cause, from the execution's record (a Fail state's error; a crash as its error name). */
+  /**
+   * DescribeExecution's status, error and cause, from the execution's record (a Fail state's error; a crash as its
+   * error name).
+   */
   private describeExecution(site: Site, executionArn: string): Record<string, unknown> {
     const record = this.executions.find(
       (e) => e.site === site.id && this.executionArn(site, e.machine, e.name) === executionArn,

@@ -6,7 +6,8 @@ import type { ClusterRecord } from '../lambdas/core/volume';
 import { PATHS, type PathId, type SiteId, type Tuning } from '../lambdas/core/wire';
 
 /**
- * The fault world's schedules, results and state (lease-world.ts runs it). The role protocol in memory, in both modes: two sites each running the site core the
+ * The fault world's schedules, results and state (lease-world.ts runs it). The role protocol in memory, in both modes:
+ * two sites each running the site core the
  * heartbeat module runs (lambdas/core/site.ts: detectors, verdict, lease, role, takeover), in
  * the module's order (read the record, withdraw an expired handover, renew, decide, beat with
  * its ack, check, start a failover; checks between ticks at the core's wake time). Quorum mode: a
@@ -33,9 +34,14 @@ export type WorldFault =
       readonly fault: 'cut' | 'heal';
       readonly leg: 'sites' | 'network' | 'storage' | 'production-witness' | 'standby-witness';
     }
-  /** A site's wall clock steps by `ms` (its monotonic clock does not); a new container (recycle) or invocation (handoff). */
+  /**
+   * A site's wall clock steps by `ms` (its monotonic clock does not); a new container (recycle) or invocation
+   * (handoff).
+   */
   | { readonly atMs: number; readonly fault: 'skew'; readonly site: SiteId; readonly ms: number }
-  /** From then on a site's clocks run `ppm` parts per million fast (negative: slow), in place of the schedule's rate. */
+  /**
+   * From then on a site's clocks run `ppm` parts per million fast (negative: slow), in place of the schedule's rate.
+   */
   | { readonly atMs: number; readonly fault: 'drift'; readonly site: SiteId; readonly ppm: number }
   | { readonly atMs: number; readonly fault: 'recycle' | 'handoff'; readonly site: SiteId }
   /** Storage-path beats and (two-region mode) replication arrive this late from now on. */
@@ -55,7 +61,10 @@ export interface WorldSchedule {
   /** Each site's clock rate error (0.01: 1 % fast), and its tick phase. */
   readonly drift: Readonly<Record<SiteId, number>>;
   readonly phaseMs: Readonly<Record<SiteId, number>>;
-  /** The chance that one beat is lost on one path after LOSS_FROM_MS: at 1 both paths fail with the peer alive (false suspicion). */
+  /**
+   * The chance that one beat is lost on one path after LOSS_FROM_MS: at 1 both paths fail with the peer alive (false
+   * suspicion).
+   */
   readonly loss: number;
   /** How long the workflow takes from the start to the fence's conditional write, at most. */
   readonly fenceDelayMaxMs: number;
@@ -106,7 +115,9 @@ export interface WorldSample {
 
 const tunings = new Map<string, Tuning>();
 
-/** The tuning a deployed site gets at this interval with every other key left to its default (quorum mode unless said). */
+/**
+ * The tuning a deployed site gets at this interval with every other key left to its default (quorum mode unless said).
+ */
 export function worldTuning(intervalSeconds: number, mode: WorldMode = 'quorum'): Tuning {
   const key = `${mode}/${intervalSeconds}`;
   let t = tunings.get(key);

@@ -36,7 +36,9 @@ export interface SimulationOptions {
 export interface Execution {
   status: 'running' | 'waiting' | 'done';
   abort: () => void;
-  /** The input it was started with, as given: StartExecution with the same name and input answers again while it runs. */
+  /**
+   * The input it was started with, as given: StartExecution with the same name and input answers again while it runs.
+   */
   readonly input?: string;
 }
 

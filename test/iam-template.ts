@@ -151,7 +151,9 @@ export class ResolvedStack {
     return Object.entries(this.resources).filter(([, r]) => r.Type === type);
   }
 
-  /** The role's name and its identity policies (inline policies of the role and every AWS::IAM::Policy attached to it). */
+  /**
+   * The role's name and its identity policies (inline policies of the role and every AWS::IAM::Policy attached to it).
+   */
   rolePolicies(roleName: string): PolicyDocument[] {
     const role = this.ofType('AWS::IAM::Role').find(([id]) => this.ref(id) === roleName);
     if (role === undefined) throw new Error(`${this.stackName}: no role named ${roleName}`);

@@ -10,7 +10,9 @@ import { SiteStore } from '../../lambdas/shared/store';
 import type { SiteTables } from '../../client/status';
 import { accountOf, explainAwsError } from './aws';
 
-/** What the command groups share: the configuration as synth reads it, the site options, each site's region and tables. */
+/**
+ * What the command groups share: the configuration as synth reads it, the site options, each site's region and tables.
+ */
 
 function readCdkContext(file: string): Record<string, unknown> {
   let text: string;

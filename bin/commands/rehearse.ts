@@ -146,7 +146,10 @@ export function registerRehearse(program: Command): void {
 /** The copy of the results the README shows, refreshed only on request (`--update-results`). */
 const COMMITTED_RESULTS = 'bench/results';
 
-/** The configuration a scenario runs on: cdk.json's (with -c overrides), as synth reads it, or the built-in demo cluster. */
+/**
+ * The configuration a scenario runs on: cdk.json's (with -c overrides), as synth reads it, or the built-in demo
+ * cluster.
+ */
 function rehearsedConfig(cdkJson: string | undefined, overrides: readonly string[]): RehearsedConfig {
   const file = cdkJson ?? 'cdk.json';
   if (cdkJson === undefined && !existsSync(file)) {

@@ -45,7 +45,9 @@ export function embeddedMetricLines(
   });
 }
 
-/** One invalid beat: counted per path (what the alarms watch) and per path and reason (what the dashboard breaks down). */
+/**
+ * One invalid beat: counted per path (what the alarms watch) and per path and reason (what the dashboard breaks down).
+ */
 export function invalidBeatPoints(path: string, reason: string): MetricPoint[] {
   return [
     { name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: path } },

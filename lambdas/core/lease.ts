@@ -31,7 +31,10 @@ export interface LeaseTuning {
 export const DRIFT_FRACTION = 0.05;
 export const driftMarginMs = (leaseMs: number): number => Math.max(1_000, Math.ceil(leaseMs * DRIFT_FRACTION));
 
-/** The lease tuning of a deployed site's configuration: one place, for the heartbeat module's core and the fence step alike. */
+/**
+ * The lease tuning of a deployed site's configuration: one place, for the heartbeat module's core and the fence step
+ * alike.
+ */
 export function leaseTuningOf(
   t: Pick<Tuning, 'consistency' | 'leaseSeconds' | 'isolationPolicy' | 'intervalSeconds'>,
 ): LeaseTuning {
@@ -130,7 +133,10 @@ export function promotionSeen(state: LeaseState, record: ClusterRecord, site: Si
   return { ...state, promotion: { epoch: record.epoch, seenAtMono: nowMono } };
 }
 
-/** This site read a record asking it to hand over: it remembers when it first saw that request (its expiry runs from then). */
+/**
+ * This site read a record asking it to hand over: it remembers when it first saw that request (its expiry runs from
+ * then).
+ */
 export function handoverSeen(state: LeaseState, record: ClusterRecord, site: SiteId, nowMono: number): LeaseState {
   const asked = record.primary === site ? record.handover : undefined;
   if (asked === undefined) return state.handover === undefined ? state : { ...state, handover: undefined };
@@ -173,7 +179,10 @@ export function expiredHandoverOf(
   return nowMono - seen.seenAtMono >= handoverExpiryMs(t, tuning) ? asked : undefined;
 }
 
-/** Whether the last successful renewal at `epoch` started less than one lease ago, and still will have when this decision ends. */
+/**
+ * Whether the last successful renewal at `epoch` started less than one lease ago, and still will have when this
+ * decision ends.
+ */
 export function holdsLease(state: LeaseState, t: LeaseTuning, epoch: number, nowMono: number): boolean {
   const r = state.renewal;
   return r !== undefined && r.epoch === epoch && nowMono - r.startedAtMono + t.holdMs < t.leaseMs;
@@ -194,7 +203,10 @@ export function gateOpen(state: LeaseState, t: LeaseTuning, record: ClusterRecor
   return silentForMs(state, record, nowMono) >= t.leaseMs + t.driftMarginMs;
 }
 
-/** When (own mono) the gate opens if no renewal is seen before: undefined when this site has not watched the record's renewal. */
+/**
+ * When (own mono) the gate opens if no renewal is seen before: undefined when this site has not watched the record's
+ * renewal.
+ */
 export function gateOpensAtMono(state: LeaseState, t: LeaseTuning, record: ClusterRecord): number | undefined {
   const w = state.watch;
   if (w === undefined || w.epoch !== record.epoch || w.lease !== (record.lease ?? 0)) return undefined;
@@ -294,7 +306,10 @@ export interface TakeoverView {
   readonly site: SiteId;
   readonly record: ClusterRecord;
   readonly nowMono: number;
-  /** The seed's trigger: every enabled path says the peer is lost (for the confirmation window), or its beats report failure. */
+  /**
+   * The seed's trigger: every enabled path says the peer is lost (for the confirmation window), or its beats report
+   * failure.
+   */
   readonly trigger: FailoverReason | undefined;
   readonly onPeerFailure: 'notify' | 'failover';
   /** The peer's beat claimed primary at a higher epoch than this site's replica shows: it has just taken over. */

@@ -29,7 +29,9 @@ export const heartbeatSchema = z.strictObject({
   role: z.enum(['primary', 'secondary']),
   health: z.enum(HEALTH_VALUES),
   notice: z.optional(z.strictObject({ kind: text(64), detail: z.string().check(z.maxLength(MAX_TEXT)) })),
-  /** The highest serial this sender has accepted from the peer: the round trip two-region self-fence times its lease by. */
+  /**
+   * The highest serial this sender has accepted from the peer: the round trip two-region self-fence times its lease by.
+   */
   ack: z.optional(count(1)),
   sig: z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 HMAC-SHA256')),
 });

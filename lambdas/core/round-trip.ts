@@ -33,7 +33,10 @@ export class RoundTrip {
     this.peerRead = true;
   }
 
-  /** This container's own beats, oldest first: serial and send time on its monotonic clock (the self-fence lease runs from them). */
+  /**
+   * This container's own beats, oldest first: serial and send time on its monotonic clock (the self-fence lease runs
+   * from them).
+   */
   private readonly sends: { readonly serial: number; readonly sentMono: number }[] = [];
   /** The highest serial of this site's beats that the peer acknowledged in a beat confirming this site as primary. */
   private acked: number | undefined;
@@ -53,7 +56,10 @@ export class RoundTrip {
   private firstSentAtEpoch: { readonly epoch: number; readonly serial: number } | undefined;
   /** The highest serial the peer's beats at the highest epoch they carried acknowledged. */
   private peerAckAtEpoch: { readonly epoch: number; readonly ack: number } | undefined;
-  /** This site sent (or is sending) its beat `serial` at `monoMs`: the self-fence lease may run from it once the peer acknowledges it. */
+  /**
+   * This site sent (or is sending) its beat `serial` at `monoMs`: the self-fence lease may run from it once the peer
+   * acknowledges it.
+   */
   beatSent(serial: number, monoMs: number, epoch: number): void {
     this.sends.push({ serial, sentMono: monoMs });
     if ((this.firstSentAtEpoch?.epoch ?? 0) < epoch) this.firstSentAtEpoch = { epoch, serial };
@@ -85,7 +91,9 @@ export class RoundTrip {
     return onWall(acked);
   }
 
-  /** A valid peer beat: its serial is accepted, and its `ack` counts when it confirms this site (secondary, not ahead). */
+  /**
+   * A valid peer beat: its serial is accepted, and its `ack` counts when it confirms this site (secondary, not ahead).
+   */
   acknowledged(beat: Heartbeat, arrivedAtMs: number | undefined, cluster: ClusterRecord): void {
     this.accepted = Math.max(this.accepted ?? 0, beat.serial);
     const heard = this.firstHeard;

@@ -90,17 +90,26 @@ export const serialFloor = (nowMs: number): number => Math.floor(nowMs);
 export interface ClusterRecord {
   readonly epoch: number;
   readonly primary: SiteId;
-  /** The primary's renewal count: every renewal and every promotion raises it, so a takeover can name the one it saw. */
+  /**
+   * The primary's renewal count: every renewal and every promotion raises it, so a takeover can name the one it saw.
+   */
   readonly lease?: number;
-  /** How long the promoted site waits after seeing its promotion before it acts (the old primary's lease); absent: at once. */
+  /**
+   * How long the promoted site waits after seeing its promotion before it acts (the old primary's lease); absent: at
+   * once.
+   */
   readonly actAfterMs?: number;
   /** When the fence step promoted the primary to this epoch (its own clock); absent for the first primary. */
   readonly promotedAtMs?: number;
-  /** When the verify step confirmed that promotion complete; a failover started again for this epoch then does nothing. */
+  /**
+   * When the verify step confirmed that promotion complete; a failover started again for this epoch then does nothing.
+   */
   readonly verifiedAtMs?: number;
   /** This epoch came from a switchover: the old primary confirmed it stopped before the fence. */
   readonly handedOver?: boolean;
-  /** This epoch came from an automatic takeover through the lease gate: the old primary was lost to the promoted site. */
+  /**
+   * This epoch came from an automatic takeover through the lease gate: the old primary was lost to the promoted site.
+   */
   readonly gated?: boolean;
   /** A planned switchover asked the primary to hand over to `to` at this epoch. */
   readonly handover?: Handover;

@@ -40,7 +40,9 @@ export const MetricName = {
   noPrimary: 'NoPrimary',
   /** 1 while maintenance mode is on, as this site read it. */
   maintenance: 'Maintenance',
-  /** Per path: the adaptive deadline a peer beat must arrive within, in seconds (the beat age is plotted against it). */
+  /**
+   * Per path: the adaptive deadline a peer beat must arrive within, in seconds (the beat age is plotted against it).
+   */
   deadline: 'DeadlineSeconds',
   /** Per path: 2 enabled, 1 pending, 0 disabled (the path registry, as this site applies it). */
   pathMode: 'PathMode',
@@ -125,7 +127,9 @@ export interface PromotionActions {
     readonly clusterEndpoints: readonly { readonly url: string; readonly region: string }[];
     readonly routingControls: Readonly<Record<SiteId, string>>;
   };
-  /** The production (PRIMARY) failover record and its health check: the check is inverted while the standby is primary. */
+  /**
+   * The production (PRIMARY) failover record and its health check: the check is inverted while the standby is primary.
+   */
   readonly route53FailoverRecord?: Route53FailoverRecord;
   /** A Route 53 record pair, one record per site: the promoted site's becomes PRIMARY (or takes the weight). */
   readonly route53Records?: Route53Records;

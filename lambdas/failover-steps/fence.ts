@@ -10,8 +10,14 @@ import { DetailType, EVENT_SOURCE } from '../core/wire';
 import { deadline } from '../shared/deadlines';
 import type { FailoverDeps, FailoverOptions } from './steps';
 
-/** The fence step: the one conditional write that moves the epoch, then the fence on the network path and the fence hook. */
-/** The epoch this execution promotes to: one above the epoch it was started for (or drained at), or above the current one. */
+/**
+ * The fence step: the one conditional write that moves the epoch, then the fence on the network path and the fence
+ * hook.
+ */
+/**
+ * The epoch this execution promotes to: one above the epoch it was started for (or drained at), or above the current
+ * one.
+ */
 export function targetEpoch(input: StepInput, current: ClusterRecord): number {
   const expected = input.state.expectedEpoch ?? resultOf(input, 'drain')?.epoch;
   return (typeof expected === 'number' ? expected : current.epoch) + 1;
@@ -54,7 +60,8 @@ export async function fence(
   const handover =
     options.kind === 'switchover' ? ' AND handover.execution = :exec AND attribute_exists(handover.drainedAtMs)' : '';
   // A gated takeover names the renewal it saw stand still: a renewal since then makes it lose.
-  // (Quorum mode: the lease is the cluster record's own count; in two-region mode it lives in another item, checked by confirm.)
+  // (Quorum mode: the lease is the cluster record's own count; in two-region mode it lives in another item, checked by
+  // confirm.)
   const lease =
     options.expectedLease === undefined || settings.tuning.consistency !== 'strong'
       ? ''

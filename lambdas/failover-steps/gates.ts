@@ -2,7 +2,10 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { deadline } from '../shared/deadlines';
 import type { FailoverDeps, FailoverOptions } from './steps';
 
-/** The failover's gates: replication lag within the RPO budget (read in the peer's region), and the cooldown after a promotion. */
+/**
+ * The failover's gates: replication lag within the RPO budget (read in the peer's region), and the cooldown after a
+ * promotion.
+ */
 export interface GateCheck {
   readonly gate: 'replication-lag' | 'cooldown' | 'ebs-readiness';
   readonly passed: boolean;

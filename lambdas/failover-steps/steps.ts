@@ -60,7 +60,10 @@ export interface FailoverOptions {
   readonly reason: string;
   /** The renewal of the old primary's lease the heartbeat module saw stand still past its lease: the fence names it. */
   readonly expectedLease?: number;
-  /** The lease gate passed before the start (quorum mode): the old primary cannot be acting, so the promoted site acts at once. */
+  /**
+   * The lease gate passed before the start (quorum mode): the old primary cannot be acting, so the promoted site acts
+   * at once.
+   */
   readonly gated: boolean;
 }
 
@@ -355,7 +358,10 @@ async function peerPaths(deps: FailoverDeps): Promise<{
   return { states, ages, live, observed };
 }
 
-/** The decision record the promoted notice carries: why, on what evidence, through which gates, with what effect, how fast. */
+/**
+ * The decision record the promoted notice carries: why, on what evidence, through which gates, with what effect, how
+ * fast.
+ */
 function decisionRecord(
   input: StepInput,
   options: FailoverOptions,

@@ -12,7 +12,9 @@ import type { ModuleDeps } from './deps';
  * retry window (one lease: lambdas/core/site.ts, failoverRetryMs).
  */
 export const DECIDED_RETRY_MS = 5 * 60_000;
-/** Errors with which the failover workflow refuses for a stated reason (lib/workflows.ts): a decision, not a failure. */
+/**
+ * Errors with which the failover workflow refuses for a stated reason (lib/workflows.ts): a decision, not a failure.
+ */
 const DECIDED_ERRORS: ReadonlySet<string> = new Set(['GatesBlocked', 'Refused', 'SwitchoverRefused']);
 
 interface Attempt {

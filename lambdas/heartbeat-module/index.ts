@@ -59,7 +59,9 @@ function fenceHookOf(
   };
 }
 
-/** The EventBridge event CloudWatch sends when an alarm changes state (the stack's rule admits only the watched alarms). */
+/**
+ * The EventBridge event CloudWatch sends when an alarm changes state (the stack's rule admits only the watched alarms).
+ */
 function isAlarmStateChange(event: unknown): event is { detail?: { alarmName?: string } } {
   return (
     typeof event === 'object' &&
@@ -68,7 +70,10 @@ function isAlarmStateChange(event: unknown): event is { detail?: { alarmName?: s
   );
 }
 
-/** Invoked every minute by EventBridge Scheduler; the invocation that holds the site's ticker ticks every intervalSeconds until a newer one takes over. */
+/**
+ * Invoked every minute by EventBridge Scheduler; the invocation that holds the site's ticker ticks every
+ * intervalSeconds until a newer one takes over.
+ */
 export const handler = async (
   event: unknown,
   context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,

@@ -23,7 +23,10 @@ export class MaintenanceWatch {
     private readonly announcer: Announcer,
   ) {}
 
-  /** Reads the item when due; a read that fails keeps what the core knew (an operator's switch is not undone by a timeout). */
+  /**
+   * Reads the item when due; a read that fails keeps what the core knew (an operator's switch is not undone by a
+   * timeout).
+   */
   async refresh(nowMs: number, timeoutMs: number): Promise<void> {
     if (this.lastReadMs !== undefined && nowMs - this.lastReadMs < MAINTENANCE_READ_EVERY_MS) return;
     this.lastReadMs = nowMs;

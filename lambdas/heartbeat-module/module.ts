@@ -41,7 +41,10 @@ export interface TickReport {
   readonly failoverStarted: boolean;
   /** A newer invocation of this site's module has taken over ticking: this one stops after this tick. */
   readonly superseded: boolean;
-  /** When to check again before the next tick, if a decision would change by then (lambdas/core/site.ts, Checked.wakeAtMs). */
+  /**
+   * When to check again before the next tick, if a decision would change by then (lambdas/core/site.ts,
+   * Checked.wakeAtMs).
+   */
   readonly wakeAtMs: number | undefined;
   readonly notices: readonly Notice[];
   readonly metrics: readonly MetricPoint[];

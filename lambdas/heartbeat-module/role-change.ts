@@ -14,7 +14,10 @@ export class RoleChange {
   private announcedUnrecorded: Role | undefined;
   /** Since when this container has seen no site acting as primary. */
   private noPrimarySinceMs: number | undefined;
-  /** The epoch the no-primary condition was first seen at: a new epoch (a promotion while this site was frozen) starts it afresh. */
+  /**
+   * The epoch the no-primary condition was first seen at: a new epoch (a promotion while this site was frozen) starts
+   * it afresh.
+   */
   private noPrimaryEpoch: number | undefined;
   /** What it last recorded of that: `none` once it lasted a lease. */
   private recordedSeen: 'seen' | 'none' | undefined;
@@ -108,7 +111,8 @@ export class RoleChange {
 
   /**
    * No site acting as primary, as this site can see it (`why`, from SiteCore.noPrimary): once
-   * it has lasted the grace (a lease, the margin, two ticks: longer than a failover takes), it is recorded once in this site's
+   * it has lasted the grace (a lease, the margin, two ticks: longer than a failover takes), it is recorded once in this
+   * site's
    * view and announced as `no-primary`; seeing a primary again is recorded, quietly.
    */
   async watchPrimary(

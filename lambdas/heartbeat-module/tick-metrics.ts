@@ -46,7 +46,10 @@ export function sendMetrics(sent: Readonly<Record<PathId, 'sent' | 'failed' | 'd
   }));
 }
 
-/** The role this site acted in, whether it sees no primary at all, maintenance mode, and each path's mode in its registry. */
+/**
+ * The role this site acted in, whether it sees no primary at all, maintenance mode, and each path's mode in its
+ * registry.
+ */
 export function roleMetrics(
   role: Role,
   noPrimary: boolean,

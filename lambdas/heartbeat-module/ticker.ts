@@ -82,7 +82,8 @@ export class Ticker {
         invocation.superseded = out.ticker !== undefined && out.ticker !== invocation.id;
       }
     } catch (error) {
-      // The counter is down with the local table; the network beat must still go out, with a serial above any before it.
+      // The counter is down with the local table; the network beat must still go out, with a serial above any before
+      // it.
       this.lastSerial = Math.max(this.lastSerial + 1, serialFloor(nowMs));
       this.deps.log('warn', 'serial counter unavailable; using the time floor', { error: String(error) });
     }

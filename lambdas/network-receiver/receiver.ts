@@ -19,7 +19,9 @@ export type Receipt =
 
 type ReceiverDeps = { settings: Settings; store: SiteStore; keys: Pick<SigningKeys, 'all'> };
 
-/** Everything the peer sends on the network path, by detail-type: beats, request commands and their acknowledgements. */
+/**
+ * Everything the peer sends on the network path, by detail-type: beats, request commands and their acknowledgements.
+ */
 export async function receiveNetworkEvent(
   detailType: unknown,
   detail: unknown,
@@ -31,7 +33,10 @@ export async function receiveNetworkEvent(
   return receiveNetworkBeat(detail, nowMs, deps);
 }
 
-/** A request command or acknowledgement: checked like a beat, then kept in the local table for the module or the workflow. */
+/**
+ * A request command or acknowledgement: checked like a beat, then kept in the local table for the module or the
+ * workflow.
+ */
 async function receiveControl(
   kind: 'command' | 'ack',
   detail: unknown,

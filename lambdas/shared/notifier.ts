@@ -60,7 +60,9 @@ export class Notifier {
   }
 }
 
-/** The rate limit: at most `burst` warning notices of one kind and path per window; the rest are folded into a summary. */
+/**
+ * The rate limit: at most `burst` warning notices of one kind and path per window; the rest are folded into a summary.
+ */
 export interface NoticePolicy {
   readonly windowSeconds: number;
   readonly burst: number;

@@ -1,4 +1,5 @@
-// The path registry and the request commands of path control: which paths each site uses, and the commands and acknowledgements that change them.
+// The path registry and the request commands of path control: which paths each site uses, and the commands and
+// acknowledgements that change them.
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -80,7 +81,10 @@ export class PathStore {
     );
   }
 
-  /** The storage path's copy of a request command: an item in the requester's replica that replication carries to the peer. */
+  /**
+   * The storage path's copy of a request command: an item in the requester's replica that replication carries to the
+   * peer.
+   */
   async putCommand(command: PathCommandMessage, signal?: AbortSignal): Promise<void> {
     await this.db.send(
       new PutCommand({

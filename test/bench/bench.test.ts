@@ -218,7 +218,8 @@ describe('mirrorbeat bench, reduced', () => {
     expect(report.corpus.classes).toMatchObject({ 'site-crash': 4, 'forged-and-replayed': 4 });
     // A tick's CPU, measured, and stretched to Lambda's CPU share: less memory, longer.
     expect(report.tick).toMatchObject({ memoryMb: config().heartbeatModuleMemoryMb, pathTimeoutMs: 800 });
-    // DynamoDB as measured in the runtime's steady state: a tick's reads and writes at both sites, the volume's replicated.
+    // DynamoDB as measured in the runtime's steady state: a tick's reads and writes at both sites, the volume's
+    // replicated.
     expect(report.dynamo.readUnitsPerSecond).toBeGreaterThan(4);
     expect(report.dynamo.writeUnitsPerSecond).toBeGreaterThan(2);
     expect(report.dynamo.replicatedWriteUnitsPerSecond).toBeGreaterThan(0.5);
@@ -227,7 +228,8 @@ describe('mirrorbeat bench, reduced', () => {
     expect(report.tick.firstMaxMs).toBeGreaterThan(0);
     const at = report.tick.atMemoryMs;
     expect(at['128']?.steadyP99).toBeGreaterThan(at['256']?.steadyP99 as number);
-    // Each 128 MB of the always-running module (and of the refused invocations' wait) is about $9.60 a month for the pair.
+    // Each 128 MB of the always-running module (and of the refused invocations' wait) is about $9.60 a month for the
+    // pair.
     const lambda = report.tick.lambdaUsdAtMemory;
     expect((lambda['256'] as number) - (lambda['128'] as number)).toBeCloseTo(9.6, 0);
     const { items } = report.costPerMonthUsd;

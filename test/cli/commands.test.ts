@@ -133,7 +133,8 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     );
     expect(status.notices.map((n) => n.at)).toEqual([...status.notices.map((n) => n.at)].sort().reverse());
     const lost = status.notices.find((n) => n.kind === 'peer-lost');
-    // Nobody took over in this harness (its failover workflow is a mock): past the lease and the grace, the standby says so.
+    // Nobody took over in this harness (its failover workflow is a mock): past the lease and the grace, the standby
+    // says so.
     expect(formatStatus(status)).toMatch(/notices \(newest first; 3 unacknowledged;/);
     expect(formatStatus(status)).toMatch(/^ {2}NO PRIMARY: standby has seen no site acting as primary since /m);
     expect(formatStatus(status)).toMatch(/! .* critical no site acts as primary \(standby\); UNACKNOWLEDGED/);

@@ -3,7 +3,10 @@ import { synthesizeDefinitions } from '../../local/definitions';
 import { SITE_IDS } from '../../lambdas/core/wire';
 import { config } from '../helpers';
 
-/** Every state machine definition as synthesized, for every failover mode, checked against the Amazon States Language by asl-validator. */
+/**
+ * Every state machine definition as synthesized, for every failover mode, checked against the Amazon States Language by
+ * asl-validator.
+ */
 describe.each(['automatic', 'approval', 'manual'])('the state machines under failoverMode %s', (failoverMode) => {
   const definitions = synthesizeDefinitions(
     config({ failoverMode, consistency: 'eventual', isolationPolicy: 'self-fence' }),

@@ -247,7 +247,8 @@ describe.each(both)('the %s site', (site, t) => {
     expect(actionsOf(t, 'NetworkReceiverRole')).not.toContain('events:PutEvents');
     expect(actionsOf(t, 'NetworkReceiverRole')).toContain('secretsmanager:GetSecretValue');
     expect(actionsOf(t, 'FailoverStepsRole')).toContain('cloudwatch:GetMetricData');
-    // The failover steps sign the fence message they send to the peer's bus; they change no traffic unless configured to.
+    // The failover steps sign the fence message they send to the peer's bus; they change no traffic unless configured
+    // to.
     expect(actionsOf(t, 'FailoverStepsRole')).toEqual(
       expect.arrayContaining(['secretsmanager:GetSecretValue', 'events:PutEvents']),
     );

@@ -134,7 +134,8 @@ describe('the failover workflow', () => {
       config: scenario.config,
     });
     expect(outcomes(result)).toEqual(['promoted']);
-    // Capacity before the database, the database before traffic; a production crash is a failover, with data loss allowed.
+    // Capacity before the database, the database before traffic; a production crash is a failover, with data loss
+    // allowed.
     expect(texts(result, /Auto Scaling group|ECS service|Aurora|Route 53 change/)).toEqual([
       'standby: us-west-2 Auto Scaling group orders-workers-usw2: min 2, desired 4, max 4',
       'standby: us-west-2 ECS service orders-usw2/api: desired 6',
@@ -158,7 +159,8 @@ describe('the failover workflow', () => {
     ) as { config: Record<string, unknown>; events: unknown[]; durationMs: number };
     const result = await simulateEvents(scenario.events, { durationMs: scenario.durationMs, config: scenario.config });
     expect(outcomes(result)).toEqual(['drill complete', 'switched over', 'promoted']);
-    // The new primary's fence step and the old primary's heartbeat module both hand it the event: the first zeroes, a repeat changes nothing.
+    // The new primary's fence step and the old primary's heartbeat module both hand it the event: the first zeroes, a
+    // repeat changes nothing.
     const fence = texts(result, /workload fence/);
     expect(fence[0]).toBe(
       'production: workload fence: standby is primary at epoch 2: orders-workers-use1 min 2→0, desired 4→0; orders-use1/api desired 6→0',
@@ -244,7 +246,8 @@ describe('the failover workflow', () => {
   });
 
   it('holds a second automatic failover on a reported workload failure within cooldownSeconds, and says how to override it', async () => {
-    // Production reports its workload failed (the standby takes over), recovers, then the new primary's workload fails too.
+    // Production reports its workload failed (the standby takes over), recovers, then the new primary's workload fails
+    // too.
     const result = await simulateEvents(
       [
         { atMs: 10_000, fault: 'health', site: 'production', status: 'failed' },

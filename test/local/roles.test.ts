@@ -27,7 +27,8 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
 
   it('takes the ticker back after a restart between two ticks: no failover, never two primaries', async () => {
     // Found by chaos (seed 4242): the restarted site's invocation was refused while its dead ticker still looked alive,
-    // and the site stayed silent until the next minute's invocation; the standby took over a primary that had not stopped.
+    // and the site stayed silent until the next minute's invocation; the standby took over a primary that had not
+    // stopped.
     const report = await run('regression-restart-between-ticks');
     expect(report.maxSimultaneousPrimaries).toBe(1);
     expect(report.failovers).toEqual([]);
@@ -63,7 +64,8 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(report.failovers.map((f) => [f.from, f.to, f.reason, f.promotedAtMs !== null])).toEqual([
       ['production', 'standby', 'peer-stepped-down', true],
     ]);
-    // Production stops within one lease of the cut; the standby acts within the lease, the margin, a window and two ticks more.
+    // Production stops within one lease of the cut; the standby acts within the lease, the margin, a window and two
+    // ticks more.
     expect(sitesOf(report)).toEqual(['production@1', 'standby@2']);
     expect(report.noPrimaryMs).toBeLessThanOrEqual(7_000 + 1_000 + 2_000 + 2 * 2_000);
   });
@@ -193,7 +195,8 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     const manual = await rehearse({ failoverMode: 'manual' });
     const raised = manual.report.notifications.filter((n) => n.kind === 'no-primary');
     expect(raised).toEqual([expect.objectContaining({ site: 'standby' })]);
-    // The crash, then the lease (quorum mode's 7 s) and its margin to see it ran out, then the grace (lease, margin, two ticks: 12 s).
+    // The crash, then the lease (quorum mode's 7 s) and its margin to see it ran out, then the grace (lease, margin,
+    // two ticks: 12 s).
     expect(raised[0]?.atMs).toBeGreaterThan(20_000 + 8_000 + 12_000 - 2_000);
     const page = manual.messages.find((m) => m.subject.includes('no site acts as primary'));
     expect(page?.body).toMatch(/production's lease at epoch 1 ran out \d+ s ago and no site has taken over/);

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import { DRIFT_FRACTION } from '../../lambdas/core/lease';
 import { modelTiming, QUORUM_DEFAULTS, spinFlags } from '../../model/timing';
 
-/** The SPIN model of the role protocol (model/roles.pml), checked exhaustively at the code's timing; .ci/run installs spin. */
+/**
+ * The SPIN model of the role protocol (model/roles.pml), checked exhaustively at the code's timing; .ci/run installs
+ * spin.
+ */
 describe('the role protocol model (SPIN)', () => {
   it("takes its timing from the code's defaults, in units of one clock's drift over a lease", () => {
     const m = modelTiming();

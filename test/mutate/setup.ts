@@ -1,4 +1,5 @@
 import fc from 'fast-check';
 
-// Under mutation a failing property is a killed mutant: the first counterexample is enough, shrinking it is wasted time.
+// Under mutation a failing property is a killed mutant: the first counterexample is enough, shrinking it is wasted
+// time.
 fc.configureGlobal({ endOnFailure: true });

@@ -103,7 +103,8 @@ describe("the standby's watch carried to its next container (issue 31, 10)", () 
     expect(watchCarried(own, { epoch: 1, lease: 4, silentMs: 500 }, NOW)).toBe(own);
     expect(watchCarried(own, { epoch: 1, lease: 3, silentMs: 60_000 }, NOW)).toBe(own);
     expect(watchCarried(own, { epoch: 0, lease: 9, silentMs: 60_000 }, NOW)).toBe(own);
-    // The same count at an older epoch is another renewal, however long it stood; one as long as its own changes nothing.
+    // The same count at an older epoch is another renewal, however long it stood; one as long as its own changes
+    // nothing.
     expect(watchCarried(own, { epoch: 0, lease: 4, silentMs: 60_000 }, NOW)).toBe(own);
     expect(watchCarried(own, { epoch: 1, lease: 4, silentMs: 2_000 }, NOW)).toBe(own);
     expect(watchCarried(own, { epoch: 1, lease: 5, silentMs: 100 }, NOW).watch).toEqual({

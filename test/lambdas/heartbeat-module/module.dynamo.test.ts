@@ -12,7 +12,10 @@ import { asHandler, recordingClient, type SdkCall } from '../../../local/calls';
 import { productionBeat as signedBeat } from '../../beats';
 import { localSites, moduleFor, TEST_KEY } from '../../local-sites';
 
-/** The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions are mocked. */
+/**
+ * The heartbeat module and the receiver, as deployed, against DynamoDB Local; only EventBridge, SNS and Step Functions
+ * are mocked.
+ */
 
 const KEY = TEST_KEY;
 const keys = { current: async () => KEY, all: async () => [KEY] } as unknown as SigningKeys;
@@ -114,7 +117,8 @@ describe('the heartbeat module on DynamoDB Local', () => {
       [0, 50],
       [2_000, 2_050],
     ]);
-    // A's 6 s and B's own 2 s: the 7 s between A's last tick and B's first read are not counted (the gate opens later, never sooner).
+    // A's 6 s and B's own 2 s: the 7 s between A's last tick and B's first read are not counted (the gate opens later,
+    // never sooner).
     expect(await item()).toEqual({ epoch: 1, lease: 0, silentMs: 8_000 });
     // A hand-edited or malformed watch is no watch: the next container starts its own.
     await standby.db.send(
@@ -299,7 +303,8 @@ describe('recording a change in the heartbeat volume', () => {
     const { standby } = await localSites();
     const { store } = standby;
     expect(await store.views.recordVerdict('standby', 'peer-lost', Date.now(), 'module-a')).toBeUndefined();
-    // module-a's answer was lost (a timeout): its next attempt finds its own write and still announces, with the true previous value.
+    // module-a's answer was lost (a timeout): its next attempt finds its own write and still announces, with the true
+    // previous value.
     expect(await store.views.recordVerdict('standby', 'peer-lost', Date.now(), 'module-a')).toBeUndefined();
     expect(await store.views.recordVerdict('standby', 'peer-lost', Date.now(), 'module-b')).toBeNull();
     expect(await store.views.recordVerdict('standby', 'ok', Date.now(), 'module-b')).toBe('peer-lost');

@@ -35,7 +35,10 @@ class FakeStore {
   written: Heartbeat[] = [];
   observations = new Map<string, Observation>();
   failWrites = false;
-  /** The path registry, the recorded view and the ticker are the same fake (SiteStore's are path-store.ts, view-store.ts, ticker-store.ts). */
+  /**
+   * The path registry, the recorded view and the ticker are the same fake (SiteStore's are path-store.ts,
+   * view-store.ts, ticker-store.ts).
+   */
   readonly paths = this;
   readonly views = this;
   readonly ticker = this;
@@ -91,7 +94,10 @@ class FakeStore {
     promotedAtMs?: number;
     actAfterMs?: number;
   } = { epoch: 1, primary: 'production' };
-  /** The region reaches no majority: every write to the heartbeat volume (renewals, beats, records) times out, as on an MRSC table. */
+  /**
+   * The region reaches no majority: every write to the heartbeat volume (renewals, beats, records) times out, as on an
+   * MRSC table.
+   */
   noMajority = false;
   private majority() {
     if (this.noMajority) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
