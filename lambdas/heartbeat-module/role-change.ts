@@ -10,8 +10,8 @@ import type { ModuleDeps, Role } from './deps';
 export class RoleChange {
   /** The role this module last recorded as acting in. */
   private acting: Role | undefined;
-  /** A role change announced while its record could not be written (it is not announced again once written). */
-  private announcedUnrecorded: Role | undefined;
+  /** A demotion announced while its record could not be written (not announced again once it is). */
+  private demotionUnrecorded = false;
   /** Since when this container has seen no site acting as primary. */
   private noPrimarySinceMs: number | undefined;
   /**
@@ -49,15 +49,17 @@ export class RoleChange {
     // down) this container's own memory decides, once, and the record is tried again next tick: a notice and a
     // fence-hook call too many (the hook must be idempotent) rather than a demoted site that never says so and never
     // fences itself.
+    // (Roles are two: a change from primary is a change to secondary.)
     if (recorded === false) {
-      if (role !== 'secondary' || previous !== 'primary' || this.announcedUnrecorded === role) return [];
-      this.announcedUnrecorded = role;
+      if (previous !== 'primary' || this.demotionUnrecorded) return [];
+      this.demotionUnrecorded = true;
       return this.demoted(cluster, nowMs, outcomes);
     }
     this.acting = role;
-    const already = this.announcedUnrecorded === role;
-    this.announcedUnrecorded = undefined;
-    if (role !== 'secondary' || recorded !== 'primary' || already) return [];
+    const already = this.demotionUnrecorded;
+    this.demotionUnrecorded = false;
+    // The record names the role it replaced: null when it was this one already.
+    if (recorded !== 'primary' || already) return [];
     return this.demoted(cluster, nowMs, outcomes);
   }
 

@@ -83,8 +83,13 @@ class FakeStore {
     this.majority();
     return this.change('verdict', verdict);
   }
+  roleRecords = 0;
+  /** Only the role record fails (the rest of the volume answers). */
+  failRoleRecords = false;
   async recordRole(_site: string, role: string) {
     this.majority();
+    this.roleRecords += 1;
+    if (this.failRoleRecords) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
     return this.change('role', role);
   }
   cluster: {
@@ -462,6 +467,38 @@ describe('the heartbeat module', () => {
       expect((await hm.tick(NOW + 44_000)).role).toBe('primary');
       expect(published).toEqual(['demoted']);
       expect(fenced).toHaveLength(1);
+    });
+
+    it('records a role once per change, and announces a demotion it cannot record once, and only from primary', async () => {
+      const published: string[] = [];
+      const store = new FakeStore();
+      const notices = recording((n) => published.push(n.kind));
+      const hm = moduleWith(store, { settings: production, notices });
+      for (let t = 0; t <= 10_000; t += 2_000) expect((await hm.tick(NOW + t)).role).toBe('primary');
+      // The role is written when it changes, not every tick.
+      expect(store.roleRecords).toBe(1);
+      // The standby fenced it (epoch 2) while its role record cannot be written: it says so once, from memory.
+      store.failRoleRecords = true;
+      store.cluster = { epoch: 2, primary: 'standby' };
+      expect((await hm.tick(NOW + 12_000)).role).toBe('secondary');
+      expect((await hm.tick(NOW + 14_000)).role).toBe('secondary');
+      expect(published).toEqual(['demoted']);
+      // The record is written again, still as secondary: the demotion it now records was announced already.
+      store.failRoleRecords = false;
+      expect((await hm.tick(NOW + 16_000)).role).toBe('secondary');
+      expect(published).toEqual(['demoted']);
+      expect(store.records.get('role')).toBe('secondary');
+
+      // A site that never acted as primary announces nothing, record or not.
+      const standbyStore = new FakeStore();
+      standbyStore.failRoleRecords = true;
+      const standbyPublished: string[] = [];
+      const standbyModule = moduleWith(standbyStore, {
+        settings: standbySettings(),
+        notices: recording((n) => standbyPublished.push(n.kind)),
+      });
+      for (let t = 0; t <= 6_000; t += 2_000) expect((await standbyModule.tick(NOW + t)).role).toBe('secondary');
+      expect(standbyPublished).not.toContain('demoted');
     });
 
     it('a fresh container acts as primary only after its own first renewal', async () => {
