@@ -4,6 +4,9 @@ import type { SiteVerdict } from '../lambdas/core/verdict';
 import { METRICS_NAMESPACE, MetricName, type PathId } from '../lambdas/core/wire';
 import type { SiteNames } from './names';
 
+/** CloudWatch metric math over each path's PathFailed (nf, sf) and PathMode (nm, sm): see SiteMetrics.bothPathsFailed. */
+export const BOTH_PATHS_FAILED = 'IF((nm == 2 OR sm == 2) AND (nm != 2 OR nf >= 1) AND (sm != 2 OR sf >= 1), 1, 0)';
+
 /**
  * The metrics mirrorbeat's handlers emit, as CloudWatch metric objects. Alarms and the
  * dashboard are built from these same factories, so they cannot disagree.
@@ -109,12 +112,21 @@ export class SiteMetrics {
     return this.metric(MetricName.noticesUndelivered, cloudwatch.Stats.SUM);
   }
 
-  /** 1 when every path failed in the same minute. */
+  /**
+   * 1 in a minute where every enabled path failed (a path counts as enabled when its mode was enabled all the minute:
+   * PathMode's minimum is 2), and at least one path is enabled; 0 otherwise. A disabled or pending path neither fails
+   * nor holds it back: with one path switched off, the other one's failure is both paths failed.
+   */
   bothPathsFailed(): cloudwatch.MathExpression {
     return new cloudwatch.MathExpression({
-      expression: 'MIN([network, storage])',
-      usingMetrics: { network: this.pathFailed('network'), storage: this.pathFailed('storage') },
-      label: 'Both paths failed',
+      expression: BOTH_PATHS_FAILED,
+      usingMetrics: {
+        nf: this.pathFailed('network'),
+        sf: this.pathFailed('storage'),
+        nm: this.pathMode('network'),
+        sm: this.pathMode('storage'),
+      },
+      label: 'Every enabled path failed',
       period: Duration.minutes(1),
     });
   }

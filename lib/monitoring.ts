@@ -68,7 +68,8 @@ export class SiteMonitoring extends Construct {
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'Both paths to the peer site failed: the peer is lost or this site is isolated.',
+      alarmDescription:
+        'Every enabled path to the peer site failed (a path switched off counts as neither): the peer is lost or this site is isolated.',
     });
     this.alarm('Unprotected', 'critical', {
       metric: m.verdict('unprotected'),
@@ -213,7 +214,7 @@ export class SiteMonitoring extends Construct {
         width: 6,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Path failed (1) per path · both (1)',
+        title: 'Path failed (1) per path · every enabled path (1)',
         left: PATHS.map((p) => m.pathFailed(p)),
         right: [m.bothPathsFailed()],
         width: 6,

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { templates } from '../helpers';
+import { BOTH_PATHS_FAILED } from '../../lib/metrics';
 
 /**
  * Every alarm of a site, as synthesized: what it watches, its threshold, how it treats
@@ -61,4 +62,52 @@ describe('the alarms of a site', () => {
       });
     },
   );
+});
+
+describe('BothPathsFailed', () => {
+  /** The alarm's metric math, evaluated as CloudWatch does for one minute's values (comparisons are 1 or 0). */
+  const evaluate = (values: { nf: number; sf: number; nm: number; sm: number }): number => {
+    const js = BOTH_PATHS_FAILED.replace(/\bAND\b/g, '&&')
+      .replace(/\bOR\b/g, '||')
+      .replace(/^IF\((.*), 1, 0\)$/, '(($1) ? 1 : 0)');
+    return new Function('nf', 'sf', 'nm', 'sm', `return ${js};`)(values.nf, values.sf, values.nm, values.sm) as number;
+  };
+
+  it('fires when every enabled path failed, whichever is switched off, and never with no path enabled', () => {
+    const ENABLED = 2;
+    const PENDING = 1;
+    const DISABLED = 0;
+    for (const nm of [ENABLED, PENDING, DISABLED])
+      for (const sm of [ENABLED, PENDING, DISABLED])
+        for (const nf of [0, 1])
+          for (const sf of [0, 1]) {
+            const enabled = [nm === ENABLED ? nf : undefined, sm === ENABLED ? sf : undefined].filter(
+              (f) => f !== undefined,
+            );
+            const expected = enabled.length > 0 && enabled.every((f) => f === 1) ? 1 : 0;
+            expect({ nm, sm, nf, sf, fires: evaluate({ nf, sf, nm, sm }) }).toEqual({
+              nm,
+              sm,
+              nf,
+              sf,
+              fires: expected,
+            });
+          }
+    // The case the old MIN([network, storage]) missed: storage switched off, the network path failed.
+    expect(evaluate({ nf: 1, sf: 0, nm: ENABLED, sm: DISABLED })).toBe(1);
+  });
+
+  it("is that expression in the template, over both paths' failure and mode", () => {
+    const alarm = Object.values(standby.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      String(a.Properties.AlarmName).endsWith('-BothPathsFailed'),
+    );
+    const metrics = alarm?.Properties.Metrics as {
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string } };
+    }[];
+    expect(metrics.find((m) => m.Expression !== undefined)?.Expression).toBe(BOTH_PATHS_FAILED);
+    expect(metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric.MetricName])).sort()).toEqual(
+      ['PathFailed', 'PathFailed', 'PathMode', 'PathMode'],
+    );
+  });
 });
