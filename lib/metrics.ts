@@ -4,6 +4,28 @@ import type { SiteVerdict } from '../lambdas/core/verdict';
 import { METRICS_NAMESPACE, MetricName, type PathId } from '../lambdas/core/wire';
 import type { SiteNames } from './names';
 
+/**
+ * CloudWatch Logs Insights queries over the heartbeat module's log, for the values only the dashboard plots (logged,
+ * not declared metrics: lambdas/core/emf.ts, logOnly), each a line per minute.
+ */
+export const LOG_SERIES = {
+  /** A path's peer beat age against its adaptive deadline, in seconds. */
+  beatAge: (path: PathId): string[] => [
+    `filter Path = '${path}' and ispresent(${MetricName.peerBeatAge})`,
+    `stats max(${MetricName.peerBeatAge}) as beat_age_s, max(${MetricName.deadline}) as deadline_s by bin(1m)`,
+  ],
+  /** Phi of a path's failure detector: how sure the site is that the peer went silent on it. */
+  phi: (path: PathId): string[] => [
+    `filter Path = '${path}' and ispresent(${MetricName.phi})`,
+    `stats max(${MetricName.phi}) as phi by bin(1m)`,
+  ],
+  /** 1 in the minutes this site acted as primary. */
+  actingPrimary: (): string[] => [
+    `filter ispresent(${MetricName.actingPrimary})`,
+    `stats max(${MetricName.actingPrimary}) as acts_as_primary by bin(1m)`,
+  ],
+} as const;
+
 /** CloudWatch metric math over each path's PathFailed (nf, sf) and PathMode (nm, sm): see SiteMetrics.bothPathsFailed. */
 export const BOTH_PATHS_FAILED = 'IF((nm == 2 OR sm == 2) AND (nm != 2 OR nf >= 1) AND (sm != 2 OR sf >= 1), 1, 0)';
 
@@ -34,10 +56,6 @@ export class SiteMetrics {
     return this.metric(MetricName.pathFailed, cloudwatch.Stats.MAXIMUM, { Path: path });
   }
 
-  peerBeatAge(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.peerBeatAge, cloudwatch.Stats.MAXIMUM, { Path: path });
-  }
-
   invalidBeats(path: PathId): cloudwatch.Metric {
     return this.metric(MetricName.invalidBeats, cloudwatch.Stats.SUM, { Path: path });
   }
@@ -51,19 +69,9 @@ export class SiteMetrics {
     return this.metric(MetricName.ticks, cloudwatch.Stats.SUM);
   }
 
-  /** Phi of each path's failure detector: how sure the site is that the peer went silent on it. */
-  phi(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.phi, cloudwatch.Stats.MAXIMUM, { Path: path });
-  }
-
   /** 1 in the minutes this site's verdict on its peer was `verdict`. */
   verdict(verdict: SiteVerdict): cloudwatch.Metric {
     return this.metric(MetricName.verdict, cloudwatch.Stats.MAXIMUM, { Verdict: verdict });
-  }
-
-  /** 1 while this site acts as primary. */
-  actingPrimary(): cloudwatch.Metric {
-    return this.metric(MetricName.actingPrimary, cloudwatch.Stats.MAXIMUM);
   }
 
   /**
@@ -91,11 +99,6 @@ export class SiteMetrics {
       label: '',
       period: Duration.minutes(1),
     });
-  }
-
-  /** The adaptive deadline of each path, in seconds: the peer beat age is plotted against it. */
-  deadline(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.deadline, cloudwatch.Stats.MAXIMUM, { Path: path });
   }
 
   /** The path registry as this site applies it: 2 enabled, 1 pending, 0 disabled (the lowest in the minute). */

@@ -10,7 +10,7 @@ import { PATHS } from '../lambdas/core/wire';
 import type { MirrorbeatFunction } from './function';
 import type { SiteNames } from './names';
 import type { NoticeTopics, Severity } from './notices';
-import { SiteMetrics } from './metrics';
+import { LOG_SERIES, SiteMetrics } from './metrics';
 
 export { SiteMetrics } from './metrics';
 
@@ -26,6 +26,8 @@ export interface SiteMonitoringProps {
   readonly pathControl: sfn.IStateMachine;
   /** Where the handlers log the notices they announce, for the dashboard's notices widget. */
   readonly handlerLogs: readonly logs.ILogGroup[];
+  /** The heartbeat module's log: the values only the dashboard plots are fields of its lines (LOG_SERIES). */
+  readonly moduleLog: logs.ILogGroup;
   readonly phiThreshold: number;
   /** The deadline bounds the phi detector stays within. */
   readonly deadlineCeilingSeconds: number;
@@ -185,28 +187,23 @@ export class SiteMonitoring extends Construct {
         height: 3,
       }),
       new cloudwatch.SingleValueWidget({
-        title: 'Now: acts as primary (1) · maintenance mode (1) · path modes (2 enabled, 1 pending, 0 disabled)',
-        metrics: [m.actingPrimary(), m.maintenance(), ...PATHS.map((p) => m.pathMode(p))],
+        title: 'Now: maintenance mode (1) · path modes (2 enabled, 1 pending, 0 disabled)',
+        metrics: [m.maintenance(), ...PATHS.map((p) => m.pathMode(p))],
         width: 8,
         height: 3,
       }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Peer beat age against its deadline, per path (s)',
-        left: PATHS.flatMap((p) => [
-          m.peerBeatAge(p).with({ label: `${p} beat age` }),
-          m.deadline(p).with({ label: `${p} deadline` }),
-        ]),
-        leftAnnotations: [
-          {
-            value: props.deadlineCeilingSeconds,
-            label: `deadlineCeilingSeconds ${props.deadlineCeilingSeconds}`,
-            color: '#d62728',
-          },
-        ],
-        width: 12,
-      }),
+      ...PATHS.map(
+        (p) =>
+          new cloudwatch.LogQueryWidget({
+            title: `Peer beat age against its deadline, ${p} path (s; the deadline stays at most ${props.deadlineCeilingSeconds})`,
+            logGroupNames: [props.moduleLog.logGroupName],
+            queryLines: LOG_SERIES.beatAge(p),
+            view: cloudwatch.LogQueryVisualizationType.LINE,
+            width: 6,
+          }),
+      ),
       new cloudwatch.GraphWidget({
         title: 'Path modes (2 enabled, 1 pending, 0 disabled)',
         left: PATHS.map((p) => m.pathMode(p).with({ label: `${p} mode` })),
@@ -221,23 +218,33 @@ export class SiteMonitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Phi per path (failed above the threshold, within the deadline bounds)',
-        left: PATHS.map((p) => m.phi(p)),
-        leftAnnotations: [{ value: props.phiThreshold, label: `phiThreshold ${props.phiThreshold}`, color: '#d62728' }],
-        leftYAxis: { min: 0, max: Math.max(20, props.phiThreshold * 2) },
-        width: 8,
-      }),
+      ...PATHS.map(
+        (p) =>
+          new cloudwatch.LogQueryWidget({
+            title: `Phi, ${p} path (failed above phiThreshold ${props.phiThreshold}, within the deadline bounds)`,
+            logGroupNames: [props.moduleLog.logGroupName],
+            queryLines: LOG_SERIES.phi(p),
+            view: cloudwatch.LogQueryVisualizationType.LINE,
+            width: 4,
+          }),
+      ),
       new cloudwatch.GraphWidget({
         title: 'Verdict on the peer over time (1 = in that verdict)',
         left: SITE_VERDICTS.map((v) => m.verdict(v)),
         width: 8,
       }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Acts as primary (1 in the minutes it did)',
+        logGroupNames: [props.moduleLog.logGroupName],
+        queryLines: LOG_SERIES.actingPrimary(),
+        view: cloudwatch.LogQueryVisualizationType.LINE,
+        width: 4,
+      }),
       new cloudwatch.GraphWidget({
-        title: 'Acts as primary (1) · sees no primary at all (1) · peer reports failure (1)',
-        left: [m.actingPrimary(), m.noPrimary()],
+        title: 'Sees no primary at all (1) · peer reports failure (1)',
+        left: [m.noPrimary()],
         right: [m.peerHealthFailed()],
-        width: 8,
+        width: 4,
       }),
     );
     this.dashboard.addWidgets(

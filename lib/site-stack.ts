@@ -326,6 +326,7 @@ export class SiteStack extends Stack {
       failover: this.failover.stateMachine,
       pathControl: this.pathControl.stateMachine,
       handlerLogs: [this.heartbeatModule.logGroup, this.failoverSteps.logGroup, this.pathControlSteps.logGroup],
+      moduleLog: this.heartbeatModule.logGroup,
       phiThreshold: config.phiThreshold,
       deadlineCeilingSeconds: config.deadlineCeilingSeconds,
       ...(config.notifications.runbookUrl === undefined ? {} : { runbookUrl: config.notifications.runbookUrl }),

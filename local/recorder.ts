@@ -151,7 +151,8 @@ export class Recorder {
       }
     }
     for (const point of report.metrics) {
-      this.series[site.id].add(`${point.name}${JSON.stringify(point.dimensions ?? {})}`);
+      // A log-only value is a field of the log line, no metric series.
+      if (point.logOnly !== true) this.series[site.id].add(`${point.name}${JSON.stringify(point.dimensions ?? {})}`);
       const reason = point.dimensions?.Reason;
       if (point.name === MetricName.invalidBeats && reason !== undefined) this.countInvalid('storage', reason);
     }

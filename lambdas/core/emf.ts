@@ -6,6 +6,11 @@ export interface MetricPoint {
   readonly unit: 'Count' | 'Seconds' | 'Milliseconds' | 'None';
   /** Dimensions beyond Cluster and Site, e.g. { Path: 'network' }. */
   readonly dimensions?: Readonly<Record<string, string>>;
+  /**
+   * A value only the dashboard plots, from the log (CloudWatch Logs Insights): in the line with its dimensions, but
+   * not declared a metric, so it is no custom metric series to pay for.
+   */
+  readonly logOnly?: boolean;
 }
 
 /**
@@ -28,20 +33,23 @@ export function embeddedMetricLines(
     const dims = { Cluster: cluster, Site: site, ...extra };
     const values: Record<string, number> = {};
     for (const p of group) values[p.name] = (values[p.name] ?? 0) + p.value;
-    return JSON.stringify({
-      _aws: {
-        Timestamp: timestampMs,
-        CloudWatchMetrics: [
-          {
-            Namespace: METRICS_NAMESPACE,
-            Dimensions: [Object.keys(dims)],
-            Metrics: [...new Map(group.map((p) => [p.name, { Name: p.name, Unit: p.unit }])).values()],
-          },
-        ],
-      },
-      ...dims,
-      ...values,
-    });
+    const declared = group.filter((p) => p.logOnly !== true);
+    const directive =
+      declared.length === 0
+        ? {}
+        : {
+            _aws: {
+              Timestamp: timestampMs,
+              CloudWatchMetrics: [
+                {
+                  Namespace: METRICS_NAMESPACE,
+                  Dimensions: [Object.keys(dims)],
+                  Metrics: [...new Map(declared.map((p) => [p.name, { Name: p.name, Unit: p.unit }])).values()],
+                },
+              ],
+            },
+          };
+    return JSON.stringify({ ...directive, ...dims, ...values });
   });
 }
 

@@ -1,6 +1,7 @@
-// The metric points one tick emits (EMF): only the series an alarm or the dashboard reads, and the rare ones only
-// when they happen (a custom metric is billed for each hour it has data); what was sent is a log field. Steady
-// state: Ticks, PathFailed, Phi, Deadline and PeerBeatAge per path, ActingPrimary, NoPrimary, PathMode per path.
+// The metric points one tick emits (EMF): only the series an alarm reads, and the rare ones only when they happen (a
+// custom metric is billed for each hour it has data); what only the dashboard plots (Phi, Deadline and PeerBeatAge
+// per path, ActingPrimary) is a log field it queries (logOnly). Steady state: Ticks, NoPrimary, PathFailed and
+// PathMode per path.
 import type { MetricPoint } from '../core/emf';
 import type { Checked } from '../core/site';
 import { MetricName, PATHS, type PathId, type PathMode } from '../core/wire';
@@ -21,8 +22,14 @@ export function checkMetrics(checked: Checked, nowMs: number): MetricPoint[] {
         unit: 'Count',
         dimensions: { Path: path },
       },
-      { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path } },
-      { name: MetricName.deadline, value: deadlineMs[path] / 1000, unit: 'Seconds', dimensions: { Path: path } },
+      { name: MetricName.phi, value: phi[path], unit: 'None', dimensions: { Path: path }, logOnly: true },
+      {
+        name: MetricName.deadline,
+        value: deadlineMs[path] / 1000,
+        unit: 'Seconds',
+        dimensions: { Path: path },
+        logOnly: true,
+      },
     );
     const last = checked.lastArrivalMs[path];
     if (last !== undefined)
@@ -31,6 +38,7 @@ export function checkMetrics(checked: Checked, nowMs: number): MetricPoint[] {
         value: (nowMs - last) / 1000,
         unit: 'Seconds',
         dimensions: { Path: path },
+        logOnly: true,
       });
   }
   return metrics;
@@ -57,7 +65,7 @@ export function roleMetrics(
   modes: Readonly<Record<PathId, PathMode>>,
 ): MetricPoint[] {
   return [
-    { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count' },
+    { name: MetricName.actingPrimary, value: role === 'primary' ? 1 : 0, unit: 'Count', logOnly: true },
     { name: MetricName.noPrimary, value: noPrimary ? 1 : 0, unit: 'Count' },
     ...(maintenance ? [{ name: MetricName.maintenance, value: 1, unit: 'Count' } as const] : []),
     ...PATHS.map((path): MetricPoint => ({

@@ -44,26 +44,29 @@ describe('the dashboard', () => {
   );
 
   it("plots each path's peer beat age against its deadline, and the path modes", () => {
-    expect(metricNames(titled('standby', /^Peer beat age against its deadline/))).toEqual([
-      'PeerBeatAgeSeconds',
-      'DeadlineSeconds',
-      'PeerBeatAgeSeconds',
-      'DeadlineSeconds',
-    ]);
+    // The beat age and the deadline are fields of the module's log lines, not metric series (lambdas/core/emf.ts).
+    for (const path of ['network', 'storage']) {
+      const age = titled('standby', new RegExp(`^Peer beat age against its deadline, ${path} path`));
+      expect(age).toMatchObject({ type: 'log', properties: { view: 'timeSeries' } });
+      expect(age.properties.query).toMatch(
+        new RegExp(
+          `SOURCE '.*HeartbeatModule.*' \\| filter Path = '${path}' and ispresent\\(PeerBeatAgeSeconds\\)\\n\\| stats max\\(PeerBeatAgeSeconds\\) as beat_age_s, max\\(DeadlineSeconds\\) as deadline_s by bin\\(1m\\)`,
+        ),
+      );
+    }
     const modes = titled('standby', /^Path modes/);
     expect(metricNames(modes)).toEqual(['PathMode', 'PathMode']);
     expect(JSON.stringify(modes.properties.metrics)).toContain('"Path","network"');
-    expect(metricNames(titled('standby', /^Now: acts as primary/))).toEqual([
-      'ActingPrimary',
-      'Maintenance',
-      'PathMode',
-      'PathMode',
-    ]);
-    expect(titled('standby', /^Now: acts as primary/).properties.view).toBe('singleValue');
+    expect(metricNames(titled('standby', /^Now: maintenance mode/))).toEqual(['Maintenance', 'PathMode', 'PathMode']);
+    expect(titled('standby', /^Now: maintenance mode/).properties.view).toBe('singleValue');
+    expect(titled('standby', /^Acts as primary/).properties.query).toMatch(/stats max\(ActingPrimary\)/);
   });
 
   it('shows phi against its threshold, the verdict over time, invalid beats by reason, and replication latency against the RPO budget', () => {
-    expect(titled('standby', /^Phi per path/).properties.annotations?.horizontal?.[0]?.label).toBe('phiThreshold 8');
+    expect(titled('standby', /^Phi, network path/).properties.title).toContain('phiThreshold 8');
+    expect(titled('standby', /^Phi, storage path/).properties.query).toMatch(
+      /filter Path = 'storage' and ispresent\(Phi\)/,
+    );
     expect(metricNames(titled('standby', /^Verdict on the peer/))).toEqual([
       'Verdict',
       'Verdict',
@@ -110,7 +113,7 @@ describe('the dashboard', () => {
     const sketch = sketchDashboard(definitions.standby.dashboard);
     expect(sketch.split('\n')[0]).toMatch(/^\+-+\+-+\+$/);
     expect(sketch).toContain('[logs] Latest notices');
-    expect(sketch).toContain('[value] Now: acts as primary');
+    expect(sketch).toContain('[value] Now: maintenance mode');
     expect(Math.max(...sketch.split('\n').map((l) => l.length))).toBe(97);
   });
 });

@@ -41,6 +41,26 @@ describe('embedded metric format', () => {
   });
 });
 
+describe('log-only values', () => {
+  it('are fields of their line but no metric: a line of nothing else declares none', () => {
+    const lines = embeddedMetricLines(
+      'orders',
+      'standby',
+      [
+        { name: 'PathFailed', value: 0, unit: 'Count', dimensions: { Path: 'network' } },
+        { name: 'Phi', value: 1.5, unit: 'None', dimensions: { Path: 'network' }, logOnly: true },
+        { name: 'ActingPrimary', value: 1, unit: 'Count', logOnly: true },
+      ],
+      1_700_000_000_000,
+    ).map((l) => JSON.parse(l) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: { Metrics: unknown[] }[] } });
+    const network = lines.find((l) => l.Path === 'network');
+    expect(network).toMatchObject({ PathFailed: 0, Phi: 1.5 });
+    expect(network?._aws?.CloudWatchMetrics[0]?.Metrics).toEqual([{ Name: 'PathFailed', Unit: 'Count' }]);
+    const site = lines.find((l) => l.Path === undefined);
+    expect(site).toEqual({ Cluster: 'orders', Site: 'standby', ActingPrimary: 1 });
+  });
+});
+
 describe('invalid beat metrics', () => {
   it('count per path for the alarms and per path and reason for the dashboard', () => {
     const lines = embeddedMetricLines('orders', 'standby', invalidBeatPoints('network', 'signature'), 0).map(
