@@ -45,14 +45,19 @@ export function formatStatus(s: ClusterStatus): string {
       site.cluster !== null && newest !== undefined && site.cluster.epoch < newest.epoch
         ? ` (its replica still says epoch ${site.cluster.epoch})`
         : '';
-    // What a site recorded is only as current as its last tick: say so when the module has gone quiet.
-    const quiet =
-      site.lastTickAgeMs === null || site.lastTickAgeMs > STALE_AFTER_MS
-        ? ' — STALE: its heartbeat module is not ticking (site down, or its module stopped); the rest of this line is its last record'
-        : '';
-    lines.push(
-      `  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}${quiet}`,
-    );
+    // What a site recorded is only as current as its last tick: a site gone quiet is never shown as acting.
+    if (site.lastTickAgeMs === null || site.lastTickAgeMs > STALE_AFTER_MS) {
+      const heard =
+        site.lastTickAgeMs === null
+          ? 'never heard from'
+          : `not heard from since ${new Date(s.atMs - site.lastTickAgeMs).toISOString()} (last tick ${age(site.lastTickAgeMs)})`;
+      lines.push(
+        `  ${id.padEnd(10)} ${site.region.padEnd(12)} ${heard}: its heartbeat module is not ticking (site down, or its module stopped); its last record said ${site.role ?? 'no role'}, verdict ${site.verdict ?? 'unknown'}${stale}`,
+      );
+    } else
+      lines.push(
+        `  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}`,
+      );
     for (const path of PATHS) {
       const p = site.paths[path];
       if (p === undefined) continue;

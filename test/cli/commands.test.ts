@@ -74,10 +74,13 @@ describe('mirrorbeat status', () => {
     const text = formatStatus(status);
     expect(text.split('\n')[0]).toBe('mirrorbeat orders: epoch 1, primary production');
     expect(text).toContain('network  disabled (set ');
-    expect(text).not.toContain('STALE');
-    expect(formatStatus(await readClusterStatus('orders', tables, NOW + 60_000))).toMatch(
-      /production .*last tick 54\.0 s ago — STALE/,
+    expect(text).not.toContain('not heard from');
+    // A site whose module went quiet is never shown as acting: when it was last heard from, and what it last said.
+    const quiet = formatStatus(await readClusterStatus('orders', tables, NOW + 60_000));
+    expect(quiet).toMatch(
+      /production +us-east-1 +not heard from since 20\d\d-\d\d-\d\dT[\d:.]+Z \(last tick 54\.0 s ago\): its heartbeat module is not ticking \(site down, or its module stopped\); its last record said primary, verdict /,
     );
+    expect(quiet).not.toMatch(/production +us-east-1 +acts as/);
   });
 
   it('reports an unreachable site without hiding the other', async () => {
