@@ -13,4 +13,7 @@ module.exports = {
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   // Synthesizing two sites with bundled handlers takes seconds, not milliseconds.
   testTimeout: 120_000,
+  // Jest's default on two cores is one worker, and many suites wait on DynamoDB Local (another process) most of the
+  // time: two workers keep both cores busy. Nothing here asserts timing; determinism.test.ts is built for busy cores.
+  maxWorkers: 2,
 };

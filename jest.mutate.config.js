@@ -11,4 +11,6 @@ module.exports = {
   setupFiles: [...base.setupFiles, '<rootDir>/test/mutate/setup.ts'],
   globalSetup: '<rootDir>/test/mutate/global-setup.ts',
   globalTeardown: undefined,
+  // StrykerJS runs its own test runners side by side (stryker.config.mjs, concurrency): one worker each, as before.
+  maxWorkers: 1,
 };
