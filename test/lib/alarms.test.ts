@@ -65,12 +65,69 @@ describe('the alarms of a site', () => {
 });
 
 describe('BothPathsFailed', () => {
-  /** The alarm's metric math, evaluated as CloudWatch does for one minute's values (comparisons are 1 or 0). */
-  const evaluate = (values: { nf: number; sf: number; nm: number; sm: number }): number => {
-    const js = BOTH_PATHS_FAILED.replace(/\bAND\b/g, '&&')
-      .replace(/\bOR\b/g, '||')
-      .replace(/^IF\((.*), 1, 0\)$/, '(($1) ? 1 : 0)');
-    return new Function('nf', 'sf', 'nm', 'sm', `return ${js};`)(values.nf, values.sf, values.nm, values.sm) as number;
+  /**
+   * The alarm's metric math, evaluated as CloudWatch does for one minute's values: IF(c, a, b), AND, OR, the
+   * comparisons (1 or 0), parentheses, names and numbers — the part of the language the expression uses.
+   */
+  const evaluate = (values: Readonly<Record<string, number>>): number => {
+    const tokens = BOTH_PATHS_FAILED.match(/IF|AND|OR|==|!=|>=|<=|[(),]|[a-z]+|\d+/g) ?? [];
+    let at = 0;
+    const next = (): string => tokens[at++] ?? '';
+    const expect1 = (t: string) => {
+      if (next() !== t) throw new Error(`expected ${t} at token ${at}`);
+    };
+    const primary = (): number => {
+      const t = next();
+      if (t === 'IF') {
+        expect1('(');
+        const c = or();
+        expect1(',');
+        const a = or();
+        expect1(',');
+        const b = or();
+        expect1(')');
+        return c !== 0 ? a : b;
+      }
+      if (t === '(') {
+        const v = or();
+        expect1(')');
+        return v;
+      }
+      if (/^\d+$/.test(t)) return Number(t);
+      const v = values[t];
+      if (v === undefined) throw new Error(`unknown name ${t}`);
+      return v;
+    };
+    const comparison = (): number => {
+      const left = primary();
+      const op = tokens[at];
+      if (op !== '==' && op !== '!=' && op !== '>=' && op !== '<=') return left;
+      at += 1;
+      const right = primary();
+      const result = { '==': left === right, '!=': left !== right, '>=': left >= right, '<=': left <= right }[op];
+      return result ? 1 : 0;
+    };
+    const and = (): number => {
+      let v = comparison();
+      while (tokens[at] === 'AND') {
+        at += 1;
+        const w = comparison();
+        v = v !== 0 && w !== 0 ? 1 : 0;
+      }
+      return v;
+    };
+    const or = (): number => {
+      let v = and();
+      while (tokens[at] === 'OR') {
+        at += 1;
+        const w = and();
+        v = v !== 0 || w !== 0 ? 1 : 0;
+      }
+      return v;
+    };
+    const result = or();
+    if (at !== tokens.length) throw new Error(`unparsed tokens from ${at}`);
+    return result;
   };
 
   it('fires when every enabled path failed, whichever is switched off, and never with no path enabled', () => {
