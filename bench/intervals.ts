@@ -3,7 +3,6 @@ import type { DetectorFigures } from './detection';
 
 /** The intervals a user may pick that the report measures (the benchmark report contract's `intervals`). */
 export const BENCH_INTERVALS = [1, 2, 5, 10] as const;
-export type BenchInterval = (typeof BENCH_INTERVALS)[number];
 
 /**
  * mirrorbeat (quorum mode) at one interval, with that interval's default timing, and what the pair costs a month there.

@@ -37,8 +37,9 @@ export function formatStatus(s: ClusterStatus): string {
   for (const id of SITE_IDS) {
     const site = s.sites.find((x) => x.site === id);
     if (site === undefined) continue;
+    const head = `  ${id.padEnd(10)} ${site.region.padEnd(12)}`;
     if (!site.reachable) {
-      lines.push(`  ${id.padEnd(10)} ${site.region.padEnd(12)} unreachable: ${site.error ?? ''}`);
+      lines.push(`${head} unreachable: ${site.error ?? ''}`);
       continue;
     }
     const stale =
@@ -52,11 +53,11 @@ export function formatStatus(s: ClusterStatus): string {
           ? 'never heard from'
           : `not heard from since ${new Date(s.atMs - site.lastTickAgeMs).toISOString()} (last tick ${age(site.lastTickAgeMs)})`;
       lines.push(
-        `  ${id.padEnd(10)} ${site.region.padEnd(12)} ${heard}: its heartbeat module is not ticking (site down, or its module stopped); its last record said ${site.role ?? 'no role'}, verdict ${site.verdict ?? 'unknown'}${stale}`,
+        `${head} ${heard}: its heartbeat module is not ticking (site down, or its module stopped); its last record said ${site.role ?? 'no role'}, verdict ${site.verdict ?? 'unknown'}${stale}`,
       );
     } else
       lines.push(
-        `  ${id.padEnd(10)} ${site.region.padEnd(12)} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}`,
+        `${head} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}`,
       );
     for (const path of PATHS) {
       const p = site.paths[path];
