@@ -43,6 +43,7 @@ const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ?
  */
 export async function readHistory(
   tables: readonly SiteTables[],
+  nowMs: number,
 ): Promise<{ entries: HistoryEntry[]; unread: SiteId[]; lastError?: unknown }> {
   const unread: SiteId[] = [];
   let lastError: unknown;
@@ -50,7 +51,7 @@ export async function readHistory(
     SITE_IDS.map(async (site) => {
       for (const t of [...tables].sort((a, b) => Number(b.site === site) - Number(a.site === site))) {
         try {
-          const recent = await new NoticeJournal(t.db, t.heartbeatVolume).recent(site, HISTORY_NOTICES_PER_SITE);
+          const recent = await new NoticeJournal(t.db, t.heartbeatVolume).recent(site, HISTORY_NOTICES_PER_SITE, nowMs);
           return recent
             .filter((e) => DECISION_KINDS.includes(e.notice.kind))
             .map((e): HistoryEntry => {

@@ -125,11 +125,11 @@ async function inFirstRegion<T>(
 }
 
 /** Each site's newest notices, read from the first region that answers (its own first). */
-async function readNotices(tables: readonly SiteTables[]): Promise<NoticeStatus[]> {
+async function readNotices(tables: readonly SiteTables[], nowMs: number): Promise<NoticeStatus[]> {
   const perSite = await Promise.all(
     SITE_IDS.map((site) =>
       inFirstRegion(tables, site, async (journal) =>
-        (await journal.recent(site, NOTICES_PER_SITE)).map((e) => noticeStatus(site, e)),
+        (await journal.recent(site, NOTICES_PER_SITE, nowMs)).map((e) => noticeStatus(site, e)),
       ).catch(() => []),
     ),
   );
@@ -209,7 +209,7 @@ export async function readClusterStatus(
   tables: readonly SiteTables[],
   nowMs: number,
 ): Promise<ClusterStatus> {
-  const [sites, notices] = await Promise.all([Promise.all(tables.map((t) => readSite(t, nowMs))), readNotices(tables)]);
+  const [sites, notices] = await Promise.all([Promise.all(tables.map((t) => readSite(t, nowMs))), readNotices(tables, nowMs)]);
   return { cluster, atMs: nowMs, sites, notices };
 }
 
@@ -221,7 +221,7 @@ export async function acknowledgeNotices(
 ): Promise<{ id: string; site: SiteId | null; outcome: 'acknowledged' | 'already' | 'unknown' }[]> {
   // Any replica takes the write (the journal is replicated): the first region that answers.
   const journal = await inFirstRegion(tables, request.site, async (j) => {
-    await j.recent(request.site ?? 'production', 1);
+    await j.recent(request.site ?? 'production', 1, nowMs);
     return j;
   });
   const sites = request.site === undefined ? SITE_IDS : [request.site];
@@ -229,7 +229,7 @@ export async function acknowledgeNotices(
     (
       await Promise.all(
         sites.map(async (site) =>
-          (await journal.recent(site, NOTICES_PER_SITE))
+          (await journal.recent(site, NOTICES_PER_SITE, nowMs))
             .filter((e) => e.acknowledged === undefined)
             .map((e) => ({ id: e.id, site })),
         ),

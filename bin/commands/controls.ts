@@ -62,7 +62,7 @@ export function registerControls(program: Command): void {
     .option('--json', 'print JSON only')
     .action(async (opts: { cdkJson: string; context: string[]; region?: string; json?: boolean }) => {
       const config = loadConfig(opts.cdkJson, opts.context);
-      const history = await readHistory(siteTables(config));
+      const history = await readHistory(siteTables(config), Date.now());
       const { lastError, ...shown } = history;
       if (shown.unread.length === 2) explainAwsError(lastError);
       process.stdout.write(opts.json ? `${JSON.stringify(shown)}\n` : `${formatHistory(shown)}\n`);

@@ -149,13 +149,17 @@ export class NoticeJournal {
       .catch(() => undefined);
   }
 
-  /** A site's newest notices, newest first (ids sort by time). */
-  async recent(site: SiteId, limit: number, signal?: AbortSignal): Promise<JournalEntry[]> {
+  /** A site's newest notices not past their `expiresAt` at `nowMs`, newest first (ids sort by time). */
+  async recent(site: SiteId, limit: number, nowMs: number, signal?: AbortSignal): Promise<JournalEntry[]> {
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.heartbeatVolume,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :site)',
-        ExpressionAttributeValues: { ':pk': 'NOTICE', ':site': `${site}#` },
+        // DynamoDB deletes an expired item only within days of its `expiresAt`, and reads return it until then: a
+        // notice past its time is dropped here. (The limit counts before the filter; the expired are the oldest.)
+        FilterExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':pk': 'NOTICE', ':site': `${site}#`, ':now': Math.floor(nowMs / 1000) },
         ScanIndexForward: false,
         Limit: limit,
         ConsistentRead: true,

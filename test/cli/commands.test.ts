@@ -142,7 +142,7 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     expect(formatStatus(status)).toMatch(/^ {2}NO PRIMARY: standby has seen no site acting as primary since /m);
     expect(formatStatus(status)).toMatch(/! .* critical no site acts as primary \(standby\); UNACKNOWLEDGED/);
     // The same decision in the history, with why; the path failures and the lost peer are observations, not decisions.
-    const history = await readHistory(tables);
+    const history = await readHistory(tables, Date.now());
     expect(history.unread).toEqual([]);
     expect(history.entries.map((e) => [e.site, e.kind])).toEqual([['standby', 'no-primary']]);
     expect(formatHistory(history).split('\n')).toEqual([

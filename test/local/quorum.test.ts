@@ -87,7 +87,7 @@ describe('the heartbeat volume in quorum mode (local/quorum.ts)', () => {
     await expect(journal.add('production', 'n-2', notice('storage'), 'storage failed')).rejects.toMatchObject(
       NO_MAJORITY,
     );
-    await expect(journal.recent('production', 5)).rejects.toMatchObject(NO_MAJORITY);
+    await expect(journal.recent('production', 5, 2_000)).rejects.toMatchObject(NO_MAJORITY);
     expect(quorum.refused.production).toBe(8);
 
     // What needs no majority still answers: an eventually consistent read of this region's copy, and the
@@ -99,7 +99,7 @@ describe('the heartbeat volume in quorum mode (local/quorum.ts)', () => {
     reach.witness = true;
     await expect(store.readBeat('production')).resolves.toMatchObject({ serial: 1 });
     await expect(store.paths.readPathModes('production')).resolves.toMatchObject({ storage: 'enabled' });
-    expect((await journal.recent('production', 5)).map((e) => e.id)).toEqual(['n-1']);
+    expect((await journal.recent('production', 5, 2_000)).map((e) => e.id)).toEqual(['n-1']);
     expect(quorum.refused.production).toBe(8);
   });
 

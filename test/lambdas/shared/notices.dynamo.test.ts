@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type Notice, noticeId } from '../../../lambdas/core/notices';
-import { NoticeJournal } from '../../../lambdas/shared/journal';
+import { JOURNAL_DAYS, NoticeJournal } from '../../../lambdas/shared/journal';
 import { NoticeDesk, Notifier, type NoticePolicy } from '../../../lambdas/shared/notifier';
 import { type LocalSite, localSites } from '../../local-sites';
 
@@ -102,7 +102,7 @@ describe('the notice desk', () => {
       at: new Date(T0).toISOString(),
     });
     for (const protocol of ['sqs', 'https', 'firehose', 'email-json']) expect(message[protocol]).toBe(message.lambda);
-    expect(await journal.recent('standby', 5)).toEqual([
+    expect(await journal.recent('standby', 5, T0)).toEqual([
       expect.objectContaining({ id: noticeId(notice), delivery: 'published', attempts: 1 }),
     ]);
   });
@@ -192,6 +192,18 @@ describe('the notice desk', () => {
     const broken = new NoticeJournal(site.db, 'no-such-table');
     expect((await desk(POLICY, { journal: broken }).announce(pathFailed(T0), T0)).outcome).toBe('published');
     expect(published()).toHaveLength(1);
+  });
+
+  it('shows no notice past its expiresAt, though DynamoDB has not deleted it yet', async () => {
+    const d = desk();
+    await d.announce(pathFailed(T0), T0);
+    await d.announce({ ...pathFailed(T0 + 60_000), path: 'storage' }, T0 + 60_000);
+    const kept = JOURNAL_DAYS * 86_400_000;
+    const shown = async (nowMs: number) => (await journal.recent('standby', 5, nowMs)).map((e) => e.notice.path);
+    expect(await shown(T0 + kept - 1_000)).toEqual(['storage', 'network']);
+    // The first is past its time (DynamoDB Local, like DynamoDB, still returns it to a read without the filter).
+    expect(await shown(T0 + kept)).toEqual(['storage']);
+    expect(await shown(T0 + kept + 60_000)).toEqual([]);
   });
 
   it('records who acknowledged a notice, once', async () => {
