@@ -209,7 +209,10 @@ export async function readClusterStatus(
   tables: readonly SiteTables[],
   nowMs: number,
 ): Promise<ClusterStatus> {
-  const [sites, notices] = await Promise.all([Promise.all(tables.map((t) => readSite(t, nowMs))), readNotices(tables, nowMs)]);
+  const [sites, notices] = await Promise.all([
+    Promise.all(tables.map((t) => readSite(t, nowMs))),
+    readNotices(tables, nowMs),
+  ]);
   return { cluster, atMs: nowMs, sites, notices };
 }
 

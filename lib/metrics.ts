@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { RejectionReason } from '../lambdas/core/message';
 import type { SiteVerdict } from '../lambdas/core/verdict';
 import { METRICS_NAMESPACE, MetricName, type PathId } from '../lambdas/core/wire';
 import type { SiteNames } from './names';
@@ -25,6 +26,15 @@ export const LOG_SERIES = {
     `stats max(${MetricName.actingPrimary}) as acts_as_primary by bin(1m)`,
   ],
 } as const;
+
+/** Refused beats in 5 minutes that raise BadHeartbeats: one forged (`signature`, `sender`), or this many replays. */
+export const REPLAYS_TOLERATED = 10;
+
+/**
+ * CloudWatch metric math over InvalidBeats per reason (signature, sender, replay; see SiteMetrics.badHeartbeats).
+ * FILL: a reason with no refused beat in the period has no data point at all, and counts as none.
+ */
+export const BAD_HEARTBEATS = `IF(FILL(signature, 0) + FILL(sender, 0) >= 1 OR FILL(replay, 0) >= ${REPLAYS_TOLERATED}, 1, 0)`;
 
 /** CloudWatch metric math over each path's PathFailed (nf, sf) and PathMode (nm, sm): see SiteMetrics.bothPathsFailed. */
 export const BOTH_PATHS_FAILED = 'IF((nm == 2 OR sm == 2) AND (nm != 2 OR nf >= 1) AND (sm != 2 OR sf >= 1), 1, 0)';
@@ -56,8 +66,27 @@ export class SiteMetrics {
     return this.metric(MetricName.pathFailed, cloudwatch.Stats.MAXIMUM, { Path: path });
   }
 
-  invalidBeats(path: PathId): cloudwatch.Metric {
-    return this.metric(MetricName.invalidBeats, cloudwatch.Stats.SUM, { Path: path });
+  /** Beats refused for one reason over 5 minutes, whichever path carried them. */
+  invalidBeats(reason: RejectionReason): cloudwatch.Metric {
+    return this.metric(MetricName.invalidBeats, cloudwatch.Stats.SUM, { Reason: reason }, Duration.minutes(5));
+  }
+
+  /**
+   * 1 when, in 5 minutes, a beat was refused for a bad signature or an unknown sender (forged, or keys out of step),
+   * or replays reached REPLAYS_TOLERATED (EventBridge delivers at least once: a duplicate now and then is no attack);
+   * 0 otherwise. Skew, epoch and schema refusals are on the dashboard: a clock or an old primary, not a forger.
+   */
+  badHeartbeats(): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: BAD_HEARTBEATS,
+      usingMetrics: {
+        signature: this.invalidBeats('signature'),
+        sender: this.invalidBeats('sender'),
+        replay: this.invalidBeats('replay'),
+      },
+      label: 'Forged beats, or replays past the tolerance',
+      period: Duration.minutes(5),
+    });
   }
 
   sendFailures(path: PathId): cloudwatch.Metric {

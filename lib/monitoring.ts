@@ -10,7 +10,7 @@ import { PATHS } from '../lambdas/core/wire';
 import type { MirrorbeatFunction } from './function';
 import type { SiteNames } from './names';
 import type { NoticeTopics, Severity } from './notices';
-import { LOG_SERIES, SiteMetrics } from './metrics';
+import { LOG_SERIES, REPLAYS_TOLERATED, SiteMetrics } from './metrics';
 
 export { SiteMetrics } from './metrics';
 
@@ -124,6 +124,14 @@ export class SiteMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `Heartbeat volume replication to ${props.peerRegion} is slower than the RPO budget (${props.rpoBudgetSeconds} s): failover gates will block.`,
+    });
+    this.alarm('BadHeartbeats', 'warning', {
+      metric: m.badHeartbeats(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `In 5 minutes a heartbeat or path command with a bad signature or an unknown sender reached this site, or ${REPLAYS_TOLERATED} replays did. Each was counted and ignored. A signing key out of step (a rotation less than 5 minutes apart), or someone else writing to this site's bus or heartbeat volume: see the runbook.`,
     });
     this.alarm('NoticesUndelivered', 'critical', {
       metric: m.noticesUndelivered(),
@@ -249,9 +257,9 @@ export class SiteMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Invalid beats by path and reason · send failures',
+        title: 'Invalid beats by path and reason · send failures, BadHeartbeats condition (1, 5 min; right)',
         left: [m.invalidBeatsByReason()],
-        right: PATHS.map((p) => m.sendFailures(p)),
+        right: [...PATHS.map((p) => m.sendFailures(p)), m.badHeartbeats()],
         width: 8,
       }),
       new cloudwatch.GraphWidget({

@@ -54,11 +54,13 @@ export function embeddedMetricLines(
 }
 
 /**
- * One invalid beat: counted per path (what the alarms watch) and per path and reason (what the dashboard breaks down).
+ * One invalid beat: counted per reason (what the BadHeartbeats alarm watches, whichever path carried it) and per path
+ * and reason (what the dashboard breaks down). Published only when a beat is refused, so neither costs anything while
+ * nothing is.
  */
 export function invalidBeatPoints(path: string, reason: string): MetricPoint[] {
   return [
-    { name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: path } },
+    { name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Reason: reason } },
     { name: MetricName.invalidBeats, value: 1, unit: 'Count', dimensions: { Path: path, Reason: reason } },
   ];
 }

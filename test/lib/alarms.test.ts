@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { templates } from '../helpers';
-import { BOTH_PATHS_FAILED } from '../../lib/metrics';
+import { embeddedMetricLines, invalidBeatPoints } from '../../lambdas/core/emf';
+import { BAD_HEARTBEATS, BOTH_PATHS_FAILED, REPLAYS_TOLERATED } from '../../lib/metrics';
 
 /**
  * Every alarm of a site, as synthesized: what it watches, its threshold, how it treats
@@ -29,6 +30,8 @@ const ALARMS: Row[] = [
   ['HeartbeatModuleStopped', 'Critical', 'Ticks', 15, 'LessThanThreshold', 2, 'breaching'],
   ['FailoverFailed', 'Critical', 'ExecutionsFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['ReplicationLagOverBudget', 'Critical', 'ReplicationLatency', 30_000, 'GreaterThanThreshold', 3, 'notBreaching'],
+  // Over 5 minutes: one forged beat, or ten replays (EventBridge delivers at least once).
+  ['BadHeartbeats', 'Warning', null, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['NoticesUndelivered', 'Critical', 'NoticesUndelivered', 1, 'GreaterThanOrEqualToThreshold', 5, 'notBreaching'],
   ['HeartbeatModuleErrors', 'Critical', 'Errors', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['NetworkReceiverErrors', 'Critical', 'Errors', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
@@ -64,72 +67,89 @@ describe('the alarms of a site', () => {
   );
 });
 
-describe('BothPathsFailed', () => {
-  /**
-   * The alarm's metric math, evaluated as CloudWatch does for one minute's values: IF(c, a, b), AND, OR, the
-   * comparisons (1 or 0), parentheses, names and numbers — the part of the language the expression uses.
-   */
-  const evaluate = (values: Readonly<Record<string, number>>): number => {
-    const tokens = BOTH_PATHS_FAILED.match(/IF|AND|OR|==|!=|>=|<=|[(),]|[a-z]+|\d+/g) ?? [];
-    let at = 0;
-    const next = (): string => tokens[at++] ?? '';
-    const expect1 = (t: string) => {
-      if (next() !== t) throw new Error(`expected ${t} at token ${at}`);
-    };
-    const primary = (): number => {
-      const t = next();
-      if (t === 'IF') {
-        expect1('(');
-        const c = or();
-        expect1(',');
-        const a = or();
-        expect1(',');
-        const b = or();
-        expect1(')');
-        return c !== 0 ? a : b;
-      }
-      if (t === '(') {
-        const v = or();
-        expect1(')');
-        return v;
-      }
-      if (/^\d+$/.test(t)) return Number(t);
-      const v = values[t];
-      if (v === undefined) throw new Error(`unknown name ${t}`);
-      return v;
-    };
-    const comparison = (): number => {
-      const left = primary();
-      const op = tokens[at];
-      if (op !== '==' && op !== '!=' && op !== '>=' && op !== '<=') return left;
-      at += 1;
-      const right = primary();
-      const result = { '==': left === right, '!=': left !== right, '>=': left >= right, '<=': left <= right }[op];
-      return result ? 1 : 0;
-    };
-    const and = (): number => {
-      let v = comparison();
-      while (tokens[at] === 'AND') {
-        at += 1;
-        const w = comparison();
-        v = v !== 0 && w !== 0 ? 1 : 0;
-      }
-      return v;
-    };
-    const or = (): number => {
-      let v = and();
-      while (tokens[at] === 'OR') {
-        at += 1;
-        const w = and();
-        v = v !== 0 || w !== 0 ? 1 : 0;
-      }
-      return v;
-    };
-    const result = or();
-    if (at !== tokens.length) throw new Error(`unparsed tokens from ${at}`);
-    return result;
+/**
+ * An alarm's metric math, evaluated as CloudWatch does for one period's values: IF(c, a, b), FILL(m, n), AND, OR,
+ * the comparisons (1 or 0), +, parentheses, names and numbers — the part of the language the alarms use. A name
+ * without a value is a metric with no data point in the period: only FILL gives it one.
+ */
+const evaluate = (expression: string, values: Readonly<Record<string, number | undefined>>): number => {
+  const tokens = expression.match(/IF|FILL|AND|OR|==|!=|>=|<=|[(),+]|[a-z]+|\d+/g) ?? [];
+  let at = 0;
+  const next = (): string => tokens[at++] ?? '';
+  const expect1 = (t: string) => {
+    if (next() !== t) throw new Error(`expected ${t} at token ${at}`);
   };
+  const primary = (): number => {
+    const t = next();
+    if (t === 'IF') {
+      expect1('(');
+      const c = or();
+      expect1(',');
+      const a = or();
+      expect1(',');
+      const b = or();
+      expect1(')');
+      return c !== 0 ? a : b;
+    }
+    if (t === 'FILL') {
+      expect1('(');
+      const name = next();
+      expect1(',');
+      const fill = Number(next());
+      expect1(')');
+      return values[name] ?? fill;
+    }
+    if (t === '(') {
+      const v = or();
+      expect1(')');
+      return v;
+    }
+    if (/^\d+$/.test(t)) return Number(t);
+    const v = values[t];
+    if (v === undefined) throw new Error(`no data for ${t}`);
+    return v;
+  };
+  const sum = (): number => {
+    let v = primary();
+    while (tokens[at] === '+') {
+      at += 1;
+      v += primary();
+    }
+    return v;
+  };
+  const comparison = (): number => {
+    const left = sum();
+    const op = tokens[at];
+    if (op !== '==' && op !== '!=' && op !== '>=' && op !== '<=') return left;
+    at += 1;
+    const right = sum();
+    const result = { '==': left === right, '!=': left !== right, '>=': left >= right, '<=': left <= right }[op];
+    return result ? 1 : 0;
+  };
+  const and = (): number => {
+    let v = comparison();
+    while (tokens[at] === 'AND') {
+      at += 1;
+      const w = comparison();
+      v = v !== 0 && w !== 0 ? 1 : 0;
+    }
+    return v;
+  };
+  const or = (): number => {
+    let v = and();
+    while (tokens[at] === 'OR') {
+      at += 1;
+      const w = and();
+      v = v !== 0 || w !== 0 ? 1 : 0;
+    }
+    return v;
+  };
+  const result = or();
+  if (at !== tokens.length) throw new Error(`unparsed tokens from ${at}`);
+  return result;
+};
 
+describe('BothPathsFailed', () => {
   it('fires when every enabled path failed, whichever is switched off, and never with no path enabled', () => {
     const ENABLED = 2;
     const PENDING = 1;
@@ -142,7 +162,7 @@ describe('BothPathsFailed', () => {
               (f) => f !== undefined,
             );
             const expected = enabled.length > 0 && enabled.every((f) => f === 1) ? 1 : 0;
-            expect({ nm, sm, nf, sf, fires: evaluate({ nf, sf, nm, sm }) }).toEqual({
+            expect({ nm, sm, nf, sf, fires: evaluate(BOTH_PATHS_FAILED, { nf, sf, nm, sm }) }).toEqual({
               nm,
               sm,
               nf,
@@ -151,7 +171,7 @@ describe('BothPathsFailed', () => {
             });
           }
     // The case the old MIN([network, storage]) missed: storage switched off, the network path failed.
-    expect(evaluate({ nf: 1, sf: 0, nm: ENABLED, sm: DISABLED })).toBe(1);
+    expect(evaluate(BOTH_PATHS_FAILED, { nf: 1, sf: 0, nm: ENABLED, sm: DISABLED })).toBe(1);
   });
 
   it("is that expression in the template, over both paths' failure and mode", () => {
@@ -166,5 +186,46 @@ describe('BothPathsFailed', () => {
     expect(metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m.MetricStat.Metric.MetricName])).sort()).toEqual(
       ['PathFailed', 'PathFailed', 'PathMode', 'PathMode'],
     );
+  });
+});
+
+describe('BadHeartbeats', () => {
+  const fires = (values: Record<string, number | undefined>) => evaluate(BAD_HEARTBEATS, values);
+
+  it('fires on one forged beat in 5 minutes, or on replays past the tolerance; quiet on no data', () => {
+    expect(fires({})).toBe(0);
+    expect(fires({ signature: 1 })).toBe(1);
+    expect(fires({ sender: 1 })).toBe(1);
+    expect(fires({ signature: 0, sender: 0, replay: 0 })).toBe(0);
+    // A duplicate delivery now and then is no attack.
+    expect(fires({ replay: REPLAYS_TOLERATED - 1 })).toBe(0);
+    expect(fires({ replay: REPLAYS_TOLERATED })).toBe(1);
+    expect(fires({ signature: 2, replay: 3 })).toBe(1);
+  });
+
+  it('is that expression in the template, over InvalidBeats per reason in 5 minutes', () => {
+    const alarm = Object.values(standby.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      String(a.Properties.AlarmName).endsWith('-BadHeartbeats'),
+    );
+    const metrics = alarm?.Properties.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] }; Period: number };
+    }[];
+    expect(metrics.find((m) => m.Expression !== undefined)?.Expression).toBe(BAD_HEARTBEATS);
+    const read = metrics.flatMap((m) => (m.MetricStat === undefined ? [] : [m]));
+    expect(read.map((m) => m.Id).sort()).toEqual(['replay', 'sender', 'signature']);
+    for (const m of read) {
+      expect(m.MetricStat?.Period).toBe(300);
+      expect(m.MetricStat?.Metric.MetricName).toBe('InvalidBeats');
+      // The dimensions a handler publishes a refused beat with (lambdas/core/emf.ts): one set is exactly these.
+      const published = embeddedMetricLines('orders', 'standby', invalidBeatPoints('storage', m.Id), 0).map(
+        (l) => (JSON.parse(l) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } })._aws,
+      );
+      expect(published.map((p) => [...(p.CloudWatchMetrics[0]?.Dimensions[0] ?? [])].sort())).toContainEqual(
+        m.MetricStat?.Metric.Dimensions.map((d) => d.Name).sort(),
+      );
+      expect(m.MetricStat?.Metric.Dimensions.find((d) => d.Name === 'Reason')?.Value).toBe(m.Id);
+    }
   });
 });

@@ -62,14 +62,14 @@ describe('log-only values', () => {
 });
 
 describe('invalid beat metrics', () => {
-  it('count per path for the alarms and per path and reason for the dashboard', () => {
+  it('count per reason for the alarm and per path and reason for the dashboard', () => {
     const lines = embeddedMetricLines('orders', 'standby', invalidBeatPoints('network', 'signature'), 0).map(
       (l) => JSON.parse(l) as Record<string, unknown>,
     );
     expect(lines).toEqual([
-      expect.objectContaining({ Path: 'network', InvalidBeats: 1 }),
+      expect.objectContaining({ Reason: 'signature', InvalidBeats: 1 }),
       expect.objectContaining({ Path: 'network', Reason: 'signature', InvalidBeats: 1 }),
     ]);
-    expect(lines[0]).not.toHaveProperty('Reason');
+    expect(lines[0]).not.toHaveProperty('Path');
   });
 });
