@@ -326,6 +326,12 @@ export function rawConfigFromContext(context: Readonly<Record<string, unknown>>)
       const meant = `${CONTEXT_KEY}${key.slice(head.length)}`;
       throw new ConfigError(`${key}: unknown context key, so it would be ignored; did you mean ${meant}?`);
     }
+    // `-c intervalSeconds=5` is a mirrorbeat key without its prefix: the CDK would keep it and mirrorbeat never read it.
+    if (keysAt([]).includes(head)) {
+      throw new ConfigError(
+        `${key}: a mirrorbeat key without the "${CONTEXT_KEY}." prefix, so it would be ignored; write ${CONTEXT_KEY}.${key}`,
+      );
+    }
   }
   const overrides = Object.fromEntries(
     Object.entries(context)

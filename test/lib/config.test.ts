@@ -221,6 +221,25 @@ describe('configuration', () => {
     });
   });
 
+  it.each([['intervalSeconds'], ['promotion.aurora.waitSeconds'], ['failoverMode']])(
+    'refuses the context key %s, a mirrorbeat key without its prefix, naming the key it means',
+    (key) => {
+      expect(() => configFromContext({ mirrorbeat: BASE_CONFIG, [key]: '5' })).toThrow(
+        new ConfigError(
+          `${key}: a mirrorbeat key without the "mirrorbeat." prefix, so it would be ignored; write mirrorbeat.${key}`,
+        ),
+      );
+      // The CDK's own keys and feature flags are no mirrorbeat key.
+      expect(() =>
+        configFromContext({
+          mirrorbeat: BASE_CONFIG,
+          '@aws-cdk/core:newStyleStackSynthesis': true,
+          'aws:cdk:version-reporting': false,
+        }),
+      ).not.toThrow();
+    },
+  );
+
   it.each([['mirrbeat.intervalSeconds'], ['Mirrorbeat.intervalSeconds'], ['mirrorbeats'], ['mirorbeat.failoverMode']])(
     'refuses the context key %s, one slip away from mirrorbeat, instead of ignoring it',
     (key) => {
