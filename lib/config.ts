@@ -378,7 +378,8 @@ function editDistance(a: string, b: string): number {
  * `mirrorbeat config` print them as warnings.
  */
 export function configWarnings(c: MirrorbeatConfig): string[] {
-  const warnings: string[] = [];
+  const promotion = promotionWarning(c);
+  const warnings: string[] = promotion === undefined ? [] : [promotion];
   if (c.notifications.criticalEmails.length === 0 && c.notifications.warningEmails.length === 0) {
     const topics = SITE_IDS.map((site) => new SiteNames(c.clusterName, site).topic('critical')).join(' and ');
     warnings.push(
@@ -386,4 +387,15 @@ export function configWarnings(c: MirrorbeatConfig): string[] {
     );
   }
   return warnings;
+}
+
+/**
+ * What a failover would not do: with no promotion action configured it moves the primary role in the cluster record
+ * (and calls the fence hook, if any) and nothing else. Said once by a deploy and by `simulate`.
+ */
+export function promotionWarning(c: MirrorbeatConfig): string | undefined {
+  const keys = keysAt(['promotion']);
+  if (Object.values(c.promotion).some((action) => action !== undefined)) return undefined;
+  const hook = c.fenceHookFunctionArn === undefined ? '' : ' and calls your fence hook';
+  return `${CONTEXT_KEY}.promotion: no action configured, so a failover moves the primary role in mirrorbeat's cluster record${hook} and nothing else: your databases, traffic and capacity stay where they are; configure one of ${keys.map((k) => `${CONTEXT_KEY}.promotion.${k}`).join(', ')} (docs/CONFIGURATION.md)`;
 }

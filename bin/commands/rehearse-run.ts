@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import type { MirrorbeatConfig } from '../../lib/config';
+import { type MirrorbeatConfig, promotionWarning } from '../../lib/config';
 import { benchTable, runBench, writeResults } from '../../bench/run';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
 import { startDynamoLocal } from '../../local/dynamo';
@@ -95,6 +95,9 @@ export async function runSimulation(
     opts.base.raw === SCENARIO_BASE_CONFIG ? undefined : opts.base.source,
   );
   const keys = Object.keys(scenario.ownConfig);
+  // What a deploy says once, the rehearsal of it says too (stderr: stdout stays the timeline or the one JSON report).
+  const promotion = promotionWarning(scenario.config);
+  if (promotion !== undefined) process.stderr.write(`mirrorbeat: warning: ${promotion}\n`);
   const configuration = `${opts.base.source}${keys.length > 0 ? `, with the scenario's ${keys.join(', ')} on top` : ''}`;
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;

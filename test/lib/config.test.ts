@@ -7,6 +7,7 @@ import {
   configFromContext,
   configObject,
   configWarnings,
+  promotionWarning,
   parseConfig,
 } from '../../lib/config';
 import { BASE_CONFIG, config } from '../helpers';
@@ -263,14 +264,43 @@ describe('configuration', () => {
   });
 
   it('warns, in one line naming the fix, when nobody would be paged', () => {
-    const silent = parseConfig({ ...BASE_CONFIG, notifications: { criticalEmails: [], warningEmails: [] } });
+    const promoting = {
+      promotion: { capacity: { standby: { ecsServices: [{ cluster: 'c', service: 's', desiredCount: 2 }] } } },
+    };
+    const silent = parseConfig({
+      ...BASE_CONFIG,
+      ...promoting,
+      notifications: { criticalEmails: [], warningEmails: [] },
+    });
     expect(configWarnings(silent)).toEqual([
       expect.stringMatching(
         /^mirrorbeat\.notifications: no criticalEmails and no warningEmails, so a lost site or a failover pages nobody; add .* mirrorbeat-orders-production-critical and mirrorbeat-orders-standby-critical after deploying$/,
       ),
     ]);
-    const paged = parseConfig({ ...BASE_CONFIG, notifications: { criticalEmails: ['oncall@example.com'] } });
+    const paged = parseConfig({
+      ...BASE_CONFIG,
+      ...promoting,
+      notifications: { criticalEmails: ['oncall@example.com'] },
+    });
     expect(configWarnings(paged)).toEqual([]);
+  });
+
+  it('warns, once and plainly, when a failover would promote nothing but the record', () => {
+    const bare = parseConfig({ ...BASE_CONFIG, notifications: { criticalEmails: ['oncall@example.com'] } });
+    expect(configWarnings(bare)).toEqual([promotionWarning(bare)]);
+    expect(promotionWarning(bare)).toBe(
+      "mirrorbeat.promotion: no action configured, so a failover moves the primary role in mirrorbeat's cluster record and nothing else: your databases, traffic and capacity stay where they are; configure one of mirrorbeat.promotion.arc, mirrorbeat.promotion.route53FailoverRecord, mirrorbeat.promotion.route53Records, mirrorbeat.promotion.auroraGlobalDatabase, mirrorbeat.promotion.capacity, mirrorbeat.promotion.hookFunctionArn (docs/CONFIGURATION.md)",
+    );
+    const hooked = parseConfig({
+      ...BASE_CONFIG,
+      fenceHookFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:fence',
+    });
+    expect(promotionWarning(hooked)).toMatch(/cluster record and calls your fence hook and nothing else: /);
+    const hook = parseConfig({
+      ...BASE_CONFIG,
+      promotion: { hookFunctionArn: 'arn:aws:lambda:us-west-2:123456789012:function:promote' },
+    });
+    expect(promotionWarning(hook)).toBeUndefined();
   });
 
   it('does not change the base object when applying overrides', () => {
