@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { type MirrorbeatConfig, promotionWarning } from '../../lib/config';
@@ -84,6 +84,17 @@ export interface RehearsedConfig {
   readonly source: string;
 }
 
+/** Runs `write` (or the check that it could), and says in one line what stops it. */
+function writeOrSay(file: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    throw new ScenarioError(
+      `--html: cannot write ${file}: ${(error as { code?: string }).code ?? String(error)}; give a path in a folder you can write`,
+    );
+  }
+}
+
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
 export async function runSimulation(
   file: string,
@@ -94,6 +105,14 @@ export async function runSimulation(
     opts.base.raw,
     opts.base.raw === SCENARIO_BASE_CONFIG ? undefined : opts.base.source,
   );
+  // A page that cannot be written is said before the run, not after it.
+  const html = opts.html;
+  if (html !== undefined)
+    writeOrSay(html, () => {
+      const target = statSync(html, { throwIfNoEntry: false });
+      if (target?.isDirectory() === true) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+      accessSync(target === undefined ? path.dirname(html) : html, constants.W_OK);
+    });
   const keys = Object.keys(scenario.ownConfig);
   // What a deploy says once, the rehearsal of it says too (stderr: stdout stays the timeline or the one JSON report).
   const promotion = promotionWarning(scenario.config);
@@ -109,13 +128,8 @@ export async function runSimulation(
   const { report, status, messages } = result;
   const summary = formatSummary(report, Date.now() - started, configuration);
   if (opts.html !== undefined) {
-    try {
-      writeFileSync(opts.html, renderPage({ scenario, seed, configuration, result, summary }));
-    } catch (error) {
-      throw new ScenarioError(
-        `--html: cannot write ${opts.html}: ${(error as { code?: string }).code ?? String(error)}; give a path in a folder you can write`,
-      );
-    }
+    const html = opts.html;
+    writeOrSay(html, () => writeFileSync(html, renderPage({ scenario, seed, configuration, result, summary })));
   }
   const page = opts.html === undefined ? '' : `\nthe game day as a page: ${opts.html}\n`;
   process.stdout.write(

@@ -187,6 +187,21 @@ describe('mirrorbeat simulate', () => {
     ]);
   });
 
+  it.each([
+    ['a folder that does not exist', 'no-such-folder/page.html', 'ENOENT'],
+    ['a folder', '.', 'EISDIR'],
+  ])('refuses --html naming %s before the run, in one line', (_, name, code) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
+    const html = path.join(dir, name);
+    const out = simulate(dir, '--scenario', crash(dir), '--html', html);
+    expect(out.status).toBe(2);
+    // Nothing ran: no timeline, no summary.
+    expect(out.stdout).toBe('');
+    expect(out.stderr.trim().split('\n')).toEqual([
+      `mirrorbeat: --html: cannot write ${html}: ${code}; give a path in a folder you can write`,
+    ]);
+  });
+
   it('exits 2 with one line on stderr for a bad scenario file, and prints nothing on stdout', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mirrorbeat-'));
     const file = path.join(dir, 'bad.json');
