@@ -11,6 +11,7 @@ export const DECISION_KINDS: readonly NoticeKind[] = [
   'failover-aborted',
   'promoted',
   'demoted',
+  'switchover-started',
   'switchover-completed',
   'path-activated',
   'path-deactivated',

@@ -91,7 +91,7 @@ function noticeStatus(site: SiteId, e: JournalEntry): NoticeStatus {
     id: e.id,
     site,
     kind: e.notice.kind,
-    severity: severityOf(e.notice.kind),
+    severity: severityOf(e.notice),
     at: new Date(e.notice.atMs).toISOString(),
     subject: e.subject,
     delivery: e.delivery,
@@ -233,7 +233,7 @@ export async function acknowledgeNotices(
       await Promise.all(
         sites.map(async (site) =>
           (await journal.recent(site, NOTICES_PER_SITE, nowMs))
-            .filter((e) => e.acknowledged === undefined)
+            .filter((e) => e.acknowledged === undefined && severityOf(e.notice) !== 'info')
             .map((e) => ({ id: e.id, site })),
         ),
       )

@@ -9,9 +9,10 @@ import type { MirrorbeatFunction } from './function';
 import { acknowledgeNag } from './nag';
 import type { SiteNames } from './names';
 import type { SiteKey } from './site-key';
-import type { Severity } from '../lambdas/core/notices';
+import type { TopicSeverity as Severity } from '../lambdas/core/notices';
 
-export type { Severity } from '../lambdas/core/notices';
+/** The severities with a topic (an `info` notice is recorded, never published). */
+export type { TopicSeverity as Severity } from '../lambdas/core/notices';
 
 export interface NoticeTopicsProps {
   readonly names: SiteNames;

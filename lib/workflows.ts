@@ -236,6 +236,7 @@ export class FailoverWorkflow extends Workflow {
           .otherwise(refusedNotice);
 
         const started = w.notice('NotifyFailoverStarted', 'failover-started');
+        const switchoverStarted = w.notice('NotifySwitchoverStarted', 'switchover-started');
         const confirm = w.step('Confirm', 'confirm', 'confirm', failed);
         const drain = w.step('Drain', 'drain', 'drain', refused);
         const waitForDrain = new sfn.Wait(w, 'WaitForHandover', {
@@ -333,7 +334,8 @@ export class FailoverWorkflow extends Workflow {
               .otherwise(waitForDrain),
           );
         return new sfn.Choice(w, 'Kind?')
-          .when(is('$.kind', 'switchover'), drain)
+          .when(sfn.Condition.and(is('$.kind', 'switchover'), flag('$.dryRun')), drain)
+          .when(is('$.kind', 'switchover'), switchoverStarted.next(drain))
           .when(flag('$.dryRun'), confirm)
           .otherwise(started.next(confirm));
       },

@@ -1,5 +1,4 @@
 // The game day as a picture: one self-contained HTML page per run, one lane per site and the witness.
-import { severityOf } from '../lambdas/core/notices';
 import type { PathState } from '../lambdas/core/verdict';
 import { PATHS, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import type { Scenario } from './scenario';
@@ -156,7 +155,7 @@ export function renderPage(input: PageInput): string {
           return {
             atMs: n.atMs,
             symbol: '▼',
-            color: severityOf(n.kind) === 'critical' ? '#d62728' : '#ff9f1c',
+            color: { critical: '#d62728', warning: '#ff9f1c', info: '#7f7f7f' }[n.severity],
             detail:
               page === undefined
                 ? `${seconds(n.atMs)} notice ${n.kind}${n.path ? ` (${n.path})` : ''}`

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { formatPhi } from '../lambdas/core/detector';
 import { embeddedMetricLines } from '../lambdas/core/emf';
-import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
+import { NOTICE_KINDS, type NoticeKind, type Severity } from '../lambdas/core/notices';
 import type { PathState } from '../lambdas/core/verdict';
 import { MetricName, PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { pathTimeoutMs } from '../lambdas/heartbeat-module/deps';
@@ -37,8 +37,18 @@ export interface Report {
   readonly noPrimaryGaps: { fromMs: number; toMs: number | null }[];
   /** Each time a site started (`acting` true) or stopped (false: stepped down, crashed, froze) acting as primary. */
   readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number; acting: boolean }[];
-  /** Notices that reached a topic; `folded` on a summary: how many notices of its kind and path it stands for. */
-  readonly notifications: { atMs: number; site: SiteId; kind: NoticeKind; path?: PathId; folded?: number }[];
+  /**
+   * Notices that reached a topic, and info notices, which are recorded and reach none; `folded` on a summary: how many
+   * notices of its kind and path it stands for.
+   */
+  readonly notifications: {
+    atMs: number;
+    site: SiteId;
+    kind: NoticeKind;
+    severity: Severity;
+    path?: PathId;
+    folded?: number;
+  }[];
   readonly invalidBeats: Record<PathId, Record<string, number>>;
   readonly pathStates: { atMs: number; site: SiteId; path: PathId; state: PathState }[];
 }
@@ -254,16 +264,17 @@ export class Recorder {
     const path = attributes.path?.StringValue ?? document.path;
     const folded = Number(attributes.folded?.StringValue ?? 0);
     if (kind !== undefined && (NOTICE_KINDS as readonly string[]).includes(kind)) {
+      const topic = typeof input.TopicArn === 'string' && /critical/i.test(input.TopicArn) ? 'critical' : 'warning';
       const notice = {
         atMs: w.clock.at,
         site: site.id,
         kind: kind as NoticeKind,
+        severity: topic,
         ...((PATHS as readonly string[]).includes(path ?? '') ? { path: path as PathId } : {}),
         ...(folded > 0 ? { folded } : {}),
-      };
+      } as const;
       this.notifications.push(notice);
       if (folded > 0) this.log.noticesSummarized += folded;
-      const topic = typeof input.TopicArn === 'string' && /critical/i.test(input.TopicArn) ? 'critical' : 'warning';
       if (this.messages.length < MESSAGES_KEPT)
         this.messages.push({
           atMs: w.clock.at,
@@ -314,6 +325,17 @@ export class Recorder {
       announce: async (notice, nowMs, id) => {
         const out = await desk.announce(notice, nowMs, id);
         if (out.outcome === 'folded') this.log.foldedAll += 1;
+        // An info notice reaches no topic: it is in the report as recorded, as status and the page show it.
+        if (out.outcome === 'recorded') {
+          this.notifications.push({
+            atMs: w.clock.at,
+            site: site.id,
+            kind: notice.kind,
+            severity: 'info',
+            ...(notice.path === undefined ? {} : { path: notice.path }),
+          });
+          w.note({ site: site.id, kind: 'notice', text: `notice ${notice.kind} → recorded (info, no topic)` });
+        }
         return out;
       },
       flush: (nowMs) => desk.flush(nowMs),
@@ -326,7 +348,8 @@ export class Recorder {
     return {
       announce: async (notice, nowMs, id) => {
         const out = await desk.announce(notice, nowMs, id);
-        if (out.outcome === 'published' || out.outcome === 'duplicate') this.log.noticesDelivered += 1;
+        if (out.outcome === 'published' || out.outcome === 'duplicate' || out.outcome === 'recorded')
+          this.log.noticesDelivered += 1;
         if (out.outcome === 'folded') this.log.noticesFolded += 1;
         return out;
       },

@@ -78,18 +78,21 @@ const NOTICE_LINES = 8;
 
 function formatNotices(notices: readonly NoticeStatus[], nowMs: number): string[] {
   if (notices.length === 0) return ['  notices: none in the journal'];
-  const open = notices.filter((n) => n.acknowledged === null);
+  // An info notice (a switchover asked for and done) paged no one and waits for no acknowledgement.
+  const open = notices.filter((n) => n.acknowledged === null && n.severity !== 'info');
   const lines = [
     `  notices (newest first; ${open.length} unacknowledged; acknowledge with: npx mirrorbeat ack <id> [--site <site>], or ack --all):`,
   ];
   for (const n of notices.slice(0, NOTICE_LINES)) {
     const ack =
-      n.acknowledged === null
-        ? n.severity === 'critical'
-          ? 'UNACKNOWLEDGED'
-          : 'unacknowledged'
-        : `acknowledged by ${n.acknowledged.by}${n.acknowledged.note ? ` (${n.acknowledged.note})` : ''}`;
-    const delivery = n.delivery === 'published' ? '' : ', NOT YET DELIVERED (the outbox retries it)';
+      n.severity === 'info' && n.acknowledged === null
+        ? 'recorded, paged no one'
+        : n.acknowledged === null
+          ? n.severity === 'critical'
+            ? 'UNACKNOWLEDGED'
+            : 'unacknowledged'
+          : `acknowledged by ${n.acknowledged.by}${n.acknowledged.note ? ` (${n.acknowledged.note})` : ''}`;
+    const delivery = n.delivery === 'pending' ? ', NOT YET DELIVERED (the outbox retries it)' : '';
     lines.push(
       `    ${n.acknowledged === null && n.severity === 'critical' ? '!' : ' '} ${age(nowMs - Date.parse(n.at)).padEnd(13)} ${n.severity.padEnd(8)} ${n.subject.replace(/^mirrorbeat [^:]+: /, '')}; ${ack}${delivery}`,
     );
@@ -106,9 +109,11 @@ export function formatNotice(found: { site: SiteId; entry: JournalEntry }, runbo
       ? 'not acknowledged'
       : `acknowledged by ${entry.acknowledged.by} at ${new Date(entry.acknowledged.atMs).toISOString()}${entry.acknowledged.note ? `: ${entry.acknowledged.note}` : ''}`;
   const delivery =
-    entry.delivery === 'published'
-      ? `delivered${entry.publishedAtMs === undefined ? '' : ` at ${new Date(entry.publishedAtMs).toISOString()}`}`
-      : `NOT YET DELIVERED after ${entry.attempts} attempt(s)${entry.lastError ? `: ${entry.lastError}` : ''}`;
+    entry.delivery === 'recorded'
+      ? 'recorded: an info notice, published to no topic'
+      : entry.delivery === 'published'
+        ? `delivered${entry.publishedAtMs === undefined ? '' : ` at ${new Date(entry.publishedAtMs).toISOString()}`}`
+        : `NOT YET DELIVERED after ${entry.attempts} attempt(s)${entry.lastError ? `: ${entry.lastError}` : ''}`;
   return [
     `Subject: ${noticeSubject(entry.notice)}`,
     `(${delivery}; ${ack})`,

@@ -15,13 +15,20 @@ export const NOTICE_KINDS = [
   'failover-aborted',
   'promoted',
   'demoted',
+  'switchover-started',
   'switchover-completed',
   'clock-untrusted',
   'no-primary',
   'maintenance',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
-export type Severity = 'warning' | 'critical';
+/**
+ * A notice's severity (a contract): `info` is recorded (status, history, the page) and published to no topic;
+ * `warning` and `critical` go to the site's topic of that name.
+ */
+export type Severity = 'info' | 'warning' | 'critical';
+/** The severities that have a topic (and the alarms' severities). */
+export type TopicSeverity = Exclude<Severity, 'info'>;
 
 /** Kinds that page: the site is gone, unwatched, or its role changed. The rest inform. */
 const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>([
@@ -34,7 +41,19 @@ const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>([
   'no-primary',
 ]);
 
-export const severityOf = (kind: NoticeKind): Severity => (CRITICAL.has(kind) ? 'critical' : 'warning');
+/** Kinds that report what an operator asked for and got: recorded, paging no one. */
+const INFO: ReadonlySet<NoticeKind> = new Set<NoticeKind>(['switchover-started', 'switchover-completed']);
+
+/**
+ * A notice's severity: its kind's, except that a planned change pages no one. The primary's `demoted` in a
+ * switchover (detail.planned) is info, and a switchover the primary did not hand over (nothing changed, the primary
+ * resumes) is a warning, not the critical of a failover that went wrong.
+ */
+export function severityOf(n: Pick<Notice, 'kind' | 'detail'>): Severity {
+  if (INFO.has(n.kind) || (n.kind === 'demoted' && n.detail.planned === true)) return 'info';
+  if (n.kind === 'failover-aborted' && n.detail.outcome === 'switchover-withdrawn') return 'warning';
+  return CRITICAL.has(n.kind) ? 'critical' : 'warning';
+}
 
 /** Notices of one kind and path that the rate limit held back, summarized in one notice. */
 export interface Folded {
@@ -74,6 +93,7 @@ const HEADLINE: Record<NoticeKind, string> = {
   'failover-aborted': 'failover aborted',
   promoted: 'site promoted',
   demoted: 'site demoted',
+  'switchover-started': 'switchover started',
   'switchover-completed': 'switchover completed',
   'clock-untrusted': 'local clock jumped: beats now stamped from the monotonic clock',
   'no-primary': 'no site acts as primary',
@@ -108,7 +128,7 @@ export function noticeDocument(n: Notice, id: string, runbookUrl?: string): Reco
   return {
     id,
     kind: n.kind,
-    severity: severityOf(n.kind),
+    severity: severityOf(n),
     cluster: n.cluster,
     site: n.site,
     ...(n.region === undefined ? {} : { region: n.region }),
@@ -258,7 +278,7 @@ export function noticeText(n: Notice, id: string, runbookUrl?: string): string {
       '',
     );
   }
-  lines.push(`At:       ${iso(n.atMs)}`, `Severity: ${severityOf(n.kind)}`);
+  lines.push(`At:       ${iso(n.atMs)}`, `Severity: ${severityOf(n)}`);
   if (d.verdict !== undefined)
     lines.push(
       `Verdict:  ${flat(d.verdict)}${d.previous !== undefined && n.path === undefined ? ` (was ${flat(d.previous)})` : ''}`,

@@ -67,14 +67,15 @@ export class RoleChange {
   /** The demoted notice and the fence hook, for a change to secondary from primary. */
   private async demoted(cluster: ClusterRecord, nowMs: number, outcomes: Outcome[]): Promise<Notice[]> {
     const { settings } = this.deps;
-    const why =
-      cluster.primary === settings.site && cluster.handover?.to === settings.peer
-        ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
-        : cluster.primary === settings.site
-          ? this.core.roleWhy
-          : this.core.fencedByBeat(cluster)
-            ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
-            : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
+    // A switchover asked this site to hand over: the demotion is the plan, and pages no one (severity info).
+    const planned = cluster.primary === settings.site && cluster.handover?.to === settings.peer;
+    const why = planned
+      ? `switchover: handing over to ${settings.peer} (${cluster.handover.execution.split(':').pop() ?? ''})`
+      : cluster.primary === settings.site
+        ? this.core.roleWhy
+        : this.core.fencedByBeat(cluster)
+          ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
+          : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
     const notice: Notice = {
       kind: 'demoted',
       site: settings.site,
@@ -86,8 +87,10 @@ export class RoleChange {
         primary: cluster.primary,
         why,
         lastValidBeatAgeMs: this.announcer.ages(nowMs),
-        next:
-          cluster.primary === settings.site
+        ...(planned ? { planned } : {}),
+        next: planned
+          ? `this site stopped acting as primary, as the switchover asked; ${settings.peer} acts once it is promoted (switchover-completed says so)`
+          : cluster.primary === settings.site
             ? 'this site stops acting as primary; it resumes by itself once it renews its lease again'
             : 'this site stops acting as primary; it resumes only when the cluster record names it again',
       },

@@ -15,7 +15,8 @@ import { conditionalWrite } from './conditional-write';
 /** How long the journal keeps a notice (DynamoDB TTL). */
 export const JOURNAL_DAYS = 14;
 
-export type Delivery = 'pending' | 'published';
+/** `recorded`: an info notice, kept here and published to no topic (never in the outbox). */
+export type Delivery = 'pending' | 'published' | 'recorded';
 
 /** One notice in a site's journal, with its delivery and its acknowledgement. */
 export interface JournalEntry {
@@ -57,7 +58,7 @@ function entryOf(item: Record<string, unknown>): JournalEntry {
     id: String(item.id),
     notice: item.notice as Notice,
     subject: String(item.subject),
-    delivery: item.delivery === 'published' ? 'published' : 'pending',
+    delivery: item.delivery === 'published' || item.delivery === 'recorded' ? item.delivery : 'pending',
     attempts: Number(item.attempts ?? 0),
     ...(typeof item.lastError === 'string' ? { lastError: item.lastError } : {}),
     ...(typeof item.publishedAtMs === 'number' ? { publishedAtMs: item.publishedAtMs } : {}),
@@ -92,8 +93,18 @@ export class NoticeJournal {
     private readonly heartbeatVolume: string,
   ) {}
 
-  /** Writes a notice once; false when this id is already in the journal (the same event announced again). */
-  async add(site: SiteId, id: string, notice: Notice, subject: string, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Writes a notice once, `pending` until SNS takes it or `recorded` for good (an info notice); false when this id is
+   * already in the journal (the same event announced again).
+   */
+  async add(
+    site: SiteId,
+    id: string,
+    notice: Notice,
+    subject: string,
+    signal?: AbortSignal,
+    delivery: 'pending' | 'recorded' = 'pending',
+  ): Promise<boolean> {
     return conditionalWrite(
       this.db,
       new PutCommand({
@@ -103,7 +114,7 @@ export class NoticeJournal {
           id,
           notice,
           subject,
-          delivery: 'pending',
+          delivery,
           attempts: 0,
           atMs: notice.atMs,
           [TTL_ATTRIBUTE]: Math.floor(notice.atMs / 1000) + JOURNAL_DAYS * 86_400,

@@ -7,7 +7,7 @@ import {
   noticeSubject,
   noticeText,
   severityOf,
-  type Severity,
+  type TopicSeverity,
 } from '../core/notices';
 import type { SiteId } from '../core/wire';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -21,13 +21,15 @@ const MACHINE_PROTOCOLS = ['lambda', 'sqs', 'http', 'https', 'firehose', 'email-
 export function publishInput(
   notice: Notice,
   id: string,
-  topics: Readonly<Record<Severity, string>>,
+  topics: Readonly<Record<TopicSeverity, string>>,
   runbookUrl?: string,
 ): ConstructorParameters<typeof PublishCommand>[0] {
+  const severity = severityOf(notice);
+  if (severity === 'info') throw new Error(`${notice.kind}: an info notice is recorded, never published`);
   const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
     kind: { DataType: 'String', StringValue: notice.kind },
     site: { DataType: 'String', StringValue: notice.site },
-    severity: { DataType: 'String', StringValue: severityOf(notice.kind) },
+    severity: { DataType: 'String', StringValue: severity },
   };
   if (notice.path !== undefined) attributes.path = { DataType: 'String', StringValue: notice.path };
   if (notice.folded !== undefined) attributes.folded = { DataType: 'String', StringValue: String(notice.folded.count) };
@@ -37,7 +39,7 @@ export function publishInput(
   const message: Record<string, string> = { default: text, email: text, sms: subject };
   for (const protocol of MACHINE_PROTOCOLS) message[protocol] = document;
   return {
-    TopicArn: topics[severityOf(notice.kind)],
+    TopicArn: topics[severity],
     Subject: subject,
     MessageStructure: 'json',
     Message: JSON.stringify(message),
@@ -49,7 +51,7 @@ export function publishInput(
 export class Notifier {
   constructor(
     private readonly sns: SNSClient,
-    private readonly topics: Readonly<Record<Severity, string>>,
+    private readonly topics: Readonly<Record<TopicSeverity, string>>,
     private readonly runbookUrl?: string,
   ) {}
 
@@ -68,7 +70,8 @@ export interface NoticePolicy {
   readonly burst: number;
 }
 
-export type Outcome = 'published' | 'folded' | 'duplicate' | 'pending';
+/** What became of a notice: `recorded`, an info notice journaled and published to no topic. */
+export type Outcome = 'published' | 'folded' | 'duplicate' | 'pending' | 'recorded';
 
 export interface DeskDeps {
   readonly site: SiteId;
@@ -110,7 +113,7 @@ export class NoticeDesk {
     this.deps.log('info', 'notice', {
       id,
       kind: notice.kind,
-      severity: severityOf(notice.kind),
+      severity: severityOf(notice),
       path: notice.path,
       subject: noticeSubject(notice),
       outcome,
@@ -120,7 +123,7 @@ export class NoticeDesk {
 
   private async handle(notice: Notice, nowMs: number, id: string): Promise<Outcome> {
     const { journal, policy, site } = this.deps;
-    if (severityOf(notice.kind) === 'warning' && notice.folded === undefined && policy.burst > 0) {
+    if (severityOf(notice) === 'warning' && notice.folded === undefined && policy.burst > 0) {
       try {
         const admission = await journal.admit(
           site,
@@ -190,6 +193,16 @@ export class NoticeDesk {
 
   private async deliver(notice: Notice, id: string, nowMs: number): Promise<Outcome> {
     const { journal, site } = this.deps;
+    if (severityOf(notice) === 'info') {
+      // Recorded for status, history and the page; it pages no one. Its log line (announce) stays if the journal fails.
+      const added = await journal
+        .add(site, id, notice, noticeSubject(notice), this.signal(), 'recorded')
+        .catch((error: unknown) => {
+          this.deps.log('warn', 'info notice not journaled', { kind: notice.kind, id, error: String(error) });
+          return true;
+        });
+      return added ? 'recorded' : 'duplicate';
+    }
     try {
       if (!(await journal.add(site, id, notice, noticeSubject(notice), this.signal()))) {
         const entry = await journal.get(site, id, this.signal());
@@ -227,7 +240,7 @@ export class NoticeDesk {
 export function siteNoticeDesk(options: {
   readonly settings: Pick<Settings, 'site' | 'heartbeatVolume' | 'tuning'>;
   readonly sns: SNSClient;
-  readonly topics: Readonly<Record<Severity, string>>;
+  readonly topics: Readonly<Record<TopicSeverity, string>>;
   readonly db: DynamoDBDocumentClient;
   readonly timeoutMs: number;
   readonly log: DeskDeps['log'];

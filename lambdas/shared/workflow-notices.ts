@@ -36,8 +36,9 @@ export const WORKFLOW_OUTCOMES = {
     headline: 'switchover withdrawn, the primary did not hand over',
     next: 'the handover was withdrawn and the primary resumes; check its heartbeat module, then run the switchover again',
   },
+  // A refused command, not a failover decision: nothing changed, the roles stand (warning).
   'switchover-refused': {
-    kind: 'failover-aborted',
+    kind: 'command-refused',
     headline: 'switchover refused',
     next: 'nothing changed; run the command the error names instead',
   },
@@ -49,6 +50,10 @@ export const WORKFLOW_OUTCOMES = {
   promoted: {
     kind: 'promoted',
     next: 'this site is primary; the old primary demotes itself when it next reads the record or the fence beat; fail back later with npx mirrorbeat switchover',
+  },
+  'switchover-started': {
+    kind: 'switchover-started',
+    next: 'the primary is asked to hand over; once it confirms it stopped: gates, fence, promote, verify; switchover-completed says when this site acts as primary',
   },
   'switchover-completed': {
     kind: 'switchover-completed',
@@ -113,6 +118,8 @@ function detailOf(
   const evidence = (state.evidence ?? {}) as Record<string, unknown>;
   const error = state.error === undefined ? {} : { error: state.error };
   switch (outcome) {
+    case 'switchover-started':
+      return { ...asked, from: deps.settings.peer, to: site };
     case 'failover-started':
       return {
         ...asked,

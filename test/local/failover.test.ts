@@ -88,6 +88,18 @@ describe('the failover workflow', () => {
     expect(kinds(report)).toEqual(expect.arrayContaining(['demoted', 'switchover-completed']));
     expect(kinds(report).filter((k) => k === 'switchover-completed')).toHaveLength(2);
     expect(texts(result, /fence hook called: switchover/)).toHaveLength(2);
+    // Asked for and done, it pages no one: its start, the old primary's demotion and its end are recorded as info.
+    expect(report.notifications.filter((n) => n.severity !== 'info')).toEqual([]);
+    expect(report.notifications.map((n) => `${n.site} ${n.kind}`)).toEqual(
+      expect.arrayContaining([
+        'standby switchover-started',
+        'production demoted',
+        'standby switchover-completed',
+        'production switchover-started',
+        'standby demoted',
+        'production switchover-completed',
+      ]),
+    );
     for (const f of report.failovers) expect((f.promotedAtMs ?? Infinity) - f.startedAtMs).toBeLessThan(10_000);
     expect(report.detectionMs).toBeNull();
     expect(kinds(report)).not.toContain('peer-lost');
@@ -99,8 +111,13 @@ describe('the failover workflow', () => {
     });
     expect(result.report.failovers[0]?.promotedAtMs).toBeNull();
     expect(
-      texts(result, /notice failover-aborted.*already primary at epoch 1.*mirrorbeat switchover --to standby/),
+      texts(result, /notice command-refused.*→ warning topic.*already primary at epoch 1.*switchover --to standby/),
     ).toHaveLength(1);
+    // A refused command is no failover decision: recorded as started, refused at warning, nothing critical.
+    expect(result.report.notifications.map((n) => `${n.kind}:${n.severity}`)).toEqual([
+      'switchover-started:info',
+      'command-refused:warning',
+    ]);
     // The execution ends with the same words as its cause, as the console shows it.
     expect(texts(result, /stopped: SwitchoverRefused \(production is already primary/)).toHaveLength(1);
     expect(epochOf(result)).toBe(1);

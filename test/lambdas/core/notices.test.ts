@@ -1,4 +1,4 @@
-import { type Notice, noticeSubject, noticeText } from '../../../lambdas/core/notices';
+import { type Notice, noticeSubject, noticeText, severityOf } from '../../../lambdas/core/notices';
 
 /** The text body of the workflows' notices: what a person reads in the page. */
 const AT = Date.UTC(2026, 10, 25, 19, 55, 59, 94);
@@ -99,5 +99,30 @@ describe('the text of a notice', () => {
       'id-3',
     );
     expect(failed).toContain('Error:    AccessDenied: not authorized to perform route53:UpdateHealthCheck');
+  });
+});
+
+describe('the severity of a notice', () => {
+  const of = (kind: Notice['kind'], detail: Record<string, unknown> = {}) => severityOf({ kind, detail });
+
+  it('pages for a lost site, a failover and a demotion it did not plan', () => {
+    for (const kind of ['peer-lost', 'unprotected', 'failover-started', 'failover-aborted', 'promoted', 'no-primary'])
+      expect([kind, of(kind as Notice['kind'])]).toEqual([kind, 'critical']);
+    expect(of('demoted', { why: 'the lease ran out' })).toBe('critical');
+    expect(of('failover-aborted', { outcome: 'failed' })).toBe('critical');
+  });
+
+  it('records what an operator asked for and got, paging no one', () => {
+    expect(of('switchover-started')).toBe('info');
+    expect(of('switchover-completed')).toBe('info');
+    // The old primary handing over as the switchover asked.
+    expect(of('demoted', { planned: true })).toBe('info');
+    expect(of('demoted', { planned: 'yes' })).toBe('critical');
+  });
+
+  it('warns for what changed nothing: a refused command, a switchover the primary did not hand over', () => {
+    expect(of('command-refused', { outcome: 'switchover-refused' })).toBe('warning');
+    expect(of('failover-aborted', { outcome: 'switchover-withdrawn' })).toBe('warning');
+    expect(of('path-failed')).toBe('warning');
   });
 });

@@ -3,7 +3,7 @@
 import { SiteCore } from '../../../lambdas/core/site';
 import type { ClusterRecord } from '../../../lambdas/core/volume';
 import type { Notice } from '../../../lambdas/core/notices';
-import { noticeId } from '../../../lambdas/core/notices';
+import { noticeId, severityOf } from '../../../lambdas/core/notices';
 import { Announcer } from '../../../lambdas/heartbeat-module/announcer';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
 import { RoleChange } from '../../../lambdas/heartbeat-module/role-change';
@@ -190,8 +190,11 @@ describe('RoleChange.announce: a primary that stops acting as one says so once',
     };
     const notice = only(await h.announce('secondary', { ...SELF, handover }));
     expect(notice.detail.why).toBe('switchover: handing over to production (run-7)');
+    // The plan, not a failure: severity info, and a Next that says what follows.
+    expect(notice.detail.planned).toBe(true);
+    expect(severityOf(notice)).toBe('info');
     expect(notice.detail.next).toBe(
-      'this site stops acting as primary; it resumes by itself once it renews its lease again',
+      'this site stopped acting as primary, as the switchover asked; production acts once it is promoted (switchover-completed says so)',
     );
     // A handover to this site itself is no reason to stop: the core's reason stands.
     const other = harness();

@@ -194,6 +194,26 @@ describe('the notice desk', () => {
     expect(published()).toHaveLength(1);
   });
 
+  it('records an info notice in the journal and publishes it to no topic, now or from the outbox', async () => {
+    const switched: Notice = {
+      kind: 'switchover-completed',
+      site: 'standby',
+      region: 'us-west-2',
+      cluster: 'orders',
+      atMs: T0,
+      detail: { outcome: 'switchover-completed', next: 'this site is primary' },
+    };
+    const d = desk();
+    expect(await d.announce(switched, T0)).toEqual({ id: noticeId(switched), outcome: 'recorded' });
+    // The same event again (a retried step) is a duplicate, still unpublished.
+    expect((await d.announce(switched, T0 + 1_000)).outcome).toBe('duplicate');
+    expect(await journal.recent('standby', 5, T0)).toEqual([
+      expect.objectContaining({ id: noticeId(switched), delivery: 'recorded', attempts: 0 }),
+    ]);
+    expect(await d.flush(T0 + 2 * 3_600_000)).toEqual({ summaries: 0, retried: 0, failed: 0 });
+    expect(published()).toEqual([]);
+  });
+
   it('shows no notice past its expiresAt, though DynamoDB has not deleted it yet', async () => {
     const d = desk();
     await d.announce(pathFailed(T0), T0);
