@@ -111,6 +111,14 @@ export class SiteMetrics {
     return this.metric(MetricName.noPrimary, cloudwatch.Stats.MINIMUM);
   }
 
+  /**
+   * 1 in the minutes this site acted as primary and a fresh valid beat of the peer claimed primary at the same epoch
+   * (site-step.ts, twoPrimariesOf); published only then. Maximum: one such tick is enough.
+   */
+  twoPrimaries(): cloudwatch.Metric {
+    return this.metric(MetricName.twoPrimaries, cloudwatch.Stats.MAXIMUM);
+  }
+
   /** 1 while maintenance mode is on (mirrorbeat maintenance), as this site read it. */
   maintenance(): cloudwatch.Metric {
     return this.metric(MetricName.maintenance, cloudwatch.Stats.MAXIMUM);

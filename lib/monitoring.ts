@@ -100,6 +100,15 @@ export class SiteMonitoring extends Construct {
       alarmDescription:
         'For a whole minute this site saw no site acting as primary (both beat as secondary, or in quorum mode the record names a site whose lease ran out): nothing serves. Read npx mirrorbeat status, then promote a site (npx mirrorbeat failover).',
     });
+    this.alarm('TwoPrimaries', 'critical', {
+      metric: m.twoPrimaries(),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'This site acts as primary and a fresh valid beat of the peer claims primary at the same epoch: two sites serve. Promote the one to keep to a new epoch (npx mirrorbeat failover --site <site>), which fences the other. The stop condition of a game day.',
+    });
     this.alarm('HeartbeatModuleStopped', 'critical', {
       metric: m.ticks(),
       threshold: Math.max(1, Math.floor(ticksPerMinute / 2)),
@@ -249,8 +258,8 @@ export class SiteMonitoring extends Construct {
         width: 4,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Sees no primary at all (1) · peer reports failure (1)',
-        left: [m.noPrimary()],
+        title: 'Sees no primary at all (1) · two primaries (1) · peer reports failure (1)',
+        left: [m.noPrimary(), m.twoPrimaries()],
         right: [m.peerHealthFailed()],
         width: 4,
       }),

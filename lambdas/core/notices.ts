@@ -19,6 +19,7 @@ export const NOTICE_KINDS = [
   'switchover-completed',
   'clock-untrusted',
   'no-primary',
+  'two-primaries',
   'maintenance',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
@@ -39,6 +40,7 @@ const CRITICAL: ReadonlySet<NoticeKind> = new Set<NoticeKind>([
   'promoted',
   'demoted',
   'no-primary',
+  'two-primaries',
 ]);
 
 /** Kinds that report what an operator asked for and got: recorded, paging no one. */
@@ -97,6 +99,7 @@ const HEADLINE: Record<NoticeKind, string> = {
   'switchover-completed': 'switchover completed',
   'clock-untrusted': 'local clock jumped: beats now stamped from the monotonic clock',
   'no-primary': 'no site acts as primary',
+  'two-primaries': 'TWO SITES ACT AS PRIMARY',
   maintenance: 'maintenance mode: automatic failover held',
 };
 

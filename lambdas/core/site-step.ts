@@ -157,6 +157,34 @@ export function wakeAtOf(w: {
   return future.length === 0 ? undefined : Math.min(...future);
 }
 
+/** What a site acting as primary saw of a second primary (twoPrimariesOf). */
+export interface TwoPrimaries {
+  readonly path: PathId;
+  readonly serial: number;
+  readonly epoch: number;
+  readonly sentAt: string;
+}
+
+/**
+ * Two primaries, as a site acting as primary can see them: a valid beat of the peer that arrived since the last look
+ * claims primary at the epoch of the record this site acts on. (At a higher epoch the peer fenced this site, which
+ * steps down; a beat of an older epoch is refused as stale.) Only a fault outside the protocol makes it — two
+ * promotions at one epoch — so it is critical, and the stop condition of a game day.
+ */
+export function twoPrimariesOf(
+  cluster: ClusterRecord,
+  reads: Readonly<Record<PathId, PeerRead>>,
+  arrived: Readonly<Record<PathId, boolean>>,
+  peer: SiteId,
+): TwoPrimaries | undefined {
+  for (const path of PATHS) {
+    const beat = reads[path].beat;
+    if (arrived[path] && beat?.site === peer && beat.role === 'primary' && beat.epoch === cluster.epoch)
+      return { path, serial: beat.serial, epoch: beat.epoch, sentAt: beat.sentAt };
+  }
+  return undefined;
+}
+
 /** The peer's newest valid beat on a path that has not failed. */
 export function newestLiveBeatOf(
   states: Readonly<Record<PathId, PathState>>,

@@ -36,6 +36,8 @@ export const MetricName = {
   peerHealthFailed: 'PeerHealthFailed',
   /** 1 while this site acts as primary. */
   actingPrimary: 'ActingPrimary',
+  /** 1 while this site acts as primary and a fresh valid beat of the peer claims primary at its epoch. */
+  twoPrimaries: 'TwoPrimaries',
   /** 1 while this site can see that no site acts as primary (SiteCore.noPrimary). */
   noPrimary: 'NoPrimary',
   /** 1 while maintenance mode is on, as this site read it. */

@@ -6,6 +6,7 @@ import type { Notice } from '../core/notices';
 import type { PathState, SiteVerdict } from '../core/verdict';
 import type { ClusterRecord } from '../core/volume';
 import { SiteCore } from '../core/site';
+import { twoPrimariesOf } from '../core/site-step';
 import { DetailType, EVENT_SOURCE, MetricName, type PathId } from '../core/wire';
 import type { Outcome } from '../shared/notifier';
 import { Announcer } from './announcer';
@@ -132,6 +133,9 @@ export class HeartbeatModule {
     if (verdict !== 'ok')
       metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } });
     if (peerHealth === 'failed') metrics.push({ name: MetricName.peerHealthFailed, value: 1, unit: 'Count' });
+    const reads = { network: networkRead, storage: storageRead };
+    const two = role === 'primary' ? twoPrimariesOf(cluster, reads, arrived, settings.peer) : undefined;
+    if (two !== undefined) metrics.push({ name: MetricName.twoPrimaries, value: 1, unit: 'Count' });
 
     if (verdict !== 'peer-lost' && verdict !== 'peer-failure-reported' && verdict !== 'peer-stepped-down')
       this.failovers.episodeOver();
@@ -160,7 +164,8 @@ export class HeartbeatModule {
         : Promise.resolve(false),
       this.roleChange.announce(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
         await this.roleChange.confirmHandover(role, cluster, nowMs, timeout);
-        return [...out, ...(await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes))];
+        const none = await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes);
+        return [...out, ...none, ...(await this.roleChange.watchTwoPrimaries(two, cluster, nowMs, timeout, outcomes))];
       }),
       kind === 'tick' ? this.announcer.flush(nowMs) : 0,
       this.maintenance.announce(nowMs, timeout, outcomes),

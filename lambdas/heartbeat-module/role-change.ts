@@ -2,6 +2,7 @@
 import { deadlineSignal } from '../shared/deadlines';
 import type { Notice } from '../core/notices';
 import type { SiteCore } from '../core/site';
+import type { TwoPrimaries } from '../core/site-step';
 import type { ClusterRecord } from '../core/volume';
 import type { Outcome } from '../shared/notifier';
 import type { Announcer } from './announcer';
@@ -22,6 +23,8 @@ export class RoleChange {
   private noPrimaryEpoch: number | undefined;
   /** What it last recorded of that: `none` once it lasted a lease. */
   private recordedSeen: 'seen' | 'none' | undefined;
+  /** What it last recorded of a second primary (none until it saw one). */
+  private recordedTwo: 'seen' | 'none' = 'none';
 
   constructor(
     private readonly deps: ModuleDeps,
@@ -165,6 +168,48 @@ export class RoleChange {
       },
     };
     this.deps.log('warn', 'notice: no-primary', { why });
+    await this.announcer.publish(notice, nowMs, outcomes);
+    return [notice];
+  }
+
+  /**
+   * A second primary (site-step.ts, twoPrimariesOf), recorded in this site's view once per stretch and announced
+   * `two-primaries` (critical); its end is recorded, quietly. An overlapping invocation that recorded it first announces.
+   */
+  async watchTwoPrimaries(
+    seen: TwoPrimaries | undefined,
+    cluster: ClusterRecord,
+    nowMs: number,
+    timeoutMs: number,
+    outcomes: Outcome[],
+  ): Promise<Notice[]> {
+    const { settings, store } = this.deps;
+    const now = seen === undefined ? 'none' : 'seen';
+    if (now === this.recordedTwo) return [];
+    const previous = await this.announcer.recordOnce(
+      `second primary (${now})`,
+      (writer, signal) => store.views.recordView(settings.site, 'twoPrimaries', now, nowMs, writer, signal),
+      timeoutMs,
+    );
+    if (previous === false) return [];
+    this.recordedTwo = now;
+    if (seen === undefined || previous === null) return [];
+    const why = `${settings.peer} beats as primary at epoch ${seen.epoch} (${seen.path} beat ${seen.serial}, sent ${seen.sentAt}) while this site acts as primary at that epoch`;
+    const notice: Notice = {
+      kind: 'two-primaries',
+      site: settings.site,
+      region: settings.region,
+      cluster: settings.cluster,
+      atMs: nowMs,
+      detail: {
+        epoch: cluster.epoch,
+        primary: cluster.primary,
+        why,
+        peerBeat: seen,
+        next: `two sites serve: choose the one to keep and promote it to a new epoch (npx mirrorbeat failover --site <site>), which fences the other; read npx mirrorbeat status --region ${settings.region} first`,
+      },
+    };
+    this.deps.log('warn', 'notice: two-primaries', { why });
     await this.announcer.publish(notice, nowMs, outcomes);
     return [notice];
   }

@@ -59,7 +59,7 @@ export class ViewStore {
    */
   async recordView(
     site: SiteId,
-    attribute: 'primarySeen' | 'maintenance',
+    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance',
     value: string,
     nowMs: number,
     writer: string,

@@ -27,6 +27,8 @@ const ALARMS: Row[] = [
   // Minimum over the minute: only a whole minute without a primary, never a failover's seconds.
   ['NoPrimary', 'Critical', 'NoPrimary', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   // 30 ticks a minute at a 2 s interval: fewer than half of them, or none at all, is a stopped module.
+  // One tick seeing the peer claim primary at this primary's epoch: two sites serve.
+  ['TwoPrimaries', 'Critical', 'TwoPrimaries', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['HeartbeatModuleStopped', 'Critical', 'Ticks', 15, 'LessThanThreshold', 2, 'breaching'],
   ['FailoverFailed', 'Critical', 'ExecutionsFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['ReplicationLagOverBudget', 'Critical', 'ReplicationLatency', 30_000, 'GreaterThanThreshold', 3, 'notBreaching'],

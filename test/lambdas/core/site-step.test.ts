@@ -5,6 +5,7 @@ import {
   newestLiveBeatOf,
   noPrimaryOf,
   steppedDownOf,
+  twoPrimariesOf,
   wakeAtOf,
 } from '../../../lambdas/core/site-step';
 import type { Heartbeat } from '../../../lambdas/core/message';
@@ -171,5 +172,34 @@ describe('the peer’s newest beat on a live path (newestLiveBeatOf)', () => {
     expect(newestLiveBeatOf({ network: 'failed', storage: 'disabled' }, beats)).toBeUndefined();
     expect(newestLiveBeatOf({ network: 'healthy', storage: 'healthy' }, { storage: beat(3) })?.serial).toBe(3);
     expect(newestLiveBeatOf({ network: 'healthy', storage: 'healthy' }, { network: beat(3) })?.serial).toBe(3);
+  });
+});
+
+describe('two primaries, as a site acting as primary sees them (twoPrimariesOf)', () => {
+  const read = (beat: Heartbeat | undefined) => ({ beat, unreadable: false });
+  const fresh = { network: true, storage: true };
+  const claim = peerBeat('primary', 3, NOW);
+
+  it('a fresh valid beat of the peer claiming primary at the record epoch, on either path', () => {
+    expect(twoPrimariesOf(record, { network: read(claim), storage: read(undefined) }, fresh, 'production')).toEqual({
+      path: 'network',
+      serial: 1,
+      epoch: 3,
+      sentAt: claim.sentAt,
+    });
+    expect(twoPrimariesOf(record, { network: read(undefined), storage: read(claim) }, fresh, 'production')?.path).toBe(
+      'storage',
+    );
+  });
+
+  it('never for a beat read before, a secondary, another epoch, or another sender', () => {
+    const none = (beat: Heartbeat, arrived = fresh) =>
+      twoPrimariesOf(record, { network: read(beat), storage: read(undefined) }, arrived, 'production');
+    expect(none(claim, { network: false, storage: true })).toBeUndefined();
+    expect(none(peerBeat('secondary', 3, NOW))).toBeUndefined();
+    // A higher epoch fenced this site (it steps down); an older one is refused as stale before it gets here.
+    expect(none(peerBeat('primary', 4, NOW))).toBeUndefined();
+    expect(none(peerBeat('primary', 2, NOW))).toBeUndefined();
+    expect(none({ ...claim, site: 'standby' })).toBeUndefined();
   });
 });

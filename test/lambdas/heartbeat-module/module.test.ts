@@ -11,7 +11,7 @@ import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
-import { type Notice, noticeId } from '../../../lambdas/core/notices';
+import { type Notice, noticeId, severityOf } from '../../../lambdas/core/notices';
 import { productionBeat } from '../../beats';
 import { standbySettings } from '../../helpers';
 
@@ -82,6 +82,11 @@ class FakeStore {
   async recordVerdict(_site: string, verdict: string) {
     this.majority();
     return this.change('verdict', verdict);
+  }
+  /** The view's other attributes (primarySeen, twoPrimaries, maintenance), recorded once per change. */
+  async recordView(_site: string, attribute: string, value: string) {
+    this.majority();
+    return this.change(attribute, value);
   }
   roleRecords = 0;
   /** Only the role record fails (the rest of the volume answers). */
@@ -384,7 +389,8 @@ describe('the heartbeat module', () => {
     await hm.tick(NOW + 2_000);
     expect(published).toEqual([]);
     for (let t = 4_000; t <= 40_000; t += 2_000) await hm.tick(NOW + t);
-    expect(published.sort()).toEqual(['path-failed:network', 'path-failed:storage', 'peer-lost:-']);
+    // No failover takes over here (the workflow is a mock): past the grace, the standby also says no site is primary.
+    expect(published.sort()).toEqual(['no-primary:-', 'path-failed:network', 'path-failed:storage', 'peer-lost:-']);
     store.peerBeat = signHeartbeat(
       {
         ...(peerBeat(6) as Omit<Heartbeat, 'sig'> & { sig?: string }),
@@ -551,6 +557,49 @@ describe('the heartbeat module', () => {
       expect(report).toMatchObject({ role: 'secondary', epoch: 2 });
       expect(store.written.at(-1)).toMatchObject({ role: 'secondary', epoch: 2 });
       expect(published).toEqual(['demoted']);
+    });
+
+    it('says two primaries, once, when the peer beats as primary at its own epoch, and counts each tick it does', async () => {
+      const published: Notice[] = [];
+      const store = new FakeStore();
+      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n)) });
+      expect((await hm.tick(NOW)).role).toBe('primary');
+      const claim = (serial: number) =>
+        signHeartbeat(
+          {
+            v: 1,
+            cluster: 'orders',
+            site: 'standby',
+            region: 'us-west-2',
+            serial,
+            sentAt: new Date(NOW + serial * 100).toISOString(),
+            epoch: 1,
+            role: 'primary',
+            health: 'ok',
+          },
+          KEY,
+        );
+      const counted = (r: { metrics: readonly { name: string }[] }) =>
+        r.metrics.filter((m) => m.name === 'TwoPrimaries').length;
+      store.observations.set('network', { serial: 41, arrivedAtMs: NOW + 1_900, beat: claim(41) });
+      const first = await hm.tick(NOW + 2_000);
+      // It keeps acting (nothing here says which site should serve); it says so, critical, with the evidence.
+      expect(first.role).toBe('primary');
+      expect(counted(first)).toBe(1);
+      expect(published.map((n) => [n.kind, severityOf(n)])).toEqual([['two-primaries', 'critical']]);
+      expect(published[0]?.detail).toMatchObject({
+        epoch: 1,
+        peerBeat: { path: 'network', serial: 41, epoch: 1 },
+        why: expect.stringMatching(/^standby beats as primary at epoch 1 \(network beat 41, sent /),
+      });
+      store.observations.set('network', { serial: 42, arrivedAtMs: NOW + 3_900, beat: claim(42) });
+      expect(counted(await hm.tick(NOW + 4_000))).toBe(1);
+      // The same beat read again is no new claim; the stretch ends quietly, and the next one is said again.
+      expect(counted(await hm.tick(NOW + 6_000))).toBe(0);
+      expect(published).toHaveLength(1);
+      store.observations.set('network', { serial: 43, arrivedAtMs: NOW + 7_900, beat: claim(43) });
+      await hm.tick(NOW + 8_000);
+      expect(published.map((n) => n.kind)).toEqual(['two-primaries', 'two-primaries']);
     });
 
     it('demotes itself when the cluster record names its peer at a higher epoch', async () => {

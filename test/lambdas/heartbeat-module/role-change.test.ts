@@ -348,6 +348,44 @@ describe('RoleChange.watchPrimary: no-primary once it lasted the grace, recorded
   });
 });
 
+describe('RoleChange.watchTwoPrimaries: a second primary said once per stretch, its end recorded quietly', () => {
+  const seen = { path: 'storage' as const, serial: 77, epoch: 3, sentAt: '2026-12-06T12:00:01.000Z' };
+  const two = (h: ReturnType<typeof harness>, evidence: typeof seen | undefined, nowMs = NOW) =>
+    h.roles.watchTwoPrimaries(evidence, SELF, nowMs, 500, h.outcomes);
+
+  it('writes nothing while there is none, and says the first sighting once, critical, with the evidence', async () => {
+    const h = harness();
+    expect(await two(h, undefined)).toEqual([]);
+    expect(h.views.calls).toEqual([]);
+    const notice = only(await two(h, seen, NOW + 2_000));
+    expect(notice).toMatchObject({ kind: 'two-primaries', site: 'standby', atMs: NOW + 2_000 });
+    expect(notice.detail).toEqual({
+      epoch: 3,
+      primary: 'standby',
+      why: 'production beats as primary at epoch 3 (storage beat 77, sent 2026-12-06T12:00:01.000Z) while this site acts as primary at that epoch',
+      peerBeat: seen,
+      next: `two sites serve: choose the one to keep and promote it to a new epoch (npx mirrorbeat failover --site <site>), which fences the other; read npx mirrorbeat status --region ${h.settings.region} first`,
+    });
+    expect(h.logs).toContainEqual(['warn', 'notice: two-primaries', { why: notice.detail.why }]);
+    expect(await two(h, seen, NOW + 4_000)).toEqual([]);
+    expect(await two(h, undefined, NOW + 6_000)).toEqual([]);
+    expect(h.views.calls).toEqual(['twoPrimaries=seen', 'twoPrimaries=none']);
+    expect(h.announced).toHaveLength(1);
+  });
+
+  it('stays silent where an overlapping invocation recorded it first, and tries a record it could not write again', async () => {
+    const h = harness();
+    h.views.recordedElsewhere = true;
+    expect(await two(h, seen)).toEqual([]);
+    const g = harness();
+    g.views.failing = true;
+    expect(await two(g, seen)).toEqual([]);
+    g.views.failing = false;
+    expect(await two(g, seen, NOW + 2_000)).toHaveLength(1);
+    expect(g.views.calls).toEqual(['twoPrimaries=seen', 'twoPrimaries=seen']);
+  });
+});
+
 describe('RoleChange.confirmHandover: the old primary says it stopped, once it has', () => {
   const handover = { to: 'production' as const, execution: 'exec-1', requestedAtMs: NOW };
 
