@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { addSites } from '../lib/app';
-import { ConfigError, configFromContext, configWarnings } from '../lib/config';
+import { ConfigError, configFromContext } from '../lib/config';
+import { configWarnings } from '../lib/config-warnings';
 
 const app = new App();
 try {

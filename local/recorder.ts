@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { formatPhi } from '../lambdas/core/detector';
 import { embeddedMetricLines } from '../lambdas/core/emf';
-import { NOTICE_KINDS, type NoticeKind, type Severity } from '../lambdas/core/notices';
-import type { PathState } from '../lambdas/core/verdict';
+import { NOTICE_KINDS, type NoticeKind } from '../lambdas/core/notices';
 import { MetricName, PATHS, type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { pathTimeoutMs } from '../lambdas/heartbeat-module/deps';
 import type { TickReport } from '../lambdas/heartbeat-module/module';
@@ -11,77 +10,9 @@ import { type NoticeDesk, siteNoticeDesk } from '../lambdas/shared/notifier';
 import { emulate } from './emulate';
 import { acting, type Site, type World } from './world';
 
-/** What a run produced, as the report, the runtime's own log and the topics' deliveries record it. */
+import type { DeliveredMessage, Report, RuntimeLog } from './report';
 
-/** The report of a run (a contract; docs/SCENARIOS.md). */
-export interface Report {
-  readonly scenario: string;
-  readonly seed: number;
-  readonly durationMs: number;
-  readonly failovers: {
-    startedAtMs: number;
-    promotedAtMs: number | null;
-    from: SiteId;
-    to: SiteId;
-    epoch: number;
-    reason: string;
-  }[];
-  readonly detectionMs: number | null;
-  readonly maxSimultaneousPrimaries: number;
-  /**
-   * Virtual ms after the first primary during which no site acted as primary (a crashed or frozen site acts as
-   * nothing).
-   */
-  readonly noPrimaryMs: number;
-  /** Each stretch without a primary after the first one acted; `toMs` null when the run ended in it. */
-  readonly noPrimaryGaps: { fromMs: number; toMs: number | null }[];
-  /** Each time a site started (`acting` true) or stopped (false: stepped down, crashed, froze) acting as primary. */
-  readonly primaryTimeline: { atMs: number; site: SiteId; epoch: number; acting: boolean }[];
-  /**
-   * Notices that reached a topic, and info notices, which are recorded and reach none; `folded` on a summary: how many
-   * notices of its kind and path it stands for.
-   */
-  readonly notifications: {
-    atMs: number;
-    site: SiteId;
-    kind: NoticeKind;
-    severity: Severity;
-    path?: PathId;
-    folded?: number;
-  }[];
-  readonly invalidBeats: Record<PathId, Record<string, number>>;
-  readonly pathStates: { atMs: number; site: SiteId; path: PathId; state: PathState }[];
-}
-
-export interface DeliveredMessage {
-  readonly atMs: number;
-  readonly site: SiteId;
-  readonly topic: 'warning' | 'critical';
-  readonly subject: string;
-  readonly body: string;
-}
-
-/** What the runtime saw happen, beyond the report: the evidence invariants are checked against. */
-export interface RuntimeLog {
-  /**
-   * Valid peer beats a site accepted, by path, with scenario time (network: at the receiver; storage: at the reading
-   * tick).
-   */
-  readonly accepted: { atMs: number; site: SiteId; path: PathId; serial: number }[];
-  /** Times an accepted serial on a path was lower than one accepted before it. */
-  serialRegressions: number;
-  /** Notices the heartbeat modules raised; how many reached the topic, how many the rate limit folded. */
-  noticesRaised: number;
-  noticesDelivered: number;
-  noticesFolded: number;
-  /**
-   * Notices any handler's desk folded; of them, how many a summary that reached the topic counted, and how many wait in
-   * windows still open at the end.
-   */
-  foldedAll: number;
-  noticesSummarized: number;
-  foldedOpenAtEnd: number;
-}
+export type { DeliveredMessage, Report, RuntimeLog } from './report';
 
 /** How many delivered messages a run keeps whole. */
 const MESSAGES_KEPT = 100;

@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { type MirrorbeatConfig, promotionWarning } from '../../lib/config';
+import type { MirrorbeatConfig } from '../../lib/config';
+import { promotionWarning } from '../../lib/config-warnings';
 import { benchTable, runBench, writeResults } from '../../bench/run';
 import { checkInvariants, faultCounts, scenarioOf, scheduleArbitrary } from '../../local/chaos';
 import { startDynamoLocal } from '../../local/dynamo';
@@ -114,9 +115,6 @@ export async function runSimulation(
       accessSync(target === undefined ? path.dirname(html) : html, constants.W_OK);
     });
   const keys = Object.keys(scenario.ownConfig);
-  // What a deploy says once, the rehearsal of it says too (stderr: stdout stays the timeline or the one JSON report).
-  const promotion = promotionWarning(scenario.config);
-  if (promotion !== undefined) process.stderr.write(`mirrorbeat: warning: ${promotion}\n`);
   const configuration = `${opts.base.source}${keys.length > 0 ? `, with the scenario's ${keys.join(', ')} on top` : ''}`;
   const started = Date.now();
   const seed = opts.seed ?? scenario.seed ?? 1;
@@ -126,6 +124,10 @@ export async function runSimulation(
     ...(opts.json ? {} : { onTimeline: (e) => process.stdout.write(`${formatEntry(e)}\n`) }),
   });
   const { report, status, messages } = result;
+  // What a deploy says once, the rehearsal of it says too, once it ran (a runtime that cannot start stays one line):
+  // on stderr, so stdout stays the timeline or the one JSON report.
+  const promotion = promotionWarning(scenario.config);
+  if (promotion !== undefined) process.stderr.write(`mirrorbeat: warning: ${promotion}\n`);
   const summary = formatSummary(report, Date.now() - started, configuration);
   if (opts.html !== undefined) {
     const html = opts.html;

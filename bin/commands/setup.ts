@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError, configWarnings, CONTEXT_KEY, describeRoles } from '../../lib/config';
+import { ConfigError, CONTEXT_KEY, describeRoles } from '../../lib/config';
+import { configWarnings } from '../../lib/config-warnings';
 import type { SiteId } from '../../lambdas/core/wire';
 import type * as Dashboard from '../../local/dashboard';
 import type * as Definitions from '../../local/definitions';

@@ -1,15 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import {
-  applyOverrides,
-  ConfigError,
-  configFromContext,
-  configObject,
-  configWarnings,
-  promotionWarning,
-  parseConfig,
-} from '../../lib/config';
+import { applyOverrides, ConfigError, configFromContext, configObject, parseConfig } from '../../lib/config';
+import { configWarnings, promotionWarning } from '../../lib/config-warnings';
 import { BASE_CONFIG, config } from '../helpers';
 
 const expectError = (raw: unknown, message: RegExp) => {
