@@ -1,6 +1,6 @@
 // A primary that stops acting as one: the demoted notice, the fence hook, and the handover's confirmation.
 import { deadlineSignal } from '../shared/deadlines';
-import type { Notice } from '../core/notices';
+import type { Notice, NoticeKind } from '../core/notices';
 import type { SiteCore } from '../core/site';
 import type { TwoPrimaries } from '../core/site-step';
 import type { ClusterRecord } from '../core/volume';
@@ -79,15 +79,8 @@ export class RoleChange {
         : this.core.fencedByBeat(cluster)
           ? `${cluster.primary} beats as primary at epoch ${cluster.epoch}: fenced (the network path carried it before this site's replica did)`
           : `the cluster record names ${cluster.primary} primary at epoch ${cluster.epoch}`;
-    const notice: Notice = {
-      kind: 'demoted',
-      site: settings.site,
-      region: settings.region,
-      cluster: settings.cluster,
-      atMs: nowMs,
-      detail: {
-        epoch: cluster.epoch,
-        primary: cluster.primary,
+    const [notices] = await Promise.all([
+      this.say('demoted', cluster, nowMs, outcomes, {
         why,
         lastValidBeatAgeMs: this.announcer.ages(nowMs),
         ...(planned ? { planned } : {}),
@@ -96,11 +89,7 @@ export class RoleChange {
           : cluster.primary === settings.site
             ? 'this site stops acting as primary; it resumes by itself once it renews its lease again'
             : 'this site stops acting as primary; it resumes only when the cluster record names it again',
-      },
-    };
-    this.deps.log('warn', 'notice: demoted', { why });
-    await Promise.all([
-      this.announcer.publish(notice, nowMs, outcomes),
+      }),
       // The recorded role change is the guard: of two overlapping invocations only one calls the hook.
       this.deps
         .fenceHook?.({
@@ -115,7 +104,7 @@ export class RoleChange {
           this.deps.log('warn', 'fence hook not called', { error: String(error) });
         }),
     ]);
-    return [notice];
+    return notices;
   }
 
   /**
@@ -131,7 +120,7 @@ export class RoleChange {
     timeoutMs: number,
     outcomes: Outcome[],
   ): Promise<Notice[]> {
-    const { settings, store } = this.deps;
+    const { settings } = this.deps;
     if (this.noPrimaryEpoch !== cluster.epoch) this.noPrimarySinceMs = undefined;
     this.noPrimaryEpoch = cluster.epoch;
     this.noPrimarySinceMs = why === undefined ? undefined : (this.noPrimarySinceMs ?? nowMs);
@@ -139,37 +128,21 @@ export class RoleChange {
     // Stryker disable next-line ConditionalExpression: equivalent (`nowMs - undefined` is NaN); the guard is for the type
     const seen = since !== undefined && nowMs - since >= this.core.noPrimaryGraceMs ? 'none' : 'seen';
     if (seen === this.recordedSeen) return [];
-    const previous = await this.announcer.recordOnce(
-      `primary watch (${seen})`,
-      (writer, signal) => store.views.recordView(settings.site, 'primarySeen', seen, nowMs, writer, signal),
-      timeoutMs,
-    );
+    const previous = await this.recordView('primarySeen', seen, nowMs, timeoutMs);
     if (previous === false) return [];
     this.recordedSeen = seen;
     // Stryker disable next-line ConditionalExpression: equivalent, `since` is defined whenever `seen` is none
     if (seen !== 'none' || previous === null || since === undefined) return [];
     const promote = `npx mirrorbeat failover --site ${settings.site} --region ${settings.region}`;
-    const notice: Notice = {
-      kind: 'no-primary',
-      site: settings.site,
-      region: settings.region,
-      cluster: settings.cluster,
-      atMs: nowMs,
-      detail: {
-        epoch: cluster.epoch,
-        primary: cluster.primary,
-        why,
-        sinceMs: since,
-        lastValidBeatAgeMs: this.announcer.ages(nowMs),
-        next:
-          settings.tuning.failoverMode === 'automatic' && cluster.primary !== settings.site
-            ? `nothing serves as primary and no automatic failover has taken over: read npx mirrorbeat status --region ${settings.region}; to promote this site: ${promote}`
-            : `nothing serves as primary: read npx mirrorbeat status --region ${settings.region}, then promote a site by hand: ${promote}`,
-      },
-    };
-    this.deps.log('warn', 'notice: no-primary', { why });
-    await this.announcer.publish(notice, nowMs, outcomes);
-    return [notice];
+    return this.say('no-primary', cluster, nowMs, outcomes, {
+      why,
+      sinceMs: since,
+      lastValidBeatAgeMs: this.announcer.ages(nowMs),
+      next:
+        settings.tuning.failoverMode === 'automatic' && cluster.primary !== settings.site
+          ? `nothing serves as primary and no automatic failover has taken over: read npx mirrorbeat status --region ${settings.region}; to promote this site: ${promote}`
+          : `nothing serves as primary: read npx mirrorbeat status --region ${settings.region}, then promote a site by hand: ${promote}`,
+    });
   }
 
   /**
@@ -183,33 +156,49 @@ export class RoleChange {
     timeoutMs: number,
     outcomes: Outcome[],
   ): Promise<Notice[]> {
-    const { settings, store } = this.deps;
+    const { settings } = this.deps;
     const now = seen === undefined ? 'none' : 'seen';
     if (now === this.recordedTwo) return [];
-    const previous = await this.announcer.recordOnce(
-      `second primary (${now})`,
-      (writer, signal) => store.views.recordView(settings.site, 'twoPrimaries', now, nowMs, writer, signal),
-      timeoutMs,
-    );
+    const previous = await this.recordView('twoPrimaries', now, nowMs, timeoutMs);
     if (previous === false) return [];
     this.recordedTwo = now;
     if (seen === undefined || previous === null) return [];
     const why = `${settings.peer} beats as primary at epoch ${seen.epoch} (${seen.path} beat ${seen.serial}, sent ${seen.sentAt}) while this site acts as primary at that epoch`;
+    return this.say('two-primaries', cluster, nowMs, outcomes, {
+      why,
+      peerBeat: seen,
+      next: `two sites serve: choose the one to keep and promote it to a new epoch (npx mirrorbeat failover --site <site>), which fences the other; read npx mirrorbeat status --region ${settings.region} first`,
+    });
+  }
+
+  /** One attribute of this site's view, recorded once per change (Announcer.recordOnce: false when not written). */
+  private recordView(attribute: 'primarySeen' | 'twoPrimaries', value: string, nowMs: number, timeoutMs: number) {
+    const { settings, store } = this.deps;
+    return this.announcer.recordOnce(
+      `${attribute} (${value})`,
+      (writer, signal) => store.views.recordView(settings.site, attribute, value, nowMs, writer, signal),
+      timeoutMs,
+    );
+  }
+
+  /** A notice of this site about the record it acts on, logged and published. */
+  private async say(
+    kind: NoticeKind,
+    cluster: ClusterRecord,
+    nowMs: number,
+    outcomes: Outcome[],
+    detail: Readonly<Record<string, unknown>> & { readonly why?: unknown },
+  ): Promise<Notice[]> {
+    const { settings } = this.deps;
     const notice: Notice = {
-      kind: 'two-primaries',
+      kind,
       site: settings.site,
       region: settings.region,
       cluster: settings.cluster,
       atMs: nowMs,
-      detail: {
-        epoch: cluster.epoch,
-        primary: cluster.primary,
-        why,
-        peerBeat: seen,
-        next: `two sites serve: choose the one to keep and promote it to a new epoch (npx mirrorbeat failover --site <site>), which fences the other; read npx mirrorbeat status --region ${settings.region} first`,
-      },
+      detail: { epoch: cluster.epoch, primary: cluster.primary, ...detail },
     };
-    this.deps.log('warn', 'notice: two-primaries', { why });
+    this.deps.log('warn', `notice: ${kind}`, { why: detail.why });
     await this.announcer.publish(notice, nowMs, outcomes);
     return [notice];
   }
