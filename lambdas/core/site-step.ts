@@ -68,7 +68,6 @@ export function checkBefore(
   nextTickAtMs: number,
   intervalMs: number,
 ): wakeAtMs is number {
-  // Stryker disable next-line ConditionalExpression: equivalent, `undefined <= n` is false too; the guard is for the type
   return wakeAtMs !== undefined && wakeAtMs <= nextTickAtMs - intervalMs / 4;
 }
 
@@ -141,17 +140,13 @@ export function wakeAtOf(w: {
   readonly secondReadAtMs: number | undefined;
   readonly nowMs: number;
 }): number | undefined {
-  // The guards on undefined below are for the type: an undefined or NaN candidate is never `> nowMs`, so the filter
-  // drops it anyway, and a mutant that removes a guard (or seeds the list with a string) is equivalent.
-  // Stryker disable next-line ArrayDeclaration: equivalent (see above)
+  // The guards on undefined are for the type: an undefined or NaN candidate is never `> nowMs` either.
   const at: number[] = [];
   for (const path of PATHS) {
     const last = w.lastArrivalMs[path];
-    // Stryker disable next-line ConditionalExpression: equivalent (see above)
     if (last !== undefined && (w.states[path] === 'healthy' || w.states[path] === 'suspect'))
       at.push(last + w.deadlineMs[path] + 1);
   }
-  // Stryker disable next-line ConditionalExpression: equivalent (see above)
   for (const t of [w.windowEndsAtMs, w.gateAtMs, w.secondReadAtMs]) if (t !== undefined) at.push(t);
   const future = at.filter((t) => t > w.nowMs);
   return future.length === 0 ? undefined : Math.min(...future);
@@ -194,7 +189,6 @@ export function newestLiveBeatOf(
   for (const path of PATHS) {
     const beat = lastBeat[path];
     if (beat === undefined || (states[path] !== 'healthy' && states[path] !== 'suspect')) continue;
-    // Stryker disable next-line EqualityOperator: equivalent, two paths that carried one serial carried one beat
     if (newest === undefined || beat.serial > newest.serial) newest = beat;
   }
   return newest;

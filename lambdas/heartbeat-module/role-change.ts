@@ -12,7 +12,6 @@ export class RoleChange {
   /** The role this module last recorded as acting in. */
   private acting: Role | undefined;
   /** A demotion announced while its record could not be written (not announced again once it is). */
-  // Stryker disable next-line BooleanLiteral: equivalent, it is read only after a record was written, which sets it
   private demotionUnrecorded = false;
   /** Since when this container has seen no site acting as primary. */
   private noPrimarySinceMs: number | undefined;
@@ -125,13 +124,11 @@ export class RoleChange {
     this.noPrimaryEpoch = cluster.epoch;
     this.noPrimarySinceMs = why === undefined ? undefined : (this.noPrimarySinceMs ?? nowMs);
     const since = this.noPrimarySinceMs;
-    // Stryker disable next-line ConditionalExpression: equivalent (`nowMs - undefined` is NaN); the guard is for the type
     const seen = since !== undefined && nowMs - since >= this.core.noPrimaryGraceMs ? 'none' : 'seen';
     if (seen === this.recordedSeen) return [];
     const previous = await this.recordView('primarySeen', seen, nowMs, timeoutMs);
     if (previous === false) return [];
     this.recordedSeen = seen;
-    // Stryker disable next-line ConditionalExpression: equivalent, `since` is defined whenever `seen` is none
     if (seen !== 'none' || previous === null || since === undefined) return [];
     const promote = `npx mirrorbeat failover --site ${settings.site} --region ${settings.region}`;
     return this.say('no-primary', cluster, nowMs, outcomes, {
