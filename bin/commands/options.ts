@@ -56,7 +56,9 @@ export const awsOptions = (command: Command) =>
 
 /** The configuration from cdk.json's context with `-c key=value` overrides, as `cdk synth` reads it. */
 export function loadConfig(cdkJson: string, overrides: readonly string[]): MirrorbeatConfig {
-  return asConfigError(() => parseConfig(loadRawConfig(cdkJson, overrides)));
+  // loadRawConfig says its own errors in these words already: only the parse is wrapped here, or they say it twice.
+  const raw = loadRawConfig(cdkJson, overrides);
+  return asConfigError(() => parseConfig(raw));
 }
 
 /** The same configuration before validation, for `simulate` to put a scenario's keys on. */

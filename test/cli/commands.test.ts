@@ -286,6 +286,21 @@ describe('mirrorbeat path', () => {
     expect(out.stderr.trim().split('\n')).toEqual([message]);
   });
 
+  it.each([
+    [
+      'intervalSeconds=5',
+      'intervalSeconds: a mirrorbeat key without the "mirrorbeat." prefix, so it would be ignored; write mirrorbeat.intervalSeconds',
+    ],
+    [
+      'mirrbeat.intervalSeconds=5',
+      'mirrbeat.intervalSeconds: unknown context key, so it would be ignored; did you mean mirrorbeat.intervalSeconds?',
+    ],
+  ])('says a context key that would be ignored (-c %s) once, with the prefix said once', (pair, message) => {
+    const out = cli('config', '-c', pair);
+    expect(out.status).toBe(2);
+    expect(out.stderr.trim().split('\n')).toEqual([`mirrorbeat: invalid configuration: ${message}`]);
+  });
+
   it('reports a bad configuration in the words docs/CONFIGURATION.md shows, as cdk synth does', () => {
     const docs = readFileSync(path.join(__dirname, '..', '..', 'docs', 'CONFIGURATION.md'), 'utf8');
     const documented = /^mirrorbeat: invalid configuration: mirrorbeat\.intervalSeconds: .*$/m.exec(docs)?.[0];
