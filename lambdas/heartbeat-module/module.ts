@@ -122,7 +122,8 @@ export class HeartbeatModule {
       receiveStorageBeat(this.deps, nowMs, cluster, timeout, this.storageSeen),
       readNetworkBeat(this.deps, timeout),
     ]);
-    const checked = this.core.check({ network: networkRead, storage: storageRead }, cluster, nowMs, monoMs);
+    const reads = { network: networkRead, storage: storageRead };
+    const checked = this.core.check(reads, cluster, nowMs, monoMs);
     const { states, phi, arrived, deadlineMs, verdict, peerHealth } = checked;
     this.announcer.lastArrivalMs = checked.lastArrivalMs;
     if (checked.fencedAt !== undefined)
@@ -133,7 +134,6 @@ export class HeartbeatModule {
     if (verdict !== 'ok')
       metrics.push({ name: MetricName.verdict, value: 1, unit: 'Count', dimensions: { Verdict: verdict } });
     if (peerHealth === 'failed') metrics.push({ name: MetricName.peerHealthFailed, value: 1, unit: 'Count' });
-    const reads = { network: networkRead, storage: storageRead };
     const two = role === 'primary' ? twoPrimariesOf(cluster, reads, arrived, settings.peer) : undefined;
     if (two !== undefined) metrics.push({ name: MetricName.twoPrimaries, value: 1, unit: 'Count' });
 

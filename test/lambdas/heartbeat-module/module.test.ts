@@ -8,6 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
 import { HeartbeatModule } from '../../../lambdas/heartbeat-module/module';
+import { invalidBeatPoints } from '../../../lambdas/core/emf';
 import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/core/message';
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
@@ -162,6 +163,10 @@ describe('the heartbeat module', () => {
       .commandCalls(PutEventsCommand)
       .map((c) => JSON.parse(c.args[0].input.Entries?.[0]?.Detail ?? '{}') as Heartbeat);
     expect(sentOnNetwork.map((b) => b.serial)).toEqual([1, 2]);
+    // Nothing rare to report on a quiet tick: no verdict series, no peer failure, no refusal, no failed send.
+    expect(
+      second.metrics.filter((m) => ['Verdict', 'PeerHealthFailed', 'InvalidBeats', 'SendFailures'].includes(m.name)),
+    ).toEqual([]);
     expect(store.written.map((b) => b.serial)).toEqual([1, 2]);
     const verdict = checkHeartbeat(sentOnNetwork[1], {
       cluster: 'orders',
@@ -181,6 +186,9 @@ describe('the heartbeat module', () => {
     const report = await moduleWith(store).tick(NOW);
     expect(report.sent).toEqual({ network: 'sent', storage: 'failed' });
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(report.metrics.filter((m) => m.name === 'SendFailures')).toEqual([
+      { name: 'SendFailures', value: 1, unit: 'Count', dimensions: { Path: 'storage' } },
+    ]);
   });
 
   it('still writes the storage beat when the network path hangs, and finishes the tick', async () => {
@@ -198,6 +206,10 @@ describe('the heartbeat module', () => {
     const report = await moduleWith(store).tick(NOW);
     expect(report.states).toEqual({ network: 'failed', storage: 'healthy' });
     expect(report.verdict).toBe('degraded');
+    // The rare series only while they happen: the verdict's, and nothing of a peer failure or a refused beat.
+    expect(report.metrics.filter((m) => ['Verdict', 'PeerHealthFailed', 'InvalidBeats'].includes(m.name))).toEqual([
+      { name: 'Verdict', value: 1, unit: 'Count', dimensions: { Verdict: 'degraded' } },
+    ]);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
@@ -291,6 +303,8 @@ describe('the heartbeat module', () => {
     expect(store.observations.get('storage')).toBeUndefined();
     expect(report.states.storage).toBe('pending');
     expect(report.sent.network).toBe('sent');
+    // What the BadHeartbeats alarm and the dashboard read: one refusal, by reason and by path and reason.
+    expect(report.metrics.filter((m) => m.name === 'InvalidBeats')).toEqual(invalidBeatPoints('storage', 'signature'));
   });
 
   it('never counts a path it cannot read as absent: a failed path plus an unreadable one is no lost peer', async () => {
@@ -363,6 +377,10 @@ describe('the heartbeat module', () => {
     const report = await moduleWith(store, { notices: recording((n) => published.push(n.kind)) }).tick(NOW);
     expect(report.verdict).toBe('peer-failure-reported');
     expect(published).toEqual(['peer-failure-reported']);
+    expect(report.metrics.filter((m) => ['Verdict', 'PeerHealthFailed'].includes(m.name))).toEqual([
+      { name: 'Verdict', value: 1, unit: 'Count', dimensions: { Verdict: 'peer-failure-reported' } },
+      { name: 'PeerHealthFailed', value: 1, unit: 'Count' },
+    ]);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
