@@ -8,6 +8,7 @@ import { pathTimeoutMs } from '../lambdas/heartbeat-module/deps';
 import type { TickReport } from '../lambdas/heartbeat-module/module';
 import { type NoticeDesk, siteNoticeDesk } from '../lambdas/shared/notifier';
 import { emulate } from './emulate';
+import { judge } from './expect';
 import { acting, type Site, type World } from './world';
 
 import type { DeliveredMessage, Report, RuntimeLog } from './report';
@@ -296,7 +297,7 @@ export class Recorder {
         (f.reason === 'peer-lost' || f.reason === 'peer-failure-reported' || f.reason === 'peer-stepped-down') &&
         f.startedAtMs >= (this.firstFatalAtMs ?? Infinity),
     )?.startedAtMs;
-    return {
+    const report: Report = {
       scenario: scenario.name,
       seed,
       durationMs: scenario.durationMs,
@@ -327,6 +328,7 @@ export class Recorder {
       invalidBeats: this.invalidBeats,
       pathStates: this.pathStates.map((p) => ({ ...p, atMs: Math.round(p.atMs) })),
     };
+    return scenario.expect === undefined ? report : { ...report, verdict: judge(report, scenario.expect) };
   }
 }
 

@@ -3,6 +3,7 @@
 import type { NoticeKind, Severity } from '../lambdas/core/notices';
 import type { PathState } from '../lambdas/core/verdict';
 import type { PathId, SiteId } from '../lambdas/core/wire';
+import type { Verdict } from './expect';
 
 /** The report of a run (a contract; docs/SCENARIOS.md). */
 export interface Report {
@@ -42,6 +43,8 @@ export interface Report {
   }[];
   readonly invalidBeats: Record<PathId, Record<string, number>>;
   readonly pathStates: { atMs: number; site: SiteId; path: PathId; state: PathState }[];
+  /** How the run met the scenario's `expect` list (local/expect.ts); only when the scenario has one. */
+  readonly verdict?: Verdict;
 }
 
 export interface DeliveredMessage {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, mergeConfig, type MirrorbeatConfig, parseConfig } from '../lib/config';
 import { PATHS, SITE_IDS } from '../lambdas/core/wire';
+import { type Expectation, expectation } from './expect';
 
 /** The scenario file (a contract; docs/SCENARIOS.md). */
 
@@ -203,6 +204,8 @@ const scenarioSchema = z.strictObject({
     })
     .prefault({}),
   events: z.array(event).max(10_000, 'at most 10000 events').default([]),
+  /** What the run must show (local/expect.ts); `simulate` adds its verdict to the report. */
+  expect: z.array(expectation).max(100, 'at most 100 expectations').optional(),
 });
 
 export interface Scenario {
@@ -219,6 +222,8 @@ export interface Scenario {
     readonly corrupt: boolean;
   };
   readonly events: readonly ScenarioEvent[];
+  /** What the run must show; undefined: the scenario expects nothing and its report carries no verdict. */
+  readonly expect: readonly Expectation[] | undefined;
 }
 
 export class ScenarioError extends Error {
@@ -255,7 +260,7 @@ export function parseScenario(
     const where = ['scenario', ...(issue?.path ?? []).map(String)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
     if (issue?.code === 'unrecognized_keys')
       throw new ScenarioError(
-        `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: name, seed, durationMs, config, events`,
+        `${where}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: name, seed, durationMs, config, ebs, events, expect`,
       );
     if (issue?.message.startsWith('unknown key') === true)
       throw new ScenarioError(`${where}: ${issue.message}; see docs/SCENARIOS.md for the keys of each event`);
@@ -297,6 +302,7 @@ export function parseScenario(
     ownConfig: s.config ?? {},
     ebs: s.ebs,
     events,
+    expect: s.expect,
   };
 }
 

@@ -55,6 +55,13 @@ export function formatSummary(report: Report, wallMs: number, configuration?: st
     Object.entries(reasons).map(([reason, n]) => `${path} ${reason} × ${n}`),
   );
   lines.push(`  invalid beats counted and ignored: ${invalid.length === 0 ? 'none' : invalid.join(', ')}`);
+  const verdict = report.verdict;
+  if (verdict !== undefined)
+    lines.push(
+      verdict.passed
+        ? "  expected: all of the scenario's expectations met"
+        : `  expected: NOT MET: ${verdict.failed.join('; ')}`,
+    );
   lines.push(`  wall time: ${seconds(wallMs)}`);
   return lines.join('\n');
 }

@@ -47,7 +47,11 @@ describe('the local runtime under load', () => {
     }
     expect(busy).toEqual(idle);
     // Not trivially equal: each report saw its faults and raised notices over them.
-    for (const r of idle)
-      expect((JSON.parse(r) as { notifications: unknown[] }).notifications.length).toBeGreaterThan(0);
+    for (const r of idle) {
+      const parsed = JSON.parse(r) as { notifications: unknown[]; verdict: unknown };
+      expect(parsed.notifications.length).toBeGreaterThan(0);
+      // And each is the run its scenario file expects.
+      expect(parsed.verdict).toEqual({ passed: true, failed: [] });
+    }
   });
 });

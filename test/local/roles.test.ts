@@ -12,7 +12,10 @@ import { standbySettings } from '../helpers';
 /** The role protocol's regression scenarios (local/scenarios/), each a way today's roles once broke. */
 async function run(name: string): Promise<Report> {
   const scenario = loadScenario(path.join(__dirname, '..', '..', 'local', 'scenarios', `${name}.json`));
-  return (await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() })).report;
+  const { report } = await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
+  // The file's own expectations first (its `expect` list); the tests below look closer.
+  expect([name, report.verdict]).toEqual([name, { passed: true, failed: [] }]);
+  return report;
 }
 
 const sitesOf = (report: Report) => report.primaryTimeline.filter((p) => p.acting).map((p) => `${p.site}@${p.epoch}`);
@@ -90,6 +93,7 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
   it('clocks drifting apart within the margin (6 % slow and 6 % fast): each site ticks by its own clock, and an isolated production is replaced once', async () => {
     const scenario = loadScenario(path.join(__dirname, '..', '..', 'local', 'scenarios', 'clocks-drift-apart.json'));
     const { report, log } = await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
+    expect(report.verdict).toEqual({ passed: true, failed: [] });
     // Before the isolation, the fast standby sent about 1.06 / 0.94 as many network beats as the slow production.
     const before = (site: string) =>
       log.accepted.filter((a) => a.path === 'network' && a.site === site && a.atMs < 30_000);

@@ -53,7 +53,30 @@ describe('the scenario loader', () => {
       { ...base, config: { intervalSeconds: 0 } },
       /^scenario\.config: intervalSeconds: got 0; allowed: an integer number of seconds from 1 to 20$/,
     ],
-    [{ ...base, colour: 'red' }, /^scenario: unknown key "colour"; allowed: name, seed, durationMs, config, events$/],
+    [
+      { ...base, colour: 'red' },
+      /^scenario: unknown key "colour"; allowed: name, seed, durationMs, config, ebs, events, expect$/,
+    ],
+    [
+      { ...base, expect: [{ failovers: 1, promotions: 1 }] },
+      /^scenario\.expect\[0\]: got \{"failovers":1,"promotions":1\}; allowed: an object with one key of failovers, promotions, /,
+    ],
+    [
+      { ...base, expect: [{ finalPrimary: 'witness' }] },
+      /^scenario\.expect\[0\]\.finalPrimary: got "witness"; allowed: production, standby or none$/,
+    ],
+    [
+      { ...base, expect: [{ notification: { kind: 'paged' } }] },
+      /^scenario\.expect\[0\]\.notification\.kind: got "paged"; allowed: a notification kind: path-failed, /,
+    ],
+    [
+      { ...base, expect: [{ notification: { kind: 'promoted', when: 5 } }] },
+      /^scenario\.expect\[0\]\.notification: unknown key "when"; a notification matches on kind, site, path and severity/,
+    ],
+    [
+      { ...base, expect: [{ noPrimaryMsMax: -1 }] },
+      /^scenario\.expect\[0\]\.noPrimaryMsMax: got -1; allowed: 0 or more$/,
+    ],
   ])('refuses %j with one line naming the field', (raw, message) => {
     expect(() => parseScenario(raw)).toThrow(message);
   });
