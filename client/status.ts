@@ -19,6 +19,7 @@ import {
 } from '../lambdas/core/volume';
 import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { severityOf } from '../lambdas/core/notices';
+import { parseRecorded, type RecordedQuorum, type WitnessState } from '../lambdas/core/quorum';
 import { type JournalEntry, NoticeJournal } from '../lambdas/shared/journal';
 
 /** Where one site's tables are: its region's replica of the heartbeat volume and its observations table. */
@@ -58,6 +59,21 @@ export interface SiteStatus {
   readonly paths: Partial<Record<PathId, PathStatus>>;
   /** How long ago this site's heartbeat module last ticked (from its serial counter). */
   readonly lastTickAgeMs: number | null;
+  /** Quorum mode: the votes as this site last recorded them, and since when; null in two-region mode or before. */
+  readonly quorum: (RecordedQuorum & { readonly since: string }) | null;
+}
+
+/** The quorum as both sites' views have it (a contract: `status --json`'s `quorum`); null in two-region mode. */
+export interface QuorumStatus {
+  /** Every site whose view could be read reaches a majority, by its own last record. */
+  readonly majority: boolean;
+  readonly witness: WitnessState;
+  /** When the newest of those records changed, epoch ms. */
+  readonly sinceMs: number;
+  /** One more fault and no region has a majority. */
+  readonly degraded: boolean;
+  /** Why, per site and vote; empty when whole. */
+  readonly why: readonly string[];
 }
 
 /** A notice from a site's journal, as status shows it. */
@@ -81,6 +97,39 @@ export interface ClusterStatus {
    * Both sites' newest notices, newest first. The journal is replicated: a site that is down still shows its last ones.
    */
   readonly notices: readonly NoticeStatus[];
+  readonly quorum: QuorumStatus | null;
+}
+
+/**
+ * The quorum from the sites' views: a site reaches a majority if its last record says so; a site whose replica could
+ * not be read (a strong read fails in a region without a majority) counts as not reaching one, if any site records a
+ * quorum at all (in two-region mode none does).
+ */
+export function quorumStatus(sites: readonly SiteStatus[]): QuorumStatus | null {
+  const recorded = sites.filter((s) => s.quorum !== null);
+  if (recorded.length === 0) return null;
+  const why: string[] = [];
+  for (const s of sites) {
+    if (!s.reachable) why.push(`${s.site}'s replica (${s.region}) could not be read: it may have no majority`);
+    if (s.quorum === null) continue;
+    if (!s.quorum.majority) why.push(`${s.site} reaches no majority`);
+    if (s.quorum.peerReplica === 'unreachable')
+      why.push(`${s.site} sees ${peerOf(s.site)}'s beats stop replicating while its network beats arrive`);
+  }
+  const witnesses = recorded.map((s) => s.quorum?.witness);
+  const witness: WitnessState = witnesses.includes('unreachable')
+    ? 'unreachable'
+    : witnesses.includes('ok')
+      ? 'ok'
+      : 'unknown';
+  if (witness === 'unreachable') why.push('an AWS Health event names DynamoDB in the witness region');
+  return {
+    majority: sites.every((s) => s.reachable && (s.quorum === null || s.quorum.majority)),
+    witness,
+    sinceMs: Math.max(...recorded.map((s) => Date.parse(s.quorum?.since ?? '') || 0)),
+    degraded: why.length > 0,
+    why,
+  };
 }
 
 /** How many notices of each site status reads. */
@@ -183,6 +232,7 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       maintenance: maintenanceOf(maintenance) ?? null,
       paths,
       lastTickAgeMs: lastSerial === undefined || !Number.isFinite(lastSerial) ? null : Math.max(0, nowMs - lastSerial),
+      quorum: quorumOfView(view),
     };
   } catch (error) {
     // One region down must not hide the other: report it and carry on.
@@ -199,8 +249,15 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       maintenance: null,
       paths: {},
       lastTickAgeMs: null,
+      quorum: null,
     };
   }
+}
+
+function quorumOfView(view: Record<string, unknown> | undefined): SiteStatus['quorum'] {
+  const recorded = parseRecorded(view?.quorum);
+  const since = view?.quorumSince;
+  return recorded === undefined ? null : { ...recorded, since: typeof since === 'string' ? since : '' };
 }
 
 /** Both sites, each read from its own region, in parallel. */
@@ -213,7 +270,7 @@ export async function readClusterStatus(
     Promise.all(tables.map((t) => readSite(t, nowMs))),
     readNotices(tables, nowMs),
   ]);
-  return { cluster, atMs: nowMs, sites, notices };
+  return { cluster, atMs: nowMs, sites, notices, quorum: quorumStatus(sites) };
 }
 
 /** Acknowledges notices in the journal: the ids given, or with `all` every unacknowledged one status shows. */

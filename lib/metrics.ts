@@ -119,6 +119,14 @@ export class SiteMetrics {
     return this.metric(MetricName.twoPrimaries, cloudwatch.Stats.MAXIMUM);
   }
 
+  /**
+   * 1 in the minutes quorum mode's votes were one fault from no majority, as this site saw them (core/quorum.ts);
+   * published only then.
+   */
+  quorumDegraded(): cloudwatch.Metric {
+    return this.metric(MetricName.quorumDegraded, cloudwatch.Stats.MAXIMUM);
+  }
+
   /** 1 while maintenance mode is on (mirrorbeat maintenance), as this site read it. */
   maintenance(): cloudwatch.Metric {
     return this.metric(MetricName.maintenance, cloudwatch.Stats.MAXIMUM);

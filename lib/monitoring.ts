@@ -31,6 +31,8 @@ export interface SiteMonitoringProps {
   readonly phiThreshold: number;
   /** The deadline bounds the phi detector stays within. */
   readonly deadlineCeilingSeconds: number;
+  /** Quorum mode (an MRSC heartbeat volume): the QuorumDegraded alarm watches its three votes. */
+  readonly quorum: boolean;
   readonly runbookUrl?: string;
 }
 
@@ -109,6 +111,16 @@ export class SiteMonitoring extends Construct {
       alarmDescription:
         'This site acts as primary and a fresh valid beat of the peer claims primary at the same epoch: two sites serve. Promote the one to keep to a new epoch (npx mirrorbeat failover --site <site>), which fences the other. The stop condition of a game day.',
     });
+    if (props.quorum)
+      this.alarm('QuorumDegraded', 'warning', {
+        metric: m.quorumDegraded(),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          "Quorum mode has two votes left, as this site sees it: it reached no majority for a lease, or the peer's beats stopped replicating while its network beats arrive, or AWS Health named the witness region. One more fault and no region has a majority: no failover, and the primary steps down. See the runbook, 'Quorum'.",
+      });
     this.alarm('HeartbeatModuleStopped', 'critical', {
       metric: m.ticks(),
       threshold: Math.max(1, Math.floor(ticksPerMinute / 2)),
@@ -258,8 +270,8 @@ export class SiteMonitoring extends Construct {
         width: 4,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Sees no primary at all (1) · two primaries (1) · peer reports failure (1)',
-        left: [m.noPrimary(), m.twoPrimaries()],
+        title: `Sees no primary at all (1) · two primaries (1)${props.quorum ? ' · quorum degraded (1)' : ''} · peer reports failure (1)`,
+        left: [m.noPrimary(), m.twoPrimaries(), ...(props.quorum ? [m.quorumDegraded()] : [])],
         right: [m.peerHealthFailed()],
         width: 4,
       }),

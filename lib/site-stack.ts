@@ -329,6 +329,7 @@ export class SiteStack extends Stack {
       moduleLog: this.heartbeatModule.logGroup,
       phiThreshold: config.phiThreshold,
       deadlineCeilingSeconds: config.deadlineCeilingSeconds,
+      quorum: config.consistency === 'strong',
       ...(config.notifications.runbookUrl === undefined ? {} : { runbookUrl: config.notifications.runbookUrl }),
     });
 

@@ -28,6 +28,7 @@ export function formatStatus(s: ClusterStatus): string {
     lines.push(
       `  MAINTENANCE: on since ${new Date(switched.sinceMs).toISOString()} by ${switched.by}${switched.reason === '' ? '' : ` (${switched.reason})`}: no automatic failover; end it: npx mirrorbeat maintenance off`,
     );
+  lines.push(...formatQuorum(s));
   // What pages at night first: a site that sees nobody serving, if its record is current.
   for (const site of s.sites)
     if (site.noPrimarySince !== null && site.lastTickAgeMs !== null && site.lastTickAgeMs <= STALE_AFTER_MS)
@@ -71,6 +72,22 @@ export function formatStatus(s: ClusterStatus): string {
   }
   lines.push(...formatNotices(s.notices, s.atMs));
   return lines.join('\n');
+}
+
+/** Quorum mode's votes (client/status.ts, quorumStatus); nothing in two-region mode. */
+function formatQuorum(s: ClusterStatus): string[] {
+  const q = s.quorum;
+  if (q === null) return [];
+  const since = q.sinceMs > 0 ? ` since ${new Date(q.sinceMs).toISOString()}` : '';
+  const witness =
+    q.witness === 'unknown'
+      ? 'witness unknown (no API shows it; no AWS Health event names its region)'
+      : `witness ${q.witness} (AWS Health)`;
+  return [
+    q.degraded
+      ? `  QUORUM DEGRADED${since}: ${q.why.join('; ')}; ${witness}: one more fault and no failover can happen`
+      : `  quorum: whole${since}: each site reaches a majority and the other's replica; ${witness}`,
+  ];
 }
 
 /** How many notices the text view lists; --json has them all. */

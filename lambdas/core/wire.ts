@@ -38,6 +38,8 @@ export const MetricName = {
   actingPrimary: 'ActingPrimary',
   /** 1 while this site acts as primary and a fresh valid beat of the peer claims primary at its epoch. */
   twoPrimaries: 'TwoPrimaries',
+  /** 1 while quorum mode's votes are one fault from no majority, as this site sees them (core/quorum.ts). */
+  quorumDegraded: 'QuorumDegraded',
   /** 1 while this site can see that no site acts as primary (SiteCore.noPrimary). */
   noPrimary: 'NoPrimary',
   /** 1 while maintenance mode is on, as this site read it. */

@@ -147,6 +147,27 @@ export class Announcer {
     }
   }
 
+  /** A notice of this site, outside the path and verdict changes above: logged and published. */
+  async say(
+    kind: NoticeKind,
+    nowMs: number,
+    outcomes: Outcome[],
+    detail: Readonly<Record<string, unknown>> & { readonly why?: unknown },
+  ): Promise<Notice[]> {
+    const { settings } = this.deps;
+    const notice: Notice = {
+      kind,
+      site: settings.site,
+      region: settings.region,
+      cluster: settings.cluster,
+      atMs: nowMs,
+      detail,
+    };
+    this.deps.log('warn', `notice: ${kind}`, { why: detail.why });
+    await this.publish(notice, nowMs, outcomes);
+    return [notice];
+  }
+
   /** Hands a notice to the desk (journal, rate limit, SNS); a desk that failed never fails the tick. */
   async publish(notice: Notice, nowMs: number, outcomes: Outcome[]): Promise<void> {
     if (this.deps.notices === undefined) return;

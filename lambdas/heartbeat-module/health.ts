@@ -85,3 +85,13 @@ export class HealthProbe {
     }
   }
 }
+
+/** The workload's health for this tick's beat: `ok` without sources; a probe that throws is `degraded`, never a failed tick. */
+export async function readHealth(probe: Pick<HealthProbe, 'read'> | undefined): Promise<HealthReading> {
+  if (probe === undefined) return { health: 'ok', evidence: [] };
+  try {
+    return await probe.read();
+  } catch (error) {
+    return { health: 'degraded', evidence: [`health unreadable: ${String(error)}`] };
+  }
+}

@@ -12,9 +12,10 @@ import type { Outcome } from '../shared/notifier';
 import { Announcer } from './announcer';
 import { FailoverStarter } from './failover-start';
 import { type ModuleDeps, pathTimeoutMs, type Role, sendWithin } from './deps';
-import type { HealthReading } from './health';
+import { type HealthReading, readHealth } from './health';
 import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
+import { QuorumWatch } from './quorum-watch';
 import { hearPeer, readNetworkBeat, receiveStorageBeat, StorageSeen } from './peer-reads';
 import { RoleChange } from './role-change';
 import { Ticker } from './ticker';
@@ -68,6 +69,7 @@ export class HeartbeatModule {
   private readonly maintenance: MaintenanceWatch;
   private readonly ticker: Ticker;
   private readonly failovers: FailoverStarter;
+  private readonly quorum: QuorumWatch;
   private readonly storageSeen = new StorageSeen();
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
@@ -85,6 +87,7 @@ export class HeartbeatModule {
     this.maintenance = new MaintenanceWatch(deps, this.core, this.announcer);
     this.ticker = new Ticker(deps);
     this.failovers = new FailoverStarter(deps, this.core);
+    this.quorum = new QuorumWatch(deps, this.core.leaseTuning.leaseMs, this.announcer);
   }
 
   /** Whether invocation `id` is to tick (ticker.ts; lambdas/heartbeat-module/index.ts, the handoff). */
@@ -136,6 +139,8 @@ export class HeartbeatModule {
     if (peerHealth === 'failed') metrics.push({ name: MetricName.peerHealthFailed, value: 1, unit: 'Count' });
     const two = role === 'primary' ? twoPrimariesOf(cluster, reads, arrived, settings.peer) : undefined;
     if (two !== undefined) metrics.push({ name: MetricName.twoPrimaries, value: 1, unit: 'Count' });
+    const quorum = this.quorum.active ? this.quorum.view(states, this.core.modes, monoMs) : undefined;
+    if (quorum?.degraded === true) metrics.push({ name: MetricName.quorumDegraded, value: 1, unit: 'Count' });
 
     if (verdict !== 'peer-lost' && verdict !== 'peer-failure-reported' && verdict !== 'peer-stepped-down')
       this.failovers.episodeOver();
@@ -146,7 +151,7 @@ export class HeartbeatModule {
     const clockNotice =
       clock.jumpMs === undefined ? undefined : this.announcer.clockNotice(clock.jumpMs, clock.correctionMs, nowMs);
     const view = { role, states, phi, deadlineMs, verdict, hold };
-    const [, notices, failoverStarted, roleNotices, flushed, maintenanceNotices] = await Promise.all([
+    const [, notices, failoverStarted, roleNotices, flushed, maintenanceNotices, quorumNotices] = await Promise.all([
       // Request commands change this site's modes from the next tick on.
       kind === 'tick' ? this.pathCommands.handle(nowMs, timeout).then(() => []) : [],
       this.announcer.changes(nowMs, view, timeout, outcomes).then(async (out) => {
@@ -169,6 +174,7 @@ export class HeartbeatModule {
       }),
       kind === 'tick' ? this.announcer.flush(nowMs) : 0,
       this.maintenance.announce(nowMs, timeout, outcomes),
+      quorum === undefined ? [] : this.quorum.watch(quorum, nowMs, timeout, outcomes),
     ]);
     metrics.push(...roleMetrics(role, noPrimary !== undefined, this.core.maintenance?.on === true, this.core.modes));
     // Only when there is something to count: a custom metric is billed for the hours it has data,
@@ -196,7 +202,7 @@ export class HeartbeatModule {
       failoverStarted,
       superseded: this.ticker.superseded,
       wakeAtMs: checked.wakeAtMs,
-      notices: [...notices, ...roleNotices, ...maintenanceNotices],
+      notices: [...notices, ...roleNotices, ...maintenanceNotices, ...quorumNotices],
       metrics,
     };
   }
@@ -231,7 +237,7 @@ export class HeartbeatModule {
       this.readCluster(monoMs, timeout),
       this.ticker.nextSerial(nowMs, timeout, this.core.watchToCarry(monoMs)),
       this.pathCommands.refreshModes(nowMs, timeout),
-      this.readHealth(),
+      readHealth(this.deps.health),
       this.maintenance.refresh(nowMs, timeout),
     ]);
     const cluster = await this.withdrawExpiredHandover(read, monoMs, timeout);
@@ -285,6 +291,7 @@ export class HeartbeatModule {
         beat === undefined ? Promise.reject(new Error('no signing key')) : store.writeBeat(beat, signal),
       ),
     ]);
+    if (storage === 'sent') this.quorum.reached(monoMs);
     return { cluster, serial, reading, role, sent: { network, storage } };
   }
 
@@ -340,15 +347,6 @@ export class HeartbeatModule {
     return this.core.role(cluster, nowMs, monoMs).role;
   }
 
-  private async readHealth(): Promise<HealthReading> {
-    if (this.deps.health === undefined) return { health: 'ok', evidence: [] };
-    try {
-      return await this.deps.health.read();
-    } catch (error) {
-      return { health: 'degraded', evidence: [`health unreadable: ${String(error)}`] };
-    }
-  }
-
   /**
    * The cluster record as this site must act on it: its replica's record, unless a valid beat
    * from the peer already claimed primary at a higher epoch. That beat is the fence message
@@ -358,6 +356,7 @@ export class HeartbeatModule {
     let record: ClusterRecord | undefined;
     try {
       record = await this.deps.store.readCluster(deadlineSignal(timeoutMs));
+      this.quorum.reached(monoMs);
     } catch (error) {
       this.deps.log('warn', 'cluster record unreadable; using the last one read', { error: String(error) });
     }

@@ -178,26 +178,15 @@ export class RoleChange {
     );
   }
 
-  /** A notice of this site about the record it acts on, logged and published. */
-  private async say(
+  /** A notice of this site about the record it acts on (Announcer.say). */
+  private say(
     kind: NoticeKind,
     cluster: ClusterRecord,
     nowMs: number,
     outcomes: Outcome[],
     detail: Readonly<Record<string, unknown>> & { readonly why?: unknown },
   ): Promise<Notice[]> {
-    const { settings } = this.deps;
-    const notice: Notice = {
-      kind,
-      site: settings.site,
-      region: settings.region,
-      cluster: settings.cluster,
-      atMs: nowMs,
-      detail: { epoch: cluster.epoch, primary: cluster.primary, ...detail },
-    };
-    this.deps.log('warn', `notice: ${kind}`, { why: detail.why });
-    await this.announcer.publish(notice, nowMs, outcomes);
-    return [notice];
+    return this.announcer.say(kind, nowMs, outcomes, { epoch: cluster.epoch, primary: cluster.primary, ...detail });
   }
 
   /**

@@ -55,11 +55,12 @@ export class ViewStore {
 
   /**
    * One more attribute of the site's view item, recorded once per change: `primarySeen`
-   * (`seen`, or `none` past the no-primary grace) and `maintenance` (what was last announced).
+   * (`seen`, or `none` past the no-primary grace), `maintenance` (what was last announced) and `quorum` (quorum
+   * mode: lambdas/heartbeat-module/quorum-watch.ts).
    */
   async recordView(
     site: SiteId,
-    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance',
+    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance' | 'quorum',
     value: string,
     nowMs: number,
     writer: string,

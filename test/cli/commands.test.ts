@@ -15,7 +15,7 @@ import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../.
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatHistory, readHistory } from '../../client/history';
-import { acknowledgeNotices, readClusterStatus, readNotice } from '../../client/status';
+import { acknowledgeNotices, quorumStatus, readClusterStatus, readNotice, type SiteStatus } from '../../client/status';
 import { formatNotice, formatStatus } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor } from '../local-sites';
@@ -75,6 +75,17 @@ describe('mirrorbeat status', () => {
     expect(text.split('\n')[0]).toBe('mirrorbeat orders: epoch 1, primary production');
     expect(text).toContain('network  disabled (set ');
     expect(text).not.toContain('not heard from');
+    // Quorum mode: both sites reached a majority and each other's replica; the witness nobody can see.
+    expect(status.quorum).toEqual({
+      majority: true,
+      witness: 'unknown',
+      sinceMs: expect.any(Number),
+      degraded: false,
+      why: [],
+    });
+    expect(text.split('\n')[1]).toMatch(
+      /^ {2}quorum: whole since 20\d\d-.*Z: each site reaches a majority and the other's replica; witness unknown \(no API shows it; no AWS Health event names its region\)$/,
+    );
     // A site whose module went quiet is never shown as acting: when it was last heard from, and what it last said.
     const quiet = formatStatus(await readClusterStatus('orders', tables, NOW + 60_000));
     expect(quiet).toMatch(
@@ -104,6 +115,70 @@ describe('mirrorbeat status', () => {
     const status = await readClusterStatus('orders', tables, NOW);
     expect(status.sites.map((x) => x.reachable)).toEqual([true, false]);
     expect(formatStatus(status)).toMatch(/standby\s+us-west-2\s+unreachable: /);
+  });
+
+  it('sums up the quorum from both views: which vote is missing, and nothing at all in two-region mode', () => {
+    const site = (id: 'production' | 'standby', quorum: SiteStatus['quorum'], reachable = true): SiteStatus => ({
+      site: id,
+      region: id === 'production' ? 'us-east-1' : 'us-west-2',
+      reachable,
+      cluster: null,
+      role: null,
+      verdict: null,
+      verdictSince: null,
+      noPrimarySince: null,
+      maintenance: null,
+      paths: {},
+      lastTickAgeMs: 1_000,
+      quorum,
+    });
+    const whole = { degraded: false, majority: true, peerReplica: 'reachable', witness: 'unknown' } as const;
+    const at = (iso: string) => ({ ...whole, since: iso });
+    expect(quorumStatus([site('production', null), site('standby', null)])).toBeNull();
+    expect(
+      quorumStatus([
+        site('production', at('2026-12-07T10:00:00.000Z')),
+        site('standby', at('2026-12-07T10:05:00.000Z')),
+      ]),
+    ).toEqual({
+      majority: true,
+      witness: 'unknown',
+      sinceMs: Date.parse('2026-12-07T10:05:00.000Z'),
+      degraded: false,
+      why: [],
+    });
+    const cut = quorumStatus([
+      site('production', at('2026-12-07T10:00:00.000Z')),
+      site('standby', { ...at('2026-12-07T10:05:00.000Z'), degraded: true, peerReplica: 'unreachable' }),
+    ]);
+    expect(cut).toMatchObject({
+      majority: true,
+      degraded: true,
+      why: ["standby sees production's beats stop replicating while its network beats arrive"],
+    });
+    const alone = quorumStatus([
+      site('production', {
+        ...at('2026-12-07T10:00:00.000Z'),
+        degraded: true,
+        majority: false,
+        witness: 'unreachable',
+      }),
+      site('standby', null, false),
+    ]);
+    expect(alone).toMatchObject({
+      majority: false,
+      witness: 'unreachable',
+      degraded: true,
+      why: [
+        'production reaches no majority',
+        "standby's replica (us-west-2) could not be read: it may have no majority",
+        'an AWS Health event names DynamoDB in the witness region',
+      ],
+    });
+    const status = { cluster: 'orders', atMs: 0, notices: [], sites: [], quorum: alone };
+    expect(formatStatus(status).split('\n')[1]).toBe(
+      "  QUORUM DEGRADED since 2026-12-07T10:00:00.000Z: production reaches no majority; standby's replica (us-west-2) could not be read: it may have no majority; an AWS Health event names DynamoDB in the witness region; witness unreachable (AWS Health): one more fault and no failover can happen",
+    );
   });
 });
 

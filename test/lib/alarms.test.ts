@@ -29,6 +29,8 @@ const ALARMS: Row[] = [
   // 30 ticks a minute at a 2 s interval: fewer than half of them, or none at all, is a stopped module.
   // One tick seeing the peer claim primary at this primary's epoch: two sites serve.
   ['TwoPrimaries', 'Critical', 'TwoPrimaries', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+  // Quorum mode: one tick seeing two votes left (its majority lapsed, the peer's replica cut off, the witness named).
+  ['QuorumDegraded', 'Warning', 'QuorumDegraded', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['HeartbeatModuleStopped', 'Critical', 'Ticks', 15, 'LessThanThreshold', 2, 'breaching'],
   ['FailoverFailed', 'Critical', 'ExecutionsFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['ReplicationLagOverBudget', 'Critical', 'ReplicationLatency', 30_000, 'GreaterThanThreshold', 3, 'notBreaching'],
@@ -48,6 +50,15 @@ describe('the alarms of a site', () => {
       String(a.Properties.AlarmName).replace('mirrorbeat-orders-standby-', ''),
     );
     expect(names.sort()).toEqual(ALARMS.map(([name]) => name).sort());
+  });
+
+  it('have no quorum alarm in two-region mode, where there is no quorum', () => {
+    const twoRegion = templates({ consistency: 'eventual', isolationPolicy: 'stay-primary' }).standby;
+    const names = Object.values(twoRegion.findResources('AWS::CloudWatch::Alarm')).map((a) =>
+      String(a.Properties.AlarmName),
+    );
+    expect(names.filter((n) => n.endsWith('-QuorumDegraded'))).toEqual([]);
+    expect(names).toHaveLength(ALARMS.length - 1);
   });
 
   it.each(ALARMS)(
