@@ -63,6 +63,9 @@ export interface SiteStatus {
   readonly quorum: (RecordedQuorum & { readonly since: string }) | null;
 }
 
+/** Longer than any interval plus the per-minute handoff: a site's module is not ticking, and its records are old. */
+export const STALE_AFTER_MS = 30_000;
+
 /** The quorum as both sites' views have it (a contract: `status --json`'s `quorum`); null in two-region mode. */
 export interface QuorumStatus {
   /** Every site whose view could be read reaches a majority, by its own last record. */
@@ -74,6 +77,8 @@ export interface QuorumStatus {
   readonly degraded: boolean;
   /** Why, per site and vote; empty when whole. */
   readonly why: readonly string[];
+  /** The sites whose views it sums up: those that reached their tables and ticked lately (STALE_AFTER_MS). */
+  readonly from: readonly SiteId[];
 }
 
 /** A notice from a site's journal, as status shows it. */
@@ -106,17 +111,18 @@ export interface ClusterStatus {
  * quorum at all (in two-region mode none does).
  */
 export function quorumStatus(sites: readonly SiteStatus[]): QuorumStatus | null {
-  const recorded = sites.filter((s) => s.quorum !== null);
-  if (recorded.length === 0) return null;
+  if (sites.every((s) => s.quorum === null)) return null;
+  // A site not heard from lately (its module stopped) says nothing of now: its last record is left out.
+  const heard = sites.filter((s) => s.quorum !== null && s.lastTickAgeMs !== null && s.lastTickAgeMs <= STALE_AFTER_MS);
   const why: string[] = [];
   for (const s of sites) {
     if (!s.reachable) why.push(`${s.site}'s replica (${s.region}) could not be read: it may have no majority`);
-    if (s.quorum === null) continue;
+    if (s.quorum === null || !heard.includes(s)) continue;
     if (!s.quorum.majority) why.push(`${s.site} reaches no majority`);
     if (s.quorum.peerReplica === 'unreachable')
       why.push(`${s.site} sees ${peerOf(s.site)}'s beats stop replicating while its network beats arrive`);
   }
-  const witnesses = recorded.map((s) => s.quorum?.witness);
+  const witnesses = heard.map((s) => s.quorum?.witness);
   const witness: WitnessState = witnesses.includes('unreachable')
     ? 'unreachable'
     : witnesses.includes('ok')
@@ -124,11 +130,12 @@ export function quorumStatus(sites: readonly SiteStatus[]): QuorumStatus | null 
       : 'unknown';
   if (witness === 'unreachable') why.push('an AWS Health event names DynamoDB in the witness region');
   return {
-    majority: sites.every((s) => s.reachable && (s.quorum === null || s.quorum.majority)),
+    majority: sites.every((s) => s.reachable && (!heard.includes(s) || s.quorum?.majority === true)),
     witness,
-    sinceMs: Math.max(...recorded.map((s) => Date.parse(s.quorum?.since ?? '') || 0)),
+    sinceMs: Math.max(0, ...heard.map((s) => Date.parse(s.quorum?.since ?? '') || 0)),
     degraded: why.length > 0,
     why,
+    from: heard.map((s) => s.site),
   };
 }
 

@@ -1,12 +1,9 @@
 /** How `mirrorbeat status` and `notice` show what client/status.ts reads. */
 import type { JournalEntry } from '../../lambdas/shared/journal';
 import { noticeSubject, noticeText } from '../../lambdas/core/notices';
-import { PATHS, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
+import { PATHS, peerOf, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
 import type { ClusterRecord } from '../../lambdas/core/volume';
-import type { ClusterStatus, NoticeStatus } from '../../client/status';
-
-/** Longer than any interval plus the per-minute handoff: the module is not ticking. */
-const STALE_AFTER_MS = 30_000;
+import { type ClusterStatus, type NoticeStatus, STALE_AFTER_MS } from '../../client/status';
 
 const age = (ms: number | null) =>
   ms === null ? 'never' : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s ago` : `${Math.round(ms / 60_000)} min ago`;
@@ -28,13 +25,13 @@ export function formatStatus(s: ClusterStatus): string {
     lines.push(
       `  MAINTENANCE: on since ${new Date(switched.sinceMs).toISOString()} by ${switched.by}${switched.reason === '' ? '' : ` (${switched.reason})`}: no automatic failover; end it: npx mirrorbeat maintenance off`,
     );
-  lines.push(...formatQuorum(s));
   // What pages at night first: a site that sees nobody serving, if its record is current.
   for (const site of s.sites)
     if (site.noPrimarySince !== null && site.lastTickAgeMs !== null && site.lastTickAgeMs <= STALE_AFTER_MS)
       lines.push(
         `  NO PRIMARY: ${site.site} has seen no site acting as primary since ${site.noPrimarySince}; promote one: npx mirrorbeat failover --site <site>`,
       );
+  lines.push(...formatQuorum(s));
   for (const id of SITE_IDS) {
     const site = s.sites.find((x) => x.site === id);
     if (site === undefined) continue;
@@ -83,11 +80,13 @@ function formatQuorum(s: ClusterStatus): string[] {
     q.witness === 'unknown'
       ? 'witness unknown (no API shows it; no AWS Health event names its region)'
       : `witness ${q.witness} (AWS Health)`;
-  return [
-    q.degraded
-      ? `  QUORUM DEGRADED${since}: ${q.why.join('; ')}; ${witness}: one more fault and no failover can happen`
-      : `  quorum: whole${since}: each site reaches a majority and the other's replica; ${witness}`,
-  ];
+  if (q.degraded)
+    return [`  QUORUM DEGRADED${since}: ${q.why.join('; ')}; ${witness}: one more fault and no failover can happen`];
+  // Whole, as far as the sites heard from can tell: what each of them sees.
+  const seen = s.sites
+    .filter((site) => q.from.includes(site.site) && site.quorum !== null)
+    .map((site) => `${site.site} reaches a majority, ${peerOf(site.site)}'s replica ${site.quorum?.peerReplica}`);
+  return [`  quorum: whole${since}: ${[...seen, witness].join('; ')}`];
 }
 
 /** How many notices the text view lists; --json has them all. */

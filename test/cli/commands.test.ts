@@ -82,9 +82,10 @@ describe('mirrorbeat status', () => {
       sinceMs: expect.any(Number),
       degraded: false,
       why: [],
+      from: ['production', 'standby'],
     });
     expect(text.split('\n')[1]).toMatch(
-      /^ {2}quorum: whole since 20\d\d-.*Z: each site reaches a majority and the other's replica; witness unknown \(no API shows it; no AWS Health event names its region\)$/,
+      /^ {2}quorum: whole since 20\d\d-.*Z: production reaches a majority, standby's replica reachable; standby reaches a majority, production's replica reachable; witness unknown \(no API shows it; no AWS Health event names its region\)$/,
     );
     // A site whose module went quiet is never shown as acting: when it was last heard from, and what it last said.
     const quiet = formatStatus(await readClusterStatus('orders', tables, NOW + 60_000));
@@ -146,7 +147,20 @@ describe('mirrorbeat status', () => {
       sinceMs: Date.parse('2026-12-07T10:05:00.000Z'),
       degraded: false,
       why: [],
+      from: ['production', 'standby'],
     });
+    // A site not heard from for 30 s (its module stopped): its last record says nothing of now and is left out.
+    const quiet = {
+      ...site('production', { ...at('2026-12-07T10:09:00.000Z'), majority: false }),
+      lastTickAgeMs: 30_001,
+    };
+    const standby = site('standby', { ...at('2026-12-07T10:05:00.000Z'), peerReplica: 'unknown' });
+    const one = quorumStatus([quiet, standby]);
+    expect(one).toMatchObject({ majority: true, degraded: false, why: [], from: ['standby'] });
+    const lines = formatStatus({ cluster: 'orders', atMs: 0, notices: [], sites: [quiet, standby], quorum: one });
+    expect(lines.split('\n').find((line) => line.includes('quorum'))).toBe(
+      "  quorum: whole since 2026-12-07T10:05:00.000Z: standby reaches a majority, production's replica unknown; witness unknown (no API shows it; no AWS Health event names its region)",
+    );
     const cut = quorumStatus([
       site('production', at('2026-12-07T10:00:00.000Z')),
       site('standby', { ...at('2026-12-07T10:05:00.000Z'), degraded: true, peerReplica: 'unreachable' }),
