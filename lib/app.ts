@@ -4,14 +4,19 @@ import type { SiteId } from '../lambdas/core/wire';
 import type { MirrorbeatConfig } from './config';
 import { SiteNames } from './names';
 import { SiteStack } from './site-stack';
+import { WitnessStack } from './witness-stack';
+import { witnessStackName } from './names';
 
 export interface MirrorbeatSites {
   readonly production: SiteStack;
   readonly standby: SiteStack;
+  /** Quorum mode: the witness region's AWS Health rule (lib/witness-stack.ts). */
+  readonly witness: WitnessStack | undefined;
 }
 
 /**
- * Adds both sites to the app and runs cdk-nag's AWS Solutions checks over everything.
+ * Adds both sites to the app (and, in quorum mode, the witness stack) and runs cdk-nag's AWS Solutions checks over
+ * everything.
  * The standby deploys after production, whose stack creates the replicas it refers to.
  */
 export function addSites(app: App, config: MirrorbeatConfig, env: { account?: string } = {}): MirrorbeatSites {
@@ -30,6 +35,15 @@ export function addSites(app: App, config: MirrorbeatConfig, env: { account?: st
     production,
     'the standby refers to the heartbeat volume replica and signing key replica that production creates',
   );
+  const witnessRegion = config.consistency === 'strong' ? config.witnessRegion : undefined;
+  const witness =
+    witnessRegion === undefined
+      ? undefined
+      : new WitnessStack(app, witnessStackName(config.clusterName), {
+          config,
+          env: { region: witnessRegion, ...(account !== undefined ? { account } : {}) },
+          description: `mirrorbeat ${config.clusterName}: witness region ${witnessRegion} (AWS Health events about DynamoDB there, forwarded to both sites)`,
+        });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { production, standby };
+  return { production, standby, witness };
 }

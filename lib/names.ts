@@ -85,6 +85,12 @@ export class SiteNames {
   }
 }
 
+/** Quorum mode's witness stack (lib/witness-stack.ts), in the witness region. */
+export const witnessStackName = (cluster: string): string => `Mirrorbeat-${cluster}-witness`;
+
+/** The role its rule forwards AWS Health events with; the site buses admit it by name. */
+export const witnessForwarderRole = (cluster: string): string => `mirrorbeat-${cluster}-witness-health`;
+
 /**
  * Every fixed name derived from a cluster name, with the length AWS allows for it (IAM role
  * names 64, state machine names 80, stack names 128, ...). The cluster name's own limit is
@@ -93,6 +99,10 @@ export class SiteNames {
 export function derivedNames(
   cluster: string,
 ): { readonly what: string; readonly name: string; readonly limit: number }[] {
+  const witness = [
+    { what: 'witness stack', name: witnessStackName(cluster), limit: 128 },
+    { what: 'IAM role of the witness stack', name: witnessForwarderRole(cluster), limit: 64 },
+  ];
   return SITE_IDS.flatMap((site) => {
     const n = new SiteNames(cluster, site);
     return [
@@ -106,7 +116,7 @@ export function derivedNames(
       { what: 'heartbeat volume', name: n.heartbeatVolume, limit: 255 },
       { what: 'signing key secret', name: n.signingKey, limit: 512 },
     ];
-  });
+  }).concat(witness);
 }
 
 /** The longest cluster name whose every derived name fits (23 today: the roles' 64 characters bind). */

@@ -13,8 +13,9 @@ import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
 import { SiteMonitoring } from './monitoring';
-import { type HandlerName, RESERVED_CONCURRENCY, SiteNames } from './names';
+import { type HandlerName, RESERVED_CONCURRENCY, SiteNames, witnessForwarderRole } from './names';
 import { SiteKey } from './site-key';
+import { receiveWitnessHealth } from './witness-stack';
 import { bindHealthSources, bindPromotionActions, bindReadiness } from './workload';
 import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
@@ -58,6 +59,8 @@ export class SiteStack extends Stack {
   readonly pathControl: PathControlWorkflow;
   readonly schedule: scheduler.Schedule;
   readonly monitoring: SiteMonitoring;
+  /** Quorum mode: a witness region, whose AWS Health events the witness stack forwards to this site. */
+  private readonly quorum: boolean;
 
   constructor(scope: Construct, id: string, props: SiteStackProps) {
     super(scope, id, props);
@@ -69,6 +72,7 @@ export class SiteStack extends Stack {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     this.names = new SiteNames(config.clusterName, site);
     this.peerNames = new SiteNames(config.clusterName, peerOf(site));
+    this.quorum = config.consistency === 'strong' && config.witnessRegion !== undefined;
 
     this.heartbeatVolume = new HeartbeatVolume(this, 'HeartbeatVolume', {
       tableName: this.names.heartbeatVolume,
@@ -256,6 +260,8 @@ export class SiteStack extends Stack {
       ],
     });
 
+    if (this.quorum && config.witnessRegion !== undefined)
+      receiveWitnessHealth(this, this.siteBus, this.networkReceiver, config.witnessRegion);
     this.failover = new FailoverWorkflow(this, 'Failover', {
       names: this.names,
       steps: this.failoverSteps,
@@ -341,10 +347,12 @@ export class SiteStack extends Stack {
    * an identity policy alone lets a principal put events, so the Allow is paired with an
    * explicit Deny for every other principal. Only PutEvents is denied: the stack's own deploy,
    * rules and targets are untouched. The peer's roles may not exist yet when this site deploys
-   * first; naming them in conditions (not as principals) lets either site deploy first.
+   * first; naming them in conditions (not as principals) lets either site deploy first. In quorum mode the witness
+   * stack's rule is a sender too: it forwards AWS Health events about the witness region (lib/witness-stack.ts).
    */
   private restrictSenders(): void {
-    const peerSenders = PEER_SENDERS.map((h) => this.roleArn(this.peerNames.role(h)));
+    const witness = this.quorum ? [this.roleArn(witnessForwarderRole(this.names.cluster))] : [];
+    const peerSenders = [...PEER_SENDERS.map((h) => this.roleArn(this.peerNames.role(h))), ...witness];
     const senders = [...peerSenders, ...OWN_SENDERS.map((h) => this.roleArn(this.names.role(h)))];
     this.siteBus.addToResourcePolicy(
       new iam.PolicyStatement({

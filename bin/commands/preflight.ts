@@ -152,13 +152,9 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
         },
   );
 
-  const deployed: Partial<Record<SiteId, boolean>> = {};
-  for (const site of SITE_IDS) {
-    const region = regionOf(site);
-    const names = new SiteNames(config.clusterName, site);
-
-    // Bootstrapped for CDK: the version parameter the bootstrap stack writes.
-    const bootstrap = `${site} region ${region}: CDK bootstrap`;
+  // Bootstrapped for CDK: the version parameter the bootstrap stack writes.
+  const bootstrapped = async (where: string, region: string) => {
+    const bootstrap = `${where}: CDK bootstrap`;
     try {
       const version = Number(
         (
@@ -186,6 +182,14 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
         });
       else results.push(callFailed(bootstrap, 'ssm:GetParameter', region, error));
     }
+  };
+
+  const deployed: Partial<Record<SiteId, boolean>> = {};
+  for (const site of SITE_IDS) {
+    const region = regionOf(site);
+    const names = new SiteNames(config.clusterName, site);
+
+    await bootstrapped(`${site} region ${region}`, region);
 
     // The stack: a first deploy, an update, or a stack stuck where CloudFormation will not update it.
     const stackCheck = `${site} stack ${names.stack()}`;
@@ -216,6 +220,10 @@ export async function preflight(config: MirrorbeatConfig, clients: PreflightClie
       }
     }
   }
+
+  // Quorum mode's witness stack (its AWS Health rule) deploys into the witness region too.
+  if (config.consistency === 'strong' && config.witnessRegion !== undefined)
+    await bootstrapped(`witness region ${config.witnessRegion}`, config.witnessRegion);
 
   // Names the stacks will create that something retained from an earlier deploy still holds.
   const retainedFix =

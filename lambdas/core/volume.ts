@@ -79,6 +79,8 @@ export function maintenanceOf(item: Readonly<Record<string, unknown>> | undefine
   };
 }
 export const observationKey = (path: PathId, peer: SiteId): ItemKey => ({ pk: 'OBSERVED', sk: `${path}#${peer}` });
+/** In the observations table: the AWS Health events about DynamoDB in the witness region still open. */
+export const witnessKey = (): ItemKey => ({ pk: 'OBSERVED', sk: 'witness' });
 export const invalidKey = (path: PathId, reason: string): ItemKey => ({ pk: 'INVALID', sk: `${path}#${reason}` });
 
 /**

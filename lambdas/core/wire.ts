@@ -21,6 +21,9 @@ export const DetailType = {
   pathAck: 'PathAck',
 } as const;
 
+/** The detail-type AWS Health gives its events (EventBridge events reference, "AWS Health events"). */
+export const HEALTH_DETAIL_TYPE = 'AWS Health Event';
+
 /** Custom metrics: namespace and names, shared by the handlers that emit and the alarms that watch. */
 export const METRICS_NAMESPACE = 'Mirrorbeat';
 export const MetricName = {
@@ -80,6 +83,8 @@ export const Env = {
   /** The peer's failover-steps function, which the fence step hands the fence event to (the peer's workload fence). */
   peerWorkloadFence: 'MIRRORBEAT_PEER_WORKLOAD_FENCE',
   readiness: 'MIRRORBEAT_READINESS',
+  /** Quorum mode: the witness region, whose AWS Health events the network receiver records. */
+  witnessRegion: 'MIRRORBEAT_WITNESS_REGION',
 } as const;
 
 /** The data readiness gate's configuration (readiness.ebs), passed to the failover steps as JSON. */

@@ -239,6 +239,7 @@ export class HeartbeatModule {
       this.pathCommands.refreshModes(nowMs, timeout),
       readHealth(this.deps.health),
       this.maintenance.refresh(nowMs, timeout),
+      this.quorum.refresh(monoMs, timeout),
     ]);
     const cluster = await this.withdrawExpiredHandover(read, monoMs, timeout);
     await Promise.all([this.renew(cluster, nowMs, monoMs, timeout), hearPeer(this.deps, this.core, cluster, timeout)]);

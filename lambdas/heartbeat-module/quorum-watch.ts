@@ -1,4 +1,5 @@
 // Quorum mode's votes as this site sees them: recorded in its view, `quorum-degraded` and `quorum-restored` announced.
+import { deadlineSignal } from '../shared/deadlines';
 import type { Notice } from '../core/notices';
 import {
   parseRecorded,
@@ -14,6 +15,9 @@ import type { Outcome } from '../shared/notifier';
 import type { Announcer } from './announcer';
 import type { ModuleDeps } from './deps';
 
+/** How often the module reads what AWS Health said of the witness region (the network receiver records it). */
+export const WITNESS_READ_EVERY_MS = 20_000;
+
 export class QuorumWatch {
   /** Monotonic time of the last strong read or write of the heartbeat volume that succeeded. */
   private lastMajorityMono: number | undefined;
@@ -27,6 +31,8 @@ export class QuorumWatch {
   private saidUnrecorded = false;
   /** What the witness's region last said, by AWS Health (unknown until an event says otherwise). */
   witness: WitnessState = 'unknown';
+  /** When it was last read, on the monotonic clock. */
+  private witnessReadMono: number | undefined;
 
   constructor(
     private readonly deps: ModuleDeps,
@@ -37,6 +43,20 @@ export class QuorumWatch {
   /** Quorum mode only: in two-region mode there is no quorum to watch. */
   get active(): boolean {
     return this.deps.settings.tuning.consistency === 'strong';
+  }
+
+  /** Reads what AWS Health said of the witness region, every WITNESS_READ_EVERY_MS; unreadable, the last one stands. */
+  async refresh(monoMs: number, timeoutMs: number): Promise<void> {
+    if (!this.active || (this.witnessReadMono !== undefined && monoMs - this.witnessReadMono < WITNESS_READ_EVERY_MS))
+      return;
+    this.witnessReadMono = monoMs;
+    try {
+      this.witness = (await this.deps.store.witness.read(deadlineSignal(timeoutMs))).state;
+    } catch (error) {
+      this.deps.log('warn', 'what AWS Health said of the witness region is unreadable; keeping the last one read', {
+        error: String(error),
+      });
+    }
   }
 
   /** A strong read or write of the heartbeat volume succeeded: in quorum mode, this site reached a majority. */

@@ -6,13 +6,15 @@ import {
   pathCommandSchema,
 } from '../core/command';
 import type { RejectionReason } from '../core/message';
-import { DetailType } from '../core/wire';
+import { DetailType, HEALTH_DETAIL_TYPE } from '../core/wire';
 import { checkPeerBeat, observationTtlSeconds } from '../shared/acceptance';
 import type { Settings } from '../shared/settings';
 import type { SigningKeys } from '../shared/keys';
 import type { SiteStore } from '../shared/store';
+import { receiveWitnessHealth, type WitnessReceipt } from './witness';
 
 export type Receipt =
+  | WitnessReceipt
   | { readonly accepted: true; readonly serial: number }
   | { readonly accepted: true; readonly control: 'command' | 'ack'; readonly id: string }
   | { readonly accepted: false; readonly reason: RejectionReason | 'stale'; readonly detail: string };
@@ -20,7 +22,8 @@ export type Receipt =
 type ReceiverDeps = { settings: Settings; store: SiteStore; keys: Pick<SigningKeys, 'all'> };
 
 /**
- * Everything the peer sends on the network path, by detail-type: beats, request commands and their acknowledgements.
+ * Everything the peer sends on the network path, by detail-type: beats, request commands and their acknowledgements;
+ * and, in quorum mode, what AWS Health says of DynamoDB in the witness region (witness.ts).
  */
 export async function receiveNetworkEvent(
   detailType: unknown,
@@ -30,6 +33,7 @@ export async function receiveNetworkEvent(
 ): Promise<Receipt> {
   if (detailType === DetailType.pathCommand) return receiveControl('command', detail, nowMs, deps);
   if (detailType === DetailType.pathAck) return receiveControl('ack', detail, nowMs, deps);
+  if (detailType === HEALTH_DETAIL_TYPE) return receiveWitnessHealth(detail, nowMs, deps);
   return receiveNetworkBeat(detail, nowMs, deps);
 }
 

@@ -18,6 +18,7 @@ import { conditionalWrite } from './conditional-write';
 import { PathStore } from './path-store';
 import { TickerStore } from './ticker-store';
 import { ViewStore } from './view-store';
+import { WitnessStore } from './witness-store';
 
 export interface Observation {
   readonly serial: number;
@@ -42,6 +43,8 @@ export class SiteStore {
   readonly views: ViewStore;
   /** The serials of this site's beats and its ticker (ticker-store.ts). */
   readonly ticker: TickerStore;
+  /** What AWS Health said of DynamoDB in the witness region (witness-store.ts). */
+  readonly witness: WitnessStore;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -52,6 +55,7 @@ export class SiteStore {
     this.paths = new PathStore(db, heartbeatVolume, observations);
     this.views = new ViewStore(db, heartbeatVolume);
     this.ticker = new TickerStore(db, observations);
+    this.witness = new WitnessStore(db, observations);
   }
 
   /**

@@ -57,6 +57,8 @@ describe('mirrorbeat preflight', () => {
         'region us-east-2',
         'quorum',
         'production region us-east-1: CDK bootstrap',
+        // The witness stack (its AWS Health rule) deploys there too.
+        'witness region us-east-2: CDK bootstrap',
         'table mirrorbeat-orders-heartbeat-volume in us-west-2',
         'secret mirrorbeat-orders/heartbeat-signing-key in us-east-1',
         'standby region us-west-2: Lambda concurrency',
@@ -81,6 +83,11 @@ describe('mirrorbeat preflight', () => {
         'standby region us-west-2: CDK bootstrap',
         'version 4, the templates need 6 or later',
         'run: npx cdk bootstrap aws://123456789012/us-west-2',
+      ],
+      [
+        'witness region us-east-2: CDK bootstrap',
+        'version 4, the templates need 6 or later',
+        'run: npx cdk bootstrap aws://123456789012/us-east-2',
       ],
     ]);
   });
@@ -182,6 +189,7 @@ describe('mirrorbeat preflight', () => {
     expect(failed.map((f) => f.detail)).toEqual([
       'cannot reach ssm in us-east-1 (TimeoutError)',
       'cannot reach ssm in us-west-2 (TimeoutError)',
+      'cannot reach ssm in us-east-2 (TimeoutError)',
       'not allowed to call lambda:GetAccountSettings in us-east-1',
       'not allowed to call lambda:GetAccountSettings in us-west-2',
     ]);

@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { addSites } from '../../lib/app';
 import { type MirrorbeatConfig, parseConfig } from '../../lib/config';
-import { HANDLERS, type HandlerName, SiteNames } from '../../lib/names';
+import { HANDLERS, type HandlerName, SiteNames, witnessForwarderRole } from '../../lib/names';
 import { SITE_IDS, type SiteId } from '../../lambdas/core/wire';
 import type { SdkCall } from '../../local/calls';
 import { LOCAL_ACCOUNT } from '../../local/definitions';
@@ -520,6 +520,40 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
         expect(outcome).toBe('ExplicitlyDenied');
       },
     );
+
+    it("admits the witness stack's forwarder on both site buses, and lets it do nothing else", async () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const sites = addSites(
+        app,
+        parseConfig({ clusterName: 'orders', productionRegion: 'us-east-1', standbyRegion: 'us-west-2' }),
+        { account: ACCOUNT },
+      );
+      if (sites.witness === undefined) throw new Error('quorum mode has a witness stack');
+      const witness = new ResolvedStack(
+        Template.fromStack(sites.witness).toJSON() as never,
+        sites.witness.stackName,
+        'us-east-2',
+        ACCOUNT,
+      );
+      const role = witnessForwarderRole('orders');
+      const forward = (action: string, resource: string, resourcePolicy?: PolicyDocument) =>
+        decide({
+          what: 'witness forwarder',
+          principal: roleArn(role),
+          identity: witness.rolePolicies(role),
+          action,
+          resource,
+          ...(resourcePolicy === undefined ? {} : { resourcePolicy }),
+        });
+      for (const site of SITE_IDS)
+        expect(await forward('events:PutEvents', bus(site), resourcePolicyOf(stacks, bus(site)))).toBe('Allowed');
+      expect(await forward('events:PutEvents', `arn:aws:events:us-east-2:${ACCOUNT}:event-bus/default`)).toBe(
+        'ImplicitlyDenied',
+      );
+      expect(await forward('events:DeleteEventBus', bus('standby'), resourcePolicyOf(stacks, bus('standby')))).toBe(
+        'ImplicitlyDenied',
+      );
+    });
 
     it('the receiver may not write the heartbeat volume, nor the failover steps any observation but the serial counter', async () => {
       const receiver = n('standby').role('network-receiver');

@@ -157,12 +157,29 @@ describe.each(both)('the %s site', (site, t) => {
       `:role/mirrorbeat-orders-${peer}-heartbeat-module`,
       `:role/mirrorbeat-orders-${peer}-path-control-steps`,
       `:role/mirrorbeat-orders-${peer}-failover-steps`,
+      // Quorum mode: the witness stack's rule, forwarding AWS Health events about the witness region.
+      ':role/mirrorbeat-orders-witness-health',
     ];
     expect(roles(policies[0]?.Condition.ArnEquals?.['aws:PrincipalArn'])).toEqual(peerSenders);
     expect(roles(policies[1]?.Condition.ArnNotEquals?.['aws:PrincipalArn'])).toEqual([
       ...peerSenders,
       `:role/mirrorbeat-orders-${site}-failover-steps`,
     ]);
+  });
+
+  it('routes the AWS Health events the witness stack forwards from its bus to the network receiver, which knows the witness region', () => {
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.anyValue(),
+      EventPattern: { source: ['aws.health'], 'detail-type': ['AWS Health Event'], account: ['123456789012'] },
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkReceiverFunction'), 'Arn'] } }),
+      ],
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      Environment: { Variables: Match.objectLike({ MIRRORBEAT_WITNESS_REGION: 'us-east-2' }) },
+      Description: Match.stringLikeRegexp('^Receives'),
+    });
   });
 
   it('routes peer heartbeats, path commands and acknowledgements from its bus to the network receiver', () => {

@@ -30,9 +30,18 @@ function harness(overrides: Record<string, unknown> = {}) {
     },
   };
   const announced: Notice[] = [];
+  const witness = {
+    reads: 0,
+    answer: 'unreachable' as 'ok' | 'unreachable' | 'unknown' | Error,
+    async read() {
+      this.reads += 1;
+      if (this.answer instanceof Error) throw this.answer;
+      return { state: this.answer, open: [], atMs: undefined };
+    },
+  };
   const deps = {
     settings,
-    store: { views },
+    store: { views, witness },
     notices: {
       announce: async (n: Notice) => {
         announced.push(n);
@@ -50,7 +59,7 @@ function harness(overrides: Record<string, unknown> = {}) {
     if (reached) watch.reached(at);
     return watch.watch(watch.view(states, enabled, at), NOW + at, 500, outcomes);
   };
-  return { watch, views, announced, tick, values };
+  return { watch, views, announced, tick, values, witness };
 }
 
 const kinds = (notices: readonly Notice[]) => notices.map((n) => `${n.kind}:${severityOf(n)}`);
@@ -137,6 +146,23 @@ describe('the quorum watch', () => {
     await tick(0, true, storageCut);
     views.failing = false;
     expect(kinds(await tick(7_000, true, storageCut))).toEqual(['quorum-degraded:warning']);
+  });
+
+  it('reads what AWS Health said of the witness every 20 s, keeps the last answer when unreadable, and never in two-region mode', async () => {
+    const { watch, witness } = harness();
+    await watch.refresh(0, 500);
+    expect([witness.reads, watch.witness]).toEqual([1, 'unreachable']);
+    witness.answer = 'ok';
+    await watch.refresh(19_999, 500);
+    expect([witness.reads, watch.witness]).toEqual([1, 'unreachable']);
+    await watch.refresh(20_000, 500);
+    expect([witness.reads, watch.witness]).toEqual([2, 'ok']);
+    witness.answer = new Error('throttled');
+    await watch.refresh(40_000, 500);
+    expect([witness.reads, watch.witness]).toEqual([3, 'ok']);
+    const twoRegion = harness({ consistency: 'eventual', isolationPolicy: 'self-fence' });
+    await twoRegion.watch.refresh(0, 500);
+    expect(twoRegion.witness.reads).toBe(0);
   });
 
   it('names the witness when AWS Health does', async () => {
