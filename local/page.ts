@@ -4,6 +4,7 @@ import { PATHS, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import type { Scenario } from './scenario';
 import type { SimulationResult } from './runtime';
 import type { TimelineEntry } from './world';
+import { quorumMarks, witnessRows } from './page-witness';
 
 /** What the page is drawn from: the scenario as run and everything the run saw. */
 export interface PageInput {
@@ -185,7 +186,9 @@ export function renderPage(input: PageInput): string {
   if (scenario.config.consistency === 'strong') {
     lanes.push(`<text x="8" y="${y + 12}" class="lane">witness</text>`);
     y += 18;
-    markers(faultMarks(timeline, 'witness'));
+    // What the run did to it (no site can see that), then what the sites said of the quorum.
+    for (const row of witnessRows(scenario, endMs)) rowOf(row.title, row.spans, 'on');
+    markers([...faultMarks(timeline, 'witness'), ...quorumMarks(report)]);
     y += 8;
   }
   lanes.push(`<text x="8" y="${y + 12}" class="lane">scenario (path faults, commands)</text>`);

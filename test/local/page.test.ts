@@ -28,7 +28,11 @@ describe('the game day as a page (mirrorbeat simulate --html)', () => {
       name: 'production crashes, the standby takes over',
       seed: 4,
       durationMs: 60_000,
-      events: [{ atMs: 10_000, fault: 'crash', site: 'production' }],
+      events: [
+        { atMs: 5_000, fault: 'crash', site: 'witness' },
+        { atMs: 10_000, fault: 'crash', site: 'production' },
+        { atMs: 40_000, fault: 'restart', site: 'witness' },
+      ],
     });
     const result = await simulateScenario(scenario, { dynamoEndpoint: dynamoEndpoint() });
     expect(result.report.noPrimaryGaps).toHaveLength(1);
@@ -61,6 +65,17 @@ describe('the game day as a page (mirrorbeat simulate --html)', () => {
       expect(await page.locator('svg#lanes rect.gap').count()).toBe(1);
       expect(await page.locator('svg#lanes rect.down').count()).toBe(1);
       expect(await page.locator('svg#lanes text.in').allTextContents()).toEqual(['primary @1', 'primary @2']);
+
+      // The witness lane: the region as the run had it (no site can see it), and each site's leg to it.
+      const rows = await page.locator('svg#lanes text.row').allTextContents();
+      expect(rows.slice(-3)).toEqual(['region (the run)', 'leg to production', 'leg to standby']);
+      const witnessDown = page.locator('svg#lanes rect[data-detail^="the witness region is down"]');
+      expect(await witnessDown.count()).toBe(1);
+      await witnessDown.hover();
+      await page.locator('#tip').waitFor({ state: 'visible' });
+      expect(await page.locator('#tip').textContent()).toBe(
+        'the witness region is down from 5.0 s to 40.0 s (no site can see this)',
+      );
 
       // Hovering the failover decision shows its record: the workflow's steps.
       const decision = page.locator('svg#lanes text.mark', { hasText: '◆' });
