@@ -1,7 +1,7 @@
 import { deadlineSignal } from '../shared/deadlines';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { invalidBeatPoints, type MetricPoint } from '../core/emf';
-import { type Health, type Heartbeat, signHeartbeat } from '../core/message';
+import type { Health, Heartbeat } from '../core/message';
 import type { Notice } from '../core/notices';
 import type { PathState, SiteVerdict } from '../core/verdict';
 import type { ClusterRecord } from '../core/volume';
@@ -10,6 +10,7 @@ import { twoPrimariesOf } from '../core/site-step';
 import { DetailType, EVENT_SOURCE, MetricName, type PathId } from '../core/wire';
 import type { Outcome } from '../shared/notifier';
 import { Announcer } from './announcer';
+import { composeBeat } from './compose';
 import { FailoverStarter } from './failover-start';
 import { type ModuleDeps, pathTimeoutMs, type Role, sendWithin } from './deps';
 import { type HealthReading, readHealth } from './health';
@@ -256,31 +257,10 @@ export class HeartbeatModule {
     const beat =
       key === undefined
         ? undefined
-        : signHeartbeat(
-            {
-              v: 1,
-              cluster: settings.cluster,
-              site: settings.site,
-              region: settings.region,
-              serial,
-              sentAt: new Date(nowMs).toISOString(),
-              epoch: cluster.epoch,
-              role,
-              health: reading.health,
-              ...(ack === undefined ? {} : { ack }),
-              ...(reading.health === 'failed'
-                ? {
-                    notice: {
-                      kind: 'workload-failed',
-                      detail:
-                        `since ${new Date(this.healthFailedSinceMs ?? nowMs).toISOString()}: ${reading.evidence.join('; ')}`.slice(
-                          0,
-                          1024,
-                        ),
-                    },
-                  }
-                : {}),
-            },
+        : composeBeat(
+            settings,
+            { serial, nowMs, epoch: cluster.epoch, role, reading, ack },
+            this.healthFailedSinceMs,
             key,
           );
     // Both paths go out together, each under its own timeout: no shared await can stall one behind the other.
