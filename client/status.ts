@@ -5,6 +5,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PathState, SiteVerdict } from '../lambdas/core/verdict';
 import {
+  beatKey,
   clusterKey,
   type ClusterRecord,
   DEFAULT_PATH_MODE,
@@ -61,6 +62,42 @@ export interface SiteStatus {
   readonly lastTickAgeMs: number | null;
   /** Quorum mode: the votes as this site last recorded them, and since when; null in two-region mode or before. */
   readonly quorum: (RecordedQuorum & { readonly since: string }) | null;
+  /** Each site's last beat as this site's replica of the heartbeat volume holds it. */
+  readonly beats: Partial<Record<SiteId, { readonly serial: number; readonly sentAtMs: number }>>;
+  /** What this site last recorded of the peer's beats' replication (lambdas/heartbeat-module/replication-watch.ts). */
+  readonly replication: 'ok' | 'lagging' | null;
+}
+
+/**
+ * How far one replica of the heartbeat volume is behind the other, for the beats of the site that writes them: the
+ * send time of that site's last beat in its own replica minus that of the same site's last beat in the other replica
+ * (both stamped by the writer's clock, so no clock offset enters); null when either replica could not be read.
+ */
+export interface ReplicationStatus {
+  readonly from: SiteId;
+  readonly to: SiteId;
+  readonly behindMs: number | null;
+  /** What the receiving site last recorded (its replication-lagging notice), or null before it recorded anything. */
+  readonly state: 'ok' | 'lagging' | null;
+}
+
+export function replicationStatus(sites: readonly SiteStatus[]): ReplicationStatus[] {
+  return SITE_IDS.map((from) => {
+    const to = peerOf(from);
+    const own = sites.find((s) => s.site === from)?.beats[from];
+    const receiver = sites.find((s) => s.site === to);
+    const copy = receiver?.beats[from];
+    const behindMs =
+      own === undefined || copy === undefined ? null : own.serial <= copy.serial ? 0 : own.sentAtMs - copy.sentAtMs;
+    return { from, to, behindMs, state: receiver?.replication ?? null };
+  });
+}
+
+function beatOf(item: Record<string, unknown> | undefined): { serial: number; sentAtMs: number } | undefined {
+  const beat = item?.beat as { serial?: unknown; sentAt?: unknown } | undefined;
+  const serial = Number(beat?.serial);
+  const sentAtMs = typeof beat?.sentAt === 'string' ? Date.parse(beat.sentAt) : NaN;
+  return Number.isFinite(serial) && Number.isFinite(sentAtMs) ? { serial, sentAtMs } : undefined;
 }
 
 /** Longer than any interval plus the per-minute handoff: a site's module is not ticking, and its records are old. */
@@ -103,6 +140,8 @@ export interface ClusterStatus {
    */
   readonly notices: readonly NoticeStatus[];
   readonly quorum: QuorumStatus | null;
+  /** Each direction of the heartbeat volume's replication, measured from both replicas. */
+  readonly replication: readonly ReplicationStatus[];
 }
 
 /**
@@ -198,11 +237,13 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
   const get = async (table: string, key: Record<string, string>) =>
     (await t.db.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: key.pk !== clusterKey().pk }))).Item;
   try {
-    const [cluster, view, serial, maintenance, ...perPath] = await Promise.all([
+    const [cluster, view, serial, maintenance, ownBeat, peerBeat, ...perPath] = await Promise.all([
       get(t.heartbeatVolume, { ...clusterKey() }),
       get(t.heartbeatVolume, { ...viewKey(t.site) }),
       get(t.observations, { ...serialKey(t.site) }),
       get(t.heartbeatVolume, { ...maintenanceKey() }),
+      get(t.heartbeatVolume, { ...beatKey(t.site) }),
+      get(t.heartbeatVolume, { ...beatKey(peer) }),
       ...PATHS.flatMap((path) => [
         get(t.heartbeatVolume, { ...pathKey(t.site, path) }),
         get(t.heartbeatVolume, { ...stateKey(t.site, path) }),
@@ -240,6 +281,8 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       paths,
       lastTickAgeMs: lastSerial === undefined || !Number.isFinite(lastSerial) ? null : Math.max(0, nowMs - lastSerial),
       quorum: quorumOfView(view),
+      beats: { [t.site]: beatOf(ownBeat), [peer]: beatOf(peerBeat) },
+      replication: view?.replication === 'lagging' ? 'lagging' : view?.replication === 'ok' ? 'ok' : null,
     };
   } catch (error) {
     // One region down must not hide the other: report it and carry on.
@@ -257,6 +300,8 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       paths: {},
       lastTickAgeMs: null,
       quorum: null,
+      beats: {},
+      replication: null,
     };
   }
 }
@@ -277,7 +322,7 @@ export async function readClusterStatus(
     Promise.all(tables.map((t) => readSite(t, nowMs))),
     readNotices(tables, nowMs),
   ]);
-  return { cluster, atMs: nowMs, sites, notices, quorum: quorumStatus(sites) };
+  return { cluster, atMs: nowMs, sites, notices, quorum: quorumStatus(sites), replication: replicationStatus(sites) };
 }
 
 /** Acknowledges notices in the journal: the ids given, or with `all` every unacknowledged one status shows. */

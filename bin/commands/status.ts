@@ -31,7 +31,7 @@ export function formatStatus(s: ClusterStatus): string {
       lines.push(
         `  NO PRIMARY: ${site.site} has seen no site acting as primary since ${site.noPrimarySince}; promote one: npx mirrorbeat failover --site <site>`,
       );
-  lines.push(...formatQuorum(s));
+  lines.push(...formatQuorum(s), ...formatReplication(s));
   for (const id of SITE_IDS) {
     const site = s.sites.find((x) => x.site === id);
     if (site === undefined) continue;
@@ -87,6 +87,15 @@ function formatQuorum(s: ClusterStatus): string[] {
     .filter((site) => q.from.includes(site.site) && site.quorum !== null)
     .map((site) => `${site.site} reaches a majority, ${peerOf(site.site)}'s replica ${site.quorum?.peerReplica}`);
   return [`  quorum: whole${since}: ${[...seen, witness].join('; ')}`];
+}
+
+/** The heartbeat volume's replication, both ways, as the two replicas show it now. */
+function formatReplication(s: ClusterStatus): string[] {
+  const parts = s.replication.map(
+    (r) =>
+      `${r.from} → ${r.to} ${r.behindMs === null ? 'unknown (a replica could not be read)' : `${(r.behindMs / 1000).toFixed(1)} s behind`}${r.state === 'lagging' ? ` (LAGGING: ${r.to} saw its beats arrive past half the RPO budget)` : ''}`,
+  );
+  return parts.length === 0 ? [] : [`  replication: ${parts.join('; ')}`];
 }
 
 /** How many notices the text view lists; --json has them all. */

@@ -17,6 +17,7 @@ import { type HealthReading, readHealth } from './health';
 import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
 import { QuorumWatch } from './quorum-watch';
+import { ReplicationWatch } from './replication-watch';
 import { hearPeer, readNetworkBeat, receiveStorageBeat, StorageSeen } from './peer-reads';
 import { RoleChange } from './role-change';
 import { Ticker } from './ticker';
@@ -71,6 +72,7 @@ export class HeartbeatModule {
   private readonly ticker: Ticker;
   private readonly failovers: FailoverStarter;
   private readonly quorum: QuorumWatch;
+  private readonly replication: ReplicationWatch;
   private readonly storageSeen = new StorageSeen();
   /** Since when the workload this site protects has been failed, for the notice its beats carry. */
   private healthFailedSinceMs: number | undefined;
@@ -89,6 +91,7 @@ export class HeartbeatModule {
     this.ticker = new Ticker(deps);
     this.failovers = new FailoverStarter(deps, this.core);
     this.quorum = new QuorumWatch(deps, this.core.leaseTuning.leaseMs, this.announcer);
+    this.replication = new ReplicationWatch(deps, this.announcer);
   }
 
   /** Whether invocation `id` is to tick (ticker.ts; lambdas/heartbeat-module/index.ts, the handoff). */
@@ -129,6 +132,7 @@ export class HeartbeatModule {
     const reads = { network: networkRead, storage: storageRead };
     const checked = this.core.check(reads, cluster, nowMs, monoMs);
     const { states, phi, arrived, deadlineMs, verdict, peerHealth } = checked;
+    this.replication.sample(storageRead.beat, arrived.storage, nowMs);
     this.announcer.lastArrivalMs = checked.lastArrivalMs;
     if (checked.fencedAt !== undefined)
       this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', checked.fencedAt);
@@ -152,31 +156,37 @@ export class HeartbeatModule {
     const clockNotice =
       clock.jumpMs === undefined ? undefined : this.announcer.clockNotice(clock.jumpMs, clock.correctionMs, nowMs);
     const view = { role, states, phi, deadlineMs, verdict, hold };
-    const [, notices, failoverStarted, roleNotices, flushed, maintenanceNotices, quorumNotices] = await Promise.all([
-      // Request commands change this site's modes from the next tick on.
-      kind === 'tick' ? this.pathCommands.handle(nowMs, timeout).then(() => []) : [],
-      this.announcer.changes(nowMs, view, timeout, outcomes).then(async (out) => {
-        if (clockNotice !== undefined) await this.announcer.publish(clockNotice, nowMs, outcomes);
-        return clockNotice === undefined ? out : [...out, clockNotice];
-      }),
-      decision.start
-        ? this.failovers.start(
-            cluster,
-            decision,
-            { states, phi, deadlineMs, verdict, peerHealth, lastSerials: this.core.lastSerials() },
-            nowMs,
-            monoMs,
-          )
-        : Promise.resolve(false),
-      this.roleChange.announce(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
-        await this.roleChange.confirmHandover(role, cluster, nowMs, timeout);
-        const none = await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes);
-        return [...out, ...none, ...(await this.roleChange.watchTwoPrimaries(two, cluster, nowMs, timeout, outcomes))];
-      }),
-      kind === 'tick' ? this.announcer.flush(nowMs) : 0,
-      this.maintenance.announce(nowMs, timeout, outcomes),
-      quorum === undefined ? [] : this.quorum.watch(quorum, nowMs, timeout, outcomes),
-    ]);
+    const [, notices, failoverStarted, roleNotices, flushed, maintenanceNotices, quorumNotices, lagNotices] =
+      await Promise.all([
+        // Request commands change this site's modes from the next tick on.
+        kind === 'tick' ? this.pathCommands.handle(nowMs, timeout).then(() => []) : [],
+        this.announcer.changes(nowMs, view, timeout, outcomes).then(async (out) => {
+          if (clockNotice !== undefined) await this.announcer.publish(clockNotice, nowMs, outcomes);
+          return clockNotice === undefined ? out : [...out, clockNotice];
+        }),
+        decision.start
+          ? this.failovers.start(
+              cluster,
+              decision,
+              { states, phi, deadlineMs, verdict, peerHealth, lastSerials: this.core.lastSerials() },
+              nowMs,
+              monoMs,
+            )
+          : Promise.resolve(false),
+        this.roleChange.announce(role, cluster, nowMs, timeout, outcomes).then(async (out) => {
+          await this.roleChange.confirmHandover(role, cluster, nowMs, timeout);
+          const none = await this.roleChange.watchPrimary(noPrimary, cluster, nowMs, timeout, outcomes);
+          return [
+            ...out,
+            ...none,
+            ...(await this.roleChange.watchTwoPrimaries(two, cluster, nowMs, timeout, outcomes)),
+          ];
+        }),
+        kind === 'tick' ? this.announcer.flush(nowMs) : 0,
+        this.maintenance.announce(nowMs, timeout, outcomes),
+        quorum === undefined ? [] : this.quorum.watch(quorum, nowMs, timeout, outcomes),
+        this.replication.watch(nowMs, timeout, outcomes),
+      ]);
     metrics.push(...roleMetrics(role, noPrimary !== undefined, this.core.maintenance?.on === true, this.core.modes));
     // Only when there is something to count: a custom metric is billed for the hours it has data,
     // and these are rare (the alarm on undelivered notices treats no data as fine).
@@ -203,7 +213,7 @@ export class HeartbeatModule {
       failoverStarted,
       superseded: this.ticker.superseded,
       wakeAtMs: checked.wakeAtMs,
-      notices: [...notices, ...roleNotices, ...maintenanceNotices, ...quorumNotices],
+      notices: [...notices, ...roleNotices, ...maintenanceNotices, ...quorumNotices, ...lagNotices],
       metrics,
     };
   }

@@ -55,12 +55,12 @@ export class ViewStore {
 
   /**
    * One more attribute of the site's view item, recorded once per change: `primarySeen`
-   * (`seen`, or `none` past the no-primary grace), `maintenance` (what was last announced) and `quorum` (quorum
-   * mode: lambdas/heartbeat-module/quorum-watch.ts).
+   * (`seen`, or `none` past the no-primary grace), `maintenance` (what was last announced), `quorum` (quorum
+   * mode: lambdas/heartbeat-module/quorum-watch.ts) and `replication` (`ok` or `lagging`: replication-watch.ts).
    */
   async recordView(
     site: SiteId,
-    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance' | 'quorum',
+    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance' | 'quorum' | 'replication',
     value: string,
     nowMs: number,
     writer: string,

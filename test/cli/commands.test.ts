@@ -15,7 +15,14 @@ import { answerApproval, findPendingApproval, formatFailoverOutcome } from '../.
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formatHistory, readHistory } from '../../client/history';
-import { acknowledgeNotices, quorumStatus, readClusterStatus, readNotice, type SiteStatus } from '../../client/status';
+import {
+  acknowledgeNotices,
+  quorumStatus,
+  readClusterStatus,
+  readNotice,
+  replicationStatus,
+  type SiteStatus,
+} from '../../client/status';
 import { formatNotice, formatStatus } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor } from '../local-sites';
@@ -84,6 +91,12 @@ describe('mirrorbeat status', () => {
       why: [],
       from: ['production', 'standby'],
     });
+    // Both replicas read: each site's last beat is in the other's replica, nothing behind.
+    expect(status.replication).toEqual([
+      { from: 'production', to: 'standby', behindMs: 0, state: 'ok' },
+      { from: 'standby', to: 'production', behindMs: 0, state: 'ok' },
+    ]);
+    expect(text).toContain('  replication: production → standby 0.0 s behind; standby → production 0.0 s behind');
     expect(text.split('\n')[1]).toMatch(
       /^ {2}quorum: whole since 20\d\d-.*Z: production reaches a majority, standby's replica reachable; standby reaches a majority, production's replica reachable; witness unknown \(no API shows it; no AWS Health event names its region\)$/,
     );
@@ -118,6 +131,37 @@ describe('mirrorbeat status', () => {
     expect(formatStatus(status)).toMatch(/standby\s+us-west-2\s+unreachable: /);
   });
 
+  it("measures replication from both replicas by the writer's own send times, and says when the receiver saw it lag", () => {
+    const at = Date.parse('2026-12-07T10:00:00.000Z');
+    const beat = (serial: number, ms: number) => ({ serial, sentAtMs: at + ms });
+    const sites = [
+      { site: 'production', beats: { production: beat(110, 20_000), standby: beat(55, 19_000) }, replication: 'ok' },
+      { site: 'standby', beats: { production: beat(100, 0), standby: beat(55, 19_000) }, replication: 'lagging' },
+    ] as unknown as SiteStatus[];
+    expect(replicationStatus(sites)).toEqual([
+      { from: 'production', to: 'standby', behindMs: 20_000, state: 'lagging' },
+      { from: 'standby', to: 'production', behindMs: 0, state: 'ok' },
+    ]);
+    // A replica that could not be read: unknown, not zero.
+    expect(replicationStatus([sites[0] as SiteStatus])[0]).toEqual({
+      from: 'production',
+      to: 'standby',
+      behindMs: null,
+      state: null,
+    });
+    const text = formatStatus({
+      cluster: 'orders',
+      atMs: at,
+      notices: [],
+      sites: [],
+      quorum: null,
+      replication: replicationStatus(sites),
+    });
+    expect(text).toContain(
+      '  replication: production → standby 20.0 s behind (LAGGING: standby saw its beats arrive past half the RPO budget); standby → production 0.0 s behind',
+    );
+  });
+
   it('sums up the quorum from both views: which vote is missing, and nothing at all in two-region mode', () => {
     const site = (id: 'production' | 'standby', quorum: SiteStatus['quorum'], reachable = true): SiteStatus => ({
       site: id,
@@ -132,6 +176,8 @@ describe('mirrorbeat status', () => {
       paths: {},
       lastTickAgeMs: 1_000,
       quorum,
+      beats: {},
+      replication: null,
     });
     const whole = { degraded: false, majority: true, peerReplica: 'reachable', witness: 'unknown' } as const;
     const at = (iso: string) => ({ ...whole, since: iso });
@@ -157,7 +203,14 @@ describe('mirrorbeat status', () => {
     const standby = site('standby', { ...at('2026-12-07T10:05:00.000Z'), peerReplica: 'unknown' });
     const one = quorumStatus([quiet, standby]);
     expect(one).toMatchObject({ majority: true, degraded: false, why: [], from: ['standby'] });
-    const lines = formatStatus({ cluster: 'orders', atMs: 0, notices: [], sites: [quiet, standby], quorum: one });
+    const lines = formatStatus({
+      cluster: 'orders',
+      atMs: 0,
+      notices: [],
+      sites: [quiet, standby],
+      quorum: one,
+      replication: [],
+    });
     expect(lines.split('\n').find((line) => line.includes('quorum'))).toBe(
       "  quorum: whole since 2026-12-07T10:05:00.000Z: standby reaches a majority, production's replica unknown; witness unknown (no API shows it; no AWS Health event names its region)",
     );
@@ -189,7 +242,7 @@ describe('mirrorbeat status', () => {
         'an AWS Health event names DynamoDB in the witness region',
       ],
     });
-    const status = { cluster: 'orders', atMs: 0, notices: [], sites: [], quorum: alone };
+    const status = { cluster: 'orders', atMs: 0, notices: [], sites: [], quorum: alone, replication: [] };
     expect(formatStatus(status).split('\n')[1]).toBe(
       "  QUORUM DEGRADED since 2026-12-07T10:00:00.000Z: production reaches no majority; standby's replica (us-west-2) could not be read: it may have no majority; an AWS Health event names DynamoDB in the witness region; witness unreachable (AWS Health): one more fault and no failover can happen",
     );
