@@ -286,24 +286,28 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
     };
   } catch (error) {
     // One region down must not hide the other: report it and carry on.
-    return {
-      site: t.site,
-      region: t.region,
-      reachable: false,
-      error: String(error instanceof Error ? error.message : error),
-      cluster: null,
-      role: null,
-      verdict: null,
-      verdictSince: null,
-      noPrimarySince: null,
-      maintenance: null,
-      paths: {},
-      lastTickAgeMs: null,
-      quorum: null,
-      beats: {},
-      replication: null,
-    };
+    return { ...siteUnread(t.site, t.region), error: String(error instanceof Error ? error.message : error) };
   }
+}
+
+/** A site whose replica could not be read: everything unknown. */
+export function siteUnread(site: SiteId, region: string): SiteStatus {
+  return {
+    site,
+    region,
+    reachable: false,
+    cluster: null,
+    role: null,
+    verdict: null,
+    verdictSince: null,
+    noPrimarySince: null,
+    maintenance: null,
+    paths: {},
+    lastTickAgeMs: null,
+    quorum: null,
+    beats: {},
+    replication: null,
+  };
 }
 
 function quorumOfView(view: Record<string, unknown> | undefined): SiteStatus['quorum'] {

@@ -3,6 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { addSites, type MirrorbeatSites } from '../lib/app';
 import { parseConfig, type MirrorbeatConfig, tuningOf } from '../lib/config';
 import { readSettings, type Settings } from '../lambdas/shared/settings';
+import { type Notice, noticeId } from '../lambdas/core/notices';
+import type { NoticeDesk } from '../lambdas/shared/notifier';
 
 export const BASE_CONFIG = {
   clusterName: 'orders',
@@ -44,4 +46,15 @@ export function standbySettings(overrides: Record<string, unknown> = {}): Settin
     MIRRORBEAT_HEARTBEAT_VOLUME: 'volume',
     MIRRORBEAT_OBSERVATIONS: 'observations',
   });
+}
+
+/** A notice desk that keeps what it is given and publishes it at once (for the heartbeat module's watch classes). */
+export function recordingDesk(announced: Notice[]): Pick<NoticeDesk, 'announce' | 'flush'> {
+  return {
+    announce: async (n: Notice) => {
+      announced.push(n);
+      return { id: noticeId(n), outcome: 'published' as const };
+    },
+    flush: async () => ({ summaries: 0, retried: 0, failed: 0 }),
+  };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { SiteTables } from '../client/status';
 import { HeartbeatModule } from '../lambdas/heartbeat-module/module';
 import type { SigningKeys } from '../lambdas/shared/keys';
 import { siteNoticeDesk } from '../lambdas/shared/notifier';
@@ -81,6 +82,17 @@ export async function simulateEvents(events: unknown[], over: ScenarioOptions = 
 
 /** The key every local test site signs with. */
 export const TEST_KEY = Buffer.from('k'.repeat(64));
+
+/** Where `mirrorbeat status` finds each local site's tables (client/status.ts). */
+export function tablesOf(...sites: LocalSite[]): SiteTables[] {
+  return sites.map((x) => ({
+    site: x.settings.site,
+    region: x.settings.region,
+    db: x.db,
+    heartbeatVolume: x.settings.heartbeatVolume,
+    observations: x.settings.observations,
+  }));
+}
 
 /**
  * The real heartbeat module of one local site. Its EventBridge, SNS and Step Functions clients

@@ -21,11 +21,12 @@ import {
   readClusterStatus,
   readNotice,
   replicationStatus,
+  siteUnread,
   type SiteStatus,
 } from '../../client/status';
 import { formatNotice, formatStatus } from '../../bin/commands/status';
 import { runWorkflow } from '../../bin/commands/workflow';
-import { localSites, moduleFor } from '../local-sites';
+import { localSites, moduleFor, tablesOf } from '../local-sites';
 
 const NOW = Math.floor(Date.now() / 1000) * 1000;
 const events = mockClient(EventBridgeClient);
@@ -59,13 +60,7 @@ describe('mirrorbeat status', () => {
       'maintenance CHG-1',
       NOW + 7_000,
     );
-    const tables = [production, standby].map((x) => ({
-      site: x.settings.site,
-      region: x.settings.region,
-      db: x.db,
-      heartbeatVolume: x.settings.heartbeatVolume,
-      observations: x.settings.observations,
-    }));
+    const tables = tablesOf(production, standby);
     const status = await readClusterStatus('orders', tables, NOW + 8_000);
     expect(status.sites.map((x) => [x.site, x.reachable, x.role, x.cluster?.epoch])).toEqual([
       ['production', true, 'primary', 1],
@@ -164,20 +159,10 @@ describe('mirrorbeat status', () => {
 
   it('sums up the quorum from both views: which vote is missing, and nothing at all in two-region mode', () => {
     const site = (id: 'production' | 'standby', quorum: SiteStatus['quorum'], reachable = true): SiteStatus => ({
-      site: id,
-      region: id === 'production' ? 'us-east-1' : 'us-west-2',
+      ...siteUnread(id, id === 'production' ? 'us-east-1' : 'us-west-2'),
       reachable,
-      cluster: null,
-      role: null,
-      verdict: null,
-      verdictSince: null,
-      noPrimarySince: null,
-      maintenance: null,
-      paths: {},
       lastTickAgeMs: 1_000,
       quorum,
-      beats: {},
-      replication: null,
     });
     const whole = { degraded: false, majority: true, peerReplica: 'reachable', witness: 'unknown' } as const;
     const at = (iso: string) => ({ ...whole, since: iso });
@@ -262,13 +247,7 @@ describe('notices in mirrorbeat status, and mirrorbeat ack', () => {
     // a beat in this harness, so it counts as pending), then decides it is lost.
     for (let t = 6_000; t <= 40_000; t += 2_000) await s.tick(NOW + t + 500);
     await link.pump(NOW + 41_000);
-    const tables = [production, standby].map((x) => ({
-      site: x.settings.site,
-      region: x.settings.region,
-      db: x.db,
-      heartbeatVolume: x.settings.heartbeatVolume,
-      observations: x.settings.observations,
-    }));
+    const tables = tablesOf(production, standby);
     const status = await readClusterStatus('orders', tables, NOW + 42_000);
     expect(status.notices.map((n) => [n.site, n.kind, n.severity, n.delivery, n.acknowledged])).toEqual(
       expect.arrayContaining([

@@ -1,12 +1,12 @@
 // Quorum mode's votes, watched by the heartbeat module (QuorumWatch): recorded once per change, announced when the
 // quorum turns degraded or whole, and said from memory when no majority lets the record be written.
 import { SiteCore } from '../../../lambdas/core/site';
-import { type Notice, noticeId, severityOf } from '../../../lambdas/core/notices';
+import { type Notice, severityOf } from '../../../lambdas/core/notices';
 import { Announcer } from '../../../lambdas/heartbeat-module/announcer';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
 import { QuorumWatch } from '../../../lambdas/heartbeat-module/quorum-watch';
 import type { Outcome } from '../../../lambdas/shared/notifier';
-import { standbySettings } from '../../helpers';
+import { recordingDesk, standbySettings } from '../../helpers';
 
 const NOW = Date.parse('2026-12-07T12:00:00.000Z');
 const LEASE = 7_000;
@@ -42,13 +42,7 @@ function harness(overrides: Record<string, unknown> = {}) {
   const deps = {
     settings,
     store: { views, witness },
-    notices: {
-      announce: async (n: Notice) => {
-        announced.push(n);
-        return { id: noticeId(n), outcome: 'published' as const };
-      },
-      flush: async () => ({ summaries: 0, retried: 0, failed: 0 }),
-    },
+    notices: recordingDesk(announced),
     log: () => {},
   } as unknown as ModuleDeps;
   const core = new SiteCore(settings.tuning, settings.site, settings.peer);
@@ -150,15 +144,17 @@ describe('the quorum watch', () => {
 
   it('reads what AWS Health said of the witness every 20 s, keeps the last answer when unreadable, and never in two-region mode', async () => {
     const { watch, witness } = harness();
-    await watch.refresh(0, 500);
+    // A monotonic clock well past zero, as a warm container's is.
+    const T = 100_000;
+    await watch.refresh(T, 500);
     expect([witness.reads, watch.witness]).toEqual([1, 'unreachable']);
     witness.answer = 'ok';
-    await watch.refresh(19_999, 500);
+    await watch.refresh(T + 19_999, 500);
     expect([witness.reads, watch.witness]).toEqual([1, 'unreachable']);
-    await watch.refresh(20_000, 500);
+    await watch.refresh(T + 20_000, 500);
     expect([witness.reads, watch.witness]).toEqual([2, 'ok']);
     witness.answer = new Error('throttled');
-    await watch.refresh(40_000, 500);
+    await watch.refresh(T + 40_000, 500);
     expect([witness.reads, watch.witness]).toEqual([3, 'ok']);
     const twoRegion = harness({ consistency: 'eventual', isolationPolicy: 'self-fence' });
     await twoRegion.watch.refresh(0, 500);

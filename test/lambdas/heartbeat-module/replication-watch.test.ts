@@ -2,11 +2,11 @@
 // said once, at warning; its end is recorded quietly.
 import { SiteCore } from '../../../lambdas/core/site';
 import type { Heartbeat } from '../../../lambdas/core/message';
-import { type Notice, noticeId, severityOf } from '../../../lambdas/core/notices';
+import { type Notice, severityOf } from '../../../lambdas/core/notices';
 import { Announcer } from '../../../lambdas/heartbeat-module/announcer';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
 import { ReplicationWatch } from '../../../lambdas/heartbeat-module/replication-watch';
-import { standbySettings } from '../../helpers';
+import { recordingDesk, standbySettings } from '../../helpers';
 
 const NOW = Date.parse('2026-12-07T12:00:00.000Z');
 
@@ -28,13 +28,7 @@ function harness() {
   const deps = {
     settings,
     store: { views },
-    notices: {
-      announce: async (n: Notice) => {
-        announced.push(n);
-        return { id: noticeId(n), outcome: 'published' as const };
-      },
-      flush: async () => ({ summaries: 0, retried: 0, failed: 0 }),
-    },
+    notices: recordingDesk(announced),
     log: () => {},
   } as unknown as ModuleDeps;
   const core = new SiteCore(settings.tuning, settings.site, settings.peer);

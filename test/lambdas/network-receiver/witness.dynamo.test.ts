@@ -8,7 +8,7 @@ import { receiveNetworkEvent } from '../../../lambdas/network-receiver/receiver'
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import type { Settings } from '../../../lambdas/shared/settings';
 import { readClusterStatus } from '../../../client/status';
-import { localSites, moduleFor, TEST_KEY } from '../../local-sites';
+import { localSites, moduleFor, tablesOf, TEST_KEY } from '../../local-sites';
 
 /**
  * What AWS Health says of DynamoDB in the witness region, as the witness stack forwards it to a site bus: the
@@ -113,13 +113,7 @@ describe('AWS Health events about the witness region', () => {
     expect(subjects).toEqual(['mirrorbeat orders: quorum degraded: one more fault and no failover (standby)']);
     const body = String(sns.commandCalls(PublishCommand)[0]?.args[0].input.Message);
     expect(body).toContain('an AWS Health event names DynamoDB in the witness region');
-    const tables = [production, standby].map((x) => ({
-      site: x.settings.site,
-      region: x.settings.region,
-      db: x.db,
-      heartbeatVolume: x.settings.heartbeatVolume,
-      observations: x.settings.observations,
-    }));
+    const tables = tablesOf(production, standby);
     const status = await readClusterStatus('orders', tables, NOW + 27_000);
     expect(status.quorum).toMatchObject({
       majority: true,
