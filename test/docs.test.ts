@@ -90,6 +90,41 @@ describe('the commands the docs show', () => {
     expect(wrong).toEqual([]);
   });
 
+  it("quote the committed bench results: the per-interval table, the pair's cost and its items", () => {
+    const bench = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'bench.json'), 'utf8')) as {
+      intervals: Record<
+        string,
+        {
+          p50Ms: number;
+          p99Ms: number;
+          maxMs: number;
+          falseFailovers: number;
+          nonFailureTraces: number;
+          costPerMonthUsd: number;
+          backstopPerMonthUsd: number;
+          leaseSeconds: number;
+        }
+      >;
+      costPerMonthUsd: { total: number; items: Record<string, number> };
+    };
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const usd = (n: number) => `$${n.toFixed(2)}`;
+    const configuration = readFileSync(path.join(ROOT, 'docs', 'CONFIGURATION.md'), 'utf8');
+    for (const [interval, r] of Object.entries(bench.intervals)) {
+      const row = `| ${interval} s${interval === '2' ? ' (default)' : ''} | ${r.leaseSeconds} s | ${s(r.p50Ms)} | ${s(r.p99Ms)} | ${s(r.maxMs)} | ${r.falseFailovers} of ${r.nonFailureTraces.toLocaleString('en-US')} | ${usd(r.costPerMonthUsd)} (${usd(r.backstopPerMonthUsd)}) |`;
+      expect(configuration).toContain(row);
+    }
+    const { total, items } = bench.costPerMonthUsd;
+    expect(configuration).toContain(`The bench prices the default pair at ${usd(total)}`);
+    const dynamodb = `DynamoDB (${usd(items.dynamodb ?? NaN)}`;
+    for (const doc of ['docs/CONFIGURATION.md', 'docs/ARCHITECTURE.md'])
+      expect([doc, readFileSync(path.join(ROOT, doc), 'utf8').includes(dynamodb)]).toEqual([doc, true]);
+    expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toContain(`requests (${usd(items.dynamodb ?? NaN)},`);
+    expect(readFileSync(path.join(ROOT, 'docs', 'ARCHITECTURE.md'), 'utf8')).toContain(
+      `alarms $${(items['cloudwatch-alarms'] ?? NaN).toFixed(2)}`,
+    );
+  });
+
   it('name only scenario files that exist, and SCENARIOS.md names every one that does', () => {
     const files = readdirSync(path.join(ROOT, 'local', 'scenarios')).map((f) => f.replace(/\.json$/, ''));
     const named = FILES.flatMap((file) =>
