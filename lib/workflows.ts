@@ -324,8 +324,10 @@ export class FailoverWorkflow extends Workflow {
             )
             .otherwise(gates),
         );
-        drain
-          .next(waitForDrain)
+        // Started once the primary took the handover request: a refused switchover never started (command-refused).
+        drain.next(new sfn.Choice(w, 'DrillDrain?').when(flag('$.dryRun'), waitForDrain).otherwise(switchoverStarted));
+        switchoverStarted.next(waitForDrain);
+        waitForDrain
           .next(checkDrain)
           .next(
             new sfn.Choice(w, 'HandedOver?')
@@ -334,8 +336,7 @@ export class FailoverWorkflow extends Workflow {
               .otherwise(waitForDrain),
           );
         return new sfn.Choice(w, 'Kind?')
-          .when(sfn.Condition.and(is('$.kind', 'switchover'), flag('$.dryRun')), drain)
-          .when(is('$.kind', 'switchover'), switchoverStarted.next(drain))
+          .when(is('$.kind', 'switchover'), drain)
           .when(flag('$.dryRun'), confirm)
           .otherwise(started.next(confirm));
       },

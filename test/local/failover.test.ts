@@ -113,11 +113,8 @@ describe('the failover workflow', () => {
     expect(
       texts(result, /notice command-refused.*→ warning topic.*already primary at epoch 1.*switchover --to standby/),
     ).toHaveLength(1);
-    // A refused command is no failover decision: recorded as started, refused at warning, nothing critical.
-    expect(result.report.notifications.map((n) => `${n.kind}:${n.severity}`)).toEqual([
-      'switchover-started:info',
-      'command-refused:warning',
-    ]);
+    // A refused command is no failover decision, and never started: refused at warning, nothing else.
+    expect(result.report.notifications.map((n) => `${n.kind}:${n.severity}`)).toEqual(['command-refused:warning']);
     // The execution ends with the same words as its cause, as the console shows it.
     expect(texts(result, /stopped: SwitchoverRefused \(production is already primary/)).toHaveLength(1);
     expect(epochOf(result)).toBe(1);
