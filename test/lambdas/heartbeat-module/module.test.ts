@@ -13,7 +13,7 @@ import { checkHeartbeat, type Heartbeat, signHeartbeat } from '../../../lambdas/
 import type { Observation, SiteStore } from '../../../lambdas/shared/store';
 import type { SigningKeys } from '../../../lambdas/shared/keys';
 import { type Notice, noticeId, severityOf } from '../../../lambdas/core/notices';
-import { productionBeat } from '../../beats';
+import { productionBeat, standbyBeat as signedStandbyBeat } from '../../beats';
 import { standbySettings } from '../../helpers';
 
 /** A notice desk that only records what the module handed it. */
@@ -427,22 +427,7 @@ describe('the heartbeat module', () => {
     it('two-region self-fence: acts while the standby acknowledges a beat it sent within leaseSeconds, timed from the send; says so once when not', async () => {
       const published: string[] = [];
       const store = new FakeStore();
-      const standbyBeat = (serial: number, ack: number | undefined) =>
-        signHeartbeat(
-          {
-            v: 1,
-            cluster: 'orders',
-            site: 'standby',
-            region: 'us-west-2',
-            serial,
-            sentAt: new Date(NOW).toISOString(),
-            epoch: 1,
-            role: 'secondary',
-            health: 'ok',
-            ...(ack === undefined ? {} : { ack }),
-          },
-          KEY,
-        );
+      const standbyBeat = (serial: number, ack: number | undefined) => signedStandbyBeat(serial, NOW, KEY, { ack });
       const twoRegion = {
         ...production,
         tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'self-fence' as const },
@@ -491,6 +476,32 @@ describe('the heartbeat module', () => {
       expect((await hm.tick(NOW + 44_000)).role).toBe('primary');
       expect(published).toEqual(['demoted']);
       expect(fenced).toHaveLength(1);
+    });
+
+    it('counts a strong read or a storage beat as reaching a majority; with neither for a lease, says quorum-degraded and counts it', async () => {
+      const published: string[] = [];
+      const store = new FakeStore();
+      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
+      const degraded = (r: { metrics: readonly { name: string }[] }) =>
+        r.metrics.filter((m) => m.name === 'QuorumDegraded').length;
+      expect(degraded(await hm.tick(NOW))).toBe(0);
+      // The cluster record unreadable, the storage beat still written: that write went through a majority.
+      const readCluster = store.readCluster.bind(store);
+      store.readCluster = async () => {
+        throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+      };
+      for (let t = 2_000; t <= 30_000; t += 2_000) expect(degraded(await hm.tick(NOW + t))).toBe(0);
+      expect(published).not.toContain('quorum-degraded');
+      // Neither for a lease (12 s): degraded, said once, counted each tick.
+      store.noMajority = true;
+      for (let t = 32_000; t < 42_000; t += 2_000) expect(degraded(await hm.tick(NOW + t))).toBe(0);
+      expect(degraded(await hm.tick(NOW + 42_000))).toBe(1);
+      expect(degraded(await hm.tick(NOW + 44_000))).toBe(1);
+      expect(published.filter((k) => k === 'quorum-degraded')).toHaveLength(1);
+      store.noMajority = false;
+      store.readCluster = readCluster;
+      expect(degraded(await hm.tick(NOW + 46_000))).toBe(0);
+      expect(published).toContain('quorum-restored');
     });
 
     it('records a role once per change, and announces a demotion it cannot record once, and only from primary', async () => {
@@ -582,21 +593,7 @@ describe('the heartbeat module', () => {
       const store = new FakeStore();
       const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n)) });
       expect((await hm.tick(NOW)).role).toBe('primary');
-      const claim = (serial: number) =>
-        signHeartbeat(
-          {
-            v: 1,
-            cluster: 'orders',
-            site: 'standby',
-            region: 'us-west-2',
-            serial,
-            sentAt: new Date(NOW + serial * 100).toISOString(),
-            epoch: 1,
-            role: 'primary',
-            health: 'ok',
-          },
-          KEY,
-        );
+      const claim = (serial: number) => signedStandbyBeat(serial, NOW + serial * 100, KEY, { role: 'primary' });
       const counted = (r: { metrics: readonly { name: string }[] }) =>
         r.metrics.filter((m) => m.name === 'TwoPrimaries').length;
       store.observations.set('network', { serial: 41, arrivedAtMs: NOW + 1_900, beat: claim(41) });
