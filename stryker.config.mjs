@@ -13,7 +13,7 @@ export default {
     'lambdas/core/round-trip.ts',
     'lambdas/core/site.ts',
     'lambdas/core/site-step.ts',
-    'lambdas/core/peer-reads.ts',
+    'lambdas/heartbeat-module/peer-reads.ts',
     'lambdas/core/wire.ts',
     'lambdas/core/volume.ts',
     'lambdas/heartbeat-module/role-change.ts',

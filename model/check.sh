@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the role protocol model (roles.pml) exhaustively with SPIN, at the code's timing
 # (model/timing.ts): each property must hold, and each mutant (a drift margin short of twice the
-# drift, none at all, a liveness bound one round short) must be caught. One line per run; exit 1
+# drift, none at all, a switchover fence without the drain, a handoff that restarts the watch,
+# each liveness bound one round short) must be caught. One line per run; exit 1
 # on any surprise.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -30,7 +31,16 @@ run() { # name, expectation (holds|violated), spin flags...
 run "never two sites acting as primary (any 2 faults, drifting clocks, false suspicion, operator takeovers)" holds
 run "one fault elsewhere (standby, witness, one leg) never ends production's role" holds -DNOPRIMARYLOSS
 run "production crashed or isolated: the standby acts within a tick, the lease and margin in whole ticks, the drift" holds -DLIVENESS
+run "a switchover among false suspicion, operator takeovers and drift never leaves two sites acting" holds -DSWITCH -DFAULTS=0
+run "a switchover whose target crashes before or after its fence: a site acts again within the expiry in whole ticks" holds -DHANDOVER
+run "production lost and the standby's first fence fails: it acts within the bound and the retry in whole ticks" holds -DLIVENESS -DFENCEFAIL
+run "production lost and the standby's container hands off: it acts within the bound and one interval" holds -DLIVENESS -DHANDOFF
 run "mutant: a drift margin one unit short of twice the drift" violated -UMARGIN -DMARGIN=$((margin - 1))
 run "mutant: no drift margin" violated -UMARGIN -DMARGIN=0
 run "mutant: the liveness bound one round shorter" violated -DLIVENESS -DSHORTEN=1
+run "mutant: the switchover's fence does not wait for the drain confirmation" violated -DSWITCH -DFAULTS=0 -DNODRAIN
+run "mutant: the switchover's bound one round shorter" violated -DHANDOVER -DSHORTEN=1
+run "mutant: the failed fence's bound one round shorter" violated -DLIVENESS -DFENCEFAIL -DSHORTEN=1
+run "mutant: the handoff's bound one round shorter" violated -DLIVENESS -DHANDOFF -DSHORTEN=1
+run "mutant: a handoff restarts the standby's watch" violated -DLIVENESS -DHANDOFF -DRESETWATCH
 exit $status

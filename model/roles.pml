@@ -28,12 +28,31 @@
  *   ungated takeover            an operator's failover, or a reported workload failure
  *                               (lease.ts promotionWaitMs: the promoted site waits a lease)
  *
- * Variants (-D at spin -a): SAFETY (default: any FAULTS faults), NOPRIMARYLOSS (one fault, not
- * of production), LIVENESS (production crashes or is isolated once: the standby acts within
- * BOUND). MARGIN below 2 * DRIFT must be found unsafe, and one round less than BOUND too short
- * (SHORTEN=1): the checks are neither vacuous nor loose.
+ *   SWITCH: handover(t)          a switchover: Drain asks the primary to hand over (the record's
+ *                                handover); the primary stops acting and confirms (drainedAtMs);
+ *                                the workflow's fence needs that confirmation; a primary that has
+ *                                drained for EXPIRY units of its clock takes the request back
+ *                                (lease.ts handoverExpiryMs, module.ts withdrawExpiredHandover)
+ *   FENCEFAIL                    a gated takeover whose workflow fails: the site tries again RETRY
+ *                                units later (site-step.ts failoverRetryMs)
+ *   HANDOFF                      a container handoff: the next tick comes at any point within an
+ *                                interval, the watch is carried with the gap not counted
+ *                                (lease.ts watchCarried), and what the old container kept only in
+ *                                memory (a handover's first sighting, a failed attempt) is lost
+ *
+ * Variants (-D at spin -a): SAFETY (default: any FAULTS faults; with SWITCH, a switchover too),
+ * NOPRIMARYLOSS (one fault, not of production), LIVENESS (production crashes or is isolated once:
+ * the standby acts within BOUND; with FENCEFAIL its first fence fails, with HANDOFF its container
+ * hands off once, and the bound grows by what the code allows for each), HANDOVER (a switchover
+ * whose target may crash before or after its fence: a primary acts again within BOUND).
+ * MARGIN below 2 * DRIFT must be found unsafe, a switchover fence that does not wait for the
+ * drain (NODRAIN) too, a handoff that restarts the watch (RESETWATCH) too slow, and one round
+ * less than each BOUND too short (SHORTEN=1): the checks are neither vacuous nor loose.
  */
 
+#ifdef HANDOVER
+#define SWITCH
+#endif
 #ifndef I
 #define I 4                /* intervalSeconds, in units: one step of a site every I units of its clock */
 #endif
@@ -56,9 +75,41 @@
 #ifndef SHORTEN
 #define SHORTEN 0
 #endif
+#ifndef EXPIRY
+#define EXPIRY 28          /* handoverExpiryMs, in units: two leases in quorum mode */
+#endif
+#ifndef RETRY
+#define RETRY 14           /* failoverRetryMs, in units: one lease */
+#endif
+#define TICKS(x) (((x) + I - 1) / I * I)
 /* LIVENESS: rounds from the fault to the standby acting: a tick to see the last renewal, the wait in
-   whole ticks, the drift, and the round the fault happens in (SHORTEN=1: one round less must fail) */
-#define BOUND (I + ((WAIT + I - 1) / I) * I + DRIFT + 1 - SHORTEN)
+   whole ticks, the drift, and the round the fault happens in (SHORTEN=1: one round less must fail).
+   A failed fence adds the retry in whole ticks and its drift; a handoff adds up to one interval. */
+#ifdef FENCEFAIL
+#define FFEXTRA TICKS(RETRY)
+#else
+#define FFEXTRA 0
+#endif
+#ifdef HANDOFF
+#define HOEXTRA I
+#else
+#define HOEXTRA 0
+#endif
+/* HANDOVER: rounds with no site acting, counted from the primary's drain: the expiry in whole ticks,
+   its drift, the round; or, when the target crashed after its fence, the gated takeover's bound. */
+#define SWBOUND (TICKS(EXPIRY) + DRIFT + 1)
+#if defined(HANDOVER) && SWBOUND > I + TICKS(WAIT) + DRIFT + 1
+#define BOUND (SWBOUND - SHORTEN)
+#elif defined(HANDOVER)
+#define BOUND (I + TICKS(WAIT) + DRIFT + 1 - SHORTEN)
+#else
+#define BOUND (I + TICKS(WAIT) + DRIFT + 1 + FFEXTRA + HOEXTRA - SHORTEN)
+#endif
+#if defined(LIVENESS) || defined(HANDOVER)
+#define TRIGGERED pDown &&
+#else
+#define TRIGGERED
+#endif
 
 #define cap(x, c) if :: x < c -> x++ :: else -> skip fi
 
@@ -79,9 +130,27 @@ byte rEpoch[2]; byte rHolder[2]; byte rAct[2];
 bool renewed[2]; byte rsEpoch[2]; byte leaseAge[2];
 byte seenEpoch[2]; byte promoAge[2];
 byte wEpoch[2]; byte watchAge[2]; bool dirty[2];
+#ifdef SWITCH
+bool hand = 0; bool drained = 0; bool switched = 0;   /* the record's handover request, its confirmation; one switchover a run */
+byte target;                                          /* the site the switchover hands over to */
+bool rHand[2]; bool handSeen[2]; byte handAge[2];     /* a primary read a request to hand over; since when, by its clock */
+#define DRAINING(i) rHand[i]
+#else
+#define DRAINING(i) 0
+#endif
+#ifdef FENCEFAIL
+bool fenceFailed = 0; bool retryWait[2]; byte retryAge[2];
+#define RETRYOK(i) (!retryWait[i] || retryAge[i] >= RETRY)
+#else
+#define RETRYOK(i) 1
+#endif
+#ifdef HANDOFF
+bool handedOff = 0; bool carrying[2];                 /* the watch is carried, its gap not counted, until the next tick */
+#endif
+byte noneAge = 0;          /* rounds since some site last acted (HANDOVER) */
 
 #define maj(i) (linkPS || (linkW[i] && witnessUp))
-#define ACT(i) (!crashed[i] && renewed[i] && rHolder[i] == i && rsEpoch[i] == rEpoch[i] && leaseAge[i] < L && seenEpoch[i] == rEpoch[i] && promoAge[i] >= rAct[i])
+#define ACT(i) (!crashed[i] && !DRAINING(i) && renewed[i] && rHolder[i] == i && rsEpoch[i] == rEpoch[i] && leaseAge[i] < L && seenEpoch[i] == rEpoch[i] && promoAge[i] >= rAct[i])
 #define act0 ACT(0)
 #define act1 ACT(1)
 
@@ -110,7 +179,21 @@ inline step(i) {
        maj(i) && holder == i ->
        rEpoch[i] = epoch; rHolder[i] = holder; rAct[i] = actAfter;
        if :: seenEpoch[i] != epoch -> seenEpoch[i] = epoch; promoAge[i] = 0 :: else -> skip fi;
+#ifdef SWITCH
+       /* a handover drained for EXPIRY units is taken back (a conditional write), and the tick goes on as primary */
+       if :: hand && handSeen[i] && handAge[i] >= EXPIRY -> hand = 0; drained = 0; touched() :: else -> skip fi;
+       if
+       :: hand ->
+          /* asked to hand over: stop acting, confirm the drain, renew nothing */
+          rHand[i] = 1; drained = 1;
+          if :: !handSeen[i] -> handSeen[i] = 1; handAge[i] = 0 :: else -> skip fi
+       :: else ->
+          rHand[i] = 0; handSeen[i] = 0;
+          renewed[i] = 1; rsEpoch[i] = epoch; leaseAge[i] = 0; touched()
+       fi;
+#else
        renewed[i] = 1; rsEpoch[i] = epoch; leaseAge[i] = 0; touched();
+#endif
        check()
      }
   :: atomic {
@@ -121,6 +204,9 @@ inline step(i) {
        /* the record names the other site: watch its renewals */
        maj(i) && holder != i ->
        rEpoch[i] = epoch; rHolder[i] = holder; rAct[i] = actAfter; renewed[i] = 0;
+#ifdef SWITCH
+       rHand[i] = 0; handSeen[i] = 0;
+#endif
        if :: dirty[i] || wEpoch[i] != epoch -> wEpoch[i] = epoch; watchAge[i] = 0; dirty[i] = 0 :: else -> skip fi;
        check()
      };
@@ -128,20 +214,34 @@ inline step(i) {
      if
      :: atomic {
           /* the gated takeover: the fence names the renewal it saw stand still */
-#ifdef LIVENESS
-          pDown &&
-#endif
+          TRIGGERED RETRYOK(i) &&
           epoch < MAXEPOCH && watchAge[i] >= WAIT && maj(i) && epoch == wEpoch[i] && !dirty[i] ->
-          epoch++; holder = i; actAfter = 0; promoted(i); touched(); check()
+#ifdef FENCEFAIL
+          if
+          :: !fenceFailed -> fenceFailed = 1; retryWait[i] = 1; retryAge[i] = 0   /* the workflow failed: nothing written */
+          :: else ->
+#endif
+          epoch++; holder = i; actAfter = 0; promoted(i); touched();
+#ifdef SWITCH
+          hand = 0; drained = 0;
+#endif
+#ifdef FENCEFAIL
+          fi;
+#endif
+          check()
         }
-#if !defined(NOPRIMARYLOSS) && !defined(LIVENESS)
+#if !defined(NOPRIMARYLOSS) && !defined(LIVENESS) && !defined(HANDOVER)
      :: atomic {
           /* an ungated takeover (an operator, a reported workload failure): the promoted site waits a lease */
           epoch < MAXEPOCH && maj(i) && epoch == rEpoch[i] && holder == rHolder[i] ->
-          epoch++; holder = i; actAfter = WAIT; promoted(i); touched(); check()
+          epoch++; holder = i; actAfter = WAIT; promoted(i); touched();
+#ifdef SWITCH
+          hand = 0; drained = 0;
+#endif
+          check()
         }
 #endif
-#ifdef LIVENESS
+#if defined(LIVENESS) || defined(HANDOVER)
      :: else -> skip   /* with the trigger true, an open gate is always taken */
 #else
      :: skip
@@ -150,14 +250,55 @@ inline step(i) {
   fi
 }
 
+/* A container handoff after this tick: the new container's first tick comes at any point of the next
+   interval; until it, the carried watch does not count (from this tick on); a handover's sighting and a
+   failed attempt are forgotten. */
+inline handoff(i) {
+#ifdef HANDOFF
+  handedOff = 1; carrying[i] = 1;
+  if :: phase[i] = 0 :: phase[i] = I - 1 :: phase[i] = I / 2 fi;
+#ifdef RESETWATCH
+  watchAge[i] = 0;   /* mutant: the new container starts its watch afresh (issue 31, mechanism 10) */
+#endif
+#ifdef SWITCH
+  handSeen[i] = 0;
+#endif
+#ifdef FENCEFAIL
+  retryWait[i] = 0;
+#endif
+#endif
+}
+
 proctype site(byte i) {
   do
-  :: !done[i] && !crashed[i] -> step(i); phase[i] = 0; done[i] = 1
+  :: !done[i] && !crashed[i] ->
+     step(i);
+     atomic {
+       phase[i] = 0; done[i] = 1;
+#ifdef HANDOFF
+       /* this tick may be the last of its container (the standby's, once a run) */
+       carrying[i] = 0;
+       if :: i == 1 && !handedOff -> handoff(i) :: skip fi
+#endif
+     }
   od
 }
 
 /* One unit of site i's own clock: every age grows, capped, and the next step comes nearer. */
-inline age(i) { cap(leaseAge[i], L); cap(promoAge[i], WAIT); cap(watchAge[i], WAIT); cap(phase[i], I) }
+inline age(i) {
+  cap(leaseAge[i], L); cap(promoAge[i], WAIT); cap(phase[i], I);
+#ifdef HANDOFF
+  if :: !carrying[i] -> cap(watchAge[i], WAIT) :: else -> skip fi;
+#else
+  cap(watchAge[i], WAIT);
+#endif
+#ifdef SWITCH
+  if :: handSeen[i] -> cap(handAge[i], EXPIRY) :: else -> skip fi;
+#endif
+#ifdef FENCEFAIL
+  if :: retryWait[i] -> cap(retryAge[i], RETRY) :: else -> skip fi;
+#endif
+}
 
 inline advance(i) {
   if
@@ -169,10 +310,34 @@ inline advance(i) {
 
 inline restart(i) { crashed[i] = 0; phase[i] = I; renewed[i] = 0; seenEpoch[i] = 0; wEpoch[i] = 0; dirty[i] = 1; faults++ }
 
+/* The switchover's first step (Drain, run where the target is): the record asks the primary to hand over. */
+inline askHandover() {
+#ifdef SWITCH
+  hand = 1; drained = 0; switched = 1; target = 1 - holder
+#endif
+}
+
+/* The switchover's fence: the workflow at the target, only once the primary confirmed its drain. */
+inline handedOver() {
+#ifdef SWITCH
+  epoch++; holder = target; actAfter = 0; hand = 0; drained = 0; promoted(target); touched(); check()
+#endif
+}
+
 inline environment() {
   if
   :: skip
-#if defined(LIVENESS)
+#ifdef SWITCH
+  :: !switched && maj(1 - holder) && !crashed[1 - holder] -> askHandover()
+#ifdef NODRAIN
+  :: hand && epoch < MAXEPOCH && maj(target) && !crashed[target] -> handedOver()   /* mutant: the fence does not wait for the drain */
+#else
+  :: hand && drained && epoch < MAXEPOCH && maj(target) && !crashed[target] -> handedOver()
+#endif
+#endif
+#if defined(HANDOVER)
+  :: switched && faults == 0 -> crashed[target] = 1; faults++; pDown = 1
+#elif defined(LIVENESS)
   :: faults == 0 -> crashed[0] = 1; faults++; pDown = 1
   :: faults == 0 -> linkPS = 0; linkW[0] = 0; faults++; pDown = 1
 #elif defined(NOPRIMARYLOSS)
@@ -216,6 +381,11 @@ init {
        if :: pDown -> cap(downAge, BOUND) :: else -> skip fi;
        /* the standby acts within BOUND rounds of the fault */
        assert(downAge < BOUND || act1);
+#endif
+#ifdef HANDOVER
+       if :: act0 || act1 -> noneAge = 0 :: else -> cap(noneAge, BOUND) fi;
+       /* a switchover, its target crashed or not: some site acts again within BOUND rounds */
+       assert(noneAge < BOUND);
 #endif
      }
   od

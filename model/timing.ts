@@ -1,7 +1,9 @@
 /**
  * The SPIN model's time constants, computed from the code (model/check.sh passes them to spin -D):
  * the default quorum-mode configuration through the config loader (lib/config.ts) and the lease
- * tuning the heartbeat module and the fence step use (lambdas/core/lease.ts).
+ * tuning the heartbeat module and the fence step use (lambdas/core/lease.ts), with how long a
+ * primary drains before it takes a switchover's request back (handoverExpiryMs) and how soon a
+ * failed failover is tried again (lambdas/core/site-step.ts, failoverRetryMs).
  *
  * The model's time unit is the largest drift of one clock over one lease, which the code's drift
  * margin covers twice: so DRIFT is 1 and MARGIN 2 by construction, and the interval and the lease
@@ -11,7 +13,8 @@
  * Prints one line: the -D flags, then a comment with the figures in milliseconds.
  */
 import { parseConfig, tuningOf } from '../lib/config';
-import { leaseTuningOf } from '../lambdas/core/lease';
+import { handoverExpiryMs, leaseTuningOf } from '../lambdas/core/lease';
+import { failoverRetryMs } from '../lambdas/core/site-step';
 
 export interface ModelTiming {
   readonly unitMs: number;
@@ -19,6 +22,8 @@ export interface ModelTiming {
   readonly lease: number;
   readonly margin: number;
   readonly drift: number;
+  readonly expiry: number;
+  readonly retry: number;
 }
 
 /** The default configuration of a cluster whose regions lie in one strong-consistency region set (quorum mode). */
@@ -26,7 +31,8 @@ export const QUORUM_DEFAULTS = { clusterName: 'model', productionRegion: 'us-eas
 
 export function modelTiming(raw: Record<string, unknown> = QUORUM_DEFAULTS): ModelTiming {
   const config = parseConfig(raw);
-  const t = leaseTuningOf(tuningOf(config));
+  const tuning = tuningOf(config);
+  const t = leaseTuningOf(tuning);
   if (t.mode !== 'quorum') throw new Error(`the model covers quorum mode; this configuration is ${t.mode}`);
   const unitMs = t.driftMarginMs / 2;
   const inUnits = (ms: number, what: string): number => {
@@ -41,11 +47,13 @@ export function modelTiming(raw: Record<string, unknown> = QUORUM_DEFAULTS): Mod
     lease: inUnits(t.leaseMs, 'the lease'),
     margin: inUnits(t.driftMarginMs, 'the drift margin'),
     drift: 1,
+    expiry: inUnits(handoverExpiryMs(t, tuning), 'the handover expiry'),
+    retry: inUnits(failoverRetryMs(t), 'the failover retry'),
   };
 }
 
 export function spinFlags(m: ModelTiming): string {
-  return `-DI=${m.interval} -DL=${m.lease} -DMARGIN=${m.margin} -DDRIFT=${m.drift}`;
+  return `-DI=${m.interval} -DL=${m.lease} -DMARGIN=${m.margin} -DDRIFT=${m.drift} -DEXPIRY=${m.expiry} -DRETRY=${m.retry}`;
 }
 
 if (require.main === module) {
@@ -53,6 +61,7 @@ if (require.main === module) {
   const ms = (units: number): number => units * m.unitMs;
   process.stdout.write(
     `${spinFlags(m)} # unit ${m.unitMs} ms: interval ${ms(m.interval)} ms, lease ${ms(m.lease)} ms, ` +
-      `drift margin ${ms(m.margin)} ms, drift of one clock ${ms(m.drift)} ms\n`,
+      `drift margin ${ms(m.margin)} ms, drift of one clock ${ms(m.drift)} ms, ` +
+      `handover expiry ${ms(m.expiry)} ms, failover retry ${ms(m.retry)} ms\n`,
   );
 }
