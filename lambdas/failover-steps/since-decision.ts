@@ -15,8 +15,7 @@ export function sinceDecision(
 ): Heartbeat[] | undefined {
   const evidence = input.state.evidence as { lastSerials?: Partial<Record<PathId, unknown>> } | undefined;
   const known = evidence?.lastSerials;
-  if (input.state.requestedBy !== 'heartbeat-module' || known === undefined || typeof known !== 'object')
-    return undefined;
+  if (input.state.requestedBy !== 'heartbeat-module' || known === null || typeof known !== 'object') return undefined;
   return PATHS.flatMap((path) => {
     const beat = observed[path];
     const seen = known[path];
