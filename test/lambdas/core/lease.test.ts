@@ -1,7 +1,10 @@
 import {
+  FRESH_CLOCK,
   gateOpen,
   leaseTuningOf,
   newInvocation,
+  promotionSeen,
+  readClock,
   renewed,
   roleOf,
   silentForMs,
@@ -123,5 +126,67 @@ describe("the standby's watch carried to its next container (issue 31, 10)", () 
   it('a new invocation of the same container keeps its watch and forgets its renewal', () => {
     const state = renewed(watched({}, record, NOW), 1, NOW);
     expect(newInvocation(state)).toEqual({ watch: state.watch });
+  });
+});
+
+describe('the site’s corrected clock (readClock)', () => {
+  const BOUND = 1_000;
+  const WALL = Date.parse('2026-12-07T12:00:00.000Z');
+
+  it('reads the wall clock as it is while it keeps pace with the monotonic clock, within the bound', () => {
+    const first = readClock(FRESH_CLOCK, WALL, 50, BOUND);
+    expect(first).toEqual({ state: { last: { wall: WALL, mono: 50 }, correctionMs: 0 }, nowMs: WALL });
+    const paced = readClock(first.state, WALL + 2_000, 2_050, BOUND);
+    expect(paced).toEqual({
+      state: { last: { wall: WALL + 2_000, mono: 2_050 }, correctionMs: 0 },
+      nowMs: WALL + 2_000,
+    });
+    // Drift of exactly the bound either way is drift, not a jump.
+    expect(readClock(first.state, WALL + 2_000 + BOUND, 2_050, BOUND)).toMatchObject({ nowMs: WALL + 2_000 + BOUND });
+    expect(readClock(first.state, WALL + 2_000 - BOUND, 2_050, BOUND)).not.toHaveProperty('jumpMs');
+  });
+
+  it('takes a step of the wall clock beyond the bound out, forward or back, and says how large it was', () => {
+    const first = readClock(FRESH_CLOCK, WALL, 50, BOUND);
+    const ahead = readClock(first.state, WALL + 2_000 + BOUND + 1, 2_050, BOUND);
+    expect(ahead).toEqual({
+      state: { last: { wall: WALL + 2_000, mono: 2_050 }, correctionMs: BOUND + 1 },
+      nowMs: WALL + 2_000,
+      jumpMs: BOUND + 1,
+    });
+    const back = readClock(first.state, WALL + 2_000 - 45_000, 2_050, BOUND);
+    expect(back).toMatchObject({ nowMs: WALL + 2_000, jumpMs: -45_000, state: { correctionMs: -45_000 } });
+  });
+
+  it('keeps the correction for later reads, and adds a second step to the first', () => {
+    const first = readClock(FRESH_CLOCK, WALL, 0, BOUND);
+    const back = readClock(first.state, WALL + 1_000 - 45_000, 1_000, BOUND);
+    const later = readClock(back.state, WALL + 3_000 - 45_000, 3_000, BOUND);
+    expect(later).toEqual({
+      state: { last: { wall: WALL + 3_000, mono: 3_000 }, correctionMs: -45_000 },
+      nowMs: WALL + 3_000,
+    });
+    const again = readClock(later.state, WALL + 4_000 - 45_000 + 10_000, 4_000, BOUND);
+    expect(again).toMatchObject({ nowMs: WALL + 4_000, jumpMs: 10_000, state: { correctionMs: -35_000 } });
+  });
+});
+
+describe('a promotion’s first sighting (promotionSeen)', () => {
+  const promoted: ClusterRecord = { epoch: 2, primary: 'standby', lease: 5, actAfterMs: 8_000 };
+
+  it('remembers when this site first read a record naming it primary, per epoch', () => {
+    const seen = promotionSeen({}, promoted, 'standby', NOW);
+    expect(seen.promotion).toEqual({ epoch: 2, seenAtMono: NOW });
+    expect(promotionSeen(seen, promoted, 'standby', NOW + 5_000)).toBe(seen);
+    expect(promotionSeen(seen, { ...promoted, epoch: 3 }, 'standby', NOW + 5_000).promotion).toEqual({
+      epoch: 3,
+      seenAtMono: NOW + 5_000,
+    });
+  });
+
+  it('does not forget a newer promotion for an older record read late, nor count another site’s', () => {
+    const seen = promotionSeen({}, { ...promoted, epoch: 3 }, 'standby', NOW);
+    expect(promotionSeen(seen, promoted, 'standby', NOW + 1_000)).toBe(seen);
+    expect(promotionSeen({}, promoted, 'production', NOW)).toEqual({});
   });
 });

@@ -52,6 +52,10 @@ class FakeStore {
   async readPathModes() {
     return { network: 'enabled', storage: 'enabled' } as const;
   }
+  maintenance: { on: boolean; by: string; reason: string; sinceMs: number } | undefined = undefined;
+  async readMaintenance() {
+    return this.maintenance;
+  }
   async writeBeat(beat: Heartbeat) {
     this.majority();
     if (this.failWrites) throw new Error('ProvisionedThroughputExceededException');
@@ -397,6 +401,19 @@ describe('the heartbeat module', () => {
     });
   });
 
+  it('keeps its first attempt while the peer still reports its workload failed: no second execution a lease later', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    const store = new FakeStore();
+    const failoverSettings = { ...settings, tuning: { ...settings.tuning, onPeerFailure: 'failover' as const } };
+    const hm = moduleWith(store, { settings: failoverSettings });
+    store.peerBeat = failingPeer(5);
+    expect((await hm.tick(NOW)).failoverStarted).toBe(true);
+    store.peerBeat = failingPeer(6);
+    expect((await hm.tick(NOW + 13_000)).verdict).toBe('peer-failure-reported');
+    const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(names).toEqual([`failover-e2-${NOW}`, `failover-e2-${NOW}`]);
+  });
+
   it('announces each change once: a failed path, its recovery, and a lost peer', async () => {
     const published: string[] = [];
     const store = new FakeStore();
@@ -626,6 +643,51 @@ describe('the heartbeat module', () => {
       const report = await hm.tick(NOW + 2_000);
       expect(report).toMatchObject({ role: 'secondary', epoch: 2 });
       expect(published).toEqual(['demoted']);
+    });
+  });
+  describe('its clock, its checks between ticks and its role metrics', () => {
+    it('says once that the wall clock stepped, and goes on at the corrected time', async () => {
+      const published: Notice[] = [];
+      const hm = moduleWith(new FakeStore(), { notices: recording((n) => published.push(n)) });
+      await hm.tick(NOW, 0);
+      const stepped = await hm.tick(NOW + 2_000 - 45_000, 2_000);
+      expect(stepped.atMs).toBe(NOW + 2_000);
+      expect(stepped.notices.filter((n) => n.kind === 'clock-untrusted')).toHaveLength(1);
+      expect(published.filter((n) => n.kind === 'clock-untrusted')).toHaveLength(1);
+      const after = await hm.tick(NOW + 4_000 - 45_000, 4_000);
+      expect(after.atMs).toBe(NOW + 4_000);
+      expect(after.notices.filter((n) => n.kind === 'clock-untrusted')).toEqual([]);
+      expect(published.filter((n) => n.kind === 'clock-untrusted')).toHaveLength(1);
+    });
+
+    it('sends nothing on a check between ticks and counts no send failure there', async () => {
+      const store = new FakeStore();
+      store.failWrites = true;
+      const hm = moduleWith(store);
+      const check = await hm.tick(NOW, NOW, 'check');
+      expect(check.sent).toEqual({ network: 'not-due', storage: 'not-due' });
+      expect(events.commandCalls(PutEventsCommand)).toHaveLength(0);
+      expect(check.metrics.filter((m) => m.name === 'SendFailures')).toEqual([]);
+      const tick = await hm.tick(NOW + 2_000);
+      expect(tick.metrics.filter((m) => m.name === 'SendFailures')).toHaveLength(1);
+    });
+
+    it('counts no primary once the lease it watches ran out with no takeover, and maintenance mode while it is on', async () => {
+      const store = new FakeStore();
+      store.cluster = { epoch: 1, primary: 'production', lease: 40 };
+      store.observations.set('network', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+      store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
+      const manual = { ...settings, tuning: { ...settings.tuning, failoverMode: 'manual' as const } };
+      const hm = moduleWith(store, { settings: manual });
+      const metric = (r: { metrics: { name: string; value: number }[] }, name: string) =>
+        r.metrics.filter((m) => m.name === name).map((m) => m.value);
+      const first = await hm.tick(NOW);
+      expect(metric(first, 'NoPrimary')).toEqual([0]);
+      expect(metric(first, 'Maintenance')).toEqual([]);
+      store.maintenance = { on: true, by: 'ana', reason: 'patching', sinceMs: NOW };
+      const later = await hm.tick(NOW + 21_000);
+      expect(metric(later, 'NoPrimary')).toEqual([1]);
+      expect(metric(later, 'Maintenance')).toEqual([1]);
     });
   });
 });
