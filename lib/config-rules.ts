@@ -41,11 +41,11 @@ export const region = (what: string) =>
 
 export const email = z.email({ error: 'an e-mail address such as oncall@example.com' });
 
-export const seconds = (min: number, max: number, what: string) =>
-  z
-    .number({ error: `${what}: a number of seconds from ${min} to ${max}` })
-    .min(min, `${what}: at least ${min}`)
-    .max(max, `${what}: at most ${max}`);
+/** A number of seconds within a range; every refusal states the whole range, not only the bound it crossed. */
+export const seconds = (min: number, max: number, what: string) => {
+  const range = `${what}: a number of seconds from ${min} to ${max}`;
+  return z.number({ error: range }).min(min, range).max(max, range);
+};
 
 /** Provisioned capacity of one table: whole read and write units a second. */
 const units = (key: string, rule = `${key}: a whole number of units from 1 to 10000`) =>

@@ -153,14 +153,21 @@ describe('configuration', () => {
       { promotion: { capacity: { standby: { ecsServices: [{ cluster: 'c', service: 's', desiredCount: -1 }] } } } },
       /^mirrorbeat\.promotion\.capacity\.standby\.ecsServices\[0\]\.desiredCount: got -1; allowed: at least 0$/,
     ],
-    [{ cooldownSeconds: -1 }, /^mirrorbeat\.cooldownSeconds: .*at least 0/],
+    [
+      { rpoBudgetSeconds: 99_999_999_999 },
+      /^mirrorbeat\.rpoBudgetSeconds: got 99999999999; allowed: the RPO budget: a number of seconds from 1 to 3600$/,
+    ],
+    [
+      { cooldownSeconds: -1 },
+      /^mirrorbeat\.cooldownSeconds: got -1; allowed: the failover cooldown: a number of seconds from 0 to 86400$/,
+    ],
     [
       { notifications: { foldAfter: 2.5 } },
       /^mirrorbeat\.notifications\.foldAfter: got 2\.5; allowed: a whole number$/,
     ],
     [
       { notifications: { foldWindowSeconds: 10 } },
-      /^mirrorbeat\.notifications\.foldWindowSeconds: got 10; allowed: the notice fold window: at least 60$/,
+      /^mirrorbeat\.notifications\.foldWindowSeconds: got 10; allowed: the notice fold window: a number of seconds from 60 to 86400$/,
     ],
     [
       { notifications: { runbookUrl: 'http://wiki/runbook' } },
