@@ -117,6 +117,8 @@ export interface BenchOptions {
   readonly importRuns?: number;
   /** Whether to time what a user waits for (bench/waits.ts: three more CLI processes, half a minute or more). */
   readonly waits?: boolean;
+  /** Told each stage as it starts (the CLI prints it on stderr: the whole run takes minutes). */
+  readonly progress?: (stage: string) => void;
 }
 
 /** The steady window whose DynamoDB requests are counted (bench/traffic.ts): whole minutes, after the first one. */
@@ -200,6 +202,7 @@ async function intervalFigures(
       latencies[label(seconds, rows[seconds])] = own.latencies;
       continue;
     }
+    options.progress?.(`the interval of ${seconds} s: a failover on the local runtime and the corpus`);
     const run = await runtimeFigures(config, options.seeds[0] ?? 1, dynamoEndpoint, true);
     const detected = detectionFigures(config, options.tracesPerClass, options.seeds, ['mirrorbeat']);
     rows[seconds] = intervalRow(config, detected.figures.mirrorbeat, monthlyCost(config, profileOf(run)));
@@ -226,8 +229,11 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
 
 async function benchWith(options: BenchOptions, dynamoEndpoint: string): Promise<BenchRun> {
   const { config, tracesPerClass, seeds } = options;
+  const say = options.progress ?? (() => undefined);
   // The failover run first, in a small heap: its ticks' CPU times are not to carry the corpus's garbage collection.
+  say(`a failover on the local runtime at ${config.intervalSeconds} s`);
   const run = await runtimeFigures(config, seeds[0] ?? 1, dynamoEndpoint);
+  say(`detection over the corpus (${tracesPerClass} traces per class, ${seeds.length} seed(s))`);
   const detection = detectionFigures(config, tracesPerClass, seeds, undefined, options.twoRegionConfig);
   const profile = profileOf(run);
   const cost = monthlyCost(config, profile);
@@ -235,6 +241,7 @@ async function benchWith(options: BenchOptions, dynamoEndpoint: string): Promise
     const { items } = monthlyCost(config, { ...profile, heartbeatModuleMemoryMb: mb });
     return Math.round(((items.lambda ?? 0) + (items['lambda-backstop'] ?? 0)) * 100) / 100;
   };
+  say('bundle sizes and cold imports');
   const sizes = bundleFigures(options.importRuns ?? 5);
   const intervals = await intervalFigures(
     options,
@@ -255,7 +262,7 @@ async function benchWith(options: BenchOptions, dynamoEndpoint: string): Promise
     tick: tickFigures(run.tickCpuMs, profile.heartbeatModuleMemoryMb, config.intervalSeconds, lambdaAt),
     dynamo: { ...run.dynamo, provisioned: provisionedDynamoCost(run.dynamo, config.consistency) },
     intervals: intervals.rows,
-    ...(options.waits === false ? {} : { runtime: runtimeWaits() }),
+    ...(options.waits === false ? {} : { runtime: (say('what a user waits for (CLI processes)'), runtimeWaits()) }),
   };
   return { report, latencies: detection.latencies, intervalLatencies: intervals.latencies };
 }

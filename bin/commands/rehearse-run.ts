@@ -23,11 +23,13 @@ export async function runBenchCommand(o: {
   written: string[];
   json: boolean;
 }): Promise<void> {
+  const started = Date.now();
   const run = await runBench({
     config: o.config,
     twoRegionConfig: o.twoRegionConfig,
     tracesPerClass: o.tracesPerClass,
     seeds: o.seeds,
+    progress: (stage) => progress('bench', started, stage),
   });
   for (const dir of o.written) writeResults(path.resolve(dir), run);
   process.stdout.write(
@@ -37,6 +39,7 @@ export async function runBenchCommand(o: {
 
 /** `mirrorbeat chaos`: on a violation, the shrunk schedule is saved as a regression scenario. */
 export async function runChaos(runs: number, seed: number): Promise<void> {
+  const started = Date.now();
   const dynamo = await startDynamoLocal();
   const ran: Scenario[] = [];
   const notices = { raised: 0, folded: 0, summarized: 0 };
@@ -45,6 +48,11 @@ export async function runChaos(runs: number, seed: number): Promise<void> {
       fc.asyncProperty(scheduleArbitrary, async (schedule) => {
         const scenario = scenarioOf(schedule);
         ran.push(scenario);
+        progress(
+          'chaos',
+          started,
+          `schedule ${ran.length} of ${runs}${ran.length > runs ? ' (shrinking)' : ''}: ${schedule.events.length} event(s)`,
+        );
         const result = await simulateScenario(scenario, { dynamoEndpoint: dynamo.endpoint });
         notices.raised += result.log.noticesRaised;
         notices.folded += result.log.foldedAll;
@@ -77,6 +85,11 @@ export async function runChaos(runs: number, seed: number): Promise<void> {
   } finally {
     await dynamo.stop();
   }
+}
+
+/** One line of progress on stderr, so stdout stays the report (a JSON report stays parseable). */
+function progress(command: string, startedMs: number, stage: string): void {
+  process.stderr.write(`mirrorbeat ${command}: ${Math.round((Date.now() - startedMs) / 1000)} s: ${stage}\n`);
 }
 
 export interface RehearsedConfig {

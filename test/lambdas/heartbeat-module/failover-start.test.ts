@@ -7,6 +7,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { TakeoverDecision } from '../../../lambdas/core/lease';
 import type { SiteCore } from '../../../lambdas/core/site';
 import { INITIAL_CLUSTER } from '../../../lambdas/core/volume';
 import type { ModuleDeps } from '../../../lambdas/heartbeat-module/deps';
@@ -40,11 +41,8 @@ function harness(over: { arn?: string | undefined; settings?: Record<string, unk
     log: (_level: string, message: string, detail: unknown) => logs.push({ message, detail }),
   } as unknown as ModuleDeps;
   const starter = new FailoverStarter(deps, core);
-  const start = (
-    mono: number,
-    cluster = INITIAL_CLUSTER,
-    d: typeof decision | Omit<typeof decision, 'expectedLease'> = decision,
-  ) => starter.start(cluster, d, { lastSerials: { network: 9 } }, NOW + mono, mono);
+  const start = (mono: number, cluster = INITIAL_CLUSTER, d: Extract<TakeoverDecision, { start: true }> = decision) =>
+    starter.start(cluster, d, { lastSerials: { network: 9 } }, NOW + mono, mono);
   const names = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
   const messages = () => logs.map((l) => l.message);
   return { starter, start, started, logs, names, messages };

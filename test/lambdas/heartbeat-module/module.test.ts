@@ -679,7 +679,7 @@ describe('the heartbeat module', () => {
       store.observations.set('storage', { serial: 9, arrivedAtMs: NOW - 60_000, beat: {} as Heartbeat });
       const manual = { ...settings, tuning: { ...settings.tuning, failoverMode: 'manual' as const } };
       const hm = moduleWith(store, { settings: manual });
-      const metric = (r: { metrics: { name: string; value: number }[] }, name: string) =>
+      const metric = (r: { metrics: readonly { name: string; value: number }[] }, name: string) =>
         r.metrics.filter((m) => m.name === name).map((m) => m.value);
       const first = await hm.tick(NOW);
       expect(metric(first, 'NoPrimary')).toEqual([0]);
