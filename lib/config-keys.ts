@@ -182,6 +182,12 @@ export const configObject = z.strictObject({
         .describe(
           'At most this many warning notices of one kind and path per fold window; the rest are folded into one summary when the window ends. 0: never fold. Critical notices are never folded.',
         ),
+      publishInfo: z
+        .boolean({ error: 'true or false' })
+        .default(false)
+        .describe(
+          'Also publish info notices (a switchover started or completed, a planned demotion) to the warning topic, with the message attribute severity = info for subscription filters. Off: they are recorded for status, history and the page, and page no one.',
+        ),
       foldWindowSeconds: seconds(60, 86_400, 'the notice fold window')
         .default(900)
         .describe('The rate-limit window of warning notices, per kind and path.'),

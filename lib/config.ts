@@ -203,6 +203,7 @@ export function tuningOf(c: MirrorbeatConfig): Tuning {
     cooldownSeconds: c.cooldownSeconds,
     noticeBurst: c.notifications.foldAfter,
     noticeWindowSeconds: c.notifications.foldWindowSeconds,
+    ...(c.notifications.publishInfo ? { publishInfo: true } : {}),
     ...(c.notifications.runbookUrl === undefined ? {} : { runbookUrl: c.notifications.runbookUrl }),
     onPeerFailure: c.health.onPeerFailure,
   };

@@ -116,6 +116,8 @@ export interface Tuning {
   /** Warning notices of one kind and path allowed per window before the rest are folded (0: never fold). */
   readonly noticeBurst: number;
   readonly noticeWindowSeconds: number;
+  /** Info notices go to the warning topic too (severity attribute `info`); absent: recorded only. */
+  readonly publishInfo?: boolean;
   /** Your runbook, linked from every notice and the dashboard. */
   readonly runbookUrl?: string;
 }

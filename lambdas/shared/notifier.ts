@@ -25,7 +25,6 @@ export function publishInput(
   runbookUrl?: string,
 ): ConstructorParameters<typeof PublishCommand>[0] {
   const severity = severityOf(notice);
-  if (severity === 'info') throw new Error(`${notice.kind}: an info notice is recorded, never published`);
   const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
     kind: { DataType: 'String', StringValue: notice.kind },
     site: { DataType: 'String', StringValue: notice.site },
@@ -39,7 +38,8 @@ export function publishInput(
   const message: Record<string, string> = { default: text, email: text, sms: subject };
   for (const protocol of MACHINE_PROTOCOLS) message[protocol] = document;
   return {
-    TopicArn: topics[severity],
+    // An info notice reaches a topic only where notifications.publishInfo asks (NoticeDesk): the warning one.
+    TopicArn: topics[severity === 'info' ? 'warning' : severity],
     Subject: subject,
     MessageStructure: 'json',
     Message: JSON.stringify(message),
@@ -70,7 +70,7 @@ export interface NoticePolicy {
   readonly burst: number;
 }
 
-/** What became of a notice: `recorded`, an info notice journaled and published to no topic. */
+/** What became of a notice: `recorded`, an info notice journaled and published to no topic (publishInfo off). */
 export type Outcome = 'published' | 'folded' | 'duplicate' | 'pending' | 'recorded';
 
 export interface DeskDeps {
@@ -78,6 +78,8 @@ export interface DeskDeps {
   readonly notifier: Pick<Notifier, 'publish'>;
   readonly journal: NoticeJournal;
   readonly policy: NoticePolicy;
+  /** Info notices are published too, to the warning topic (notifications.publishInfo); otherwise only recorded. */
+  readonly publishInfo?: boolean;
   /** Each call's own budget: one slow call must not eat the next one's. */
   readonly timeoutMs: number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => void;
@@ -193,7 +195,7 @@ export class NoticeDesk {
 
   private async deliver(notice: Notice, id: string, nowMs: number): Promise<Outcome> {
     const { journal, site } = this.deps;
-    if (severityOf(notice) === 'info') {
+    if (severityOf(notice) === 'info' && this.deps.publishInfo !== true) {
       // Recorded for status, history and the page; it pages no one. Its log line (announce) stays if the journal fails.
       const added = await journal
         .add(site, id, notice, noticeSubject(notice), this.signal(), 'recorded')
@@ -251,6 +253,7 @@ export function siteNoticeDesk(options: {
     notifier: new Notifier(options.sns, options.topics, settings.tuning.runbookUrl),
     journal: new NoticeJournal(options.db, settings.heartbeatVolume),
     policy: { windowSeconds: settings.tuning.noticeWindowSeconds, burst: settings.tuning.noticeBurst },
+    publishInfo: settings.tuning.publishInfo === true,
     timeoutMs: options.timeoutMs,
     log: options.log,
   });

@@ -176,7 +176,7 @@ describe('configuration', () => {
     [{ intervalSecond: 3 }, /^mirrorbeat: unknown key "intervalSecond"; allowed keys here: clusterName, account/],
     [
       { notifications: { pager: [] } },
-      /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, foldWindowSeconds, runbookUrl$/,
+      /^mirrorbeat\.notifications: unknown key "pager"; allowed keys here: criticalEmails, warningEmails, foldAfter, publishInfo, foldWindowSeconds, runbookUrl$/,
     ],
     [
       {

@@ -27,12 +27,16 @@ beforeEach(async () => {
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
 });
 
-function desk(policy: NoticePolicy = POLICY, over: Partial<{ journal: NoticeJournal }> = {}): NoticeDesk {
+function desk(
+  policy: NoticePolicy = POLICY,
+  over: Partial<{ journal: NoticeJournal; publishInfo: boolean }> = {},
+): NoticeDesk {
   return new NoticeDesk({
     site: 'standby',
     notifier: new Notifier(new SNSClient({ region: 'us-west-2' }), TOPICS),
     journal: over.journal ?? journal,
     policy,
+    ...(over.publishInfo === undefined ? {} : { publishInfo: over.publishInfo }),
     timeoutMs: 5_000,
     log: () => undefined,
   });
@@ -212,6 +216,27 @@ describe('the notice desk', () => {
     ]);
     expect(await d.flush(T0 + 2 * 3_600_000)).toEqual({ summaries: 0, retried: 0, failed: 0 });
     expect(published()).toEqual([]);
+  });
+
+  it('publishes an info notice to the warning topic, marked severity info, where notifications.publishInfo asks', async () => {
+    const started: Notice = {
+      kind: 'switchover-started',
+      site: 'standby',
+      region: 'us-west-2',
+      cluster: 'orders',
+      atMs: T0,
+      detail: { next: 'nothing: the switchover runs by itself' },
+    };
+    const d = desk(POLICY, { publishInfo: true });
+    expect(await d.announce(started, T0)).toEqual({ id: noticeId(started), outcome: 'published' });
+    expect(published()).toEqual([
+      expect.objectContaining({
+        TopicArn: TOPICS.warning,
+        MessageAttributes: expect.objectContaining({ severity: { DataType: 'String', StringValue: 'info' } }),
+      }),
+    ]);
+    expect((await d.announce(started, T0 + 1_000)).outcome).toBe('duplicate');
+    expect(published()).toHaveLength(1);
   });
 
   it('shows no notice past its expiresAt, though DynamoDB has not deleted it yet', async () => {
