@@ -5,7 +5,7 @@ import type { Scenario } from '../../local/scenario';
 import { dynamoEndpoint } from '../local-sites';
 
 /** CI runs a fixed number of random fault schedules; `npm run chaos -- --runs N` runs more. */
-const RUNS = Number(process.env.MIRRORBEAT_CHAOS_RUNS ?? 6);
+const RUNS = Number(process.env.MIRRORBEAT_CHAOS_RUNS ?? 20);
 const SEED = Number(process.env.MIRRORBEAT_CHAOS_SEED ?? 20261125);
 
 describe('random fault schedules through the local runtime', () => {

@@ -198,15 +198,16 @@ describe('the notice desk', () => {
     expect(published()).toHaveLength(1);
   });
 
+  const switched: Notice = {
+    kind: 'switchover-completed',
+    site: 'standby',
+    region: 'us-west-2',
+    cluster: 'orders',
+    atMs: T0,
+    detail: { outcome: 'switchover-completed', next: 'this site is primary' },
+  };
+
   it('records an info notice in the journal and publishes it to no topic, now or from the outbox', async () => {
-    const switched: Notice = {
-      kind: 'switchover-completed',
-      site: 'standby',
-      region: 'us-west-2',
-      cluster: 'orders',
-      atMs: T0,
-      detail: { outcome: 'switchover-completed', next: 'this site is primary' },
-    };
     const d = desk();
     expect(await d.announce(switched, T0)).toEqual({ id: noticeId(switched), outcome: 'recorded' });
     // The same event again (a retried step) is a duplicate, still unpublished.
@@ -219,14 +220,7 @@ describe('the notice desk', () => {
   });
 
   it('publishes an info notice to the warning topic, marked severity info, where notifications.publishInfo asks', async () => {
-    const started: Notice = {
-      kind: 'switchover-started',
-      site: 'standby',
-      region: 'us-west-2',
-      cluster: 'orders',
-      atMs: T0,
-      detail: { next: 'nothing: the switchover runs by itself' },
-    };
+    const started: Notice = { ...switched, kind: 'switchover-started', detail: { next: 'nothing: it runs by itself' } };
     const d = desk(POLICY, { publishInfo: true });
     expect(await d.announce(started, T0)).toEqual({ id: noticeId(started), outcome: 'published' });
     expect(published()).toEqual([
