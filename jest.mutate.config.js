@@ -7,7 +7,11 @@ const base = require('./jest.config');
 
 module.exports = {
   ...base,
-  roots: ['<rootDir>/test/lambdas'],
+  // The sources are roots too: jest's --findRelatedTests (enableFindRelatedTests) follows imports only through files in
+  // its haste map, so with the tests alone as root a mutant in lambdas/core/site.ts would be run against the tests that
+  // import site.ts directly, and never against module.test.ts, which reaches it through module.ts.
+  roots: ['<rootDir>/test/lambdas', '<rootDir>/lambdas', '<rootDir>/local'],
+  testMatch: ['<rootDir>/test/lambdas/**/*.test.ts'],
   setupFiles: [...base.setupFiles, '<rootDir>/test/mutate/setup.ts'],
   globalSetup: '<rootDir>/test/mutate/global-setup.ts',
   globalTeardown: undefined,
