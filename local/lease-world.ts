@@ -112,6 +112,13 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
       ...(gated ? { gated: true } : {}),
     }));
     takeovers.push({ atMs: now, to: id, gated, kind: 'automatic', epoch: expected.epoch + 1 });
+    // The fence message (fence.ts, sendFenceMessage): a beat claiming primary at the new epoch, on the network path.
+    if (linked('network')) {
+      const site = sites[id];
+      site.serial = Math.max(site.serial + 1, Math.floor(wall(id, now)));
+      const beat = world.worldBeat(id, site.serial, wall(id, now), expected.epoch + 1, 'primary', undefined);
+      sites[peerOf(id)].delivered.network = { beat, atMs: now };
+    }
   };
 
   /** The module's order: record (through a majority), expired handover, renewal, role, beat; then the check. */

@@ -105,7 +105,20 @@ export class SiteCore {
 
   /** The peer's last beats as the tables hold them, read before an invocation's first role decision (round-trip.ts). */
   heard(reads: Readonly<Record<PathId, step.PeerRead>>, cluster: ClusterRecord): void {
+    for (const path of PATHS) this.aheadOf(reads[path].beat, cluster);
     this.roundTrip.heard(reads, cluster);
+  }
+
+  /**
+   * A valid peer beat above the record in force fences this site when it claims primary or this site's record names
+   * this site, whatever its role (a site promoted there beats as secondary while it waits): the epoch it fenced at.
+   */
+  private aheadOf(beat: Heartbeat | undefined, cluster: ClusterRecord): number | undefined {
+    if (beat === undefined || beat.epoch <= cluster.epoch || beat.epoch <= (this.fencedBy?.epoch ?? 0))
+      return undefined;
+    if (beat.role !== 'primary' && cluster.primary !== this.site) return undefined;
+    this.fencedBy = { epoch: beat.epoch, primary: beat.site };
+    return beat.epoch;
   }
 
   /** The wall clock, corrected for jumps the monotonic clock did not see. */
@@ -176,7 +189,9 @@ export class SiteCore {
     return decision;
   }
 
-  private decideRole(cluster: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
+  private decideRole(read: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
+    // A fence beat heard since the record was read (heard, before this invocation's first decision) is in force.
+    const cluster = this.fencedBy !== undefined && this.fencedBy.epoch > read.epoch ? this.fencedBy : read;
     if (!this.readInInvocation) return { role: 'secondary', why: 'has not read the cluster record in this invocation' };
     if (this.needsPeerRead) return { role: 'secondary', why: "has not read the peer's beats in this invocation" };
     const beats = PATHS.filter((p) => this.modes[p] === 'enabled')
@@ -242,16 +257,8 @@ export class SiteCore {
       // A fresh container learns the peer's last beats from the tables (two-region self-fence judges them by send time).
       if (read.beat !== undefined && counts && (arrived[path] || this.lastBeat[path] === undefined))
         this.lastBeat[path] = read.beat;
-      if (
-        read.beat !== undefined &&
-        arrived[path] &&
-        read.beat.role === 'primary' &&
-        read.beat.epoch > cluster.epoch &&
-        read.beat.epoch > (this.fencedBy?.epoch ?? 0)
-      ) {
-        this.fencedBy = { epoch: read.beat.epoch, primary: read.beat.site };
-        fencedAt = { epoch: read.beat.epoch, via: path };
-      }
+      const fencedEpoch = arrived[path] ? this.aheadOf(read.beat, cluster) : undefined;
+      if (fencedEpoch !== undefined) fencedAt = { epoch: fencedEpoch, via: path };
       if (read.beat !== undefined) this.roundTrip.acknowledged(read.beat, read.arrivedAtMs, cluster);
       this.roundTrip.peerRead = true;
       if (detector.lastArrivalMs !== undefined) lastArrivalMs[path] = detector.lastArrivalMs;

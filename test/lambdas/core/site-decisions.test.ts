@@ -97,14 +97,18 @@ describe('the fence beat: the peer claims primary at a higher epoch', () => {
     expect(core.fencedByBeat(caughtUp)).toBe(false);
   });
 
-  it('only a beat claiming primary, at an epoch above the record’s, fences', () => {
-    for (const b of [beat('standby', 'secondary', NOW, 3), beat('standby', 'primary', NOW, 1)]) {
+  it('only a beat at an epoch above the record’s fences; a secondary one, only a site its record names', () => {
+    for (const b of [beat('standby', 'primary', NOW, 1), beat('standby', 'secondary', NOW, 1)]) {
       const core = new SiteCore(tuning, 'production', 'standby');
       core.clusterRead(record, NOW);
       const checked = core.check({ network: read(b, NOW + 100), storage: nothing }, record, NOW + 200, NOW + 200);
       expect(checked.fencedAt).toBeUndefined();
       expect(core.clusterRead(record, NOW + 300)).toBe(record);
     }
+    const core = new SiteCore(tuning, 'production', 'standby');
+    core.clusterRead(record, NOW);
+    const ahead = { network: read(beat('standby', 'secondary', NOW, 3), NOW + 100), storage: nothing };
+    expect(core.check(ahead, record, NOW + 200, NOW + 200).fencedAt).toEqual({ epoch: 3, via: 'network' });
   });
 
   it('a site renews only a record that names it and asks no handover to its peer', () => {
@@ -239,5 +243,43 @@ describe('how often a failover is tried', () => {
     const strong = new SiteCore(tuning, 'standby', 'production');
     at(strong, 0);
     expect(at(strong, 60_000).takeover).toMatchObject({ start: true, reason: 'peer-lost', expectedLease: 3 });
+  });
+});
+
+describe('two-region self-fence: a peer beat at a higher epoch than this site’s replica (the two-region SPIN model’s counterexamples)', () => {
+  const withAck = (b: Heartbeat, ack: number): Heartbeat => ({ ...b, ack });
+
+  it('a new container whose stale replica names it primary does not act on it: the peer’s beat, though secondary, is ahead', () => {
+    // The standby took over at epoch 2 and waits out the old primary's lease, beating as secondary at epoch 2;
+    // production's replica (storage cut) still says epoch 1, and production's container was recycled.
+    const core = new SiteCore(twoRegion, 'production', 'standby');
+    const stale = core.clusterRead({ epoch: 1, primary: 'production', lease: 40 }, NOW);
+    core.renewal('renewed', 1, NOW);
+    const waiting = withAck(beat('standby', 'secondary', NOW - 300, 2), NOW - 2_000);
+    core.heard({ network: read(waiting, NOW - 200), storage: nothing }, stale);
+    expect(core.role(stale, NOW, NOW)).toMatchObject({ role: 'secondary' });
+    expect(core.shouldRenew(core.clusterRead(stale, NOW + 100))).toBe(false);
+  });
+
+  it('nor does a promoted site whose wait a step-down would end, when the step-down is at an epoch above its own', () => {
+    // Epoch 2 named the standby (a person's failover); production took over at epoch 3 while the standby was down,
+    // and its record did not replicate. The standby's new container reads production waiting at epoch 3.
+    const core = new SiteCore(twoRegion, 'standby', 'production');
+    const stale = core.clusterRead({ epoch: 2, primary: 'standby', lease: 5, actAfterMs: 13_000 }, NOW);
+    core.renewal('renewed', 2, NOW);
+    const ahead = withAck(beat('production', 'secondary', NOW - 300, 3), NOW - 1_000);
+    const reads = { network: read(ahead, NOW - 200), storage: nothing };
+    core.heard(reads, stale);
+    expect(core.role(stale, NOW, NOW).role).toBe('secondary');
+    core.check(reads, core.clusterRead({ epoch: 2, primary: 'standby', lease: 5, actAfterMs: 13_000 }, NOW), NOW, NOW);
+    expect(core.role(stale, NOW + 2_000, NOW + 2_000).role).toBe('secondary');
+  });
+
+  it('a secondary beat ahead of a replica naming the peer fences nothing: this site may be the one promoted there', () => {
+    const core = new SiteCore(twoRegion, 'standby', 'production');
+    const cached = core.clusterRead({ epoch: 1, primary: 'production', lease: 3 }, NOW);
+    const demoted = { network: read(beat('production', 'secondary', NOW, 2), NOW + 100), storage: nothing };
+    expect(core.check(demoted, cached, NOW + 200, NOW + 200).fencedAt).toBeUndefined();
+    expect(core.clusterRead(cached, NOW + 300)).toBe(cached);
   });
 });
