@@ -5,10 +5,8 @@ import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
 import { type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { SiteClock } from './clock';
 import * as world from './world-types';
-
 export * from './world-types';
 export { overlapMs, worldViolations } from './world-invariants';
-
 export function runWorld(s: world.WorldSchedule): world.WorldResult {
   const next = world.random(s.seed);
   const mode = s.mode ?? 'quorum';
@@ -112,13 +110,10 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
       ...(gated ? { gated: true } : {}),
     }));
     takeovers.push({ atMs: now, to: id, gated, kind: 'automatic', epoch: expected.epoch + 1 });
-    // The fence message (fence.ts, sendFenceMessage): a beat claiming primary at the new epoch, on the network path.
-    if (linked('network')) {
-      const site = sites[id];
-      site.serial = Math.max(site.serial + 1, Math.floor(wall(id, now)));
-      const beat = world.worldBeat(id, site.serial, wall(id, now), expected.epoch + 1, 'primary', undefined);
-      sites[peerOf(id)].delivered.network = { beat, atMs: now };
-    }
+    if (!linked('network')) return; // the fence message (fence.ts): a beat claiming primary at the new epoch
+    const serial = (sites[id].serial = Math.max(sites[id].serial + 1, Math.floor(wall(id, now))));
+    const beat = world.worldBeat(id, serial, wall(id, now), expected.epoch + 1, 'primary', undefined);
+    sites[peerOf(id)].delivered.network = { beat, atMs: now };
   };
 
   /** The module's order: record (through a majority), expired handover, renewal, role, beat; then the check. */

@@ -6,6 +6,22 @@ import { PATHS, type PathId, type PathMode, type SiteId, type Tuning } from './w
 
 // The site core's inputs and outputs and its pure helpers (site.ts).
 
+/**
+ * A valid peer beat above the record in force fences a site when it claims primary, or when the site's own record
+ * names the site, whatever the beat's role (a site promoted there beats as secondary while it waits out the old
+ * lease); a secondary beat ahead of a record naming the peer fences nothing (this site may be the one promoted there).
+ * The record in force from then on (the role decision uses it too), or undefined.
+ */
+export function fenceOf(
+  beat: Heartbeat | undefined,
+  cluster: ClusterRecord,
+  site: SiteId,
+  fencedEpoch: number,
+): ClusterRecord | undefined {
+  if (beat === undefined || beat.epoch <= Math.max(cluster.epoch, fencedEpoch)) return undefined;
+  return beat.role === 'primary' || cluster.primary === site ? { epoch: beat.epoch, primary: beat.site } : undefined;
+}
+
 /** What one tick learned of the peer on one path. */
 export interface PeerRead {
   /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */

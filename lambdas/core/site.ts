@@ -108,17 +108,11 @@ export class SiteCore {
     for (const path of PATHS) this.aheadOf(reads[path].beat, cluster);
     this.roundTrip.heard(reads, cluster);
   }
-
-  /**
-   * A valid peer beat above the record in force fences this site when it claims primary or this site's record names
-   * this site, whatever its role (a site promoted there beats as secondary while it waits): the epoch it fenced at.
-   */
+  /** A peer beat ahead of the record in force (site-step.ts, fenceOf): the epoch it fenced this site at, if it did. */
   private aheadOf(beat: Heartbeat | undefined, cluster: ClusterRecord): number | undefined {
-    if (beat === undefined || beat.epoch <= cluster.epoch || beat.epoch <= (this.fencedBy?.epoch ?? 0))
-      return undefined;
-    if (beat.role !== 'primary' && cluster.primary !== this.site) return undefined;
-    this.fencedBy = { epoch: beat.epoch, primary: beat.site };
-    return beat.epoch;
+    const fence = step.fenceOf(beat, cluster, this.site, this.fencedBy?.epoch ?? 0);
+    if (fence !== undefined) this.fencedBy = fence;
+    return fence?.epoch;
   }
 
   /** The wall clock, corrected for jumps the monotonic clock did not see. */
@@ -190,7 +184,6 @@ export class SiteCore {
   }
 
   private decideRole(read: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
-    // A fence beat heard since the record was read (heard, before this invocation's first decision) is in force.
     const cluster = this.fencedBy !== undefined && this.fencedBy.epoch > read.epoch ? this.fencedBy : read;
     if (!this.readInInvocation) return { role: 'secondary', why: 'has not read the cluster record in this invocation' };
     if (this.needsPeerRead) return { role: 'secondary', why: "has not read the peer's beats in this invocation" };
