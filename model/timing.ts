@@ -10,7 +10,8 @@
  * are the code's, counted in that unit. A configuration whose timing is not a whole number of
  * units is refused here, not rounded: the model would check a protocol that does not deploy.
  *
- * Prints one line: the -D flags, then a comment with the figures in milliseconds.
+ * Prints one line: the -D flags, then a comment with the figures in milliseconds; with the argument `two-region`,
+ * those of two-region mode under self-fence (model/two-region.pml).
  */
 import { parseConfig, tuningOf } from '../lib/config';
 import { handoverExpiryMs, leaseTuningOf } from '../lambdas/core/lease';
@@ -28,12 +29,22 @@ export interface ModelTiming {
 
 /** The default configuration of a cluster whose regions lie in one strong-consistency region set (quorum mode). */
 export const QUORUM_DEFAULTS = { clusterName: 'model', productionRegion: 'us-east-1', standbyRegion: 'us-east-2' };
+/** Two regions in no such set (two-region mode), under isolationPolicy self-fence (model/two-region.pml). */
+export const TWO_REGION_DEFAULTS = {
+  clusterName: 'model',
+  productionRegion: 'us-east-1',
+  standbyRegion: 'eu-west-1',
+  isolationPolicy: 'self-fence',
+};
 
-export function modelTiming(raw: Record<string, unknown> = QUORUM_DEFAULTS): ModelTiming {
+export function modelTiming(
+  raw: Record<string, unknown> = QUORUM_DEFAULTS,
+  mode: 'quorum' | 'two-region' = 'quorum',
+): ModelTiming {
   const config = parseConfig(raw);
   const tuning = tuningOf(config);
   const t = leaseTuningOf(tuning);
-  if (t.mode !== 'quorum') throw new Error(`the model covers quorum mode; this configuration is ${t.mode}`);
+  if (t.mode !== mode) throw new Error(`this model covers ${mode} mode; this configuration is ${t.mode}`);
   const unitMs = t.driftMarginMs / 2;
   const inUnits = (ms: number, what: string): number => {
     const n = ms / unitMs;
@@ -57,7 +68,8 @@ export function spinFlags(m: ModelTiming): string {
 }
 
 if (require.main === module) {
-  const m = modelTiming();
+  const twoRegion = process.argv[2] === 'two-region';
+  const m = twoRegion ? modelTiming(TWO_REGION_DEFAULTS, 'two-region') : modelTiming();
   const ms = (units: number): number => units * m.unitMs;
   process.stdout.write(
     `${spinFlags(m)} # unit ${m.unitMs} ms: interval ${ms(m.interval)} ms, lease ${ms(m.lease)} ms, ` +
