@@ -22,6 +22,10 @@ export function fenceOf(
   return beat.role === 'primary' || cluster.primary === site ? { epoch: beat.epoch, primary: beat.site } : undefined;
 }
 
+/** The record a site acts on: the one it read, unless a fence beat it heard (fenceOf) is ahead of it. */
+export const inForceOf = (record: ClusterRecord, fencedBy: ClusterRecord | undefined): ClusterRecord =>
+  fencedBy !== undefined && fencedBy.epoch > record.epoch ? fencedBy : record;
+
 /** What one tick learned of the peer on one path. */
 export interface PeerRead {
   /** Arrival of the last valid beat recorded, when the read succeeded and one exists. */

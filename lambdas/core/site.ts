@@ -146,8 +146,7 @@ export class SiteCore {
       this.lease = promotionSeen(this.lease, record, this.site, monoMs);
       this.lease = handoverSeen(this.lease, record, this.site, monoMs);
     }
-    const current = this.cached ?? INITIAL_CLUSTER;
-    return this.fencedBy !== undefined && this.fencedBy.epoch > current.epoch ? this.fencedBy : current;
+    return step.inForceOf(this.cached ?? INITIAL_CLUSTER, this.fencedBy);
   }
 
   /** Whether the cluster record in force is the peer's fence beat, ahead of this site's replica. */
@@ -184,7 +183,7 @@ export class SiteCore {
   }
 
   private decideRole(read: ClusterRecord, nowMs: number, monoMs: number): RoleDecision {
-    const cluster = this.fencedBy !== undefined && this.fencedBy.epoch > read.epoch ? this.fencedBy : read;
+    const cluster = step.inForceOf(read, this.fencedBy);
     if (!this.readInInvocation) return { role: 'secondary', why: 'has not read the cluster record in this invocation' };
     if (this.needsPeerRead) return { role: 'secondary', why: "has not read the peer's beats in this invocation" };
     const beats = PATHS.filter((p) => this.modes[p] === 'enabled')

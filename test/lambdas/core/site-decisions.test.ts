@@ -281,5 +281,12 @@ describe('two-region self-fence: a peer beat at a higher epoch than this site’
     const demoted = { network: read(beat('production', 'secondary', NOW, 2), NOW + 100), storage: nothing };
     expect(core.check(demoted, cached, NOW + 200, NOW + 200).fencedAt).toBeUndefined();
     expect(core.clusterRead(cached, NOW + 300)).toBe(cached);
+    // A beat claiming primary there does fence: the record in force moves to its epoch (no takeover at the old one).
+    const promotedAgain = {
+      network: read(beat('production', 'primary', NOW + 2_000, 3), NOW + 2_100),
+      storage: nothing,
+    };
+    expect(core.check(promotedAgain, cached, NOW + 2_200, NOW + 2_200).fencedAt).toEqual({ epoch: 3, via: 'network' });
+    expect(core.clusterRead(cached, NOW + 2_300)).toEqual({ epoch: 3, primary: 'production' });
   });
 });
