@@ -44,16 +44,32 @@ export function formatPhi(phi: number): string {
   return phi > 100 ? '>100' : String(Math.round(phi * 100) / 100);
 }
 
-/** The silence at which phi first reaches `threshold`, found by bisection on the monotone phi. */
-function silenceForPhi(threshold: number, meanMs: number, stdDevMs: number): number {
-  let low = meanMs;
-  let high = meanMs + 64 * stdDevMs;
-  for (let i = 0; i < 60; i += 1) {
-    const mid = (low + high) / 2;
-    if (phiOf(mid, meanMs, stdDevMs) >= threshold) high = mid;
-    else low = mid;
+/**
+ * How many standard deviations past the mean a silence must be for phi to reach `threshold`, by bisection on
+ * the monotone phi. Phi depends on the silence only through that distance, so the answer depends on the
+ * threshold alone: it is found once per threshold (a detector asks after every beat; the bisection was most
+ * of the fault search's time).
+ */
+const deviationsFor = new Map<number, number>();
+function deviationsForPhi(threshold: number): number {
+  let known = deviationsFor.get(threshold);
+  if (known === undefined) {
+    let low = 0;
+    let high = 64;
+    for (let i = 0; i < 60; i += 1) {
+      const mid = (low + high) / 2;
+      if (phiOf(mid, 0, 1) >= threshold) high = mid;
+      else low = mid;
+    }
+    known = high;
+    deviationsFor.set(threshold, known);
   }
-  return high;
+  return known;
+}
+
+/** The silence at which phi first reaches `threshold`. */
+function silenceForPhi(threshold: number, meanMs: number, stdDevMs: number): number {
+  return meanMs + deviationsForPhi(threshold) * stdDevMs;
 }
 
 export interface DetectorSnapshot {
