@@ -14,6 +14,7 @@ module.exports = {
   // Synthesizing two sites with bundled handlers takes seconds, not milliseconds.
   testTimeout: 120_000,
   // Jest's default on two cores is one worker, and many suites wait on DynamoDB Local (another process) most of the
-  // time: two workers keep both cores busy. Nothing here asserts timing; determinism.test.ts is built for busy cores.
-  maxWorkers: 2,
+  // time: three workers keep both cores busy (2026-12-07: 774 s for the whole run, 925 s with two workers). Nothing
+  // here asserts timing; determinism.test.ts is built for busy cores.
+  maxWorkers: 3,
 };
