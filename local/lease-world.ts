@@ -37,6 +37,12 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     delivered: {},
   });
   const sites = { production: fresh('production'), standby: fresh('standby') };
+  /** A new container (recycle or cold restart): nothing but what the tables hold; the observations and maintenance stay. */
+  const newContainer = (id: SiteId): void => {
+    const { maintenance } = sites[id].core;
+    Object.assign(sites[id], { core: new SiteCore(tuning, id, peerOf(id)), pendingFence: false });
+    sites[id].core.maintenance = maintenance;
+  };
   const acting: Record<SiteId, [number, number, number][]> = { production: [], standby: [] };
   const takeovers: world.WorldResult['takeovers'][number][] = [];
   const noPrimaryAlarms: { atMs: number; site: SiteId; primaryActing: boolean }[] = [];
@@ -343,17 +349,9 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
           return;
         case 'recycle':
         case 'handoff': {
-          const site = sites[f.site];
-          if (site.crashed) return;
-          if (f.fault === 'handoff') invoke(f.site, now);
-          else {
-            // A new container: nothing but what the tables hold (the observations and maintenance stay).
-            const maintenance = site.core.maintenance;
-            site.core = new SiteCore(tuning, f.site, peerOf(f.site));
-            site.core.maintenance = maintenance;
-            site.pendingFence = false;
-            invoke(f.site, now);
-          }
+          if (sites[f.site].crashed) return;
+          if (f.fault === 'recycle') newContainer(f.site);
+          invoke(f.site, now);
           return;
         }
         default:
@@ -365,15 +363,8 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
         site.crashed = true;
         stopActing(f.site, now);
       } else if (f.fault === 'restart' && site.crashed) {
-        // A cold container: nothing but what the tables hold (the observations stay).
-        const maintenance = site.core.maintenance;
-        Object.assign(site, {
-          core: new SiteCore(tuning, f.site, peerOf(f.site)),
-          crashed: false,
-          pausedUntilMs: Math.min(site.pausedUntilMs, now),
-          pendingFence: false,
-        });
-        site.core.maintenance = maintenance;
+        newContainer(f.site);
+        Object.assign(site, { crashed: false, pausedUntilMs: Math.min(site.pausedUntilMs, now) });
         invoke(f.site, now);
       } else if (f.fault === 'isolate') {
         site.isolated = true;
