@@ -46,30 +46,19 @@ export function formatPhi(phi: number): string {
 
 /**
  * How many standard deviations past the mean a silence must be for phi to reach `threshold`, by bisection on
- * the monotone phi. Phi depends on the silence only through that distance, so the answer depends on the
- * threshold alone: it is found once per threshold (a detector asks after every beat; the bisection was most
- * of the fault search's time).
+ * the monotone phi. Phi depends on the silence only through that distance, so a detector finds it once, for its
+ * threshold, and its deadline is the mean plus that many deviations (a bisection after every beat was most of the
+ * fault search's time).
  */
-const deviationsFor = new Map<number, number>();
 function deviationsForPhi(threshold: number): number {
-  let known = deviationsFor.get(threshold);
-  if (known === undefined) {
-    let low = 0;
-    let high = 64;
-    for (let i = 0; i < 60; i += 1) {
-      const mid = (low + high) / 2;
-      if (phiOf(mid, 0, 1) >= threshold) high = mid;
-      else low = mid;
-    }
-    known = high;
-    deviationsFor.set(threshold, known);
+  let low = 0;
+  let high = 64;
+  for (let i = 0; i < 60; i += 1) {
+    const mid = (low + high) / 2;
+    if (phiOf(mid, 0, 1) >= threshold) high = mid;
+    else low = mid;
   }
-  return known;
-}
-
-/** The silence at which phi first reaches `threshold`. */
-function silenceForPhi(threshold: number, meanMs: number, stdDevMs: number): number {
-  return meanMs + deviationsForPhi(threshold) * stdDevMs;
+  return high;
 }
 
 export interface DetectorSnapshot {
@@ -82,6 +71,8 @@ export interface DetectorSnapshot {
 export class PhiAccrualDetector {
   private readonly window: number[] = [];
   private readonly size: number;
+  /** Standard deviations past the mean at which phi reaches the threshold (deviationsForPhi). */
+  private readonly deviations: number;
   private lastArrival: number | undefined;
   private deadline: number | undefined;
 
@@ -97,6 +88,7 @@ export class PhiAccrualDetector {
       );
     }
     this.size = settings.windowSize ?? DEFAULT_WINDOW;
+    this.deviations = deviationsForPhi(settings.phiThreshold);
   }
 
   get lastArrivalMs(): number | undefined {
@@ -145,7 +137,7 @@ export class PhiAccrualDetector {
   deadlineMs(): number {
     if (this.deadline === undefined) {
       const { meanMs, stdDevMs } = this.snapshot();
-      const adaptive = silenceForPhi(this.settings.phiThreshold, meanMs, stdDevMs);
+      const adaptive = meanMs + this.deviations * stdDevMs;
       this.deadline = Math.min(this.settings.ceilingMs, Math.max(this.settings.floorMs, adaptive));
     }
     return this.deadline;
