@@ -97,7 +97,6 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
       ? { epoch: 1, primary: 'production', lease: renewalCursor }
       : undefined;
     const cluster = site.clusterRead(record, now);
-    site.role(cluster, now, now);
 
     const net = network.advance(now);
     const networkRead: PeerRead =
@@ -119,7 +118,11 @@ export function driveCore(trace: Trace, options: DriveOptions): number | undefin
       }
       storageRead = { ...lastStorage(storage), unreadable: false };
     }
-    return site.check({ network: networkRead, storage: storageRead }, cluster, now, now);
+    // Heard before the role decision, checked after it, as the module's tick does.
+    const reads = { network: networkRead, storage: storageRead };
+    site.heard(reads, cluster);
+    site.role(cluster, now, now);
+    return site.check(reads, cluster, now, now);
   };
   for (const [i, { t: now, inv, first, next, cold, container }] of ticks.entries()) {
     if (first) {

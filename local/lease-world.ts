@@ -1,6 +1,7 @@
 import { type CarriedWatch, drainLimitMs, promotionWaitMs } from '../lambdas/core/lease';
 import { SiteCore } from '../lambdas/core/site';
-import { InvocationPlan, type Step, type StepReport } from '../lambdas/heartbeat-module/driver';
+import { InvocationPlan, RECLAIM_SLACK_MS, type Step, type StepReport } from '../lambdas/heartbeat-module/driver';
+import { reclaimAfterMs, TICKER_DEAD_AFTER_INTERVALS } from '../lambdas/heartbeat-module/ticker';
 import { type ClusterRecord, INITIAL_CLUSTER } from '../lambdas/core/volume';
 import { type PathId, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { SiteClock } from './clock';
@@ -151,9 +152,9 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
         }
       }
     }
-    // The check: the peer's beats as this site's tables hold them (read first in an invocation that must hear them).
+    // The peer's beats as this site's tables hold them, heard before the role decision and checked after the beat.
     const reads = world.peerReads(site.delivered);
-    if (core.needsPeerRead) core.heard(reads, rec);
+    core.heard(reads, rec);
     const role = core.role(rec, nowWall, m).role;
     // A decision stands until the next one (a tick or a check), a crash or a freeze.
     if (role === 'primary' && site.actingSince?.epoch !== rec.epoch) {
@@ -185,18 +186,9 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     const checked = core.check(reads, rec, nowWall, m);
     // The no-primary alarm, as the heartbeat module raises it: the core's condition, held for the grace.
     const none = core.noPrimary(role, rec, checked.states, nowWall, m) !== undefined;
-    // A new epoch (a promotion while this site was frozen) starts the condition afresh, as role-change.ts does.
-    if (site.noPrimaryEpoch !== rec.epoch) site.noPrimarySinceMs = undefined;
-    site.noPrimaryEpoch = rec.epoch;
-    site.noPrimarySinceMs = none ? (site.noPrimarySinceMs ?? now) : undefined;
-    if (!none) site.noPrimaryRaised = false;
-    else if (!site.noPrimaryRaised && now - (site.noPrimarySinceMs ?? now) >= core.noPrimaryGraceMs) {
-      site.noPrimaryRaised = true;
-      noPrimaryAlarms.push({
-        atMs: now,
-        site: id,
-        primaryActing: SITE_IDS.some((o) => sites[o].actingSince !== undefined),
-      });
+    if (world.raisesNoPrimary(site, none, rec.epoch, now, core.noPrimaryGraceMs)) {
+      const primaryActing = SITE_IDS.some((o) => sites[o].actingSince !== undefined);
+      noPrimaryAlarms.push({ atMs: now, site: id, primaryActing });
     }
     const decision = checked.takeover;
     if (decision.start && !site.pendingFence) {
@@ -236,6 +228,19 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
   const invocations: Record<SiteId, number> = { production: 0, standby: 0 };
   /** The lease watch each site's ticker left on its serial item, for the next invocation. */
   const carried: Record<SiteId, CarriedWatch | undefined> = { production: undefined, standby: undefined };
+  /** When each site's ticker last ticked (its own monotonic clock): the claim a restart needs (ticker.ts). */
+  const tickedAtMono: Record<SiteId, number> = { production: -Infinity, standby: -Infinity };
+  /** A cold restart's invocation claims the dead ticker as the handler's loop does (driver.ts, runInvocation). */
+  const claimThenInvoke = (id: SiteId, startAt: number) => {
+    const inv = invocations[id];
+    const claimableInMs = (at: number) => tickedAtMono[id] + TICKER_DEAD_AFTER_INTERVALS * intervalMs - mono(id, at);
+    const claimable = (at: number) => claimableInMs(at) <= 0;
+    if (claimable(startAt)) return invoke(id, startAt);
+    const waitMs = Math.min(reclaimAfterMs(s.intervalSeconds), claimableInMs(startAt) + RECLAIM_SLACK_MS);
+    schedule(startAt + clocks[id].realFor(waitMs), (now) => {
+      if (invocations[id] === inv && !sites[id].crashed && claimable(now)) invoke(id, now);
+    });
+  };
   const invoke = (id: SiteId, startAt: number) => {
     const inv = ++invocations[id];
     // It claims the ticker and takes the lease watch the last ticker left there (ticker-store.ts).
@@ -253,6 +258,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
         if (now < sites[id].pausedUntilMs) return schedule(sites[id].pausedUntilMs, run);
         const began = mono(id, now);
         const report = tick(id, now, step.kind);
+        if (step.kind === 'tick') tickedAtMono[id] = began;
         if (step.kind === 'tick') sample(now);
         go(plan.after(step.kind, began, report), now);
       };
@@ -361,11 +367,12 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
       const site = sites[f.site];
       if (f.fault === 'crash') {
         site.crashed = true;
+        invocations[f.site] += 1;
         stopActing(f.site, now);
       } else if (f.fault === 'restart' && site.crashed) {
         newContainer(f.site);
         Object.assign(site, { crashed: false, pausedUntilMs: Math.min(site.pausedUntilMs, now) });
-        invoke(f.site, now);
+        claimThenInvoke(f.site, now);
       } else if (f.fault === 'isolate') {
         site.isolated = true;
       } else if (f.fault === 'heal-site') {

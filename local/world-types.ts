@@ -254,3 +254,17 @@ export function witnessFault(witness: Witness, f: WorldFault, now: number): void
   if (f.fault === 'heal-site') witness.isolated = false;
   if (f.fault === 'pause') witness.pausedUntilMs = now + ((f as { ms?: number }).ms ?? 0);
 }
+
+/**
+ * The no-primary alarm, as the heartbeat module raises it (role-change.ts): the core's condition `none`, held for
+ * the grace; a new epoch (a promotion while the site was frozen) starts it afresh. Whether it is raised now.
+ */
+export function raisesNoPrimary(site: SiteState, none: boolean, epoch: number, now: number, graceMs: number): boolean {
+  if (site.noPrimaryEpoch !== epoch) site.noPrimarySinceMs = undefined;
+  site.noPrimaryEpoch = epoch;
+  site.noPrimarySinceMs = none ? (site.noPrimarySinceMs ?? now) : undefined;
+  if (!none) site.noPrimaryRaised = false;
+  else if (!site.noPrimaryRaised && now - (site.noPrimarySinceMs ?? now) >= graceMs)
+    return (site.noPrimaryRaised = true);
+  return false;
+}

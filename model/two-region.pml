@@ -197,7 +197,7 @@ inline promoted(i) {
 
 inline step(i) {
   atomic {
-    /* a tick: the own replica, then the peer's beats (a new invocation reads them before it decides) */
+    /* a tick: the own replica, then the peer's beats (every tick hears them before it decides: module.ts) */
     rEpoch[i] = epoch[i]; rHolder[i] = holder[i]; rAct[i] = actAfter[i]; rGated[i] = gated[i];
     hear(i);
     if

@@ -1,3 +1,4 @@
+import { PhiAccrualDetector } from './detector';
 import type { Health, Heartbeat } from './message';
 import { gateOpen, type LeaseState, type LeaseTuning, silentForMs, type TakeoverDecision } from './lease';
 import type { PathState, SiteVerdict } from './verdict';
@@ -250,3 +251,12 @@ export function noPrimaryOf(
   if (ageMs > 2 * c.tuning.intervalSeconds * 1000) return undefined;
   return `${c.site} and ${c.peer} both beat as secondary at epoch ${cluster.epoch} (its beat of ${(ageMs / 1000).toFixed(1)} s ago)`;
 }
+
+/** A path's failure detector, as the site's tuning sets it. */
+export const detectorOf = (t: Tuning): PhiAccrualDetector =>
+  new PhiAccrualDetector({
+    intervalMs: t.intervalSeconds * 1000,
+    phiThreshold: t.phiThreshold,
+    floorMs: t.deadlineFloorSeconds * 1000,
+    ceilingMs: t.deadlineCeilingSeconds * 1000,
+  });

@@ -1,4 +1,4 @@
-import { PhiAccrualDetector } from './detector';
+import type { PhiAccrualDetector } from './detector';
 import { RoundTrip } from './round-trip';
 import * as step from './site-step';
 import {
@@ -74,18 +74,8 @@ export class SiteCore {
     readonly site: SiteId,
     readonly peer: SiteId,
   ) {
-    this.detectors = { network: this.newDetector(), storage: this.newDetector() };
+    this.detectors = { network: step.detectorOf(tuning), storage: step.detectorOf(tuning) };
     this.leaseTuning = leaseTuningOf(tuning);
-  }
-
-  private newDetector(): PhiAccrualDetector {
-    const t = this.tuning;
-    return new PhiAccrualDetector({
-      intervalMs: t.intervalSeconds * 1000,
-      phiThreshold: t.phiThreshold,
-      floorMs: t.deadlineFloorSeconds * 1000,
-      ceilingMs: t.deadlineCeilingSeconds * 1000,
-    });
   }
 
   /** A new invocation: a lease held before counts no more (a frozen container); `carried`: the watch its last ticker left. */
@@ -103,10 +93,19 @@ export class SiteCore {
     );
   }
 
-  /** The peer's last beats as the tables hold them, read before an invocation's first role decision (round-trip.ts). */
-  heard(reads: Readonly<Record<PathId, step.PeerRead>>, cluster: ClusterRecord): void {
-    for (const path of PATHS) this.aheadOf(reads[path].beat, cluster);
+  /**
+   * The peer's last beats as the tables hold them, heard before every role decision and beat (the
+   * fence they carry, what they acknowledge: round-trip.ts); the check takes the same reads after the
+   * beat. The fence this learned, if any.
+   */
+  heard(reads: Readonly<Record<PathId, step.PeerRead>>, cluster: ClusterRecord): step.Checked['fencedAt'] {
+    let fencedAt: step.Checked['fencedAt'];
+    for (const path of PATHS) {
+      const epoch = this.aheadOf(reads[path].beat, cluster);
+      if (epoch !== undefined) fencedAt = { epoch, via: path };
+    }
     this.roundTrip.heard(reads, cluster);
+    return fencedAt;
   }
   /** A peer beat ahead of the record in force (site-step.ts, fenceOf): the epoch it fenced this site at, if it did. */
   private aheadOf(beat: Heartbeat | undefined, cluster: ClusterRecord): number | undefined {
@@ -218,7 +217,7 @@ export class SiteCore {
    */
   setMode(path: PathId, mode: PathMode, nowMs: number): void {
     if (mode === 'enabled' && this.modes[path] !== 'enabled') {
-      this.detectors[path] = this.newDetector();
+      this.detectors[path] = step.detectorOf(this.tuning);
       this.countFromMs[path] = nowMs;
       delete this.lastBeat[path];
     }

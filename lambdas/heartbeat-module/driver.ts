@@ -75,6 +75,18 @@ export class InvocationPlan {
   }
 }
 
+/**
+ * A claim of the site's ticker, answered: claimed, or refused and, when the refusal says, in how
+ * many ms the ticker it found becomes claimable (ticker.ts).
+ */
+export interface ClaimAnswer {
+  readonly claimed: boolean;
+  readonly claimableInMs?: number;
+}
+
+/** A refused invocation looks again this long after the ticker it found becomes claimable (two containers' clocks). */
+export const RECLAIM_SLACK_MS = 250;
+
 /** What one environment gives the loop: its clocks, its sleeps, its module, its ticker. */
 export interface InvocationIo {
   /** The site's monotonic clock, ms. */
@@ -82,8 +94,8 @@ export interface InvocationIo {
   /** Resolves once the monotonic clock has reached `atMono` (a frozen process: later). */
   sleepUntil(atMono: number): Promise<void>;
   /** Whether invocation `id` may tick (lambdas/heartbeat-module/ticker.ts): one conditional write. */
-  claim(id: string): Promise<boolean>;
-  /** How long a refused invocation waits to look once more (ticker.ts, reclaimAfterMs). */
+  claim(id: string): Promise<ClaimAnswer>;
+  /** The longest a refused invocation waits to look once more (ticker.ts, reclaimAfterMs). */
   readonly reclaimAfterMs: number;
   /** The invocation that claimed the ticker begins in its container. */
   begin(id: string): void;
@@ -103,9 +115,12 @@ export interface InvocationOutcome {
 }
 
 /**
- * One invocation of the heartbeat module: it claims the site's ticker (once more after
- * `reclaimAfterMs` if refused: the ticker may have died with its container just now), then
- * ticks and checks as the plan says until it stops.
+ * One invocation of the heartbeat module: it claims the site's ticker, then ticks and checks as
+ * the plan says until it stops. Refused, it looks once more when the refusal says the ticker it
+ * found becomes claimable (that ticker may have died with its container just now: it is
+ * claimable three intervals after its last tick), never later than `reclaimAfterMs`; and again
+ * (once) while the refusal says that is less than an interval away (the two containers' clocks differ),
+ * never for a ticker that ticked since (a live one: claimable only intervals later).
  */
 export async function runInvocation(
   io: InvocationIo,
@@ -113,11 +128,15 @@ export async function runInvocation(
   limits: { readonly intervalMs: number; readonly remainingMs: number },
 ): Promise<InvocationOutcome> {
   const startedMono = io.mono();
-  let claimed = await io.claim(id);
-  if (!claimed) {
-    await io.sleepUntil(startedMono + io.reclaimAfterMs);
-    claimed = io.alive() && (await io.claim(id));
+  let answer = await io.claim(id);
+  for (let look = 1; !answer.claimed && look <= 2; look += 1) {
+    const inMs = answer.claimableInMs;
+    if (look > 1 && (inMs === undefined || inMs >= limits.intervalMs)) break;
+    await io.sleepUntil(io.mono() + Math.min(io.reclaimAfterMs, (inMs ?? io.reclaimAfterMs) + RECLAIM_SLACK_MS));
+    if (!io.alive()) break;
+    answer = await io.claim(id);
   }
+  const claimed = answer.claimed;
   if (!claimed) return { claimed, ticks: 0, checks: 0, stopped: 'not claimed' };
   io.begin(id);
   const plan = new InvocationPlan(limits.intervalMs, io.mono(), startedMono + limits.remainingMs);

@@ -18,8 +18,9 @@ import { MaintenanceWatch } from './maintenance';
 import { PathCommands } from './path-commands';
 import { QuorumWatch } from './quorum-watch';
 import { ReplicationWatch } from './replication-watch';
-import { hearPeer, readNetworkBeat, receiveStorageBeat, StorageSeen } from './peer-reads';
+import { hearPeer, StorageSeen } from './peer-reads';
 import { RoleChange } from './role-change';
+import type { ClaimAnswer } from './driver';
 import { Ticker } from './ticker';
 import { checkMetrics, roleMetrics, sendMetrics } from './tick-metrics';
 
@@ -95,7 +96,7 @@ export class HeartbeatModule {
   }
 
   /** Whether invocation `id` is to tick (ticker.ts; lambdas/heartbeat-module/index.ts, the handoff). */
-  async claimTicker(id: string, nowMs: number, untilMs: number, handoffMs: number): Promise<boolean> {
+  async claimTicker(id: string, nowMs: number, untilMs: number, handoffMs: number): Promise<ClaimAnswer> {
     return this.ticker.claim(id, nowMs, untilMs, handoffMs);
   }
 
@@ -122,20 +123,13 @@ export class HeartbeatModule {
     const timeout = pathTimeoutMs(settings.tuning.intervalSeconds);
     const clock = this.core.readClock(wallMs, monoMs);
     const nowMs = clock.nowMs;
-    const { cluster, serial, reading, role, sent } =
+    const { cluster, serial, reading, role, sent, reads } =
       kind === 'tick' ? await this.beat(nowMs, monoMs, timeout) : await this.observe(nowMs, monoMs, timeout);
-    // The two reads of the peer are independent too: storage from the replica, network from the local observations.
-    const [storageRead, networkRead] = await Promise.all([
-      receiveStorageBeat(this.deps, nowMs, cluster, timeout, this.storageSeen),
-      readNetworkBeat(this.deps, timeout),
-    ]);
-    const reads = { network: networkRead, storage: storageRead };
+    const { network: networkRead, storage: storageRead } = reads;
     const checked = this.core.check(reads, cluster, nowMs, monoMs);
     const { states, phi, arrived, deadlineMs, verdict, peerHealth } = checked;
     this.replication.sample(storageRead.beat, arrived.storage, nowMs);
     this.announcer.lastArrivalMs = checked.lastArrivalMs;
-    if (checked.fencedAt !== undefined)
-      this.deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', checked.fencedAt);
     const metrics: MetricPoint[] = [...checkMetrics(checked, nowMs), ...(kind === 'tick' ? sendMetrics(sent) : [])];
     if (storageRead.invalid !== undefined) metrics.push(...invalidBeatPoints('storage', storageRead.invalid));
     // Rare series only when they happen: the alarms on them treat no data as fine, the dashboard as "ok".
@@ -236,9 +230,10 @@ export class HeartbeatModule {
   /** A check between two ticks reads the cluster record and decides the role as a tick does, and sends nothing. */
   private async observe(nowMs: number, monoMs: number, timeout: number) {
     const cluster = await this.readCluster(monoMs, timeout);
+    const reads = await hearPeer(this.deps, this.core, { nowMs, cluster, timeout }, this.storageSeen);
     const role = this.roleAt(cluster, nowMs, monoMs);
     const notDue = { network: 'not-due', storage: 'not-due' } as const;
-    return { cluster, ...this.ownLastBeat, role, sent: notDue };
+    return { cluster, ...this.ownLastBeat, role, sent: notDue, reads };
   }
 
   /** Composes, signs and sends this site's beat on both paths, each under its own timeout. */
@@ -253,7 +248,10 @@ export class HeartbeatModule {
       this.quorum.refresh(monoMs, timeout),
     ]);
     const cluster = await this.withdrawExpiredHandover(read, monoMs, timeout);
-    await Promise.all([this.renew(cluster, nowMs, monoMs, timeout), hearPeer(this.deps, this.core, cluster, timeout)]);
+    const [, reads] = await Promise.all([
+      this.renew(cluster, nowMs, monoMs, timeout),
+      hearPeer(this.deps, this.core, { nowMs, cluster, timeout }, this.storageSeen),
+    ]);
     const key = await this.deps.keys.current().catch((error: unknown) => {
       // Without the key nothing can be signed; the tick still checks the peer and reports.
       this.deps.log('warn', 'signing key unavailable: no beat sent this tick', { error: String(error) });
@@ -283,7 +281,7 @@ export class HeartbeatModule {
       ),
     ]);
     if (storage === 'sent') this.quorum.reached(monoMs);
-    return { cluster, serial, reading, role, sent: { network, storage } };
+    return { cluster, serial, reading, role, sent: { network, storage }, reads };
   }
 
   /**

@@ -88,26 +88,24 @@ export async function receiveStorageBeat(
 }
 
 /**
- * Two-region self-fence, the first tick of an invocation: what the peer's last beats acknowledge,
- * read from the tables before the role is decided (a new container knows nothing of them). A
- * read that fails leaves the site secondary until its check reads them.
+ * The peer's beats, read before the role is decided and the beat composed (what they fence and
+ * acknowledge counts at once: a two-region self-fence primary's lease runs from the last beat the
+ * peer acknowledged), and checked after (module.ts, tick). The two reads are independent: storage
+ * from the replica, network from the local observations.
  */
 export async function hearPeer(
   deps: ModuleDeps,
   core: SiteCore,
-  cluster: ClusterRecord,
-  timeoutMs: number,
-): Promise<void> {
-  if (!core.needsPeerRead) return;
-  const { store, settings } = deps;
-  const read = async (path: PathId): Promise<PeerRead> => {
-    const seen = await store.readObservation(path, settings.peer, deadlineSignal(timeoutMs));
-    return { arrivedAtMs: seen?.arrivedAtMs, beat: seen?.beat, unreadable: false };
-  };
-  try {
-    const [network, storage] = await Promise.all([read('network'), read('storage')]);
-    core.heard({ network, storage }, cluster);
-  } catch (error) {
-    deps.log('warn', "peer's beats unreadable before the role decision", { error: String(error) });
-  }
+  at: { readonly nowMs: number; readonly cluster: ClusterRecord; readonly timeout: number },
+  seen: StorageSeen,
+): Promise<Record<PathId, PeerRead>> {
+  const [storage, network] = await Promise.all([
+    receiveStorageBeat(deps, at.nowMs, at.cluster, at.timeout, seen),
+    readNetworkBeat(deps, at.timeout),
+  ]);
+  const reads = { network, storage };
+  const fencedAt = core.heard(reads, at.cluster);
+  if (fencedAt !== undefined)
+    deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', fencedAt);
+  return reads;
 }

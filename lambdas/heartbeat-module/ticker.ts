@@ -2,15 +2,17 @@ import { deadlineSignal } from '../shared/deadlines';
 import type { CarriedWatch } from '../core/lease';
 import { serialFloor } from '../core/volume';
 import { type ModuleDeps, pathTimeoutMs } from './deps';
+import type { ClaimAnswer } from './driver';
 
 /** A ticker that has not ticked for this many intervals is dead: the next invocation may claim it. */
 export const TICKER_DEAD_AFTER_INTERVALS = 3;
 
 /**
- * How long an invocation refused the ticker waits to look once more: a ticker whose container
+ * The longest an invocation refused the ticker waits to look once more: a ticker whose container
  * died between two ticks still looks alive for three intervals, and without a second look the
  * site would stay silent until next minute's invocation (long enough for the standby to take
- * over a primary that was only restarting).
+ * over a primary that was only restarting). The refusal says when the ticker it found becomes
+ * claimable, and the invocation looks then (driver.ts, runInvocation).
  */
 export const reclaimAfterMs = (intervalSeconds: number): number =>
   TICKER_DEAD_AFTER_INTERVALS * intervalSeconds * 1000 + 500;
@@ -37,7 +39,7 @@ export class Ticker {
    * A table that cannot answer lets it tick: two tickers beat twice for a while, none would
    * leave the site silent.
    */
-  async claim(id: string, nowMs: number, untilMs: number, handoffMs: number): Promise<boolean> {
+  async claim(id: string, nowMs: number, untilMs: number, handoffMs: number): Promise<ClaimAnswer> {
     const { settings, store } = this.deps;
     const intervalMs = settings.tuning.intervalSeconds * 1000;
     try {
@@ -48,10 +50,16 @@ export class Ticker {
         deadlineSignal(pathTimeoutMs(settings.tuning.intervalSeconds)),
       );
       this.carried = out.claimed ? out.carried : undefined;
-      return out.claimed;
+      if (out.claimed) return { claimed: true };
+      // When the ticker that holds the item could be claimed: three intervals after its last tick, or as it nears its end.
+      const at = Math.min(
+        out.seenAtMs === undefined ? Number.POSITIVE_INFINITY : out.seenAtMs + TICKER_DEAD_AFTER_INTERVALS * intervalMs,
+        out.untilMs === undefined ? Number.POSITIVE_INFINITY : out.untilMs - handoffMs,
+      );
+      return Number.isFinite(at) ? { claimed: false, claimableInMs: Math.max(0, at - nowMs) } : { claimed: false };
     } catch (error) {
       this.deps.log('warn', 'ticker unreadable; ticking anyway', { error: String(error) });
-      return true;
+      return { claimed: true };
     }
   }
 

@@ -46,7 +46,10 @@ export class TickerStore {
     claim: { readonly id: string; readonly untilMs: number; readonly nowMs: number },
     bounds: { readonly staleBeforeMs: number; readonly endsBeforeMs: number },
     signal?: AbortSignal,
-  ): Promise<{ claimed: false } | { claimed: true; carried: CarriedWatch | undefined }> {
+  ): Promise<
+    | { claimed: false; seenAtMs: number | undefined; untilMs: number | undefined }
+    | { claimed: true; carried: CarriedWatch | undefined }
+  > {
     try {
       const out = await this.db.send(
         new UpdateCommand({
@@ -63,13 +66,20 @@ export class TickerStore {
             ':ends': bounds.endsBeforeMs,
           },
           ReturnValues: 'ALL_NEW',
+          // A refusal answers with the ticker that holds the item: when it last ticked and until when it runs.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         { abortSignal: signal },
       );
       return { claimed: true, carried: carriedWatchOf(out.Attributes?.watch) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { claimed: false };
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The exception's item is in DynamoDB's own format (the document client converts only answers).
+      const time = (name: string) => {
+        const n = Number(error.Item?.[name]?.N);
+        return Number.isFinite(n) ? n : undefined;
+      };
+      return { claimed: false, seenAtMs: time('tickerSeenAt'), untilMs: time('tickerUntil') };
     }
   }
 

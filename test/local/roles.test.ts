@@ -39,6 +39,19 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
     expect(back?.atMs).toBeLessThan(5_000 + 3 * 2_000 + 2_000 + 2_000);
   });
 
+  it('demotes nothing when a two-region self-fence production restarts cold: it beats once the dead ticker is claimable, and hears the acknowledgement before it decides', async () => {
+    // Before: the new container claimed the ticker a full reclaim wait after its refusal (38 s), and each site read the
+    // other's beats only after its own beat and decision, so the acknowledgement of the new container's first beat
+    // counted three ticks later; its self-fence lease, still running from the old container's last beat, demoted it at
+    // 40 s (critical page, 2 s without a primary).
+    const report = await run('regression-cold-restart-two-region');
+    expect(report.failovers).toEqual([]);
+    expect(sitesOf(report)).toEqual(['production@1', 'production@1']);
+    const back = report.primaryTimeline.find((p) => p.site === 'production' && p.acting && p.atMs > 31_000);
+    // The dead ticker (last tick 29.7 s) is claimable three intervals on; the claim follows by the slack.
+    expect(back?.atMs).toBeLessThan(29_747 + 3 * 2_000 + 500);
+  });
+
   it("carries the standby's lease watch across a recycle: a crash a second before it needs no second lease (issue 31, 10)", async () => {
     const report = await run('regression-standby-recycled-after-crash');
     expect(report.maxSimultaneousPrimaries).toBe(1);
@@ -53,8 +66,9 @@ describe('quorum-safe roles, as the regression scenarios rehearse them', () => {
   });
 
   it('fails nothing over when production is recycled four times, each just before a tick (issue 31, 11)', async () => {
-    // Each new container claims the dead ticker 6.5 s after the recycle, so production renews and beats only every
-    // 8.45 s: past the gate's lease and margin, but never silent on both paths for the confirmation window.
+    // Found when each new container claimed the dead ticker 6.5 s after the recycle, so production renewed and beat
+    // only every 8.45 s: past the gate's lease and margin. Each now claims it three intervals (and 250 ms) after the
+    // dead ticker's last tick, so production is silent for at most 6.25 s.
     const report = await run('regression-four-recycles');
     expect(report.failovers).toEqual([]);
     expect(report.maxSimultaneousPrimaries).toBe(1);

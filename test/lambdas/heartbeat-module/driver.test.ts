@@ -1,6 +1,7 @@
 import {
   InvocationPlan,
   type InvocationIo,
+  RECLAIM_SLACK_MS,
   RUN_FOR_MS,
   runInvocation,
   SAFETY_MS,
@@ -17,7 +18,8 @@ const INTERVAL = 2_000;
 interface Script {
   /** The report of the step at `mono` (its wall clock may differ: `atMs`). */
   report?: (kind: 'tick' | 'check', mono: number, n: number) => Partial<TickReport> | Error;
-  claims?: boolean[];
+  /** Each claim's answer: claimed, refused, or refused with the ticker claimable in so many ms. */
+  claims?: (boolean | number)[];
   /** Mono instants at which the process is frozen until the given time. */
   freezes?: [number, number][];
   aliveUntil?: number;
@@ -40,7 +42,8 @@ async function run(script: Script) {
     },
     claim: async () => {
       claimsAt.push(mono - start);
-      return claims.shift() ?? false;
+      const answer = claims.shift() ?? false;
+      return typeof answer === 'number' ? { claimed: false, claimableInMs: answer } : { claimed: answer };
     },
     reclaimAfterMs: 6_500,
     begin: (id) => begun.push(id),
@@ -143,6 +146,33 @@ describe('the invocation loop', () => {
     expect(outcome.claimed).toBe(true);
     // The deadline runs from the invocation's start, not from its claim.
     expect(steps.at(-1)?.at).toBe(6_500 + 4 * INTERVAL);
+  });
+
+  it('refused by a ticker that is claimable soon (its container died), looks again then, not after the full wait', async () => {
+    const { outcome, claimsAt, steps } = await run({ claims: [1_200, true], remainingMs: 20_000 });
+    expect(claimsAt).toEqual([0, 1_200 + RECLAIM_SLACK_MS]);
+    expect(steps[0]).toEqual({ kind: 'tick', at: 1_200 + RECLAIM_SLACK_MS });
+    expect(outcome.claimed).toBe(true);
+  });
+
+  it('never waits longer than the reclaim wait, whatever the refusal says', async () => {
+    const { claimsAt } = await run({ claims: [60_000, true] });
+    expect(claimsAt).toEqual([0, 6_500]);
+  });
+
+  it('looks a third time only while a refusal says the ticker is claimable within an interval (clocks apart), never for a live one', async () => {
+    // The second look is refused by a clock 300 ms apart: once more, 300 ms and the slack later.
+    expect((await run({ claims: [1_000, 300, true] })).claimsAt).toEqual([
+      0,
+      1_000 + RECLAIM_SLACK_MS,
+      1_300 + 2 * RECLAIM_SLACK_MS,
+    ]);
+    // The second look finds a ticker that ticked since (claimable three intervals on): it gives up.
+    const live = await run({ claims: [1_000, 3 * INTERVAL - 100, true] });
+    expect(live.claimsAt).toEqual([0, 1_000 + RECLAIM_SLACK_MS]);
+    expect(live.outcome.stopped).toBe('not claimed');
+    // Three claims at most.
+    expect((await run({ claims: [0, 0, 0, true] })).claimsAt).toHaveLength(3);
   });
 
   it('refused twice, neither begins nor ticks', async () => {

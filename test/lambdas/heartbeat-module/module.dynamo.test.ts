@@ -47,6 +47,11 @@ beforeEach(() => {
 describe('the heartbeat module on DynamoDB Local', () => {
   it('never reuses a serial across two overlapping invocations, each strictly increasing', async () => {
     const { production } = await localSites();
+    // The counter must answer: DynamoDB Local's first requests of each kind in a loaded run can outlast a tick's
+    // timeout, and a counter that does not answer leaves each invocation the time floor (ticker.ts), which two may
+    // share. One tick of a third invocation, ten seconds before, makes each kind of request once.
+    await moduleOf(production).tick(NOW - 10_000);
+    events.resetHistory();
     const first = moduleOf(production);
     const second = moduleOf(production);
     const serials: [number[], number[]] = [[], []];
@@ -71,22 +76,29 @@ describe('the heartbeat module on DynamoDB Local', () => {
     const [a, b, c] = [moduleOf(production), moduleOf(production), moduleOf(production)];
     const RUN = 600_000;
     const HANDOFF = 90_000;
-    expect(await a.claimTicker('inv-a', NOW, NOW + RUN, HANDOFF)).toBe(true);
+    expect(await a.claimTicker('inv-a', NOW, NOW + RUN, HANDOFF)).toEqual({ claimed: true });
     a.beginInvocation('inv-a');
     expect((await a.tick(NOW)).superseded).toBe(false);
     // A minute later the ticker is alive (it ticked 2 s ago) with 9 minutes to run: that invocation returns at once.
     await a.tick(NOW + 58_000);
-    expect(await b.claimTicker('inv-b', NOW + 60_000, NOW + 60_000 + RUN, HANDOFF)).toBe(false);
+    // The refusal says when that ticker becomes claimable: three intervals after its last tick.
+    expect(await b.claimTicker('inv-b', NOW + 60_000, NOW + 60_000 + RUN, HANDOFF)).toEqual({
+      claimed: false,
+      claimableInMs: 4_000,
+    });
     expect((await a.tick(NOW + 60_000)).superseded).toBe(false);
     // Within 90 s of its end, alive still, the next claims it; the old one learns at its next tick and stops.
     await a.tick(NOW + 538_000);
-    expect(await b.claimTicker('inv-b', NOW + 540_000, NOW + 540_000 + RUN, HANDOFF)).toBe(true);
+    expect(await b.claimTicker('inv-b', NOW + 540_000, NOW + 540_000 + RUN, HANDOFF)).toEqual({ claimed: true });
     b.beginInvocation('inv-b');
     expect((await b.tick(NOW + 540_000)).superseded).toBe(false);
     expect((await a.tick(NOW + 540_000)).superseded).toBe(true);
     // A ticker silent for three intervals (its container died) is taken over by the next minute's invocation.
-    expect(await c.claimTicker('inv-c', NOW + 545_000, NOW + 545_000 + RUN, HANDOFF)).toBe(false);
-    expect(await c.claimTicker('inv-c', NOW + 547_000, NOW + 547_000 + RUN, HANDOFF)).toBe(true);
+    expect(await c.claimTicker('inv-c', NOW + 545_000, NOW + 545_000 + RUN, HANDOFF)).toEqual({
+      claimed: false,
+      claimableInMs: 1_000,
+    });
+    expect(await c.claimTicker('inv-c', NOW + 547_000, NOW + 547_000 + RUN, HANDOFF)).toEqual({ claimed: true });
     c.beginInvocation('inv-c');
     await c.tick(NOW + 547_000);
     expect((await b.tick(NOW + 548_000)).superseded).toBe(true);
@@ -100,7 +112,7 @@ describe('the heartbeat module on DynamoDB Local', () => {
     /** A new container claims the (dead) ticker at `atMs` and ticks at each [wall offset, its own mono]. */
     const container = async (id: string, atMs: number, ticks: [number, number][]) => {
       const m = moduleOf(standby);
-      expect(await m.claimTicker(id, atMs, atMs + 600_000, 90_000)).toBe(true);
+      expect(await m.claimTicker(id, atMs, atMs + 600_000, 90_000)).toEqual({ claimed: true });
       m.beginInvocation(id);
       for (const [offset, mono] of ticks) await m.tick(atMs + offset, mono);
     };

@@ -470,6 +470,28 @@ describe('the heartbeat module', () => {
       expect(published.filter((k) => k === 'demoted')).toHaveLength(1);
     });
 
+    it("two-region self-fence: hears the peer before it decides and beats, so its beat echoes the peer's beat read in that tick", async () => {
+      const store = new FakeStore();
+      const twoRegion = {
+        ...production,
+        tuning: { ...production.tuning, consistency: 'eventual' as const, isolationPolicy: 'self-fence' as const },
+      };
+      const hm = moduleWith(store, { settings: twoRegion });
+      await hm.tick(NOW);
+      // Between two ticks the standby's beat 7 arrives, acknowledging this site's beat 1 (sent at NOW).
+      store.observations.set('network', {
+        serial: 7,
+        arrivedAtMs: NOW + 500,
+        beat: signedStandbyBeat(7, NOW, KEY, { ack: 1 }),
+      });
+      expect((await hm.tick(NOW + 2_000)).role).toBe('primary');
+      // Read before the beat: the beat sent in the same tick acknowledges it (read after, it waited a tick more).
+      expect(store.written.at(-1)?.ack).toBe(7);
+      // The lease (12 s) runs from beat 1's send, less the decision's hold of one interval.
+      expect((await hm.tick(NOW + 9_999)).role).toBe('primary');
+      expect((await hm.tick(NOW + 10_000)).role).toBe('secondary');
+    });
+
     it('quorum mode: keeps its role with a silent standby, steps down within one lease without a majority, resumes with one', async () => {
       const published: string[] = [];
       const store = new FakeStore();
