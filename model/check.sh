@@ -5,7 +5,9 @@
 #                              switchover fence without the drain, a handoff that restarts the watch, each
 #                              liveness bound one round short
 #   model/check.sh two-region  two-region mode under self-fence (two-region.pml): no promotion wait, no
-#                              self-fence, the fence only by a primary's beat, a takeover unheard; with
+#                              self-fence, the fence only by a primary's beat, a takeover unheard; from the
+#                              first moment (a first deployment), and its mutant: a takeover before production
+#                              acknowledged the standby; with
 #                              MODEL_PERSON=1 also a person's failover among any one fault (over three minutes)
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -60,5 +62,7 @@ else
   run "mutant: no self-fence" violated -DFAULTS=2 -DSTAYPRIMARY
   run "mutant: only a beat claiming primary fences (the code before 2026-12-07)" violated -DFAULTS=2 -DPRIMARYFENCE
   run "mutant: a site takes over without having been heard at the record's epoch" violated -DFAULTS=2 -DNOUNHEARD
+  run "from the first moment (a first deployment, production may never hear its standby): never two sites acting (any 1 fault)" holds -DFAULTS=1 -DFIRSTDEPLOY
+  run "mutant: before any promotion the standby takes over without production's acknowledgement" violated -DFAULTS=1 -DFIRSTDEPLOY -DNOFIRSTACK
 fi
 exit $status

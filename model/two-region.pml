@@ -35,15 +35,18 @@
  *
  * Faults: a crash (a restart afterwards is free: a recycled container), a cut of the storage link, of either
  * direction of the network, or of everything at once (a partition), and their heals; none before both sites
- * have heard each other once (FIRSTDEPLOY: from the first moment, the open case of docs/RELIABILITY.md, where a
- * production that never heard its standby acts as at a first deployment). The gated takeover's trigger is
+ * have heard each other once (FIRSTDEPLOY: from the first moment, where a production that never heard its standby
+ * acts as at a first deployment, and the standby takes over by itself only once production has acknowledged one of
+ * its beats). The gated takeover's trigger is
  * free (false suspicion at any moment); PERSON adds a person's failover to the standby, once, at any moment
  * (ungated: the promoted site waits a lease and the margin, and never acts unheard).
  *
  * Variants (-D at spin -a): FAULTS, the number of faults; PERSON; mutants that must be found unsafe: NOWAIT (a
  * gated promotion acts at once, as in quorum mode), STAYPRIMARY (no self-fence), PRIMARYFENCE (only a beat
  * claiming primary fences: the code before 2026-12-07, whose two counterexamples this model found), NOUNHEARD
- * (a site takes over without having been heard at the record's epoch). Not mutants, because the search finds
+ * (a site takes over without having been heard at the record's epoch), NOFIRSTACK (before any promotion, the
+ * standby takes over without production's acknowledgement: the code before 2026-12-07 evening, unsafe from the first
+ * moment, -DFIRSTDEPLOY). Not mutants, because the search finds
  * them harmless: a margin short of twice the drift, or none (a gated takeover waits the lease and margin twice,
  * and a person's failover never acts unheard: even with PERSON and one fault, a margin of one unit holds), and
  * ANYEPOCH (an acknowledgement in a beat from a higher epoch counts: that beat now fences its reader first, so
@@ -52,7 +55,8 @@
  * What model/check.sh two-region proves, exhaustively (CI, about two minutes and 7 GB): no two sites act at once under
  * any two faults, false suspicion and drifting clocks (about 49 million states), and each mutant above is caught.
  * With MODEL_PERSON=1 also under a person's failover with any one fault (about 66 million states, over three
- * minutes). More faults do not fit: three passed 121 million states and 12 GB unfinished. With no drift margin
+ * minutes). From the first moment (FIRSTDEPLOY) with one fault in CI (2.4 million states, seconds); with two by
+ * hand (62,527,858 states, 182 s, 8.4 GB). More faults do not fit: three passed 121 million states and 12 GB unfinished. With no drift margin
  * at all the two-fault search still holds (-UMARGIN -DMARGIN=0, 43 million states): in two-region mode the
  * margin is never what stands between two primaries (docs/RELIABILITY.md).
  */
@@ -82,10 +86,13 @@
 #define GATEDWAIT WAIT
 #endif
 
+/* a gated takeover needs the peer's acknowledgement: of any beat before a promotion, of one sent at the epoch after */
 #ifdef NOUNHEARD
 #define HEARDBACK(i) 1
-#else
+#elif defined(NOFIRSTACK)
 #define HEARDBACK(i) (epoch[i] == 1 || (heardBack[i] && sentEpoch[i] == epoch[i]))
+#else
+#define HEARDBACK(i) ((epoch[i] == 1 && ackEpoch[i] >= 1) || (heardBack[i] && sentEpoch[i] == epoch[i]))
 #endif
 
 /* FIRSTDEPLOY: faults from the first moment; otherwise once both sites have heard each other (a deployed pair). */

@@ -122,10 +122,12 @@ export class RoundTrip {
    * record's epoch. A promoted primary acts unheard until it hears this site at its epoch
    * (mayActUnheard); until it has acknowledged such a beat, it may still be acting unheard, and
    * taking over in this half of a partition would make two primaries, so this site does not do so
-   * by itself. Quorum mode's record, read through a majority, needs no such rule.
+   * by itself. Before any promotion, likewise until the peer has acknowledged any beat of this site:
+   * a primary that never heard its standby acts as at a first deployment and never fences itself.
+   * Quorum mode's record, read through a majority, needs no such rule.
    */
   unheardSincePromotion(cluster: ClusterRecord): boolean {
-    if (cluster.epoch === INITIAL_CLUSTER.epoch) return false;
+    if (cluster.epoch === INITIAL_CLUSTER.epoch) return this.acknowledgedAtEpoch < INITIAL_CLUSTER.epoch;
     const first = this.firstSentAtEpoch;
     const acked = this.peerAckAtEpoch;
     return !(

@@ -367,7 +367,7 @@ export class SiteCore {
     )
       return {
         start: false,
-        hold: `two-region mode: ${this.site} has not heard ${this.peer} since its promotion to epoch ${cluster.epoch}; a site cut off since then cannot tell the new primary lost from its own isolation, so a person decides: mirrorbeat failover`,
+        hold: `two-region mode: ${cluster.epoch === INITIAL_CLUSTER.epoch ? `${this.peer} has never acknowledged a beat of ${this.site}; a primary that never heard its standby acts as at a first deployment and does not fence itself when cut off` : `${this.site} has not heard ${this.peer} since its promotion to epoch ${cluster.epoch}; a site cut off since then cannot tell the new primary lost from its own isolation`}, so a person decides: mirrorbeat failover`,
       };
     const decision = takeover(this.lease, this.leaseTuning, {
       site: this.site,

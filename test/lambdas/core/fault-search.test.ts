@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import {
-  LOSS_FROM_MS,
   runWorld,
   type WorldFault,
   type WorldMode,
@@ -76,7 +75,8 @@ export const anySchedule = (
  * Two-region mode promises less (docs/RELIABILITY.md): no witness tells a crash from a partition, so
  * its search keeps to the faults its promise covers — clean partitions (both paths at once), crashes,
  * restarts, isolation, pauses shorter than a lease, clock steps and drift, recycles, handoffs,
- * operator takeovers and maintenance, from the time the sites first heard each other — and leaves
+ * operator takeovers and maintenance, from the first second of a deployment (before the sites have
+ * heard each other too) — and leaves
  * out replication lag, one path cut alone and longer pauses (docs/RELIABILITY.md says why).
  */
 const twoRegionFault: fc.Arbitrary<WorldFault> = anyFault
@@ -86,9 +86,7 @@ const twoRegionFault: fc.Arbitrary<WorldFault> = anyFault
       f.fault !== 'switchover' &&
       !(f.fault === 'pause' && (f.ms ?? 0) >= 6_000) &&
       !('leg' in f && (f.leg === 'network' || f.leg === 'storage')),
-  )
-  // After the sites first heard each other (a primary that never heard its peer acts, as at a first deployment).
-  .map((f) => ({ ...f, atMs: Math.max(f.atMs, LOSS_FROM_MS) }));
+  );
 
 describe('the fault search over the site core (in memory, both modes)', () => {
   it(`quorum mode keeps every promise under random schedules of every fault (${RUNS} schedules, seed ${SEED})`, () => {
@@ -119,10 +117,9 @@ describe('the counterexamples the search found (local/world-counterexamples.json
     expect(worldViolations(s, runWorld(s))).toEqual([]);
   });
   // Still broken, and said so in docs/RELIABILITY.md: this turns red the day one is fixed, to be marked fixed.
-  it.failing.each(list.filter((c) => c.status === 'open').map((c) => [c.what, c.schedule] as const))(
-    'still open: %s',
-    (_what, s) => {
+  const open = list.filter((c) => c.status === 'open').map((c) => [c.what, c.schedule] as const);
+  if (open.length > 0)
+    it.failing.each(open)('still open: %s', (_what, s) => {
       expect(worldViolations(s, runWorld(s))).toEqual([]);
-    },
-  );
+    });
 });

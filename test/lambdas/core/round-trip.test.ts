@@ -161,8 +161,24 @@ describe('RoundTrip', () => {
   });
 
   describe('unheardSincePromotion', () => {
-    it('is never so at the first epoch', () => {
-      expect(new RoundTrip().unheardSincePromotion(INITIAL_CLUSTER)).toBe(false);
+    it('at the first epoch, lasts until the peer has acknowledged any beat of this site (a primary that never heard its standby never fences itself)', () => {
+      const rt = new RoundTrip();
+      expect(rt.unheardSincePromotion(INITIAL_CLUSTER)).toBe(true);
+      // A beat that acknowledges nothing: the peer has not heard this site.
+      rt.acknowledged(beat(1, { role: 'primary' }), 100, INITIAL_CLUSTER);
+      expect(rt.unheardSincePromotion(INITIAL_CLUSTER)).toBe(true);
+      rt.acknowledged(beat(2, { role: 'primary', ack: 7 }), 200, INITIAL_CLUSTER);
+      expect(rt.unheardSincePromotion(INITIAL_CLUSTER)).toBe(false);
+      // A new container learns it from the tables (heard), before its first decision.
+      const fresh = new RoundTrip();
+      fresh.heard(
+        {
+          network: { unreadable: false, beat: beat(2, { role: 'primary', ack: 7 }), arrivedAtMs: 200 },
+          storage: unread,
+        },
+        INITIAL_CLUSTER,
+      );
+      expect(fresh.unheardSincePromotion(INITIAL_CLUSTER)).toBe(false);
     });
 
     it('after a promotion, lasts until the peer acknowledges this site’s first beat at the record’s epoch', () => {

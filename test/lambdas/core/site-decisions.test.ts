@@ -244,6 +244,31 @@ describe('how often a failover is tried', () => {
     at(strong, 0);
     expect(at(strong, 60_000).takeover).toMatchObject({ start: true, reason: 'peer-lost', expectedLease: 3 });
   });
+
+  it('two-region mode, first deployment: a standby whose beats production never acknowledged leaves the takeover to a person (production acts as at a first deployment and never fences itself)', () => {
+    const first: ClusterRecord = { epoch: 1, primary: 'production', lease: 3 };
+    const eventual = { ...tuning, consistency: 'eventual' as const };
+    const tickAt = (core: SiteCore, ms: number, r: Readonly<Record<'network' | 'storage', PeerRead>> = silent) =>
+      core.check(r, core.clusterRead(first, NOW + ms), NOW + ms, NOW + ms);
+    // Production's beats reached the standby, but never acknowledged one of the standby's: cut from the start.
+    const unheard = new SiteCore(eventual, 'standby', 'production');
+    const unacking = beat('production', 'primary', NOW - 100);
+    tickAt(unheard, 0, { network: read(unacking, NOW - 100), storage: read(unacking, NOW - 100) });
+    tickAt(unheard, 30_000);
+    expect(tickAt(unheard, 60_000)).toMatchObject({
+      verdict: 'peer-lost',
+      takeover: {
+        start: false,
+        hold: expect.stringMatching(/^two-region mode: production has never acknowledged a beat of standby;/),
+      },
+    });
+    // Once production acknowledged a beat of the standby, it fences itself when cut off: the takeover is the standby's.
+    const heard = new SiteCore(eventual, 'standby', 'production');
+    const acking = { ...beat('production', 'primary', NOW - 100), ack: 5 };
+    tickAt(heard, 0, { network: read(acking, NOW - 100), storage: read(acking, NOW - 100) });
+    tickAt(heard, 30_000);
+    expect(tickAt(heard, 60_000).takeover).toMatchObject({ start: true, reason: 'peer-lost' });
+  });
 });
 
 describe('two-region self-fence: a peer beat at a higher epoch than this site’s replica (the two-region SPIN model’s counterexamples)', () => {
