@@ -97,22 +97,22 @@ export class RoundTrip {
   acknowledged(beat: Heartbeat, arrivedAtMs: number | undefined, cluster: ClusterRecord): void {
     this.accepted = Math.max(this.accepted ?? 0, beat.serial);
     const heard = this.firstHeard;
-    if (arrivedAtMs !== undefined && (heard === undefined || beat.epoch > heard.epoch))
-      this.firstHeard = { epoch: beat.epoch, arrivedAtMs };
-    else if (
+    // The first arrival at the highest epoch: a higher epoch starts it again, an earlier arrival at it moves it back.
+    if (
       arrivedAtMs !== undefined &&
-      heard !== undefined &&
-      beat.epoch === heard.epoch &&
-      arrivedAtMs < heard.arrivedAtMs
+      (heard === undefined ||
+        beat.epoch > heard.epoch ||
+        (beat.epoch === heard.epoch && arrivedAtMs < heard.arrivedAtMs))
     )
       this.firstHeard = { epoch: beat.epoch, arrivedAtMs };
-    if (beat.ack !== undefined) this.acknowledgedAtEpoch = Math.max(this.acknowledgedAtEpoch, beat.epoch);
-    const known = this.peerAckAtEpoch;
-    if (beat.ack !== undefined && (known === undefined || beat.epoch > known.epoch || beat.ack > known.ack))
+    if (beat.ack !== undefined) {
+      this.acknowledgedAtEpoch = Math.max(this.acknowledgedAtEpoch, beat.epoch);
+      const known = this.peerAckAtEpoch;
       this.peerAckAtEpoch = {
         epoch: Math.max(beat.epoch, known?.epoch ?? 0),
         ack: Math.max(beat.ack, known?.ack ?? 0),
       };
+    }
     if (beat.ack !== undefined && beat.role === 'secondary' && beat.epoch <= cluster.epoch)
       this.acked = Math.max(this.acked ?? 0, beat.ack);
   }

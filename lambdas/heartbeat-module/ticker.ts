@@ -51,10 +51,11 @@ export class Ticker {
       );
       this.carried = out.claimed ? out.carried : undefined;
       if (out.claimed) return { claimed: true };
-      // When the ticker that holds the item could be claimed: three intervals after its last tick, or as it nears its end.
+      // When the ticker that holds the item could be claimed: three intervals after its last tick, or as it nears its
+      // end. An item missing either time (edited by hand) says nothing: the invocation waits the full reclaim wait.
       const at = Math.min(
-        out.seenAtMs === undefined ? Number.POSITIVE_INFINITY : out.seenAtMs + TICKER_DEAD_AFTER_INTERVALS * intervalMs,
-        out.untilMs === undefined ? Number.POSITIVE_INFINITY : out.untilMs - handoffMs,
+        Number(out.seenAtMs) + TICKER_DEAD_AFTER_INTERVALS * intervalMs,
+        Number(out.untilMs) - handoffMs,
       );
       return Number.isFinite(at) ? { claimed: false, claimableInMs: Math.max(0, at - nowMs) } : { claimed: false };
     } catch (error) {

@@ -167,6 +167,10 @@ describe('the invocation loop', () => {
       1_000 + RECLAIM_SLACK_MS,
       1_300 + 2 * RECLAIM_SLACK_MS,
     ]);
+    // A refusal that says nothing (an item edited by hand) gets no third look; nor one claimable an interval away.
+    expect((await run({ claims: [1_000, false, true] })).claimsAt).toHaveLength(2);
+    expect((await run({ claims: [1_000, INTERVAL, true] })).claimsAt).toHaveLength(2);
+    expect((await run({ claims: [1_000, INTERVAL - 1, true] })).claimsAt).toHaveLength(3);
     // The second look finds a ticker that ticked since (claimable three intervals on): it gives up.
     const live = await run({ claims: [1_000, 3 * INTERVAL - 100, true] });
     expect(live.claimsAt).toEqual([0, 1_000 + RECLAIM_SLACK_MS]);
@@ -175,8 +179,15 @@ describe('the invocation loop', () => {
     expect((await run({ claims: [0, 0, 0, true] })).claimsAt).toHaveLength(3);
   });
 
+  it('a container gone while it waits to look again claims nothing', async () => {
+    const { outcome, claimsAt } = await run({ claims: [1_000, true], aliveUntil: 500 });
+    expect(outcome).toEqual({ claimed: false, ticks: 0, checks: 0, stopped: 'not claimed' });
+    expect(claimsAt).toEqual([0]);
+  });
+
   it('refused twice, neither begins nor ticks', async () => {
-    const { outcome, begun, steps } = await run({ claims: [false, false] });
+    const { outcome, begun, steps, claimsAt } = await run({ claims: [false, false] });
+    expect(claimsAt).toEqual([0, 6_500]);
     expect(outcome).toEqual({ claimed: false, ticks: 0, checks: 0, stopped: 'not claimed' });
     expect(begun).toEqual([]);
     expect(steps).toEqual([]);

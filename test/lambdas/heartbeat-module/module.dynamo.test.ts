@@ -87,6 +87,12 @@ describe('the heartbeat module on DynamoDB Local', () => {
       claimableInMs: 4_000,
     });
     expect((await a.tick(NOW + 60_000)).superseded).toBe(false);
+    // Near its end the ticker is claimable before it would be dead: 90 s before its end (510 s), not 6 s after 508 s.
+    await a.tick(NOW + 508_000);
+    expect(await b.claimTicker('inv-b', NOW + 509_000, NOW + 509_000 + RUN, HANDOFF)).toEqual({
+      claimed: false,
+      claimableInMs: 1_000,
+    });
     // Within 90 s of its end, alive still, the next claims it; the old one learns at its next tick and stops.
     await a.tick(NOW + 538_000);
     expect(await b.claimTicker('inv-b', NOW + 540_000, NOW + 540_000 + RUN, HANDOFF)).toEqual({ claimed: true });
@@ -102,6 +108,17 @@ describe('the heartbeat module on DynamoDB Local', () => {
     c.beginInvocation('inv-c');
     await c.tick(NOW + 547_000);
     expect((await b.tick(NOW + 548_000)).superseded).toBe(true);
+    // An item that says nothing of when its ticker last ticked (edited by hand): refused, with no time to look again.
+    await production.db.send(
+      new UpdateCommand({
+        TableName: production.settings.observations,
+        Key: serialKey('production'),
+        UpdateExpression: 'REMOVE tickerSeenAt',
+      }),
+    );
+    expect(await moduleOf(production).claimTicker('inv-d', NOW + 549_000, NOW + 549_000 + RUN, HANDOFF)).toEqual({
+      claimed: false,
+    });
   });
 
   it("carries the standby's lease watch to its next container in the ticker's item, and only a well-formed one", async () => {

@@ -602,8 +602,13 @@ describe('the heartbeat module', () => {
 
     it('demotes itself when the peer beats as primary at a higher epoch, before its own replica shows the fence', async () => {
       const published: string[] = [];
+      const logged: string[] = [];
       const store = new FakeStore();
-      const hm = moduleWith(store, { settings: production, notices: recording((n) => published.push(n.kind)) });
+      const hm = moduleWith(store, {
+        settings: production,
+        notices: recording((n) => published.push(n.kind)),
+        log: (_level, message) => logged.push(message),
+      });
       expect((await hm.tick(NOW)).role).toBe('primary');
       const fence = signHeartbeat(
         {
@@ -620,11 +625,15 @@ describe('the heartbeat module', () => {
         KEY,
       );
       store.observations.set('network', { serial: 40, arrivedAtMs: NOW + 1_600, beat: fence });
-      await hm.tick(NOW + 2_000);
+      // Heard before the decision: the tick that reads the fence beat already beats as secondary (at the epoch of the
+      // record it read; the next tick's record in force is the fence's).
+      expect((await hm.tick(NOW + 2_000)).role).toBe('secondary');
+      expect(store.written.at(-1)?.role).toBe('secondary');
       const report = await hm.tick(NOW + 4_000);
       expect(report).toMatchObject({ role: 'secondary', epoch: 2 });
-      expect(store.written.at(-1)).toMatchObject({ role: 'secondary', epoch: 2 });
       expect(published).toEqual(['demoted']);
+      // Said once in the log, where it was learned.
+      expect(logged.filter((m) => m.includes('this site is fenced'))).toHaveLength(1);
     });
 
     it('says two primaries, once, when the peer beats as primary at its own epoch, and counts each tick it does', async () => {
