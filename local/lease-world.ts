@@ -123,7 +123,7 @@ export function runWorld(s: world.WorldSchedule): world.WorldResult {
     sites[peerOf(id)].delivered.network = { beat, atMs: now };
   };
 
-  /** The module's order: record (through a majority), expired handover, renewal, role, beat; then the check. */
+  /** The module's order: record (through a majority), expired handover, renewal, the peer heard, role, beat; the check. */
   const tick = (id: SiteId, now: number, kind: 'tick' | 'check'): StepReport => {
     const site = sites[id];
     const { core } = site;

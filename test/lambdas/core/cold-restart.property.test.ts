@@ -8,7 +8,7 @@ import { runWorld, type WorldMode, type WorldSchedule } from '../../../local/lea
  * standby never takes over and production, once acting again, acts to the end in one stretch — in
  * two-region self-fence mode too, where its lease runs from the last beat the standby acknowledged.
  */
-const RUNS = Number(process.env.MIRRORBEAT_COLD_RESTART_RUNS ?? 400);
+const RUNS = Number(process.env.MIRRORBEAT_COLD_RESTART_RUNS ?? 200);
 
 const schedule = (mode: WorldMode) =>
   fc

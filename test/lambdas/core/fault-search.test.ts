@@ -79,14 +79,13 @@ export const anySchedule = (
  * heard each other too) — and leaves
  * out replication lag, one path cut alone and longer pauses (docs/RELIABILITY.md says why).
  */
-const twoRegionFault: fc.Arbitrary<WorldFault> = anyFault
-  .filter(
-    (f) =>
-      f.fault !== 'lag' &&
-      f.fault !== 'switchover' &&
-      !(f.fault === 'pause' && (f.ms ?? 0) >= 6_000) &&
-      !('leg' in f && (f.leg === 'network' || f.leg === 'storage')),
-  );
+const twoRegionFault: fc.Arbitrary<WorldFault> = anyFault.filter(
+  (f) =>
+    f.fault !== 'lag' &&
+    f.fault !== 'switchover' &&
+    !(f.fault === 'pause' && (f.ms ?? 0) >= 6_000) &&
+    !('leg' in f && (f.leg === 'network' || f.leg === 'storage')),
+);
 
 describe('the fault search over the site core (in memory, both modes)', () => {
   it(`quorum mode keeps every promise under random schedules of every fault (${RUNS} schedules, seed ${SEED})`, () => {
