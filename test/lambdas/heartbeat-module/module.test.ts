@@ -299,6 +299,16 @@ describe('the heartbeat module', () => {
     expect(store.invalid).toEqual([]);
   });
 
+  it('a check between two ticks reads a storage beat the peer wrote since the tick, and records its arrival', async () => {
+    const store = new FakeStore();
+    const hm = moduleWith(store);
+    await hm.tick(NOW);
+    store.peerBeat = peerBeat(5);
+    const check = await hm.tick(NOW + 1_000, NOW + 1_000, 'check');
+    expect(store.observations.get('storage')).toMatchObject({ serial: 5, arrivedAtMs: NOW + 1_000 });
+    expect(check.peerSerials.storage).toBe(5);
+  });
+
   it('counts a forged storage beat by reason and ignores it, while the network beat still goes out', async () => {
     const store = new FakeStore();
     store.peerBeat = peerBeat(5, Buffer.from('forger'));
@@ -607,7 +617,7 @@ describe('the heartbeat module', () => {
       const hm = moduleWith(store, {
         settings: production,
         notices: recording((n) => published.push(n.kind)),
-        log: (_level, message) => logged.push(message),
+        log: (_level, message, detail) => logged.push(`${message} ${JSON.stringify(detail)}`),
       });
       expect((await hm.tick(NOW)).role).toBe('primary');
       const fence = signHeartbeat(
@@ -633,7 +643,9 @@ describe('the heartbeat module', () => {
       expect(report).toMatchObject({ role: 'secondary', epoch: 2 });
       expect(published).toEqual(['demoted']);
       // Said once in the log, where it was learned.
-      expect(logged.filter((m) => m.includes('this site is fenced'))).toHaveLength(1);
+      expect(logged.filter((m) => m.includes('this site is fenced'))).toEqual([
+        'the peer beats as primary at a higher epoch: this site is fenced {"epoch":2,"via":"network"}',
+      ]);
     });
 
     it('says two primaries, once, when the peer beats as primary at its own epoch, and counts each tick it does', async () => {
