@@ -21,6 +21,7 @@ import {
 import { PATHS, type PathId, type PathMode, peerOf, SITE_IDS, type SiteId } from '../lambdas/core/wire';
 import { severityOf } from '../lambdas/core/notices';
 import { parseRecorded, type RecordedQuorum, type WitnessState } from '../lambdas/core/quorum';
+import { parseReadiness, type RecordedReadiness } from '../lambdas/core/readiness';
 import { type JournalEntry, NoticeJournal } from '../lambdas/shared/journal';
 
 /** Where one site's tables are: its region's replica of the heartbeat volume and its observations table. */
@@ -66,6 +67,8 @@ export interface SiteStatus {
   readonly beats: Partial<Record<SiteId, { readonly serial: number; readonly sentAtMs: number }>>;
   /** What this site last recorded of the peer's beats' replication (lambdas/heartbeat-module/replication-watch.ts). */
   readonly replication: 'ok' | 'lagging' | null;
+  /** The last readiness check of this site (lambdas/core/readiness.ts), or null before one ran. */
+  readonly readiness: RecordedReadiness | null;
 }
 
 /**
@@ -283,6 +286,7 @@ async function readSite(t: SiteTables, nowMs: number): Promise<SiteStatus> {
       quorum: quorumOfView(view),
       beats: { [t.site]: beatOf(ownBeat), [peer]: beatOf(peerBeat) },
       replication: view?.replication === 'lagging' ? 'lagging' : view?.replication === 'ok' ? 'ok' : null,
+      readiness: parseReadiness(view?.readiness) ?? null,
     };
   } catch (error) {
     // One region down must not hide the other: report it and carry on.
@@ -307,6 +311,7 @@ export function siteUnread(site: SiteId, region: string): SiteStatus {
     quorum: null,
     beats: {},
     replication: null,
+    readiness: null,
   };
 }
 

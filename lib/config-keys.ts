@@ -328,6 +328,15 @@ export const configObject = z.strictObject({
         .describe(
           'Data readiness gate on EBS (EBS direct APIs): the protected volumes, by id (snapshots of it, or copies tagged mirrorbeat:volume=<id>) or by tag; checked before every promotion.',
         ),
+      checkMinutes: z
+        .int({ error: 'the readiness check interval: a whole number of minutes, 0 (off) or from 5 to 1440' })
+        .refine((m) => m === 0 || (m >= 5 && m <= 1440), {
+          error: 'the readiness check interval: a whole number of minutes, 0 (off) or from 5 to 1440',
+        })
+        .default(30)
+        .describe(
+          'How often each site checks that a failover to it would succeed now (gates, quorum, approvers, promotion targets, hooks): the FailoverNotReady alarm, readiness notices and the readiness line of status. 0: no scheduled check (mirrorbeat readiness still runs one).',
+        ),
     })
     .prefault({}),
   health: z

@@ -132,6 +132,11 @@ export class SiteMetrics {
     return this.metric(MetricName.maintenance, cloudwatch.Stats.MAXIMUM);
   }
 
+  /** 1 when the last readiness check found a failover to this site would succeed, 0 when not (Minimum). */
+  failoverReady(period: Duration): cloudwatch.Metric {
+    return this.metric(MetricName.failoverReady, cloudwatch.Stats.MINIMUM, {}, period);
+  }
+
   /** 1 while the peer's valid beats say its workload failed. */
   peerHealthFailed(): cloudwatch.Metric {
     return this.metric(MetricName.peerHealthFailed, cloudwatch.Stats.MAXIMUM);

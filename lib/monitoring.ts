@@ -339,6 +339,30 @@ export class SiteMonitoring extends Construct {
     );
   }
 
+  /**
+   * FailoverNotReady: the last scheduled readiness check found that a failover to this site would not succeed now
+   * (lambdas/failover-steps/failover-readiness.ts). One check per period; a period without one keeps the state.
+   */
+  readinessAlarm(checkMinutes: number): cloudwatch.Alarm {
+    const ready = this.metrics.failoverReady(Duration.minutes(checkMinutes));
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `Failover readiness (1 ready, 0 not; checked every ${checkMinutes} min; npx mirrorbeat readiness)`,
+        left: [ready],
+        leftYAxis: { min: 0, max: 1.2, showUnits: false },
+        width: 24,
+      }),
+    );
+    return this.alarm('FailoverNotReady', 'warning', {
+      metric: ready,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      alarmDescription: `The scheduled readiness check (every ${checkMinutes} minutes) found that a failover to this site would not succeed now: a gate would refuse, quorum is one fault from none, nobody would receive an approval request, or a promotion target or hook is missing or not permitted. Run npx mirrorbeat readiness for each check and its reason; see the runbook, 'Failover readiness'.`,
+    });
+  }
+
   /** The one action strategy: alarm and OK both go to the topic of the alarm's severity. */
   private alarm(id: string, severity: Severity, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {

@@ -13,10 +13,11 @@ import { MirrorbeatFunction } from './function';
 import { acknowledgeNag, arnWildcardFinding } from './nag';
 import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
 import { SiteMonitoring } from './monitoring';
+import { bindFailoverReadiness } from './readiness-check';
 import { type HandlerName, RESERVED_CONCURRENCY, SiteNames, witnessForwarderRole } from './names';
 import { SiteKey } from './site-key';
 import { receiveWitnessHealth } from './witness-stack';
-import { bindHealthSources, bindPromotionActions, bindReadiness } from './workload';
+import { bindHealthSources, bindPromotionActions } from './workload';
 import { NoticeTopics } from './notices';
 import { FailoverWorkflow, PathControlWorkflow } from './workflows';
 
@@ -120,7 +121,6 @@ export class SiteStack extends Stack {
         resourceName: this.peerNames.siteBus,
       }),
     );
-
     const tuning = tuningOf(config);
     const handler = (
       id: string,
@@ -241,7 +241,6 @@ export class SiteStack extends Stack {
         grantHook(fn, Env.fenceHook, config.fenceHookFunctionArn, 'fence hook');
     }
     bindPromotionActions(this, config, site);
-    bindReadiness(this, config);
 
     new events.Rule(this, 'HeartbeatRule', {
       eventBus: this.siteBus,
@@ -339,6 +338,7 @@ export class SiteStack extends Stack {
       ...(config.notifications.runbookUrl === undefined ? {} : { runbookUrl: config.notifications.runbookUrl }),
     });
 
+    bindFailoverReadiness(this, config);
     this.acknowledgeFindings();
   }
 

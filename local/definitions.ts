@@ -70,7 +70,8 @@ export function synthesizeDefinitions(config: MirrorbeatConfig): Record<SiteId, 
         dashboards += 1;
         dashboard = JSON.parse(text(resolve(resource.Properties.DashboardBody))) as Record<string, Json>;
       }
-      if (resource.Type === 'AWS::Events::Rule') {
+      // A schedule rule (the readiness check, every readiness.checkMinutes) matches no event: the bus leaves it out.
+      if (resource.Type === 'AWS::Events::Rule' && resource.Properties.EventPattern !== undefined) {
         const targets = ((resource.Properties.Targets ?? []) as { Arn: unknown }[]).map(
           (t) => text(resolve(t.Arn)).split(':').pop() ?? '',
         );

@@ -5,6 +5,7 @@ import type { SiteId } from '../../lambdas/core/wire';
 import { acknowledgeNotices, readClusterStatus, readNotice } from '../../client/status';
 import { explainAwsError } from './aws';
 import { awsOptions, loadConfig, siteOptionNamed, siteTables } from './options';
+import { registerReadiness } from './readiness';
 import { formatNotice, formatStatus } from './status';
 
 /** Reading a deployed cluster: status, one notice, acknowledging notices. */
@@ -20,6 +21,8 @@ export function registerInspect(program: Command): void {
         explainAwsError(new Error(unreachable[0]?.error ?? 'unreachable'));
       process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`);
     });
+
+  registerReadiness(program);
 
   awsOptions(program.command('notice <id>'))
     .description(

@@ -3,6 +3,7 @@ import type { JournalEntry } from '../../lambdas/shared/journal';
 import { noticeSubject, noticeText } from '../../lambdas/core/notices';
 import { PATHS, peerOf, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
 import type { ClusterRecord } from '../../lambdas/core/volume';
+import type { RecordedReadiness } from '../../lambdas/core/readiness';
 import { type ClusterStatus, type NoticeStatus, STALE_AFTER_MS } from '../../client/status';
 
 const age = (ms: number | null) =>
@@ -57,6 +58,7 @@ export function formatStatus(s: ClusterStatus): string {
       lines.push(
         `${head} acts as ${site.role ?? 'unknown'}, verdict ${site.verdict ?? 'unknown'}${site.verdictSince ? ` since ${site.verdictSince}` : ''}, last tick ${age(site.lastTickAgeMs)}${stale}`,
       );
+    if (site.readiness !== null) lines.push(formatReadinessLine(site.readiness, s.atMs));
     for (const path of PATHS) {
       const p = site.paths[path];
       if (p === undefined) continue;
@@ -69,6 +71,13 @@ export function formatStatus(s: ClusterStatus): string {
   }
   lines.push(...formatNotices(s.notices, s.atMs));
   return lines.join('\n');
+}
+
+/** The site's last readiness check (`mirrorbeat readiness` runs one now and shows every check). */
+function formatReadinessLine(r: RecordedReadiness, nowMs: number): string {
+  const checked = `checked ${age(nowMs - r.atMs)}`;
+  if (r.ready) return `    readiness  ready: a failover to this site would succeed as far as checked (${checked})`;
+  return `    readiness  FAILOVER NOT READY (${checked}): ${r.failing.map((c) => `${c.name}: ${c.reason}`).join('; ')}`;
 }
 
 /** Quorum mode's votes (client/status.ts, quorumStatus); nothing in two-region mode. */

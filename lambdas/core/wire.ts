@@ -47,6 +47,8 @@ export const MetricName = {
   noPrimary: 'NoPrimary',
   /** 1 while maintenance mode is on, as this site read it. */
   maintenance: 'Maintenance',
+  /** 1 when the last readiness check found that a failover to this site would succeed, 0 when not (core/readiness.ts). */
+  failoverReady: 'FailoverReady',
   /**
    * Per path: the adaptive deadline a peer beat must arrive within, in seconds (the beat age is plotted against it).
    */

@@ -148,45 +148,51 @@ export async function rehearseActions(
   promoted: SiteId,
   kind: 'failover' | 'switchover',
 ): Promise<ActionTaken[]> {
-  return Promise.all(
-    plannedActions(deps, promoted).map(async (planned): Promise<ActionTaken> => {
-      switch (planned.action) {
-        case 'capacity':
-          return {
-            ...planned,
-            detail: `would set ${(await setCapacity(deps, deps.actions.capacity?.[promoted] as SiteCapacity, true)).join('; ')}`,
-          };
-        case 'aurora-global-database':
-          return {
-            ...planned,
-            detail: await rehearseAurora(
-              deps.rds,
-              deps.actions.auroraGlobalDatabase as AuroraGlobalDatabase,
-              promoted,
-              kind,
-            ),
-          };
-        case 'route53-records': {
-          const plan = await planRecords(deps.route53, deps.actions.route53Records as Route53Records, promoted);
-          return { ...planned, detail: plan.changes.length === 0 ? plan.detail : `would set ${plan.detail}` };
-        }
-        case 'route53-health-check': {
-          const check = await checkFailoverRecord(
-            deps.route53,
-            deps.actions.route53FailoverRecord as Route53FailoverRecord,
-          );
-          if (!check.tied) throw new StepError('InvalidInput', `promotion.route53FailoverRecord: ${check.detail}`);
-          return { ...planned, detail: `would set ${planned.detail}; ${check.detail}` };
-        }
-        case 'hook':
-          return { ...planned, detail: 'would be invoked with the decision record' };
-        case 'site-promoted-event':
-          return { ...planned, detail: `would put ${planned.detail}` };
-        default:
-          return { ...planned, detail: `would set ${planned.detail}` };
-      }
-    }),
-  );
+  return Promise.all(plannedActions(deps, promoted).map((planned) => rehearseAction(deps, planned, promoted, kind)));
+}
+
+/** What one planned action would do now: it reads its target where the action reads one first. */
+export async function rehearseAction(
+  deps: ActionDeps,
+  planned: ActionTaken,
+  promoted: SiteId,
+  kind: 'failover' | 'switchover',
+): Promise<ActionTaken> {
+  switch (planned.action) {
+    case 'capacity':
+      return {
+        ...planned,
+        detail: `would set ${(await setCapacity(deps, deps.actions.capacity?.[promoted] as SiteCapacity, true)).join('; ')}`,
+      };
+    case 'aurora-global-database':
+      return {
+        ...planned,
+        detail: await rehearseAurora(
+          deps.rds,
+          deps.actions.auroraGlobalDatabase as AuroraGlobalDatabase,
+          promoted,
+          kind,
+        ),
+      };
+    case 'route53-records': {
+      const plan = await planRecords(deps.route53, deps.actions.route53Records as Route53Records, promoted);
+      return { ...planned, detail: plan.changes.length === 0 ? plan.detail : `would set ${plan.detail}` };
+    }
+    case 'route53-health-check': {
+      const check = await checkFailoverRecord(
+        deps.route53,
+        deps.actions.route53FailoverRecord as Route53FailoverRecord,
+      );
+      if (!check.tied) throw new StepError('InvalidInput', `promotion.route53FailoverRecord: ${check.detail}`);
+      return { ...planned, detail: `would set ${planned.detail}; ${check.detail}` };
+    }
+    case 'hook':
+      return { ...planned, detail: 'would be invoked with the decision record' };
+    case 'site-promoted-event':
+      return { ...planned, detail: `would put ${planned.detail}` };
+    default:
+      return { ...planned, detail: `would set ${planned.detail}` };
+  }
 }
 
 /**

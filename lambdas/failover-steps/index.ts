@@ -6,13 +6,15 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import { isReadinessEvent, readinessPoints } from '../core/readiness';
 import { parseStepInput } from '../core/steps';
 import { type EbsReadiness, Env, type PromotionActions } from '../core/wire';
-import { documentClient, eventsClient, lambdaClientFor, regionOfArn } from '../shared/clients';
+import { documentClient, eventsClient, lambdaClientFor, regionOfArn, snsClient } from '../shared/clients';
 import { deployedNoticeDesk } from '../shared/desk';
-import { logger } from '../shared/observability';
+import { logger, publishMetrics } from '../shared/observability';
 import { siteParts } from '../shared/shell';
 import { readSettings } from '../shared/settings';
+import { checkReadiness } from './failover-readiness';
 import { fenceWorkload, isFenceEvent } from './fence-workload';
 import { FAILOVER_STEPS, type FailoverDeps, runFailoverStep } from './steps';
 
@@ -65,6 +67,17 @@ export const handler = async (event: unknown): Promise<Record<string, unknown>> 
     });
     logger.info('workload fence', { event, result });
     return result;
+  }
+  // The scheduled readiness check (every readiness.checkMinutes), or `mirrorbeat readiness`: it reads, never acts.
+  if (isReadinessEvent(event)) {
+    const { report, notice } = await checkReadiness({
+      ...deps,
+      sns: snsClient(),
+      approvalTopic: settings.optional(Env.criticalTopic),
+    });
+    publishMetrics(settings.cluster, settings.site, readinessPoints(report), report.atMs);
+    logger.info('failover readiness', { report, notice: notice?.kind ?? null });
+    return { ...report };
   }
   const input = parseStepInput(event, FAILOVER_STEPS);
   const result = await runFailoverStep(input, deps);

@@ -56,11 +56,12 @@ export class ViewStore {
   /**
    * One more attribute of the site's view item, recorded once per change: `primarySeen`
    * (`seen`, or `none` past the no-primary grace), `maintenance` (what was last announced), `quorum` (quorum
-   * mode: lambdas/heartbeat-module/quorum-watch.ts) and `replication` (`ok` or `lagging`: replication-watch.ts).
+   * mode: lambdas/heartbeat-module/quorum-watch.ts), `replication` (`ok` or `lagging`: replication-watch.ts) and
+   * `readiness` (lambdas/failover-steps/failover-readiness.ts).
    */
   async recordView(
     site: SiteId,
-    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance' | 'quorum' | 'replication',
+    attribute: 'primarySeen' | 'twoPrimaries' | 'maintenance' | 'quorum' | 'replication' | 'readiness',
     value: string,
     nowMs: number,
     writer: string,
@@ -120,6 +121,14 @@ export class ViewStore {
       const previous = item[`${attribute}Previous`] as string | undefined;
       return previous === NO_VALUE ? undefined : previous;
     }
+  }
+
+  /** The site's whole view item (eventually consistent: what it last recorded, readable without a majority). */
+  async readView(site: SiteId, signal?: AbortSignal): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.heartbeatVolume, Key: viewKey(site) }), {
+      abortSignal: signal,
+    });
+    return out.Item;
   }
 
   async readPathState(site: SiteId, path: PathId, signal?: AbortSignal): Promise<string | undefined> {

@@ -24,7 +24,9 @@ import {
   siteUnread,
   type SiteStatus,
 } from '../../client/status';
+import { formatReadiness } from '../../bin/commands/readiness';
 import { formatNotice, formatStatus } from '../../bin/commands/status';
+import { recordedReadiness } from '../../lambdas/core/readiness';
 import { runWorkflow } from '../../bin/commands/workflow';
 import { localSites, moduleFor, tablesOf } from '../local-sites';
 
@@ -231,6 +233,64 @@ describe('mirrorbeat status', () => {
     expect(formatStatus(status).split('\n')[1]).toBe(
       "  QUORUM DEGRADED since 2026-12-07T10:00:00.000Z: production reaches no majority; standby's replica (us-west-2) could not be read: it may have no majority; an AWS Health event names DynamoDB in the witness region; witness unreachable (AWS Health): one more fault and no failover can happen",
     );
+  });
+});
+
+describe('mirrorbeat readiness, and its line in status', () => {
+  const checks = [
+    { name: 'role', ok: true, reason: 'standby is secondary at epoch 1, production is primary' },
+    { name: 'action:capacity', ok: false, reason: 'no Auto Scaling group workers in this region' },
+  ];
+
+  it('prints the verdict, then each check with its reason', () => {
+    const at = Date.parse('2026-12-07T21:00:00.000Z');
+    expect(formatReadiness({ ready: false, site: 'standby', atMs: at, checks }).split('\n')).toEqual([
+      'failover readiness of standby at 2026-12-07T21:00:00.000Z: NOT READY (1 of 2 checks fail)',
+      '  ok    role             standby is secondary at epoch 1, production is primary',
+      '  FAIL  action:capacity  no Auto Scaling group workers in this region',
+    ]);
+    expect(formatReadiness({ ready: true, site: 'standby', atMs: at, checks: checks.slice(0, 1) })).toMatch(
+      /: READY\n {2}ok {4}role {2}standby is secondary/,
+    );
+  });
+
+  it("shows each site's last check under its line: when it ran and, when not ready, what fails", async () => {
+    const { production, standby, link } = await localSites();
+    const [p, s] = [moduleOf(production), moduleOf(standby)];
+    for (let t = 0; t <= 4_000; t += 2_000) {
+      await p.tick(NOW + t);
+      await s.tick(NOW + t + 500);
+      await link.pump(NOW + t + 1_000);
+    }
+    const tables = tablesOf(production, standby);
+    expect((await readClusterStatus('orders', tables, NOW + 5_000)).sites.map((x) => x.readiness)).toEqual([
+      null,
+      null,
+    ]);
+    await standby.store.views.recordView(
+      'standby',
+      'readiness',
+      recordedReadiness({ ready: false, site: 'standby', atMs: NOW + 1_000, checks }),
+      NOW + 1_000,
+      'readiness-1',
+    );
+    await production.store.views.recordView(
+      'production',
+      'readiness',
+      recordedReadiness({ ready: true, site: 'production', atMs: NOW + 2_000, checks: checks.slice(0, 1) }),
+      NOW + 2_000,
+      'readiness-2',
+    );
+    const status = await readClusterStatus('orders', tables, NOW + 5_000);
+    expect(status.sites.map((x) => x.readiness)).toEqual([
+      { ready: true, atMs: NOW + 2_000, failing: [] },
+      { ready: false, atMs: NOW + 1_000, failing: [checks[1]] },
+    ]);
+    const lines = formatStatus(status).split('\n');
+    expect(lines.filter((l) => l.includes('readiness'))).toEqual([
+      '    readiness  ready: a failover to this site would succeed as far as checked (checked 3.0 s ago)',
+      '    readiness  FAILOVER NOT READY (checked 4.0 s ago): action:capacity: no Auto Scaling group workers in this region',
+    ]);
   });
 });
 
@@ -450,6 +510,8 @@ describe('mirrorbeat path', () => {
     ['notice', '1795634231798.peer-lost'],
     ['maintenance', 'on', '--reason', 'CHG-1'],
     ['history'],
+    ['readiness'],
+    ['readiness', '--site', 'standby', '--json'],
   ])('says in one line that there are no credentials, with exit 1 (%s)', (...args) => {
     const out = cli(...args);
     expect(out.status).toBe(1);

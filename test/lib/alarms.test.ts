@@ -33,6 +33,9 @@ const ALARMS: Row[] = [
   ['QuorumDegraded', 'Warning', 'QuorumDegraded', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
   ['HeartbeatModuleStopped', 'Critical', 'Ticks', 15, 'LessThanThreshold', 2, 'breaching'],
   ['FailoverFailed', 'Critical', 'ExecutionsFailed', 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
+  // The scheduled readiness check (every 30 minutes) found a failover to this site would not succeed; a period
+  // without a check keeps the state.
+  ['FailoverNotReady', 'Warning', 'FailoverReady', 1, 'LessThanThreshold', 1, 'ignore'],
   ['ReplicationLagOverBudget', 'Critical', 'ReplicationLatency', 30_000, 'GreaterThanThreshold', 3, 'notBreaching'],
   // Over 5 minutes: one forged beat, or ten replays (EventBridge delivers at least once).
   ['BadHeartbeats', 'Warning', null, 1, 'GreaterThanOrEqualToThreshold', 1, 'notBreaching'],
@@ -50,6 +53,27 @@ describe('the alarms of a site', () => {
       String(a.Properties.AlarmName).replace('mirrorbeat-orders-standby-', ''),
     );
     expect(names.sort()).toEqual(ALARMS.map(([name]) => name).sort());
+  });
+
+  it('watch the readiness check at its own period, and drop its alarm and schedule when the check is off', () => {
+    standby.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mirrorbeat-orders-standby-FailoverNotReady',
+      Period: 1800,
+      Statistic: 'Minimum',
+    });
+    standby.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(30 minutes)',
+      Targets: [Match.objectLike({ Input: JSON.stringify({ readiness: 'check' }) })],
+    });
+    const off = templates({ readiness: { checkMinutes: 0 } }).standby;
+    expect(
+      Object.keys(off.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } })),
+    ).toEqual([]);
+    expect(
+      Object.values(off.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+        String(a.Properties.AlarmName).endsWith('-FailoverNotReady'),
+      ),
+    ).toEqual([]);
   });
 
   it('have no quorum alarm in two-region mode, where there is no quorum', () => {

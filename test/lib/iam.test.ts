@@ -424,6 +424,11 @@ describe('IAM, evaluated by a policy engine over the synthesized templates', () 
     'network-receiver': [{ action: 'secretsmanager:GetSecretValue', resource: secretArn }],
     'failover-steps': [
       { action: 'secretsmanager:GetSecretValue', resource: secretArn },
+      // The readiness check: who would receive an approval request (the critical topic only).
+      {
+        action: 'sns:ListSubscriptionsByTopic',
+        resource: (site) => `arn:aws:sns:${region(site)}:${ACCOUNT}:${names(site).topic('critical')}`,
+      },
       { action: 'lambda:InvokeFunction', resource: () => FULL.fenceHookFunctionArn as string },
       { action: 'lambda:InvokeFunction', resource: () => FULL.promotion.hookFunctionArn as string },
       {
