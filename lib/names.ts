@@ -9,12 +9,13 @@ export type HandlerName = (typeof HANDLERS)[number];
  * heartbeat module runs for a minute and the next scheduled invocation starts as it ends (2),
  * plus the extra beats of workload alarms; the receiver takes one short invocation per peer
  * beat, command and acknowledgement, with EventBridge's retries on top; a site runs one
- * failover or path-control execution at a time.
+ * failover or path-control execution at a time, and the failover steps also take the workload
+ * fence event and the scheduled readiness check, neither of which may throttle a failover's step.
  */
 export const RESERVED_CONCURRENCY: Readonly<Record<HandlerName, number>> = {
   'heartbeat-module': 4,
   'network-receiver': 4,
-  'failover-steps': 2,
+  'failover-steps': 3,
   'path-control-steps': 2,
 };
 

@@ -57,6 +57,12 @@ export class ArrivalStamps {
   }
 }
 
+/** A peer beat claimed primary at a higher epoch: the epoch this site is fenced at, newly (SiteCore.heard). */
+export interface FencedAt {
+  readonly epoch: number;
+  readonly via: PathId;
+}
+
 /** What the check half of a tick decided. */
 export interface Checked {
   readonly states: Readonly<Record<PathId, PathState>>;
@@ -68,8 +74,6 @@ export interface Checked {
   readonly lastArrivalMs: Readonly<Partial<Record<PathId, number>>>;
   readonly verdict: SiteVerdict;
   readonly peerHealth: Health | undefined;
-  /** A valid peer beat claimed primary at a higher epoch: the epoch this site is fenced at, newly. */
-  readonly fencedAt?: { readonly epoch: number; readonly via: PathId };
   readonly takeover: TakeoverDecision;
   /**
    * The next instant (wall) at which, with nothing new read, a decision would change: a path

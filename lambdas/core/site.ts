@@ -98,8 +98,8 @@ export class SiteCore {
    * fence they carry, what they acknowledge: round-trip.ts); the check takes the same reads after the
    * beat. The fence this learned, if any.
    */
-  heard(reads: Readonly<Record<PathId, step.PeerRead>>, cluster: ClusterRecord): step.Checked['fencedAt'] {
-    let fencedAt: step.Checked['fencedAt'];
+  heard(reads: Readonly<Record<PathId, step.PeerRead>>, cluster: ClusterRecord): step.FencedAt | undefined {
+    let fencedAt: step.FencedAt | undefined;
     for (const path of PATHS) {
       const epoch = this.aheadOf(reads[path].beat, cluster);
       if (epoch !== undefined) fencedAt = { epoch, via: path };
@@ -236,7 +236,6 @@ export class SiteCore {
     const arrived = {} as Record<PathId, boolean>;
     const deadlineMs = {} as Record<PathId, number>;
     const lastArrivalMs: Partial<Record<PathId, number>> = {};
-    let fencedAt: step.Checked['fencedAt'];
     for (const path of PATHS) {
       const read = this.stamps.own(path, reads[path], nowMs);
       const detector = this.detectors[path];
@@ -248,8 +247,8 @@ export class SiteCore {
       // A fresh container learns the peer's last beats from the tables (two-region self-fence judges them by send time).
       if (read.beat !== undefined && counts && (arrived[path] || this.lastBeat[path] === undefined))
         this.lastBeat[path] = read.beat;
-      const fencedEpoch = arrived[path] ? this.aheadOf(read.beat, cluster) : undefined;
-      if (fencedEpoch !== undefined) fencedAt = { epoch: fencedEpoch, via: path };
+      // The fence was heard before the decision (heard); the acknowledgement again, now with this site's own stamp of a
+      // storage arrival (a stamp from the peer's clock ahead of this one is moved back to now).
       if (read.beat !== undefined) this.roundTrip.acknowledged(read.beat, read.arrivedAtMs, cluster);
       this.roundTrip.peerRead = true;
       if (detector.lastArrivalMs !== undefined) lastArrivalMs[path] = detector.lastArrivalMs;
@@ -280,7 +279,6 @@ export class SiteCore {
       lastArrivalMs,
       verdict,
       peerHealth,
-      ...(fencedAt === undefined ? {} : { fencedAt }),
       takeover: this.takeover(verdict, cluster, monoMs),
       wakeAtMs: step.wakeAtOf({
         states,

@@ -10,6 +10,7 @@ import {
   recordedReadiness,
   reportOf,
 } from '../core/readiness';
+import { StepError } from '../core/steps';
 import { deadline, deadlineSignal, REMOTE_CALL_DEADLINE_MS } from '../shared/deadlines';
 import { plannedActions, rehearseAction } from './actions';
 import { cooldownGate, type GateCheck, replicationGate } from './gates';
@@ -45,13 +46,10 @@ async function settle(
     return [await check()].flat();
   } catch (error) {
     const e = error as { name?: string; message?: string };
-    return [
-      {
-        name,
-        ok: false,
-        reason: `could not check: ${e.name ?? 'Error'}: ${(e.message ?? String(error)).split('\n')[0]}`,
-      },
-    ];
+    const message = (e.message ?? String(error)).split('\n')[0];
+    // A step's own refusal is a finding (a target that is not there), said as the failover would say it.
+    if (error instanceof StepError) return [{ name, ok: false, reason: message ?? '' }];
+    return [{ name, ok: false, reason: `could not check: ${e.name ?? 'Error'}: ${message}` }];
   }
 }
 

@@ -106,6 +106,6 @@ export async function hearPeer(
   const reads = { network, storage };
   const fencedAt = core.heard(reads, at.cluster);
   if (fencedAt !== undefined)
-    deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', fencedAt);
+    deps.log('warn', 'the peer beats as primary at a higher epoch: this site is fenced', { ...fencedAt });
   return reads;
 }

@@ -52,13 +52,13 @@ describe('a redeploy after cdk destroy', () => {
 });
 
 describe('reserved concurrency', () => {
-  it('sets aside what each handler needs, 12 a site, and can be turned off for small accounts', () => {
+  it('sets aside what each handler needs, 13 a site, and can be turned off for small accounts', () => {
     const { standby } = templates();
     const reserved = Object.values(standby.findResources('AWS::Lambda::Function')).map(
       (f) => f.Properties.ReservedConcurrentExecutions as number,
     );
-    expect(reserved.sort()).toEqual([2, 2, 4, 4]);
-    expect(Object.values(RESERVED_CONCURRENCY).reduce((a, b) => a + b, 0)).toBe(12);
+    expect(reserved.sort()).toEqual([2, 3, 4, 4]);
+    expect(Object.values(RESERVED_CONCURRENCY).reduce((a, b) => a + b, 0)).toBe(13);
     const off = templates({ reserveConcurrency: false }).standby;
     for (const f of Object.values(off.findResources('AWS::Lambda::Function')))
       expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();

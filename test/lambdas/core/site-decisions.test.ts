@@ -82,7 +82,7 @@ describe('the fence beat: the peer claims primary at a higher epoch', () => {
     core.clusterRead(record, NOW);
     expect(core.shouldRenew(record)).toBe(true);
     const fence = { network: read(beat('standby', 'primary', NOW, 2), NOW + 100), storage: nothing };
-    expect(core.check(fence, record, NOW + 200, NOW + 200).fencedAt).toEqual({ epoch: 2, via: 'network' });
+    expect(core.heard(fence, record)).toEqual({ epoch: 2, via: 'network' });
     const inForce = core.clusterRead(record, NOW + 300);
     expect(inForce).toEqual({ epoch: 2, primary: 'standby' });
     expect(core.fencedByBeat(inForce)).toBe(true);
@@ -90,7 +90,7 @@ describe('the fence beat: the peer claims primary at a higher epoch', () => {
     expect(core.shouldRenew(inForce)).toBe(false);
     // The next beat of the same epoch fences nothing new.
     const again = { network: read(beat('standby', 'primary', NOW + 2_000, 2), NOW + 2_100), storage: nothing };
-    expect(core.check(again, record, NOW + 2_200, NOW + 2_200).fencedAt).toBeUndefined();
+    expect(core.heard(again, record)).toBeUndefined();
     // The replica shows epoch 2: it is the record now, with what it says of the lease.
     const caughtUp: ClusterRecord = { epoch: 2, primary: 'standby', lease: 1 };
     expect(core.clusterRead(caughtUp, NOW + 2_300)).toBe(caughtUp);
@@ -101,14 +101,13 @@ describe('the fence beat: the peer claims primary at a higher epoch', () => {
     for (const b of [beat('standby', 'primary', NOW, 1), beat('standby', 'secondary', NOW, 1)]) {
       const core = new SiteCore(tuning, 'production', 'standby');
       core.clusterRead(record, NOW);
-      const checked = core.check({ network: read(b, NOW + 100), storage: nothing }, record, NOW + 200, NOW + 200);
-      expect(checked.fencedAt).toBeUndefined();
+      expect(core.heard({ network: read(b, NOW + 100), storage: nothing }, record)).toBeUndefined();
       expect(core.clusterRead(record, NOW + 300)).toBe(record);
     }
     const core = new SiteCore(tuning, 'production', 'standby');
     core.clusterRead(record, NOW);
     const ahead = { network: read(beat('standby', 'secondary', NOW, 3), NOW + 100), storage: nothing };
-    expect(core.check(ahead, record, NOW + 200, NOW + 200).fencedAt).toEqual({ epoch: 3, via: 'network' });
+    expect(core.heard(ahead, record)).toEqual({ epoch: 3, via: 'network' });
   });
 
   it('a site renews only a record that names it and asks no handover to its peer', () => {
@@ -304,14 +303,14 @@ describe('two-region self-fence: a peer beat at a higher epoch than this site’
     const core = new SiteCore(twoRegion, 'standby', 'production');
     const cached = core.clusterRead({ epoch: 1, primary: 'production', lease: 3 }, NOW);
     const demoted = { network: read(beat('production', 'secondary', NOW, 2), NOW + 100), storage: nothing };
-    expect(core.check(demoted, cached, NOW + 200, NOW + 200).fencedAt).toBeUndefined();
+    expect(core.heard(demoted, cached)).toBeUndefined();
     expect(core.clusterRead(cached, NOW + 300)).toBe(cached);
     // A beat claiming primary there does fence: the record in force moves to its epoch (no takeover at the old one).
     const promotedAgain = {
       network: read(beat('production', 'primary', NOW + 2_000, 3), NOW + 2_100),
       storage: nothing,
     };
-    expect(core.check(promotedAgain, cached, NOW + 2_200, NOW + 2_200).fencedAt).toEqual({ epoch: 3, via: 'network' });
+    expect(core.heard(promotedAgain, cached)).toEqual({ epoch: 3, via: 'network' });
     expect(core.clusterRead(cached, NOW + 2_300)).toEqual({ epoch: 3, primary: 'production' });
   });
 });

@@ -161,13 +161,11 @@ describe('the site core', () => {
       health: 'ok',
       sig: '',
     } as const;
-    const checked = core.check(
+    const fencedAt = core.heard(
       { network: { unreadable: false, arrivedAtMs: NOW, beat: fence }, storage: { unreadable: false } },
       record,
-      NOW,
-      NOW,
     );
-    expect(checked.fencedAt).toEqual({ epoch: 2, via: 'network' });
+    expect(fencedAt).toEqual({ epoch: 2, via: 'network' });
     const now = core.clusterRead(undefined, NOW + 2_000);
     expect(now).toMatchObject({ epoch: 2, primary: 'standby' });
     expect(core.fencedByBeat(now)).toBe(true);

@@ -183,7 +183,9 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
     const report = await failoverReadiness(deps(sites.standby));
     expect(report.ready).toBe(false);
     expect(failing(report)).toEqual(['action:capacity']);
-    expect(check(report, 'action:capacity')?.reason).toContain('no Auto Scaling group workers in this region');
+    expect(check(report, 'action:capacity')?.reason).toBe(
+      'promotion.capacity: no Auto Scaling group workers in this region; correct its name',
+    );
   });
 
   it('fails on a hook this site may not invoke', async () => {
