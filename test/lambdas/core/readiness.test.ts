@@ -27,10 +27,16 @@ describe('the readiness report', () => {
     expect(parseReadiness(recorded)).toEqual({ ready: false, atMs: 1_000, failing: [bad] });
   });
 
-  it.each([undefined, 42, '', 'not json', 'null', '{"ready":true}', '{"ready":"yes","atMs":1,"failing":[]}'])(
-    'reads %p as no recorded check',
-    (value) => expect(parseReadiness(value)).toBeUndefined(),
-  );
+  it.each([
+    undefined,
+    42,
+    '',
+    'not json',
+    'null',
+    '{"ready":true}',
+    '{"ready":"yes","atMs":1,"failing":[]}',
+    '{"ready":true,"atMs":"1","failing":[]}',
+  ])('reads %p as no recorded check', (value) => expect(parseReadiness(value)).toBeUndefined());
 
   it('announces a change of verdict once: failed after ready or never checked, restored after failed', () => {
     const ready = reportOf('standby', 2, [ok]);

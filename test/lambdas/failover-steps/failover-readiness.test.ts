@@ -248,7 +248,14 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
     const at = () => deps(standby, { now: () => now });
     workload.groups.get('us-west-2')?.delete('workers');
     const first = await checkReadiness(at());
-    expect(first.notice).toMatchObject({ kind: 'readiness-failed', detail: { failing: ['action:capacity'] } });
+    expect(first.notice).toMatchObject({
+      kind: 'readiness-failed',
+      detail: {
+        failing: ['action:capacity'],
+        why: 'action:capacity: promotion.capacity: no Auto Scaling group workers in this region; correct its name',
+        next: expect.stringContaining('npx mirrorbeat readiness --site standby --region us-west-2'),
+      },
+    });
     now += 30 * 60_000;
     expect((await checkReadiness(at())).notice).toBeNull();
     const view = await standby.store.views.readView('standby');
@@ -260,7 +267,11 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
     workload.groups.get('us-west-2')?.set('workers', { MinSize: 0, MaxSize: 0, DesiredCapacity: 0 });
     now += 30 * 60_000;
     const restored = await checkReadiness(at());
-    expect(restored.notice?.kind).toBe('readiness-restored');
+    expect(restored.notice).toMatchObject({
+      kind: 'readiness-restored',
+      detail: { failing: [], why: `every check passes again (${restored.report.checks.length} checks)` },
+    });
+    expect(String(restored.notice?.detail.next)).toMatch(/^nothing: /);
     expect(parseReadiness((await standby.store.views.readView('standby'))?.readiness)).toEqual({
       ready: true,
       atMs: now,
@@ -285,6 +296,81 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
     // The next check that can write says it.
     expect((await checkReadiness(deps(standby))).notice?.kind).toBe('readiness-failed');
+  });
+
+  it('says what it did not need to check: two-region mode, manual failover, no workload action, no fence hook', async () => {
+    const { standby } = sites;
+    const control = 'arn:aws:route53-recovery-control::123456789012:controlpanel/abc/routingcontrol';
+    const bare = deps(standby, {
+      ...withTuning(standby, { consistency: 'eventual', failoverMode: 'manual' }),
+      actions: {},
+      fenceHook: undefined,
+      approvalTopic: undefined,
+    });
+    const report = await failoverReadiness(bare);
+    expect(report.ready).toBe(true);
+    expect(report.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['role', true],
+      ['failover-mode', true],
+      ['maintenance', true],
+      ['quorum', true],
+      ['replication-lag', true],
+      ['cooldown', true],
+      ['promotion-actions', true],
+      ['action:site-promoted-event', true],
+      ['fence-hook', true],
+    ]);
+    expect(check(report, 'failover-mode')?.reason).toMatch(/^manual: nothing fails over by itself/);
+    expect(check(report, 'quorum')?.reason).toBe('two-region mode: no witness, no quorum to lose');
+    expect(check(report, 'promotion-actions')?.reason).toMatch(/^none configured: /);
+    expect(check(report, 'fence-hook')?.reason).toMatch(/^no fence hook: /);
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
+    // ARC is not called ahead of a failover; a promotion hook is asked for a DryRun as the fence hook is.
+    const hook = 'arn:aws:lambda:us-west-2:123456789012:function:promote-hook';
+    const withArc = await failoverReadiness({
+      ...bare,
+      actions: {
+        arc: { clusterEndpoints: [], routingControls: { production: `${control}/p1`, standby: `${control}/s1` } },
+      },
+      promotionHook: hook,
+    });
+    expect(withArc.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['action:arc-routing-controls', 'action:hook']),
+    );
+    expect(withArc.checks.map((c) => c.name)).not.toContain('promotion-actions');
+    expect(check(withArc, 'action:arc-routing-controls')?.reason).toContain('not read');
+    expect(check(withArc, 'action:hook')?.reason).toBe(`${hook}: invocable (DryRun answered 204)`);
+    expect(lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input)).toEqual([
+      { FunctionName: hook, InvocationType: 'DryRun' },
+    ]);
+    // Under approval with no topic to ask on, nobody can approve.
+    const approval = await failoverReadiness({ ...bare, ...withTuning(standby, { failoverMode: 'approval' }) });
+    expect(check(approval, 'failover-mode')).toEqual({
+      name: 'failover-mode',
+      ok: false,
+      reason: 'approval: no critical topic configured',
+    });
+  });
+
+  it('names the standby it would promote, and a whole quorum as whole', async () => {
+    const { standby } = sites;
+    await standby.store.views.recordView(
+      'standby',
+      'quorum',
+      recordedQuorum({ majority: true, peerReplica: 'reachable', witness: 'unknown', degraded: false, why: [] }),
+      NOW - 120_000,
+      'module-a',
+    );
+    const report = await failoverReadiness(deps(standby, withTuning(standby, { consistency: 'strong' })));
+    expect(check(report, 'role')?.reason).toBe(
+      'standby is secondary at epoch 1, production is primary: a failover would promote standby',
+    );
+    expect(check(report, 'quorum')).toEqual({
+      name: 'quorum',
+      ok: true,
+      reason: "whole: majority reached, production's replica reachable, witness unknown",
+    });
+    expect(check(report, 'failover-mode')?.reason).toMatch(/^automatic: /);
   });
 
   it('a first check that passes says nothing', async () => {
