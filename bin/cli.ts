@@ -6,6 +6,7 @@ import { LocalStartError } from '../local/start-error';
 import { ScenarioError } from '../local/scenario';
 import { AwsAccessError } from './commands/aws';
 import { registerControls } from './commands/controls';
+import { registerGameDay } from './commands/gameday';
 import { registerInspect } from './commands/inspect';
 import { registerPaths } from './commands/paths';
 import { registerRehearse } from './commands/rehearse';
@@ -28,6 +29,7 @@ export function buildCli(): Command {
   registerRoles(program);
   registerControls(program);
   registerRehearse(program);
+  registerGameDay(program);
   return program;
 }
 

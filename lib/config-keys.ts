@@ -140,7 +140,13 @@ export const configObject = z.strictObject({
     .boolean({ error: 'true or false' })
     .default(true)
     .describe(
-      "Set aside Lambda concurrency for the handlers (12 per site), so a workload in the same account and region cannot throttle the beats. An account must keep 100 unreserved: turn this off only where the account's limit is too low (npx mirrorbeat preflight tells).",
+      "Set aside Lambda concurrency for the handlers (13 per site), so a workload in the same account and region cannot throttle the beats. An account must keep 100 unreserved: turn this off only where the account's limit is too low (npx mirrorbeat preflight tells).",
+    ),
+  gameDay: z
+    .boolean({ error: 'true or false' })
+    .default(false)
+    .describe(
+      'Game day: FIS experiment templates in each site stack that break its own parts (npx mirrorbeat gameday list), the FIS Lambda extension on the heartbeat module and the network receiver, and a bucket for its configuration. Nothing runs until you start an experiment.',
     ),
   tracing: z
     .enum(['failover', 'all'], { error: 'failover or all' })

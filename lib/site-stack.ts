@@ -14,6 +14,7 @@ import { acknowledgeNag, arnWildcardFinding } from './nag';
 import { HeartbeatVolume, ObservationsTable } from './heartbeat-volume';
 import { SiteMonitoring } from './monitoring';
 import { bindFailoverReadiness } from './readiness-check';
+import { bindGameDay } from './game-day';
 import { type HandlerName, RESERVED_CONCURRENCY, SiteNames, witnessForwarderRole } from './names';
 import { SiteKey } from './site-key';
 import { receiveWitnessHealth } from './witness-stack';
@@ -105,7 +106,6 @@ export class SiteStack extends Stack {
       warningEmails: config.notifications.warningEmails,
       criticalEmails: config.notifications.criticalEmails,
     });
-
     this.siteBus = new events.EventBus(this, 'SiteBus', {
       eventBusName: this.names.siteBus,
       description: `mirrorbeat ${config.clusterName} ${site} site bus`,
@@ -337,8 +337,8 @@ export class SiteStack extends Stack {
       quorum: config.consistency === 'strong',
       ...(config.notifications.runbookUrl === undefined ? {} : { runbookUrl: config.notifications.runbookUrl }),
     });
-
     bindFailoverReadiness(this, config);
+    bindGameDay(this, config);
     this.acknowledgeFindings();
   }
 

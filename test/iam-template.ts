@@ -5,6 +5,9 @@
  * policies, topic policies, key policies, Lambda permissions) gathered per resource ARN.
  */
 
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { LOCAL_ACCOUNT } from '../local/definitions';
+
 type Json = unknown;
 interface Resource {
   readonly Type: string;
@@ -88,6 +91,8 @@ export class ResolvedStack {
         return this.arn('logs', `log-group:${name}:*`);
       case 'AWS::Lambda::Function.Arn':
         return this.arn('lambda', `function:${name}`);
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:aws:s3:::${name}`;
       case 'AWS::KMS::Key.Arn':
         return this.arn('kms', `key/${name}`);
       case 'AWS::SNS::Topic.TopicArn':
@@ -225,4 +230,38 @@ export class ResolvedStack {
       properties: this.resolve(r.Properties ?? {}) as Record<string, Json>,
     }));
   }
+}
+
+export interface Check {
+  readonly what: string;
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly identity: PolicyDocument[];
+  readonly resourcePolicy?: PolicyDocument;
+  readonly context?: Record<string, string | string[]>;
+}
+
+/** A real policy engine's decision on one request: Allowed, ImplicitlyDenied or ExplicitlyDenied. */
+export async function decide(check: Check, account: string = LOCAL_ACCOUNT): Promise<string> {
+  const principalContext: Record<string, string | string[]> = check.principal.startsWith('arn:')
+    ? { 'aws:PrincipalArn': check.principal, 'aws:PrincipalAccount': account }
+    : {};
+  const result = await runSimulation(
+    {
+      request: {
+        principal: check.principal,
+        action: check.action,
+        resource: { resource: check.resource, accountId: account },
+        contextVariables: { 'aws:SecureTransport': 'true', ...principalContext, ...check.context },
+      },
+      identityPolicies: check.identity.map((policy, i) => ({ name: `policy${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(check.resourcePolicy === undefined ? {} : { resourcePolicy: check.resourcePolicy }),
+    },
+    {},
+  );
+  if (result.resultType === 'error') return `error: ${JSON.stringify(result.errors).slice(0, 400)}`;
+  return result.overallResult;
 }

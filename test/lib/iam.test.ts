@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
@@ -13,7 +12,7 @@ import { LOCAL_ACCOUNT } from '../../local/definitions';
 import { simulateScenario } from '../../local/run';
 import { loadScenario } from '../../local/scenario';
 import { dynamoEndpoint } from '../local-sites';
-import { type PolicyDocument, ResolvedStack } from '../iam-template';
+import { type Check, decide, type PolicyDocument, ResolvedStack } from '../iam-template';
 
 /**
  * IAM as AWS will evaluate it. The local runtime runs the deployed handler code through a few
@@ -130,39 +129,6 @@ async function commandsInBundle(handler: HandlerName): Promise<Set<string>> {
     }
   }
   return found;
-}
-
-interface Check {
-  readonly what: string;
-  readonly principal: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly identity: PolicyDocument[];
-  readonly resourcePolicy?: PolicyDocument;
-  readonly context?: Record<string, string | string[]>;
-}
-
-async function decide(check: Check): Promise<string> {
-  const principalContext: Record<string, string | string[]> = check.principal.startsWith('arn:')
-    ? { 'aws:PrincipalArn': check.principal, 'aws:PrincipalAccount': ACCOUNT }
-    : {};
-  const result = await runSimulation(
-    {
-      request: {
-        principal: check.principal,
-        action: check.action,
-        resource: { resource: check.resource, accountId: ACCOUNT },
-        contextVariables: { 'aws:SecureTransport': 'true', ...principalContext, ...check.context },
-      },
-      identityPolicies: check.identity.map((policy, i) => ({ name: `policy${i}`, policy })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      ...(check.resourcePolicy === undefined ? {} : { resourcePolicy: check.resourcePolicy }),
-    },
-    {},
-  );
-  if (result.resultType === 'error') return `error: ${JSON.stringify(result.errors).slice(0, 400)}`;
-  return result.overallResult;
 }
 
 /** Both sites of a configuration, resolved as CloudFormation would deploy them. */

@@ -19,6 +19,16 @@ function statementsOf(t: Template, rolePrefix: string): { Action: string | strin
 const actionsOf = (t: Template, rolePrefix: string): string[] =>
   statementsOf(t, rolePrefix).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 
+describe('the game day, off by default', () => {
+  it('adds no FIS template, bucket, layer or extension setting unless gameDay is on', () => {
+    for (const t of [production, standby]) {
+      t.resourceCountIs('AWS::FIS::ExperimentTemplate', 0);
+      t.resourceCountIs('AWS::S3::Bucket', 0);
+      expect(JSON.stringify(t.toJSON())).not.toMatch(/AWS_FIS_CONFIGURATION_LOCATION|FisExtensionLayer/);
+    }
+  });
+});
+
 describe('the heartbeat volume', () => {
   it('is one global table, declared by production with its replica in the standby region', () => {
     production.resourceCountIs('AWS::DynamoDB::GlobalTable', 2); // the volume and the local observations table
