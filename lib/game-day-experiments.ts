@@ -1,6 +1,5 @@
 import { RUN_FOR_MS } from '../lambdas/heartbeat-module/driver';
 import { peerOf, type SiteId } from '../lambdas/core/wire';
-import type { Expectation } from '../local/expect';
 
 /**
  * The game day (a contract: `mirrorbeat gameday list | plan | run`, and the FIS experiment templates the site stacks
@@ -114,23 +113,6 @@ export function gameDayExperiment(name: string): GameDayExperiment | undefined {
 /** The site an experiment acts on, given the site that is primary when it starts. */
 export function targetSite(experiment: GameDayExperiment, primary: SiteId): SiteId {
   return experiment.at === 'primary' ? primary : peerOf(primary);
-}
-
-/**
- * A twin's expectations for a real run: the twin is written with production as the primary; in an account where the
- * standby is primary when the run starts, the two sites' names swap.
- */
-export function expectationsFor(twin: readonly Expectation[], primary: SiteId): Expectation[] {
-  if (primary === 'production') return twin.map((e) => structuredClone(e));
-  const swap = (site: string): string => (site === 'none' ? site : peerOf(site as SiteId));
-  return twin.map((e): Expectation => {
-    if ('finalPrimary' in e) return { finalPrimary: swap(e.finalPrimary) as typeof e.finalPrimary };
-    if ('notification' in e && e.notification.site !== undefined)
-      return { notification: { ...e.notification, site: peerOf(e.notification.site) } };
-    if ('noNotification' in e && e.noNotification.site !== undefined)
-      return { noNotification: { ...e.noNotification, site: peerOf(e.noNotification.site) } };
-    return structuredClone(e);
-  });
 }
 
 /** Tags on every game-day template: the CLI finds a template by them. */

@@ -8,9 +8,9 @@ import { SiteNames } from '../../lib/names';
 import { ConfigError } from '../../lib/config';
 import type { SiteId } from '../../lambdas/core/wire';
 import type * as Scenario from '../../local/scenario';
-import type * as GameDay from '../../client/game-day';
-import type { GameDayPlan } from '../../client/game-day';
-import type * as GameDayRun from '../../client/game-day-run';
+import type * as GameDay from './gameday-report';
+import type { GameDayPlan } from './gameday-report';
+import type * as GameDayRun from './gameday-run';
 import type * as Status from '../../client/status';
 import type * as Journal from '../../lambdas/shared/journal';
 import type { Report } from '../../local/report';
@@ -21,7 +21,7 @@ const SCENARIOS = path.join(__dirname, '..', '..', 'local', 'scenarios');
 // Loaded when a game-day command runs: the catalog reaches the heartbeat module's code, no part of --help.
 /* eslint-disable @typescript-eslint/no-require-imports */
 const catalog = () => require('../../lib/game-day-experiments') as typeof Catalog;
-const gameDay = () => require('../../client/game-day') as typeof GameDay;
+const gameDay = () => require('./gameday-report') as typeof GameDay;
 const scenarios = () => require('../../local/scenario') as typeof Scenario;
 
 export const modeOf = (config: MirrorbeatConfig): GameDayMode =>
@@ -129,7 +129,7 @@ async function runFromCli(config: MirrorbeatConfig, plan: GameDayPlan, yes: bool
     import('@aws-sdk/client-fis'),
     import('@aws-sdk/client-cloudwatch'),
   ]);
-  const run = require('../../client/game-day-run') as typeof GameDayRun;
+  const run = require('./gameday-run') as typeof GameDayRun;
   const { readClusterStatus } = require('../../client/status') as typeof Status;
   const { NoticeJournal } = require('../../lambdas/shared/journal') as typeof Journal;
   /* eslint-enable @typescript-eslint/no-require-imports */

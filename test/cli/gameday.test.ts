@@ -10,15 +10,20 @@ import {
 } from '@aws-sdk/client-fis';
 import { mockClient } from 'aws-sdk-client-mock';
 import { gameDayPlan, modeOf } from '../../bin/commands/gameday';
-import { gameDayReport, judged, pairProblems, type Sample } from '../../client/game-day';
-import { checkRunnable, GameDayRefused, type RunDeps, runGameDay } from '../../client/game-day-run';
+import { gameDayReport, judged, pairProblems, type Sample } from '../../bin/commands/gameday-report';
+import { checkRunnable, GameDayRefused, type RunDeps, runGameDay } from '../../bin/commands/gameday-run';
 import { type ClusterStatus, siteUnread, type SiteStatus } from '../../client/status';
 import { GAME_DAY_EXPERIMENTS } from '../../lib/game-day-experiments';
 import type { NoticeKind } from '../../lambdas/core/notices';
 import type { NoticeJournal } from '../../lambdas/shared/journal';
 import type { SiteId } from '../../lambdas/core/wire';
 import { loadScenario } from '../../local/scenario';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { readClusterStatus } from '../../client/status';
+import { NoticeJournal as Journal } from '../../lambdas/shared/journal';
 import { config } from '../helpers';
+import { localSites, moduleFor, tablesOf } from '../local-sites';
 
 /**
  * `mirrorbeat gameday`: the plan from the twin scenarios, the refusals, the report and verdict from what an account
@@ -280,6 +285,69 @@ describe('gameday run, followed through FIS', () => {
     expect(outcome).toMatchObject({ experiment: { id: 'EXP1', state: 'completed' }, stoppedBy: null });
     expect(outcome.report.verdict).toEqual({ passed: true, failed: [] });
     expect(progress[0]).toMatch(/^started experiment EXP1: every invocation of the site's network receiver fails/);
+  });
+
+  it("reads the pair and the journals from the sites' own tables (DynamoDB Local) while a recorded experiment runs", async () => {
+    mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
+    mockClient(EventBridgeClient)
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    const { production, standby, link } = await localSites();
+    const [p, s] = [moduleFor(production), moduleFor(standby)];
+    const tables = tablesOf(production, standby);
+    // Only the storage path is wired between two local modules: the network path is switched off at both sites.
+    for (const site of ['production', 'standby'] as const)
+      await production.store.paths.setPathMode(site, 'network', 'disabled', 'test', 'storage only', NOW - 1_000);
+    let at = NOW;
+    const advance = async (ms: number) => {
+      for (const end = at + ms; at < end; at += 2_000) {
+        await p.tick(at);
+        await s.tick(at + 500);
+        await link.pump(at + 1_000);
+      }
+    };
+    await advance(10_000);
+    // What the sites would journal while the standby's receiver fails, written where they write it.
+    const journal = (site: SiteId) => {
+      const t = tables.find((x) => x.site === site)!;
+      return new Journal(t.db, t.heartbeatVolume);
+    };
+    let polls = 0;
+    fis.on(GetExperimentCommand).callsFake(async () => {
+      polls += 1;
+      if (polls === 3)
+        await journal('standby').add(
+          'standby',
+          'gd.path-failed',
+          { ...notice('standby', at, 'path-failed'), path: 'network', cluster: 'orders' },
+          's',
+        );
+      if (polls === 8)
+        await journal('standby').add(
+          'standby',
+          'gd.path-recovered',
+          { ...notice('standby', at, 'path-recovered'), path: 'network', cluster: 'orders' },
+          's',
+        );
+      return { experiment: { id: 'EXP1', state: { status: polls < 10 ? 'running' : 'completed' } } };
+    });
+    const real: RunDeps = {
+      ...deps(),
+      status: () => readClusterStatus('orders', tables, at),
+      journal,
+      now: () => at,
+      sleep: advance,
+    };
+    const plan2 = gameDayPlan(quorum, 'network-cut', 'production');
+    const outcome = await runGameDay(plan2, await checkRunnable(plan2, real), real);
+    expect(outcome.report.primaryTimeline).toEqual([{ atMs: 0, site: 'production', epoch: 1, acting: true }]);
+    expect(outcome.report.notifications.filter((n) => n.path === 'network')).toEqual([
+      { atMs: 30_000, site: 'standby', kind: 'path-failed', severity: 'warning', path: 'network' },
+      { atMs: 80_000, site: 'standby', kind: 'path-recovered', severity: 'warning', path: 'network' },
+    ]);
+    expect(outcome.report.verdict).toEqual({ passed: true, failed: [] });
+    sns.restore();
+    bus.restore();
   });
 
   it("stops the experiment when the peer's stop alarm goes to ALARM, which FIS cannot watch", async () => {

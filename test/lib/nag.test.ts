@@ -7,8 +7,10 @@ describe('cdk-nag AWS Solutions checks', () => {
   it.each([
     ['the default configuration', {}],
     [
-      'approval mode with hooks, promotion actions, strong consistency and subscriptions',
+      'approval mode with hooks, promotion actions, strong consistency, subscriptions and the game day',
       {
+        gameDay: true,
+        health: { alarmNames: ['orders-5xx'] },
         failoverMode: 'approval',
         consistency: 'strong',
         productionRegion: 'us-east-1',

@@ -1,10 +1,10 @@
 // `mirrorbeat gameday run`: refuse when the pair may not take it, start the experiment, follow it, judge it.
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { FisClient } from '@aws-sdk/client-fis';
-import { peerOf, type SiteId } from '../lambdas/core/wire';
-import type { NoticeJournal } from '../lambdas/shared/journal';
-import { GAME_DAY_TAG } from '../lib/game-day-experiments';
-import type { Report } from '../local/report';
+import { peerOf, type SiteId } from '../../lambdas/core/wire';
+import type { NoticeJournal } from '../../lambdas/shared/journal';
+import { GAME_DAY_TAG } from '../../lib/game-day-experiments';
+import type { Report } from '../../local/report';
 import {
   type GameDayPlan,
   gameDayReport,
@@ -13,8 +13,8 @@ import {
   pairProblems,
   type Sample,
   sampleOf,
-} from './game-day';
-import type { ClusterStatus } from './status';
+} from './gameday-report';
+import type { ClusterStatus } from '../../client/status';
 
 /** An experiment that has not ended (FIS's states). */
 const ACTIVE = ['pending', 'initiating', 'running', 'stopping'];
@@ -155,7 +155,9 @@ export async function runGameDay(plan: GameDayPlan, templateId: string, deps: Ru
       }
     }
   }
-  deps.progress(`experiment ${id} ${state}${reason === null ? '' : `: ${reason}`}; looking on for ${deps.settleMs / 1000} s`);
+  deps.progress(
+    `experiment ${id} ${state}${reason === null ? '' : `: ${reason}`}; looking on for ${deps.settleMs / 1000} s`,
+  );
   await deps.sleep(deps.settleMs);
   samples.push(sampleOf(await deps.status(), fault.site, deps.intervalSeconds));
   const endMs = deps.now();

@@ -1,19 +1,18 @@
 // The game day in a real account: plan an experiment, check the pair may take it, start it through FIS, follow it
 // (stopping it when the peer's alarms say it hurts), and judge what the sites did by the twin scenario's expectations.
-import { type NoticeKind, type Severity, severityOf } from '../lambdas/core/notices';
-import { peerOf, type PathId, SITE_IDS, type SiteId } from '../lambdas/core/wire';
-import type { NoticeJournal } from '../lambdas/shared/journal';
+import { type NoticeKind, type Severity, severityOf } from '../../lambdas/core/notices';
+import { peerOf, type PathId, SITE_IDS, type SiteId } from '../../lambdas/core/wire';
+import type { NoticeJournal } from '../../lambdas/shared/journal';
 import {
-  expectationsFor,
   FIS_FAULTS,
   GAME_DAY_NO_PRIMARY_MINUTES,
   type GameDayExperiment,
   type GameDayMode,
   targetSite,
-} from '../lib/game-day-experiments';
-import { type Expectation, judge } from '../local/expect';
-import type { Report } from '../local/report';
-import type { ClusterStatus } from './status';
+} from '../../lib/game-day-experiments';
+import { type Expectation, judge } from '../../local/expect';
+import type { Report } from '../../local/report';
+import type { ClusterStatus } from '../../client/status';
 
 export interface GameDayPlan {
   readonly name: string;
@@ -98,6 +97,23 @@ export function planGameDay(experiment: GameDayExperiment, p: PlanInputs): GameD
       watched(p.names(peer).alarm('GameDayNoPrimary')),
     ],
   };
+}
+
+/**
+ * A twin's expectations for a real run: the twin is written with production as the primary; in an account where the
+ * standby is primary when the run starts, the two sites' names swap.
+ */
+export function expectationsFor(twin: readonly Expectation[], primary: SiteId): Expectation[] {
+  if (primary === 'production') return twin.map((e) => structuredClone(e));
+  const swap = (site: string): string => (site === 'none' ? site : peerOf(site as SiteId));
+  return twin.map((e): Expectation => {
+    if ('finalPrimary' in e) return { finalPrimary: swap(e.finalPrimary) as typeof e.finalPrimary };
+    if ('notification' in e && e.notification.site !== undefined)
+      return { notification: { ...e.notification, site: peerOf(e.notification.site) } };
+    if ('noNotification' in e && e.noNotification.site !== undefined)
+      return { noNotification: { ...e.noNotification, site: peerOf(e.noNotification.site) } };
+    return structuredClone(e);
+  });
 }
 
 /** Why the pair may not take an experiment now; empty when it may. */
