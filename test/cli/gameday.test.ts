@@ -288,10 +288,9 @@ describe('gameday run, followed through FIS', () => {
   });
 
   it("reads the pair and the journals from the sites' own tables (DynamoDB Local) while a recorded experiment runs", async () => {
-    mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
-    mockClient(EventBridgeClient)
-      .on(PutEventsCommand)
-      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    const [sns, bus] = [mockClient(SNSClient), mockClient(EventBridgeClient)];
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
     const { production, standby, link } = await localSites();
     const [p, s] = [moduleFor(production), moduleFor(standby)];
     const tables = tablesOf(production, standby);
