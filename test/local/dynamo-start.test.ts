@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LocalStartError, startDeadlineMs } from '../../local/dynamo';
+import { DYNAMO_JVM_FLAGS, LocalStartError, startDeadlineMs } from '../../local/dynamo';
 
 /** DynamoDB Local that cannot start says so in one line, what to install or check (issue 32, 5). */
 const ROOT = path.join(__dirname, '..', '..');
@@ -63,6 +63,16 @@ describe('starting DynamoDB Local', () => {
     expect(out.status).toBe(1);
     expect(out.stderr).toBe(
       'LocalStartError: DynamoDB Local exited with 3 (Error: could not reserve enough space for object heap); check `java -version` (Java 17 or later)',
+    );
+  });
+
+  it("runs the JVM with the lean flags, before a JAVA_TOOL_OPTIONS of the user's own, and leaves the JVM's note of them out of an error", () => {
+    // The JVM notes its JAVA_TOOL_OPTIONS first on stderr, as this fake does; the error names the real failure.
+    const out = startWith(
+      'echo "Picked up JAVA_TOOL_OPTIONS: $JAVA_TOOL_OPTIONS" >&2; echo "flags: $JAVA_TOOL_OPTIONS" >&2; exit 3',
+    );
+    expect(out.stderr).toBe(
+      `LocalStartError: DynamoDB Local exited with 3 (flags: ${DYNAMO_JVM_FLAGS}); check \`java -version\` (Java 17 or later)`,
     );
   });
 
