@@ -75,11 +75,12 @@ function javaFailure(code: number | null, stderr: string): string {
 
 /**
  * The JVM's flags for DynamoDB Local: a small in-memory server on a machine whose cores the handlers, the workflows
- * and the tests share. The serial collector and the first JIT tier alone spend less CPU than the JVM's server defaults
- * (2026-12-08, test/local/scenario-files.test.ts alone: 87 s of CPU instead of 119 s, 83 s instead of 95 s of wall
- * time). A JAVA_TOOL_OPTIONS of the user's own comes after them, and wins.
+ * and the tests share. The serial collector spends less CPU than G1's concurrent threads (2026-12-08, the whole
+ * npm test on two cores: 752 s of CPU and 423 s of wall time, against 894 s and 505 s). Keeping only the first JIT
+ * tier as well saved CPU on one short suite but cost more over the whole run (947 s of CPU, 605 s). A
+ * JAVA_TOOL_OPTIONS of the user's own comes after, and wins.
  */
-export const DYNAMO_JVM_FLAGS = '-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1';
+export const DYNAMO_JVM_FLAGS = '-XX:+UseSerialGC';
 
 export async function startDynamoLocal(options: { readyTimeoutMs?: number } = {}): Promise<DynamoLocal> {
   return (await spawnDynamoLocal(options)).ready;

@@ -5,6 +5,7 @@ import { peerOf, type SiteId } from '../../lambdas/core/wire';
 import type { NoticeJournal } from '../../lambdas/shared/journal';
 import { GAME_DAY_TAG } from '../../lib/game-day-experiments';
 import type { Report } from '../../local/report';
+import type { TimelineEntry } from '../../local/world';
 import {
   type GameDayPlan,
   gameDayReport,
@@ -48,6 +49,8 @@ export interface GameDayOutcome {
   readonly experiment: { readonly id: string; readonly state: string; readonly reason: string | null };
   /** Set when this run stopped the experiment: the alarm that said it hurt. */
   readonly stoppedBy: string | null;
+  /** The fault's start and the experiment's end, as a page's timeline marks them (ms from the start). */
+  readonly timeline: TimelineEntry[];
 }
 
 /** The template of this experiment at its target site, found by its tags. */
@@ -166,5 +169,19 @@ export async function runGameDay(plan: GameDayPlan, templateId: string, deps: Ru
     gameDayReport(plan, { startMs, endMs, faultStartMs, experimentId: id }, samples, notices),
     plan,
   );
-  return { report, experiment: { id, state, reason }, stoppedBy };
+  const timeline: TimelineEntry[] = [
+    {
+      atMs: Math.max(0, faultStartMs - startMs),
+      site: fault.site,
+      kind: 'fault',
+      text: `${fault.action} on ${fault.target} (FIS experiment ${id})`,
+    },
+    {
+      atMs: Math.max(0, endMs - deps.settleMs - startMs),
+      site: fault.site,
+      kind: 'fault',
+      text: `experiment ${state}`,
+    },
+  ];
+  return { report, experiment: { id, state, reason }, stoppedBy, timeline };
 }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { MirrorbeatConfig } from '../../lib/config';
@@ -14,7 +15,9 @@ import type * as GameDayRun from './gameday-run';
 import type * as Status from '../../client/status';
 import type * as Journal from '../../lambdas/shared/journal';
 import type { Report } from '../../local/report';
+import type * as Page from '../../local/page';
 import { AwsAccessError, explainAwsError } from './aws';
+import type * as Rehearsals from './rehearse-run';
 import { awsOptions, currentPrimary, loadConfig, siteOptionNamed, siteRegion, siteTables } from './options';
 
 const SCENARIOS = path.join(__dirname, '..', '..', 'local', 'scenarios');
@@ -23,6 +26,8 @@ const SCENARIOS = path.join(__dirname, '..', '..', 'local', 'scenarios');
 const catalog = () => require('../../lib/game-day-experiments') as typeof Catalog;
 const gameDay = () => require('./gameday-report') as typeof GameDay;
 const scenarios = () => require('../../local/scenario') as typeof Scenario;
+const page = () => require('../../local/page') as typeof Page;
+const rehearsals = () => require('./rehearse-run') as typeof Rehearsals;
 
 export const modeOf = (config: MirrorbeatConfig): GameDayMode =>
   config.consistency === 'strong' && config.witnessRegion !== undefined ? 'quorum' : 'two-region';
@@ -111,16 +116,53 @@ export function registerGameDay(program: Command): void {
     )
     .option('--yes', 'start without asking')
     .option('--json', 'print JSON only: the simulate report with its verdict, and the experiment')
-    .action(async (name: string, opts: { cdkJson: string; context: string[]; yes?: boolean; json?: boolean }) => {
-      const config = loadConfig(opts.cdkJson, opts.context);
-      const plan = gameDayPlan(config, name, await currentPrimary(config));
-      const outcome = await runFromCli(config, plan, opts.yes === true);
-      process.stdout.write(
-        opts.json
-          ? `${JSON.stringify({ ...outcome.report, experiment: outcome.experiment, stoppedBy: outcome.stoppedBy })}\n`
-          : `${formatOutcome(outcome)}\n`,
-      );
-    });
+    .option('--html <file>', 'also write the run as one self-contained page, as simulate --html does')
+    .action(
+      async (
+        name: string,
+        opts: { cdkJson: string; context: string[]; yes?: boolean; json?: boolean; html?: string },
+      ) => {
+        const config = loadConfig(opts.cdkJson, opts.context);
+        const html = opts.html;
+        if (html !== undefined) rehearsals().checkWritable(html);
+        const plan = gameDayPlan(config, name, await currentPrimary(config));
+        const outcome = await runFromCli(config, plan, opts.yes === true);
+        if (html !== undefined)
+          rehearsals().writeOrSay(html, () =>
+            writeFileSync(html, gameDayPage(config, plan, outcome, formatOutcome(outcome))),
+          );
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ ...outcome.report, experiment: outcome.experiment, stoppedBy: outcome.stoppedBy })}\n`
+            : `${formatOutcome(outcome)}\n`,
+        );
+      },
+    );
+}
+
+/** The run as the page `simulate --html` writes: a lane per site, its role, the notices, the fault. */
+export function gameDayPage(
+  config: MirrorbeatConfig,
+  plan: GameDayPlan,
+  outcome: Pick<GameDayRun.GameDayOutcome, 'report' | 'timeline'>,
+  summary: string,
+): string {
+  return page().renderPage({
+    scenario: {
+      name: outcome.report.scenario,
+      seed: undefined,
+      durationMs: outcome.report.durationMs,
+      config,
+      ownConfig: {},
+      ebs: { snapshotAgeSeconds: 300, snapshotIntervalSeconds: 3600, changedBlocks: 8, corrupt: false },
+      events: [],
+      expect: plan.expect,
+    },
+    seed: 0,
+    configuration: `your account (cluster ${config.clusterName})`,
+    result: { report: outcome.report, timeline: outcome.timeline, executions: [], messages: [] },
+    summary,
+  });
 }
 
 async function runFromCli(config: MirrorbeatConfig, plan: GameDayPlan, yes: boolean) {

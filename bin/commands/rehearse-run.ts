@@ -99,7 +99,7 @@ export interface RehearsedConfig {
 }
 
 /** Runs `write` (or the check that it could), and says in one line what stops it. */
-function writeOrSay(file: string, write: () => void): void {
+export function writeOrSay(file: string, write: () => void): void {
   try {
     write();
   } catch (error) {
@@ -107,6 +107,15 @@ function writeOrSay(file: string, write: () => void): void {
       `--html: cannot write ${file}: ${(error as { code?: string }).code ?? String(error)}; give a path in a folder you can write`,
     );
   }
+}
+
+/** A page that cannot be written is said before the run, not after it. */
+export function checkWritable(html: string): void {
+  writeOrSay(html, () => {
+    const target = statSync(html, { throwIfNoEntry: false });
+    if (target?.isDirectory() === true) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    accessSync(target === undefined ? path.dirname(html) : html, constants.W_OK);
+  });
 }
 
 /** `mirrorbeat simulate`: the timeline streams while the run goes on; `--json` prints only the report. */
@@ -119,14 +128,7 @@ export async function runSimulation(
     opts.base.raw,
     opts.base.raw === SCENARIO_BASE_CONFIG ? undefined : opts.base.source,
   );
-  // A page that cannot be written is said before the run, not after it.
-  const html = opts.html;
-  if (html !== undefined)
-    writeOrSay(html, () => {
-      const target = statSync(html, { throwIfNoEntry: false });
-      if (target?.isDirectory() === true) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
-      accessSync(target === undefined ? path.dirname(html) : html, constants.W_OK);
-    });
+  if (opts.html !== undefined) checkWritable(opts.html);
   const keys = Object.keys(scenario.ownConfig);
   const configuration = `${opts.base.source}${keys.length > 0 ? `, with the scenario's ${keys.join(', ')} on top` : ''}`;
   const started = Date.now();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
@@ -9,7 +10,7 @@ import {
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
 import { mockClient } from 'aws-sdk-client-mock';
-import { gameDayPlan, modeOf } from '../../bin/commands/gameday';
+import { gameDayPage, gameDayPlan, modeOf } from '../../bin/commands/gameday';
 import { gameDayReport, judged, pairProblems, type Sample } from '../../bin/commands/gameday-report';
 import { checkRunnable, GameDayRefused, type RunDeps, runGameDay } from '../../bin/commands/gameday-run';
 import { type ClusterStatus, siteUnread, type SiteStatus } from '../../client/status';
@@ -345,6 +346,12 @@ describe('gameday run, followed through FIS', () => {
       { atMs: 80_000, site: 'standby', kind: 'path-recovered', severity: 'warning', path: 'network' },
     ]);
     expect(outcome.report.verdict).toEqual({ passed: true, failed: [] });
+    // The same page as simulate --html: the sites' lanes, the fault where it began, the notices.
+    const page = gameDayPage(quorum, plan2, outcome, 'expected: all met');
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page).toContain('aws:lambda:invocation-error on the network receiver of Mirrorbeat-orders-standby');
+    expect(page).toContain('expected: all met');
+    expect(page).toContain('primary @1');
     sns.restore();
     bus.restore();
   });
@@ -397,5 +404,27 @@ describe('gameday run, followed through FIS', () => {
       checkRunnable(plan, deps(status([healthySite('production', 'primary'), siteUnread('standby', 'us-west-2')]))),
     ).rejects.toThrow(/standby: its tables in us-west-2 do not answer/);
     expect(fis.commandCalls(StartExperimentCommand)).toHaveLength(0);
+  });
+});
+
+describe('the gameday commands, as a user types them', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'bin', 'mirrorbeat.js'), 'gameday', ...args], {
+      encoding: 'utf8',
+      cwd: path.join(__dirname, '..', '..'),
+      timeout: 60_000,
+      env: { ...process.env, AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' },
+    });
+
+  it('lists one name per line, and refuses a page it could not write before touching the account', () => {
+    expect(cli('list')).toMatchObject({
+      status: 0,
+      stdout: 'primary-crash\nprimary-replica-isolated\nstandby-replica-isolated\nnetwork-cut\n',
+    });
+    const refused = cli('run', 'network-cut', '--yes', '--html', '/nonexistent/folder/game-day.html');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^mirrorbeat: --html: cannot write \/nonexistent\/folder\/game-day\.html: ENOENT; /),
+    ]);
   });
 });
