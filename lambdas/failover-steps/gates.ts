@@ -95,15 +95,13 @@ export async function cooldownGate(options: FailoverOptions, deps: FailoverDeps)
       passed: true,
       evidence: `${settings.site} is already primary: no second promotion to hold`,
     };
-  const untilMs = (promotedAtMs ?? -Infinity) + settings.tuning.cooldownSeconds * 1000;
-  if (promotedAtMs === undefined || deps.now() >= untilMs)
+  if (promotedAtMs === undefined) return { gate: 'cooldown', passed: true, evidence: 'no earlier promotion' };
+  const untilMs = promotedAtMs + settings.tuning.cooldownSeconds * 1000;
+  if (deps.now() >= untilMs)
     return {
       gate: 'cooldown',
       passed: true,
-      evidence:
-        promotedAtMs === undefined
-          ? 'no earlier promotion'
-          : `last promotion at ${new Date(promotedAtMs).toISOString()}, outside cooldownSeconds (${settings.tuning.cooldownSeconds})`,
+      evidence: `last promotion at ${new Date(promotedAtMs).toISOString()}, outside cooldownSeconds (${settings.tuning.cooldownSeconds})`,
     };
   return {
     gate: 'cooldown',

@@ -133,6 +133,15 @@ describe('the replication gate', () => {
   it('passes with the lag unknown when the peer region reports nothing or does not answer (a lost region cannot)', async () => {
     answers([]);
     expect(await replicationGate(deps())).toMatchObject({ passed: true, replicationLagMs: null });
+    // An answer with no result, with a result and no values, or with an empty result list says the same.
+    for (const answer of [{}, { MetricDataResults: [] }, { MetricDataResults: [{ Id: 'lag' }] }]) {
+      cloudWatch.reset();
+      cloudWatch.on(GetMetricDataCommand).resolves(answer);
+      expect([answer, await replicationGate(deps())]).toMatchObject([
+        answer,
+        { passed: true, replicationLagMs: null, evidence: 'no replication latency reported in the last 5 minutes' },
+      ]);
+    }
     cloudWatch.reset();
     cloudWatch.on(GetMetricDataCommand).rejects(new Error('connect ETIMEDOUT'));
     const lost = await replicationGate(deps());
