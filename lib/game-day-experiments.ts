@@ -120,3 +120,14 @@ export const GAME_DAY_TAG = { cluster: 'mirrorbeat:cluster', experiment: 'mirror
 
 /** The alarm that stops an experiment when no site has acted as primary for longer than a failover takes. */
 export const GAME_DAY_NO_PRIMARY_MINUTES = 3;
+
+/** The alarms protecting the experiments themselves: the same at every site, watched by FIS or by `gameday run`. */
+export const PROTOCOL_STOP_ALARMS = ['TwoPrimaries', 'GameDayNoPrimary'] as const;
+
+/**
+ * A site's stop conditions, by alarm name: the protocol's two, then the workload's own health alarms, as many as FIS
+ * takes (five stop conditions a template).
+ */
+export function stopAlarmNames(alarm: (id: string) => string, healthAlarmNames: readonly string[]): string[] {
+  return [...PROTOCOL_STOP_ALARMS.map(alarm), ...healthAlarmNames.slice(0, 5 - PROTOCOL_STOP_ALARMS.length)];
+}

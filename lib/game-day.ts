@@ -13,6 +13,8 @@ import {
   GAME_DAY_TAG,
   GAME_DAY_TEMPLATES,
   type GameDayTemplate,
+  PROTOCOL_STOP_ALARMS,
+  stopAlarmNames,
 } from './game-day-experiments';
 import type { MirrorbeatFunction } from './function';
 import { acknowledgeNag } from './nag';
@@ -70,7 +72,7 @@ class GameDay extends Construct {
       if (fn !== undefined) this.attachExtension(fn, layer, bucket, configLocation);
 
     const noPrimary = new cloudwatch.Alarm(this, 'NoPrimaryTooLong', {
-      alarmName: stack.names.alarm('GameDayNoPrimary'),
+      alarmName: stack.names.alarm(PROTOCOL_STOP_ALARMS[1]),
       alarmDescription: `Game day stop condition: for ${GAME_DAY_NO_PRIMARY_MINUTES} minutes in a row this site saw no site acting as primary, longer than any failover takes. It stops a running experiment; it pages no one.`,
       metric: stack.monitoring.metrics.noPrimary(),
       threshold: 1,
@@ -85,19 +87,17 @@ class GameDay extends Construct {
         resourceName: name,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    // FIS takes up to five stop conditions: the two alarms of the protocol, then the workload's own health alarms.
-    const stopAlarms = [
-      alarmArn(stack.names.alarm('TwoPrimaries')),
-      noPrimary.alarmArn,
-      ...config.health.alarmNames.slice(0, 3).map(alarmArn),
-    ];
+    const stopAlarms = stopAlarmNames((id) => stack.names.alarm(id), config.health.alarmNames).map(alarmArn);
     const log = new logs.LogGroup(this, 'Experiments', {
       logGroupName: `/mirrorbeat/${config.clusterName}/${stack.names.site}/game-day`,
       retention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     for (const template of GAME_DAY_TEMPLATES)
-      this.template(stack, config, template, targets[template].arn, stopAlarms, log, bucket);
+      // A stop condition names the no-primary alarm by its ARN: the template waits for it to exist.
+      this.template(stack, config, template, targets[template].arn, stopAlarms, log, bucket).node.addDependency(
+        noPrimary,
+      );
   }
 
   /** The extension reads its configuration from the bucket's prefix, with the function's own role. */
@@ -130,7 +130,7 @@ class GameDay extends Construct {
     stopAlarms: string[],
     log: logs.LogGroup,
     bucket: s3.Bucket,
-  ): void {
+  ): fis.CfnExperimentTemplate {
     const fault = FIS_FAULTS[template];
     const id = template.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
     const role = new iam.Role(this, `${id}Role`, {
@@ -175,7 +175,7 @@ class GameDay extends Construct {
       `IAM5[Resource::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/${CONFIG_PREFIX}*]`,
       'FIS writes and removes the fault configuration under the extension prefix, and nothing else.',
     );
-    new fis.CfnExperimentTemplate(this, id, {
+    return new fis.CfnExperimentTemplate(this, id, {
       description: `mirrorbeat ${config.clusterName} game day at ${stack.names.site}: ${fault.what}`,
       roleArn: role.roleArn,
       targets: { target: { resourceType: fault.resourceType, resourceArns: [targetArn], selectionMode: 'ALL' } },

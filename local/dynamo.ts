@@ -99,7 +99,7 @@ export async function spawnDynamoLocal(
   let child: ChildProcess;
   // The package spawns java with this process's environment: the flags go in for the one call.
   const own = process.env.JAVA_TOOL_OPTIONS;
-  process.env.JAVA_TOOL_OPTIONS = own === undefined ? DYNAMO_JVM_FLAGS : `${DYNAMO_JVM_FLAGS} ${own}`;
+  process.env.JAVA_TOOL_OPTIONS = own === undefined || own === '' ? DYNAMO_JVM_FLAGS : `${DYNAMO_JVM_FLAGS} ${own}`;
   try {
     child = spawn({ port, stdio: 'pipe' });
   } catch (error) {

@@ -5,9 +5,10 @@ import { peerOf, type PathId, SITE_IDS, type SiteId } from '../../lambdas/core/w
 import type { NoticeJournal } from '../../lambdas/shared/journal';
 import {
   FIS_FAULTS,
-  GAME_DAY_NO_PRIMARY_MINUTES,
   type GameDayExperiment,
   type GameDayMode,
+  PROTOCOL_STOP_ALARMS,
+  stopAlarmNames,
   targetSite,
 } from '../../lib/game-day-experiments';
 import { type Expectation, judge } from '../../local/expect';
@@ -90,11 +91,8 @@ export function planGameDay(experiment: GameDayExperiment, p: PlanInputs): GameD
     ],
     expect: expectationsFor(p.twinExpect, p.primary),
     stopConditions: [
-      own(n.alarm('TwoPrimaries')),
-      own(n.alarm('GameDayNoPrimary')),
-      ...p.healthAlarms.slice(0, 3).map(own),
-      watched(p.names(peer).alarm('TwoPrimaries')),
-      watched(p.names(peer).alarm('GameDayNoPrimary')),
+      ...stopAlarmNames((id) => n.alarm(id), p.healthAlarms).map(own),
+      ...PROTOCOL_STOP_ALARMS.map((id) => watched(p.names(peer).alarm(id))),
     ],
   };
 }
@@ -116,6 +114,10 @@ export function expectationsFor(twin: readonly Expectation[], primary: SiteId): 
   });
 }
 
+/** A heartbeat module that ticked within three intervals is running. */
+const ticking = (ageMs: number | null, intervalSeconds: number): boolean =>
+  ageMs !== null && ageMs < 3 * intervalSeconds * 1000;
+
 /** Why the pair may not take an experiment now; empty when it may. */
 export function pairProblems(status: ClusterStatus, intervalSeconds: number, cooldownSeconds: number): string[] {
   const problems: string[] = [];
@@ -124,13 +126,13 @@ export function pairProblems(status: ClusterStatus, intervalSeconds: number, coo
     problems.push(
       `a failover cooldown is active until ${new Date(promotedAtMs + cooldownSeconds * 1000).toISOString()} (cooldownSeconds after the last promotion)`,
     );
-  const alive = (ageMs: number | null) => ageMs !== null && ageMs < 3 * intervalSeconds * 1000;
   for (const s of status.sites) {
     if (!s.reachable) {
       problems.push(`${s.site}: its tables in ${s.region} do not answer (${s.error ?? 'no answer'})`);
       continue;
     }
-    if (!alive(s.lastTickAgeMs)) problems.push(`${s.site}: its heartbeat module has not ticked for three intervals`);
+    if (!ticking(s.lastTickAgeMs, intervalSeconds))
+      problems.push(`${s.site}: its heartbeat module has not ticked for three intervals`);
     if (s.maintenance?.on === true) problems.push(`${s.site}: maintenance is on`);
     if (s.noPrimarySince !== null) problems.push(`${s.site}: sees no primary since ${s.noPrimarySince}`);
     for (const [path, p] of Object.entries(s.paths) as [PathId, NonNullable<(typeof s.paths)[PathId]>][])
@@ -157,13 +159,12 @@ export interface Sample {
 }
 
 export function sampleOf(status: ClusterStatus, target: SiteId, intervalSeconds: number): Sample {
-  const ticking = (ageMs: number | null) => ageMs !== null && ageMs < 3 * intervalSeconds * 1000;
   const peer = status.sites.find((s) => s.site === peerOf(target));
   const record = status.sites.map((s) => s.cluster).find((c) => c !== null) ?? null;
   return {
     atMs: status.atMs,
     acting: status.sites
-      .filter((s) => s.reachable && s.role === 'primary' && ticking(s.lastTickAgeMs))
+      .filter((s) => s.reachable && s.role === 'primary' && ticking(s.lastTickAgeMs, intervalSeconds))
       .map((s) => s.site),
     epoch: record?.epoch ?? null,
     targetBeatSentAtMs: peer?.beats[target]?.sentAtMs ?? null,
@@ -212,7 +213,7 @@ export function gameDayReport(
   run: { startMs: number; endMs: number; faultStartMs: number; experimentId: string },
   samples: readonly Sample[],
   notices: readonly JournalNotice[],
-): Report {
+): Omit<Report, 'verdict'> {
   const rel = (ms: number) => Math.max(0, Math.round(ms - run.startMs));
   const started = notices.filter((n) => n.kind === 'failover-started' || n.kind === 'switchover-started');
   const failovers = started.map((n) => {
@@ -283,15 +284,10 @@ export function gameDayReport(
     })),
     invalidBeats: { network: {}, storage: {} },
     pathStates: [],
-    verdict: { passed: true, failed: [] },
   };
 }
 
 /** The report with its verdict by the plan's expectations. */
-export function judged(report: Report, plan: GameDayPlan): Report {
-  const { verdict: _, ...rest } = report;
-  return { ...rest, verdict: judge(rest, plan.expect) };
+export function judged(report: Omit<Report, 'verdict'>, plan: GameDayPlan): Report {
+  return { ...report, verdict: judge(report, plan.expect) };
 }
-
-/** The stop-condition alarm of the no-primary bound, in minutes, for the plan's text. */
-export const NO_PRIMARY_BOUND_MINUTES = GAME_DAY_NO_PRIMARY_MINUTES;

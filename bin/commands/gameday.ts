@@ -71,7 +71,7 @@ export function formatPlan(plan: GameDayPlan): string {
     ),
     'expects:',
     ...plan.expect.map((e) => `  ${JSON.stringify(e)}`),
-    `stops when (no primary: ${gameDay().NO_PRIMARY_BOUND_MINUTES} minutes in a row):`,
+    `stops when (no primary: ${catalog().GAME_DAY_NO_PRIMARY_MINUTES} minutes in a row):`,
     ...plan.stopConditions.map((c) => `  ${c.alarm} (${c.site}, ${c.region}) in ALARM, by ${c.by}`),
   ].join('\n');
 }

@@ -315,20 +315,15 @@ describe('gameday run, followed through FIS', () => {
     let polls = 0;
     fis.on(GetExperimentCommand).callsFake(async () => {
       polls += 1;
-      if (polls === 3)
-        await journal('standby').add(
+      const say = (kind: NoticeKind) =>
+        journal('standby').add(
           'standby',
-          'gd.path-failed',
-          { ...notice('standby', at, 'path-failed'), path: 'network', cluster: 'orders' },
+          `gd.${kind}`,
+          { ...notice('standby', at, kind), path: 'network', cluster: 'orders' },
           's',
         );
-      if (polls === 8)
-        await journal('standby').add(
-          'standby',
-          'gd.path-recovered',
-          { ...notice('standby', at, 'path-recovered'), path: 'network', cluster: 'orders' },
-          's',
-        );
+      if (polls === 3) await say('path-failed');
+      if (polls === 8) await say('path-recovered');
       return { experiment: { id: 'EXP1', state: { status: polls < 10 ? 'running' : 'completed' } } };
     });
     const real: RunDeps = {

@@ -19,7 +19,7 @@ function pathWith(java?: string): string {
 }
 
 /** DynamoDB Local started, with that PATH, by a process of its own (jest's process.env is not the one spawn reads). */
-function startWith(java: string) {
+function startWith(java: string, env: Record<string, string> = {}) {
   return spawnSync(
     process.execPath,
     [
@@ -30,7 +30,7 @@ function startWith(java: string) {
          (e) => { process.stderr.write(e.constructor.name + ': ' + e.message); process.exitCode = 1; },
        );`,
     ],
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: pathWith(java), ESBUILD_WORKER_THREADS: '0' } },
+    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: pathWith(java), ESBUILD_WORKER_THREADS: '0', ...env } },
   );
 }
 
@@ -68,12 +68,12 @@ describe('starting DynamoDB Local', () => {
 
   it("runs the JVM with the lean flags, before a JAVA_TOOL_OPTIONS of the user's own, and leaves the JVM's note of them out of an error", () => {
     // The JVM notes its JAVA_TOOL_OPTIONS first on stderr, as this fake does; the error names the real failure.
-    const out = startWith(
-      'echo "Picked up JAVA_TOOL_OPTIONS: $JAVA_TOOL_OPTIONS" >&2; echo "flags: $JAVA_TOOL_OPTIONS" >&2; exit 3',
-    );
-    expect(out.stderr).toBe(
-      `LocalStartError: DynamoDB Local exited with 3 (flags: ${DYNAMO_JVM_FLAGS}); check \`java -version\` (Java 17 or later)`,
-    );
+    const fake =
+      'echo "Picked up JAVA_TOOL_OPTIONS: $JAVA_TOOL_OPTIONS" >&2; echo "flags: $JAVA_TOOL_OPTIONS" >&2; exit 3';
+    const said = (flags: string) =>
+      `LocalStartError: DynamoDB Local exited with 3 (flags: ${flags}); check \`java -version\` (Java 17 or later)`;
+    expect(startWith(fake, { JAVA_TOOL_OPTIONS: '' }).stderr).toBe(said(DYNAMO_JVM_FLAGS));
+    expect(startWith(fake, { JAVA_TOOL_OPTIONS: '-Xmx2g' }).stderr).toBe(said(`${DYNAMO_JVM_FLAGS} -Xmx2g`));
   });
 
   it('waits longer on a busy machine, or as long as MIRRORBEAT_DYNAMO_START_SECONDS says', () => {

@@ -52,7 +52,7 @@ describe('the readiness report', () => {
 
   it('knows its event, and no other', () => {
     expect(isReadinessEvent({ readiness: 'check' })).toBe(true);
-    for (const other of [null, 'check', { readiness: true }, { step: 'confirm' }, { fenced: true }])
+    for (const other of [undefined, null, 'check', { readiness: true }, { step: 'confirm' }, { fenced: true }])
       expect(isReadinessEvent(other)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EBSClient } from '@aws-sdk/client-ebs';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -22,6 +22,7 @@ import { siteNoticeDesk } from '../../../lambdas/shared/notifier';
 import { asHandler, type SdkCall } from '../../../local/calls';
 import { emulate } from '../../../local/emulate';
 import { type Caller, WorkloadFake } from '../../../local/fakes/workload';
+import { EbsFake, snapshotPair } from '../../../local/fakes/ebs';
 import { config } from '../../helpers';
 import { type LocalSite, localSites, TEST_KEY } from '../../local-sites';
 
@@ -205,7 +206,7 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
     sns
       .on(ListSubscriptionsByTopicCommand)
       .resolvesOnce({ Subscriptions: [{ SubscriptionArn: 'PendingConfirmation' }], NextToken: 'page-2' })
-      .resolvesOnce({ Subscriptions: [{ SubscriptionArn: 'Deleted' }] });
+      .resolvesOnce({ Subscriptions: [{ SubscriptionArn: 'Deleted' }, { Endpoint: 'oncall@example.com' }] });
     const approval = deps(sites.standby, withTuning(sites.standby, { failoverMode: 'approval' }));
     const report = await failoverReadiness(approval);
     expect(failing(report)).toEqual(['failover-mode']);
@@ -338,7 +339,10 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
       expect.arrayContaining(['action:arc-routing-controls', 'action:hook']),
     );
     expect(withArc.checks.map((c) => c.name)).not.toContain('promotion-actions');
-    expect(check(withArc, 'action:arc-routing-controls')?.reason).toContain('not read');
+    expect(check(withArc, 'action:arc-routing-controls')).toMatchObject({
+      ok: true,
+      reason: expect.stringContaining('not read'),
+    });
     expect(check(withArc, 'action:hook')?.reason).toBe(`${hook}: invocable (DryRun answered 204)`);
     expect(lambda.commandCalls(InvokeCommand).map((c) => c.args[0].input)).toEqual([
       { FunctionName: hook, InvocationType: 'DryRun' },
@@ -375,5 +379,37 @@ describe('failover readiness: would a failover to this site succeed now?', () =>
 
   it('a first check that passes says nothing', async () => {
     expect((await checkReadiness(deps(sites.standby))).notice).toBeNull();
+  });
+
+  it('checks the EBS data readiness the promotion would gate on, when volumes are protected', async () => {
+    // The real EBS client against the local fake of the EBS direct APIs; EC2's DescribeSnapshots from its store.
+    const fake = new EbsFake();
+    const ec2 = mockClient(EC2Client);
+    ec2.on(DescribeSnapshotsCommand).callsFake((input: Record<string, unknown>) => fake.describeSnapshots(input));
+    const ebs = new EBSClient({
+      region: 'us-west-2',
+      endpoint: await fake.listen(),
+      credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    const volumeId = 'vol-0123456789abcdef0';
+    const protectedBy = (ageSeconds: number) => {
+      fake.snapshots.clear();
+      snapshotPair(fake, { volumeId, nowMs: NOW, ageSeconds, intervalSeconds: 3600, blocks: 64, changedBlocks: 8 });
+      return deps(sites.standby, {
+        ebs,
+        readiness: { volumes: [{ volumeId }], maxSnapshotAgeSeconds: 3600, policy: 'block' },
+      });
+    };
+    try {
+      expect(check(await failoverReadiness(protectedBy(300)), 'ebs-readiness')).toMatchObject({ ok: true });
+      const stale = await failoverReadiness(protectedBy(7200));
+      expect(failing(stale)).toEqual(['ebs-readiness']);
+      expect(check(stale, 'ebs-readiness')?.reason).toContain('older than maxSnapshotAgeSeconds 3600');
+    } finally {
+      ebs.destroy();
+      await fake.close();
+      ec2.restore();
+    }
   });
 });
